@@ -1,0 +1,354 @@
+//! The agent: explicit dialogue state, tools (catalog linking and search, the candidate
+//! ranker), prompts from `prompts/`, and the reply loop.
+//!
+//! One turn: link the seeker's text to catalog items → update the state → rank candidates
+//! (items already mentioned or recommended are excluded) → build one grounded reason per item
+//! from catalog metadata and co-mention counts → the LLM writes a short opening sentence →
+//! the recommended titles are inserted from the ranked list, so every item named is a catalog
+//! item. Every front end consumes the same [`AgentEvent`] stream.
+
+pub mod prompts;
+mod reasons;
+pub mod state;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::catalog::{Catalog, ItemId};
+use crate::dialogue::{Role, Turn};
+use crate::llm::{ChatMessage, GenerationParams, GenerationStats, LanguageModel};
+use crate::rank::{CandidateRanker, FusionWeights};
+use crate::recommender::CoMentions;
+use crate::{Error, Result};
+
+pub use prompts::RecommendPrompts;
+pub use reasons::reason_for;
+use state::{DialogueState, Polarity};
+
+/// Longest seeker message accepted, in bytes; longer input is refused with a clear error.
+pub const MAX_INPUT_BYTES: usize = 4000;
+
+/// Agent settings.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// Items recommended per turn (default 3).
+    pub recommendations: usize,
+    /// Sampling of the opening sentence (default: greedy, at most 48 tokens).
+    pub generation: GenerationParams,
+    /// Fusion weights of the candidate ranker.
+    pub weights: FusionWeights,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            recommendations: 3,
+            generation: GenerationParams { max_tokens: 48, ..GenerationParams::default() },
+            weights: FusionWeights::default(),
+        }
+    }
+}
+
+/// One recommended item with its grounded reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recommendation {
+    /// Catalog id.
+    pub id: ItemId,
+    /// "Title (Year)" as shown in the reply.
+    pub title: String,
+    /// One sentence from catalog metadata or co-mention counts.
+    pub reason: String,
+    /// The ranker's fused score.
+    pub score: f32,
+}
+
+/// Events of one turn, in order: zero or more `Text` pieces interleaved with one
+/// `Recommendations`, then `Done`. Concatenating the `Text` pieces gives the whole reply.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentEvent {
+    /// A piece of reply text.
+    Text {
+        /// The piece.
+        text: String,
+    },
+    /// The ranked recommendations of this turn (before their lines are streamed).
+    Recommendations {
+        /// Best first.
+        items: Vec<Recommendation>,
+    },
+    /// The turn is complete.
+    Done {
+        /// Timings of the turn.
+        stats: TurnStats,
+    },
+}
+
+/// Timings of one turn (milliseconds, wall clock).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TurnStats {
+    /// Linking, state update, ranking and reasons (the tool part).
+    pub tools_ms: f64,
+    /// The model's statistics for the opening sentence, when a model ran.
+    pub generation: Option<GenerationStats>,
+    /// Whether the model's sentence was used (false: no model, or it named an item).
+    pub model_text_used: bool,
+}
+
+/// The conversational agent. Owns the dialogue state of one conversation.
+pub struct Agent {
+    catalog: Arc<Catalog>,
+    ranker: Arc<CandidateRanker>,
+    prompts: RecommendPrompts,
+    model: Option<Box<dyn LanguageModel>>,
+    state: DialogueState,
+    config: AgentConfig,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("catalog", &self.catalog)
+            .field("model", &self.model.as_ref().map(|m| m.name().to_string()))
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+/// Loads the catalog and the co-mention ranker from `catalog_dir` (e.g. `catalogs/movies`).
+///
+/// Errors: those of [`Catalog::load`] and [`CoMentions::load`].
+pub fn load_ranker(catalog_dir: &Path, weights: FusionWeights) -> Result<(Arc<Catalog>, Arc<CandidateRanker>)> {
+    let catalog = Catalog::load(catalog_dir)?;
+    let cf = CoMentions::load(&catalog_dir.join("comentions.tsv"), &catalog)?;
+    let ranker = CandidateRanker::new(&catalog, cf, weights);
+    Ok((Arc::new(catalog), Arc::new(ranker)))
+}
+
+impl Agent {
+    /// An agent over a loaded catalog and ranker. `model` may be `None` (replies then use the
+    /// prompt's fallback opening; everything else is the same).
+    pub fn new(
+        catalog: Arc<Catalog>,
+        ranker: Arc<CandidateRanker>,
+        prompts: RecommendPrompts,
+        model: Option<Box<dyn LanguageModel>>,
+        config: AgentConfig,
+    ) -> Self {
+        Agent { catalog, ranker, prompts, model, state: DialogueState::new(), config }
+    }
+
+    /// The dialogue state so far.
+    pub fn state(&self) -> &DialogueState {
+        &self.state
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The model's name, if a model is loaded.
+    pub fn model_name(&self) -> Option<&str> {
+        self.model.as_deref().map(|m| m.name())
+    }
+
+    /// Starts a new conversation (`/reset`).
+    pub fn reset(&mut self) {
+        self.state.reset();
+        if let Some(m) = self.model.as_mut() {
+            m.reset_cache();
+        }
+    }
+
+    /// Answers one seeker message, sending events to `on_event` as they happen.
+    ///
+    /// Errors: [`Error::InvalidInput`] for an empty or oversize message (the state is left
+    /// unchanged); ranking errors. A model failure is not an error: the reply falls back to the
+    /// prompt's fixed opening and a warning is logged.
+    pub fn respond(&mut self, text: &str, on_event: &mut dyn FnMut(AgentEvent)) -> Result<Vec<Recommendation>> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Error::InvalidInput("the message is empty".into()));
+        }
+        if text.len() > MAX_INPUT_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "the message is {} bytes; the limit is {MAX_INPUT_BYTES}",
+                text.len()
+            )));
+        }
+        let t0 = Instant::now();
+        self.state.observe_seeker_text(text, &self.catalog);
+        let ranked = self.ranker.rank(&self.state, &self.catalog, self.config.recommendations)?;
+        let recs: Vec<Recommendation> = ranked
+            .iter()
+            .filter_map(|c| {
+                let item = self.catalog.get(c.id)?;
+                Some(Recommendation {
+                    id: c.id,
+                    title: item.display_name(),
+                    reason: reason_for(c, &self.state, &self.catalog),
+                    score: c.score,
+                })
+            })
+            .collect();
+        let mut stats = TurnStats { tools_ms: t0.elapsed().as_secs_f64() * 1e3, ..TurnStats::default() };
+
+        let mut reply = String::new();
+        let emit = |piece: &str, reply: &mut String, on_event: &mut dyn FnMut(AgentEvent)| {
+            reply.push_str(piece);
+            on_event(AgentEvent::Text { text: piece.to_string() });
+        };
+        if recs.is_empty() {
+            emit(&self.prompts.no_results.clone(), &mut reply, on_event);
+        } else {
+            // The model's sentence is checked before it is shown (see `intro`), so it arrives
+            // as one piece; the list lines follow one by one.
+            let intro = self.intro(text, &recs, &mut stats);
+            emit(&intro, &mut reply, on_event);
+            on_event(AgentEvent::Recommendations { items: recs.clone() });
+            for (i, r) in recs.iter().enumerate() {
+                emit(&format!("\n{}. {} — {}", i + 1, r.title, r.reason), &mut reply, on_event);
+            }
+            emit(&format!("\n{}", self.prompts.closing), &mut reply, on_event);
+        }
+        self.state.observe_turn(
+            Turn { role: Role::Recommender, text: reply, items: recs.iter().map(|r| r.id).collect() },
+            &self.catalog,
+        );
+        on_event(AgentEvent::Done { stats });
+        Ok(recs)
+    }
+
+    /// The opening sentence: the model's, when it loads, runs, and names no catalog item;
+    /// otherwise the prompt's fallback.
+    fn intro(&mut self, user: &str, recs: &[Recommendation], stats: &mut TurnStats) -> String {
+        let fallback = self.prompts.fallback_intro.clone();
+        let Some(model) = self.model.as_mut() else { return fallback };
+        let titles = |p: Polarity| -> String {
+            self.state
+                .items_with(p)
+                .iter()
+                .filter_map(|id| self.catalog.get(*id).map(|i| i.display_name()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut genres: Vec<&str> = Vec::new();
+        for r in recs {
+            for g in self.catalog.get(r.id).map(|i| i.genres.as_slice()).unwrap_or(&[]) {
+                if !genres.contains(&g.as_str()) && genres.len() < 3 {
+                    genres.push(g);
+                }
+            }
+        }
+        let ctx = minijinja::context! {
+            user => user,
+            liked => titles(Polarity::Liked),
+            disliked => titles(Polarity::Disliked),
+            count => recs.len(),
+            genres => if genres.is_empty() { "various genres".to_string() } else { genres.join(", ") },
+        };
+        let prompt = match self.prompts.render_intro(ctx) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("{e}");
+                return fallback;
+            }
+        };
+        let messages = [ChatMessage::system(self.prompts.system.trim()), ChatMessage::user(prompt)];
+        let mut out = String::new();
+        let result = model.generate(&messages, &self.config.generation, &mut |piece| {
+            out.push_str(piece);
+            !out.contains('\n')
+        });
+        match result {
+            Ok(s) => stats.generation = Some(s),
+            Err(e) => {
+                tracing::warn!("the model failed; using the fixed opening: {e}");
+                return fallback;
+            }
+        }
+        let sentence = clean_intro(&out);
+        // The model must not name items: a catalog title in its sentence (other than the
+        // seeker's own mentions) rejects it, so every item in the reply comes from the list.
+        let allowed: Vec<ItemId> = self.state.mentions.iter().map(|m| m.id).collect();
+        let names_item = self.catalog.link_text(&sentence).iter().any(|m| !allowed.contains(&m.id));
+        if sentence.is_empty() || names_item {
+            return fallback;
+        }
+        stats.model_text_used = true;
+        sentence
+    }
+}
+
+/// First line of the model's text, trimmed, cut after its last complete sentence when it ran
+/// out of tokens mid-sentence, with quotes around it removed.
+fn clean_intro(raw: &str) -> String {
+    let line = raw.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let line = line.trim_matches(|c| c == '"' || c == '“' || c == '”');
+    if line.ends_with(['.', '!', '?', ':']) {
+        return line.to_string();
+    }
+    match line.rfind(['.', '!', '?']) {
+        Some(i) => line[..=i].to_string(),
+        None if line.is_empty() => String::new(),
+        None => format!("{line}…"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_intro;
+
+    #[test]
+    fn intro_is_cut_to_complete_sentences() {
+        assert_eq!(clean_intro("Great taste! You will love these. And then"), "Great taste! You will love these.");
+        assert_eq!(clean_intro("\n\"Here you go!\"\nmore"), "Here you go!");
+        assert_eq!(clean_intro(""), "");
+    }
+}
+
+/// The agent's candidate ranker without the LLM, as an evaluation [`crate::eval::Ranker`]: the
+/// context turns are replayed into a fresh [`DialogueState`] (items from the turns, polarity read
+/// from their text), then [`CandidateRanker::rank`] orders the catalog.
+#[derive(Debug, Clone)]
+pub struct ToolRanker {
+    catalog: Arc<Catalog>,
+    ranker: Arc<CandidateRanker>,
+}
+
+impl ToolRanker {
+    /// Wraps a loaded catalog and ranker.
+    pub fn new(catalog: Arc<Catalog>, ranker: Arc<CandidateRanker>) -> Self {
+        ToolRanker { catalog, ranker }
+    }
+
+    /// The dialogue state the agent would hold after `context`.
+    pub fn state_for(&self, context: &[Turn]) -> DialogueState {
+        let mut state = DialogueState::new();
+        for t in context {
+            state.observe_turn(t.clone(), &self.catalog);
+        }
+        state
+    }
+}
+
+impl crate::eval::Ranker for ToolRanker {
+    fn name(&self) -> String {
+        "agent-tools".to_string()
+    }
+
+    fn rank(&self, context: &[Turn], k: usize) -> Vec<ItemId> {
+        let state = self.state_for(context);
+        match self.ranker.rank(&state, &self.catalog, k) {
+            Ok(c) => c.into_iter().map(|c| c.id).collect(),
+            Err(e) => {
+                tracing::warn!("ranking failed: {e}");
+                Vec::new()
+            }
+        }
+    }
+}

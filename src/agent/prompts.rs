@@ -1,0 +1,52 @@
+//! Prompts loaded from `prompts/*.yaml`, rendered with minijinja.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::{Error, Result};
+
+/// The prompts of one recommendation turn (`prompts/recommend.yaml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecommendPrompts {
+    /// System message for the LLM.
+    pub system: String,
+    /// Template of the user message asking for the opening sentence. Variables: `user` (the
+    /// seeker's text), `liked`, `disliked` (comma-separated titles, may be empty), `count`
+    /// (number of recommendations), `genres` (their most common genres).
+    pub intro: String,
+    /// Opening used when no model is loaded or the model's sentence is rejected.
+    pub fallback_intro: String,
+    /// Reply when no candidate is left to recommend.
+    pub no_results: String,
+    /// Closing line after the list.
+    pub closing: String,
+}
+
+impl RecommendPrompts {
+    /// Loads `recommend.yaml` from `dir`.
+    ///
+    /// Errors: [`Error::Io`] if unreadable; [`Error::Parse`] naming the line and field when the
+    /// YAML is malformed, a field is missing or unknown, or a template does not compile.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join("recommend.yaml");
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let p: RecommendPrompts = serde_yaml::from_str(&text).map_err(|e| {
+            let line = e.location().map(|l| l.line()).unwrap_or(0);
+            Error::parse(&path, line, e.to_string())
+        })?;
+        let env = minijinja::Environment::new();
+        env.template_from_str(&p.intro)
+            .map_err(|e| Error::parse(&path, e.line().unwrap_or(0), format!("field `intro`: {e}")))?;
+        Ok(p)
+    }
+
+    /// Renders the `intro` template.
+    ///
+    /// Errors: [`Error::InvalidInput`] if rendering fails.
+    pub fn render_intro(&self, ctx: minijinja::Value) -> Result<String> {
+        let env = minijinja::Environment::new();
+        env.render_str(&self.intro, ctx).map_err(|e| Error::InvalidInput(format!("prompt `intro`: {e}")))
+    }
+}

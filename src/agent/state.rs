@@ -1,0 +1,202 @@
+//! The explicit dialogue state: every item mentioned, with who mentioned it and the seeker's
+//! polarity, plus the items Curator already recommended. Every tool reads it.
+
+use serde::Serialize;
+
+use crate::catalog::{text::normalize, Catalog, ItemId};
+use crate::dialogue::{Role, Turn};
+
+/// The seeker's attitude toward a mentioned item, read from the clause that mentions it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Polarity {
+    /// Liked or asked for more like it ("I loved Heat").
+    Liked,
+    /// Disliked ("I hated Titanic", "not a fan of Cats").
+    Disliked,
+    /// Mentioned without a clear attitude (e.g. a recommender suggestion not yet answered).
+    Neutral,
+}
+
+/// One mention of a catalog item in the dialogue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemMention {
+    /// The item.
+    pub id: ItemId,
+    /// Who mentioned it.
+    pub role: Role,
+    /// Polarity read from the mentioning clause (seeker mentions default to liked).
+    pub polarity: Polarity,
+    /// Index of the turn (0-based) in [`DialogueState::turns`].
+    pub turn: usize,
+}
+
+/// Dialogue state shared by the agent's tools and the evaluation.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DialogueState {
+    /// All turns so far, oldest first.
+    pub turns: Vec<Turn>,
+    /// Every item mention, in dialogue order (an item may appear more than once).
+    pub mentions: Vec<ItemMention>,
+    /// Items Curator recommended, in order.
+    pub recommended: Vec<ItemId>,
+}
+
+/// Phrases (normalised, word-bounded) that mark the seeker's dislike within a clause.
+const NEGATIVE_CUES: &[&str] = &[
+    "anything but", "awful", "boring", "couldnt stand", "did not enjoy", "did not like", "didnt enjoy",
+    "didnt like", "dislike", "disliked", "dislikes", "do not like", "dont like", "except", "hate",
+    "hated", "hates", "meh", "no more", "not a big fan", "not a fan", "not good", "not into",
+    "not like", "not really into", "overrated", "sucked", "terrible", "too scary", "wasnt a fan",
+    "wasnt good", "worst",
+];
+
+/// Reads the polarity of a mention from the clause of `text` around byte offset `at`.
+/// Clauses end at `.`, `!`, `?`, `;`, a newline or the word "but". Defaults to liked.
+pub fn clause_polarity(text: &str, at: usize) -> Polarity {
+    let at = at.min(text.len());
+    let (mut start, mut end) = (0, text.len());
+    for (i, c) in text.char_indices() {
+        if matches!(c, '.' | '!' | '?' | ';' | '\n') {
+            if i < at {
+                start = i + 1;
+            } else if i >= at && i < end {
+                end = i;
+                break;
+            }
+        }
+    }
+    let mut clause = &text[start..end];
+    // Split on " but ": keep the part holding the mention.
+    let lower = clause.to_lowercase();
+    if lower.len() == clause.len() {
+        let rel = at - start;
+        let mut cut_start = 0;
+        let mut cut_end = clause.len();
+        for (i, _) in lower.match_indices(" but ") {
+            if i + 1 <= rel {
+                cut_start = i + 5;
+            } else if cut_end == clause.len() {
+                cut_end = i;
+            }
+        }
+        if cut_start <= cut_end {
+            clause = &clause[cut_start..cut_end];
+        }
+    }
+    let norm = format!(" {} ", normalize(clause));
+    if NEGATIVE_CUES.iter().any(|c| norm.contains(&format!(" {c} "))) {
+        Polarity::Disliked
+    } else {
+        Polarity::Liked
+    }
+}
+
+impl DialogueState {
+    /// Empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Forgets everything (the `/reset` command).
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Adds a seeker utterance: links item mentions in `text` with the catalog, reads each
+    /// mention's polarity, records the turn. Returns the mentions added.
+    pub fn observe_seeker_text(&mut self, text: &str, catalog: &Catalog) -> Vec<ItemMention> {
+        let turn = self.turns.len();
+        let mentions = catalog.link_text(text);
+        let mut added = Vec::new();
+        for m in &mentions {
+            let polarity = clause_polarity(text, m.start);
+            added.push(ItemMention { id: m.id, role: Role::Seeker, polarity, turn });
+        }
+        self.turns.push(Turn { role: Role::Seeker, text: text.to_string(), items: mentions.iter().map(|m| m.id).collect() });
+        self.mentions.extend(added.iter().cloned());
+        added
+    }
+
+    /// Adds a turn whose items are already known (ReDial `@id` placeholders, or Curator's own
+    /// reply). Seeker mentions get the polarity of their clause (located by title in the text);
+    /// recommender mentions are neutral.
+    pub fn observe_turn(&mut self, turn: Turn, catalog: &Catalog) {
+        let index = self.turns.len();
+        for &id in &turn.items {
+            let polarity = match turn.role {
+                Role::Recommender => Polarity::Neutral,
+                Role::Seeker => {
+                    let at = catalog
+                        .get(id)
+                        .and_then(|it| turn.text.find(&it.title))
+                        .unwrap_or(0);
+                    clause_polarity(&turn.text, at)
+                }
+            };
+            self.mentions.push(ItemMention { id, role: turn.role, polarity, turn: index });
+        }
+        if turn.role == Role::Recommender {
+            self.recommended.extend(turn.items.iter().copied());
+        }
+        self.turns.push(turn);
+    }
+
+    /// Per catalog position, whether the item may not be recommended: it (or an item with the
+    /// same normalised title, see [`Catalog::same_title`]) was mentioned by anyone or already
+    /// recommended.
+    pub fn excluded_positions(&self, catalog: &Catalog) -> Vec<bool> {
+        let mut excluded = vec![false; catalog.len()];
+        for id in self.mentions.iter().map(|m| m.id).chain(self.recommended.iter().copied()) {
+            if let Some(p) = catalog.position(id) {
+                for &q in catalog.same_title(p) {
+                    excluded[q] = true;
+                }
+            }
+        }
+        excluded
+    }
+
+    /// Text of the last `n` seeker turns, oldest first, joined by newlines.
+    pub fn recent_seeker_text(&self, n: usize) -> String {
+        let mut v: Vec<&str> = self.turns.iter().rev().filter(|t| t.role == Role::Seeker).take(n).map(|t| t.text.as_str()).collect();
+        v.reverse();
+        v.join("\n")
+    }
+
+    /// Items by polarity, latest polarity winning, in order of first mention.
+    pub fn items_with(&self, polarity: Polarity) -> Vec<ItemId> {
+        let mut out: Vec<ItemId> = Vec::new();
+        for m in &self.mentions {
+            if out.contains(&m.id) {
+                continue;
+            }
+            let last = self.mentions.iter().rev().find(|x| x.id == m.id).map(|x| x.polarity);
+            if last == Some(polarity) {
+                out.push(m.id);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negative_cues_mark_only_their_clause() {
+        let t = "I loved Heat but I hated Titanic.";
+        assert_eq!(clause_polarity(t, t.find("Heat").unwrap_or(0)), Polarity::Liked);
+        assert_eq!(clause_polarity(t, t.find("Titanic").unwrap_or(0)), Polarity::Disliked);
+        let t = "Not a fan of Cats. Loved Alien!";
+        assert_eq!(clause_polarity(t, t.find("Cats").unwrap_or(0)), Polarity::Disliked);
+        assert_eq!(clause_polarity(t, t.find("Alien").unwrap_or(0)), Polarity::Liked);
+        assert_eq!(clause_polarity("", 10), Polarity::Liked);
+    }
+
+    #[test]
+    fn cues_are_sorted_for_readability() {
+        assert!(NEGATIVE_CUES.windows(2).all(|w| w[0] < w[1]));
+    }
+}

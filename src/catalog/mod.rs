@@ -1,0 +1,182 @@
+//! The item catalog: items with metadata, a tantivy index, and entity linking from free text.
+
+use serde::{Deserialize, Serialize};
+
+/// A catalog item id. For movies this is the ReDial `movieId` (`movies_with_mentions.csv`).
+pub type ItemId = u32;
+
+/// One catalog item (a movie), as stored in `catalogs/movies/items.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// ReDial `movieId`.
+    pub id: ItemId,
+    /// Title without the year, whitespace normalised ("Black Panther").
+    pub title: String,
+    /// Release year when the ReDial name carries one.
+    pub year: Option<u16>,
+    /// Genres, lowercase (CFCRS `id2info.json` `genre`).
+    pub genres: Vec<String>,
+    /// Directors (CFCRS `director`).
+    pub directors: Vec<String>,
+    /// Writers (CFCRS `writer`).
+    pub writers: Vec<String>,
+    /// Leading actors (CFCRS `star`).
+    pub stars: Vec<String>,
+    /// One-paragraph plot (CFCRS `plot`); empty when unknown.
+    pub plot: String,
+    /// IMDb id such as `tt0113277` (CFCRS `imdb_id`).
+    pub imdb_id: Option<String>,
+    /// Number of mentions in the ReDial *training* dialogues (`redial/train_movie_level/`).
+    pub popularity: u32,
+}
+
+impl Item {
+    /// The display name used in replies and in ReDial: "Title (Year)", or "Title" without a year.
+    pub fn display_name(&self) -> String {
+        match self.year {
+            Some(y) => format!("{} ({y})", self.title),
+            None => self.title.clone(),
+        }
+    }
+}
+
+mod index;
+mod linking;
+pub mod text;
+
+pub use index::{SearchFilters, SearchHit};
+pub use linking::{LinkCandidate, Mention};
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use crate::{Error, Result};
+
+/// The loaded catalog: items in id order, an id → position map, a tantivy index over title,
+/// people, genres and plot, and the entity linker.
+///
+/// Loading builds the index in RAM (≈ 7k documents); no network I/O, no panics on bad data.
+pub struct Catalog {
+    items: Vec<Item>,
+    by_id: HashMap<ItemId, usize>,
+    index: index::CatalogIndex,
+    linker: linking::Linker,
+    /// Per position: every position with the same normalised title (itself included), e.g. the
+    /// ReDial duplicates "Heat (1995)" / "Heat (1996)" / "Heat (2006)".
+    title_groups: Vec<Vec<usize>>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog").field("items", &self.items.len()).finish()
+    }
+}
+
+impl Catalog {
+    /// Loads `items.jsonl` from `dir` (e.g. `catalogs/movies`) and builds the search index.
+    ///
+    /// Errors: [`Error::Missing`] when the file does not exist (with the command that builds it),
+    /// [`Error::Parse`] naming the line of a malformed record or a duplicate id.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join("items.jsonl");
+        if !path.exists() {
+            return Err(Error::Missing(format!(
+                "catalog file {} not found; build it with `curator data build --source ../shared/data`",
+                path.display()
+            )));
+        }
+        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let mut items = Vec::new();
+        for (i, line) in BufReader::new(file).lines().enumerate() {
+            let line = line.map_err(|e| Error::io(&path, e))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let item: Item = serde_json::from_str(&line).map_err(|e| Error::parse(&path, i + 1, e.to_string()))?;
+            items.push(item);
+        }
+        Self::from_items(items).map_err(|e| match e {
+            Error::InvalidInput(m) => Error::parse(&path, 0, m),
+            other => other,
+        })
+    }
+
+    /// Builds a catalog from items (any order; stored sorted by id).
+    ///
+    /// Errors: [`Error::InvalidInput`] on an empty list or a duplicate id; [`Error::Index`] if
+    /// tantivy fails.
+    pub fn from_items(mut items: Vec<Item>) -> Result<Self> {
+        if items.is_empty() {
+            return Err(Error::InvalidInput("the catalog has no items".into()));
+        }
+        items.sort_by_key(|it| it.id);
+        let mut by_id = HashMap::with_capacity(items.len());
+        for (k, it) in items.iter().enumerate() {
+            if by_id.insert(it.id, k).is_some() {
+                return Err(Error::InvalidInput(format!("item id {} appears twice", it.id)));
+            }
+        }
+        let index = index::CatalogIndex::build(&items)?;
+        let linker = linking::Linker::new(&items)?;
+        let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+        for (k, it) in items.iter().enumerate() {
+            groups.entry(text::normalize(&it.title)).or_default().push(k);
+        }
+        let title_groups = items.iter().map(|it| groups.get(&text::normalize(&it.title)).cloned().unwrap_or_default()).collect();
+        Ok(Catalog { items, by_id, index, linker, title_groups })
+    }
+
+    /// All items, sorted by id.
+    pub fn items(&self) -> &[Item] {
+        &self.items
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when the catalog has no items (never, for a loaded catalog).
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The item with `id`, if any.
+    pub fn get(&self, id: ItemId) -> Option<&Item> {
+        self.by_id.get(&id).map(|&k| &self.items[k])
+    }
+
+    /// Position of `id` in [`Catalog::items`] (a dense index in `0..len`).
+    pub fn position(&self, id: ItemId) -> Option<usize> {
+        self.by_id.get(&id).copied()
+    }
+
+    /// Positions of every item sharing the normalised title of the item at `position` (itself
+    /// included; empty if out of range). ReDial lists some films several times with different
+    /// years, and its annotators often picked the wrong one, so the agent treats a title group
+    /// as one film when excluding already-mentioned items.
+    pub fn same_title(&self, position: usize) -> &[usize] {
+        self.title_groups.get(position).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// BM25 search over title, people, genres and plot (tantivy), keeping items that pass
+    /// `filters`; at most `k` hits, best first. Query syntax errors are tolerated (lenient
+    /// parsing); an empty query returns no hits.
+    pub fn search(&self, query: &str, filters: &SearchFilters, k: usize) -> Result<Vec<SearchHit>> {
+        self.index.search(&self.items, query, filters, k)
+    }
+
+    /// Ranks catalog items for a text that is meant to be one title ("black panther",
+    /// "The Dark Knight (2008)", "colateral"): tantivy fuzzy candidates rescored by edit distance,
+    /// year agreement and training popularity. At most `k` candidates, best first.
+    pub fn link_title(&self, text: &str, k: usize) -> Vec<LinkCandidate> {
+        self.linker.link_title(&self.items, &self.index, text, k)
+    }
+
+    /// Finds item mentions in free text ("I loved Heat and Collateral"): non-overlapping spans,
+    /// each linked to its best item, in text order.
+    pub fn link_text(&self, text: &str) -> Vec<Mention> {
+        self.linker.link_text(&self.items, &self.index, text)
+    }
+}

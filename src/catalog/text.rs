@@ -1,0 +1,127 @@
+//! Text normalisation shared by the index and the linker.
+
+/// Lowercases, maps `&` to "and", folds common Latin accents, turns every other
+/// non-alphanumeric character into a space and collapses spaces. Apostrophes are dropped
+/// (`"Schindler's"` → `"schindlers"`), so possessives match with or without them.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = true;
+    for c in text.chars() {
+        let mapped: Option<char> = match c {
+            '\'' | '’' | '‘' | '`' => continue,
+            '&' => {
+                if !space {
+                    out.push(' ');
+                }
+                out.push_str("and ");
+                space = true;
+                continue;
+            }
+            c if c.is_alphanumeric() => Some(fold(c)),
+            _ => None,
+        };
+        match mapped {
+            Some(c) => {
+                for l in c.to_lowercase() {
+                    out.push(l);
+                }
+                space = false;
+            }
+            None => {
+                if !space {
+                    out.push(' ');
+                    space = true;
+                }
+            }
+        }
+    }
+    while out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+fn fold(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
+        'ç' | 'Ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
+        'ñ' | 'Ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
+        'ý' | 'ÿ' | 'Ý' => 'y',
+        other => other,
+    }
+}
+
+/// Strips one leading English article ("the ", "a ", "an ") from a normalised title.
+pub fn strip_article(norm: &str) -> &str {
+    for a in ["the ", "a ", "an "] {
+        if let Some(rest) = norm.strip_prefix(a) {
+            if !rest.is_empty() {
+                return rest;
+            }
+        }
+    }
+    norm
+}
+
+/// Common English words that are never linked to a title on their own when written in
+/// lowercase ("up", "her", "it" are titles too, but far more often just words).
+pub fn is_common_word(word: &str) -> bool {
+    COMMON.binary_search(&word).is_ok()
+}
+
+// Sorted; checked by a test.
+const COMMON: &[&str] = &[
+    "a", "about", "after", "again", "all", "also", "always", "am", "an", "and", "another", "any",
+    "anything", "are", "around", "as", "at", "away", "awesome", "back", "bad", "be", "because",
+    "been", "before", "being", "best", "better", "big", "both", "but", "by", "can", "classic",
+    "come", "could", "cool", "day", "did", "do", "does", "done", "down", "each", "else", "enjoy",
+    "enjoyed", "even", "ever", "every", "family", "fan", "favorite", "few", "film", "films", "find",
+    "first", "for", "found", "fun", "funny", "get", "give", "go", "going", "good", "got", "great",
+    "had", "has", "have", "he", "hello", "her", "here", "hey", "hi", "him", "his", "how", "i", "if",
+    "in", "into", "is", "it", "its", "just", "kind", "kinds", "know", "last", "let", "like", "liked",
+    "likes", "little", "lol", "look", "looking", "lot", "love", "loved", "made", "make", "many",
+    "maybe", "me", "mind", "more", "most", "movie", "movies", "much", "must", "my", "need", "never",
+    "new", "nice", "no", "not", "now", "of", "off", "ok", "okay", "old", "on", "one", "ones", "only",
+    "or", "other", "our", "out", "over", "please", "pretty", "really", "recommend", "right", "said",
+    "saw", "say", "scary", "see", "seen", "she", "should", "show", "so", "some", "something",
+    "sounds", "still", "such", "sure", "than", "thank", "thanks", "that", "the", "their", "them",
+    "then", "there", "these", "they", "thing", "things", "think", "this", "those", "time", "to",
+    "too", "try", "two", "up", "us", "very", "want", "was", "watch", "watched", "way", "we", "well",
+    "went", "were", "what", "when", "where", "which", "while", "who", "why", "will", "with",
+    "would", "yeah", "yes", "yet", "you", "your",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_case_punctuation_accents_and_ampersands() {
+        assert_eq!(normalize("Schindler's List"), "schindlers list");
+        assert_eq!(normalize("  Mission:   Impossible!! "), "mission impossible");
+        assert_eq!(normalize("Fast & Furious"), "fast and furious");
+        assert_eq!(normalize("Amélie"), "amelie");
+        assert_eq!(normalize("WALL·E"), "wall e");
+        assert_eq!(normalize(""), "");
+    }
+
+    #[test]
+    fn strips_one_article() {
+        assert_eq!(strip_article("the dark knight"), "dark knight");
+        assert_eq!(strip_article("a quiet place"), "quiet place");
+        assert_eq!(strip_article("the"), "the");
+        assert_eq!(strip_article("there will be blood"), "there will be blood");
+    }
+
+    #[test]
+    fn common_words_are_sorted_and_found() {
+        assert!(COMMON.windows(2).all(|w| w[0] < w[1]), "COMMON must stay sorted and unique");
+        assert!(is_common_word("up"));
+        assert!(!is_common_word("heat"));
+    }
+}

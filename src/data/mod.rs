@@ -1,0 +1,330 @@
+//! `curator data build`: turns the raw research data (a folder laid out like `../shared/data`)
+//! into the files Curator commits and loads at run time.
+//!
+//! Inputs (paths relative to `--source`):
+//! - `redial/movies_with_mentions.csv` — the 6,924 ReDial movies (`movieId,movieName`; the
+//!   corpus-wide `nbMentions` column is ignored because it counts the test split);
+//! - `redial/kg/cfcrs/id2info.json` — CFCRS metadata (genre, director, writer, star, plot, imdb_id);
+//! - `redial/train_movie_level/train_movie_sequences_compact.jsonl` — the ReDial *train* split at
+//!   movie level, the only source of popularity and co-mention counts;
+//! - `redial/test_data.jsonl` — the ReDial test split, copied unchanged to `evals/redial/`.
+//!
+//! Outputs (paths relative to `--out`, the repository root by default):
+//! - `catalogs/movies/items.jsonl` — one [`Item`] per line, sorted by id;
+//! - `catalogs/movies/comentions.tsv` — `item_a \t item_b \t dialogues` for a < b: the number of
+//!   training dialogues mentioning both items;
+//! - `catalogs/movies/manifest.json` — counts and the sha256 of every input and output;
+//! - `evals/redial/test.jsonl` — the ReDial test split, byte-identical to the source.
+//!
+//! The build is deterministic: the same input gives byte-identical output (no timestamps, sorted
+//! keys, integer statistics only).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{Item, ItemId};
+use crate::{Error, Result};
+
+/// Number of movies in ReDial's `movies_with_mentions.csv`.
+pub const REDIAL_MOVIE_COUNT: usize = 6924;
+
+/// What a build produced, also written to `catalogs/movies/manifest.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// Number of catalog items written.
+    pub items: usize,
+    /// Items that received CFCRS metadata (`id2info.json`).
+    pub items_with_metadata: usize,
+    /// Training dialogues read from `train_movie_level` (lines of the file).
+    pub train_dialogues: usize,
+    /// Training dialogues that mention at least one catalog item.
+    pub train_dialogues_used: usize,
+    /// Distinct co-mentioned pairs written to `comentions.tsv`.
+    pub comention_pairs: usize,
+    /// Dialogues in the copied ReDial test split.
+    pub test_dialogues: usize,
+    /// sha256 (hex) of each input, keyed by its path relative to the source folder.
+    pub inputs: BTreeMap<String, String>,
+    /// sha256 (hex) of each output, keyed by its path relative to the output root.
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// CFCRS `id2info.json` record.
+#[derive(Debug, Deserialize)]
+struct Info {
+    #[serde(default)]
+    genre: Vec<String>,
+    #[serde(default)]
+    plot: String,
+    #[serde(default)]
+    director: Vec<String>,
+    #[serde(default)]
+    writer: Vec<String>,
+    #[serde(default)]
+    star: Vec<String>,
+    #[serde(default)]
+    imdb_id: Option<String>,
+}
+
+/// One line of `train_movie_sequences_compact.jsonl`.
+#[derive(Debug, Deserialize)]
+struct TrainDialogue {
+    /// Ordered `[movieId, liked]` pairs; ids may be null.
+    #[serde(default)]
+    v: Option<Vec<(Option<String>, serde_json::Value)>>,
+    /// Ordered `[movieId, "S"|"R", polarity]`; unresolved ids look like "I12".
+    #[serde(default)]
+    u: Option<Vec<(Option<String>, String, serde_json::Value)>>,
+}
+
+const MOVIES_CSV: &str = "redial/movies_with_mentions.csv";
+const ID2INFO: &str = "redial/kg/cfcrs/id2info.json";
+const TRAIN: &str = "redial/train_movie_level/train_movie_sequences_compact.jsonl";
+const TEST: &str = "redial/test_data.jsonl";
+
+/// Splits a ReDial movie name such as `"Heat  (1995)"` into a whitespace-normalised title and a
+/// year. Names without a trailing `(YYYY)` get `None`.
+pub fn split_title_year(name: &str) -> (String, Option<u16>) {
+    let collapsed = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some(open) = collapsed.rfind('(') {
+        let tail = &collapsed[open..];
+        if tail.len() == 6 && tail.ends_with(')') {
+            if let Ok(y) = tail[1..5].parse::<u16>() {
+                return (collapsed[..open].trim_end().to_string(), Some(y));
+            }
+        }
+    }
+    (collapsed, None)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let tmp = path.with_extension("tmp-build");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+fn parse_movies(path: &Path, bytes: &[u8]) -> Result<Vec<(ItemId, String)>> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::parse(path, 1, e.to_string()))?
+        .clone();
+    let id_col = headers.iter().position(|h| h == "movieId");
+    let name_col = headers.iter().position(|h| h == "movieName");
+    let (Some(id_col), Some(name_col)) = (id_col, name_col) else {
+        return Err(Error::parse(path, 1, "expected columns movieId and movieName"));
+    };
+    let mut out = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| Error::parse(path, line, e.to_string()))?;
+        let id_text = rec.get(id_col).unwrap_or("");
+        let id: ItemId = id_text
+            .trim()
+            .parse()
+            .map_err(|_| Error::parse(path, line, format!("movieId {id_text:?} is not an integer")))?;
+        let name = rec.get(name_col).unwrap_or("").to_string();
+        if name.trim().is_empty() {
+            return Err(Error::parse(path, line, format!("movie {id} has an empty movieName")));
+        }
+        out.push((id, name));
+    }
+    out.sort_by_key(|(id, _)| *id);
+    if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(Error::parse(path, 0, format!("movieId {} appears twice", w[0].0)));
+    }
+    Ok(out)
+}
+
+/// Distinct catalog items of one training dialogue, in order of first mention.
+fn dialogue_items(d: &TrainDialogue, known: &HashMap<ItemId, usize>) -> Vec<ItemId> {
+    let mut ids: Vec<ItemId> = Vec::new();
+    let mut push = |raw: &Option<String>| {
+        if let Some(id) = raw.as_deref().and_then(|s| s.parse::<ItemId>().ok()) {
+            if known.contains_key(&id) && !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    };
+    // `u` keeps every mention with its speaker; `v` exists for more dialogues. Use both.
+    if let Some(u) = &d.u {
+        for (id, _, _) in u {
+            push(id);
+        }
+    }
+    if let Some(v) = &d.v {
+        for (id, _) in v {
+            push(id);
+        }
+    }
+    ids
+}
+
+/// Builds the catalog, trained statistics and evaluation copy from `source` into `out`.
+///
+/// Errors name the file (and line, for line-oriented inputs) that is missing or malformed.
+pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
+    if !source.is_dir() {
+        return Err(Error::InvalidInput(format!(
+            "--source {} is not a folder (expected a folder laid out like ../shared/data)",
+            source.display()
+        )));
+    }
+    let mut inputs = BTreeMap::new();
+    let movies_path = source.join(MOVIES_CSV);
+    let movies_bytes = read(&movies_path)?;
+    inputs.insert(MOVIES_CSV.to_string(), sha256_hex(&movies_bytes));
+    let movies = parse_movies(&movies_path, &movies_bytes)?;
+
+    let info_path = source.join(ID2INFO);
+    let info_bytes = read(&info_path)?;
+    inputs.insert(ID2INFO.to_string(), sha256_hex(&info_bytes));
+    let infos: HashMap<String, Info> = serde_json::from_slice(&info_bytes).map_err(|e| {
+        Error::parse(&info_path, e.line(), format!("not a map of movieId to metadata: {e}"))
+    })?;
+
+    let train_path = source.join(TRAIN);
+    let train_bytes = read(&train_path)?;
+    inputs.insert(TRAIN.to_string(), sha256_hex(&train_bytes));
+    let index: HashMap<ItemId, usize> = movies.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+    let mut popularity = vec![0u32; movies.len()];
+    let mut pairs: BTreeMap<(ItemId, ItemId), u32> = BTreeMap::new();
+    let mut train_dialogues = 0;
+    let mut train_used = 0;
+    for (i, line) in BufReader::new(train_bytes.as_slice()).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(&train_path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        train_dialogues += 1;
+        let d: TrainDialogue = serde_json::from_str(&line)
+            .map_err(|e| Error::parse(&train_path, i + 1, e.to_string()))?;
+        let ids = dialogue_items(&d, &index);
+        if ids.is_empty() {
+            continue;
+        }
+        train_used += 1;
+        for id in &ids {
+            if let Some(&k) = index.get(id) {
+                popularity[k] += 1;
+            }
+        }
+        let set: BTreeSet<ItemId> = ids.iter().copied().collect();
+        let sorted: Vec<ItemId> = set.into_iter().collect();
+        for (a_i, a) in sorted.iter().enumerate() {
+            for b in &sorted[a_i + 1..] {
+                *pairs.entry((*a, *b)).or_insert(0) += 1;
+            }
+        }
+    }
+
+    let test_path = source.join(TEST);
+    let test_bytes = read(&test_path)?;
+    inputs.insert(TEST.to_string(), sha256_hex(&test_bytes));
+    let test_dialogues = test_bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
+
+    let mut items_jsonl = String::new();
+    let mut with_meta = 0;
+    for (k, (id, name)) in movies.iter().enumerate() {
+        let (title, year) = split_title_year(name);
+        let info = infos.get(&id.to_string());
+        if info.is_some() {
+            with_meta += 1;
+        }
+        let clean = |v: &Vec<String>| -> Vec<String> {
+            let mut out: Vec<String> = Vec::new();
+            for s in v {
+                let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !s.is_empty() && !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+            out
+        };
+        let item = Item {
+            id: *id,
+            title,
+            year,
+            genres: info.map(|i| clean(&i.genre).into_iter().map(|g| g.to_lowercase()).collect()).unwrap_or_default(),
+            directors: info.map(|i| clean(&i.director)).unwrap_or_default(),
+            writers: info.map(|i| clean(&i.writer)).unwrap_or_default(),
+            stars: info.map(|i| clean(&i.star)).unwrap_or_default(),
+            plot: info.map(|i| i.plot.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default(),
+            imdb_id: info.and_then(|i| i.imdb_id.clone()).filter(|s| !s.trim().is_empty()),
+            popularity: popularity[k],
+        };
+        let line = serde_json::to_string(&item)
+            .map_err(|e| Error::InvalidInput(format!("cannot serialise item {id}: {e}")))?;
+        items_jsonl.push_str(&line);
+        items_jsonl.push('\n');
+    }
+
+    let mut comentions = String::from("item_a\titem_b\tdialogues\n");
+    for ((a, b), n) in &pairs {
+        let _ = writeln!(comentions, "{a}\t{b}\t{n}");
+    }
+
+    let outputs_list: Vec<(PathBuf, &[u8])> = vec![
+        (PathBuf::from("catalogs/movies/items.jsonl"), items_jsonl.as_bytes()),
+        (PathBuf::from("catalogs/movies/comentions.tsv"), comentions.as_bytes()),
+        (PathBuf::from("evals/redial/test.jsonl"), test_bytes.as_slice()),
+    ];
+    let mut outputs = BTreeMap::new();
+    for (rel, bytes) in &outputs_list {
+        write_atomic(&out.join(rel), bytes)?;
+        outputs.insert(rel.display().to_string(), sha256_hex(bytes));
+    }
+    let manifest = Manifest {
+        items: movies.len(),
+        items_with_metadata: with_meta,
+        train_dialogues,
+        train_dialogues_used: train_used,
+        comention_pairs: pairs.len(),
+        test_dialogues,
+        inputs,
+        outputs,
+    };
+    let mut text = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| Error::InvalidInput(format!("cannot serialise manifest: {e}")))?;
+    text.push('\n');
+    write_atomic(&out.join("catalogs/movies/manifest.json"), text.as_bytes())?;
+    Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_names_with_double_spaces_and_missing_years() {
+        assert_eq!(split_title_year("Heat  (1995)"), ("Heat".to_string(), Some(1995)));
+        assert_eq!(split_title_year("The Mummy "), ("The Mummy".to_string(), None));
+        assert_eq!(
+            split_title_year("Mission: Impossible (1996)"),
+            ("Mission: Impossible".to_string(), Some(1996))
+        );
+        assert_eq!(split_title_year("1917 (2019)"), ("1917".to_string(), Some(2019)));
+        assert_eq!(split_title_year("Se7en (abcd)"), ("Se7en (abcd)".to_string(), None));
+    }
+}

@@ -1,0 +1,19 @@
+//! Curator: a conversational recommender system (CRS).
+//!
+//! A seeker chats; Curator tracks the dialogue state (items mentioned, liked, disliked),
+//! generates candidates from the catalog and trained statistics, ranks them, and lets a local
+//! LLM write a reply whose recommendations always exist in the catalog. See `ARCHITECTURE.md`
+//! for the code map and its invariants.
+
+pub mod agent;
+pub mod catalog;
+pub mod data;
+pub mod dialogue;
+pub mod error;
+pub mod eval;
+pub mod llm;
+pub mod paths;
+pub mod rank;
+pub mod recommender;
+
+pub use error::{Error, Result};

@@ -1,0 +1,514 @@
+//! [`LlamaCppModel`]: a [`LanguageModel`] running a GGUF model with llama.cpp (`llama-cpp-2`).
+//!
+//! Lifetimes: a `LlamaContext` borrows its `LlamaModel`. Each distinct model file is loaded once
+//! per process and leaked to `'static` (it lives until the process exits, ≈ 120 MB for
+//! SmolLM2-135M), so a `LlamaCppModel` can own its context without self-reference or `unsafe`.
+//! Loading the same file again reuses the weights and only creates a new context. One context is
+//! kept for the model's lifetime, together with the tokens whose keys and values it holds; each
+//! call reuses the longest common prefix (earlier turns of a dialogue, or a shared scoring
+//! prompt) and processes only the new tokens.
+//!
+//! The llama.cpp backend is initialised once per process ([`backend`]); its logs go to `tracing`
+//! (target `llama-cpp-2`, at llama.cpp's own levels) instead of stderr.
+
+use super::utf8::Utf8Stream;
+use super::{ChatMessage, GenerationParams, GenerationStats, LanguageModel, StopReason};
+use crate::{Error, Result};
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use std::io::Read;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+/// llama.cpp's `LLAMA_FLASH_ATTN_TYPE_DISABLED` (`llama_flash_attn_type` is a C int; the sys crate
+/// is not re-exported by `llama-cpp-2`).
+const FLASH_ATTN_DISABLED: i32 = 0;
+/// llama.cpp's `LLAMA_FLASH_ATTN_TYPE_ENABLED`.
+const FLASH_ATTN_ENABLED: i32 = 1;
+
+/// How to load a model and size its context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LlamaOptions {
+    /// Context window in tokens (prompt plus reply). Always passed to llama.cpp, whose own
+    /// default (512) is too small for a dialogue. Default 2048.
+    pub n_ctx: u32,
+    /// CPU threads for both generation and prompt processing. Default: the machine's available
+    /// parallelism (llama.cpp's own default of 4 halves the speed on 2 cores).
+    pub n_threads: usize,
+    /// Most tokens sent to llama.cpp in one decode call while processing a prompt. Default 512.
+    pub n_batch: u32,
+    /// Use flash attention. Default `false`: on the CPU it shifts log-probabilities by up to
+    /// ~0.15 nats (DESIGN.md §5), and scores must be reproducible.
+    pub flash_attention: bool,
+}
+
+impl Default for LlamaOptions {
+    fn default() -> Self {
+        LlamaOptions {
+            n_ctx: 2048,
+            n_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            n_batch: 512,
+            flash_attention: false,
+        }
+    }
+}
+
+/// The process-wide llama.cpp backend, initialised on first use with its logs sent to `tracing`.
+///
+/// Errors: [`Error::Model`] if llama.cpp was already initialised outside this function (by code
+/// calling `LlamaBackend::init` directly).
+pub fn backend() -> Result<&'static LlamaBackend> {
+    static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            let backend = LlamaBackend::init().map_err(|e| e.to_string())?;
+            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+            Ok(backend)
+        })
+        .as_ref()
+        .map_err(|e| Error::Model(format!("cannot initialise llama.cpp: {e}")))
+}
+
+/// Models loaded so far, by canonical path; each is leaked so that contexts can borrow it for
+/// `'static`. Also serialises context creation, which llama.cpp does not allow concurrently on
+/// one model.
+static MODELS: Mutex<Vec<(PathBuf, &'static LlamaModel)>> = Mutex::new(Vec::new());
+
+/// Checks that `path` is a readable GGUF file, so that llama.cpp never sees a bad path.
+fn check_gguf(path: &Path) -> Result<()> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Missing(format!(
+                "model file {} not found; run `curator model fetch` (or `make model`) to download \
+                 the default model",
+                path.display()
+            )))
+        }
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(Error::Model(format!("{}: is a directory, not a GGUF model file", path.display())));
+    }
+    let mut magic = [0u8; 4];
+    match file.read_exact(&mut magic) {
+        Ok(()) if &magic == b"GGUF" => Ok(()),
+        Ok(()) => Err(Error::Model(format!(
+            "{}: not a GGUF model file (starts with {:02x?}, expected \"GGUF\")",
+            path.display(),
+            magic
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err(Error::Model(format!("{}: not a GGUF model file (shorter than 4 bytes)", path.display())))
+        }
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// A GGUF chat model run by llama.cpp on the CPU, with one context and a prefix cache.
+///
+/// Not `Sync`: one thread drives it at a time (it is `Send`).
+pub struct LlamaCppModel {
+    name: String,
+    path: PathBuf,
+    model: &'static LlamaModel,
+    ctx: LlamaContext<'static>,
+    template: Option<LlamaChatTemplate>,
+    /// Tokens whose keys and values sit in sequence 0 of the cache, at positions `0..len`.
+    cached: Vec<LlamaToken>,
+    n_ctx: usize,
+    n_batch: usize,
+}
+
+impl std::fmt::Debug for LlamaCppModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlamaCppModel")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .field("n_ctx", &self.n_ctx)
+            .field("cached_tokens", &self.cached.len())
+            .finish()
+    }
+}
+
+impl LlamaCppModel {
+    /// Loads the GGUF model at `path` and creates its context.
+    ///
+    /// The weights are memory-mapped and kept for the rest of the process; loading the same file
+    /// again only creates a new context (a few milliseconds).
+    ///
+    /// Errors: [`Error::Missing`] (naming the path and how to fetch the model) if the file does
+    /// not exist; [`Error::Io`] if it cannot be read; [`Error::Model`] naming the path if it is not
+    /// a GGUF file or llama.cpp rejects it; [`Error::InvalidInput`] for a zero `n_ctx`,
+    /// `n_batch` or `n_threads`.
+    pub fn load(path: &Path, opts: &LlamaOptions) -> Result<Self> {
+        let n_ctx = NonZeroU32::new(opts.n_ctx)
+            .ok_or_else(|| Error::InvalidInput("n_ctx must be at least 1".into()))?;
+        if opts.n_batch == 0 || opts.n_threads == 0 {
+            return Err(Error::InvalidInput("n_batch and n_threads must be at least 1".into()));
+        }
+        let n_threads = i32::try_from(opts.n_threads)
+            .map_err(|_| Error::InvalidInput(format!("n_threads {} is too large", opts.n_threads)))?;
+        check_gguf(path)?;
+        let backend = backend()?;
+        let key = path.canonicalize().map_err(|e| Error::io(path, e))?;
+
+        let mut models = MODELS.lock().map_err(|_| Error::Model("model registry lock poisoned".into()))?;
+        let model: &'static LlamaModel = match models.iter().find(|(p, _)| *p == key) {
+            Some((_, m)) => m,
+            None => {
+                let loaded = LlamaModel::load_from_file(backend, &key, &LlamaModelParams::default())
+                    .map_err(|e| {
+                        Error::Model(format!("{}: llama.cpp could not load the model: {e}", path.display()))
+                    })?;
+                let leaked: &'static LlamaModel = Box::leak(Box::new(loaded));
+                models.push((key.clone(), leaked));
+                leaked
+            }
+        };
+        let n_batch = opts.n_batch.min(opts.n_ctx);
+        let params = LlamaContextParams::default()
+            .with_n_ctx(Some(n_ctx))
+            .with_n_batch(n_batch)
+            .with_n_ubatch(n_batch)
+            .with_n_threads(n_threads)
+            .with_n_threads_batch(n_threads)
+            .with_flash_attention_policy(if opts.flash_attention {
+                FLASH_ATTN_ENABLED
+            } else {
+                FLASH_ATTN_DISABLED
+            });
+        let ctx = model.new_context(backend, params).map_err(|e| {
+            Error::Model(format!(
+                "{}: cannot create a {}-token context: {e}",
+                path.display(),
+                opts.n_ctx
+            ))
+        })?;
+        drop(models);
+
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        Ok(LlamaCppModel {
+            name,
+            path: path.to_path_buf(),
+            model,
+            n_ctx: ctx.n_ctx() as usize,
+            n_batch: n_batch as usize,
+            ctx,
+            template: model.chat_template(None).ok(),
+            cached: Vec::new(),
+        })
+    }
+
+    /// The model file this was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The context window in tokens.
+    pub fn n_ctx(&self) -> usize {
+        self.n_ctx
+    }
+
+    /// The vocabulary size (49 152 for SmolLM2).
+    pub fn n_vocab(&self) -> usize {
+        self.model.n_vocab().max(0) as usize
+    }
+
+    /// Tokenizes `text` with the model's tokenizer. `add_bos` adds the beginning-of-sequence token
+    /// if the model asks for one; special-token text such as `<|im_end|>` is always parsed as the
+    /// special token. Token ids are llama.cpp's (`i32`).
+    pub fn tokenize(&self, text: &str, add_bos: bool) -> Vec<i32> {
+        self.tokens(text, add_bos).into_iter().map(|t| t.0).collect()
+    }
+
+    /// The bytes of token `id` as it appears in text (special tokens render as their text, e.g.
+    /// `<|im_end|>`). May be part of a multi-byte UTF-8 character.
+    pub fn token_bytes(&self, id: i32) -> Vec<u8> {
+        self.model.vocab().token_to_piece(LlamaToken(id), true, None)
+    }
+
+    /// Whether token `id` ends a turn or the text (llama.cpp's end-of-generation set; for SmolLM2
+    /// it includes `<|im_end|>`, id 2, and `<|endoftext|>`, id 0).
+    pub fn is_end_of_generation(&self, id: i32) -> bool {
+        self.model.vocab().is_eog(LlamaToken(id))
+    }
+
+    fn tokens(&self, text: &str, add_bos: bool) -> Vec<LlamaToken> {
+        self.model.vocab().tokenize(text.as_bytes(), add_bos, true)
+    }
+
+    /// Drops cached keys and values after the longest prefix that `tokens` shares with the cache,
+    /// keeping at most `limit` tokens, and returns how many were kept: decoding resumes there.
+    fn reuse_prefix(&mut self, tokens: &[LlamaToken], limit: usize) -> usize {
+        let common = self.cached.iter().zip(tokens).take_while(|(a, b)| a == b).count();
+        let keep = common.min(limit);
+        if keep < self.cached.len() {
+            let removed = u32::try_from(keep)
+                .ok()
+                .map(|p0| self.ctx.kv_cache_seq_rm(0, Some(p0), None).is_ok())
+                .unwrap_or(false);
+            if !removed {
+                self.reset_cache();
+                return 0;
+            }
+            self.cached.truncate(keep);
+        }
+        keep
+    }
+
+    /// Decodes `tokens` at positions `self.cached.len()..` in chunks of `n_batch`, asking for logits
+    /// at every index `>= logits_from` (relative to `tokens`) and handing each
+    /// `(index, logits)` to `on_logits` right after its chunk is decoded. Returns the batch
+    /// index of the last token of the last chunk.
+    fn decode(
+        &mut self,
+        tokens: &[LlamaToken],
+        logits_from: usize,
+        mut on_logits: impl FnMut(usize, &[f32]),
+    ) -> Result<i32> {
+        let mut batch = LlamaBatch::new(self.n_batch, 1);
+        let mut last = 0;
+        for (chunk_no, chunk) in tokens.chunks(self.n_batch).enumerate() {
+            batch.clear();
+            let base = chunk_no * self.n_batch;
+            let start_pos = self.cached.len();
+            for (i, &tok) in chunk.iter().enumerate() {
+                let pos = i32::try_from(start_pos + i)
+                    .map_err(|_| Error::Model("token position overflows i32".into()))?;
+                batch
+                    .add(tok, pos, &[0], base + i >= logits_from)
+                    .map_err(|e| Error::Model(format!("cannot fill a batch: {e}")))?;
+            }
+            if let Err(e) = self.ctx.decode(&mut batch) {
+                // The cache may hold part of the chunk: forget it all rather than guess.
+                self.reset_cache();
+                return Err(Error::Model(format!(
+                    "llama.cpp failed to decode {} tokens at position {start_pos}: {e}",
+                    chunk.len()
+                )));
+            }
+            self.cached.extend_from_slice(chunk);
+            for i in 0..chunk.len() {
+                if base + i >= logits_from {
+                    on_logits(base + i, self.ctx.get_logits_ith(i as i32));
+                }
+            }
+            last = chunk.len() as i32 - 1;
+        }
+        Ok(last)
+    }
+}
+
+/// `log softmax(logits)[token]`, computed in f64.
+fn log_prob(logits: &[f32], token: LlamaToken) -> f32 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
+    let logit = usize::try_from(token.0).ok().and_then(|i| logits.get(i)).copied().unwrap_or(f32::NEG_INFINITY);
+    (logit as f64 - max - sum.ln()) as f32
+}
+
+fn elapsed_ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+fn sampler(params: &GenerationParams) -> Result<LlamaSampler> {
+    if !params.temperature.is_finite() || params.temperature < 0.0 {
+        return Err(Error::InvalidInput(format!("temperature must be >= 0, got {}", params.temperature)));
+    }
+    if params.temperature == 0.0 {
+        return Ok(LlamaSampler::greedy());
+    }
+    if !(params.top_p > 0.0 && params.top_p <= 1.0) {
+        return Err(Error::InvalidInput(format!("top_p must be in (0, 1], got {}", params.top_p)));
+    }
+    Ok(LlamaSampler::chain_simple([
+        LlamaSampler::top_p(params.top_p, 1),
+        LlamaSampler::temp(params.temperature),
+        LlamaSampler::dist(params.seed),
+    ]))
+}
+
+impl LanguageModel for LlamaCppModel {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn apply_chat_template(&self, messages: &[ChatMessage]) -> Result<String> {
+        let template = self.template.as_ref().ok_or_else(|| {
+            Error::Model(format!("{}: the model file has no chat template", self.path.display()))
+        })?;
+        let chat = messages
+            .iter()
+            .map(|m| LlamaChatMessage::new(m.role.as_str().to_string(), m.content.clone()))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| Error::Model(format!("cannot pass a message to the chat template: {e}")))?;
+        self.model
+            .apply_chat_template(template, &chat, true)
+            .map_err(|e| Error::Model(format!("{}: cannot apply the chat template: {e}", self.name)))
+    }
+
+    fn generate(
+        &mut self,
+        messages: &[ChatMessage],
+        params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<GenerationStats> {
+        let start = Instant::now();
+        let mut sampler = sampler(params)?;
+        let prompt = self.apply_chat_template(messages)?;
+        let tokens = self.tokens(&prompt, true);
+        if tokens.is_empty() {
+            return Err(Error::InvalidInput("the templated prompt is empty".into()));
+        }
+        if tokens.len() >= self.n_ctx {
+            return Err(Error::ContextOverflow { needed: tokens.len() + 1, n_ctx: self.n_ctx });
+        }
+
+        let prompt_start = Instant::now();
+        let keep = self.reuse_prefix(&tokens, tokens.len() - 1);
+        let new = &tokens[keep..];
+        let mut idx = self.decode(new, new.len() - 1, |_, _| ())?;
+        let prompt_ms = elapsed_ms(prompt_start);
+
+        let gen_start = Instant::now();
+        let mut ttft = None;
+        let mut generated = 0;
+        let mut utf8 = Utf8Stream::default();
+        let mut piece = Vec::new();
+        let mut cancelled = false;
+        let stop_reason = loop {
+            if generated >= params.max_tokens {
+                break StopReason::MaxTokens;
+            }
+            let token = sampler.sample(&self.ctx, idx);
+            ttft.get_or_insert_with(|| elapsed_ms(start));
+            if self.model.vocab().is_eog(token) {
+                break StopReason::EndOfTurn;
+            }
+            generated += 1;
+            piece.clear();
+            self.model.vocab().token_to_piece_into(token, &mut piece, false, None);
+            let text = utf8.push(&piece);
+            if !text.is_empty() && !on_text(&text) {
+                cancelled = true;
+                break StopReason::Cancelled;
+            }
+            if generated >= params.max_tokens {
+                break StopReason::MaxTokens;
+            }
+            if self.cached.len() >= self.n_ctx {
+                break StopReason::ContextFull;
+            }
+            idx = self.decode(&[token], 0, |_, _| ())?;
+        };
+        let rest = utf8.finish();
+        if !rest.is_empty() && !cancelled {
+            on_text(&rest);
+        }
+        Ok(GenerationStats {
+            prompt_tokens: tokens.len(),
+            cached_prompt_tokens: keep,
+            generated_tokens: generated,
+            prompt_ms,
+            generation_ms: elapsed_ms(gen_start),
+            time_to_first_token_ms: ttft.unwrap_or_else(|| elapsed_ms(start)),
+            stop_reason,
+        })
+    }
+
+    fn continuation_logprobs(&mut self, prompt: &str, continuation: &str) -> Result<Vec<f32>> {
+        let p = self.tokens(prompt, true);
+        let c = self.tokens(continuation, false);
+        if p.is_empty() {
+            return Err(Error::InvalidInput("cannot score a continuation of an empty prompt".into()));
+        }
+        if c.is_empty() {
+            return Err(Error::InvalidInput("cannot score an empty continuation".into()));
+        }
+        let all: Vec<LlamaToken> = p.iter().chain(&c).copied().collect();
+        if all.len() > self.n_ctx {
+            return Err(Error::ContextOverflow { needed: all.len(), n_ctx: self.n_ctx });
+        }
+        // The last prompt token is decoded again (its logits predict the first continuation token);
+        // the last continuation token is never decoded (nothing follows it).
+        let keep = self.reuse_prefix(&all, p.len() - 1);
+        let todo = &all[keep..all.len() - 1];
+        let mut out = vec![f32::NAN; c.len()];
+        let first = p.len() - 1 - keep;
+        self.decode(todo, first, |i, logits| {
+            let target = keep + i + 1; // index in `all` of the token these logits predict
+            out[target - p.len()] = log_prob(logits, all[target]);
+        })?;
+        Ok(out)
+    }
+
+    fn supports_logprobs(&self) -> bool {
+        true
+    }
+
+    fn context_size(&self) -> Option<usize> {
+        Some(self.n_ctx)
+    }
+
+    fn reset_cache(&mut self) {
+        self.ctx.clear_kv_cache();
+        self.cached.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_prob_is_log_softmax() {
+        let logits = [1.0f32, 2.0, 3.0];
+        let z: f64 = logits.iter().map(|&l| (l as f64).exp()).sum();
+        for (i, &l) in logits.iter().enumerate() {
+            let want = (l as f64 - z.ln()) as f32;
+            assert!((log_prob(&logits, LlamaToken(i as i32)) - want).abs() < 1e-6);
+        }
+        assert_eq!(log_prob(&logits, LlamaToken(7)), f32::NEG_INFINITY);
+    }
+
+    #[test]
+    fn bad_paths_are_errors_naming_the_path() {
+        let dir = std::env::temp_dir().join(format!("curator-llama-test-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let missing = dir.join("nope.gguf");
+        let err = check_gguf(&missing).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("nope.gguf") && err.contains("model fetch"), "{err}");
+        let text = dir.join("text.gguf");
+        let _ = std::fs::write(&text, b"hello world");
+        let err = check_gguf(&text).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("text.gguf") && err.contains("not a GGUF"), "{err}");
+        let tiny = dir.join("tiny.gguf");
+        let _ = std::fs::write(&tiny, b"GG");
+        let err = check_gguf(&tiny).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("tiny.gguf"), "{err}");
+        let err = check_gguf(&dir).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("directory"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn sampler_rejects_bad_parameters() {
+        let bad_t = GenerationParams { temperature: -1.0, ..Default::default() };
+        assert!(matches!(sampler(&bad_t), Err(Error::InvalidInput(_))));
+        let bad_p = GenerationParams { temperature: 0.7, top_p: 0.0, ..Default::default() };
+        assert!(matches!(sampler(&bad_p), Err(Error::InvalidInput(_))));
+        assert!(sampler(&GenerationParams::default()).is_ok());
+    }
+}

@@ -1,0 +1,159 @@
+//! Candidate generation and ranking: fuses the collaborative co-mention score, BM25 of the
+//! seeker's recent text against item text, and training popularity into one listwise score.
+//!
+//! `s(c) = w_cf · cf(c)/max cf + w_text · bm25(c)/max bm25 + w_pop · ln(1+pop c)/ln(1+max pop)`
+//! over every catalog item not excluded by the dialogue state. The seeds of `cf` are the state's
+//! mentions: seeker-liked items (weight 1), recommender mentions (0.5), disliked items (−0.5),
+//! each multiplied by `recency^(turns ago)`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::agent::state::{DialogueState, Polarity};
+use crate::catalog::{Catalog, ItemId, SearchFilters};
+use crate::dialogue::Role;
+use crate::recommender::CoMentions;
+use crate::Result;
+
+/// Weights of the fusion score (module doc). Chosen on a validation split of the ReDial
+/// *training* dialogues (`curator tune`), never on the test split.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FusionWeights {
+    /// Weight of the normalised collaborative score.
+    pub cf: f32,
+    /// Weight of the normalised BM25 score of recent seeker text.
+    pub text: f32,
+    /// Weight of the normalised log popularity.
+    pub popularity: f32,
+    /// Candidate popularity exponent β of the co-mention score (½ = cosine).
+    pub beta: f32,
+    /// Per-turn decay of seed weights (1 = no decay).
+    pub recency: f32,
+    /// Seed weight of items mentioned by the recommender.
+    pub recommender_seed: f32,
+    /// Seed weight of disliked items (negative).
+    pub disliked_seed: f32,
+}
+
+impl Default for FusionWeights {
+    fn default() -> Self {
+        FusionWeights { cf: 1.0, text: 0.25, popularity: 0.1, beta: 0.3, recency: 0.85, recommender_seed: 0.5, disliked_seed: -0.5 }
+    }
+}
+
+/// One ranked candidate with the signals that produced its score (for reasons and features).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    /// The item.
+    pub id: ItemId,
+    /// Dense catalog position.
+    pub position: usize,
+    /// Fused score (higher is better).
+    pub score: f32,
+    /// Normalised collaborative score in [−1, 1].
+    pub cf: f32,
+    /// Normalised BM25 score in [0, 1].
+    pub text: f32,
+    /// Normalised log popularity in [0, 1].
+    pub popularity: f32,
+    /// The liked seed item that contributes most to `cf`, with its co-mention count.
+    pub because_of: Option<(ItemId, u32)>,
+}
+
+/// The agent's candidate ranker (no LLM): co-mention CF + BM25 + popularity.
+#[derive(Debug, Clone)]
+pub struct CandidateRanker {
+    cf: CoMentions,
+    weights: FusionWeights,
+    log_max_pop: f32,
+}
+
+impl CandidateRanker {
+    /// A ranker over `catalog` with co-mention statistics `cf`.
+    pub fn new(catalog: &Catalog, cf: CoMentions, weights: FusionWeights) -> Self {
+        let max_pop = catalog.items().iter().map(|it| it.popularity).max().unwrap_or(0);
+        CandidateRanker { cf, weights, log_max_pop: (1.0 + max_pop as f32).ln().max(1e-6) }
+    }
+
+    /// The fusion weights in use.
+    pub fn weights(&self) -> FusionWeights {
+        self.weights
+    }
+
+    /// Weighted CF seeds from the state: (catalog position, weight).
+    fn seeds(&self, state: &DialogueState, catalog: &Catalog) -> Vec<(usize, f32)> {
+        let last_turn = state.turns.len().saturating_sub(1);
+        let mut seeds: Vec<(usize, f32)> = Vec::new();
+        for m in &state.mentions {
+            let Some(p) = catalog.position(m.id) else { continue };
+            let base = match (m.polarity, m.role) {
+                (Polarity::Disliked, _) => self.weights.disliked_seed,
+                (_, Role::Recommender) => self.weights.recommender_seed,
+                (_, Role::Seeker) => 1.0,
+            };
+            let age = last_turn.saturating_sub(m.turn) as i32;
+            let w = base * self.weights.recency.powi(age);
+            // Same-title duplicates share the seed: ReDial's annotators often picked another
+            // year's entry of the same title, so the co-mention evidence is split between them.
+            for &q in catalog.same_title(p) {
+                match seeds.iter_mut().find(|(r, _)| *r == q) {
+                    // A later mention overrides the weight of an earlier one (polarity can change).
+                    Some(s) => s.1 = w,
+                    None => seeds.push((q, w)),
+                }
+            }
+        }
+        seeds
+    }
+
+    /// Ranks every catalog item not excluded by `state`; returns the best `k`, best first.
+    /// Ties break by catalog position (lower id first), so the order is deterministic.
+    ///
+    /// Errors only if the search index fails.
+    pub fn rank(&self, state: &DialogueState, catalog: &Catalog, k: usize) -> Result<Vec<Candidate>> {
+        let n = catalog.len();
+        let seeds = self.seeds(state, catalog);
+        let mut cf = vec![0f32; n];
+        self.cf.score_into(&seeds, self.weights.beta, &mut cf);
+        let cf_max = cf.iter().fold(0f32, |m, &x| m.max(x.abs()));
+        let mut text = vec![0f32; n];
+        let query = state.recent_seeker_text(2);
+        if self.weights.text != 0.0 && !query.trim().is_empty() {
+            let hits = catalog.search(&query, &SearchFilters::default(), 200)?;
+            let top = hits.first().map(|h| h.score).unwrap_or(0.0);
+            if top > 0.0 {
+                for h in hits {
+                    text[h.position] = h.score / top;
+                }
+            }
+        }
+        let items = catalog.items();
+        let excluded = state.excluded_positions(catalog);
+        let mut out: Vec<Candidate> = Vec::with_capacity(n);
+        for (p, item) in items.iter().enumerate() {
+            if excluded[p] {
+                continue;
+            }
+            let c = if cf_max > 0.0 { cf[p] / cf_max } else { 0.0 };
+            let pop = (1.0 + item.popularity as f32).ln() / self.log_max_pop;
+            let score = self.weights.cf * c + self.weights.text * text[p] + self.weights.popularity * pop;
+            out.push(Candidate { id: item.id, position: p, score, cf: c, text: text[p], popularity: pop, because_of: None });
+        }
+        let k = k.min(out.len());
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        out.select_nth_unstable_by(k - 1, |a, b| b.score.total_cmp(&a.score).then(a.position.cmp(&b.position)));
+        out.truncate(k);
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.position.cmp(&b.position)));
+        for c in &mut out {
+            c.because_of = seeds
+                .iter()
+                .filter(|(_, w)| *w > 0.0)
+                .map(|&(s, w)| (s, w * self.cf.count(s, c.position) as f32, self.cf.count(s, c.position)))
+                .filter(|(_, _, n)| *n > 0)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(s, _, n)| (items[s].id, n));
+        }
+        Ok(out)
+    }
+}
