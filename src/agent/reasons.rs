@@ -4,6 +4,7 @@
 
 use crate::agent::state::{DialogueState, Polarity};
 use crate::catalog::{Catalog, Item};
+use crate::dialogue::Role;
 use crate::rank::Candidate;
 
 fn shared<'a>(a: &'a [String], b: &[String]) -> Option<&'a str> {
@@ -16,10 +17,25 @@ fn shared<'a>(a: &'a [String], b: &[String]) -> Option<&'a str> {
 /// popularity.
 pub fn reason_for(candidate: &Candidate, state: &DialogueState, catalog: &Catalog) -> String {
     let Some(item) = catalog.get(candidate.id) else { return String::new() };
-    let liked: Vec<&Item> = state.items_with(Polarity::Liked).iter().filter_map(|id| catalog.get(*id)).collect();
+    // Only what the seeker said they liked is quoted back (Curator's own earlier picks are seeds
+    // of the ranker, but the seeker never said they liked them).
+    let liked: Vec<&Item> = state
+        .items_with(Polarity::Liked)
+        .iter()
+        .filter(|id| state.mentions.iter().any(|m| m.id == **id && m.role == Role::Seeker))
+        .filter_map(|id| catalog.get(*id))
+        .collect();
+    // The ranker's credited seed may be a same-title duplicate of what the seeker typed ("Heat"
+    // annotated as the 1996 entry): name the seeker's own item.
+    let credited: Option<(&Item, u32)> = candidate.because_of.and_then(|(id, n)| {
+        let p = catalog.position(id)?;
+        let group = catalog.same_title(p);
+        let own = liked.iter().find(|l| catalog.position(l.id).is_some_and(|q| group.contains(&q)))?;
+        Some((*own, n))
+    });
     // Prefer the liked item the ranker credited, then the others in dialogue order.
     let mut order: Vec<&Item> = Vec::new();
-    if let Some(seed) = candidate.because_of.and_then(|(id, _)| catalog.get(id)) {
+    if let Some((seed, _)) = credited {
         order.push(seed);
     }
     for l in &liked {
@@ -42,11 +58,9 @@ pub fn reason_for(candidate: &Candidate, state: &DialogueState, catalog: &Catalo
             return format!("written by {w}, who also wrote {}.", l.display_name());
         }
     }
-    if let Some((seed, n)) = candidate.because_of {
-        if let Some(s) = catalog.get(seed) {
-            let dialogues = if n == 1 { "dialogue" } else { "dialogues" };
-            return format!("people who talked about {} also brought it up ({n} ReDial {dialogues}).", s.display_name());
-        }
+    if let Some((s, n)) = credited {
+        let dialogues = if n == 1 { "dialogue" } else { "dialogues" };
+        return format!("people who talked about {} also brought it up ({n} ReDial {dialogues}).", s.display_name());
     }
     let genre = |g: &[String]| g.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
     for l in &order {
@@ -66,5 +80,12 @@ pub fn reason_for(candidate: &Candidate, state: &DialogueState, catalog: &Catalo
         return format!("a {} film, as you asked.", genre(&asked));
     }
     let kind = if item.genres.is_empty() { String::new() } else { format!("{}; ", genre(&item.genres)) };
-    format!("{kind}a favourite in ReDial dialogues (mentioned in {} of them).", item.popularity)
+    if candidate.text > 0.0 {
+        return format!("{kind}its description matches what you asked for.");
+    }
+    match item.popularity {
+        0 => format!("{kind}a lesser-known pick from the catalog."),
+        1 => format!("{kind}mentioned in one ReDial training dialogue."),
+        n => format!("{kind}a favourite in ReDial dialogues (mentioned in {n} of them)."),
+    }
 }

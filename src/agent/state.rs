@@ -84,6 +84,13 @@ pub fn clause_polarity(text: &str, at: usize) -> Polarity {
             clause = &clause[cut_start..cut_end];
         }
     }
+    // A negation right before the title: "not Titanic", "no Twilight", "except Cats".
+    let before = normalize(&text[start..at]);
+    if let Some(last) = before.rsplit(' ').next() {
+        if matches!(last, "not" | "no" | "except" | "without" | "besides" | "nor") {
+            return Polarity::Disliked;
+        }
+    }
     let norm = format!(" {} ", normalize(clause));
     if NEGATIVE_CUES.iter().any(|c| norm.contains(&format!(" {c} "))) {
         Polarity::Disliked
@@ -193,6 +200,8 @@ mod tests {
         assert_eq!(clause_polarity(t, t.find("Cats").unwrap_or(0)), Polarity::Disliked);
         assert_eq!(clause_polarity(t, t.find("Alien").unwrap_or(0)), Polarity::Liked);
         assert_eq!(clause_polarity("", 10), Polarity::Liked);
+        let t = "something darker, not Titanic";
+        assert_eq!(clause_polarity(t, t.find("Titanic").unwrap_or(0)), Polarity::Disliked);
     }
 
     #[test]

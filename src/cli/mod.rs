@@ -1,5 +1,7 @@
 //! Command-line glue (clap): one function per subcommand, each a thin call into the library.
 
+mod chat;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -16,6 +18,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Chat with Curator in the terminal (line mode).
+    Chat(chat::ChatArgs),
+    /// Manage the language model.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
     /// Build the committed data (catalog, statistics, eval split) from the raw sources.
     Data {
         #[command(subcommand)]
@@ -67,6 +76,12 @@ enum RankerChoice {
 }
 
 #[derive(Debug, Subcommand)]
+enum ModelCommand {
+    /// Download the default model (SmolLM2-135M-Instruct Q4_1) into the cache, if absent.
+    Fetch,
+}
+
+#[derive(Debug, Subcommand)]
 enum DataCommand {
     /// Write catalogs/movies/ and evals/redial/ from a folder laid out like ../shared/data.
     Build {
@@ -93,6 +108,12 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Chat(args) => chat::run(args),
+        Command::Model { command: ModelCommand::Fetch } => {
+            let path = curator::llm::fetch::fetch_default_model(true)?;
+            println!("{}", path.display());
+            Ok(())
+        }
         Command::Data { command: DataCommand::Build { source, out } } => {
             let out = out.unwrap_or_else(curator::paths::project_root);
             let m = curator::data::build(&source, &out).context("data build failed")?;

@@ -8,8 +8,8 @@
 //! call reuses the longest common prefix (earlier turns of a dialogue, or a shared scoring
 //! prompt) and processes only the new tokens.
 //!
-//! The llama.cpp backend is initialised once per process ([`backend`]); its logs go to `tracing`
-//! (target `llama-cpp-2`, at llama.cpp's own levels) instead of stderr.
+//! The llama.cpp backend is initialised once per process ([`backend`]); its logs never reach
+//! stderr: they are dropped, or sent to `tracing` when `CURATOR_LLAMA_LOG` is set.
 
 use super::utf8::Utf8Stream;
 use super::{ChatMessage, GenerationParams, GenerationStats, LanguageModel, StopReason};
@@ -61,7 +61,15 @@ impl Default for LlamaOptions {
     }
 }
 
-/// The process-wide llama.cpp backend, initialised on first use with its logs sent to `tracing`.
+/// Environment variable that sends llama.cpp's own logs to `tracing` when set (to anything but
+/// `0`); by default they are dropped.
+pub const LOG_ENV: &str = "CURATOR_LLAMA_LOG";
+
+/// The process-wide llama.cpp backend, initialised on first use.
+///
+/// llama.cpp logs ≈ 140 lines at INFO level per model load (and `llama-cpp-2` adds spurious
+/// warnings while forwarding them), so its logs are dropped unless [`LOG_ENV`] is set, in which
+/// case they go to `tracing` under the target `llama-cpp-2`.
 ///
 /// Errors: [`Error::Model`] if llama.cpp was already initialised outside this function (by code
 /// calling `LlamaBackend::init` directly).
@@ -69,8 +77,12 @@ pub fn backend() -> Result<&'static LlamaBackend> {
     static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {
-            let backend = LlamaBackend::init().map_err(|e| e.to_string())?;
-            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+            let mut backend = LlamaBackend::init().map_err(|e| e.to_string())?;
+            if std::env::var_os(LOG_ENV).is_some_and(|v| v != "0") {
+                llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+            } else {
+                backend.void_logs();
+            }
             Ok(backend)
         })
         .as_ref()

@@ -26,6 +26,9 @@ pub struct FusionWeights {
     pub popularity: f32,
     /// Candidate popularity exponent β of the co-mention score (½ = cosine).
     pub beta: f32,
+    /// Added to a candidate's popularity before the β power, damping items seen in very few
+    /// dialogues.
+    pub shrink: f32,
     /// Per-turn decay of seed weights (1 = no decay).
     pub recency: f32,
     /// Seed weight of items mentioned by the recommender.
@@ -36,7 +39,7 @@ pub struct FusionWeights {
 
 impl Default for FusionWeights {
     fn default() -> Self {
-        FusionWeights { cf: 1.0, text: 0.25, popularity: 0.1, beta: 0.3, recency: 0.85, recommender_seed: 0.5, disliked_seed: -0.5 }
+        FusionWeights { cf: 1.0, text: 0.25, popularity: 0.1, beta: 0.3, shrink: 5.0, recency: 0.85, recommender_seed: 0.5, disliked_seed: -0.5 }
     }
 }
 
@@ -92,13 +95,17 @@ impl CandidateRanker {
             };
             let age = last_turn.saturating_sub(m.turn) as i32;
             let w = base * self.weights.recency.powi(age);
-            // Same-title duplicates share the seed: ReDial's annotators often picked another
-            // year's entry of the same title, so the co-mention evidence is split between them.
-            for &q in catalog.same_title(p) {
+            // Same-title duplicates share the seed in proportion to their training popularity:
+            // ReDial's annotators often picked another year's entry of the same title ("Heat"
+            // is mostly annotated as the 1996 entry), so the evidence is split between them.
+            let group = catalog.same_title(p);
+            let total: f32 = group.iter().map(|&q| catalog.items()[q].popularity as f32 + 1.0).sum();
+            for &q in group {
+                let share = if group.len() == 1 { 1.0 } else { (catalog.items()[q].popularity as f32 + 1.0) / total };
                 match seeds.iter_mut().find(|(r, _)| *r == q) {
                     // A later mention overrides the weight of an earlier one (polarity can change).
-                    Some(s) => s.1 = w,
-                    None => seeds.push((q, w)),
+                    Some(s) => s.1 = w * share,
+                    None => seeds.push((q, w * share)),
                 }
             }
         }
@@ -113,10 +120,15 @@ impl CandidateRanker {
         let n = catalog.len();
         let seeds = self.seeds(state, catalog);
         let mut cf = vec![0f32; n];
-        self.cf.score_into(&seeds, self.weights.beta, &mut cf);
+        self.cf.score_into(&seeds, self.weights.beta, self.weights.shrink, &mut cf);
         let cf_max = cf.iter().fold(0f32, |m, &x| m.max(x.abs()));
         let mut text = vec![0f32; n];
-        let query = state.recent_seeker_text(2);
+        // Common words ("hi", "movie", "something") carry no content; BM25 sees only the rest.
+        let query: String = crate::catalog::text::normalize(&state.recent_seeker_text(2))
+            .split(' ')
+            .filter(|w| !crate::catalog::text::is_common_word(w))
+            .collect::<Vec<_>>()
+            .join(" ");
         if self.weights.text != 0.0 && !query.trim().is_empty() {
             let hits = catalog.search(&query, &SearchFilters::default(), 200)?;
             let top = hits.first().map(|h| h.score).unwrap_or(0.0);
@@ -138,13 +150,19 @@ impl CandidateRanker {
             let score = self.weights.cf * c + self.weights.text * text[p] + self.weights.popularity * pop;
             out.push(Candidate { id: item.id, position: p, score, cf: c, text: text[p], popularity: pop, because_of: None });
         }
-        let k = k.min(out.len());
-        if k == 0 {
-            return Ok(Vec::new());
-        }
-        out.select_nth_unstable_by(k - 1, |a, b| b.score.total_cmp(&a.score).then(a.position.cmp(&b.position)));
+        out.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.position.cmp(&b.position)));
+        // One entry per title group: "The Notebook (2004)" and "(2013)" are not two picks.
+        let mut taken = vec![false; n];
+        out.retain(|c| {
+            if taken[c.position] {
+                return false;
+            }
+            for &q in catalog.same_title(c.position) {
+                taken[q] = true;
+            }
+            true
+        });
         out.truncate(k);
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.position.cmp(&b.position)));
         for c in &mut out {
             c.because_of = seeds
                 .iter()

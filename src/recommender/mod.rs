@@ -3,7 +3,7 @@
 //! `catalogs/movies/comentions.tsv`.
 //!
 //! Score of a candidate c for a weighted seed set S (liked items positive, disliked negative):
-//! `cf(c) = Σ_{a∈S} w_a · n(a,c) / (pop(a)^½ · pop(c)^β)`, where n(a,c) is the number of training
+//! `cf(c) = Σ_{a∈S} w_a · n(a,c) / (pop(a)^½ · (pop(c) + shrink)^β)`, where n(a,c) is the number of training
 //! dialogues mentioning both and pop(x) the number mentioning x. β = ½ is cosine similarity;
 //! smaller β favours popular items.
 
@@ -77,13 +77,14 @@ impl CoMentions {
     }
 
     /// Accumulates `cf(c)` (module doc) for the weighted seeds `(position, weight)` into
-    /// `scores` (length = catalog size). `beta` is the candidate popularity exponent.
-    pub fn score_into(&self, seeds: &[(usize, f32)], beta: f32, scores: &mut [f32]) {
+    /// `scores` (length = catalog size). `beta` is the candidate popularity exponent and
+    /// `shrink` is added to the candidate's popularity before the power (damping rare items).
+    pub fn score_into(&self, seeds: &[(usize, f32)], beta: f32, shrink: f32, scores: &mut [f32]) {
         for &(a, w) in seeds {
             let pa = self.popularity.get(a).copied().unwrap_or(0).max(1) as f32;
             let norm_a = w / pa.sqrt();
             for &(c, n) in self.neighbours(a) {
-                let pc = self.popularity.get(c as usize).copied().unwrap_or(0).max(1) as f32;
+                let pc = self.popularity.get(c as usize).copied().unwrap_or(0).max(1) as f32 + shrink;
                 if let Some(s) = scores.get_mut(c as usize) {
                     *s += norm_a * n as f32 / pc.powf(beta);
                 }

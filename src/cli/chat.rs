@@ -1,0 +1,132 @@
+//! `curator chat`: the line-mode REPL on stdin/stdout.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use curator::agent::{Agent, AgentConfig, AgentEvent, RecommendPrompts};
+use curator::llm::LanguageModel;
+
+/// Options of `curator chat`.
+#[derive(Debug, clap::Args)]
+pub struct ChatArgs {
+    /// A GGUF model file (default: SmolLM2-135M-Instruct Q4_1, fetched on first use).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Run without a language model (fixed opening sentences; same recommendations).
+    #[arg(long, conflicts_with = "model")]
+    pub no_model: bool,
+    /// Items recommended per turn.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=20))]
+    pub recommendations: u16,
+}
+
+const HELP: &str = "Tell me movies you like or dislike, or what you're in the mood for.\n\
+Commands: /reset (start over), /state (what I know about you), /help, /quit (or Ctrl-D).";
+
+/// Loads the model named by `path`, or the default model (fetching it on first use).
+pub fn load_model(path: Option<PathBuf>) -> anyhow::Result<Box<dyn LanguageModel>> {
+    let path = match path {
+        Some(p) => p,
+        None => curator::llm::fetch::fetch_default_model(true).context("cannot get the default model")?,
+    };
+    let model = curator::llm::llama::LlamaCppModel::load(&path, &curator::llm::llama::LlamaOptions::default())
+        .with_context(|| format!("cannot load the model {}", path.display()))?;
+    Ok(Box::new(model))
+}
+
+/// Builds the agent the front ends share: catalog, ranker, prompts and (optionally) a model.
+pub fn build_agent(model: Option<Box<dyn LanguageModel>>, config: AgentConfig) -> anyhow::Result<Agent> {
+    let dir = curator::paths::catalog_dir();
+    let (catalog, ranker) = curator::agent::load_ranker(&dir, config.weights)
+        .with_context(|| format!("cannot load the catalog from {}", dir.display()))?;
+    let prompts = RecommendPrompts::load(&curator::paths::prompts_dir()).context("cannot load the prompts")?;
+    Ok(Agent::new(catalog, ranker, prompts, model, config))
+}
+
+/// Runs the REPL until `/quit` or end of input.
+pub fn run(args: ChatArgs) -> anyhow::Result<()> {
+    let model = if args.no_model { None } else { Some(load_model(args.model)?) };
+    let config = AgentConfig { recommendations: usize::from(args.recommendations), ..AgentConfig::default() };
+    let mut agent = build_agent(model, config)?;
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "Curator — {} movies, model {}.\n{HELP}",
+        agent.catalog().len(),
+        agent.model_name().unwrap_or("none")
+    )?;
+    let mut buf = Vec::new();
+    loop {
+        write!(out, "\nyou> ")?;
+        out.flush()?;
+        buf.clear();
+        let n = input.read_until(b'\n', &mut buf).context("cannot read standard input")?;
+        if n == 0 {
+            writeln!(out)?;
+            return Ok(());
+        }
+        let Ok(line) = std::str::from_utf8(&buf) else {
+            writeln!(out, "(that line is not valid UTF-8 text; please type it again)")?;
+            continue;
+        };
+        let line = line.trim();
+        match line {
+            "" => continue,
+            "/quit" | "/exit" => return Ok(()),
+            "/help" => {
+                writeln!(out, "{HELP}")?;
+                continue;
+            }
+            "/reset" => {
+                agent.reset();
+                writeln!(out, "(new conversation)")?;
+                continue;
+            }
+            "/state" => {
+                writeln!(out, "{}", describe_state(&agent))?;
+                continue;
+            }
+            l if l.starts_with('/') => {
+                writeln!(out, "(unknown command {l:?}; try /help)")?;
+                continue;
+            }
+            _ => {}
+        }
+        write!(out, "curator> ")?;
+        out.flush()?;
+        let result = agent.respond(line, &mut |ev| {
+            if let AgentEvent::Text { text } = ev {
+                let _ = write!(out, "{text}");
+                let _ = out.flush();
+            }
+        });
+        match result {
+            Ok(_) => writeln!(out)?,
+            Err(e) => writeln!(out, "(sorry: {e})")?,
+        }
+    }
+}
+
+fn describe_state(agent: &Agent) -> String {
+    use curator::agent::state::Polarity;
+    let names = |p: Polarity| {
+        let v: Vec<String> = agent
+            .state()
+            .items_with(p)
+            .iter()
+            .filter_map(|id| agent.catalog().get(*id).map(|i| i.display_name()))
+            .collect();
+        if v.is_empty() { "-".to_string() } else { v.join(", ") }
+    };
+    let recommended: Vec<String> =
+        agent.state().recommended.iter().filter_map(|id| agent.catalog().get(*id).map(|i| i.display_name())).collect();
+    format!(
+        "liked: {}\ndisliked: {}\nrecommended so far: {}",
+        names(Polarity::Liked),
+        names(Polarity::Disliked),
+        if recommended.is_empty() { "-".to_string() } else { recommended.join(", ") }
+    )
+}
