@@ -17,3 +17,13 @@ pub mod rank;
 pub mod recommender;
 
 pub use error::{Error, Result};
+
+/// Prints one line to standard output, ignoring a closed pipe (`curator eval … | head` must not
+/// panic). Used instead of `println!` everywhere in the crate.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}

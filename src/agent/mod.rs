@@ -38,8 +38,8 @@ pub struct AgentConfig {
     pub recommendations: usize,
     /// Sampling of the opening sentence (default: greedy, at most 48 tokens).
     pub generation: GenerationParams,
-    /// Fusion weights of the candidate ranker.
-    pub weights: FusionWeights,
+    /// Fusion weights of the candidate ranker; `None`: the tuned `ranker.yaml` of the catalog.
+    pub weights: Option<FusionWeights>,
 }
 
 impl Default for AgentConfig {
@@ -47,7 +47,7 @@ impl Default for AgentConfig {
         AgentConfig {
             recommendations: 3,
             generation: GenerationParams { max_tokens: 48, ..GenerationParams::default() },
-            weights: FusionWeights::default(),
+            weights: None,
         }
     }
 }
@@ -119,9 +119,22 @@ impl std::fmt::Debug for Agent {
 }
 
 /// Loads the catalog and the co-mention ranker from `catalog_dir` (e.g. `catalogs/movies`).
+/// `weights: None` uses the tuned weights in `<catalog_dir>/ranker.yaml` (written by
+/// `curator tune`), or the defaults when that file does not exist.
 ///
-/// Errors: those of [`Catalog::load`] and [`CoMentions::load`].
-pub fn load_ranker(catalog_dir: &Path, weights: FusionWeights) -> Result<(Arc<Catalog>, Arc<CandidateRanker>)> {
+/// Errors: those of [`Catalog::load`], [`CoMentions::load`] and a malformed `ranker.yaml`.
+pub fn load_ranker(catalog_dir: &Path, weights: Option<FusionWeights>) -> Result<(Arc<Catalog>, Arc<CandidateRanker>)> {
+    let weights = match weights {
+        Some(w) => w,
+        None => {
+            let path = catalog_dir.join("ranker.yaml");
+            if path.exists() {
+                crate::rank::tune::load_weights(&path)?.weights
+            } else {
+                FusionWeights::default()
+            }
+        }
+    };
     let catalog = Catalog::load(catalog_dir)?;
     let cf = CoMentions::load(&catalog_dir.join("comentions.tsv"), &catalog)?;
     let ranker = CandidateRanker::new(&catalog, cf, weights);

@@ -30,6 +30,13 @@ enum Command {
         #[command(subcommand)]
         command: DataCommand,
     },
+    /// Choose the ranker's fusion weights on a validation split of the ReDial training
+    /// dialogues; writes catalogs/movies/ranker.yaml.
+    Tune {
+        /// The raw data folder (e.g. ../shared/data).
+        #[arg(long)]
+        source: PathBuf,
+    },
     /// Link free text to catalog items (debugging aid): prints title candidates and mentions.
     Link {
         /// The text to link.
@@ -111,13 +118,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Chat(args) => chat::run(args),
         Command::Model { command: ModelCommand::Fetch } => {
             let path = curator::llm::fetch::fetch_default_model(true)?;
-            println!("{}", path.display());
+            curator::outln!("{}", path.display());
             Ok(())
         }
         Command::Data { command: DataCommand::Build { source, out } } => {
             let out = out.unwrap_or_else(curator::paths::project_root);
             let m = curator::data::build(&source, &out).context("data build failed")?;
-            println!(
+            curator::outln!(
                 "wrote {} items ({} with metadata), {} co-mentioned pairs from {} training dialogues ({} used), {} test dialogues into {}",
                 m.items,
                 m.items_with_metadata,
@@ -129,15 +136,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Tune { source } => {
+            let dir = curator::paths::catalog_dir();
+            let test = curator::paths::evals_dir().join("redial").join("test.jsonl");
+            let tuned = curator::rank::tune::tune(&source, &dir, &test)?;
+            let path = dir.join("ranker.yaml");
+            let yaml = format!(
+                "# Fusion weights of the candidate ranker, chosen by `curator tune --source <data>` on a\n# validation split of the ReDial training dialogues (never the test split).\n{}",
+                serde_yaml::to_string(&tuned)?
+            );
+            std::fs::write(&path, yaml).with_context(|| format!("cannot write {}", path.display()))?;
+            curator::outln!("wrote {}", path.display());
+            Ok(())
+        }
         Command::Link { text } => {
             let catalog = load_catalog()?;
             for c in catalog.link_title(&text, 5) {
                 let name = catalog.get(c.id).map(|i| i.display_name()).unwrap_or_default();
-                println!("title {:>7}  score {:6.2}  sim {:.2}  {name}", c.id, c.score, c.similarity);
+                curator::outln!("title {:>7}  score {:6.2}  sim {:.2}  {name}", c.id, c.score, c.similarity);
             }
             for m in catalog.link_text(&text) {
                 let name = catalog.get(m.id).map(|i| i.display_name()).unwrap_or_default();
-                println!("mention {:?} -> {} {name}", &text[m.start..m.end], m.id);
+                curator::outln!("mention {:?} -> {} {name}", &text[m.start..m.end], m.id);
             }
             Ok(())
         }
@@ -149,7 +169,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(o) = out {
                 opts.out_dir = o;
             }
-            let (catalog, tools) = curator::agent::load_ranker(&curator::paths::catalog_dir(), Default::default())?;
+            let (catalog, tools) = curator::agent::load_ranker(&curator::paths::catalog_dir(), None)?;
             match ranker {
                 RankerChoice::Agent => {
                     curator::eval::run_redial(&opts, &curator::agent::ToolRanker::new(catalog, tools))?;
@@ -165,13 +185,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let catalog = load_catalog()?;
             let data = data.unwrap_or_else(|| curator::paths::evals_dir().join("redial").join("test.jsonl"));
             let r = curator::eval::linking::linking_accuracy(&data, &catalog)?;
-            println!(
+            curator::outln!(
                 "entity linking, ReDial test mentions as lowercase titles without year: top-1 accuracy {:.4} ({} / {} mentions; {} errors are a same-title duplicate id)",
                 r.accuracy, r.correct, r.mentions, r.same_title_other_id
             );
             for (q, gold, got) in &r.examples {
                 let name = |id: Option<u32>| id.and_then(|i| catalog.get(i)).map(|i| i.display_name()).unwrap_or_else(|| "-".into());
-                println!("  miss: {q:?} gold {} got {}", name(Some(*gold)), name(*got));
+                curator::outln!("  miss: {q:?} gold {} got {}", name(Some(*gold)), name(*got));
             }
             Ok(())
         }

@@ -19,7 +19,7 @@
 //! The build is deterministic: the same input gives byte-identical output (no timestamps, sorted
 //! keys, integer statistics only).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -74,6 +74,9 @@ struct Info {
 /// One line of `train_movie_sequences_compact.jsonl`.
 #[derive(Debug, Deserialize)]
 struct TrainDialogue {
+    /// ReDial conversationId.
+    #[serde(default)]
+    id: String,
     /// Ordered `[movieId, liked]` pairs; ids may be null.
     #[serde(default)]
     v: Option<Vec<(Option<String>, serde_json::Value)>>,
@@ -157,12 +160,65 @@ fn parse_movies(path: &Path, bytes: &[u8]) -> Result<Vec<(ItemId, String)>> {
     Ok(out)
 }
 
+/// Popularity and co-mention counts of the ReDial training dialogues.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrainStats {
+    /// Per item: training dialogues mentioning it.
+    pub popularity: HashMap<ItemId, u32>,
+    /// Per item pair (a < b): training dialogues mentioning both.
+    pub pairs: BTreeMap<(ItemId, ItemId), u32>,
+    /// Dialogues read (after exclusion).
+    pub dialogues: usize,
+    /// Dialogues mentioning at least one known item.
+    pub used: usize,
+}
+
+/// Counts popularity and co-mentions over `train_movie_sequences_compact.jsonl` at `path`,
+/// counting only items in `known` and skipping dialogues whose `id` (ReDial conversationId) is in
+/// `exclude` (a validation split held out for tuning).
+///
+/// Errors: unreadable file; a malformed line (named by number).
+pub fn train_statistics(path: &Path, known: &HashSet<ItemId>, exclude: &HashSet<String>) -> Result<TrainStats> {
+    let bytes = read(path)?;
+    train_statistics_from(path, &bytes, known, exclude)
+}
+
+fn train_statistics_from(path: &Path, bytes: &[u8], known: &HashSet<ItemId>, exclude: &HashSet<String>) -> Result<TrainStats> {
+    let mut stats = TrainStats::default();
+    for (i, line) in BufReader::new(bytes).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let d: TrainDialogue = serde_json::from_str(&line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?;
+        if exclude.contains(&d.id) {
+            continue;
+        }
+        stats.dialogues += 1;
+        let ids = dialogue_items(&d, known);
+        if ids.is_empty() {
+            continue;
+        }
+        stats.used += 1;
+        for id in &ids {
+            *stats.popularity.entry(*id).or_insert(0) += 1;
+        }
+        let sorted: Vec<ItemId> = ids.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+        for (a_i, a) in sorted.iter().enumerate() {
+            for b in &sorted[a_i + 1..] {
+                *stats.pairs.entry((*a, *b)).or_insert(0) += 1;
+            }
+        }
+    }
+    Ok(stats)
+}
+
 /// Distinct catalog items of one training dialogue, in order of first mention.
-fn dialogue_items(d: &TrainDialogue, known: &HashMap<ItemId, usize>) -> Vec<ItemId> {
+fn dialogue_items(d: &TrainDialogue, known: &HashSet<ItemId>) -> Vec<ItemId> {
     let mut ids: Vec<ItemId> = Vec::new();
     let mut push = |raw: &Option<String>| {
         if let Some(id) = raw.as_deref().and_then(|s| s.parse::<ItemId>().ok()) {
-            if known.contains_key(&id) && !ids.contains(&id) {
+            if known.contains(&id) && !ids.contains(&id) {
                 ids.push(id);
             }
         }
@@ -207,37 +263,10 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
     let train_path = source.join(TRAIN);
     let train_bytes = read(&train_path)?;
     inputs.insert(TRAIN.to_string(), sha256_hex(&train_bytes));
-    let index: HashMap<ItemId, usize> = movies.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
-    let mut popularity = vec![0u32; movies.len()];
-    let mut pairs: BTreeMap<(ItemId, ItemId), u32> = BTreeMap::new();
-    let mut train_dialogues = 0;
-    let mut train_used = 0;
-    for (i, line) in BufReader::new(train_bytes.as_slice()).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(&train_path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        train_dialogues += 1;
-        let d: TrainDialogue = serde_json::from_str(&line)
-            .map_err(|e| Error::parse(&train_path, i + 1, e.to_string()))?;
-        let ids = dialogue_items(&d, &index);
-        if ids.is_empty() {
-            continue;
-        }
-        train_used += 1;
-        for id in &ids {
-            if let Some(&k) = index.get(id) {
-                popularity[k] += 1;
-            }
-        }
-        let set: BTreeSet<ItemId> = ids.iter().copied().collect();
-        let sorted: Vec<ItemId> = set.into_iter().collect();
-        for (a_i, a) in sorted.iter().enumerate() {
-            for b in &sorted[a_i + 1..] {
-                *pairs.entry((*a, *b)).or_insert(0) += 1;
-            }
-        }
-    }
+    let known: HashSet<ItemId> = movies.iter().map(|(id, _)| *id).collect();
+    let stats = train_statistics_from(&train_path, &train_bytes, &known, &HashSet::new())?;
+    let (popularity, pairs) = (stats.popularity, stats.pairs);
+    let (train_dialogues, train_used) = (stats.dialogues, stats.used);
 
     let test_path = source.join(TEST);
     let test_bytes = read(&test_path)?;
@@ -246,7 +275,7 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
 
     let mut items_jsonl = String::new();
     let mut with_meta = 0;
-    for (k, (id, name)) in movies.iter().enumerate() {
+    for (id, name) in &movies {
         let (title, year) = split_title_year(name);
         let info = infos.get(&id.to_string());
         if info.is_some() {
@@ -272,7 +301,7 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
             stars: info.map(|i| clean(&i.star)).unwrap_or_default(),
             plot: info.map(|i| i.plot.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default(),
             imdb_id: info.and_then(|i| i.imdb_id.clone()).filter(|s| !s.trim().is_empty()),
-            popularity: popularity[k],
+            popularity: popularity.get(id).copied().unwrap_or(0),
         };
         let line = serde_json::to_string(&item)
             .map_err(|e| Error::InvalidInput(format!("cannot serialise item {id}: {e}")))?;

@@ -61,7 +61,7 @@ pub fn linking_accuracy(path: &Path, catalog: &Catalog) -> Result<LinkingReport>
         };
         for m in msgs {
             let text = m["text"].as_str().unwrap_or("");
-            for id in placeholder_ids(text) {
+            for id in super::redial::mentions(text) {
                 let Some(name) = names.get(&id.to_string()).and_then(|n| n.as_str()) else {
                     continue;
                 };
@@ -95,25 +95,4 @@ pub fn linking_accuracy(path: &Path, catalog: &Catalog) -> Result<LinkingReport>
         0.0
     };
     Ok(report)
-}
-
-/// The ids of `@123` placeholders in a ReDial message, in order.
-pub fn placeholder_ids(text: &str) -> Vec<ItemId> {
-    let mut out = Vec::new();
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'@' {
-            let j = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if j > 0 {
-                if let Ok(id) = text[i + 1..i + 1 + j].parse() {
-                    out.push(id);
-                }
-            }
-            i += 1 + j;
-        } else {
-            i += 1;
-        }
-    }
-    out
 }

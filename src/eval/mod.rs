@@ -321,7 +321,7 @@ pub fn run_redial(opts: &RedialEvalOptions, ranker: &dyn Ranker) -> Result<EvalR
         .map(|&pr| score(&points, &rankings, pr, name.clone()))
         .collect();
     for r in &results {
-        println!("{r}");
+        crate::outln!("{r}");
     }
 
     let mut stem = format!("redial-{}", report::slug(&name));
@@ -346,7 +346,7 @@ pub fn run_redial(opts: &RedialEvalOptions, ranker: &dyn Ranker) -> Result<EvalR
     json.push('\n');
     report::write_atomic(&report.json_path, json.as_bytes())?;
     report::write_atomic(&report.markdown_path, report::markdown(&report).as_bytes())?;
-    println!(
+    crate::outln!(
         "wrote {} and {}",
         report.json_path.display(),
         report.markdown_path.display()

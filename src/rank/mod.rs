@@ -6,6 +6,8 @@
 //! mentions: seeker-liked items (weight 1), recommender mentions (0.5), disliked items (−0.5),
 //! each multiplied by `recency^(turns ago)`.
 
+pub mod tune;
+
 use serde::{Deserialize, Serialize};
 
 use crate::agent::state::{DialogueState, Polarity};
@@ -150,7 +152,14 @@ impl CandidateRanker {
             let score = self.weights.cf * c + self.weights.text * text[p] + self.weights.popularity * pop;
             out.push(Candidate { id: item.id, position: p, score, cf: c, text: text[p], popularity: pop, because_of: None });
         }
-        out.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.position.cmp(&b.position)));
+        let order = |a: &Candidate, b: &Candidate| b.score.total_cmp(&a.score).then(a.position.cmp(&b.position));
+        // Only the head can reach the top k after removing same-title duplicates.
+        let head = (k + 64).min(out.len());
+        if head > 0 && head < out.len() {
+            out.select_nth_unstable_by(head - 1, order);
+            out.truncate(head);
+        }
+        out.sort_unstable_by(order);
         // One entry per title group: "The Notebook (2004)" and "(2013)" are not two picks.
         let mut taken = vec![false; n];
         out.retain(|c| {

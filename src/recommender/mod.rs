@@ -63,6 +63,23 @@ impl CoMentions {
         Ok(CoMentions { neighbours, popularity })
     }
 
+    /// Builds the counts from `(item_a, item_b) → dialogues` pairs (ids not in `catalog` are
+    /// skipped); popularity is taken from the catalog's items.
+    pub fn from_pairs<'a>(catalog: &Catalog, pairs: impl IntoIterator<Item = (&'a (ItemId, ItemId), &'a u32)>) -> Self {
+        let mut neighbours: Vec<Vec<(u32, u32)>> = vec![Vec::new(); catalog.len()];
+        for (&(a, b), &n) in pairs {
+            if let (Some(pa), Some(pb)) = (catalog.position(a), catalog.position(b)) {
+                neighbours[pa].push((pb as u32, n));
+                neighbours[pb].push((pa as u32, n));
+            }
+        }
+        for v in &mut neighbours {
+            v.sort_unstable();
+        }
+        let popularity = catalog.items().iter().map(|it| it.popularity).collect();
+        CoMentions { neighbours, popularity }
+    }
+
     /// Dialogues mentioning both items at positions `a` and `b` (0 if never, or out of range).
     pub fn count(&self, a: usize, b: usize) -> u32 {
         self.neighbours

@@ -1,0 +1,40 @@
+# The two commands a newcomer runs (README.md): `make chat` and `make test`.
+# Builds go to a cache outside the clone, so a fresh clone reuses the llama.cpp build (~10 min cold).
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/curator/target
+CARGO ?= cargo
+
+.PHONY: chat test prereqs model build lint eval bench data
+
+## Chat with Curator on the committed catalog with the default model (fetched on first use).
+chat: prereqs
+	$(CARGO) run --release --quiet -- chat
+
+## Run every test (unit, integration, real model). Fetches the model first if it is absent.
+test: prereqs model
+	$(CARGO) test --release
+
+prereqs:
+	@bash scripts/prereqs.sh
+
+model: prereqs
+	$(CARGO) run --release --quiet -- model fetch
+
+build: prereqs
+	$(CARGO) build --release
+
+## Formatting, clippy (warnings are errors) and documentation warnings.
+lint: prereqs
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps
+
+## ReDial test evaluation of the agent's ranker (both protocols).
+eval: prereqs
+	$(CARGO) run --release --quiet -- eval redial
+
+bench: prereqs model
+	$(CARGO) run --release --quiet -- bench
+
+## Rebuild the committed data from ../shared/data.
+data: prereqs
+	$(CARGO) run --release --quiet -- data build --source ../shared/data
