@@ -6,6 +6,7 @@
 //! for the code map and its invariants.
 
 pub mod agent;
+pub mod bench;
 pub mod catalog;
 pub mod data;
 pub mod dialogue;

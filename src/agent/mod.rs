@@ -154,6 +154,16 @@ impl Agent {
         Agent { catalog, ranker, prompts, model, state: DialogueState::new(), config }
     }
 
+    /// An agent over the project's committed data: the catalog and tuned ranker of
+    /// [`crate::paths::catalog_dir`] and the prompts of [`crate::paths::prompts_dir`].
+    ///
+    /// Errors: those of [`load_ranker`] and [`RecommendPrompts::load`].
+    pub fn from_project(model: Option<Box<dyn LanguageModel>>, config: AgentConfig) -> Result<Self> {
+        let (catalog, ranker) = load_ranker(&crate::paths::catalog_dir(), config.weights)?;
+        let prompts = RecommendPrompts::load(&crate::paths::prompts_dir())?;
+        Ok(Agent::new(catalog, ranker, prompts, model, config))
+    }
+
     /// The dialogue state so far.
     pub fn state(&self) -> &DialogueState {
         &self.state

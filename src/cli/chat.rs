@@ -4,7 +4,7 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use curator::agent::{Agent, AgentConfig, AgentEvent, RecommendPrompts};
+use curator::agent::{Agent, AgentConfig, AgentEvent};
 use curator::llm::LanguageModel;
 
 /// Options of `curator chat`.
@@ -35,20 +35,11 @@ pub fn load_model(path: Option<PathBuf>) -> anyhow::Result<Box<dyn LanguageModel
     Ok(Box::new(model))
 }
 
-/// Builds the agent the front ends share: catalog, ranker, prompts and (optionally) a model.
-pub fn build_agent(model: Option<Box<dyn LanguageModel>>, config: AgentConfig) -> anyhow::Result<Agent> {
-    let dir = curator::paths::catalog_dir();
-    let (catalog, ranker) = curator::agent::load_ranker(&dir, config.weights)
-        .with_context(|| format!("cannot load the catalog from {}", dir.display()))?;
-    let prompts = RecommendPrompts::load(&curator::paths::prompts_dir()).context("cannot load the prompts")?;
-    Ok(Agent::new(catalog, ranker, prompts, model, config))
-}
-
 /// Runs the REPL until `/quit` or end of input.
 pub fn run(args: ChatArgs) -> anyhow::Result<()> {
     let model = if args.no_model { None } else { Some(load_model(args.model)?) };
     let config = AgentConfig { recommendations: usize::from(args.recommendations), ..AgentConfig::default() };
-    let mut agent = build_agent(model, config)?;
+    let mut agent = Agent::from_project(model, config).context("cannot start the agent")?;
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout();

@@ -20,6 +20,21 @@ struct Cli {
 enum Command {
     /// Chat with Curator in the terminal (line mode).
     Chat(chat::ChatArgs),
+    /// Speed figures as JSON: model tokens/s, time to first token over a 5-turn dialogue, tool ms.
+    Bench {
+        /// A GGUF model file (default: SmolLM2-135M-Instruct Q4_1, fetched if absent).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Skip the model (tool timings only).
+        #[arg(long, conflicts_with = "model")]
+        no_model: bool,
+        /// Timed throughput runs.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Repetitions of the 5-turn script for the tool timing.
+        #[arg(long, default_value_t = 20)]
+        repeats: usize,
+    },
     /// Manage the language model.
     Model {
         #[command(subcommand)]
@@ -116,6 +131,13 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Chat(args) => chat::run(args),
+        Command::Bench { model, no_model, runs, repeats } => {
+            let model = if no_model { None } else { Some(chat::load_model(model)?) };
+            let build = |m| curator::agent::Agent::from_project(m, Default::default());
+            let report = curator::bench::run(model, &build, runs, repeats)?;
+            curator::outln!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Model { command: ModelCommand::Fetch } => {
             let path = curator::llm::fetch::fetch_default_model(true)?;
             curator::outln!("{}", path.display());

@@ -1,0 +1,131 @@
+//! `curator bench`: speed figures as JSON (benchmarks, never timed tests).
+//!
+//! - model throughput on a fixed prompt ([`crate::llm::bench::measure_throughput`]);
+//! - a scripted 5-turn dialogue through the whole agent: per turn, the tool part (linking, state,
+//!   ranking, reasons), the model's time to first token, and the time until the first reply text
+//!   reaches the front end (the opening sentence is checked before it is shown, so this includes
+//!   its whole generation);
+//! - the tool part alone over the same turns repeated, for a stable per-turn figure.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::agent::{Agent, AgentEvent};
+use crate::llm::bench::{measure_throughput, Throughput};
+use crate::llm::LanguageModel;
+use crate::Result;
+
+/// The scripted seeker turns of the dialogue benchmark.
+pub const SCRIPT: [&str; 5] = [
+    "Hi! I loved Heat and Collateral, what else should I watch?",
+    "I've seen Seven already. Something like The Departed maybe?",
+    "I didn't like Fight Club. Any good heist movies?",
+    "What about something with Denzel Washington?",
+    "Great, one more like Inception please.",
+];
+
+/// Figures of one scripted turn (milliseconds, wall clock).
+#[derive(Debug, Clone, Serialize)]
+pub struct TurnFigures {
+    /// 1-based turn number.
+    pub turn: usize,
+    /// Linking, state update, ranking and reasons.
+    pub tools_ms: f64,
+    /// The model's time to first token (templating and prompt processing included).
+    pub model_ttft_ms: Option<f64>,
+    /// Prompt tokens the model processed this turn (after any prefix reuse).
+    pub model_new_prompt_tokens: Option<usize>,
+    /// From `respond` being called to the first text event.
+    pub first_text_ms: f64,
+    /// The whole turn.
+    pub total_ms: f64,
+}
+
+/// The `curator bench` report.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// Model throughput on the fixed prompt.
+    pub throughput: Option<Throughput>,
+    /// The 5 scripted turns through the agent.
+    pub dialogue: Vec<TurnFigures>,
+    /// Median model time to first token over turns 2–5.
+    pub model_ttft_p50_from_turn2_ms: Option<f64>,
+    /// Tool part alone: mean milliseconds per turn over `tool_turns` turns.
+    pub tools_ms_per_turn: f64,
+    /// Turns timed for `tools_ms_per_turn`.
+    pub tool_turns: usize,
+    /// Threads available to the process.
+    pub threads: usize,
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+}
+
+/// Runs the benchmark. With a `model`: its throughput (`runs` timed runs), then the scripted
+/// dialogue through `build(Some(model))`. Always: the tool part alone through `build(None)`,
+/// `repeats` × 5 turns.
+///
+/// Errors: those of `build`, the agent and the model.
+pub fn run(
+    model: Option<Box<dyn LanguageModel>>,
+    build: &dyn Fn(Option<Box<dyn LanguageModel>>) -> Result<Agent>,
+    runs: usize,
+    repeats: usize,
+) -> Result<BenchReport> {
+    let mut throughput = None;
+    let mut dialogue = Vec::new();
+    if let Some(mut model) = model {
+        throughput = Some(measure_throughput(model.as_mut(), runs)?);
+        let mut agent = build(Some(model))?;
+        for (i, text) in SCRIPT.iter().enumerate() {
+            let t0 = Instant::now();
+            let mut first: Option<f64> = None;
+            let mut stats = None;
+            agent.respond(text, &mut |ev| match ev {
+                AgentEvent::Text { .. } if first.is_none() => first = Some(t0.elapsed().as_secs_f64() * 1e3),
+                AgentEvent::Done { stats: s } => stats = Some(s),
+                _ => {}
+            })?;
+            let total_ms = t0.elapsed().as_secs_f64() * 1e3;
+            let s = stats.unwrap_or_default();
+            dialogue.push(TurnFigures {
+                turn: i + 1,
+                tools_ms: s.tools_ms,
+                model_ttft_ms: s.generation.as_ref().map(|g| g.time_to_first_token_ms),
+                model_new_prompt_tokens: s.generation.as_ref().map(|g| g.prompt_tokens - g.cached_prompt_tokens),
+                first_text_ms: first.unwrap_or(total_ms),
+                total_ms,
+            });
+        }
+    }
+    let ttft = median(dialogue.iter().skip(1).filter_map(|t| t.model_ttft_ms).collect());
+    let mut tool_ms = 0.0;
+    let mut tool_turns = 0;
+    let mut tools_agent = build(None)?;
+    for _ in 0..repeats.max(1) {
+        tools_agent.reset();
+        for text in SCRIPT {
+            tools_agent.respond(text, &mut |ev| {
+                if let AgentEvent::Done { stats } = ev {
+                    tool_ms += stats.tools_ms;
+                }
+            })?;
+            tool_turns += 1;
+        }
+    }
+    Ok(BenchReport {
+        throughput,
+        dialogue,
+        model_ttft_p50_from_turn2_ms: ttft,
+        tools_ms_per_turn: tool_ms / tool_turns.max(1) as f64,
+        tool_turns,
+        threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+    })
+}

@@ -1,0 +1,101 @@
+//! The agent on the committed catalog, without a model (deterministic logic) and with the real
+//! SmolLM2-135M model (one small integration test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use curator::agent::state::Polarity;
+use curator::agent::{Agent, AgentConfig, AgentEvent, Recommendation};
+
+fn agent(model: Option<Box<dyn curator::llm::LanguageModel>>) -> Agent {
+    Agent::from_project(model, AgentConfig::default()).expect("agent loads from the committed data")
+}
+
+fn turn(agent: &mut Agent, text: &str) -> (String, Vec<Recommendation>) {
+    let mut reply = String::new();
+    let mut done = 0;
+    let recs = agent
+        .respond(text, &mut |ev| match ev {
+            AgentEvent::Text { text } => reply.push_str(&text),
+            AgentEvent::Done { .. } => done += 1,
+            AgentEvent::Recommendations { .. } => {}
+        })
+        .unwrap();
+    assert_eq!(done, 1, "exactly one Done event per turn");
+    (reply, recs)
+}
+
+#[test]
+fn recommends_new_catalog_items_with_reasons() {
+    let mut a = agent(None);
+    let (reply, recs) = turn(&mut a, "I loved Heat and Collateral, what else should I watch?");
+    assert_eq!(recs.len(), 3);
+    let liked = a.state().items_with(Polarity::Liked);
+    assert_eq!(liked, [176314, 182301]);
+    for r in &recs {
+        let item = a.catalog().get(r.id).expect("a catalog item");
+        assert_ne!(item.title, "Heat");
+        assert_ne!(item.title, "Collateral");
+        assert!(reply.contains(&item.display_name()), "reply names {}: {reply}", item.display_name());
+        assert!(!r.reason.is_empty());
+    }
+    // Reasons are grounded: at least one cites the seeker's own liked movie.
+    assert!(recs.iter().any(|r| r.reason.contains("Heat (1995)") || r.reason.contains("Collateral (2004)")), "{recs:?}");
+}
+
+#[test]
+fn never_repeats_mentioned_or_recommended_items() {
+    let mut a = agent(None);
+    let (_, first) = turn(&mut a, "I loved Heat and Collateral");
+    let (_, second) = turn(&mut a, "more please, but I hated Titanic");
+    for r in &second {
+        assert!(!first.iter().any(|f| f.id == r.id), "{} recommended twice", r.title);
+    }
+    assert_eq!(a.state().items_with(Polarity::Disliked), [175096]);
+    a.reset();
+    assert!(a.state().turns.is_empty() && a.state().recommended.is_empty());
+}
+
+#[test]
+fn bad_messages_are_clear_errors_and_change_nothing() {
+    let mut a = agent(None);
+    let err = a.respond("   ", &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("empty"), "{err}");
+    let huge = "Heat ".repeat(2000);
+    let err = a.respond(&huge, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("limit"), "{err}");
+    assert!(a.state().turns.is_empty());
+    // Text with no linkable item still gets catalog recommendations.
+    let (_, recs) = turn(&mut a, "¿Qué tal? 🎬 \u{0} <script>");
+    assert!(!recs.is_empty());
+}
+
+#[test]
+fn real_model_writes_a_reply_naming_catalog_items() {
+    let path = std::env::var_os("CURATOR_MODEL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(curator::llm::fetch::default_model_path);
+    assert!(
+        path.exists(),
+        "model file {} is missing: run `make model` (or `cargo run --release -- model fetch`) first",
+        path.display()
+    );
+    let model = curator::llm::llama::LlamaCppModel::load(&path, &Default::default()).unwrap();
+    let mut a = agent(Some(Box::new(model)));
+    let mut stats = None;
+    let mut reply = String::new();
+    let recs = a
+        .respond("I loved Heat and Collateral, what else should I watch?", &mut |ev| match ev {
+            AgentEvent::Text { text } => reply.push_str(&text),
+            AgentEvent::Done { stats: s } => stats = Some(s),
+            _ => {}
+        })
+        .unwrap();
+    let stats = stats.unwrap();
+    let generation = stats.generation.expect("the model ran");
+    assert!(generation.generated_tokens > 0);
+    let named: Vec<u32> = a.catalog().link_text(&reply).iter().map(|m| m.id).collect();
+    assert!(recs.iter().any(|r| named.contains(&r.id)), "reply names no recommended catalog item: {reply}");
+    // Every title in the numbered list is a recommended catalog item.
+    for line in reply.lines().filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_digit())) {
+        assert!(recs.iter().any(|r| line.contains(&r.title)), "{line}");
+    }
+}

@@ -1,0 +1,37 @@
+//! `curator chat --no-model` driven through stdin/stdout like a person at a terminal.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn chat(input: &[u8]) -> (String, String, i32) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_curator"))
+        .args(["chat", "--no-model"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned(), out.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn chat_answers_resets_and_exits_cleanly_on_eof() {
+    let (out, err, code) = chat(b"I loved Heat and Collateral\n/state\n/reset\n/state\n/bogus\n\n");
+    assert_eq!(code, 0, "stderr: {err}");
+    assert!(out.contains("1. ") && out.contains("2. ") && out.contains("3. "), "{out}");
+    assert!(out.contains("liked: Heat (1995), Collateral (2004)"), "{out}");
+    assert!(out.contains("(new conversation)"));
+    assert!(out.contains("liked: -"), "state is empty after /reset: {out}");
+    assert!(out.contains("unknown command \"/bogus\""), "{out}");
+}
+
+#[test]
+fn chat_survives_invalid_utf8_and_quits_on_command() {
+    let (out, _, code) = chat(b"\xff\xfe broken\n/quit\nI loved Heat\n");
+    assert_eq!(code, 0);
+    assert!(out.contains("not valid UTF-8"), "{out}");
+    assert!(!out.contains("1. "), "nothing is answered after /quit: {out}");
+}
