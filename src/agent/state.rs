@@ -44,11 +44,38 @@ pub struct DialogueState {
 
 /// Phrases (normalised, word-bounded) that mark the seeker's dislike within a clause.
 const NEGATIVE_CUES: &[&str] = &[
-    "anything but", "awful", "boring", "couldnt stand", "did not enjoy", "did not like", "didnt enjoy",
-    "didnt like", "dislike", "disliked", "dislikes", "do not like", "dont like", "except", "hate",
-    "hated", "hates", "meh", "no more", "not a big fan", "not a fan", "not good", "not into",
-    "not like", "not really into", "overrated", "sucked", "terrible", "too scary", "wasnt a fan",
-    "wasnt good", "worst",
+    "anything but",
+    "awful",
+    "boring",
+    "couldnt stand",
+    "did not enjoy",
+    "did not like",
+    "didnt enjoy",
+    "didnt like",
+    "dislike",
+    "disliked",
+    "dislikes",
+    "do not like",
+    "dont like",
+    "except",
+    "hate",
+    "hated",
+    "hates",
+    "meh",
+    "no more",
+    "not a big fan",
+    "not a fan",
+    "not good",
+    "not into",
+    "not like",
+    "not really into",
+    "overrated",
+    "sucked",
+    "terrible",
+    "too scary",
+    "wasnt a fan",
+    "wasnt good",
+    "worst",
 ];
 
 /// Reads the polarity of a mention from the clause of `text` around byte offset `at`.
@@ -74,7 +101,7 @@ pub fn clause_polarity(text: &str, at: usize) -> Polarity {
         let mut cut_start = 0;
         let mut cut_end = clause.len();
         for (i, _) in lower.match_indices(" but ") {
-            if i + 1 <= rel {
+            if i < rel {
                 cut_start = i + 5;
             } else if cut_end == clause.len() {
                 cut_end = i;
@@ -87,12 +114,18 @@ pub fn clause_polarity(text: &str, at: usize) -> Polarity {
     // A negation right before the title: "not Titanic", "no Twilight", "except Cats".
     let before = normalize(&text[start..at]);
     if let Some(last) = before.rsplit(' ').next() {
-        if matches!(last, "not" | "no" | "except" | "without" | "besides" | "nor") {
+        if matches!(
+            last,
+            "not" | "no" | "except" | "without" | "besides" | "nor"
+        ) {
             return Polarity::Disliked;
         }
     }
     let norm = format!(" {} ", normalize(clause));
-    if NEGATIVE_CUES.iter().any(|c| norm.contains(&format!(" {c} "))) {
+    if NEGATIVE_CUES
+        .iter()
+        .any(|c| norm.contains(&format!(" {c} ")))
+    {
         Polarity::Disliked
     } else {
         Polarity::Liked
@@ -118,9 +151,18 @@ impl DialogueState {
         let mut added = Vec::new();
         for m in &mentions {
             let polarity = clause_polarity(text, m.start);
-            added.push(ItemMention { id: m.id, role: Role::Seeker, polarity, turn });
+            added.push(ItemMention {
+                id: m.id,
+                role: Role::Seeker,
+                polarity,
+                turn,
+            });
         }
-        self.turns.push(Turn { role: Role::Seeker, text: text.to_string(), items: mentions.iter().map(|m| m.id).collect() });
+        self.turns.push(Turn {
+            role: Role::Seeker,
+            text: text.to_string(),
+            items: mentions.iter().map(|m| m.id).collect(),
+        });
         self.mentions.extend(added.iter().cloned());
         added
     }
@@ -141,7 +183,12 @@ impl DialogueState {
                     clause_polarity(&turn.text, at)
                 }
             };
-            self.mentions.push(ItemMention { id, role: turn.role, polarity, turn: index });
+            self.mentions.push(ItemMention {
+                id,
+                role: turn.role,
+                polarity,
+                turn: index,
+            });
         }
         if turn.role == Role::Recommender {
             self.recommended.extend(turn.items.iter().copied());
@@ -154,7 +201,12 @@ impl DialogueState {
     /// recommended.
     pub fn excluded_positions(&self, catalog: &Catalog) -> Vec<bool> {
         let mut excluded = vec![false; catalog.len()];
-        for id in self.mentions.iter().map(|m| m.id).chain(self.recommended.iter().copied()) {
+        for id in self
+            .mentions
+            .iter()
+            .map(|m| m.id)
+            .chain(self.recommended.iter().copied())
+        {
             if let Some(p) = catalog.position(id) {
                 for &q in catalog.same_title(p) {
                     excluded[q] = true;
@@ -166,7 +218,14 @@ impl DialogueState {
 
     /// Text of the last `n` seeker turns, oldest first, joined by newlines.
     pub fn recent_seeker_text(&self, n: usize) -> String {
-        let mut v: Vec<&str> = self.turns.iter().rev().filter(|t| t.role == Role::Seeker).take(n).map(|t| t.text.as_str()).collect();
+        let mut v: Vec<&str> = self
+            .turns
+            .iter()
+            .rev()
+            .filter(|t| t.role == Role::Seeker)
+            .take(n)
+            .map(|t| t.text.as_str())
+            .collect();
         v.reverse();
         v.join("\n")
     }
@@ -178,7 +237,12 @@ impl DialogueState {
             if out.contains(&m.id) {
                 continue;
             }
-            let last = self.mentions.iter().rev().find(|x| x.id == m.id).map(|x| x.polarity);
+            let last = self
+                .mentions
+                .iter()
+                .rev()
+                .find(|x| x.id == m.id)
+                .map(|x| x.polarity);
             if last == Some(polarity) {
                 out.push(m.id);
             }
@@ -194,14 +258,29 @@ mod tests {
     #[test]
     fn negative_cues_mark_only_their_clause() {
         let t = "I loved Heat but I hated Titanic.";
-        assert_eq!(clause_polarity(t, t.find("Heat").unwrap_or(0)), Polarity::Liked);
-        assert_eq!(clause_polarity(t, t.find("Titanic").unwrap_or(0)), Polarity::Disliked);
+        assert_eq!(
+            clause_polarity(t, t.find("Heat").unwrap_or(0)),
+            Polarity::Liked
+        );
+        assert_eq!(
+            clause_polarity(t, t.find("Titanic").unwrap_or(0)),
+            Polarity::Disliked
+        );
         let t = "Not a fan of Cats. Loved Alien!";
-        assert_eq!(clause_polarity(t, t.find("Cats").unwrap_or(0)), Polarity::Disliked);
-        assert_eq!(clause_polarity(t, t.find("Alien").unwrap_or(0)), Polarity::Liked);
+        assert_eq!(
+            clause_polarity(t, t.find("Cats").unwrap_or(0)),
+            Polarity::Disliked
+        );
+        assert_eq!(
+            clause_polarity(t, t.find("Alien").unwrap_or(0)),
+            Polarity::Liked
+        );
         assert_eq!(clause_polarity("", 10), Polarity::Liked);
         let t = "something darker, not Titanic";
-        assert_eq!(clause_polarity(t, t.find("Titanic").unwrap_or(0)), Polarity::Disliked);
+        assert_eq!(
+            clause_polarity(t, t.find("Titanic").unwrap_or(0)),
+            Polarity::Disliked
+        );
     }
 
     #[test]

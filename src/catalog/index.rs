@@ -23,7 +23,11 @@ pub struct SearchFilters {
 impl SearchFilters {
     /// True when `item` passes every filter.
     pub fn accepts(&self, item: &Item) -> bool {
-        if !self.genres.iter().all(|g| item.genres.iter().any(|h| h.eq_ignore_ascii_case(g))) {
+        if !self
+            .genres
+            .iter()
+            .all(|g| item.genres.iter().any(|h| h.eq_ignore_ascii_case(g)))
+        {
             return false;
         }
         if self.year_min.is_some() || self.year_max.is_some() {
@@ -76,7 +80,7 @@ impl CatalogIndex {
         for (k, it) in items.iter().enumerate() {
             let mut doc = TantivyDocument::default();
             doc.add_u64(pos, k as u64);
-            doc.add_text(title, &it.display_name());
+            doc.add_text(title, it.display_name());
             doc.add_text(title_norm, text::normalize(&it.title));
             let mut ppl = String::new();
             for p in it.directors.iter().chain(&it.writers).chain(&it.stars) {
@@ -94,12 +98,18 @@ impl CatalogIndex {
         parser.set_field_boost(title, 2.0);
         parser.set_field_boost(people, 1.5);
         parser.set_field_boost(genres, 1.5);
-        Ok(CatalogIndex { reader, parser, title_norm })
+        Ok(CatalogIndex {
+            reader,
+            parser,
+            title_norm,
+        })
     }
 
     fn collect(&self, query: &dyn Query, limit: usize) -> Result<Vec<(usize, f32)>> {
         let searcher = self.reader.searcher();
-        let top = searcher.search(query, &TopDocs::with_limit(limit.max(1))).map_err(tantivy_err)?;
+        let top = searcher
+            .search(query, &TopDocs::with_limit(limit.max(1)))
+            .map_err(tantivy_err)?;
         let mut out = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let col = searcher
@@ -145,13 +155,26 @@ impl CatalogIndex {
         for tok in norm.split(' ').filter(|t| !t.is_empty()).take(16) {
             let term = Term::from_field_text(self.title_norm, tok);
             let n = tok.chars().count();
-            let dist = if n <= 3 { 0 } else if n < 8 { 1 } else { 2 };
-            clauses.push((Occur::Should, Box::new(FuzzyTermQuery::new(term, dist, true))));
+            let dist = if n <= 3 {
+                0
+            } else if n < 8 {
+                1
+            } else {
+                2
+            };
+            clauses.push((
+                Occur::Should,
+                Box::new(FuzzyTermQuery::new(term, dist, true)),
+            ));
         }
         if clauses.is_empty() {
             return Ok(Vec::new());
         }
         let q = BooleanQuery::new(clauses);
-        Ok(self.collect(&q, limit)?.into_iter().map(|(p, _)| p).collect())
+        Ok(self
+            .collect(&q, limit)?
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect())
     }
 }

@@ -48,13 +48,59 @@ pub struct Mention {
 /// Descriptive words that are also single-word titles ("Mystery", "Alien"); in lowercase they
 /// are read as attributes, not items. Sorted (checked by a test).
 const DESCRIPTIVE: &[&str] = &[
-    "action", "adventure", "alien", "aliens", "animated", "animation", "anime", "biography",
-    "cartoon", "cartoons", "comedies", "comedy", "crime", "dark", "darker", "disney",
-    "documentaries", "documentary", "drama", "dramas", "family", "fantasy", "funnier", "gore",
-    "gory", "heist", "history", "horror", "kids", "marvel", "musical", "musicals", "mystery",
-    "recent", "romance", "romantic", "scifi", "similar", "space", "sport", "sports", "superhero",
-    "suspense", "thriller", "thrillers", "vampire", "vampires", "violent", "war", "western",
-    "westerns", "zombie", "zombies",
+    "action",
+    "adventure",
+    "alien",
+    "aliens",
+    "animated",
+    "animation",
+    "anime",
+    "biography",
+    "cartoon",
+    "cartoons",
+    "comedies",
+    "comedy",
+    "crime",
+    "dark",
+    "darker",
+    "disney",
+    "documentaries",
+    "documentary",
+    "drama",
+    "dramas",
+    "family",
+    "fantasy",
+    "funnier",
+    "gore",
+    "gory",
+    "heist",
+    "history",
+    "horror",
+    "kids",
+    "marvel",
+    "musical",
+    "musicals",
+    "mystery",
+    "recent",
+    "romance",
+    "romantic",
+    "scifi",
+    "similar",
+    "space",
+    "sport",
+    "sports",
+    "superhero",
+    "suspense",
+    "thriller",
+    "thrillers",
+    "vampire",
+    "vampires",
+    "violent",
+    "war",
+    "western",
+    "westerns",
+    "zombie",
+    "zombies",
 ];
 
 const MIN_YEAR: u16 = 1870;
@@ -86,12 +132,19 @@ fn tokenize(text: &str) -> Vec<Token> {
     let mut cap = false;
     let mut sentence_start = true;
     let mut next_sentence_start = true;
-    let flush = |cur: &mut String, start: usize, end: usize, cap: bool, ss: bool, out: &mut Vec<Token>| {
-        if !cur.is_empty() {
-            out.push(Token { norm: normalize(cur), start, end, capitalized: cap, sentence_start: ss });
-            cur.clear();
-        }
-    };
+    let flush =
+        |cur: &mut String, start: usize, end: usize, cap: bool, ss: bool, out: &mut Vec<Token>| {
+            if !cur.is_empty() {
+                out.push(Token {
+                    norm: normalize(cur),
+                    start,
+                    end,
+                    capitalized: cap,
+                    sentence_start: ss,
+                });
+                cur.clear();
+            }
+        };
     for (i, c) in text.char_indices() {
         if c.is_alphanumeric() {
             if cur.is_empty() {
@@ -109,7 +162,13 @@ fn tokenize(text: &str) -> Vec<Token> {
                 next_sentence_start = true;
             }
             if c == '&' {
-                out.push(Token { norm: "and".into(), start: i, end: i + 1, capitalized: false, sentence_start: false });
+                out.push(Token {
+                    norm: "and".into(),
+                    start: i,
+                    end: i + 1,
+                    capitalized: false,
+                    sentence_start: false,
+                });
             }
         }
     }
@@ -121,7 +180,9 @@ fn parse_year(tok: &str) -> Option<u16> {
     if tok.len() != 4 {
         return None;
     }
-    tok.parse::<u16>().ok().filter(|y| (MIN_YEAR..=MAX_YEAR).contains(y))
+    tok.parse::<u16>()
+        .ok()
+        .filter(|y| (MIN_YEAR..=MAX_YEAR).contains(y))
 }
 
 /// Splits a trailing year ("Heat (1995)", "heat 1995") off a title query.
@@ -180,7 +241,12 @@ impl Linker {
             norm.push(n);
             bare.push(b);
         }
-        Ok(Linker { norm, bare, aliases, max_words })
+        Ok(Linker {
+            norm,
+            bare,
+            aliases,
+            max_words,
+        })
     }
 
     fn score(&self, items: &[Item], pos: usize, qnorm: &str, year: Option<u16>) -> (f32, f32) {
@@ -188,12 +254,25 @@ impl Linker {
         let sim = similarity(qbare, &self.bare[pos]);
         let exact = if qnorm == self.norm[pos] { 0.5 } else { 0.0 };
         let item = &items[pos];
-        (10.0 * sim + exact + year_term(item, year) + popularity_term(item), sim)
+        (
+            10.0 * sim + exact + year_term(item, year) + popularity_term(item),
+            sim,
+        )
     }
 
-    pub(crate) fn link_title(&self, items: &[Item], index: &CatalogIndex, text: &str, k: usize) -> Vec<LinkCandidate> {
+    pub(crate) fn link_title(
+        &self,
+        items: &[Item],
+        index: &CatalogIndex,
+        text: &str,
+        k: usize,
+    ) -> Vec<LinkCandidate> {
         let (qnorm, year) = split_query_year(text);
-        let (qnorm, year) = if qnorm.is_empty() { (normalize(text), None) } else { (qnorm, year) };
+        let (qnorm, year) = if qnorm.is_empty() {
+            (normalize(text), None)
+        } else {
+            (qnorm, year)
+        };
         if qnorm.is_empty() || k == 0 {
             return Vec::new();
         }
@@ -214,7 +293,12 @@ impl Linker {
             .filter(|&p| p < items.len())
             .map(|p| {
                 let (score, similarity) = self.score(items, p, &qnorm, year);
-                LinkCandidate { position: p, id: items[p].id, score, similarity }
+                LinkCandidate {
+                    position: p,
+                    id: items[p].id,
+                    score,
+                    similarity,
+                }
             })
             .collect();
         out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
@@ -229,15 +313,24 @@ impl Linker {
             if t.norm == "i" || t.norm.chars().count() < 2 {
                 return false;
             }
-            let weak = is_common_word(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok();
+            let weak =
+                is_common_word(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok();
             return !weak || informative(t);
         }
-        tokens.iter().any(|t| !is_common_word(&t.norm) || informative(t))
+        tokens
+            .iter()
+            .any(|t| !is_common_word(&t.norm) || informative(t))
     }
 
     /// The best alias hit among `positions` for a span, preferring the year hint, then the exact
     /// (article-included) form, then training popularity.
-    fn pick(&self, items: &[Item], positions: &[usize], span_norm: &str, year: Option<u16>) -> Option<usize> {
+    fn pick(
+        &self,
+        items: &[Item],
+        positions: &[usize],
+        span_norm: &str,
+        year: Option<u16>,
+    ) -> Option<usize> {
         positions.iter().copied().max_by(|&a, &b| {
             let s = |p: usize| {
                 let it = &items[p];
@@ -252,19 +345,31 @@ impl Linker {
         })
     }
 
-    pub(crate) fn link_text(&self, items: &[Item], index: &CatalogIndex, text: &str) -> Vec<Mention> {
+    pub(crate) fn link_text(
+        &self,
+        items: &[Item],
+        index: &CatalogIndex,
+        text: &str,
+    ) -> Vec<Mention> {
         let toks = tokenize(text);
         let n = toks.len();
         let mut covered = vec![false; n];
         let mut found: Vec<Mention> = Vec::new();
-        let year_after = |j: usize| -> Option<u16> { toks.get(j).and_then(|t| parse_year(&t.norm)) };
+        let year_after =
+            |j: usize| -> Option<u16> { toks.get(j).and_then(|t| parse_year(&t.norm)) };
         let mut i = 0;
         while i < n {
             let mut hit = None;
             for len in (1..=self.max_words.min(n - i)).rev() {
                 let span = &toks[i..i + len];
-                let key = span.iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
-                let Some(pos) = self.aliases.get(&key) else { continue };
+                let key = span
+                    .iter()
+                    .map(|t| t.norm.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let Some(pos) = self.aliases.get(&key) else {
+                    continue;
+                };
                 if !Self::span_allowed(span) {
                     continue;
                 }
@@ -289,7 +394,13 @@ impl Linker {
                     if has_year && text[end..].starts_with(')') {
                         end += 1;
                     }
-                    found.push(Mention { start: toks[i].start, end, id: items[p].id, position: p, similarity: 1.0 });
+                    found.push(Mention {
+                        start: toks[i].start,
+                        end,
+                        id: items[p].id,
+                        position: p,
+                        similarity: 1.0,
+                    });
                     for c in covered.iter_mut().take(last + 1).skip(i) {
                         *c = true;
                     }
@@ -313,7 +424,12 @@ impl Linker {
         }
         let people = |p: usize| -> Vec<&str> {
             let it = &items[p];
-            it.directors.iter().chain(&it.writers).chain(&it.stars).map(String::as_str).collect()
+            it.directors
+                .iter()
+                .chain(&it.writers)
+                .chain(&it.stars)
+                .map(String::as_str)
+                .collect()
         };
         for k in 0..found.len() {
             let m = &found[k];
@@ -321,7 +437,9 @@ impl Linker {
             if split_query_year(span).1.is_some() {
                 continue;
             }
-            let Some(alts) = self.aliases.get(&self.bare[m.position]) else { continue };
+            let Some(alts) = self.aliases.get(&self.bare[m.position]) else {
+                continue;
+            };
             if alts.len() < 2 {
                 continue;
             }
@@ -333,7 +451,12 @@ impl Linker {
                 .collect();
             let overlap = |p: usize| people(p).iter().filter(|x| others.contains(x)).count();
             let current = overlap(m.position);
-            if let Some(best) = alts.iter().copied().filter(|&p| overlap(p) > current).max_by_key(|&p| (overlap(p), items[p].popularity)) {
+            if let Some(best) = alts
+                .iter()
+                .copied()
+                .filter(|&p| overlap(p) > current)
+                .max_by_key(|&p| (overlap(p), items[p].popularity))
+            {
                 found[k].position = best;
                 found[k].id = items[best].id;
             }
@@ -367,7 +490,8 @@ impl Linker {
             let mut accepted = None;
             for len in (1..=6.min(n - i)).rev() {
                 let span = &toks[i..i + len];
-                if span.iter().enumerate().any(|(j, _)| covered[i + j]) || !content(&span[len - 1]) {
+                if span.iter().enumerate().any(|(j, _)| covered[i + j]) || !content(&span[len - 1])
+                {
                     continue;
                 }
                 let chars: usize = span.iter().map(|t| t.norm.chars().count()).sum();
@@ -384,8 +508,13 @@ impl Linker {
                 let best = self.link_title(items, index, &q, 1);
                 if let Some(c) = best.first() {
                     let words = |s: &str| s.split(' ').count();
-                    let span_norm = span.iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
-                    let same_len = words(strip_article(&span_norm)) == words(&self.bare[c.position]);
+                    let span_norm = span
+                        .iter()
+                        .map(|t| t.norm.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let same_len =
+                        words(strip_article(&span_norm)) == words(&self.bare[c.position]);
                     let need = if len == 1 { 0.85 } else { 0.8 };
                     if same_len && c.similarity >= need {
                         accepted = Some((len, *c, year.is_some()));
@@ -428,7 +557,10 @@ mod tests {
 
     #[test]
     fn splits_years_off_queries() {
-        assert_eq!(split_query_year("Black Panther (1977)"), ("black panther".into(), Some(1977)));
+        assert_eq!(
+            split_query_year("Black Panther (1977)"),
+            ("black panther".into(), Some(1977))
+        );
         assert_eq!(split_query_year("heat"), ("heat".into(), None));
         assert_eq!(split_query_year("2012"), ("2012".into(), None));
     }
@@ -440,6 +572,9 @@ mod tests {
         assert_eq!(norms, ["i", "loved", "heat", "the", "matrix", "and", "up"]);
         assert!(t[2].capitalized && !t[2].sentence_start);
         assert!(t[3].sentence_start);
-        assert_eq!(&"I loved Heat. the Matrix & Up!"[t[4].start..t[4].end], "Matrix");
+        assert_eq!(
+            &"I loved Heat. the Matrix & Up!"[t[4].start..t[4].end],
+            "Matrix"
+        );
     }
 }

@@ -69,7 +69,9 @@ pub struct Catalog {
 
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Catalog").field("items", &self.items.len()).finish()
+        f.debug_struct("Catalog")
+            .field("items", &self.items.len())
+            .finish()
     }
 }
 
@@ -93,7 +95,8 @@ impl Catalog {
             if line.trim().is_empty() {
                 continue;
             }
-            let item: Item = serde_json::from_str(&line).map_err(|e| Error::parse(&path, i + 1, e.to_string()))?;
+            let item: Item = serde_json::from_str(&line)
+                .map_err(|e| Error::parse(&path, i + 1, e.to_string()))?;
             items.push(item);
         }
         Self::from_items(items).map_err(|e| match e {
@@ -114,17 +117,37 @@ impl Catalog {
         let mut by_id = HashMap::with_capacity(items.len());
         for (k, it) in items.iter().enumerate() {
             if by_id.insert(it.id, k).is_some() {
-                return Err(Error::InvalidInput(format!("item id {} appears twice", it.id)));
+                return Err(Error::InvalidInput(format!(
+                    "item id {} appears twice",
+                    it.id
+                )));
             }
         }
         let index = index::CatalogIndex::build(&items)?;
         let linker = linking::Linker::new(&items)?;
         let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
         for (k, it) in items.iter().enumerate() {
-            groups.entry(text::normalize(&it.title)).or_default().push(k);
+            groups
+                .entry(text::normalize(&it.title))
+                .or_default()
+                .push(k);
         }
-        let title_groups = items.iter().map(|it| groups.get(&text::normalize(&it.title)).cloned().unwrap_or_default()).collect();
-        Ok(Catalog { items, by_id, index, linker, title_groups })
+        let title_groups = items
+            .iter()
+            .map(|it| {
+                groups
+                    .get(&text::normalize(&it.title))
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
+        Ok(Catalog {
+            items,
+            by_id,
+            index,
+            linker,
+            title_groups,
+        })
     }
 
     /// All items, sorted by id.
@@ -157,7 +180,10 @@ impl Catalog {
     /// years, and its annotators often picked the wrong one, so the agent treats a title group
     /// as one film when excluding already-mentioned items.
     pub fn same_title(&self, position: usize) -> &[usize] {
-        self.title_groups.get(position).map(Vec::as_slice).unwrap_or(&[])
+        self.title_groups
+            .get(position)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// BM25 search over title, people, genres and plot (tantivy), keeping items that pass

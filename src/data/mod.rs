@@ -136,26 +136,37 @@ fn parse_movies(path: &Path, bytes: &[u8]) -> Result<Vec<(ItemId, String)>> {
     let id_col = headers.iter().position(|h| h == "movieId");
     let name_col = headers.iter().position(|h| h == "movieName");
     let (Some(id_col), Some(name_col)) = (id_col, name_col) else {
-        return Err(Error::parse(path, 1, "expected columns movieId and movieName"));
+        return Err(Error::parse(
+            path,
+            1,
+            "expected columns movieId and movieName",
+        ));
     };
     let mut out = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let line = i + 2;
         let rec = rec.map_err(|e| Error::parse(path, line, e.to_string()))?;
         let id_text = rec.get(id_col).unwrap_or("");
-        let id: ItemId = id_text
-            .trim()
-            .parse()
-            .map_err(|_| Error::parse(path, line, format!("movieId {id_text:?} is not an integer")))?;
+        let id: ItemId = id_text.trim().parse().map_err(|_| {
+            Error::parse(path, line, format!("movieId {id_text:?} is not an integer"))
+        })?;
         let name = rec.get(name_col).unwrap_or("").to_string();
         if name.trim().is_empty() {
-            return Err(Error::parse(path, line, format!("movie {id} has an empty movieName")));
+            return Err(Error::parse(
+                path,
+                line,
+                format!("movie {id} has an empty movieName"),
+            ));
         }
         out.push((id, name));
     }
     out.sort_by_key(|(id, _)| *id);
     if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(Error::parse(path, 0, format!("movieId {} appears twice", w[0].0)));
+        return Err(Error::parse(
+            path,
+            0,
+            format!("movieId {} appears twice", w[0].0),
+        ));
     }
     Ok(out)
 }
@@ -178,19 +189,29 @@ pub struct TrainStats {
 /// `exclude` (a validation split held out for tuning).
 ///
 /// Errors: unreadable file; a malformed line (named by number).
-pub fn train_statistics(path: &Path, known: &HashSet<ItemId>, exclude: &HashSet<String>) -> Result<TrainStats> {
+pub fn train_statistics(
+    path: &Path,
+    known: &HashSet<ItemId>,
+    exclude: &HashSet<String>,
+) -> Result<TrainStats> {
     let bytes = read(path)?;
     train_statistics_from(path, &bytes, known, exclude)
 }
 
-fn train_statistics_from(path: &Path, bytes: &[u8], known: &HashSet<ItemId>, exclude: &HashSet<String>) -> Result<TrainStats> {
+fn train_statistics_from(
+    path: &Path,
+    bytes: &[u8],
+    known: &HashSet<ItemId>,
+    exclude: &HashSet<String>,
+) -> Result<TrainStats> {
     let mut stats = TrainStats::default();
     for (i, line) in BufReader::new(bytes).lines().enumerate() {
         let line = line.map_err(|e| Error::io(path, e))?;
         if line.trim().is_empty() {
             continue;
         }
-        let d: TrainDialogue = serde_json::from_str(&line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?;
+        let d: TrainDialogue =
+            serde_json::from_str(&line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?;
         if exclude.contains(&d.id) {
             continue;
         }
@@ -203,7 +224,12 @@ fn train_statistics_from(path: &Path, bytes: &[u8], known: &HashSet<ItemId>, exc
         for id in &ids {
             *stats.popularity.entry(*id).or_insert(0) += 1;
         }
-        let sorted: Vec<ItemId> = ids.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+        let sorted: Vec<ItemId> = ids
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         for (a_i, a) in sorted.iter().enumerate() {
             for b in &sorted[a_i + 1..] {
                 *stats.pairs.entry((*a, *b)).or_insert(0) += 1;
@@ -257,7 +283,11 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
     let info_bytes = read(&info_path)?;
     inputs.insert(ID2INFO.to_string(), sha256_hex(&info_bytes));
     let infos: HashMap<String, Info> = serde_json::from_slice(&info_bytes).map_err(|e| {
-        Error::parse(&info_path, e.line(), format!("not a map of movieId to metadata: {e}"))
+        Error::parse(
+            &info_path,
+            e.line(),
+            format!("not a map of movieId to metadata: {e}"),
+        )
     })?;
 
     let train_path = source.join(TRAIN);
@@ -271,7 +301,10 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
     let test_path = source.join(TEST);
     let test_bytes = read(&test_path)?;
     inputs.insert(TEST.to_string(), sha256_hex(&test_bytes));
-    let test_dialogues = test_bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
+    let test_dialogues = test_bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
 
     let mut items_jsonl = String::new();
     let mut with_meta = 0;
@@ -295,12 +328,23 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
             id: *id,
             title,
             year,
-            genres: info.map(|i| clean(&i.genre).into_iter().map(|g| g.to_lowercase()).collect()).unwrap_or_default(),
+            genres: info
+                .map(|i| {
+                    clean(&i.genre)
+                        .into_iter()
+                        .map(|g| g.to_lowercase())
+                        .collect()
+                })
+                .unwrap_or_default(),
             directors: info.map(|i| clean(&i.director)).unwrap_or_default(),
             writers: info.map(|i| clean(&i.writer)).unwrap_or_default(),
             stars: info.map(|i| clean(&i.star)).unwrap_or_default(),
-            plot: info.map(|i| i.plot.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default(),
-            imdb_id: info.and_then(|i| i.imdb_id.clone()).filter(|s| !s.trim().is_empty()),
+            plot: info
+                .map(|i| i.plot.split_whitespace().collect::<Vec<_>>().join(" "))
+                .unwrap_or_default(),
+            imdb_id: info
+                .and_then(|i| i.imdb_id.clone())
+                .filter(|s| !s.trim().is_empty()),
             popularity: popularity.get(id).copied().unwrap_or(0),
         };
         let line = serde_json::to_string(&item)
@@ -315,9 +359,18 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
     }
 
     let outputs_list: Vec<(PathBuf, &[u8])> = vec![
-        (PathBuf::from("catalogs/movies/items.jsonl"), items_jsonl.as_bytes()),
-        (PathBuf::from("catalogs/movies/comentions.tsv"), comentions.as_bytes()),
-        (PathBuf::from("evals/redial/test.jsonl"), test_bytes.as_slice()),
+        (
+            PathBuf::from("catalogs/movies/items.jsonl"),
+            items_jsonl.as_bytes(),
+        ),
+        (
+            PathBuf::from("catalogs/movies/comentions.tsv"),
+            comentions.as_bytes(),
+        ),
+        (
+            PathBuf::from("evals/redial/test.jsonl"),
+            test_bytes.as_slice(),
+        ),
     ];
     let mut outputs = BTreeMap::new();
     for (rel, bytes) in &outputs_list {
@@ -347,13 +400,25 @@ mod tests {
 
     #[test]
     fn splits_names_with_double_spaces_and_missing_years() {
-        assert_eq!(split_title_year("Heat  (1995)"), ("Heat".to_string(), Some(1995)));
-        assert_eq!(split_title_year("The Mummy "), ("The Mummy".to_string(), None));
+        assert_eq!(
+            split_title_year("Heat  (1995)"),
+            ("Heat".to_string(), Some(1995))
+        );
+        assert_eq!(
+            split_title_year("The Mummy "),
+            ("The Mummy".to_string(), None)
+        );
         assert_eq!(
             split_title_year("Mission: Impossible (1996)"),
             ("Mission: Impossible".to_string(), Some(1996))
         );
-        assert_eq!(split_title_year("1917 (2019)"), ("1917".to_string(), Some(2019)));
-        assert_eq!(split_title_year("Se7en (abcd)"), ("Se7en (abcd)".to_string(), None));
+        assert_eq!(
+            split_title_year("1917 (2019)"),
+            ("1917".to_string(), Some(2019))
+        );
+        assert_eq!(
+            split_title_year("Se7en (abcd)"),
+            ("Se7en (abcd)".to_string(), None)
+        );
     }
 }
