@@ -65,11 +65,7 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     }
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
+    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
 }
 
 /// Runs the benchmark. With a `model`: its throughput (`runs` timed runs), then the scripted
@@ -93,9 +89,7 @@ pub fn run(
             let mut first: Option<f64> = None;
             let mut stats = None;
             agent.respond(text, &mut |ev| match ev {
-                AgentEvent::Text { .. } if first.is_none() => {
-                    first = Some(t0.elapsed().as_secs_f64() * 1e3)
-                }
+                AgentEvent::Text { .. } if first.is_none() => first = Some(t0.elapsed().as_secs_f64() * 1e3),
                 AgentEvent::Done { stats: s } => stats = Some(s),
                 _ => {}
             })?;
@@ -105,22 +99,13 @@ pub fn run(
                 turn: i + 1,
                 tools_ms: s.tools_ms,
                 model_ttft_ms: s.generation.as_ref().map(|g| g.time_to_first_token_ms),
-                model_new_prompt_tokens: s
-                    .generation
-                    .as_ref()
-                    .map(|g| g.prompt_tokens - g.cached_prompt_tokens),
+                model_new_prompt_tokens: s.generation.as_ref().map(|g| g.prompt_tokens - g.cached_prompt_tokens),
                 first_text_ms: first.unwrap_or(total_ms),
                 total_ms,
             });
         }
     }
-    let ttft = median(
-        dialogue
-            .iter()
-            .skip(1)
-            .filter_map(|t| t.model_ttft_ms)
-            .collect(),
-    );
+    let ttft = median(dialogue.iter().skip(1).filter_map(|t| t.model_ttft_ms).collect());
     let mut tool_ms = 0.0;
     let mut tool_turns = 0;
     let mut tools_agent = build(None)?;
@@ -141,8 +126,6 @@ pub fn run(
         model_ttft_p50_from_turn2_ms: ttft,
         tools_ms_per_turn: tool_ms / tool_turns.max(1) as f64,
         tool_turns,
-        threads: std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     })
 }

@@ -51,19 +51,12 @@ pub enum Error {
 impl Error {
     /// Builds an [`Error::Io`] for `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 
     /// Builds an [`Error::Parse`] for `path` at 1-based `line`.
     pub fn parse(path: impl Into<PathBuf>, line: usize, message: impl Into<String>) -> Self {
-        Error::Parse {
-            path: path.into(),
-            line,
-            message: message.into(),
-        }
+        Error::Parse { path: path.into(), line, message: message.into() }
     }
 }
 

@@ -26,10 +26,7 @@ fn turn(agent: &mut Agent, text: &str) -> (String, Vec<Recommendation>) {
 #[test]
 fn recommends_new_catalog_items_with_reasons() {
     let mut a = agent(None);
-    let (reply, recs) = turn(
-        &mut a,
-        "I loved Heat and Collateral, what else should I watch?",
-    );
+    let (reply, recs) = turn(&mut a, "I loved Heat and Collateral, what else should I watch?");
     assert_eq!(recs.len(), 3);
     let liked = a.state().items_with(Polarity::Liked);
     assert_eq!(liked, [176314, 182301]);
@@ -37,17 +34,12 @@ fn recommends_new_catalog_items_with_reasons() {
         let item = a.catalog().get(r.id).expect("a catalog item");
         assert_ne!(item.title, "Heat");
         assert_ne!(item.title, "Collateral");
-        assert!(
-            reply.contains(&item.display_name()),
-            "reply names {}: {reply}",
-            item.display_name()
-        );
+        assert!(reply.contains(&item.display_name()), "reply names {}: {reply}", item.display_name());
         assert!(!r.reason.is_empty());
     }
     // Reasons are grounded: at least one cites the seeker's own liked movie.
     assert!(
-        recs.iter()
-            .any(|r| r.reason.contains("Heat (1995)") || r.reason.contains("Collateral (2004)")),
+        recs.iter().any(|r| r.reason.contains("Heat (1995)") || r.reason.contains("Collateral (2004)")),
         "{recs:?}"
     );
 }
@@ -58,11 +50,7 @@ fn never_repeats_mentioned_or_recommended_items() {
     let (_, first) = turn(&mut a, "I loved Heat and Collateral");
     let (_, second) = turn(&mut a, "more please, but I hated Titanic");
     for r in &second {
-        assert!(
-            !first.iter().any(|f| f.id == r.id),
-            "{} recommended twice",
-            r.title
-        );
+        assert!(!first.iter().any(|f| f.id == r.id), "{} recommended twice", r.title);
     }
     assert_eq!(a.state().items_with(Polarity::Disliked), [175096]);
     a.reset();
@@ -98,28 +86,19 @@ fn real_model_writes_a_reply_naming_catalog_items() {
     let mut stats = None;
     let mut reply = String::new();
     let recs = a
-        .respond(
-            "I loved Heat and Collateral, what else should I watch?",
-            &mut |ev| match ev {
-                AgentEvent::Text { text } => reply.push_str(&text),
-                AgentEvent::Done { stats: s } => stats = Some(s),
-                _ => {}
-            },
-        )
+        .respond("I loved Heat and Collateral, what else should I watch?", &mut |ev| match ev {
+            AgentEvent::Text { text } => reply.push_str(&text),
+            AgentEvent::Done { stats: s } => stats = Some(s),
+            _ => {}
+        })
         .unwrap();
     let stats = stats.unwrap();
     let generation = stats.generation.expect("the model ran");
     assert!(generation.generated_tokens > 0);
     let named: Vec<u32> = a.catalog().link_text(&reply).iter().map(|m| m.id).collect();
-    assert!(
-        recs.iter().any(|r| named.contains(&r.id)),
-        "reply names no recommended catalog item: {reply}"
-    );
+    assert!(recs.iter().any(|r| named.contains(&r.id)), "reply names no recommended catalog item: {reply}");
     // Every title in the numbered list is a recommended catalog item.
-    for line in reply
-        .lines()
-        .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_digit()))
-    {
+    for line in reply.lines().filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_digit())) {
         assert!(recs.iter().any(|r| line.contains(&r.title)), "{line}");
     }
 }

@@ -6,18 +6,12 @@ use std::sync::OnceLock;
 
 fn catalog() -> &'static Catalog {
     static C: OnceLock<Catalog> = OnceLock::new();
-    C.get_or_init(|| {
-        Catalog::load(&curator::paths::catalog_dir()).expect("the committed catalog loads")
-    })
+    C.get_or_init(|| Catalog::load(&curator::paths::catalog_dir()).expect("the committed catalog loads"))
 }
 
 fn top(text: &str) -> String {
     let c = catalog();
-    c.link_title(text, 1)
-        .first()
-        .and_then(|x| c.get(x.id))
-        .map(|i| i.display_name())
-        .unwrap_or_default()
+    c.link_title(text, 1).first().and_then(|x| c.get(x.id)).map(|i| i.display_name()).unwrap_or_default()
 }
 
 #[test]
@@ -34,10 +28,7 @@ fn link_title_handles_exact_case_year_typos_and_articles() {
         ("The Dark Knight (2008)", "The Dark Knight (2008)"),
         ("the dark knight", "The Dark Knight (2008)"),
         ("dark knight", "The Dark Knight (2008)"),
-        (
-            "THE SHAWSHANK REDEMPTION",
-            "The Shawshank Redemption (1994)",
-        ),
+        ("THE SHAWSHANK REDEMPTION", "The Shawshank Redemption (1994)"),
         ("shawshank redemption", "The Shawshank Redemption (1994)"),
         ("colateral", "Collateral (2004)"),
         ("jurasic park 1993", "Jurassic Park (1993)"),
@@ -55,16 +46,9 @@ fn link_title_handles_exact_case_year_typos_and_articles() {
 fn link_title_rescores_fuzzy_matches_below_exact_ones() {
     let c = catalog();
     let cands = c.link_title("alien", 5);
-    let names: Vec<String> = cands
-        .iter()
-        .filter_map(|x| c.get(x.id))
-        .map(|i| i.display_name())
-        .collect();
+    let names: Vec<String> = cands.iter().filter_map(|x| c.get(x.id)).map(|i| i.display_name()).collect();
     assert_eq!(names[0], "Alien (1979)", "{names:?}");
-    assert!(
-        cands[0].similarity > cands[1].similarity || cands[1].similarity == 1.0,
-        "{cands:?}"
-    );
+    assert!(cands[0].similarity > cands[1].similarity || cands[1].similarity == 1.0, "{cands:?}");
     assert!(c.link_title("", 5).is_empty());
     assert!(c.link_title("!!!", 5).is_empty());
 }
@@ -85,70 +69,38 @@ fn link_text_finds_titles_in_free_text() {
         .filter_map(|m| c.get(m.id))
         .map(|i| i.title.clone())
         .collect();
-    assert_eq!(
-        found,
-        ["The Lion King", "Toy Story 2"],
-        "lowercase 'up' must not link"
-    );
+    assert_eq!(found, ["The Lion King", "Toy Story 2"], "lowercase 'up' must not link");
 
-    let found: Vec<Option<u16>> = c
-        .link_text("Have you seen Black Panther (1977)?")
-        .iter()
-        .map(|m| c.get(m.id).and_then(|i| i.year))
-        .collect();
+    let found: Vec<Option<u16>> =
+        c.link_text("Have you seen Black Panther (1977)?").iter().map(|m| c.get(m.id).and_then(|i| i.year)).collect();
     assert_eq!(found, [Some(1977)]);
-    assert!(c
-        .link_text("I want a scary horror movie, something funny")
-        .is_empty());
+    assert!(c.link_text("I want a scary horror movie, something funny").is_empty());
     assert!(c.link_text("").is_empty());
 }
 
 #[test]
 fn search_uses_people_genres_and_filters() {
     let c = catalog();
-    let hits = c
-        .search("Michael Mann", &SearchFilters::default(), 20)
-        .unwrap();
-    let names: Vec<&str> = hits
-        .iter()
-        .map(|h| c.items()[h.position].title.as_str())
-        .collect();
-    assert!(
-        names.contains(&"Heat") && names.contains(&"Collateral"),
-        "{names:?}"
-    );
-    let f = SearchFilters {
-        genres: vec!["horror".into()],
-        year_min: Some(1990),
-        year_max: Some(1999),
-    };
+    let hits = c.search("Michael Mann", &SearchFilters::default(), 20).unwrap();
+    let names: Vec<&str> = hits.iter().map(|h| c.items()[h.position].title.as_str()).collect();
+    assert!(names.contains(&"Heat") && names.contains(&"Collateral"), "{names:?}");
+    let f = SearchFilters { genres: vec!["horror".into()], year_min: Some(1990), year_max: Some(1999) };
     let hits = c.search("haunted house ghost", &f, 10).unwrap();
     assert!(!hits.is_empty());
     for h in &hits {
         let it = &c.items()[h.position];
-        assert!(
-            it.genres.iter().any(|g| g == "horror") && (1990..=1999).contains(&it.year.unwrap()),
-            "{it:?}"
-        );
+        assert!(it.genres.iter().any(|g| g == "horror") && (1990..=1999).contains(&it.year.unwrap()), "{it:?}");
     }
-    assert!(c
-        .search("", &SearchFilters::default(), 10)
-        .unwrap()
-        .is_empty());
+    assert!(c.search("", &SearchFilters::default(), 10).unwrap().is_empty());
     // Query syntax in user text is not an error.
-    assert!(c
-        .search("title:(( \"unbalanced AND -", &SearchFilters::default(), 5)
-        .is_ok());
+    assert!(c.search("title:(( \"unbalanced AND -", &SearchFilters::default(), 5).is_ok());
 }
 
 #[test]
 fn load_errors_name_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let err = Catalog::load(dir.path()).unwrap_err().to_string();
-    assert!(
-        err.contains("items.jsonl") && err.contains("curator data build"),
-        "{err}"
-    );
+    assert!(err.contains("items.jsonl") && err.contains("curator data build"), "{err}");
     std::fs::write(dir.path().join("items.jsonl"), "{\"id\": 1}\n").unwrap();
     let err = Catalog::load(dir.path()).unwrap_err().to_string();
     assert!(err.contains("items.jsonl:1"), "{err}");

@@ -25,19 +25,10 @@ fn chat(input: &[u8]) -> (String, String, i32) {
 fn chat_answers_resets_and_exits_cleanly_on_eof() {
     let (out, err, code) = chat(b"I loved Heat and Collateral\n/state\n/reset\n/state\n/bogus\n\n");
     assert_eq!(code, 0, "stderr: {err}");
-    assert!(
-        out.contains("1. ") && out.contains("2. ") && out.contains("3. "),
-        "{out}"
-    );
-    assert!(
-        out.contains("liked: Heat (1995), Collateral (2004)"),
-        "{out}"
-    );
+    assert!(out.contains("1. ") && out.contains("2. ") && out.contains("3. "), "{out}");
+    assert!(out.contains("liked: Heat (1995), Collateral (2004)"), "{out}");
     assert!(out.contains("(new conversation)"));
-    assert!(
-        out.contains("liked: -"),
-        "state is empty after /reset: {out}"
-    );
+    assert!(out.contains("liked: -"), "state is empty after /reset: {out}");
     assert!(out.contains("unknown command \"/bogus\""), "{out}");
 }
 
@@ -46,8 +37,5 @@ fn chat_survives_invalid_utf8_and_quits_on_command() {
     let (out, _, code) = chat(b"\xff\xfe broken\n/quit\nI loved Heat\n");
     assert_eq!(code, 0);
     assert!(out.contains("not valid UTF-8"), "{out}");
-    assert!(
-        !out.contains("1. "),
-        "nothing is answered after /quit: {out}"
-    );
+    assert!(!out.contains("1. "), "nothing is answered after /quit: {out}");
 }

@@ -20,12 +20,7 @@ fn read_all(root: &Path) -> Vec<(String, Vec<u8>)> {
         "evals/redial/test.jsonl",
     ]
     .iter()
-    .map(|p| {
-        (
-            p.to_string(),
-            std::fs::read(root.join(p)).unwrap_or_default(),
-        )
-    })
+    .map(|p| (p.to_string(), std::fs::read(root.join(p)).unwrap_or_default()))
     .collect()
 }
 
@@ -57,10 +52,7 @@ fn build_counts_training_mentions_only() {
     // 84779 only in dialogue 391.
     assert_eq!(catalog.get(84779).unwrap().popularity, 1);
     let tsv = std::fs::read_to_string(out.path().join("catalogs/movies/comentions.tsv")).unwrap();
-    assert!(
-        tsv.lines().any(|l| l == "84779\t191602\t1"),
-        "dialogue 391 co-mentions 84779 and 191602"
-    );
+    assert!(tsv.lines().any(|l| l == "84779\t191602\t1"), "dialogue 391 co-mentions 84779 and 191602");
     // The test split is copied unchanged.
     assert_eq!(
         std::fs::read(out.path().join("evals/redial/test.jsonl")).unwrap(),
@@ -71,9 +63,7 @@ fn build_counts_training_mentions_only() {
 #[test]
 fn build_reports_missing_and_malformed_inputs() {
     let out = tempfile::tempdir().unwrap();
-    let err = build(Path::new("/no/such/folder"), out.path())
-        .unwrap_err()
-        .to_string();
+    let err = build(Path::new("/no/such/folder"), out.path()).unwrap_err().to_string();
     assert!(err.contains("/no/such/folder"), "{err}");
 
     let src = tempfile::tempdir().unwrap();
@@ -91,26 +81,11 @@ fn build_reports_missing_and_malformed_inputs() {
     copy("redial/kg/cfcrs/id2info.json", None);
     copy("redial/test_data.jsonl", None);
     let err = build(src.path(), out.path()).unwrap_err().to_string();
-    assert!(
-        err.contains("train_movie_sequences_compact.jsonl"),
-        "missing file not named: {err}"
-    );
-    copy(
-        "redial/train_movie_level/train_movie_sequences_compact.jsonl",
-        Some("{\"id\":\"1\",\"v\":[]}\nnot json\n"),
-    );
+    assert!(err.contains("train_movie_sequences_compact.jsonl"), "missing file not named: {err}");
+    copy("redial/train_movie_level/train_movie_sequences_compact.jsonl", Some("{\"id\":\"1\",\"v\":[]}\nnot json\n"));
     let err = build(src.path(), out.path()).unwrap_err().to_string();
-    assert!(
-        err.contains("train_movie_sequences_compact.jsonl:2"),
-        "bad line not named: {err}"
-    );
-    copy(
-        "redial/movies_with_mentions.csv",
-        Some("movieId,movieName,nbMentions\nabc,Heat (1995),3\n"),
-    );
+    assert!(err.contains("train_movie_sequences_compact.jsonl:2"), "bad line not named: {err}");
+    copy("redial/movies_with_mentions.csv", Some("movieId,movieName,nbMentions\nabc,Heat (1995),3\n"));
     let err = build(src.path(), out.path()).unwrap_err().to_string();
-    assert!(
-        err.contains("movies_with_mentions.csv:2") && err.contains("abc"),
-        "{err}"
-    );
+    assert!(err.contains("movies_with_mentions.csv:2") && err.contains("abc"), "{err}");
 }

@@ -7,9 +7,7 @@
 
 use std::path::PathBuf;
 
-use curator::eval::{
-    run_redial, train_popularity, PopularityRanker, Protocol, RedialEvalOptions, TrainCount,
-};
+use curator::eval::{run_redial, train_popularity, PopularityRanker, Protocol, RedialEvalOptions, TrainCount};
 use curator::{Error, Result};
 
 fn shared_data() -> PathBuf {
@@ -24,11 +22,7 @@ fn shared_data() -> PathBuf {
 fn popularity_baseline_from_training_dialogues() -> Result<()> {
     let train = shared_data().join("redial/train_movie_level/train_movie_sequences_compact.jsonl");
     let out = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
-    for count in [
-        TrainCount::DialoguesV,
-        TrainCount::MentionsU,
-        TrainCount::DialoguesUV,
-    ] {
+    for count in [TrainCount::DialoguesV, TrainCount::MentionsU, TrainCount::DialoguesUV] {
         let counts = train_popularity(&train, count)?;
         println!("popularity from {count:?}: {} movies", counts.len());
         let ranker = PopularityRanker::new(counts);
@@ -42,8 +36,7 @@ fn popularity_baseline_from_training_dialogues() -> Result<()> {
         assert_eq!(report.results[0].counts.recommendations, 4897);
         assert_eq!(report.results[1].counts.instances, 3372);
         assert_eq!(report.results[1].counts.recommendations, 4426);
-        let md = std::fs::read_to_string(&report.markdown_path)
-            .map_err(|e| Error::io(&report.markdown_path, e))?;
+        let md = std::fs::read_to_string(&report.markdown_path).map_err(|e| Error::io(&report.markdown_path, e))?;
         println!("{md}");
     }
     Ok(())

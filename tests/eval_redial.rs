@@ -16,8 +16,8 @@ use curator::catalog::ItemId;
 use curator::dialogue::{Role, Turn};
 use curator::eval::redial::{parse_redial, Answer, MovieLabels, Target};
 use curator::eval::{
-    count_points, evaluate_redial, extract_points, load_redial, run_redial, Counts, EvalPoint,
-    EvalReport, PopularityRanker, Protocol, Ranker, RedialEvalOptions,
+    count_points, evaluate_redial, extract_points, load_redial, run_redial, Counts, EvalPoint, EvalReport,
+    PopularityRanker, Protocol, Ranker, RedialEvalOptions,
 };
 use curator::{Error, Result};
 
@@ -34,17 +34,11 @@ fn fixture_points() -> Result<Vec<EvalPoint>> {
 }
 
 fn fresh(item: ItemId) -> Target {
-    Target {
-        item,
-        mentioned_before: false,
-    }
+    Target { item, mentioned_before: false }
 }
 
 fn repeat(item: ItemId) -> Target {
-    Target {
-        item,
-        mentioned_before: true,
-    }
+    Target { item, mentioned_before: true }
 }
 
 #[test]
@@ -63,28 +57,16 @@ fn fixture_points_match_hand_count() -> Result<()> {
         ("21376", 9, vec![fresh(161723)]),
         ("21629", 4, vec![fresh(161313), fresh(101794)]),
         ("21629", 6, vec![fresh(205163), fresh(204870)]),
-        (
-            "22954",
-            1,
-            vec![fresh(204863), fresh(178715), fresh(113972), fresh(135485)],
-        ),
+        ("22954", 1, vec![fresh(204863), fresh(178715), fresh(113972), fresh(135485)]),
         ("22954", 3, vec![repeat(206092)]),
         ("23188", 4, vec![fresh(164128)]),
         ("23188", 6, vec![fresh(128905)]),
     ];
-    let got: Vec<(&str, usize, Vec<Target>)> = points
-        .iter()
-        .map(|p| (p.conversation_id.as_str(), p.utterance, p.targets.clone()))
-        .collect();
+    let got: Vec<(&str, usize, Vec<Target>)> =
+        points.iter().map(|p| (p.conversation_id.as_str(), p.utterance, p.targets.clone())).collect();
     assert_eq!(got, expected);
     for p in &points {
-        assert_eq!(
-            p.context.len(),
-            p.utterance,
-            "{} {}",
-            p.conversation_id,
-            p.utterance
-        );
+        assert_eq!(p.context.len(), p.utterance, "{} {}", p.conversation_id, p.utterance);
         assert!(!p.context.is_empty());
     }
     Ok(())
@@ -93,26 +75,11 @@ fn fixture_points_match_hand_count() -> Result<()> {
 #[test]
 fn fixture_counts_for_both_protocols() -> Result<()> {
     let points = fixture_points()?;
-    assert_eq!(
-        count_points(&points, Protocol::Standard),
-        Counts {
-            instances: 15,
-            recommendations: 23
-        }
-    );
+    assert_eq!(count_points(&points, Protocol::Standard), Counts { instances: 15, recommendations: 23 });
     // De-dup drops 151656 (20001), 144347 twice (21376) and the whole point 22954/3.
-    assert_eq!(
-        count_points(&points, Protocol::Dedup),
-        Counts {
-            instances: 14,
-            recommendations: 19
-        }
-    );
-    let dedup: Vec<Vec<ItemId>> = points
-        .iter()
-        .map(|p| p.targets_for(Protocol::Dedup))
-        .filter(|t| !t.is_empty())
-        .collect();
+    assert_eq!(count_points(&points, Protocol::Dedup), Counts { instances: 14, recommendations: 19 });
+    let dedup: Vec<Vec<ItemId>> =
+        points.iter().map(|p| p.targets_for(Protocol::Dedup)).filter(|t| !t.is_empty()).collect();
     assert_eq!(dedup[1], vec![94688]);
     assert_eq!(dedup[5], vec![191200]);
     assert_eq!(dedup[7], vec![156802]);
@@ -134,7 +101,11 @@ fn contexts_merge_render_and_list_items() -> Result<()> {
                 text: "Hi I am looking for a movie like Super Troopers (2001)".into(),
                 items: vec![111776]
             },
-            Turn { role: Role::Recommender, text: "You should watch Police Academy (1984)".into(), items: vec![151656] },
+            Turn {
+                role: Role::Recommender,
+                text: "You should watch Police Academy (1984)".into(),
+                items: vec![151656]
+            },
             Turn {
                 role: Role::Seeker,
                 text: "Is that a great one? I have never seen it. I have seen American Pie I mean American Pie (1999)"
@@ -153,26 +124,24 @@ fn contexts_merge_render_and_list_items() -> Result<()> {
         p.context[0],
         Turn {
             role: Role::Recommender,
-            text: "how are you tonight before you tell what kind of movies you like I just have to say Fight Club (1999)"
-                .into(),
+            text:
+                "how are you tonight before you tell what kind of movies you like I just have to say Fight Club (1999)"
+                    .into(),
             items: vec![120003]
         }
     );
-    assert_eq!(
-        p.context[3].text,
-        "What about Kill Bill: Volume 1 (2003) or something similar?"
-    );
+    assert_eq!(p.context[3].text, "What about Kill Bill: Volume 1 (2003) or something similar?");
     // 21629: "Avengers: Infinity War (2018)  and" keeps the message's own double space.
     let dialogues = load_redial(&fixture())?;
     let turns = dialogues[2].turns();
-    assert_eq!(turns[6].text, "I agree! You should see new movies like Avengers: Infinity War (2018)  and Deadpool 2 (2018)");
+    assert_eq!(
+        turns[6].text,
+        "I agree! You should see new movies like Avengers: Infinity War (2018)  and Deadpool 2 (2018)"
+    );
     assert_eq!(turns[6].items, vec![205163, 204870]);
     // 23188: the same movie twice in one utterance is listed once.
     let turns = dialogues[4].turns();
-    assert_eq!(
-        turns[6].text,
-        "From Dusk till Dawn (1996) From Dusk till Dawn (1996)"
-    );
+    assert_eq!(turns[6].text, "From Dusk till Dawn (1996) From Dusk till Dawn (1996)");
     assert_eq!(turns[6].items, vec![128905]);
     Ok(())
 }
@@ -184,19 +153,11 @@ fn questionnaires_load_including_empty_lists() -> Result<()> {
     assert_eq!((d[0].seeker_id, d[0].recommender_id), (956, 957));
     assert_eq!(
         d[0].seeker_labels.get(&101794),
-        Some(&MovieLabels {
-            suggested: false,
-            seen: Answer::DidNotSay,
-            liked: Answer::DidNotSay
-        })
+        Some(&MovieLabels { suggested: false, seen: Answer::DidNotSay, liked: Answer::DidNotSay })
     );
     assert_eq!(
         d[0].recommender_labels.get(&101794),
-        Some(&MovieLabels {
-            suggested: true,
-            seen: Answer::No,
-            liked: Answer::DidNotSay
-        })
+        Some(&MovieLabels { suggested: true, seen: Answer::No, liked: Answer::DidNotSay })
     );
     // 21376: respondentQuestions is [].
     assert_eq!(d[1].seeker_labels.len(), 4);
@@ -204,10 +165,7 @@ fn questionnaires_load_including_empty_lists() -> Result<()> {
     // 21629: initiatorQuestions is [].
     assert!(d[2].seeker_labels.is_empty());
     assert_eq!(d[2].recommender_labels.len(), 6);
-    assert_eq!(
-        d[0].movie_mentions.get(&151656).map(String::as_str),
-        Some("Police Academy  (1984)")
-    );
+    assert_eq!(d[0].movie_mentions.get(&151656).map(String::as_str), Some("Police Academy  (1984)"));
     assert_eq!(d[0].title(151656).as_deref(), Some("Police Academy (1984)"));
     Ok(())
 }
@@ -218,34 +176,13 @@ fn questionnaires_load_including_empty_lists() -> Result<()> {
 fn full_test_split_reference_counts() -> Result<()> {
     let dialogues = load_redial(&manifest_path("evals/redial/test.jsonl"))?;
     assert_eq!(dialogues.len(), 1342);
-    assert_eq!(
-        dialogues.iter().map(|d| d.messages.len()).sum::<usize>(),
-        23952
-    );
-    let empty_q = dialogues
-        .iter()
-        .filter(|d| d.seeker_labels.is_empty())
-        .count()
-        + dialogues
-            .iter()
-            .filter(|d| d.recommender_labels.is_empty())
-            .count();
+    assert_eq!(dialogues.iter().map(|d| d.messages.len()).sum::<usize>(), 23952);
+    let empty_q = dialogues.iter().filter(|d| d.seeker_labels.is_empty()).count()
+        + dialogues.iter().filter(|d| d.recommender_labels.is_empty()).count();
     assert_eq!(empty_q, 31);
     let points = extract_points(&dialogues);
-    assert_eq!(
-        count_points(&points, Protocol::Standard),
-        Counts {
-            instances: 3617,
-            recommendations: 4897
-        }
-    );
-    assert_eq!(
-        count_points(&points, Protocol::Dedup),
-        Counts {
-            instances: 3372,
-            recommendations: 4426
-        }
-    );
+    assert_eq!(count_points(&points, Protocol::Standard), Counts { instances: 3617, recommendations: 4897 });
+    assert_eq!(count_points(&points, Protocol::Dedup), Counts { instances: 3372, recommendations: 4426 });
     Ok(())
 }
 
@@ -258,11 +195,7 @@ struct Fixed {
 
 impl Fixed {
     fn new(list: Vec<ItemId>) -> Self {
-        Fixed {
-            list,
-            calls: Cell::new(0),
-            asked_k: Cell::new(0),
-        }
+        Fixed { list, calls: Cell::new(0), asked_k: Cell::new(0) }
     }
 }
 
@@ -291,13 +224,7 @@ fn evaluate_fixed_ranker_hand_computed() -> Result<()> {
     let std = evaluate_redial(&points, Protocol::Standard, &ranker, false);
     assert_eq!(ranker.calls.get(), 15);
     assert_eq!(ranker.asked_k.get(), 50);
-    assert_eq!(
-        std.counts,
-        Counts {
-            instances: 15,
-            recommendations: 23
-        }
-    );
+    assert_eq!(std.counts, Counts { instances: 15, recommendations: 23 });
     assert_eq!(std.ranker, "Fixed list");
     let m = std.metrics;
     assert!(close(m.recall_at_1, 2.0 / 23.0));
@@ -308,13 +235,7 @@ fn evaluate_fixed_ranker_hand_computed() -> Result<()> {
 
     let dedup = evaluate_redial(&points, Protocol::Dedup, &ranker, false);
     assert_eq!(ranker.calls.get(), 15 + 14);
-    assert_eq!(
-        dedup.counts,
-        Counts {
-            instances: 14,
-            recommendations: 19
-        }
-    );
+    assert_eq!(dedup.counts, Counts { instances: 14, recommendations: 19 });
     let m = dedup.metrics;
     assert!(close(m.recall_at_1, 2.0 / 19.0));
     assert!(close(m.recall_at_10, 3.0 / 19.0));
@@ -332,13 +253,7 @@ fn popularity_ranker_excludes_context_items() -> Result<()> {
     assert_eq!(ranker.rank(&points[0].context, 2), vec![151656, 94688]);
     let r = evaluate_redial(&points[..2], Protocol::Standard, &ranker, false);
     // Samples: 151656 at rank 1 (point 0), 151656 absent and 94688 at rank 1 (point 1).
-    assert_eq!(
-        r.counts,
-        Counts {
-            instances: 2,
-            recommendations: 3
-        }
-    );
+    assert_eq!(r.counts, Counts { instances: 2, recommendations: 3 });
     assert!(close(r.metrics.recall_at_1, 2.0 / 3.0));
     Ok(())
 }
@@ -357,38 +272,19 @@ fn run_redial_writes_json_and_markdown() -> Result<()> {
     // Ranked once per point for both protocols.
     assert_eq!(ranker.calls.get(), 15);
     assert_eq!(report.results.len(), 2);
-    assert_eq!(
-        report.results[0].counts,
-        Counts {
-            instances: 15,
-            recommendations: 23
-        }
-    );
-    assert_eq!(
-        report.results[1].counts,
-        Counts {
-            instances: 14,
-            recommendations: 19
-        }
-    );
+    assert_eq!(report.results[0].counts, Counts { instances: 15, recommendations: 23 });
+    assert_eq!(report.results[1].counts, Counts { instances: 14, recommendations: 19 });
     assert_eq!((report.dialogues, report.points, report.k), (5, 15, 50));
     assert_eq!(report.data_path, "tests/fixtures/redial_dialogues.jsonl");
-    assert_eq!(
-        report.json_path,
-        out.path().join("results/redial-fixed-list.json")
-    );
+    assert_eq!(report.json_path, out.path().join("results/redial-fixed-list.json"));
 
-    let json =
-        std::fs::read_to_string(&report.json_path).map_err(|e| Error::io(&report.json_path, e))?;
-    let back: EvalReport = serde_json::from_str(&json)
-        .map_err(|e| Error::parse(&report.json_path, 0, e.to_string()))?;
+    let json = std::fs::read_to_string(&report.json_path).map_err(|e| Error::io(&report.json_path, e))?;
+    let back: EvalReport =
+        serde_json::from_str(&json).map_err(|e| Error::parse(&report.json_path, 0, e.to_string()))?;
     // JSON keeps counts exactly and metrics to within float printing.
     assert_eq!(back.results.len(), report.results.len());
     for (b, r) in back.results.iter().zip(&report.results) {
-        assert_eq!(
-            (b.protocol, b.counts, &b.ranker),
-            (r.protocol, r.counts, &r.ranker)
-        );
+        assert_eq!((b.protocol, b.counts, &b.ranker), (r.protocol, r.counts, &r.ranker));
         for ((name, x), (_, y)) in b.metrics.named().into_iter().zip(r.metrics.named()) {
             assert!((x - y).abs() < 1e-12, "{name}: {x} vs {y}");
         }
@@ -397,15 +293,11 @@ fn run_redial_writes_json_and_markdown() -> Result<()> {
     assert!(json.contains("\"instances\": 15"), "{json}");
     assert!(json.contains("\"recommendations\": 23"), "{json}");
 
-    let md = std::fs::read_to_string(&report.markdown_path)
-        .map_err(|e| Error::io(&report.markdown_path, e))?;
+    let md = std::fs::read_to_string(&report.markdown_path).map_err(|e| Error::io(&report.markdown_path, e))?;
     assert!(md.contains("| standard | 15 | 23 | 0.0870 |"), "{md}");
     assert!(md.contains("| de-dup | 14 | 19 |"), "{md}");
     assert!(md.contains("## Published"), "{md}");
-    assert!(
-        md.contains("| standard | Popularity | .012 | .061 | .179 |"),
-        "{md}"
-    );
+    assert!(md.contains("| standard | Popularity | .012 | .061 | .179 |"), "{md}");
     // No temporary files left behind.
     let names: Vec<String> = std::fs::read_dir(out.path().join("results"))
         .map_err(|e| Error::io(out.path(), e))?
@@ -427,31 +319,13 @@ fn run_redial_limit_takes_first_points() -> Result<()> {
     let report = run_redial(&opts, &Fixed::new(vec![]))?;
     // The first three points are all in 20001: 1 + 2 + 1 movies, one of them a repeat.
     assert_eq!(report.points, 3);
-    assert_eq!(
-        report.results[0].counts,
-        Counts {
-            instances: 3,
-            recommendations: 4
-        }
-    );
-    assert_eq!(
-        report.results[1].counts,
-        Counts {
-            instances: 3,
-            recommendations: 3
-        }
-    );
+    assert_eq!(report.results[0].counts, Counts { instances: 3, recommendations: 4 });
+    assert_eq!(report.results[1].counts, Counts { instances: 3, recommendations: 3 });
     assert_eq!(report.results[0].metrics, curator::eval::Metrics::default());
     assert!(report.json_path.ends_with("redial-fixed-list-first3.json"));
     assert!(report.markdown_path.exists());
-    let empty = RedialEvalOptions {
-        protocols: vec![],
-        ..opts
-    };
-    assert!(matches!(
-        run_redial(&empty, &Fixed::new(vec![])),
-        Err(Error::InvalidInput(_))
-    ));
+    let empty = RedialEvalOptions { protocols: vec![], ..opts };
+    assert!(matches!(run_redial(&empty, &Fixed::new(vec![])), Err(Error::InvalidInput(_))));
     Ok(())
 }
 
@@ -460,20 +334,11 @@ fn expect_parse_error(text: &str, line: usize) -> Result<()> {
     let path = Path::new("some/file.jsonl");
     match parse_redial(text, path) {
         Err(e @ Error::Parse { .. }) => {
-            assert!(
-                matches!(&e, Error::Parse { path: p, line: l, .. } if p.as_path() == path && *l == line),
-                "{e}"
-            );
-            assert!(
-                e.to_string()
-                    .starts_with(&format!("some/file.jsonl:{line}:")),
-                "{e}"
-            );
+            assert!(matches!(&e, Error::Parse { path: p, line: l, .. } if p.as_path() == path && *l == line), "{e}");
+            assert!(e.to_string().starts_with(&format!("some/file.jsonl:{line}:")), "{e}");
             Ok(())
         }
-        other => Err(Error::InvalidInput(format!(
-            "expected a parse error on line {line}, got {other:?}"
-        ))),
+        other => Err(Error::InvalidInput(format!("expected a parse error on line {line}, got {other:?}"))),
     }
 }
 
@@ -486,29 +351,19 @@ fn malformed_lines_are_errors_naming_file_and_line() -> Result<()> {
     // Truncated object.
     expect_parse_error(&format!("{first}\n{}\n", &first[..first.len() / 2]), 2)?;
     // Missing field.
-    expect_parse_error(
-        &first.replace("\"respondentWorkerId\"", "\"someoneElse\""),
-        1,
-    )?;
+    expect_parse_error(&first.replace("\"respondentWorkerId\"", "\"someoneElse\""), 1)?;
     // A questionnaire that is a non-empty list.
     expect_parse_error(
         &format!(
             "{first}\n{}",
-            first.replacen(
-                "\"respondentQuestions\": {",
-                "\"respondentQuestions\": [1], \"x\": {",
-                1
-            )
+            first.replacen("\"respondentQuestions\": {", "\"respondentQuestions\": [1], \"x\": {", 1)
         ),
         2,
     )?;
     // A label outside its codes.
     expect_parse_error(&first.replacen("\"seen\": 1", "\"seen\": 7", 1), 1)?;
     // A non-numeric movieId.
-    expect_parse_error(
-        &first.replacen("\"111776\": \"Super", "\"abc\": \"Super", 1),
-        1,
-    )?;
+    expect_parse_error(&first.replacen("\"111776\": \"Super", "\"abc\": \"Super", 1), 1)?;
     // A missing file is an I/O error naming the path.
     let missing = load_redial(Path::new("/nonexistent/redial.jsonl"));
     assert!(

@@ -46,10 +46,7 @@ impl Default for AgentConfig {
     fn default() -> Self {
         AgentConfig {
             recommendations: 3,
-            generation: GenerationParams {
-                max_tokens: 48,
-                ..GenerationParams::default()
-            },
+            generation: GenerationParams { max_tokens: 48, ..GenerationParams::default() },
             weights: None,
         }
     }
@@ -126,10 +123,7 @@ impl std::fmt::Debug for Agent {
 /// `curator tune`), or the defaults when that file does not exist.
 ///
 /// Errors: those of [`Catalog::load`], [`CoMentions::load`] and a malformed `ranker.yaml`.
-pub fn load_ranker(
-    catalog_dir: &Path,
-    weights: Option<FusionWeights>,
-) -> Result<(Arc<Catalog>, Arc<CandidateRanker>)> {
+pub fn load_ranker(catalog_dir: &Path, weights: Option<FusionWeights>) -> Result<(Arc<Catalog>, Arc<CandidateRanker>)> {
     let weights = match weights {
         Some(w) => w,
         None => {
@@ -157,24 +151,14 @@ impl Agent {
         model: Option<Box<dyn LanguageModel>>,
         config: AgentConfig,
     ) -> Self {
-        Agent {
-            catalog,
-            ranker,
-            prompts,
-            model,
-            state: DialogueState::new(),
-            config,
-        }
+        Agent { catalog, ranker, prompts, model, state: DialogueState::new(), config }
     }
 
     /// An agent over the project's committed data: the catalog and tuned ranker of
     /// [`crate::paths::catalog_dir`] and the prompts of [`crate::paths::prompts_dir`].
     ///
     /// Errors: those of [`load_ranker`] and [`RecommendPrompts::load`].
-    pub fn from_project(
-        model: Option<Box<dyn LanguageModel>>,
-        config: AgentConfig,
-    ) -> Result<Self> {
+    pub fn from_project(model: Option<Box<dyn LanguageModel>>, config: AgentConfig) -> Result<Self> {
         let (catalog, ranker) = load_ranker(&crate::paths::catalog_dir(), config.weights)?;
         let prompts = RecommendPrompts::load(&crate::paths::prompts_dir())?;
         Ok(Agent::new(catalog, ranker, prompts, model, config))
@@ -208,11 +192,7 @@ impl Agent {
     /// Errors: [`Error::InvalidInput`] for an empty or oversize message (the state is left
     /// unchanged); ranking errors. A model failure is not an error: the reply falls back to the
     /// prompt's fixed opening and a warning is logged.
-    pub fn respond(
-        &mut self,
-        text: &str,
-        on_event: &mut dyn FnMut(AgentEvent),
-    ) -> Result<Vec<Recommendation>> {
+    pub fn respond(&mut self, text: &str, on_event: &mut dyn FnMut(AgentEvent)) -> Result<Vec<Recommendation>> {
         let text = text.trim();
         if text.is_empty() {
             return Err(Error::InvalidInput("the message is empty".into()));
@@ -225,9 +205,7 @@ impl Agent {
         }
         let t0 = Instant::now();
         self.state.observe_seeker_text(text, &self.catalog);
-        let ranked = self
-            .ranker
-            .rank(&self.state, &self.catalog, self.config.recommendations)?;
+        let ranked = self.ranker.rank(&self.state, &self.catalog, self.config.recommendations)?;
         let recs: Vec<Recommendation> = ranked
             .iter()
             .filter_map(|c| {
@@ -240,17 +218,12 @@ impl Agent {
                 })
             })
             .collect();
-        let mut stats = TurnStats {
-            tools_ms: t0.elapsed().as_secs_f64() * 1e3,
-            ..TurnStats::default()
-        };
+        let mut stats = TurnStats { tools_ms: t0.elapsed().as_secs_f64() * 1e3, ..TurnStats::default() };
 
         let mut reply = String::new();
         let emit = |piece: &str, reply: &mut String, on_event: &mut dyn FnMut(AgentEvent)| {
             reply.push_str(piece);
-            on_event(AgentEvent::Text {
-                text: piece.to_string(),
-            });
+            on_event(AgentEvent::Text { text: piece.to_string() });
         };
         if recs.is_empty() {
             emit(&self.prompts.no_results.clone(), &mut reply, on_event);
@@ -259,24 +232,14 @@ impl Agent {
             // as one piece; the list lines follow one by one.
             let intro = self.intro(text, &recs, &mut stats);
             emit(&intro, &mut reply, on_event);
-            on_event(AgentEvent::Recommendations {
-                items: recs.clone(),
-            });
+            on_event(AgentEvent::Recommendations { items: recs.clone() });
             for (i, r) in recs.iter().enumerate() {
-                emit(
-                    &format!("\n{}. {} — {}", i + 1, r.title, r.reason),
-                    &mut reply,
-                    on_event,
-                );
+                emit(&format!("\n{}. {} — {}", i + 1, r.title, r.reason), &mut reply, on_event);
             }
             emit(&format!("\n{}", self.prompts.closing), &mut reply, on_event);
         }
         self.state.observe_turn(
-            Turn {
-                role: Role::Recommender,
-                text: reply,
-                items: recs.iter().map(|r| r.id).collect(),
-            },
+            Turn { role: Role::Recommender, text: reply, items: recs.iter().map(|r| r.id).collect() },
             &self.catalog,
         );
         on_event(AgentEvent::Done { stats });
@@ -300,12 +263,7 @@ impl Agent {
         };
         let mut genres: Vec<&str> = Vec::new();
         for r in recs {
-            for g in self
-                .catalog
-                .get(r.id)
-                .map(|i| i.genres.as_slice())
-                .unwrap_or(&[])
-            {
+            for g in self.catalog.get(r.id).map(|i| i.genres.as_slice()).unwrap_or(&[]) {
                 if !genres.contains(&g.as_str()) && genres.len() < 3 {
                     genres.push(g);
                 }
@@ -325,10 +283,7 @@ impl Agent {
                 return fallback;
             }
         };
-        let messages = [
-            ChatMessage::system(self.prompts.system.trim()),
-            ChatMessage::user(prompt),
-        ];
+        let messages = [ChatMessage::system(self.prompts.system.trim()), ChatMessage::user(prompt)];
         let mut out = String::new();
         let result = model.generate(&messages, &self.config.generation, &mut |piece| {
             out.push_str(piece);
@@ -342,15 +297,13 @@ impl Agent {
             }
         }
         let sentence = clean_intro(&out);
-        // The model must not name items: a catalog title in its sentence (other than the
-        // seeker's own mentions) rejects it, so every item in the reply comes from the list.
-        let allowed: Vec<ItemId> = self.state.mentions.iter().map(|m| m.id).collect();
-        let names_item = self
-            .catalog
-            .link_text(&sentence)
-            .iter()
-            .any(|m| !allowed.contains(&m.id));
+        // The model must not name items: a catalog title in its sentence other than one the
+        // seeker said they liked rejects it, so every item in the reply comes from the list (and
+        // the model cannot praise a movie the seeker disliked).
+        let allowed: Vec<ItemId> = self.state.items_with(Polarity::Liked);
+        let names_item = self.catalog.link_text(&sentence).iter().any(|m| !allowed.contains(&m.id));
         if sentence.is_empty() || names_item {
+            tracing::debug!("model sentence rejected (empty or names an item): {sentence:?} from {out:?}");
             return fallback;
         }
         stats.model_text_used = true;
@@ -358,22 +311,27 @@ impl Agent {
     }
 }
 
-/// First line of the model's text, trimmed, cut after its last complete sentence when it ran
-/// out of tokens mid-sentence, with quotes around it removed.
+/// The opening the model wrote, reduced to its first sentence (two when the first is shorter
+/// than 40 bytes) of its first non-empty line, quotes removed; an unfinished sentence gets "…".
 fn clean_intro(raw: &str) -> String {
-    let line = raw
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim();
-    let line = line.trim_matches(|c| c == '"' || c == '“' || c == '”');
-    if line.ends_with(['.', '!', '?', ':']) {
-        return line.to_string();
+    let line = raw.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let line = line.trim_matches(|c| c == '"' || c == '“' || c == '”').trim();
+    if line.is_empty() {
+        return String::new();
     }
-    match line.rfind(['.', '!', '?']) {
-        Some(i) => line[..=i].to_string(),
-        None if line.is_empty() => String::new(),
-        None => format!("{line}…"),
+    let ends: Vec<usize> = line
+        .char_indices()
+        .filter(|&(i, c)| {
+            matches!(c, '.' | '!' | '?') && line[i + c.len_utf8()..].chars().next().is_none_or(char::is_whitespace)
+        })
+        .map(|(i, c)| i + c.len_utf8())
+        .collect();
+    match ends.as_slice() {
+        [] => format!("{line}…"),
+        [first, rest @ ..] => {
+            let end = if *first < 40 { rest.first().copied().unwrap_or(*first) } else { *first };
+            line[..end].to_string()
+        }
     }
 }
 
@@ -383,11 +341,14 @@ mod tests {
 
     #[test]
     fn intro_is_cut_to_complete_sentences() {
+        assert_eq!(clean_intro("Great taste! You will love these. And then"), "Great taste! You will love these.");
         assert_eq!(
-            clean_intro("Great taste! You will love these. And then"),
-            "Great taste! You will love these."
+            clean_intro("I'm glad you enjoyed Heat and Collateral. You might enjoy The Dark Knight."),
+            "I'm glad you enjoyed Heat and Collateral."
         );
         assert_eq!(clean_intro("\n\"Here you go!\"\nmore"), "Here you go!");
+        assert_eq!(clean_intro("Movies like Ocean's 11 are fun"), "Movies like Ocean's 11 are fun…");
+        assert_eq!(clean_intro("Sure! Here you go. More."), "Sure! Here you go.");
         assert_eq!(clean_intro(""), "");
     }
 }

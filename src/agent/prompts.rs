@@ -37,9 +37,8 @@ impl RecommendPrompts {
             Error::parse(&path, line, e.to_string())
         })?;
         let env = minijinja::Environment::new();
-        env.template_from_str(&p.intro).map_err(|e| {
-            Error::parse(&path, e.line().unwrap_or(0), format!("field `intro`: {e}"))
-        })?;
+        env.template_from_str(&p.intro)
+            .map_err(|e| Error::parse(&path, e.line().unwrap_or(0), format!("field `intro`: {e}")))?;
         Ok(p)
     }
 
@@ -48,7 +47,6 @@ impl RecommendPrompts {
     /// Errors: [`Error::InvalidInput`] if rendering fails.
     pub fn render_intro(&self, ctx: minijinja::Value) -> Result<String> {
         let env = minijinja::Environment::new();
-        env.render_str(&self.intro, ctx)
-            .map_err(|e| Error::InvalidInput(format!("prompt `intro`: {e}")))
+        env.render_str(&self.intro, ctx).map_err(|e| Error::InvalidInput(format!("prompt `intro`: {e}")))
     }
 }

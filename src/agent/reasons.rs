@@ -24,12 +24,7 @@ pub fn reason_for(candidate: &Candidate, state: &DialogueState, catalog: &Catalo
     let liked: Vec<&Item> = state
         .items_with(Polarity::Liked)
         .iter()
-        .filter(|id| {
-            state
-                .mentions
-                .iter()
-                .any(|m| m.id == **id && m.role == Role::Seeker)
-        })
+        .filter(|id| state.mentions.iter().any(|m| m.id == **id && m.role == Role::Seeker))
         .filter_map(|id| catalog.get(*id))
         .collect();
     // The ranker's credited seed may be a same-title duplicate of what the seeker typed ("Heat"
@@ -37,9 +32,7 @@ pub fn reason_for(candidate: &Candidate, state: &DialogueState, catalog: &Catalo
     let credited: Option<(&Item, u32)> = candidate.because_of.and_then(|(id, n)| {
         let p = catalog.position(id)?;
         let group = catalog.same_title(p);
-        let own = liked
-            .iter()
-            .find(|l| catalog.position(l.id).is_some_and(|q| group.contains(&q)))?;
+        let own = liked.iter().find(|l| catalog.position(l.id).is_some_and(|q| group.contains(&q)))?;
         Some((*own, n))
     });
     // Prefer the liked item the ranker credited, then the others in dialogue order.
@@ -69,38 +62,22 @@ pub fn reason_for(candidate: &Candidate, state: &DialogueState, catalog: &Catalo
     }
     if let Some((s, n)) = credited {
         let dialogues = if n == 1 { "dialogue" } else { "dialogues" };
-        return format!(
-            "people who talked about {} also brought it up ({n} ReDial {dialogues}).",
-            s.display_name()
-        );
+        return format!("people who talked about {} also brought it up ({n} ReDial {dialogues}).", s.display_name());
     }
     let genre = |g: &[String]| g.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
     for l in &order {
-        let common: Vec<String> = item
-            .genres
-            .iter()
-            .filter(|g| l.genres.contains(g))
-            .cloned()
-            .collect();
+        let common: Vec<String> = item.genres.iter().filter(|g| l.genres.contains(g)).cloned().collect();
         if !common.is_empty() {
             return format!("{}, like {}.", genre(&common), l.display_name());
         }
     }
     let request = crate::catalog::text::normalize(&state.recent_seeker_text(1));
-    let asked: Vec<String> = item
-        .genres
-        .iter()
-        .filter(|g| request.split(' ').any(|w| w == g.as_str()))
-        .cloned()
-        .collect();
+    let asked: Vec<String> =
+        item.genres.iter().filter(|g| request.split(' ').any(|w| w == g.as_str())).cloned().collect();
     if !asked.is_empty() {
         return format!("a {} film, as you asked.", genre(&asked));
     }
-    let kind = if item.genres.is_empty() {
-        String::new()
-    } else {
-        format!("{}; ", genre(&item.genres))
-    };
+    let kind = if item.genres.is_empty() { String::new() } else { format!("{}; ", genre(&item.genres)) };
     if candidate.text > 0.0 {
         return format!("{kind}its description matches what you asked for.");
     }

@@ -114,18 +114,12 @@ pub fn clause_polarity(text: &str, at: usize) -> Polarity {
     // A negation right before the title: "not Titanic", "no Twilight", "except Cats".
     let before = normalize(&text[start..at]);
     if let Some(last) = before.rsplit(' ').next() {
-        if matches!(
-            last,
-            "not" | "no" | "except" | "without" | "besides" | "nor"
-        ) {
+        if matches!(last, "not" | "no" | "except" | "without" | "besides" | "nor") {
             return Polarity::Disliked;
         }
     }
     let norm = format!(" {} ", normalize(clause));
-    if NEGATIVE_CUES
-        .iter()
-        .any(|c| norm.contains(&format!(" {c} ")))
-    {
+    if NEGATIVE_CUES.iter().any(|c| norm.contains(&format!(" {c} "))) {
         Polarity::Disliked
     } else {
         Polarity::Liked
@@ -151,12 +145,7 @@ impl DialogueState {
         let mut added = Vec::new();
         for m in &mentions {
             let polarity = clause_polarity(text, m.start);
-            added.push(ItemMention {
-                id: m.id,
-                role: Role::Seeker,
-                polarity,
-                turn,
-            });
+            added.push(ItemMention { id: m.id, role: Role::Seeker, polarity, turn });
         }
         self.turns.push(Turn {
             role: Role::Seeker,
@@ -176,19 +165,11 @@ impl DialogueState {
             let polarity = match turn.role {
                 Role::Recommender => Polarity::Neutral,
                 Role::Seeker => {
-                    let at = catalog
-                        .get(id)
-                        .and_then(|it| turn.text.find(&it.title))
-                        .unwrap_or(0);
+                    let at = catalog.get(id).and_then(|it| turn.text.find(&it.title)).unwrap_or(0);
                     clause_polarity(&turn.text, at)
                 }
             };
-            self.mentions.push(ItemMention {
-                id,
-                role: turn.role,
-                polarity,
-                turn: index,
-            });
+            self.mentions.push(ItemMention { id, role: turn.role, polarity, turn: index });
         }
         if turn.role == Role::Recommender {
             self.recommended.extend(turn.items.iter().copied());
@@ -201,12 +182,7 @@ impl DialogueState {
     /// recommended.
     pub fn excluded_positions(&self, catalog: &Catalog) -> Vec<bool> {
         let mut excluded = vec![false; catalog.len()];
-        for id in self
-            .mentions
-            .iter()
-            .map(|m| m.id)
-            .chain(self.recommended.iter().copied())
-        {
+        for id in self.mentions.iter().map(|m| m.id).chain(self.recommended.iter().copied()) {
             if let Some(p) = catalog.position(id) {
                 for &q in catalog.same_title(p) {
                     excluded[q] = true;
@@ -218,14 +194,8 @@ impl DialogueState {
 
     /// Text of the last `n` seeker turns, oldest first, joined by newlines.
     pub fn recent_seeker_text(&self, n: usize) -> String {
-        let mut v: Vec<&str> = self
-            .turns
-            .iter()
-            .rev()
-            .filter(|t| t.role == Role::Seeker)
-            .take(n)
-            .map(|t| t.text.as_str())
-            .collect();
+        let mut v: Vec<&str> =
+            self.turns.iter().rev().filter(|t| t.role == Role::Seeker).take(n).map(|t| t.text.as_str()).collect();
         v.reverse();
         v.join("\n")
     }
@@ -237,12 +207,7 @@ impl DialogueState {
             if out.contains(&m.id) {
                 continue;
             }
-            let last = self
-                .mentions
-                .iter()
-                .rev()
-                .find(|x| x.id == m.id)
-                .map(|x| x.polarity);
+            let last = self.mentions.iter().rev().find(|x| x.id == m.id).map(|x| x.polarity);
             if last == Some(polarity) {
                 out.push(m.id);
             }
@@ -258,29 +223,14 @@ mod tests {
     #[test]
     fn negative_cues_mark_only_their_clause() {
         let t = "I loved Heat but I hated Titanic.";
-        assert_eq!(
-            clause_polarity(t, t.find("Heat").unwrap_or(0)),
-            Polarity::Liked
-        );
-        assert_eq!(
-            clause_polarity(t, t.find("Titanic").unwrap_or(0)),
-            Polarity::Disliked
-        );
+        assert_eq!(clause_polarity(t, t.find("Heat").unwrap_or(0)), Polarity::Liked);
+        assert_eq!(clause_polarity(t, t.find("Titanic").unwrap_or(0)), Polarity::Disliked);
         let t = "Not a fan of Cats. Loved Alien!";
-        assert_eq!(
-            clause_polarity(t, t.find("Cats").unwrap_or(0)),
-            Polarity::Disliked
-        );
-        assert_eq!(
-            clause_polarity(t, t.find("Alien").unwrap_or(0)),
-            Polarity::Liked
-        );
+        assert_eq!(clause_polarity(t, t.find("Cats").unwrap_or(0)), Polarity::Disliked);
+        assert_eq!(clause_polarity(t, t.find("Alien").unwrap_or(0)), Polarity::Liked);
         assert_eq!(clause_polarity("", 10), Polarity::Liked);
         let t = "something darker, not Titanic";
-        assert_eq!(
-            clause_polarity(t, t.find("Titanic").unwrap_or(0)),
-            Polarity::Disliked
-        );
+        assert_eq!(clause_polarity(t, t.find("Titanic").unwrap_or(0)), Polarity::Disliked);
     }
 
     #[test]

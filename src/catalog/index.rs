@@ -23,11 +23,7 @@ pub struct SearchFilters {
 impl SearchFilters {
     /// True when `item` passes every filter.
     pub fn accepts(&self, item: &Item) -> bool {
-        if !self
-            .genres
-            .iter()
-            .all(|g| item.genres.iter().any(|h| h.eq_ignore_ascii_case(g)))
-        {
+        if !self.genres.iter().all(|g| item.genres.iter().any(|h| h.eq_ignore_ascii_case(g))) {
             return false;
         }
         if self.year_min.is_some() || self.year_max.is_some() {
@@ -74,9 +70,7 @@ impl CatalogIndex {
         let plot = sb.add_text_field("plot", TEXT);
         let schema = sb.build();
         let index = Index::create_in_ram(schema);
-        let mut writer = index
-            .writer_with_num_threads::<TantivyDocument>(1, 30_000_000)
-            .map_err(tantivy_err)?;
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 30_000_000).map_err(tantivy_err)?;
         for (k, it) in items.iter().enumerate() {
             let mut doc = TantivyDocument::default();
             doc.add_u64(pos, k as u64);
@@ -98,25 +92,15 @@ impl CatalogIndex {
         parser.set_field_boost(title, 2.0);
         parser.set_field_boost(people, 1.5);
         parser.set_field_boost(genres, 1.5);
-        Ok(CatalogIndex {
-            reader,
-            parser,
-            title_norm,
-        })
+        Ok(CatalogIndex { reader, parser, title_norm })
     }
 
     fn collect(&self, query: &dyn Query, limit: usize) -> Result<Vec<(usize, f32)>> {
         let searcher = self.reader.searcher();
-        let top = searcher
-            .search(query, &TopDocs::with_limit(limit.max(1)))
-            .map_err(tantivy_err)?;
+        let top = searcher.search(query, &TopDocs::with_limit(limit.max(1))).map_err(tantivy_err)?;
         let mut out = Vec::with_capacity(top.len());
         for (score, addr) in top {
-            let col = searcher
-                .segment_reader(addr.segment_ord)
-                .fast_fields()
-                .u64("pos")
-                .map_err(tantivy_err)?;
+            let col = searcher.segment_reader(addr.segment_ord).fast_fields().u64("pos").map_err(tantivy_err)?;
             if let Some(p) = col.first(addr.doc_id) {
                 out.push((p as usize, score));
             }
@@ -162,19 +146,12 @@ impl CatalogIndex {
             } else {
                 2
             };
-            clauses.push((
-                Occur::Should,
-                Box::new(FuzzyTermQuery::new(term, dist, true)),
-            ));
+            clauses.push((Occur::Should, Box::new(FuzzyTermQuery::new(term, dist, true))));
         }
         if clauses.is_empty() {
             return Ok(Vec::new());
         }
         let q = BooleanQuery::new(clauses);
-        Ok(self
-            .collect(&q, limit)?
-            .into_iter()
-            .map(|(p, _)| p)
-            .collect())
+        Ok(self.collect(&q, limit)?.into_iter().map(|(p, _)| p).collect())
     }
 }

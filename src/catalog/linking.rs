@@ -9,7 +9,7 @@
 //!   (with or without a leading article, with an optional year after it), then a fuzzy pass over
 //!   the words left uncovered. Lowercase common words and genre words are never linked alone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::index::CatalogIndex;
 use super::text::{is_common_word, normalize, strip_article};
@@ -115,6 +115,8 @@ pub(crate) struct Linker {
     aliases: HashMap<String, Vec<usize>>,
     /// Most words in any alias.
     max_words: usize,
+    /// Frequent words of the training dialogues, never linked alone in lowercase.
+    common: HashSet<String>,
 }
 
 struct Token {
@@ -132,19 +134,12 @@ fn tokenize(text: &str) -> Vec<Token> {
     let mut cap = false;
     let mut sentence_start = true;
     let mut next_sentence_start = true;
-    let flush =
-        |cur: &mut String, start: usize, end: usize, cap: bool, ss: bool, out: &mut Vec<Token>| {
-            if !cur.is_empty() {
-                out.push(Token {
-                    norm: normalize(cur),
-                    start,
-                    end,
-                    capitalized: cap,
-                    sentence_start: ss,
-                });
-                cur.clear();
-            }
-        };
+    let flush = |cur: &mut String, start: usize, end: usize, cap: bool, ss: bool, out: &mut Vec<Token>| {
+        if !cur.is_empty() {
+            out.push(Token { norm: normalize(cur), start, end, capitalized: cap, sentence_start: ss });
+            cur.clear();
+        }
+    };
     for (i, c) in text.char_indices() {
         if c.is_alphanumeric() {
             if cur.is_empty() {
@@ -162,13 +157,7 @@ fn tokenize(text: &str) -> Vec<Token> {
                 next_sentence_start = true;
             }
             if c == '&' {
-                out.push(Token {
-                    norm: "and".into(),
-                    start: i,
-                    end: i + 1,
-                    capitalized: false,
-                    sentence_start: false,
-                });
+                out.push(Token { norm: "and".into(), start: i, end: i + 1, capitalized: false, sentence_start: false });
             }
         }
     }
@@ -180,9 +169,7 @@ fn parse_year(tok: &str) -> Option<u16> {
     if tok.len() != 4 {
         return None;
     }
-    tok.parse::<u16>()
-        .ok()
-        .filter(|y| (MIN_YEAR..=MAX_YEAR).contains(y))
+    tok.parse::<u16>().ok().filter(|y| (MIN_YEAR..=MAX_YEAR).contains(y))
 }
 
 /// Splits a trailing year ("Heat (1995)", "heat 1995") off a title query.
@@ -220,7 +207,7 @@ fn year_term(item: &Item, year: Option<u16>) -> f32 {
 }
 
 impl Linker {
-    pub(crate) fn new(items: &[Item]) -> Result<Self> {
+    pub(crate) fn new(items: &[Item], common: HashSet<String>) -> Result<Self> {
         let mut norm = Vec::with_capacity(items.len());
         let mut bare = Vec::with_capacity(items.len());
         let mut aliases: HashMap<String, Vec<usize>> = HashMap::new();
@@ -241,12 +228,7 @@ impl Linker {
             norm.push(n);
             bare.push(b);
         }
-        Ok(Linker {
-            norm,
-            bare,
-            aliases,
-            max_words,
-        })
+        Ok(Linker { norm, bare, aliases, max_words, common })
     }
 
     fn score(&self, items: &[Item], pos: usize, qnorm: &str, year: Option<u16>) -> (f32, f32) {
@@ -254,25 +236,12 @@ impl Linker {
         let sim = similarity(qbare, &self.bare[pos]);
         let exact = if qnorm == self.norm[pos] { 0.5 } else { 0.0 };
         let item = &items[pos];
-        (
-            10.0 * sim + exact + year_term(item, year) + popularity_term(item),
-            sim,
-        )
+        (10.0 * sim + exact + year_term(item, year) + popularity_term(item), sim)
     }
 
-    pub(crate) fn link_title(
-        &self,
-        items: &[Item],
-        index: &CatalogIndex,
-        text: &str,
-        k: usize,
-    ) -> Vec<LinkCandidate> {
+    pub(crate) fn link_title(&self, items: &[Item], index: &CatalogIndex, text: &str, k: usize) -> Vec<LinkCandidate> {
         let (qnorm, year) = split_query_year(text);
-        let (qnorm, year) = if qnorm.is_empty() {
-            (normalize(text), None)
-        } else {
-            (qnorm, year)
-        };
+        let (qnorm, year) = if qnorm.is_empty() { (normalize(text), None) } else { (qnorm, year) };
         if qnorm.is_empty() || k == 0 {
             return Vec::new();
         }
@@ -293,12 +262,7 @@ impl Linker {
             .filter(|&p| p < items.len())
             .map(|p| {
                 let (score, similarity) = self.score(items, p, &qnorm, year);
-                LinkCandidate {
-                    position: p,
-                    id: items[p].id,
-                    score,
-                    similarity,
-                }
+                LinkCandidate { position: p, id: items[p].id, score, similarity }
             })
             .collect();
         out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
@@ -306,31 +270,28 @@ impl Linker {
         out
     }
 
-    fn span_allowed(tokens: &[Token]) -> bool {
+    /// A common word: in the built-in list or among the most frequent words of the ReDial
+    /// training dialogues (`common_words.txt`).
+    fn is_common(&self, word: &str) -> bool {
+        is_common_word(word) || self.common.contains(word)
+    }
+
+    fn span_allowed(&self, tokens: &[Token]) -> bool {
         let informative = |t: &Token| t.capitalized && !t.sentence_start;
         if tokens.len() == 1 {
             let t = &tokens[0];
             if t.norm == "i" || t.norm.chars().count() < 2 {
                 return false;
             }
-            let weak =
-                is_common_word(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok();
+            let weak = self.is_common(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok();
             return !weak || informative(t);
         }
-        tokens
-            .iter()
-            .any(|t| !is_common_word(&t.norm) || informative(t))
+        tokens.iter().any(|t| !self.is_common(&t.norm) || informative(t))
     }
 
     /// The best alias hit among `positions` for a span, preferring the year hint, then the exact
     /// (article-included) form, then training popularity.
-    fn pick(
-        &self,
-        items: &[Item],
-        positions: &[usize],
-        span_norm: &str,
-        year: Option<u16>,
-    ) -> Option<usize> {
+    fn pick(&self, items: &[Item], positions: &[usize], span_norm: &str, year: Option<u16>) -> Option<usize> {
         positions.iter().copied().max_by(|&a, &b| {
             let s = |p: usize| {
                 let it = &items[p];
@@ -345,32 +306,22 @@ impl Linker {
         })
     }
 
-    pub(crate) fn link_text(
-        &self,
-        items: &[Item],
-        index: &CatalogIndex,
-        text: &str,
-    ) -> Vec<Mention> {
+    pub(crate) fn link_text(&self, items: &[Item], index: &CatalogIndex, text: &str) -> Vec<Mention> {
         let toks = tokenize(text);
         let n = toks.len();
         let mut covered = vec![false; n];
         let mut found: Vec<Mention> = Vec::new();
-        let year_after =
-            |j: usize| -> Option<u16> { toks.get(j).and_then(|t| parse_year(&t.norm)) };
+        let year_after = |j: usize| -> Option<u16> { toks.get(j).and_then(|t| parse_year(&t.norm)) };
         let mut i = 0;
         while i < n {
             let mut hit = None;
             for len in (1..=self.max_words.min(n - i)).rev() {
                 let span = &toks[i..i + len];
-                let key = span
-                    .iter()
-                    .map(|t| t.norm.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let key = span.iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
                 let Some(pos) = self.aliases.get(&key) else {
                     continue;
                 };
-                if !Self::span_allowed(span) {
+                if !self.span_allowed(span) {
                     continue;
                 }
                 let year = year_after(i + len);
@@ -394,13 +345,7 @@ impl Linker {
                     if has_year && text[end..].starts_with(')') {
                         end += 1;
                     }
-                    found.push(Mention {
-                        start: toks[i].start,
-                        end,
-                        id: items[p].id,
-                        position: p,
-                        similarity: 1.0,
-                    });
+                    found.push(Mention { start: toks[i].start, end, id: items[p].id, position: p, similarity: 1.0 });
                     for c in covered.iter_mut().take(last + 1).skip(i) {
                         *c = true;
                     }
@@ -424,12 +369,7 @@ impl Linker {
         }
         let people = |p: usize| -> Vec<&str> {
             let it = &items[p];
-            it.directors
-                .iter()
-                .chain(&it.writers)
-                .chain(&it.stars)
-                .map(String::as_str)
-                .collect()
+            it.directors.iter().chain(&it.writers).chain(&it.stars).map(String::as_str).collect()
         };
         for k in 0..found.len() {
             let m = &found[k];
@@ -443,12 +383,8 @@ impl Linker {
             if alts.len() < 2 {
                 continue;
             }
-            let others: Vec<&str> = found
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != k)
-                .flat_map(|(_, o)| people(o.position))
-                .collect();
+            let others: Vec<&str> =
+                found.iter().enumerate().filter(|(j, _)| *j != k).flat_map(|(_, o)| people(o.position)).collect();
             let overlap = |p: usize| people(p).iter().filter(|x| others.contains(x)).count();
             let current = overlap(m.position);
             if let Some(best) = alts
@@ -476,7 +412,7 @@ impl Linker {
     ) {
         let n = toks.len();
         let content = |t: &Token| {
-            !is_common_word(&t.norm)
+            !self.is_common(&t.norm)
                 && DESCRIPTIVE.binary_search(&t.norm.as_str()).is_err()
                 && parse_year(&t.norm).is_none()
         };
@@ -490,8 +426,7 @@ impl Linker {
             let mut accepted = None;
             for len in (1..=6.min(n - i)).rev() {
                 let span = &toks[i..i + len];
-                if span.iter().enumerate().any(|(j, _)| covered[i + j]) || !content(&span[len - 1])
-                {
+                if span.iter().enumerate().any(|(j, _)| covered[i + j]) || !content(&span[len - 1]) {
                     continue;
                 }
                 let chars: usize = span.iter().map(|t| t.norm.chars().count()).sum();
@@ -508,13 +443,8 @@ impl Linker {
                 let best = self.link_title(items, index, &q, 1);
                 if let Some(c) = best.first() {
                     let words = |s: &str| s.split(' ').count();
-                    let span_norm = span
-                        .iter()
-                        .map(|t| t.norm.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    let same_len =
-                        words(strip_article(&span_norm)) == words(&self.bare[c.position]);
+                    let span_norm = span.iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
+                    let same_len = words(strip_article(&span_norm)) == words(&self.bare[c.position]);
                     let need = if len == 1 { 0.85 } else { 0.8 };
                     if same_len && c.similarity >= need {
                         accepted = Some((len, *c, year.is_some()));
@@ -557,10 +487,7 @@ mod tests {
 
     #[test]
     fn splits_years_off_queries() {
-        assert_eq!(
-            split_query_year("Black Panther (1977)"),
-            ("black panther".into(), Some(1977))
-        );
+        assert_eq!(split_query_year("Black Panther (1977)"), ("black panther".into(), Some(1977)));
         assert_eq!(split_query_year("heat"), ("heat".into(), None));
         assert_eq!(split_query_year("2012"), ("2012".into(), None));
     }
@@ -572,9 +499,6 @@ mod tests {
         assert_eq!(norms, ["i", "loved", "heat", "the", "matrix", "and", "up"]);
         assert!(t[2].capitalized && !t[2].sentence_start);
         assert!(t[3].sentence_start);
-        assert_eq!(
-            &"I loved Heat. the Matrix & Up!"[t[4].start..t[4].end],
-            "Matrix"
-        );
+        assert_eq!(&"I loved Heat. the Matrix & Up!"[t[4].start..t[4].end], "Matrix");
     }
 }

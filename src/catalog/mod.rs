@@ -69,9 +69,7 @@ pub struct Catalog {
 
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Catalog")
-            .field("items", &self.items.len())
-            .finish()
+        f.debug_struct("Catalog").field("items", &self.items.len()).finish()
     }
 }
 
@@ -95,11 +93,23 @@ impl Catalog {
             if line.trim().is_empty() {
                 continue;
             }
-            let item: Item = serde_json::from_str(&line)
-                .map_err(|e| Error::parse(&path, i + 1, e.to_string()))?;
+            let item: Item = serde_json::from_str(&line).map_err(|e| Error::parse(&path, i + 1, e.to_string()))?;
             items.push(item);
         }
-        Self::from_items(items).map_err(|e| match e {
+        // Optional: the frequent words of the training dialogues (see `data`), which the linker
+        // never links alone in lowercase.
+        let words_path = dir.join("common_words.txt");
+        let common_words = if words_path.exists() {
+            std::fs::read_to_string(&words_path)
+                .map_err(|e| Error::io(&words_path, e))?
+                .lines()
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Self::with_common_words(items, common_words).map_err(|e| match e {
             Error::InvalidInput(m) => Error::parse(&path, 0, m),
             other => other,
         })
@@ -109,7 +119,15 @@ impl Catalog {
     ///
     /// Errors: [`Error::InvalidInput`] on an empty list or a duplicate id; [`Error::Index`] if
     /// tantivy fails.
-    pub fn from_items(mut items: Vec<Item>) -> Result<Self> {
+    pub fn from_items(items: Vec<Item>) -> Result<Self> {
+        Self::with_common_words(items, Vec::new())
+    }
+
+    /// Like [`Catalog::from_items`], with extra lowercase `common_words` that entity linking
+    /// never links on their own (e.g. "help", "happy"; one word each, normalised).
+    ///
+    /// Errors: as [`Catalog::from_items`].
+    pub fn with_common_words(mut items: Vec<Item>, common_words: Vec<String>) -> Result<Self> {
         if items.is_empty() {
             return Err(Error::InvalidInput("the catalog has no items".into()));
         }
@@ -117,37 +135,18 @@ impl Catalog {
         let mut by_id = HashMap::with_capacity(items.len());
         for (k, it) in items.iter().enumerate() {
             if by_id.insert(it.id, k).is_some() {
-                return Err(Error::InvalidInput(format!(
-                    "item id {} appears twice",
-                    it.id
-                )));
+                return Err(Error::InvalidInput(format!("item id {} appears twice", it.id)));
             }
         }
         let index = index::CatalogIndex::build(&items)?;
-        let linker = linking::Linker::new(&items)?;
+        let linker = linking::Linker::new(&items, common_words.into_iter().collect())?;
         let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
         for (k, it) in items.iter().enumerate() {
-            groups
-                .entry(text::normalize(&it.title))
-                .or_default()
-                .push(k);
+            groups.entry(text::normalize(&it.title)).or_default().push(k);
         }
-        let title_groups = items
-            .iter()
-            .map(|it| {
-                groups
-                    .get(&text::normalize(&it.title))
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .collect();
-        Ok(Catalog {
-            items,
-            by_id,
-            index,
-            linker,
-            title_groups,
-        })
+        let title_groups =
+            items.iter().map(|it| groups.get(&text::normalize(&it.title)).cloned().unwrap_or_default()).collect();
+        Ok(Catalog { items, by_id, index, linker, title_groups })
     }
 
     /// All items, sorted by id.
@@ -180,10 +179,7 @@ impl Catalog {
     /// years, and its annotators often picked the wrong one, so the agent treats a title group
     /// as one film when excluding already-mentioned items.
     pub fn same_title(&self, position: usize) -> &[usize] {
-        self.title_groups
-            .get(position)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.title_groups.get(position).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// BM25 search over title, people, genres and plot (tantivy), keeping items that pass

@@ -292,10 +292,7 @@ mod tests {
     #[test]
     fn normalizes_case_punctuation_accents_and_ampersands() {
         assert_eq!(normalize("Schindler's List"), "schindlers list");
-        assert_eq!(
-            normalize("  Mission:   Impossible!! "),
-            "mission impossible"
-        );
+        assert_eq!(normalize("  Mission:   Impossible!! "), "mission impossible");
         assert_eq!(normalize("Fast & Furious"), "fast and furious");
         assert_eq!(normalize("Amélie"), "amelie");
         assert_eq!(normalize("WALL·E"), "wall e");
@@ -312,10 +309,7 @@ mod tests {
 
     #[test]
     fn common_words_are_sorted_and_found() {
-        assert!(
-            COMMON.windows(2).all(|w| w[0] < w[1]),
-            "COMMON must stay sorted and unique"
-        );
+        assert!(COMMON.windows(2).all(|w| w[0] < w[1]), "COMMON must stay sorted and unique");
         assert!(is_common_word("up"));
         assert!(!is_common_word("heat"));
     }

@@ -28,28 +28,17 @@ Commands: /reset (start over), /state (what I know about you), /help, /quit (or 
 pub fn load_model(path: Option<PathBuf>) -> anyhow::Result<Box<dyn LanguageModel>> {
     let path = match path {
         Some(p) => p,
-        None => curator::llm::fetch::fetch_default_model(true)
-            .context("cannot get the default model")?,
+        None => curator::llm::fetch::fetch_default_model(true).context("cannot get the default model")?,
     };
-    let model = curator::llm::llama::LlamaCppModel::load(
-        &path,
-        &curator::llm::llama::LlamaOptions::default(),
-    )
-    .with_context(|| format!("cannot load the model {}", path.display()))?;
+    let model = curator::llm::llama::LlamaCppModel::load(&path, &curator::llm::llama::LlamaOptions::default())
+        .with_context(|| format!("cannot load the model {}", path.display()))?;
     Ok(Box::new(model))
 }
 
 /// Runs the REPL until `/quit` or end of input.
 pub fn run(args: ChatArgs) -> anyhow::Result<()> {
-    let model = if args.no_model {
-        None
-    } else {
-        Some(load_model(args.model)?)
-    };
-    let config = AgentConfig {
-        recommendations: usize::from(args.recommendations),
-        ..AgentConfig::default()
-    };
+    let model = if args.no_model { None } else { Some(load_model(args.model)?) };
+    let config = AgentConfig { recommendations: usize::from(args.recommendations), ..AgentConfig::default() };
     let mut agent = Agent::from_project(model, config).context("cannot start the agent")?;
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
@@ -65,18 +54,13 @@ pub fn run(args: ChatArgs) -> anyhow::Result<()> {
         write!(out, "\nyou> ")?;
         out.flush()?;
         buf.clear();
-        let n = input
-            .read_until(b'\n', &mut buf)
-            .context("cannot read standard input")?;
+        let n = input.read_until(b'\n', &mut buf).context("cannot read standard input")?;
         if n == 0 {
             writeln!(out)?;
             return Ok(());
         }
         let Ok(line) = std::str::from_utf8(&buf) else {
-            writeln!(
-                out,
-                "(that line is not valid UTF-8 text; please type it again)"
-            )?;
+            writeln!(out, "(that line is not valid UTF-8 text; please type it again)")?;
             continue;
         };
         let line = line.trim();
@@ -132,20 +116,12 @@ fn describe_state(agent: &Agent) -> String {
             v.join(", ")
         }
     };
-    let recommended: Vec<String> = agent
-        .state()
-        .recommended
-        .iter()
-        .filter_map(|id| agent.catalog().get(*id).map(|i| i.display_name()))
-        .collect();
+    let recommended: Vec<String> =
+        agent.state().recommended.iter().filter_map(|id| agent.catalog().get(*id).map(|i| i.display_name())).collect();
     format!(
         "liked: {}\ndisliked: {}\nrecommended so far: {}",
         names(Polarity::Liked),
         names(Polarity::Disliked),
-        if recommended.is_empty() {
-            "-".to_string()
-        } else {
-            recommended.join(", ")
-        }
+        if recommended.is_empty() { "-".to_string() } else { recommended.join(", ") }
     )
 }

@@ -119,6 +119,10 @@ enum DataCommand {
 /// Runs the command line; errors are printed with their causes and give exit code 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs go to stderr; `RUST_LOG=curator=debug` shows more.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -131,32 +135,19 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Chat(args) => chat::run(args),
-        Command::Bench {
-            model,
-            no_model,
-            runs,
-            repeats,
-        } => {
-            let model = if no_model {
-                None
-            } else {
-                Some(chat::load_model(model)?)
-            };
+        Command::Bench { model, no_model, runs, repeats } => {
+            let model = if no_model { None } else { Some(chat::load_model(model)?) };
             let build = |m| curator::agent::Agent::from_project(m, Default::default());
             let report = curator::bench::run(model, &build, runs, repeats)?;
             curator::outln!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
-        Command::Model {
-            command: ModelCommand::Fetch,
-        } => {
+        Command::Model { command: ModelCommand::Fetch } => {
             let path = curator::llm::fetch::fetch_default_model(true)?;
             curator::outln!("{}", path.display());
             Ok(())
         }
-        Command::Data {
-            command: DataCommand::Build { source, out },
-        } => {
+        Command::Data { command: DataCommand::Build { source, out } } => {
             let out = out.unwrap_or_else(curator::paths::project_root);
             let m = curator::data::build(&source, &out).context("data build failed")?;
             curator::outln!(
@@ -173,94 +164,52 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Tune { source } => {
             let dir = curator::paths::catalog_dir();
-            let test = curator::paths::evals_dir()
-                .join("redial")
-                .join("test.jsonl");
+            let test = curator::paths::evals_dir().join("redial").join("test.jsonl");
             let tuned = curator::rank::tune::tune(&source, &dir, &test)?;
             let path = dir.join("ranker.yaml");
             let yaml = format!(
                 "# Fusion weights of the candidate ranker, chosen by `curator tune --source <data>` on a\n# validation split of the ReDial training dialogues (never the test split).\n{}",
                 serde_yaml::to_string(&tuned)?
             );
-            std::fs::write(&path, yaml)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(&path, yaml).with_context(|| format!("cannot write {}", path.display()))?;
             curator::outln!("wrote {}", path.display());
             Ok(())
         }
         Command::Link { text } => {
             let catalog = load_catalog()?;
             for c in catalog.link_title(&text, 5) {
-                let name = catalog
-                    .get(c.id)
-                    .map(|i| i.display_name())
-                    .unwrap_or_default();
-                curator::outln!(
-                    "title {:>7}  score {:6.2}  sim {:.2}  {name}",
-                    c.id,
-                    c.score,
-                    c.similarity
-                );
+                let name = catalog.get(c.id).map(|i| i.display_name()).unwrap_or_default();
+                curator::outln!("title {:>7}  score {:6.2}  sim {:.2}  {name}", c.id, c.score, c.similarity);
             }
             for m in catalog.link_text(&text) {
-                let name = catalog
-                    .get(m.id)
-                    .map(|i| i.display_name())
-                    .unwrap_or_default();
+                let name = catalog.get(m.id).map(|i| i.display_name()).unwrap_or_default();
                 curator::outln!("mention {:?} -> {} {name}", &text[m.start..m.end], m.id);
             }
             Ok(())
         }
-        Command::Eval {
-            command:
-                EvalCommand::Redial {
-                    limit,
-                    ranker,
-                    data,
-                    out,
-                },
-        } => {
-            let mut opts = curator::eval::RedialEvalOptions {
-                limit,
-                ..Default::default()
-            };
+        Command::Eval { command: EvalCommand::Redial { limit, ranker, data, out } } => {
+            let mut opts = curator::eval::RedialEvalOptions { limit, ..Default::default() };
             if let Some(d) = data {
                 opts.data_path = d;
             }
             if let Some(o) = out {
                 opts.out_dir = o;
             }
-            let (catalog, tools) =
-                curator::agent::load_ranker(&curator::paths::catalog_dir(), None)?;
+            let (catalog, tools) = curator::agent::load_ranker(&curator::paths::catalog_dir(), None)?;
             match ranker {
                 RankerChoice::Agent => {
-                    curator::eval::run_redial(
-                        &opts,
-                        &curator::agent::ToolRanker::new(catalog, tools),
-                    )?;
+                    curator::eval::run_redial(&opts, &curator::agent::ToolRanker::new(catalog, tools))?;
                 }
                 RankerChoice::Popularity => {
-                    let counts = catalog
-                        .items()
-                        .iter()
-                        .map(|i| (i.id, i.popularity))
-                        .collect();
-                    curator::eval::run_redial(
-                        &opts,
-                        &curator::eval::PopularityRanker::new(counts),
-                    )?;
+                    let counts = catalog.items().iter().map(|i| (i.id, i.popularity)).collect();
+                    curator::eval::run_redial(&opts, &curator::eval::PopularityRanker::new(counts))?;
                 }
             }
             Ok(())
         }
-        Command::Eval {
-            command: EvalCommand::Linking { data },
-        } => {
+        Command::Eval { command: EvalCommand::Linking { data } } => {
             let catalog = load_catalog()?;
-            let data = data.unwrap_or_else(|| {
-                curator::paths::evals_dir()
-                    .join("redial")
-                    .join("test.jsonl")
-            });
+            let data = data.unwrap_or_else(|| curator::paths::evals_dir().join("redial").join("test.jsonl"));
             let r = curator::eval::linking::linking_accuracy(&data, &catalog)?;
             curator::outln!(
                 "entity linking, ReDial test mentions as lowercase titles without year: top-1 accuracy {:.4} ({} / {} mentions; {} errors are a same-title duplicate id)",
@@ -268,15 +217,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             for (q, gold, got) in &r.examples {
                 let name = |id: Option<u32>| {
-                    id.and_then(|i| catalog.get(i))
-                        .map(|i| i.display_name())
-                        .unwrap_or_else(|| "-".into())
+                    id.and_then(|i| catalog.get(i)).map(|i| i.display_name()).unwrap_or_else(|| "-".into())
                 };
-                curator::outln!(
-                    "  miss: {q:?} gold {} got {}",
-                    name(Some(*gold)),
-                    name(*got)
-                );
+                curator::outln!("  miss: {q:?} gold {} got {}", name(Some(*gold)), name(*got));
             }
             Ok(())
         }
@@ -285,6 +228,5 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn load_catalog() -> anyhow::Result<curator::catalog::Catalog> {
     let dir = curator::paths::catalog_dir();
-    curator::catalog::Catalog::load(&dir)
-        .with_context(|| format!("cannot load the catalog from {}", dir.display()))
+    curator::catalog::Catalog::load(&dir).with_context(|| format!("cannot load the catalog from {}", dir.display()))
 }

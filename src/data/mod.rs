@@ -7,12 +7,16 @@
 //! - `redial/kg/cfcrs/id2info.json` — CFCRS metadata (genre, director, writer, star, plot, imdb_id);
 //! - `redial/train_movie_level/train_movie_sequences_compact.jsonl` — the ReDial *train* split at
 //!   movie level, the only source of popularity and co-mention counts;
+//! - `redial/train_partial/train_subset_original_format.jsonl` — ReDial training dialogues with
+//!   text, the source of the frequent words that entity linking never links alone;
 //! - `redial/test_data.jsonl` — the ReDial test split, copied unchanged to `evals/redial/`.
 //!
 //! Outputs (paths relative to `--out`, the repository root by default):
 //! - `catalogs/movies/items.jsonl` — one [`Item`] per line, sorted by id;
 //! - `catalogs/movies/comentions.tsv` — `item_a \t item_b \t dialogues` for a < b: the number of
 //!   training dialogues mentioning both items;
+//! - `catalogs/movies/common_words.txt` — the 1,000 words used in most messages of the training
+//!   dialogues with text, one a line, sorted;
 //! - `catalogs/movies/manifest.json` — counts and the sha256 of every input and output;
 //! - `evals/redial/test.jsonl` — the ReDial test split, byte-identical to the source.
 //!
@@ -89,6 +93,41 @@ const MOVIES_CSV: &str = "redial/movies_with_mentions.csv";
 const ID2INFO: &str = "redial/kg/cfcrs/id2info.json";
 const TRAIN: &str = "redial/train_movie_level/train_movie_sequences_compact.jsonl";
 const TEST: &str = "redial/test_data.jsonl";
+const TRAIN_TEXT: &str = "redial/train_partial/train_subset_original_format.jsonl";
+
+/// How many of the training dialogues' most frequent words go to `common_words.txt`.
+pub const COMMON_WORDS: usize = 1000;
+
+/// The `COMMON_WORDS` words used in the most messages of the ReDial training dialogues with text
+/// (`train_partial/train_subset_original_format.jsonl`, field `messages[].text`; `@id`
+/// placeholders removed, text normalised), ties broken alphabetically, returned sorted.
+fn common_words(path: &Path, bytes: &[u8]) -> Result<Vec<String>> {
+    let mut df: HashMap<String, u32> = HashMap::new();
+    for (i, line) in BufReader::new(bytes).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?;
+        let Some(msgs) = v.get("messages").and_then(|m| m.as_array()) else {
+            return Err(Error::parse(path, i + 1, "expected a `messages` array"));
+        };
+        for m in msgs {
+            let text = m.get("text").and_then(|t| t.as_str()).unwrap_or("");
+            let words: BTreeSet<&str> = text.split_whitespace().filter(|w| !w.starts_with('@')).collect();
+            let norm = crate::catalog::text::normalize(&words.into_iter().collect::<Vec<_>>().join(" "));
+            let uniq: BTreeSet<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
+            for w in uniq {
+                *df.entry(w.to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    let mut ranked: Vec<(String, u32)> = df.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut top: Vec<String> = ranked.into_iter().take(COMMON_WORDS).map(|(w, _)| w).collect();
+    top.sort();
+    Ok(top)
+}
 
 /// Splits a ReDial movie name such as `"Heat  (1995)"` into a whitespace-normalised title and a
 /// year. Names without a trailing `(YYYY)` get `None`.
@@ -129,44 +168,30 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 fn parse_movies(path: &Path, bytes: &[u8]) -> Result<Vec<(ItemId, String)>> {
     let mut reader = csv::Reader::from_reader(bytes);
-    let headers = reader
-        .headers()
-        .map_err(|e| Error::parse(path, 1, e.to_string()))?
-        .clone();
+    let headers = reader.headers().map_err(|e| Error::parse(path, 1, e.to_string()))?.clone();
     let id_col = headers.iter().position(|h| h == "movieId");
     let name_col = headers.iter().position(|h| h == "movieName");
     let (Some(id_col), Some(name_col)) = (id_col, name_col) else {
-        return Err(Error::parse(
-            path,
-            1,
-            "expected columns movieId and movieName",
-        ));
+        return Err(Error::parse(path, 1, "expected columns movieId and movieName"));
     };
     let mut out = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let line = i + 2;
         let rec = rec.map_err(|e| Error::parse(path, line, e.to_string()))?;
         let id_text = rec.get(id_col).unwrap_or("");
-        let id: ItemId = id_text.trim().parse().map_err(|_| {
-            Error::parse(path, line, format!("movieId {id_text:?} is not an integer"))
-        })?;
+        let id: ItemId = id_text
+            .trim()
+            .parse()
+            .map_err(|_| Error::parse(path, line, format!("movieId {id_text:?} is not an integer")))?;
         let name = rec.get(name_col).unwrap_or("").to_string();
         if name.trim().is_empty() {
-            return Err(Error::parse(
-                path,
-                line,
-                format!("movie {id} has an empty movieName"),
-            ));
+            return Err(Error::parse(path, line, format!("movie {id} has an empty movieName")));
         }
         out.push((id, name));
     }
     out.sort_by_key(|(id, _)| *id);
     if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(Error::parse(
-            path,
-            0,
-            format!("movieId {} appears twice", w[0].0),
-        ));
+        return Err(Error::parse(path, 0, format!("movieId {} appears twice", w[0].0)));
     }
     Ok(out)
 }
@@ -189,11 +214,7 @@ pub struct TrainStats {
 /// `exclude` (a validation split held out for tuning).
 ///
 /// Errors: unreadable file; a malformed line (named by number).
-pub fn train_statistics(
-    path: &Path,
-    known: &HashSet<ItemId>,
-    exclude: &HashSet<String>,
-) -> Result<TrainStats> {
+pub fn train_statistics(path: &Path, known: &HashSet<ItemId>, exclude: &HashSet<String>) -> Result<TrainStats> {
     let bytes = read(path)?;
     train_statistics_from(path, &bytes, known, exclude)
 }
@@ -210,8 +231,7 @@ fn train_statistics_from(
         if line.trim().is_empty() {
             continue;
         }
-        let d: TrainDialogue =
-            serde_json::from_str(&line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?;
+        let d: TrainDialogue = serde_json::from_str(&line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?;
         if exclude.contains(&d.id) {
             continue;
         }
@@ -224,12 +244,7 @@ fn train_statistics_from(
         for id in &ids {
             *stats.popularity.entry(*id).or_insert(0) += 1;
         }
-        let sorted: Vec<ItemId> = ids
-            .iter()
-            .copied()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let sorted: Vec<ItemId> = ids.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
         for (a_i, a) in sorted.iter().enumerate() {
             for b in &sorted[a_i + 1..] {
                 *stats.pairs.entry((*a, *b)).or_insert(0) += 1;
@@ -282,13 +297,8 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
     let info_path = source.join(ID2INFO);
     let info_bytes = read(&info_path)?;
     inputs.insert(ID2INFO.to_string(), sha256_hex(&info_bytes));
-    let infos: HashMap<String, Info> = serde_json::from_slice(&info_bytes).map_err(|e| {
-        Error::parse(
-            &info_path,
-            e.line(),
-            format!("not a map of movieId to metadata: {e}"),
-        )
-    })?;
+    let infos: HashMap<String, Info> = serde_json::from_slice(&info_bytes)
+        .map_err(|e| Error::parse(&info_path, e.line(), format!("not a map of movieId to metadata: {e}")))?;
 
     let train_path = source.join(TRAIN);
     let train_bytes = read(&train_path)?;
@@ -298,13 +308,16 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
     let (popularity, pairs) = (stats.popularity, stats.pairs);
     let (train_dialogues, train_used) = (stats.dialogues, stats.used);
 
+    let text_path = source.join(TRAIN_TEXT);
+    let text_bytes = read(&text_path)?;
+    inputs.insert(TRAIN_TEXT.to_string(), sha256_hex(&text_bytes));
+    let mut words = common_words(&text_path, &text_bytes)?.join("\n");
+    words.push('\n');
+
     let test_path = source.join(TEST);
     let test_bytes = read(&test_path)?;
     inputs.insert(TEST.to_string(), sha256_hex(&test_bytes));
-    let test_dialogues = test_bytes
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .count();
+    let test_dialogues = test_bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
 
     let mut items_jsonl = String::new();
     let mut with_meta = 0;
@@ -328,23 +341,12 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
             id: *id,
             title,
             year,
-            genres: info
-                .map(|i| {
-                    clean(&i.genre)
-                        .into_iter()
-                        .map(|g| g.to_lowercase())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            genres: info.map(|i| clean(&i.genre).into_iter().map(|g| g.to_lowercase()).collect()).unwrap_or_default(),
             directors: info.map(|i| clean(&i.director)).unwrap_or_default(),
             writers: info.map(|i| clean(&i.writer)).unwrap_or_default(),
             stars: info.map(|i| clean(&i.star)).unwrap_or_default(),
-            plot: info
-                .map(|i| i.plot.split_whitespace().collect::<Vec<_>>().join(" "))
-                .unwrap_or_default(),
-            imdb_id: info
-                .and_then(|i| i.imdb_id.clone())
-                .filter(|s| !s.trim().is_empty()),
+            plot: info.map(|i| i.plot.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default(),
+            imdb_id: info.and_then(|i| i.imdb_id.clone()).filter(|s| !s.trim().is_empty()),
             popularity: popularity.get(id).copied().unwrap_or(0),
         };
         let line = serde_json::to_string(&item)
@@ -359,18 +361,10 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
     }
 
     let outputs_list: Vec<(PathBuf, &[u8])> = vec![
-        (
-            PathBuf::from("catalogs/movies/items.jsonl"),
-            items_jsonl.as_bytes(),
-        ),
-        (
-            PathBuf::from("catalogs/movies/comentions.tsv"),
-            comentions.as_bytes(),
-        ),
-        (
-            PathBuf::from("evals/redial/test.jsonl"),
-            test_bytes.as_slice(),
-        ),
+        (PathBuf::from("catalogs/movies/items.jsonl"), items_jsonl.as_bytes()),
+        (PathBuf::from("catalogs/movies/comentions.tsv"), comentions.as_bytes()),
+        (PathBuf::from("catalogs/movies/common_words.txt"), words.as_bytes()),
+        (PathBuf::from("evals/redial/test.jsonl"), test_bytes.as_slice()),
     ];
     let mut outputs = BTreeMap::new();
     for (rel, bytes) in &outputs_list {
@@ -400,25 +394,10 @@ mod tests {
 
     #[test]
     fn splits_names_with_double_spaces_and_missing_years() {
-        assert_eq!(
-            split_title_year("Heat  (1995)"),
-            ("Heat".to_string(), Some(1995))
-        );
-        assert_eq!(
-            split_title_year("The Mummy "),
-            ("The Mummy".to_string(), None)
-        );
-        assert_eq!(
-            split_title_year("Mission: Impossible (1996)"),
-            ("Mission: Impossible".to_string(), Some(1996))
-        );
-        assert_eq!(
-            split_title_year("1917 (2019)"),
-            ("1917".to_string(), Some(2019))
-        );
-        assert_eq!(
-            split_title_year("Se7en (abcd)"),
-            ("Se7en (abcd)".to_string(), None)
-        );
+        assert_eq!(split_title_year("Heat  (1995)"), ("Heat".to_string(), Some(1995)));
+        assert_eq!(split_title_year("The Mummy "), ("The Mummy".to_string(), None));
+        assert_eq!(split_title_year("Mission: Impossible (1996)"), ("Mission: Impossible".to_string(), Some(1996)));
+        assert_eq!(split_title_year("1917 (2019)"), ("1917".to_string(), Some(2019)));
+        assert_eq!(split_title_year("Se7en (abcd)"), ("Se7en (abcd)".to_string(), None));
     }
 }

@@ -37,27 +37,16 @@ pub struct LinkingReport {
 /// `movieMentions` (named by line).
 pub fn linking_accuracy(path: &Path, catalog: &Catalog) -> Result<LinkingReport> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut report = LinkingReport {
-        mentions: 0,
-        correct: 0,
-        accuracy: 0.0,
-        same_title_other_id: 0,
-        examples: Vec::new(),
-    };
+    let mut report =
+        LinkingReport { mentions: 0, correct: 0, accuracy: 0.0, same_title_other_id: 0, examples: Vec::new() };
     for (i, line) in BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|e| Error::io(path, e))?;
         if line.trim().is_empty() {
             continue;
         }
-        let v: serde_json::Value =
-            serde_json::from_str(&line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?;
-        let (Some(msgs), Some(names)) = (v["messages"].as_array(), v["movieMentions"].as_object())
-        else {
-            return Err(Error::parse(
-                path,
-                i + 1,
-                "expected `messages` array and `movieMentions` object",
-            ));
+        let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?;
+        let (Some(msgs), Some(names)) = (v["messages"].as_array(), v["movieMentions"].as_object()) else {
+            return Err(Error::parse(path, i + 1, "expected `messages` array and `movieMentions` object"));
         };
         for m in msgs {
             let text = m["text"].as_str().unwrap_or("");
@@ -74,8 +63,7 @@ pub fn linking_accuracy(path: &Path, catalog: &Catalog) -> Result<LinkingReport>
                 } else {
                     let same = match (top.and_then(|t| catalog.get(t)), catalog.get(id)) {
                         (Some(a), Some(b)) => {
-                            crate::catalog::text::normalize(&a.title)
-                                == crate::catalog::text::normalize(&b.title)
+                            crate::catalog::text::normalize(&a.title) == crate::catalog::text::normalize(&b.title)
                         }
                         _ => false,
                     };
@@ -89,10 +77,6 @@ pub fn linking_accuracy(path: &Path, catalog: &Catalog) -> Result<LinkingReport>
             }
         }
     }
-    report.accuracy = if report.mentions > 0 {
-        report.correct as f64 / report.mentions as f64
-    } else {
-        0.0
-    };
+    report.accuracy = if report.mentions > 0 { report.correct as f64 / report.mentions as f64 } else { 0.0 };
     Ok(report)
 }

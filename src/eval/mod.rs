@@ -91,9 +91,7 @@ impl std::str::FromStr for Protocol {
         match s.trim().to_ascii_lowercase().as_str() {
             "standard" => Ok(Protocol::Standard),
             "dedup" | "de-dup" => Ok(Protocol::Dedup),
-            other => Err(Error::InvalidInput(format!(
-                "unknown protocol {other:?} (expected standard or dedup)"
-            ))),
+            other => Err(Error::InvalidInput(format!("unknown protocol {other:?} (expected standard or dedup)"))),
         }
     }
 }
@@ -135,10 +133,9 @@ fn progress_bar(len: usize, message: String, progress: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(len as u64);
-    let style =
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({elapsed_precise}, eta {eta})")
-            .map(|s| s.progress_chars("=> "))
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({elapsed_precise}, eta {eta})")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar.set_message(message);
     bar
@@ -170,12 +167,7 @@ fn rank_points(
 }
 
 /// Scores precomputed `rankings` (parallel to `points`) under `protocol`.
-fn score(
-    points: &[EvalPoint],
-    rankings: &[Option<Vec<ItemId>>],
-    protocol: Protocol,
-    ranker: String,
-) -> EvalResult {
+fn score(points: &[EvalPoint], rankings: &[Option<Vec<ItemId>>], protocol: Protocol, ranker: String) -> EvalResult {
     let mut acc = MetricsAccumulator::new();
     let mut counts = Counts::default();
     for (p, ranking) in points.iter().zip(rankings) {
@@ -190,30 +182,15 @@ fn score(
             acc.add(ranking, t);
         }
     }
-    EvalResult {
-        ranker,
-        protocol,
-        counts,
-        metrics: acc.mean(),
-    }
+    EvalResult { ranker, protocol, counts, metrics: acc.mean() }
 }
 
 /// Evaluates `ranker` on ReDial evaluation `points` (from [`extract_points`]) under `protocol`:
 /// for each point with ground truth under the protocol, the ranker ranks the context once
 /// (asked for 50 items) and every ground-truth movie is one sample. Shows an indicatif progress
 /// bar on a terminal when `progress` is true.
-pub fn evaluate_redial(
-    points: &[EvalPoint],
-    protocol: Protocol,
-    ranker: &dyn Ranker,
-    progress: bool,
-) -> EvalResult {
-    let rankings = rank_points(
-        points,
-        ranker,
-        |p| !p.targets_for(protocol).is_empty(),
-        progress,
-    );
+pub fn evaluate_redial(points: &[EvalPoint], protocol: Protocol, ranker: &dyn Ranker, progress: bool) -> EvalResult {
+    let rankings = rank_points(points, ranker, |p| !p.targets_for(protocol).is_empty(), progress);
     score(points, &rankings, protocol, ranker.name())
 }
 
@@ -296,30 +273,19 @@ pub fn run_redial(opts: &RedialEvalOptions, ranker: &dyn Ranker) -> Result<EvalR
         }
     }
     if protocols.is_empty() {
-        return Err(Error::InvalidInput(
-            "no evaluation protocol chosen".to_string(),
-        ));
+        return Err(Error::InvalidInput("no evaluation protocol chosen".to_string()));
     }
     let bytes = std::fs::read(&opts.data_path).map_err(|e| Error::io(&opts.data_path, e))?;
     let data_sha256 = report::sha256_hex(&bytes);
-    let text = String::from_utf8(bytes)
-        .map_err(|e| Error::parse(&opts.data_path, 0, format!("not UTF-8: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::parse(&opts.data_path, 0, format!("not UTF-8: {e}")))?;
     let dialogues = redial::parse_redial(&text, &opts.data_path)?;
     let mut points = extract_points(&dialogues);
     if let Some(n) = opts.limit {
         points.truncate(n);
     }
-    let rankings = rank_points(
-        &points,
-        ranker,
-        |p| protocols.iter().any(|&pr| !p.targets_for(pr).is_empty()),
-        true,
-    );
+    let rankings = rank_points(&points, ranker, |p| protocols.iter().any(|&pr| !p.targets_for(pr).is_empty()), true);
     let name = ranker.name();
-    let results: Vec<EvalResult> = protocols
-        .iter()
-        .map(|&pr| score(&points, &rankings, pr, name.clone()))
-        .collect();
+    let results: Vec<EvalResult> = protocols.iter().map(|&pr| score(&points, &rankings, pr, name.clone())).collect();
     for r in &results {
         crate::outln!("{r}");
     }
@@ -346,11 +312,7 @@ pub fn run_redial(opts: &RedialEvalOptions, ranker: &dyn Ranker) -> Result<EvalR
     json.push('\n');
     report::write_atomic(&report.json_path, json.as_bytes())?;
     report::write_atomic(&report.markdown_path, report::markdown(&report).as_bytes())?;
-    crate::outln!(
-        "wrote {} and {}",
-        report.json_path.display(),
-        report.markdown_path.display()
-    );
+    crate::outln!("wrote {} and {}", report.json_path.display(), report.markdown_path.display());
     Ok(report)
 }
 
@@ -365,10 +327,7 @@ mod tests {
             assert_eq!(p.to_string().parse::<Protocol>()?, p);
         }
         assert!("fresh".parse::<Protocol>().is_err());
-        assert_eq!(
-            serde_json::to_string(&Protocol::Dedup).ok().as_deref(),
-            Some("\"dedup\"")
-        );
+        assert_eq!(serde_json::to_string(&Protocol::Dedup).ok().as_deref(), Some("\"dedup\""));
         Ok(())
     }
 }

@@ -34,9 +34,7 @@ impl PopularityRanker {
         }
         let mut items: Vec<(ItemId, u64)> = totals.into_iter().collect();
         items.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        PopularityRanker {
-            order: items.into_iter().map(|(id, _)| id).collect(),
-        }
+        PopularityRanker { order: items.into_iter().map(|(id, _)| id).collect() }
     }
 
     /// Number of distinct items the ranker can return.
@@ -57,16 +55,8 @@ impl Ranker for PopularityRanker {
 
     /// The `k` most popular items not mentioned in any context turn ([`Turn::items`]).
     fn rank(&self, context: &[Turn], k: usize) -> Vec<ItemId> {
-        let seen: HashSet<ItemId> = context
-            .iter()
-            .flat_map(|t| t.items.iter().copied())
-            .collect();
-        self.order
-            .iter()
-            .copied()
-            .filter(|id| !seen.contains(id))
-            .take(k)
-            .collect()
+        let seen: HashSet<ItemId> = context.iter().flat_map(|t| t.items.iter().copied()).collect();
+        self.order.iter().copied().filter(|id| !seen.contains(id)).take(k).collect()
     }
 }
 
@@ -93,10 +83,7 @@ struct TrainLine {
 }
 
 fn first_id(entry: &[Value]) -> Option<ItemId> {
-    entry
-        .first()
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse::<ItemId>().ok())
+    entry.first().and_then(Value::as_str).and_then(|s| s.parse::<ItemId>().ok())
 }
 
 /// Counts movie popularity in the ReDial movie-level training file at `path`
@@ -112,23 +99,14 @@ pub fn train_popularity(path: &Path, count: TrainCount) -> Result<Vec<(ItemId, u
         if line.trim().is_empty() {
             continue;
         }
-        let d: TrainLine = serde_json::from_str(line).map_err(|e| {
-            Error::parse(
-                path,
-                i + 1,
-                format!("not a movie-level training dialogue: {e}"),
-            )
-        })?;
+        let d: TrainLine = serde_json::from_str(line)
+            .map_err(|e| Error::parse(path, i + 1, format!("not a movie-level training dialogue: {e}")))?;
         let v_ids = d.v.iter().flatten().filter_map(|e| first_id(e));
         let u_ids = d.u.iter().flatten().filter_map(|e| first_id(e));
         let ids: Vec<ItemId> = match count {
             TrainCount::MentionsU => u_ids.collect(),
             TrainCount::DialoguesV => v_ids.collect::<HashSet<_>>().into_iter().collect(),
-            TrainCount::DialoguesUV => v_ids
-                .chain(u_ids)
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .collect(),
+            TrainCount::DialoguesUV => v_ids.chain(u_ids).collect::<HashSet<_>>().into_iter().collect(),
         };
         for id in ids {
             *counts.entry(id).or_insert(0) += 1;
@@ -150,11 +128,7 @@ mod tests {
         assert_eq!(r.len(), 4);
         assert_eq!(r.rank(&[], 10), vec![3, 9, 5, 7]);
         assert_eq!(r.rank(&[], 2), vec![3, 9]);
-        let ctx = [Turn {
-            role: Role::Seeker,
-            text: "I like X".into(),
-            items: vec![9],
-        }];
+        let ctx = [Turn { role: Role::Seeker, text: "I like X".into(), items: vec![9] }];
         assert_eq!(r.rank(&ctx, 2), vec![3, 5]);
         assert!(PopularityRanker::new(vec![]).rank(&ctx, 5).is_empty());
     }
@@ -172,24 +146,13 @@ mod tests {
             "\n"
         );
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
-        assert_eq!(
-            train_popularity(&path, TrainCount::DialoguesV)?,
-            vec![(10, 2), (11, 1)]
-        );
-        assert_eq!(
-            train_popularity(&path, TrainCount::MentionsU)?,
-            vec![(10, 2), (12, 1)]
-        );
-        assert_eq!(
-            train_popularity(&path, TrainCount::DialoguesUV)?,
-            vec![(10, 2), (11, 1), (12, 1)]
-        );
+        assert_eq!(train_popularity(&path, TrainCount::DialoguesV)?, vec![(10, 2), (11, 1)]);
+        assert_eq!(train_popularity(&path, TrainCount::MentionsU)?, vec![(10, 2), (12, 1)]);
+        assert_eq!(train_popularity(&path, TrainCount::DialoguesUV)?, vec![(10, 2), (11, 1), (12, 1)]);
         std::fs::write(&path, "{\"id\":\"1\"}\nnot json\n").map_err(|e| Error::io(&path, e))?;
         match train_popularity(&path, TrainCount::DialoguesV) {
             Err(Error::Parse { line: 2, .. }) => Ok(()),
-            other => Err(Error::InvalidInput(format!(
-                "expected a parse error on line 2, got {other:?}"
-            ))),
+            other => Err(Error::InvalidInput(format!("expected a parse error on line 2, got {other:?}"))),
         }
     }
 }

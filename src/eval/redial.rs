@@ -150,11 +150,7 @@ impl EvalPoint {
     /// The ground-truth movies under `protocol`: all targets ([`Protocol::Standard`]) or those
     /// not mentioned earlier ([`Protocol::Dedup`]). Empty means the point is not evaluated.
     pub fn targets_for(&self, protocol: Protocol) -> Vec<ItemId> {
-        self.targets
-            .iter()
-            .filter(|t| protocol == Protocol::Standard || !t.mentioned_before)
-            .map(|t| t.item)
-            .collect()
+        self.targets.iter().filter(|t| protocol == Protocol::Standard || !t.mentioned_before).map(|t| t.item).collect()
     }
 }
 
@@ -204,10 +200,7 @@ fn scan<'a>(text: &'a str, mut f: impl FnMut(Piece<'a>)) {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'@' {
-            let digits_end = bytes[i + 1..]
-                .iter()
-                .position(|b| !b.is_ascii_digit())
-                .map_or(bytes.len(), |p| i + 1 + p);
+            let digits_end = bytes[i + 1..].iter().position(|b| !b.is_ascii_digit()).map_or(bytes.len(), |p| i + 1 + p);
             if digits_end > i + 1 {
                 if let Ok(id) = text[i + 1..digits_end].parse::<ItemId>() {
                     if plain_start < i {
@@ -251,9 +244,7 @@ impl RedialDialogue {
     /// The rendered name of movie `id` from `movieMentions` (whitespace runs collapsed, ends
     /// trimmed), or `None` when the dialogue does not name it.
     pub fn title(&self, id: ItemId) -> Option<String> {
-        self.movie_mentions
-            .get(&id)
-            .map(|name| name.split_whitespace().collect::<Vec<_>>().join(" "))
+        self.movie_mentions.get(&id).map(|name| name.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 
     /// Replaces every `@id` in `text` by [`RedialDialogue::title`] (kept as `@id` when unnamed).
@@ -289,11 +280,7 @@ impl RedialDialogue {
         }
         merged
             .into_iter()
-            .map(|(role, raw)| Turn {
-                role,
-                items: distinct(mentions(&raw)),
-                text: self.render(&raw),
-            })
+            .map(|(role, raw)| Turn { role, items: distinct(mentions(&raw)), text: self.render(&raw) })
             .collect()
     }
 }
@@ -313,10 +300,7 @@ pub fn extract_points(dialogues: &[RedialDialogue]) -> Vec<EvalPoint> {
             let targets = turn
                 .items
                 .iter()
-                .map(|&item| Target {
-                    item,
-                    mentioned_before: context.iter().any(|t| t.items.contains(&item)),
-                })
+                .map(|&item| Target { item, mentioned_before: context.iter().any(|t| t.items.contains(&item)) })
                 .collect();
             points.push(EvalPoint {
                 dialogue: d_index,
@@ -355,18 +339,12 @@ pub fn parse_redial(text: &str, path: &Path) -> Result<Vec<RedialDialogue>> {
         let line_no = i + 1;
         let raw: RawDialogue = serde_json::from_str(line)
             .map_err(|e| Error::parse(path, line_no, format!("not a ReDial dialogue: {e}")))?;
-        let bad = |msg: String| {
-            Error::parse(
-                path,
-                line_no,
-                format!("conversation {}: {msg}", raw.conversation_id),
-            )
-        };
+        let bad = |msg: String| Error::parse(path, line_no, format!("conversation {}: {msg}", raw.conversation_id));
         let movie_mentions = parse_mentions(&raw.movie_mentions).map_err(&bad)?;
-        let seeker_labels = parse_questionnaire(&raw.initiator_questions)
-            .map_err(|m| bad(format!("initiatorQuestions: {m}")))?;
-        let recommender_labels = parse_questionnaire(&raw.respondent_questions)
-            .map_err(|m| bad(format!("respondentQuestions: {m}")))?;
+        let seeker_labels =
+            parse_questionnaire(&raw.initiator_questions).map_err(|m| bad(format!("initiatorQuestions: {m}")))?;
+        let recommender_labels =
+            parse_questionnaire(&raw.respondent_questions).map_err(|m| bad(format!("respondentQuestions: {m}")))?;
         out.push(RedialDialogue {
             conversation_id: raw.conversation_id,
             seeker_id: raw.initiator_worker_id,
@@ -374,10 +352,7 @@ pub fn parse_redial(text: &str, path: &Path) -> Result<Vec<RedialDialogue>> {
             messages: raw
                 .messages
                 .into_iter()
-                .map(|m| RedialMessage {
-                    sender_id: m.sender_worker_id,
-                    text: m.text,
-                })
+                .map(|m| RedialMessage { sender_id: m.sender_worker_id, text: m.text })
                 .collect(),
             movie_mentions,
             seeker_labels,
@@ -407,9 +382,7 @@ struct RawMessage {
 }
 
 fn parse_id(key: &str) -> std::result::Result<ItemId, String> {
-    key.trim()
-        .parse::<ItemId>()
-        .map_err(|_| format!("movieId {key:?} is not an integer"))
+    key.trim().parse::<ItemId>().map_err(|_| format!("movieId {key:?} is not an integer"))
 }
 
 /// An object, or the empty list that the source sometimes writes for an empty object.
@@ -434,21 +407,13 @@ fn parse_mentions(value: &Value) -> std::result::Result<BTreeMap<ItemId, String>
                 out.insert(id, s.clone());
             }
             Value::Null => {}
-            other => {
-                return Err(format!(
-                    "movieMentions[{key}]: expected a name, found {other}"
-                ))
-            }
+            other => return Err(format!("movieMentions[{key}]: expected a name, found {other}")),
         }
     }
     Ok(out)
 }
 
-fn label(
-    entry: &serde_json::Map<String, Value>,
-    field: &str,
-    max: u64,
-) -> std::result::Result<u64, String> {
+fn label(entry: &serde_json::Map<String, Value>, field: &str, max: u64) -> std::result::Result<u64, String> {
     match entry.get(field).and_then(Value::as_u64) {
         Some(code) if code <= max => Ok(code),
         Some(code) => Err(format!("`{field}` = {code} is outside 0..={max}")),
@@ -464,26 +429,16 @@ fn parse_questionnaire(value: &Value) -> std::result::Result<Questionnaire, Stri
     for (key, entry) in map {
         let id = parse_id(key)?;
         let Value::Object(entry) = entry else {
-            return Err(format!(
-                "movie {key}: expected an object of labels, found {entry}"
-            ));
+            return Err(format!("movie {key}: expected an object of labels, found {entry}"));
         };
         let err = |m: String| format!("movie {key}: {m}");
         let suggested = label(entry, "suggested", 1).map_err(err)? == 1;
         let answer = |field: &str| {
             let code = label(entry, field, 2).map_err(err)?;
-            Answer::from_code(code)
-                .ok_or_else(|| err(format!("`{field}` = {code} is not an answer code")))
+            Answer::from_code(code).ok_or_else(|| err(format!("`{field}` = {code} is not an answer code")))
         };
         let (seen, liked) = (answer("seen")?, answer("liked")?);
-        out.insert(
-            id,
-            MovieLabels {
-                suggested,
-                seen,
-                liked,
-            },
-        );
+        out.insert(id, MovieLabels { suggested, seen, liked });
     }
     Ok(out)
 }
@@ -494,10 +449,7 @@ mod tests {
 
     #[test]
     fn mentions_stop_at_the_first_non_digit() {
-        assert_eq!(
-            mentions("see @90253. or @127115, and @1?"),
-            vec![90253, 127115, 1]
-        );
+        assert_eq!(mentions("see @90253. or @127115, and @1?"), vec![90253, 127115, 1]);
         assert_eq!(mentions("email a@b.c, @ 12, @x, @@5"), vec![5]);
         assert_eq!(mentions("@99999999999999 too big"), Vec::<ItemId>::new());
         assert_eq!(mentions("@1 @1"), vec![1, 1]);
@@ -510,17 +462,11 @@ mod tests {
             seeker_id: 1,
             recommender_id: 2,
             messages: vec![],
-            movie_mentions: BTreeMap::from([
-                (7, "Police Academy  (1984)".to_string()),
-                (8, "American Pie ".into()),
-            ]),
+            movie_mentions: BTreeMap::from([(7, "Police Academy  (1984)".to_string()), (8, "American Pie ".into())]),
             seeker_labels: Questionnaire::new(),
             recommender_labels: Questionnaire::new(),
         };
-        assert_eq!(
-            d.render("@7, @8? and @9."),
-            "Police Academy (1984), American Pie? and @9."
-        );
+        assert_eq!(d.render("@7, @8? and @9."), "Police Academy (1984), American Pie? and @9.");
         assert_eq!(d.render("é@7é"), "éPolice Academy (1984)é");
     }
 }

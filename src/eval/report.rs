@@ -26,13 +26,7 @@ pub struct Anchor {
 }
 
 const fn anchor(protocol: Protocol, model: &'static str, r1: f64, r10: f64, r50: f64) -> Anchor {
-    Anchor {
-        protocol,
-        model,
-        recall_at_1: r1,
-        recall_at_10: r10,
-        recall_at_50: r50,
-    }
+    Anchor { protocol, model, recall_at_1: r1, recall_at_10: r10, recall_at_50: r50 }
 }
 
 /// Published ReDial test anchors (R@1 / R@10 / R@50) from DESIGN.md §4. Standard: the
@@ -45,37 +39,17 @@ pub const REDIAL_ANCHORS: &[Anchor] = &[
     anchor(Protocol::Standard, "MESE", 0.056, 0.256, 0.455),
     anchor(Protocol::Standard, "MCCRS", 0.057, 0.250, 0.473),
     anchor(Protocol::Standard, "ReFICR", 0.061, 0.305, 0.532),
-    anchor(
-        Protocol::Dedup,
-        "UniCRS (Kostric & Balog re-run)",
-        0.024,
-        0.180,
-        0.335,
-    ),
-    anchor(
-        Protocol::Dedup,
-        "ECR (Kostric & Balog re-run)",
-        0.026,
-        0.181,
-        0.337,
-    ),
-    anchor(
-        Protocol::Dedup,
-        "ReFICR (Kostric & Balog re-run)",
-        0.018,
-        0.213,
-        0.465,
-    ),
+    anchor(Protocol::Dedup, "UniCRS (Kostric & Balog re-run)", 0.024, 0.180, 0.335),
+    anchor(Protocol::Dedup, "ECR (Kostric & Balog re-run)", 0.026, 0.181, 0.337),
+    anchor(Protocol::Dedup, "ReFICR (Kostric & Balog re-run)", 0.018, 0.213, 0.465),
 ];
 
 /// Lower-case hexadecimal sha256 of `bytes`.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// A file-name-safe form of `name`: lower case, `[a-z0-9._-]` kept, every other run of
@@ -105,10 +79,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
     }
-    let mut tmp_name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
+    let mut tmp_name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     tmp_name.push(format!(".tmp{}", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
@@ -143,10 +114,7 @@ pub(crate) fn markdown(report: &EvalReport) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# ReDial test — `{}`\n", report.ranker);
     let limit = match report.limit {
-        Some(n) => format!(
-            "first {} evaluation points only (`--limit {n}`)",
-            thousands(n)
-        ),
+        Some(n) => format!("first {} evaluation points only (`--limit {n}`)", thousands(n)),
         None => "all evaluation points".to_string(),
     };
     let _ = writeln!(
@@ -182,10 +150,7 @@ pub(crate) fn markdown(report: &EvalReport) -> String {
         }
         md.push('\n');
     }
-    let _ = writeln!(
-        md,
-        "\n## Published (other papers' figures, not measured here)\n"
-    );
+    let _ = writeln!(md, "\n## Published (other papers' figures, not measured here)\n");
     let _ = writeln!(
         md,
         "Quoted from DESIGN.md §4 for comparison. Their extraction differs from ours: for the \
@@ -222,9 +187,6 @@ mod tests {
         assert_eq!(short(0.061), ".061");
         assert_eq!(slug("Popularity (train v)"), "popularity-train-v");
         assert_eq!(slug("///"), "ranker");
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

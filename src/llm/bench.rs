@@ -55,16 +55,10 @@ pub struct Throughput {
 /// Errors: [`Error::InvalidInput`] if `runs` is 0; any error of [`LanguageModel::generate`].
 pub fn measure_throughput(model: &mut dyn LanguageModel, runs: usize) -> Result<Throughput> {
     if runs == 0 {
-        return Err(Error::InvalidInput(
-            "measure_throughput needs at least one run".into(),
-        ));
+        return Err(Error::InvalidInput("measure_throughput needs at least one run".into()));
     }
     let messages = bench_messages();
-    let params = GenerationParams {
-        max_tokens: BENCH_MAX_TOKENS,
-        temperature: 0.0,
-        ..Default::default()
-    };
+    let params = GenerationParams { max_tokens: BENCH_MAX_TOKENS, temperature: 0.0, ..Default::default() };
 
     let mut timed: Vec<GenerationStats> = Vec::with_capacity(runs);
     for run in 0..=runs {
@@ -75,10 +69,7 @@ pub fn measure_throughput(model: &mut dyn LanguageModel, runs: usize) -> Result<
         }
     }
     let sum = |f: fn(&GenerationStats) -> f64| timed.iter().map(f).sum::<f64>();
-    let prompt_new: usize = timed
-        .iter()
-        .map(|s| s.prompt_tokens - s.cached_prompt_tokens)
-        .sum();
+    let prompt_new: usize = timed.iter().map(|s| s.prompt_tokens - s.cached_prompt_tokens).sum();
     let generated: usize = timed.iter().map(|s| s.generated_tokens).sum();
     Ok(Throughput {
         model: model.name().to_string(),
@@ -136,10 +127,7 @@ mod tests {
 
     #[test]
     fn rates_come_from_timed_runs_only() -> Result<()> {
-        let mut m = Fixed {
-            resets: 0,
-            calls: 0,
-        };
+        let mut m = Fixed { resets: 0, calls: 0 };
         let t = measure_throughput(&mut m, 3)?;
         assert_eq!(m.calls, 4, "one warm-up and three timed runs");
         assert_eq!((t.runs, t.prompt_tokens, t.generated_tokens), (3, 150, 64));

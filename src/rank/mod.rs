@@ -84,17 +84,8 @@ pub struct CandidateRanker {
 impl CandidateRanker {
     /// A ranker over `catalog` with co-mention statistics `cf`.
     pub fn new(catalog: &Catalog, cf: CoMentions, weights: FusionWeights) -> Self {
-        let max_pop = catalog
-            .items()
-            .iter()
-            .map(|it| it.popularity)
-            .max()
-            .unwrap_or(0);
-        CandidateRanker {
-            cf,
-            weights,
-            log_max_pop: (1.0 + max_pop as f32).ln().max(1e-6),
-        }
+        let max_pop = catalog.items().iter().map(|it| it.popularity).max().unwrap_or(0);
+        CandidateRanker { cf, weights, log_max_pop: (1.0 + max_pop as f32).ln().max(1e-6) }
     }
 
     /// The fusion weights in use.
@@ -121,16 +112,9 @@ impl CandidateRanker {
             // ReDial's annotators often picked another year's entry of the same title ("Heat"
             // is mostly annotated as the 1996 entry), so the evidence is split between them.
             let group = catalog.same_title(p);
-            let total: f32 = group
-                .iter()
-                .map(|&q| catalog.items()[q].popularity as f32 + 1.0)
-                .sum();
+            let total: f32 = group.iter().map(|&q| catalog.items()[q].popularity as f32 + 1.0).sum();
             for &q in group {
-                let share = if group.len() == 1 {
-                    1.0
-                } else {
-                    (catalog.items()[q].popularity as f32 + 1.0) / total
-                };
+                let share = if group.len() == 1 { 1.0 } else { (catalog.items()[q].popularity as f32 + 1.0) / total };
                 match seeds.iter_mut().find(|(r, _)| *r == q) {
                     // A later mention overrides the weight of an earlier one (polarity can change).
                     Some(s) => s.1 = w * share,
@@ -145,17 +129,11 @@ impl CandidateRanker {
     /// Ties break by catalog position (lower id first), so the order is deterministic.
     ///
     /// Errors only if the search index fails.
-    pub fn rank(
-        &self,
-        state: &DialogueState,
-        catalog: &Catalog,
-        k: usize,
-    ) -> Result<Vec<Candidate>> {
+    pub fn rank(&self, state: &DialogueState, catalog: &Catalog, k: usize) -> Result<Vec<Candidate>> {
         let n = catalog.len();
         let seeds = self.seeds(state, catalog);
         let mut cf = vec![0f32; n];
-        self.cf
-            .score_into(&seeds, self.weights.beta, self.weights.shrink, &mut cf);
+        self.cf.score_into(&seeds, self.weights.beta, self.weights.shrink, &mut cf);
         let cf_max = cf.iter().fold(0f32, |m, &x| m.max(x.abs()));
         let mut text = vec![0f32; n];
         // Common words ("hi", "movie", "something") carry no content; BM25 sees only the rest.
@@ -182,8 +160,7 @@ impl CandidateRanker {
             }
             let c = if cf_max > 0.0 { cf[p] / cf_max } else { 0.0 };
             let pop = (1.0 + item.popularity as f32).ln() / self.log_max_pop;
-            let score =
-                self.weights.cf * c + self.weights.text * text[p] + self.weights.popularity * pop;
+            let score = self.weights.cf * c + self.weights.text * text[p] + self.weights.popularity * pop;
             out.push(Candidate {
                 id: item.id,
                 position: p,
@@ -194,11 +171,7 @@ impl CandidateRanker {
                 because_of: None,
             });
         }
-        let order = |a: &Candidate, b: &Candidate| {
-            b.score
-                .total_cmp(&a.score)
-                .then(a.position.cmp(&b.position))
-        };
+        let order = |a: &Candidate, b: &Candidate| b.score.total_cmp(&a.score).then(a.position.cmp(&b.position));
         // Only the head can reach the top k after removing same-title duplicates.
         let head = (k + 64).min(out.len());
         if head > 0 && head < out.len() {
@@ -222,13 +195,7 @@ impl CandidateRanker {
             c.because_of = seeds
                 .iter()
                 .filter(|(_, w)| *w > 0.0)
-                .map(|&(s, w)| {
-                    (
-                        s,
-                        w * self.cf.count(s, c.position) as f32,
-                        self.cf.count(s, c.position),
-                    )
-                })
+                .map(|&(s, w)| (s, w * self.cf.count(s, c.position) as f32, self.cf.count(s, c.position)))
                 .filter(|(_, _, n)| *n > 0)
                 .max_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(s, _, n)| (items[s].id, n));

@@ -18,9 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::{CandidateRanker, FusionWeights};
 use crate::agent::ToolRanker;
 use crate::catalog::{Catalog, Item};
-use crate::eval::{
-    extract_points, metrics::MAX_K, EvalPoint, MetricsAccumulator, Protocol, Ranker,
-};
+use crate::eval::{extract_points, metrics::MAX_K, EvalPoint, MetricsAccumulator, Protocol, Ranker};
 use crate::recommender::CoMentions;
 use crate::{Error, Result};
 
@@ -62,20 +60,12 @@ pub struct TuneProvenance {
 /// Errors: [`Error::Io`] if unreadable; [`Error::Parse`] with the line of malformed YAML.
 pub fn load_weights(path: &Path) -> Result<TunedWeights> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_yaml::from_str(&text).map_err(|e| {
-        Error::parse(
-            path,
-            e.location().map(|l| l.line()).unwrap_or(0),
-            e.to_string(),
-        )
-    })
+    serde_yaml::from_str(&text)
+        .map_err(|e| Error::parse(path, e.location().map(|l| l.line()).unwrap_or(0), e.to_string()))
 }
 
 fn objective(ranker: &ToolRanker, points: &[EvalPoint]) -> (f64, [f64; 4], usize) {
-    let work: Vec<&EvalPoint> = points
-        .iter()
-        .filter(|p| !p.targets_for(Protocol::Dedup).is_empty())
-        .collect();
+    let work: Vec<&EvalPoint> = points.iter().filter(|p| !p.targets_for(Protocol::Dedup).is_empty()).collect();
     let half = work.len() / 2;
     let run = |chunk: &[&EvalPoint]| {
         let mut acc = MetricsAccumulator::new();
@@ -126,10 +116,8 @@ pub fn tune(source: &Path, catalog_dir: &Path, test_path: &Path) -> Result<Tuned
     let val_text = std::fs::read_to_string(&val_path).map_err(|e| Error::io(&val_path, e))?;
     let val = crate::eval::redial::parse_redial(&val_text, &val_path)?;
     let test_text = std::fs::read_to_string(test_path).map_err(|e| Error::io(test_path, e))?;
-    let test_ids: HashSet<String> = crate::eval::redial::parse_redial(&test_text, test_path)?
-        .into_iter()
-        .map(|d| d.conversation_id)
-        .collect();
+    let test_ids: HashSet<String> =
+        crate::eval::redial::parse_redial(&test_text, test_path)?.into_iter().map(|d| d.conversation_id).collect();
     let val_ids: HashSet<String> = val.iter().map(|d| d.conversation_id.clone()).collect();
     if let Some(clash) = val_ids.intersection(&test_ids).next() {
         return Err(Error::InvalidInput(format!(
@@ -141,27 +129,18 @@ pub fn tune(source: &Path, catalog_dir: &Path, test_path: &Path) -> Result<Tuned
     let items: Vec<Item> = base
         .items()
         .iter()
-        .map(|i| Item {
-            popularity: stats.popularity.get(&i.id).copied().unwrap_or(0),
-            ..i.clone()
-        })
+        .map(|i| Item { popularity: stats.popularity.get(&i.id).copied().unwrap_or(0), ..i.clone() })
         .collect();
     let catalog = Arc::new(Catalog::from_items(items)?);
     let cf = CoMentions::from_pairs(&catalog, &stats.pairs);
     let points = extract_points(&val);
     let eval = |w: FusionWeights| {
-        let ranker = ToolRanker::new(
-            catalog.clone(),
-            Arc::new(CandidateRanker::new(&catalog, cf.clone(), w)),
-        );
+        let ranker = ToolRanker::new(catalog.clone(), Arc::new(CandidateRanker::new(&catalog, cf.clone(), w)));
         objective(&ranker, &points)
     };
     let mut best = FusionWeights::default();
     let (default_obj, _, samples) = eval(best);
-    let instances = points
-        .iter()
-        .filter(|p| !p.targets_for(Protocol::Dedup).is_empty())
-        .count();
+    let instances = points.iter().filter(|p| !p.targets_for(Protocol::Dedup).is_empty()).count();
     crate::outln!(
         "validation: {} dialogues, {instances} instances / {samples} recommendations (de-dup); training statistics from {} dialogues",
         val.len(),
@@ -174,22 +153,10 @@ pub fn tune(source: &Path, catalog_dir: &Path, test_path: &Path) -> Result<Tuned
         ("beta", |w, v| w.beta = v, &[0.0, 0.15, 0.3, 0.5, 0.7]),
         ("shrink", |w, v| w.shrink = v, &[0.0, 2.0, 5.0, 10.0, 25.0]),
         ("text", |w, v| w.text = v, &[0.0, 0.05, 0.1, 0.25, 0.5]),
-        (
-            "popularity",
-            |w, v| w.popularity = v,
-            &[0.0, 0.02, 0.05, 0.1, 0.2, 0.4],
-        ),
+        ("popularity", |w, v| w.popularity = v, &[0.0, 0.02, 0.05, 0.1, 0.2, 0.4]),
         ("recency", |w, v| w.recency = v, &[0.5, 0.7, 0.85, 1.0]),
-        (
-            "recommender_seed",
-            |w, v| w.recommender_seed = v,
-            &[0.0, 0.25, 0.5, 1.0],
-        ),
-        (
-            "disliked_seed",
-            |w, v| w.disliked_seed = v,
-            &[-1.0, -0.5, -0.25, 0.0],
-        ),
+        ("recommender_seed", |w, v| w.recommender_seed = v, &[0.0, 0.25, 0.5, 1.0]),
+        ("disliked_seed", |w, v| w.disliked_seed = v, &[-1.0, -0.5, -0.25, 0.0]),
     ];
     for pass in 1..=2 {
         for (name, set, values) in &grid {

@@ -46,17 +46,13 @@ impl CoMentions {
                 return Err(Error::parse(path, i + 1, "expected 3 tab-separated fields"));
             };
             let parse_id = |s: &str| -> Result<usize> {
-                let id: ItemId = s
-                    .parse()
-                    .map_err(|_| Error::parse(path, i + 1, format!("bad item id {s:?}")))?;
-                catalog.position(id).ok_or_else(|| {
-                    Error::parse(path, i + 1, format!("item id {id} is not in the catalog"))
-                })
+                let id: ItemId = s.parse().map_err(|_| Error::parse(path, i + 1, format!("bad item id {s:?}")))?;
+                catalog
+                    .position(id)
+                    .ok_or_else(|| Error::parse(path, i + 1, format!("item id {id} is not in the catalog")))
             };
             let (pa, pb) = (parse_id(a)?, parse_id(b)?);
-            let n: u32 = n
-                .parse()
-                .map_err(|_| Error::parse(path, i + 1, format!("bad count {n:?}")))?;
+            let n: u32 = n.parse().map_err(|_| Error::parse(path, i + 1, format!("bad count {n:?}")))?;
             neighbours[pa].push((pb as u32, n));
             neighbours[pb].push((pa as u32, n));
         }
@@ -64,18 +60,12 @@ impl CoMentions {
             v.sort_unstable();
         }
         let popularity = catalog.items().iter().map(|it| it.popularity).collect();
-        Ok(CoMentions {
-            neighbours,
-            popularity,
-        })
+        Ok(CoMentions { neighbours, popularity })
     }
 
     /// Builds the counts from `(item_a, item_b) → dialogues` pairs (ids not in `catalog` are
     /// skipped); popularity is taken from the catalog's items.
-    pub fn from_pairs<'a>(
-        catalog: &Catalog,
-        pairs: impl IntoIterator<Item = (&'a (ItemId, ItemId), &'a u32)>,
-    ) -> Self {
+    pub fn from_pairs<'a>(catalog: &Catalog, pairs: impl IntoIterator<Item = (&'a (ItemId, ItemId), &'a u32)>) -> Self {
         let mut neighbours: Vec<Vec<(u32, u32)>> = vec![Vec::new(); catalog.len()];
         for (&(a, b), &n) in pairs {
             if let (Some(pa), Some(pb)) = (catalog.position(a), catalog.position(b)) {
@@ -87,21 +77,14 @@ impl CoMentions {
             v.sort_unstable();
         }
         let popularity = catalog.items().iter().map(|it| it.popularity).collect();
-        CoMentions {
-            neighbours,
-            popularity,
-        }
+        CoMentions { neighbours, popularity }
     }
 
     /// Dialogues mentioning both items at positions `a` and `b` (0 if never, or out of range).
     pub fn count(&self, a: usize, b: usize) -> u32 {
         self.neighbours
             .get(a)
-            .and_then(|v| {
-                v.binary_search_by_key(&(b as u32), |(p, _)| *p)
-                    .ok()
-                    .map(|k| v[k].1)
-            })
+            .and_then(|v| v.binary_search_by_key(&(b as u32), |(p, _)| *p).ok().map(|k| v[k].1))
             .unwrap_or(0)
     }
 
@@ -118,8 +101,7 @@ impl CoMentions {
             let pa = self.popularity.get(a).copied().unwrap_or(0).max(1) as f32;
             let norm_a = w / pa.sqrt();
             for &(c, n) in self.neighbours(a) {
-                let pc =
-                    self.popularity.get(c as usize).copied().unwrap_or(0).max(1) as f32 + shrink;
+                let pc = self.popularity.get(c as usize).copied().unwrap_or(0).max(1) as f32 + shrink;
                 if let Some(s) = scores.get_mut(c as usize) {
                     *s += norm_a * n as f32 / pc.powf(beta);
                 }
