@@ -218,3 +218,37 @@ fn five_turn_chat_with_and_without_kv_reuse() -> Result<()> {
         Ok(())
     })
 }
+
+/// Per-title scoring cost with the shared prompt cached against re-reading it for every title.
+#[test]
+#[ignore = "timing; run with --ignored --nocapture"]
+fn scoring_titles_after_a_cached_prompt() -> Result<()> {
+    let titles = [
+        "Alien (1979)",
+        "Aliens (1986)",
+        "The Thing (1982)",
+        "Arrival (2016)",
+        "Blade Runner (1982)",
+        "The Fly (1986)",
+        "Predator (1987)",
+        "Moon (2009)",
+        "Sunshine (2007)",
+        "Event Horizon (1997)",
+    ];
+    with_model(|m| {
+        let prompt = m.apply_chat_template(&curator::llm::bench_messages())? + "1. ";
+        for cached in [true, false] {
+            m.continuation_logprobs(&prompt, " warm-up")?;
+            let t = Instant::now();
+            for title in titles {
+                if !cached {
+                    m.reset_cache();
+                }
+                m.continuation_logprobs(&prompt, &format!("{title}\n"))?;
+            }
+            let per_title = t.elapsed().as_secs_f64() * 1000.0 / titles.len() as f64;
+            println!("prompt cached {cached}: {per_title:.1} ms per title");
+        }
+        Ok(())
+    })
+}

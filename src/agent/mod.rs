@@ -7,6 +7,7 @@
 //! the recommended titles are inserted from the ranked list, so every item named is a catalog
 //! item. Every front end consumes the same [`AgentEvent`] stream.
 
+pub mod attributes;
 pub mod prompts;
 mod reasons;
 pub mod state;

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::agent::attributes::{genre_mentions, GenreMention};
 use crate::catalog::{text::normalize, Catalog, ItemId};
 use crate::dialogue::{Role, Turn};
 
@@ -40,6 +41,8 @@ pub struct DialogueState {
     pub mentions: Vec<ItemMention>,
     /// Items Curator recommended, in order.
     pub recommended: Vec<ItemId>,
+    /// Genres the seeker asked for or rejected, with the 0-based turn index, in order.
+    pub genres: Vec<(GenreMention, usize)>,
 }
 
 /// Phrases (normalised, word-bounded) that mark the seeker's dislike within a clause.
@@ -147,11 +150,8 @@ impl DialogueState {
             let polarity = clause_polarity(text, m.start);
             added.push(ItemMention { id: m.id, role: Role::Seeker, polarity, turn });
         }
-        self.turns.push(Turn {
-            role: Role::Seeker,
-            text: text.to_string(),
-            items: mentions.iter().map(|m| m.id).collect(),
-        });
+        self.genres.extend(genre_mentions(text).into_iter().map(|g| (g, turn)));
+        self.turns.push(Turn { role: Role::Seeker, text: text.to_string(), items: mentions.iter().map(|m| m.id).collect() });
         self.mentions.extend(added.iter().cloned());
         added
     }
@@ -173,6 +173,8 @@ impl DialogueState {
         }
         if turn.role == Role::Recommender {
             self.recommended.extend(turn.items.iter().copied());
+        } else {
+            self.genres.extend(genre_mentions(&turn.text).into_iter().map(|g| (g, index)));
         }
         self.turns.push(turn);
     }
@@ -198,6 +200,18 @@ impl DialogueState {
             self.turns.iter().rev().filter(|t| t.role == Role::Seeker).take(n).map(|t| t.text.as_str()).collect();
         v.reverse();
         v.join("\n")
+    }
+
+    /// Genres whose latest mention is a rejection ("no horror"): hard constraints.
+    pub fn rejected_genres(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for (g, _) in &self.genres {
+            let latest = self.genres.iter().rev().find(|(h, _)| h.genre == g.genre).map(|(h, _)| h.wanted);
+            if latest == Some(false) && !out.contains(&g.genre) {
+                out.push(g.genre);
+            }
+        }
+        out
     }
 
     /// Items by polarity, latest polarity winning, in order of first mention.

@@ -51,6 +51,12 @@ enum Command {
         /// The raw data folder (e.g. ../shared/data).
         #[arg(long)]
         source: PathBuf,
+        /// Start from the weights in this YAML file (a `ranker.yaml`) instead of the defaults.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Only score the starting weights on validation; write nothing.
+        #[arg(long)]
+        score_only: bool,
     },
     /// Link free text to catalog items (debugging aid): prints title candidates and mentions.
     Link {
@@ -162,10 +168,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Tune { source } => {
+        Command::Tune { source, from, score_only } => {
             let dir = curator::paths::catalog_dir();
             let test = curator::paths::evals_dir().join("redial").join("test.jsonl");
-            let tuned = curator::rank::tune::tune(&source, &dir, &test)?;
+            let start = match from {
+                Some(p) => Some(curator::rank::tune::load_weights(&p)?.weights),
+                None => None,
+            };
+            let tuned = curator::rank::tune::tune(&source, &dir, &test, start, !score_only)?;
+            if score_only {
+                return Ok(());
+            }
             let path = dir.join("ranker.yaml");
             let yaml = format!(
                 "# Fusion weights of the candidate ranker, chosen by `curator tune --source <data>` on a\n# validation split of the ReDial training dialogues (never the test split).\n{}",

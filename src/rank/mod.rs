@@ -19,6 +19,7 @@ use crate::Result;
 /// Weights of the fusion score (module doc). Chosen on a validation split of the ReDial
 /// *training* dialogues (`curator tune`), never on the test split.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct FusionWeights {
     /// Weight of the normalised collaborative score.
     pub cf: f32,
@@ -26,6 +27,10 @@ pub struct FusionWeights {
     pub text: f32,
     /// Weight of the normalised log popularity.
     pub popularity: f32,
+    /// Weight of the genre match: the recency-weighted share of requested genres the item has.
+    pub genre: f32,
+    /// When the latest seeker turn asks for genres, keep only items with at least one of them.
+    pub genre_filter: bool,
     /// Candidate popularity exponent β of the co-mention score (½ = cosine).
     pub beta: f32,
     /// Added to a candidate's popularity before the β power, damping items seen in very few
@@ -41,15 +46,18 @@ pub struct FusionWeights {
 
 impl Default for FusionWeights {
     fn default() -> Self {
+        // The first tuning run's choice (see `catalogs/movies/ranker.yaml` for the current one).
         FusionWeights {
             cf: 1.0,
-            text: 0.25,
+            text: 0.05,
             popularity: 0.1,
-            beta: 0.3,
-            shrink: 5.0,
+            genre: 0.0,
+            genre_filter: false,
+            beta: 0.15,
+            shrink: 2.0,
             recency: 0.85,
-            recommender_seed: 0.5,
-            disliked_seed: -0.5,
+            recommender_seed: 1.0,
+            disliked_seed: 0.0,
         }
     }
 }
@@ -69,8 +77,14 @@ pub struct Candidate {
     pub text: f32,
     /// Normalised log popularity in [0, 1].
     pub popularity: f32,
+    /// Share of the requested genres the item has, in [0, 1].
+    pub genre: f32,
     /// The liked seed item that contributes most to `cf`, with its co-mention count.
     pub because_of: Option<(ItemId, u32)>,
+}
+
+fn last_turn_of(state: &DialogueState) -> usize {
+    state.turns.len().saturating_sub(1)
 }
 
 /// The agent's candidate ranker (no LLM): co-mention CF + BM25 + popularity.
@@ -152,7 +166,35 @@ impl CandidateRanker {
             }
         }
         let items = catalog.items();
-        let excluded = state.excluded_positions(catalog);
+        let mut excluded = state.excluded_positions(catalog);
+        // Genres: rejected ones are hard constraints; requested ones a soft match (and a filter
+        // when the latest seeker turn asks for them and `genre_filter` is on).
+        let rejected = state.rejected_genres();
+        let last_seeker = state.turns.iter().rposition(|t| t.role == Role::Seeker);
+        let mut wanted: Vec<(&str, f32)> = Vec::new();
+        for (g, turn) in &state.genres {
+            if !g.wanted || rejected.contains(&g.genre) {
+                continue;
+            }
+            let w = self.weights.recency.powi(last_turn_of(state).saturating_sub(*turn) as i32);
+            match wanted.iter_mut().find(|(h, _)| *h == g.genre) {
+                Some(e) => e.1 = e.1.max(w),
+                None => wanted.push((g.genre, w)),
+            }
+        }
+        let wanted_total: f32 = wanted.iter().map(|(_, w)| w).sum();
+        let latest: Vec<&str> = state
+            .genres
+            .iter()
+            .filter(|(g, t)| g.wanted && Some(*t) == last_seeker && !rejected.contains(&g.genre))
+            .map(|(g, _)| g.genre)
+            .collect();
+        for (p, item) in catalog.items().iter().enumerate() {
+            let has = |g: &str| item.genres.iter().any(|h| h == g);
+            if rejected.iter().any(|g| has(g)) || (self.weights.genre_filter && !latest.is_empty() && !latest.iter().any(|g| has(g))) {
+                excluded[p] = true;
+            }
+        }
         let mut out: Vec<Candidate> = Vec::with_capacity(n);
         for (p, item) in items.iter().enumerate() {
             if excluded[p] {
@@ -160,7 +202,15 @@ impl CandidateRanker {
             }
             let c = if cf_max > 0.0 { cf[p] / cf_max } else { 0.0 };
             let pop = (1.0 + item.popularity as f32).ln() / self.log_max_pop;
-            let score = self.weights.cf * c + self.weights.text * text[p] + self.weights.popularity * pop;
+            let genre = if wanted_total > 0.0 {
+                wanted.iter().filter(|(g, _)| item.genres.iter().any(|h| h == g)).map(|(_, w)| w).sum::<f32>() / wanted_total
+            } else {
+                0.0
+            };
+            let score = self.weights.cf * c
+                + self.weights.text * text[p]
+                + self.weights.popularity * pop
+                + self.weights.genre * genre;
             out.push(Candidate {
                 id: item.id,
                 position: p,
@@ -168,6 +218,7 @@ impl CandidateRanker {
                 cf: c,
                 text: text[p],
                 popularity: pop,
+                genre,
                 because_of: None,
             });
         }
