@@ -102,3 +102,23 @@ fn real_model_writes_a_reply_naming_catalog_items() {
         assert!(recs.iter().any(|r| line.contains(&r.title)), "{line}");
     }
 }
+
+#[test]
+fn genre_requests_steer_and_rejections_constrain() {
+    let mut a = agent(None);
+    turn(&mut a, "I loved Heat and Collateral");
+    let (_, recs) = turn(&mut a, "Now I want a funny animated movie for my kids");
+    for r in &recs {
+        let g = &a.catalog().get(r.id).unwrap().genres;
+        for want in ["comedy", "animation", "family"] {
+            assert!(g.iter().any(|x| x == want), "{} lacks {want}: {g:?}", r.title);
+        }
+        assert!(r.reason.contains("as you asked"), "{}", r.reason);
+    }
+    let (_, recs) = turn(&mut a, "no horror please, and nothing romantic");
+    assert_eq!(a.state().rejected_genres(), ["horror", "romance"]);
+    for r in &recs {
+        let g = &a.catalog().get(r.id).unwrap().genres;
+        assert!(!g.iter().any(|x| x == "horror" || x == "romance"), "{} is {g:?}", r.title);
+    }
+}

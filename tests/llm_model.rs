@@ -3,17 +3,15 @@
 //!
 //! A missing model is a failure, never a silent pass: run `cargo run --release -- model fetch`
 //! (or `make model`) first. The model is loaded once; each check is small (≤ 32 generated tokens).
-//! Timings (`-- --ignored --nocapture`): `throughput_on_the_bench_dialogue` and
-//! `five_turn_chat_with_and_without_kv_reuse`.
+//! Speed figures are not tests: `curator bench` measures them.
 
 use curator::llm::{
-    default_model_path, generate_text, measure_throughput, ChatMessage, GenerationParams, LanguageModel, LlamaCppModel,
-    LlamaOptions, StopReason,
+    default_model_path, generate_text, ChatMessage, GenerationParams, LanguageModel, LlamaCppModel, LlamaOptions,
+    StopReason,
 };
 use curator::{Error, Result};
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
-use std::time::Instant;
 
 fn model_path() -> PathBuf {
     std::env::var_os("CURATOR_MODEL").map(PathBuf::from).unwrap_or_else(default_model_path)
@@ -158,97 +156,4 @@ fn bad_model_paths_are_errors_naming_the_path() {
     let err =
         LlamaCppModel::load(&truncated, &LlamaOptions::default()).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("truncated.gguf"), "{err}");
-}
-
-/// Prompt and generation speed on the bench dialogue (`-- --ignored --nocapture`).
-#[test]
-#[ignore = "timing; run with --ignored --nocapture"]
-fn throughput_on_the_bench_dialogue() -> Result<()> {
-    let t0 = Instant::now();
-    model()?;
-    let first_load_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let t1 = Instant::now();
-    let _second = LlamaCppModel::load(&model_path(), &LlamaOptions::default())?;
-    let context_only_ms = t1.elapsed().as_secs_f64() * 1000.0;
-    with_model(|m| {
-        let t = measure_throughput(m, 3)?;
-        println!("{}", serde_json::to_string_pretty(&t).unwrap_or_default());
-        println!(
-            "threads {} | first load {first_load_ms:.0} ms | reload (new context only) {context_only_ms:.1} ms",
-            LlamaOptions::default().n_threads
-        );
-        Ok(())
-    })
-}
-
-/// A 5-turn chat: one persistent context with prefix reuse (the default) against processing the
-/// whole dialogue every turn (what a context per call costs, plus its creation).
-#[test]
-#[ignore = "timing; run with --ignored --nocapture"]
-fn five_turn_chat_with_and_without_kv_reuse() -> Result<()> {
-    let turns = [
-        "Hi! Can you recommend a science-fiction movie?",
-        "I have seen that one. Something older, maybe from the 1980s?",
-        "Nice. Is it scary? I don't like horror much.",
-        "What about something funny instead?",
-        "Thanks! One last one for a family evening?",
-    ];
-    let params = GenerationParams { max_tokens: 48, ..Default::default() };
-    with_model(|m| {
-        for reuse in [true, false] {
-            m.reset_cache();
-            let mut dialogue = vec![ChatMessage::system("You are Curator, a friendly movie recommender.")];
-            let t = Instant::now();
-            let (mut prefilled, mut generated) = (0, 0);
-            for turn in turns {
-                dialogue.push(ChatMessage::user(turn));
-                if !reuse {
-                    m.reset_cache();
-                }
-                let (reply, s) = generate_text(m, &dialogue, &params)?;
-                prefilled += s.prompt_tokens - s.cached_prompt_tokens;
-                generated += s.generated_tokens;
-                dialogue.push(ChatMessage::assistant(reply.trim()));
-            }
-            println!(
-                "kv reuse {reuse}: {:.0} ms for 5 turns, {prefilled} prompt tokens processed, {generated} generated",
-                t.elapsed().as_secs_f64() * 1000.0
-            );
-        }
-        Ok(())
-    })
-}
-
-/// Per-title scoring cost with the shared prompt cached against re-reading it for every title.
-#[test]
-#[ignore = "timing; run with --ignored --nocapture"]
-fn scoring_titles_after_a_cached_prompt() -> Result<()> {
-    let titles = [
-        "Alien (1979)",
-        "Aliens (1986)",
-        "The Thing (1982)",
-        "Arrival (2016)",
-        "Blade Runner (1982)",
-        "The Fly (1986)",
-        "Predator (1987)",
-        "Moon (2009)",
-        "Sunshine (2007)",
-        "Event Horizon (1997)",
-    ];
-    with_model(|m| {
-        let prompt = m.apply_chat_template(&curator::llm::bench_messages())? + "1. ";
-        for cached in [true, false] {
-            m.continuation_logprobs(&prompt, " warm-up")?;
-            let t = Instant::now();
-            for title in titles {
-                if !cached {
-                    m.reset_cache();
-                }
-                m.continuation_logprobs(&prompt, &format!("{title}\n"))?;
-            }
-            let per_title = t.elapsed().as_secs_f64() * 1000.0 / titles.len() as f64;
-            println!("prompt cached {cached}: {per_title:.1} ms per title");
-        }
-        Ok(())
-    })
 }

@@ -128,7 +128,10 @@ mod tests {
 
     #[test]
     fn finds_genres_synonyms_and_negations() {
-        assert_eq!(g("I want a funny animated movie for my kids"), [("comedy", true), ("animation", true), ("family", true)]);
+        assert_eq!(
+            g("I want a funny animated movie for my kids"),
+            [("comedy", true), ("animation", true), ("family", true)]
+        );
         assert_eq!(g("something scary, but no slasher gore"), [("horror", false)]);
         assert_eq!(g("a rom-com please"), [("romance", true), ("comedy", true)]);
         assert_eq!(g("Sci-Fi but nothing too romantic"), [("sci-fi", true), ("romance", false)]);
@@ -140,8 +143,25 @@ mod tests {
     fn lexicon_is_sorted_and_maps_to_catalog_genres() {
         assert!(LEXICON.windows(2).all(|w| w[0].0 < w[1].0));
         let known = [
-            "action", "adventure", "animation", "biography", "comedy", "crime", "documentary", "family", "fantasy",
-            "history", "horror", "musical", "mystery", "romance", "sci-fi", "sport", "thriller", "war", "western",
+            "action",
+            "adventure",
+            "animation",
+            "biography",
+            "comedy",
+            "crime",
+            "documentary",
+            "family",
+            "fantasy",
+            "history",
+            "horror",
+            "musical",
+            "mystery",
+            "romance",
+            "sci-fi",
+            "sport",
+            "thriller",
+            "war",
+            "western",
         ];
         assert!(LEXICON.iter().all(|(_, g)| known.contains(g)));
     }

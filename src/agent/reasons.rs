@@ -12,9 +12,9 @@ fn shared<'a>(a: &'a [String], b: &[String]) -> Option<&'a str> {
 }
 
 /// The reason for recommending `candidate` in `state`, in order of preference: a director, star
-/// or writer shared with a liked item; co-mentions with a liked item in training dialogues;
-/// genres shared with liked items; words of the request found in the item's genres; training
-/// popularity.
+/// or writer shared with a liked item; the genres the seeker's latest turn asked for; co-mentions
+/// with a liked item in training dialogues; genres shared with a liked item; a match of the
+/// request with the item's text; training popularity.
 pub fn reason_for(candidate: &Candidate, state: &DialogueState, catalog: &Catalog) -> String {
     let Some(item) = catalog.get(candidate.id) else {
         return String::new();
@@ -60,22 +60,27 @@ pub fn reason_for(candidate: &Candidate, state: &DialogueState, catalog: &Catalo
             return format!("written by {w}, who also wrote {}.", l.display_name());
         }
     }
+    // Genres the seeker asked for in their latest turn come next.
+    let latest_turn = state.turns.iter().rposition(|t| t.role == Role::Seeker);
+    let asked: Vec<String> = item
+        .genres
+        .iter()
+        .filter(|g| state.genres.iter().any(|(m, t)| m.wanted && m.genre == g.as_str() && Some(*t) == latest_turn))
+        .cloned()
+        .collect();
+    let genre = |g: &[String]| g.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    if !asked.is_empty() {
+        return format!("{}, as you asked.", genre(&asked));
+    }
     if let Some((s, n)) = credited {
         let dialogues = if n == 1 { "dialogue" } else { "dialogues" };
         return format!("people who talked about {} also brought it up ({n} ReDial {dialogues}).", s.display_name());
     }
-    let genre = |g: &[String]| g.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
     for l in &order {
         let common: Vec<String> = item.genres.iter().filter(|g| l.genres.contains(g)).cloned().collect();
         if !common.is_empty() {
             return format!("{}, like {}.", genre(&common), l.display_name());
         }
-    }
-    let request = crate::catalog::text::normalize(&state.recent_seeker_text(1));
-    let asked: Vec<String> =
-        item.genres.iter().filter(|g| request.split(' ').any(|w| w == g.as_str())).cloned().collect();
-    if !asked.is_empty() {
-        return format!("a {} film, as you asked.", genre(&asked));
     }
     let kind = if item.genres.is_empty() { String::new() } else { format!("{}; ", genre(&item.genres)) };
     if candidate.text > 0.0 {

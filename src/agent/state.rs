@@ -151,7 +151,11 @@ impl DialogueState {
             added.push(ItemMention { id: m.id, role: Role::Seeker, polarity, turn });
         }
         self.genres.extend(genre_mentions(text).into_iter().map(|g| (g, turn)));
-        self.turns.push(Turn { role: Role::Seeker, text: text.to_string(), items: mentions.iter().map(|m| m.id).collect() });
+        self.turns.push(Turn {
+            role: Role::Seeker,
+            text: text.to_string(),
+            items: mentions.iter().map(|m| m.id).collect(),
+        });
         self.mentions.extend(added.iter().cloned());
         added
     }

@@ -30,7 +30,7 @@ use crate::dialogue::Turn;
 use crate::{Error, Result};
 
 pub use metrics::{Metrics, MetricsAccumulator};
-pub use popularity::{train_popularity, PopularityRanker, TrainCount};
+pub use popularity::PopularityRanker;
 pub use redial::{count_points, extract_points, load_redial, Counts, EvalPoint};
 pub use report::{Anchor, REDIAL_ANCHORS};
 

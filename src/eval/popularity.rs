@@ -2,19 +2,15 @@
 //!
 //! Popularity must come from the training split only. `movies_with_mentions.csv`'s `nbMentions`
 //! counts the whole corpus, test included, and must never feed a ranker evaluated on test.
-//! [`train_popularity`] counts from `redial/train_movie_level/train_movie_sequences_compact.jsonl`
-//! (9,996 of the 10,006 training dialogues at movie level).
+//! `curator data build` counts it (`Item::popularity`: training dialogues of
+//! `redial/train_movie_level/` mentioning the movie) and `curator eval redial --ranker popularity`
+//! ranks by it.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
-
-use serde::Deserialize;
-use serde_json::Value;
 
 use crate::catalog::ItemId;
 use crate::dialogue::Turn;
 use crate::eval::Ranker;
-use crate::{Error, Result};
 
 /// Ranks items by a fixed count, most frequent first, skipping items mentioned in the context.
 ///
@@ -60,63 +56,6 @@ impl Ranker for PopularityRanker {
     }
 }
 
-/// What [`train_popularity`] counts in the movie-level training file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TrainCount {
-    /// Dialogues whose `v` field (ordered `[movieId, liked]` pairs; 9,875 dialogues) mentions the
-    /// movie: each movie once per dialogue. Null ids are skipped.
-    DialoguesV,
-    /// Every mention in the `u` field (`[movieId, "S"|"R", polarity]` triples, repeats kept;
-    /// 9,005 dialogues). Unresolved `I<n>` ids are skipped.
-    MentionsU,
-    /// Dialogues whose `u` or `v` mentions the movie, each movie once per dialogue (the count
-    /// the catalog build stores as `Item::popularity`).
-    DialoguesUV,
-}
-
-#[derive(Deserialize)]
-struct TrainLine {
-    #[serde(default)]
-    v: Option<Vec<Vec<Value>>>,
-    #[serde(default)]
-    u: Option<Vec<Vec<Value>>>,
-}
-
-fn first_id(entry: &[Value]) -> Option<ItemId> {
-    entry.first().and_then(Value::as_str).and_then(|s| s.parse::<ItemId>().ok())
-}
-
-/// Counts movie popularity in the ReDial movie-level training file at `path`
-/// (`train_movie_sequences_compact.jsonl`), as `(movieId, count)` pairs sorted by id.
-///
-/// # Errors
-/// [`Error::Io`] when the file cannot be read; [`Error::Parse`] naming the 1-based line that is
-/// not a JSON object with optional `u` / `v` lists of lists.
-pub fn train_popularity(path: &Path, count: TrainCount) -> Result<Vec<(ItemId, u32)>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let mut counts: HashMap<ItemId, u32> = HashMap::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let d: TrainLine = serde_json::from_str(line)
-            .map_err(|e| Error::parse(path, i + 1, format!("not a movie-level training dialogue: {e}")))?;
-        let v_ids = d.v.iter().flatten().filter_map(|e| first_id(e));
-        let u_ids = d.u.iter().flatten().filter_map(|e| first_id(e));
-        let ids: Vec<ItemId> = match count {
-            TrainCount::MentionsU => u_ids.collect(),
-            TrainCount::DialoguesV => v_ids.collect::<HashSet<_>>().into_iter().collect(),
-            TrainCount::DialoguesUV => v_ids.chain(u_ids).collect::<HashSet<_>>().into_iter().collect(),
-        };
-        for id in ids {
-            *counts.entry(id).or_insert(0) += 1;
-        }
-    }
-    let mut out: Vec<(ItemId, u32)> = counts.into_iter().collect();
-    out.sort_unstable();
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,28 +70,5 @@ mod tests {
         let ctx = [Turn { role: Role::Seeker, text: "I like X".into(), items: vec![9] }];
         assert_eq!(r.rank(&ctx, 2), vec![3, 5]);
         assert!(PopularityRanker::new(vec![]).rank(&ctx, 5).is_empty());
-    }
-
-    #[test]
-    fn counts_training_file_both_ways() -> Result<()> {
-        let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
-        let path = dir.path().join("train.jsonl");
-        let text = concat!(
-            r#"{"id":"1","v":[["10",1],["11",0],[null,1]],"u":[["10","S",1],["10","R",1],["I3","S",1]]}"#,
-            "\n",
-            r#"{"id":"2","v":[["10",1]]}"#,
-            "\n\n",
-            r#"{"id":"3","u":[["12","R",1]]}"#,
-            "\n"
-        );
-        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
-        assert_eq!(train_popularity(&path, TrainCount::DialoguesV)?, vec![(10, 2), (11, 1)]);
-        assert_eq!(train_popularity(&path, TrainCount::MentionsU)?, vec![(10, 2), (12, 1)]);
-        assert_eq!(train_popularity(&path, TrainCount::DialoguesUV)?, vec![(10, 2), (11, 1), (12, 1)]);
-        std::fs::write(&path, "{\"id\":\"1\"}\nnot json\n").map_err(|e| Error::io(&path, e))?;
-        match train_popularity(&path, TrainCount::DialoguesV) {
-            Err(Error::Parse { line: 2, .. }) => Ok(()),
-            other => Err(Error::InvalidInput(format!("expected a parse error on line 2, got {other:?}"))),
-        }
     }
 }

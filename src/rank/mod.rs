@@ -189,10 +189,22 @@ impl CandidateRanker {
             .filter(|(g, t)| g.wanted && Some(*t) == last_seeker && !rejected.contains(&g.genre))
             .map(|(g, _)| g.genre)
             .collect();
-        for (p, item) in catalog.items().iter().enumerate() {
-            let has = |g: &str| item.genres.iter().any(|h| h == g);
-            if rejected.iter().any(|g| has(g)) || (self.weights.genre_filter && !latest.is_empty() && !latest.iter().any(|g| has(g))) {
-                excluded[p] = true;
+        let has = |p: usize, g: &str| catalog.items()[p].genres.iter().any(|h| h == g);
+        for (p, ex) in excluded.iter_mut().enumerate() {
+            if rejected.iter().any(|g| has(p, g)) {
+                *ex = true;
+            }
+        }
+        if self.weights.genre_filter && !latest.is_empty() {
+            // Items having every genre the latest turn asked for ("funny animated" → comedy and
+            // animation) when at least k such items remain, else items having any of them.
+            let all = (0..n).filter(|&p| !excluded[p] && latest.iter().all(|g| has(p, g))).count();
+            let need_all = all >= k;
+            for (p, ex) in excluded.iter_mut().enumerate() {
+                let ok = if need_all { latest.iter().all(|g| has(p, g)) } else { latest.iter().any(|g| has(p, g)) };
+                if !ok {
+                    *ex = true;
+                }
             }
         }
         let mut out: Vec<Candidate> = Vec::with_capacity(n);
@@ -203,7 +215,8 @@ impl CandidateRanker {
             let c = if cf_max > 0.0 { cf[p] / cf_max } else { 0.0 };
             let pop = (1.0 + item.popularity as f32).ln() / self.log_max_pop;
             let genre = if wanted_total > 0.0 {
-                wanted.iter().filter(|(g, _)| item.genres.iter().any(|h| h == g)).map(|(_, w)| w).sum::<f32>() / wanted_total
+                wanted.iter().filter(|(g, _)| item.genres.iter().any(|h| h == g)).map(|(_, w)| w).sum::<f32>()
+                    / wanted_total
             } else {
                 0.0
             };
