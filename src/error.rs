@@ -34,6 +34,9 @@ pub enum Error {
     /// The language model failed to load, tokenize, decode or sample.
     #[error("language model: {0}")]
     Model(String),
+    /// The caller cancelled the operation (e.g. Esc in the chat UI, a client disconnect).
+    #[error("cancelled")]
+    Cancelled,
     /// The search index failed.
     #[error("search index: {0}")]
     Index(String),

@@ -122,3 +122,25 @@ fn genre_requests_steer_and_rejections_constrain() {
         assert!(!g.iter().any(|x| x == "horror" || x == "romance"), "{} is {g:?}", r.title);
     }
 }
+
+#[test]
+fn feedback_cancel_and_state_round_trip() {
+    let mut a = agent(None);
+    let (_, recs) = turn(&mut a, "I loved Heat and Collateral");
+    a.feedback(recs[0].id, Polarity::Disliked).unwrap();
+    assert!(a.state().items_with(Polarity::Disliked).contains(&recs[0].id));
+    let err = a.feedback(1, Polarity::Liked).unwrap_err().to_string();
+    assert!(err.contains("item 1 is not in the catalog"), "{err}");
+
+    // A stored session comes back identical, and a cancelled turn records no recommendation.
+    let json = serde_json::to_string(a.state()).unwrap();
+    let restored: curator::agent::state::DialogueState = serde_json::from_str(&json).unwrap();
+    assert_eq!(&restored, a.state());
+    let before = a.state().recommended.len();
+    let cancel = std::sync::atomic::AtomicBool::new(true);
+    let err = a.respond_cancellable("more like Heat", &cancel, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, curator::Error::Cancelled), "{err}");
+    assert_eq!(a.state().recommended.len(), before);
+    let previous = a.replace_state(restored.clone());
+    assert_eq!(previous.turns.len(), restored.turns.len() + 1);
+}

@@ -4,15 +4,15 @@
 //! `id2info.json` `genre` values). The knowledge graph will extend it to people, years and
 //! keywords.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::text::normalize;
 
 /// One genre mentioned by the seeker.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenreMention {
     /// The catalog genre ("comedy", "sci-fi", …).
-    pub genre: &'static str,
+    pub genre: String,
     /// False when negated ("no horror", "nothing scary", "not a romance").
     pub wanted: bool,
 }
@@ -88,12 +88,10 @@ pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
     let norm = normalize(text);
     let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
     let mut out: Vec<GenreMention> = Vec::new();
-    let push = |genre: &'static str, wanted: bool, out: &mut Vec<GenreMention>| match out
-        .iter_mut()
-        .find(|m| m.genre == genre)
+    let push = |genre: &str, wanted: bool, out: &mut Vec<GenreMention>| match out.iter_mut().find(|m| m.genre == genre)
     {
         Some(m) => m.wanted = m.wanted && wanted,
-        None => out.push(GenreMention { genre, wanted }),
+        None => out.push(GenreMention { genre: genre.to_string(), wanted }),
     };
     let mut i = 0;
     while i < words.len() {
@@ -122,7 +120,7 @@ pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
 mod tests {
     use super::*;
 
-    fn g(text: &str) -> Vec<(&'static str, bool)> {
+    fn g(text: &str) -> Vec<(String, bool)> {
         genre_mentions(text).into_iter().map(|m| (m.genre, m.wanted)).collect()
     }
 

@@ -13,6 +13,7 @@ mod reasons;
 pub mod state;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -188,12 +189,45 @@ impl Agent {
         }
     }
 
+    /// Replaces the dialogue state (a stored session), returning the previous one. Clears the
+    /// model's cache, which belonged to the previous conversation.
+    pub fn replace_state(&mut self, state: DialogueState) -> DialogueState {
+        if let Some(m) = self.model.as_mut() {
+            m.reset_cache();
+        }
+        std::mem::replace(&mut self.state, state)
+    }
+
+    /// The seeker likes or dislikes item `id` (feedback outside the text, e.g. a key or an API
+    /// call); the next turn's ranking and reasons use it.
+    ///
+    /// Errors: [`Error::InvalidInput`] when `id` is not in the catalog.
+    pub fn feedback(&mut self, id: ItemId, polarity: Polarity) -> Result<()> {
+        if self.catalog.get(id).is_none() {
+            return Err(Error::InvalidInput(format!("item {id} is not in the catalog")));
+        }
+        self.state.record_feedback(id, polarity);
+        Ok(())
+    }
+
     /// Answers one seeker message, sending events to `on_event` as they happen.
     ///
     /// Errors: [`Error::InvalidInput`] for an empty or oversize message (the state is left
     /// unchanged); ranking errors. A model failure is not an error: the reply falls back to the
     /// prompt's fixed opening and a warning is logged.
     pub fn respond(&mut self, text: &str, on_event: &mut dyn FnMut(AgentEvent)) -> Result<Vec<Recommendation>> {
+        self.respond_cancellable(text, &AtomicBool::new(false), on_event)
+    }
+
+    /// [`Agent::respond`] that stops promptly once `cancel` becomes true (checked between model
+    /// tokens and before each event). A cancelled turn returns [`Error::Cancelled`]; the seeker's
+    /// message stays in the state, no recommendation is recorded.
+    pub fn respond_cancellable(
+        &mut self,
+        text: &str,
+        cancel: &AtomicBool,
+        on_event: &mut dyn FnMut(AgentEvent),
+    ) -> Result<Vec<Recommendation>> {
         let text = text.trim();
         if text.is_empty() {
             return Err(Error::InvalidInput("the message is empty".into()));
@@ -231,7 +265,10 @@ impl Agent {
         } else {
             // The model's sentence is checked before it is shown (see `intro`), so it arrives
             // as one piece; the list lines follow one by one.
-            let intro = self.intro(text, &recs, &mut stats);
+            let intro = self.intro(text, &recs, &mut stats, cancel);
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
             emit(&intro, &mut reply, on_event);
             on_event(AgentEvent::Recommendations { items: recs.clone() });
             for (i, r) in recs.iter().enumerate() {
@@ -249,7 +286,7 @@ impl Agent {
 
     /// The opening sentence: the model's, when it loads, runs, and names no catalog item;
     /// otherwise the prompt's fallback.
-    fn intro(&mut self, user: &str, recs: &[Recommendation], stats: &mut TurnStats) -> String {
+    fn intro(&mut self, user: &str, recs: &[Recommendation], stats: &mut TurnStats, cancel: &AtomicBool) -> String {
         let fallback = self.prompts.fallback_intro.clone();
         let Some(model) = self.model.as_mut() else {
             return fallback;
@@ -288,7 +325,7 @@ impl Agent {
         let mut out = String::new();
         let result = model.generate(&messages, &self.config.generation, &mut |piece| {
             out.push_str(piece);
-            !out.contains('\n')
+            !out.contains('\n') && !cancel.load(Ordering::Relaxed)
         });
         match result {
             Ok(s) => stats.generation = Some(s),

@@ -1,14 +1,14 @@
 //! The explicit dialogue state: every item mentioned, with who mentioned it and the seeker's
 //! polarity, plus the items Curator already recommended. Every tool reads it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::agent::attributes::{genre_mentions, GenreMention};
 use crate::catalog::{text::normalize, Catalog, ItemId};
 use crate::dialogue::{Role, Turn};
 
 /// The seeker's attitude toward a mentioned item, read from the clause that mentions it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Polarity {
     /// Liked or asked for more like it ("I loved Heat").
@@ -20,7 +20,7 @@ pub enum Polarity {
 }
 
 /// One mention of a catalog item in the dialogue.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemMention {
     /// The item.
     pub id: ItemId,
@@ -33,7 +33,7 @@ pub struct ItemMention {
 }
 
 /// Dialogue state shared by the agent's tools and the evaluation.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DialogueState {
     /// All turns so far, oldest first.
     pub turns: Vec<Turn>,
@@ -206,13 +206,21 @@ impl DialogueState {
         v.join("\n")
     }
 
+    /// Records the seeker's explicit feedback on an item (a like or dislike button, not text): a
+    /// seeker mention with that polarity in the latest turn, which the ranker and the reasons read
+    /// like any other mention.
+    pub fn record_feedback(&mut self, id: ItemId, polarity: Polarity) {
+        let turn = self.turns.len().saturating_sub(1);
+        self.mentions.push(ItemMention { id, role: Role::Seeker, polarity, turn });
+    }
+
     /// Genres whose latest mention is a rejection ("no horror"): hard constraints.
-    pub fn rejected_genres(&self) -> Vec<&'static str> {
-        let mut out: Vec<&'static str> = Vec::new();
+    pub fn rejected_genres(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
         for (g, _) in &self.genres {
             let latest = self.genres.iter().rev().find(|(h, _)| h.genre == g.genre).map(|(h, _)| h.wanted);
-            if latest == Some(false) && !out.contains(&g.genre) {
-                out.push(g.genre);
+            if latest == Some(false) && !out.contains(&g.genre.as_str()) {
+                out.push(&g.genre);
             }
         }
         out

@@ -173,21 +173,21 @@ impl CandidateRanker {
         let last_seeker = state.turns.iter().rposition(|t| t.role == Role::Seeker);
         let mut wanted: Vec<(&str, f32)> = Vec::new();
         for (g, turn) in &state.genres {
-            if !g.wanted || rejected.contains(&g.genre) {
+            if !g.wanted || rejected.contains(&g.genre.as_str()) {
                 continue;
             }
             let w = self.weights.recency.powi(last_turn_of(state).saturating_sub(*turn) as i32);
             match wanted.iter_mut().find(|(h, _)| *h == g.genre) {
                 Some(e) => e.1 = e.1.max(w),
-                None => wanted.push((g.genre, w)),
+                None => wanted.push((&g.genre, w)),
             }
         }
         let wanted_total: f32 = wanted.iter().map(|(_, w)| w).sum();
         let latest: Vec<&str> = state
             .genres
             .iter()
-            .filter(|(g, t)| g.wanted && Some(*t) == last_seeker && !rejected.contains(&g.genre))
-            .map(|(g, _)| g.genre)
+            .filter(|(g, t)| g.wanted && Some(*t) == last_seeker && !rejected.contains(&g.genre.as_str()))
+            .map(|(g, _)| g.genre.as_str())
             .collect();
         let has = |p: usize, g: &str| catalog.items()[p].genres.iter().any(|h| h == g);
         for (p, ex) in excluded.iter_mut().enumerate() {
