@@ -120,8 +120,12 @@ pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
 mod tests {
     use super::*;
 
-    fn g(text: &str) -> Vec<(String, bool)> {
-        genre_mentions(text).into_iter().map(|m| (m.genre, m.wanted)).collect()
+    fn g(text: &str) -> Vec<(&'static str, bool)> {
+        // Map back to the lexicon's static names so the expectations read as plain literals.
+        genre_mentions(text)
+            .into_iter()
+            .filter_map(|m| LEXICON.iter().find(|(_, g)| *g == m.genre).map(|(_, g)| (*g, m.wanted)))
+            .collect()
     }
 
     #[test]
