@@ -10,7 +10,8 @@ chat: prereqs
 	$(CARGO) run --release --quiet -- chat
 
 ## Run every test (unit, integration, real model). Fetches the model first if it is absent.
-test: prereqs model
+test: model
+	@bash scripts/prereqs.sh --tests
 	$(CARGO) test --release
 
 prereqs:

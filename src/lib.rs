@@ -16,6 +16,8 @@ pub mod llm;
 pub mod paths;
 pub mod rank;
 pub mod recommender;
+pub mod server;
+pub mod tui;
 
 pub use error::{Error, Result};
 

@@ -1,6 +1,7 @@
-//! `curator chat`: the line-mode REPL on stdin/stdout.
+//! `curator chat`: the terminal UI (`curator::tui`) when stdin and stdout are terminals, else (or
+//! with `--plain`) the line-mode REPL on stdin/stdout.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -19,6 +20,13 @@ pub struct ChatArgs {
     /// Items recommended per turn.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=20))]
     pub recommendations: u16,
+    /// Line mode (a prompt on stdin/stdout) instead of the full-screen terminal UI; chosen
+    /// automatically when stdin or stdout is not a terminal.
+    #[arg(long)]
+    pub plain: bool,
+    /// CPU threads for the model (default: all; one fewer leaves a core to the terminal UI).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
 }
 
 const HELP: &str = "Tell me movies you like or dislike, or what you're in the mood for.\n\
@@ -26,20 +34,41 @@ Commands: /reset (start over), /state (what I know about you), /help, /quit (or 
 
 /// Loads the model named by `path`, or the default model (fetching it on first use).
 pub fn load_model(path: Option<PathBuf>) -> anyhow::Result<Box<dyn LanguageModel>> {
+    load_model_with(path, curator::llm::llama::LlamaOptions::default())
+}
+
+/// [`load_model`] with explicit llama.cpp options.
+fn load_model_with(
+    path: Option<PathBuf>,
+    options: curator::llm::llama::LlamaOptions,
+) -> anyhow::Result<Box<dyn LanguageModel>> {
     let path = match path {
         Some(p) => p,
         None => curator::llm::fetch::fetch_default_model(true).context("cannot get the default model")?,
     };
-    let model = curator::llm::llama::LlamaCppModel::load(&path, &curator::llm::llama::LlamaOptions::default())
+    let model = curator::llm::llama::LlamaCppModel::load(&path, &options)
         .with_context(|| format!("cannot load the model {}", path.display()))?;
     Ok(Box::new(model))
 }
 
-/// Runs the REPL until `/quit` or end of input.
+/// Runs the terminal UI, or the REPL (`--plain`, or stdin/stdout not a terminal), until the
+/// person quits.
 pub fn run(args: ChatArgs) -> anyhow::Result<()> {
-    let model = if args.no_model { None } else { Some(load_model(args.model)?) };
+    let mut options = curator::llm::llama::LlamaOptions::default();
+    if let Some(n) = args.threads {
+        options.n_threads = usize::from(n);
+    }
+    let model = if args.no_model { None } else { Some(load_model_with(args.model, options)?) };
     let config = AgentConfig { recommendations: usize::from(args.recommendations), ..AgentConfig::default() };
-    let mut agent = Agent::from_project(model, config).context("cannot start the agent")?;
+    let agent = Agent::from_project(model, config).context("cannot start the agent")?;
+    if !args.plain && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return curator::tui::run(agent).context("the terminal UI failed");
+    }
+    repl(agent)
+}
+
+/// The line-mode REPL until `/quit` or end of input.
+fn repl(mut agent: Agent) -> anyhow::Result<()> {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout();

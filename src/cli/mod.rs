@@ -18,7 +18,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Chat with Curator in the terminal (line mode).
+    /// Chat with Curator: a full-screen terminal UI, or line mode with --plain or without a terminal.
     Chat(chat::ChatArgs),
     /// Speed figures as JSON: model tokens/s, time to first token over a 5-turn dialogue, tool ms.
     Bench {
@@ -67,6 +67,44 @@ enum Command {
     Eval {
         #[command(subcommand)]
         command: EvalCommand,
+    },
+    /// Serve Curator over HTTP: OpenAI-compatible chat completions (streaming), /v1/recommend,
+    /// /v1/feedback, sessions in SQLite.
+    Serve {
+        /// Address to bind; 127.0.0.1 keeps the server local (put a reverse proxy in front to expose it).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Port (0: the OS picks one; the bound address is printed).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// A GGUF model file (default: SmolLM2-135M-Instruct Q4_1, fetched if absent).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Run without a language model (fixed opening sentences; same recommendations).
+        #[arg(long, conflicts_with = "model")]
+        no_model: bool,
+        /// SQLite session database (default: <cache>/sessions.sqlite).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Require `Authorization: Bearer <KEY>` on /v1/* (default: $CURATOR_API_KEY if set).
+        #[arg(long)]
+        api_key: Option<String>,
+        /// Chat requests that may wait for generation; beyond it requests get 429.
+        #[arg(long, default_value_t = 32)]
+        queue: usize,
+        /// Per-request timeout for chat completions, in seconds (queue wait included).
+        #[arg(long, default_value_t = 60)]
+        timeout_secs: u64,
+        /// Largest request body, in bytes.
+        #[arg(long, default_value_t = 65536)]
+        max_body_bytes: usize,
+        /// Items recommended per chat turn.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=20))]
+        recommendations: u16,
+        /// CPU threads for the model (default: all cores but one, at least 1, so that HTTP
+        /// traffic does not stall generation).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+        threads: Option<u16>,
     },
 }
 
@@ -218,6 +256,49 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     curator::eval::run_redial(&opts, &curator::eval::PopularityRanker::new(counts))?;
                 }
             }
+            Ok(())
+        }
+        Command::Serve {
+            host,
+            port,
+            model,
+            no_model,
+            db,
+            api_key,
+            queue,
+            timeout_secs,
+            max_body_bytes,
+            recommendations,
+            threads,
+        } => {
+            let defaults = curator::server::ServerOptions::default();
+            let options = curator::server::ServerOptions {
+                addr: std::net::SocketAddr::new(host, port),
+                db_path: db.unwrap_or(defaults.db_path),
+                api_key: api_key.or_else(|| std::env::var("CURATOR_API_KEY").ok()).filter(|k| !k.is_empty()),
+                queue_capacity: queue.max(1),
+                request_timeout: std::time::Duration::from_secs(timeout_secs.max(1)),
+                max_body_bytes,
+                recommendations: usize::from(recommendations),
+            };
+            // Like `chat::load_model`, with all cores but one for the model by default: with every
+            // core, HTTP traffic on the same cores stalls llama.cpp's threads (turns measured at
+            // 60 s instead of 3.6 s under load).
+            let model: Option<Box<dyn curator::llm::LanguageModel>> = if no_model {
+                None
+            } else {
+                let path = match model {
+                    Some(p) => p,
+                    None => curator::llm::fetch::fetch_default_model(true).context("cannot get the default model")?,
+                };
+                let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+                let n_threads = threads.map(usize::from).unwrap_or(cores.saturating_sub(1).max(1));
+                let llama = curator::llm::llama::LlamaOptions { n_threads, ..Default::default() };
+                let m = curator::llm::llama::LlamaCppModel::load(&path, &llama)
+                    .with_context(|| format!("cannot load the model {}", path.display()))?;
+                Some(Box::new(m))
+            };
+            curator::server::run(options, model)?;
             Ok(())
         }
         Command::Eval { command: EvalCommand::Linking { data } } => {

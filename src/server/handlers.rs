@@ -1,0 +1,662 @@
+//! Route handlers: each turns a wire request into a call on the agent, the ranker or the
+//! session store, and the result back into a wire response or an [`ApiError`].
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+
+use super::error::ApiError;
+use super::sessions::validate_session_id;
+use super::wire::*;
+use super::worker::{CancelOnDrop, Job, JobEvent, SessionLease};
+use super::AppState;
+use crate::agent::state::{DialogueState, Polarity};
+use crate::agent::{reason_for, AgentEvent, Recommendation, MAX_INPUT_BYTES};
+use crate::catalog::Catalog;
+use crate::dialogue::{Role, Turn};
+
+/// The model id this server answers as.
+pub const MODEL_ID: &str = "curator";
+/// Most messages accepted in one request.
+pub const MAX_MESSAGES: usize = 256;
+/// Longest assistant (or system) message accepted in a request's history, in bytes.
+pub const MAX_HISTORY_MESSAGE_BYTES: usize = 16_000;
+/// Most items `/v1/recommend` returns.
+pub const MAX_K: u64 = 100;
+
+fn join_err(e: tokio::task::JoinError) -> ApiError {
+    ApiError::Internal(format!("a blocking task failed: {e}"))
+}
+
+/// Reads a JSON object body into `T`; malformed JSON, a non-object, a wrong type or a missing
+/// field each get an error naming the problem (and the field, via its path).
+fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<T, ApiError> {
+    let bytes = body.map_err(|rej| {
+        if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(limit)
+        } else {
+            ApiError::invalid("invalid_body", None, format!("cannot read the request body: {rej}"))
+        }
+    })?;
+    if bytes.is_empty() {
+        return Err(ApiError::invalid("invalid_json", None, "the request body is empty; send a JSON object"));
+    }
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::invalid("invalid_json", None, format!("malformed JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::invalid(
+            "invalid_json",
+            None,
+            format!("the request body must be a JSON object, not {}", json_kind(&value)),
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ApiError::invalid("invalid_request", None, format!("{inner}"))
+        } else {
+            ApiError::invalid("invalid_type", Some(&path), format!("{path}: {inner}"))
+        }
+    })
+}
+
+fn now_s() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn words(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+/// A validated message: role and text.
+struct Message {
+    role: Role,
+    text: String,
+}
+
+/// Checks every message (role, content shape, size) and keeps the user and assistant ones.
+fn validate_messages(messages: &[ChatMessageIn]) -> Result<Vec<Message>, ApiError> {
+    if messages.is_empty() {
+        return Err(ApiError::invalid(
+            "empty_messages",
+            Some("messages"),
+            "messages is empty: send at least one message with role \"user\"",
+        ));
+    }
+    if messages.len() > MAX_MESSAGES {
+        return Err(ApiError::invalid(
+            "too_many_messages",
+            Some("messages"),
+            format!("messages has {} entries; the limit is {MAX_MESSAGES}", messages.len()),
+        ));
+    }
+    let mut out = Vec::with_capacity(messages.len());
+    for (i, m) in messages.iter().enumerate() {
+        let role = match m.role.as_str() {
+            "user" => Some(Role::Seeker),
+            "assistant" => Some(Role::Recommender),
+            "system" | "developer" | "tool" => None,
+            other => {
+                return Err(ApiError::invalid(
+                    "invalid_role",
+                    Some(&format!("messages[{i}].role")),
+                    format!(
+                        "messages[{i}].role is {:?}; expected \"system\", \"developer\", \"user\", \"assistant\" or \"tool\"",
+                        other.chars().take(40).collect::<String>()
+                    ),
+                ))
+            }
+        };
+        let param = format!("messages[{i}].content");
+        let text =
+            m.text().map_err(|e| ApiError::invalid("invalid_content", Some(&param), format!("messages[{i}].{e}")))?;
+        let text = text.unwrap_or_default();
+        let limit = if role == Some(Role::Seeker) { MAX_INPUT_BYTES } else { MAX_HISTORY_MESSAGE_BYTES };
+        if text.trim().len() > limit {
+            return Err(ApiError::invalid(
+                "input_too_long",
+                Some(&param),
+                format!("messages[{i}].content is {} bytes; the limit is {limit}", text.trim().len()),
+            ));
+        }
+        if let Some(role) = role {
+            out.push(Message { role, text });
+        }
+    }
+    Ok(out)
+}
+
+/// Replays messages into `state`: user messages as seeker text (linked, polarity read),
+/// assistant messages as recommender turns with the catalog items their text names.
+fn replay(state: &mut DialogueState, messages: &[Message], catalog: &Catalog) {
+    for m in messages {
+        let text = m.text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        match m.role {
+            Role::Seeker => {
+                state.observe_seeker_text(text, catalog);
+            }
+            Role::Recommender => {
+                let mut items = Vec::new();
+                for mention in catalog.link_text(text) {
+                    if !items.contains(&mention.id) {
+                        items.push(mention.id);
+                    }
+                }
+                state.observe_turn(Turn { role: Role::Recommender, text: text.to_string(), items }, catalog);
+            }
+        }
+    }
+}
+
+fn check_model(model: Option<&str>) -> Result<(), ApiError> {
+    match model {
+        None | Some(MODEL_ID) => Ok(()),
+        Some(other) => Err(ApiError::ModelNotFound(other.chars().take(100).collect())),
+    }
+}
+
+fn item_refs(ids: &[u32], catalog: &Catalog) -> Vec<ItemRef> {
+    ids.iter().filter_map(|&id| catalog.get(id).map(|i| ItemRef { id, title: i.display_name() })).collect()
+}
+
+/// `POST /v1/chat/completions`.
+pub(crate) async fn chat_completions(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    match chat_inner(app, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let req: ChatCompletionRequest = parse_body(body, app.options.max_body_bytes)?;
+    check_model(req.model.as_deref())?;
+    let mut messages = validate_messages(&req.messages)?;
+    let last_raw = req.messages.last().map(|m| m.role.as_str()).unwrap_or("");
+    let n = req.messages.len();
+    let Some(last) = messages.pop().filter(|m| m.role == Role::Seeker && last_raw == "user") else {
+        return Err(ApiError::invalid(
+            "last_message_not_user",
+            Some(&format!("messages[{}].role", n.saturating_sub(1))),
+            format!(
+                "the last message must have role \"user\" (it has {:?})",
+                last_raw.chars().take(40).collect::<String>()
+            ),
+        ));
+    };
+    let text = last.text.trim().to_string();
+    if text.is_empty() {
+        return Err(ApiError::invalid(
+            "empty_message",
+            Some(&format!("messages[{}].content", n - 1)),
+            "the last user message is empty",
+        ));
+    }
+    let (session_id, stateless) = match &req.session_id {
+        Some(id) => {
+            validate_session_id(id)?;
+            (id.clone(), false)
+        }
+        None => (new_id(), true),
+    };
+    let lease = SessionLease::acquire(&app.busy, &session_id)?;
+    let state = {
+        let app = app.clone();
+        let sid = session_id.clone();
+        tokio::task::spawn_blocking(move || -> Result<DialogueState, ApiError> {
+            if stateless {
+                let mut state = DialogueState::new();
+                replay(&mut state, &messages, &app.catalog);
+                Ok(state)
+            } else {
+                Ok(app.store.load(&sid)?.unwrap_or_default())
+            }
+        })
+        .await
+        .map_err(join_err)??
+    };
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    let guard = CancelOnDrop(Arc::clone(&cancel));
+    let (tx, rx) = unbounded_channel();
+    let timeout = app.options.request_timeout;
+    let deadline = Instant::now() + timeout;
+    app.worker.submit(Job {
+        session_id: session_id.clone(),
+        state,
+        text: text.clone(),
+        cancel,
+        deadline,
+        events: tx,
+        lease: Some(lease),
+    })?;
+    let meta = ReplyMeta {
+        id: format!("chatcmpl-{}", new_id()),
+        created: now_s(),
+        session_id,
+        prompt_words: words(&text),
+        timeout_s: timeout.as_secs(),
+        deadline: tokio::time::Instant::from_std(deadline),
+    };
+    if req.stream.unwrap_or(false) {
+        let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
+        Ok(stream_response(meta, rx, guard, include_usage))
+    } else {
+        let r = collect_reply(meta, rx).await;
+        drop(guard);
+        r
+    }
+}
+
+struct ReplyMeta {
+    id: String,
+    created: u64,
+    session_id: String,
+    prompt_words: usize,
+    timeout_s: u64,
+    deadline: tokio::time::Instant,
+}
+
+async fn collect_reply(meta: ReplyMeta, mut rx: UnboundedReceiver<JobEvent>) -> Result<Response, ApiError> {
+    let mut content = String::new();
+    loop {
+        match tokio::time::timeout_at(meta.deadline, rx.recv()).await {
+            Err(_) => return Err(ApiError::Timeout(meta.timeout_s)),
+            Ok(None) => return Err(ApiError::Internal("the generation worker dropped the request".into())),
+            Ok(Some(JobEvent::Agent(AgentEvent::Text { text }))) => content.push_str(&text),
+            Ok(Some(JobEvent::Agent(_))) => {}
+            Ok(Some(JobEvent::Finished(Err(e)))) => return Err(e),
+            Ok(Some(JobEvent::Finished(Ok(recommendations)))) => {
+                let completion_tokens = words(&content);
+                let body = ChatCompletion {
+                    id: meta.id,
+                    object: "chat.completion",
+                    created: meta.created,
+                    model: MODEL_ID.to_string(),
+                    choices: vec![Choice {
+                        index: 0,
+                        message: ChatMessageOut { role: "assistant", content },
+                        finish_reason: "stop",
+                        logprobs: None,
+                    }],
+                    usage: Usage {
+                        prompt_tokens: meta.prompt_words,
+                        completion_tokens,
+                        total_tokens: meta.prompt_words + completion_tokens,
+                    },
+                    session_id: meta.session_id,
+                    recommendations,
+                };
+                return Ok(Json(body).into_response());
+            }
+        }
+    }
+}
+
+/// State of one server-sent event stream.
+struct SseStream {
+    meta: ReplyMeta,
+    rx: UnboundedReceiver<JobEvent>,
+    /// Dropped with the stream: a client that disconnects cancels the generation.
+    _guard: CancelOnDrop,
+    include_usage: bool,
+    reply_words: usize,
+    pending: VecDeque<String>,
+    finished: bool,
+}
+
+impl SseStream {
+    fn chunk(&self, delta: Delta, finish: Option<&'static str>, recs: Option<Vec<Recommendation>>) -> String {
+        let c = ChatCompletionChunk {
+            id: self.meta.id.clone(),
+            object: "chat.completion.chunk",
+            created: self.meta.created,
+            model: MODEL_ID.to_string(),
+            choices: vec![ChunkChoice { index: 0, delta, finish_reason: finish, logprobs: None }],
+            session_id: self.meta.session_id.clone(),
+            recommendations: recs,
+            usage: None,
+        };
+        sse_data(&c)
+    }
+
+    fn finish_with_error(&mut self, e: &ApiError) {
+        self.pending.push_back(sse_data(&e.body()));
+        self.pending.push_back("data: [DONE]\n\n".to_string());
+        self.finished = true;
+    }
+
+    async fn next_frame(&mut self) -> Option<String> {
+        loop {
+            if let Some(f) = self.pending.pop_front() {
+                return Some(f);
+            }
+            if self.finished {
+                return None;
+            }
+            match tokio::time::timeout_at(self.meta.deadline, self.rx.recv()).await {
+                Err(_) => self.finish_with_error(&ApiError::Timeout(self.meta.timeout_s)),
+                Ok(None) => {
+                    self.finish_with_error(&ApiError::Internal("the generation worker dropped the request".into()))
+                }
+                Ok(Some(JobEvent::Agent(AgentEvent::Text { text }))) => {
+                    self.reply_words += words(&text);
+                    let f = self.chunk(Delta { role: None, content: Some(text) }, None, None);
+                    self.pending.push_back(f);
+                }
+                Ok(Some(JobEvent::Agent(AgentEvent::Recommendations { items }))) => {
+                    let f = self.chunk(Delta { role: None, content: Some(String::new()) }, None, Some(items));
+                    self.pending.push_back(f);
+                }
+                Ok(Some(JobEvent::Agent(_))) => {}
+                Ok(Some(JobEvent::Finished(Err(e)))) => self.finish_with_error(&e),
+                Ok(Some(JobEvent::Finished(Ok(_)))) => {
+                    let f = self.chunk(Delta::default(), Some("stop"), None);
+                    self.pending.push_back(f);
+                    if self.include_usage {
+                        let usage = Usage {
+                            prompt_tokens: self.meta.prompt_words,
+                            completion_tokens: self.reply_words,
+                            total_tokens: self.meta.prompt_words + self.reply_words,
+                        };
+                        let c = ChatCompletionChunk {
+                            id: self.meta.id.clone(),
+                            object: "chat.completion.chunk",
+                            created: self.meta.created,
+                            model: MODEL_ID.to_string(),
+                            choices: Vec::new(),
+                            session_id: self.meta.session_id.clone(),
+                            recommendations: None,
+                            usage: Some(usage),
+                        };
+                        self.pending.push_back(sse_data(&c));
+                    }
+                    self.pending.push_back("data: [DONE]\n\n".to_string());
+                    self.finished = true;
+                }
+            }
+        }
+    }
+}
+
+fn sse_data<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_string(v) {
+        Ok(s) => format!("data: {s}\n\n"),
+        Err(e) => format!(
+            "data: {{\"error\":{{\"message\":\"cannot encode a chunk: {}\",\"type\":\"server_error\",\"param\":null,\"code\":\"internal_error\"}}}}\n\n",
+            e.to_string().replace(['"', '\\'], "'")
+        ),
+    }
+}
+
+fn stream_response(
+    meta: ReplyMeta,
+    rx: UnboundedReceiver<JobEvent>,
+    guard: CancelOnDrop,
+    include_usage: bool,
+) -> Response {
+    let mut st =
+        SseStream { meta, rx, _guard: guard, include_usage, reply_words: 0, pending: VecDeque::new(), finished: false };
+    let first = st.chunk(Delta { role: Some("assistant"), content: Some(String::new()) }, None, None);
+    st.pending.push_back(first);
+    let stream = futures_util::stream::unfold(st, |mut st| async move {
+        st.next_frame().await.map(|f| (Ok::<_, Infallible>(Bytes::from(f)), st))
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    resp
+}
+
+/// A fresh random-looking id: 32 hex digits of SHA-256 over the time, a counter and the pid.
+pub(crate) fn new_id() -> String {
+    use sha2::Digest;
+    use std::sync::atomic::AtomicU64;
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let mut h = sha2::Sha256::new();
+    h.update(nanos.to_le_bytes());
+    h.update(COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// `POST /v1/recommend`.
+pub(crate) async fn recommend(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    let run = async {
+        let req: RecommendRequest = parse_body(body, app.options.max_body_bytes)?;
+        let app2 = app.clone();
+        tokio::task::spawn_blocking(move || recommend_sync(&app2, req)).await.map_err(join_err)?
+    };
+    match run.await {
+        Ok(r) => Json(r).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn recommend_sync(app: &AppState, req: RecommendRequest) -> Result<RecommendResponse, ApiError> {
+    let k = req.k.unwrap_or(10);
+    if k == 0 || k > MAX_K {
+        return Err(ApiError::invalid("invalid_k", Some("k"), format!("k must be between 1 and {MAX_K}, not {k}")));
+    }
+    let mut state = match &req.session_id {
+        Some(id) => {
+            validate_session_id(id)?;
+            app.store.load(id)?.ok_or_else(|| ApiError::NotFound(format!("session {id:?} does not exist")))?
+        }
+        None => DialogueState::new(),
+    };
+    match (&req.messages, &req.session_id) {
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "missing_dialogue",
+                Some("messages"),
+                "send `messages` (the dialogue) or `session_id` (a stored session)",
+            ))
+        }
+        (Some(m), None) if m.is_empty() => {
+            return Err(ApiError::invalid(
+                "empty_messages",
+                Some("messages"),
+                "messages is empty: send at least one message with role \"user\"",
+            ))
+        }
+        (Some(m), _) if !m.is_empty() => {
+            let msgs = validate_messages(m)?;
+            replay(&mut state, &msgs, &app.catalog);
+        }
+        _ => {}
+    }
+    let k = usize::try_from(k).unwrap_or(10);
+    let ranked = app.ranker.rank(&state, &app.catalog, k)?;
+    let items = ranked
+        .iter()
+        .filter_map(|c| {
+            let item = app.catalog.get(c.id)?;
+            Some(Recommendation {
+                id: c.id,
+                title: item.display_name(),
+                reason: reason_for(c, &state, &app.catalog),
+                score: c.score,
+            })
+        })
+        .collect();
+    Ok(RecommendResponse {
+        object: "recommendation.list",
+        session_id: req.session_id.clone(),
+        items,
+        liked: item_refs(&state.items_with(Polarity::Liked), &app.catalog),
+        disliked: item_refs(&state.items_with(Polarity::Disliked), &app.catalog),
+    })
+}
+
+/// `POST /v1/feedback`.
+pub(crate) async fn feedback(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    let run = async {
+        let req: FeedbackRequest = parse_body(body, app.options.max_body_bytes)?;
+        validate_session_id(&req.session_id)?;
+        let polarity = match req.rating.as_str() {
+            "like" => Polarity::Liked,
+            "dislike" => Polarity::Disliked,
+            other => {
+                return Err(ApiError::invalid(
+                    "invalid_rating",
+                    Some("rating"),
+                    format!(
+                        "rating is {:?}; expected \"like\" or \"dislike\"",
+                        other.chars().take(40).collect::<String>()
+                    ),
+                ))
+            }
+        };
+        let Some(item) = app.catalog.get(req.item_id) else {
+            return Err(ApiError::invalid(
+                "unknown_item",
+                Some("item_id"),
+                format!("item {} is not in the catalog", req.item_id),
+            ));
+        };
+        let item = ItemRef { id: req.item_id, title: item.display_name() };
+        let lease = SessionLease::acquire(&app.busy, &req.session_id)?;
+        let app2 = app.clone();
+        let sid = req.session_id.clone();
+        tokio::task::spawn_blocking(move || {
+            let r = app2.store.record_feedback(&sid, req.item_id, polarity);
+            drop(lease);
+            r
+        })
+        .await
+        .map_err(join_err)??;
+        Ok(FeedbackResponse { object: "feedback", session_id: req.session_id, item, rating: req.rating })
+    };
+    match run.await {
+        Ok(r) => Json(r).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /v1/sessions/{id}`.
+pub(crate) async fn session(State(app): State<AppState>, Path(id): Path<String>) -> Response {
+    let run = async {
+        validate_session_id(&id)?;
+        let app2 = app.clone();
+        let id2 = id.clone();
+        let (messages, state) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+            Ok((app2.store.messages(&id2)?, app2.store.load(&id2)?))
+        })
+        .await
+        .map_err(join_err)??;
+        let (Some(messages), Some(state)) = (messages, state) else {
+            return Err(ApiError::NotFound(format!("session {id:?} does not exist")));
+        };
+        Ok(SessionView {
+            object: "session",
+            liked: item_refs(&state.items_with(Polarity::Liked), &app.catalog),
+            disliked: item_refs(&state.items_with(Polarity::Disliked), &app.catalog),
+            recommended: item_refs(&state.recommended, &app.catalog),
+            id,
+            messages,
+        })
+    };
+    match run.await {
+        Ok(r) => Json(r).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /v1/models`.
+pub(crate) async fn models(State(app): State<AppState>) -> Response {
+    Json(ModelList {
+        object: "list",
+        data: vec![ModelCard { id: MODEL_ID.to_string(), object: "model", created: app.started, owned_by: "curator" }],
+    })
+    .into_response()
+}
+
+fn health(app: &AppState, ok_status: &'static str) -> Health {
+    let alive = app.worker.alive();
+    Health {
+        status: if alive { ok_status } else { "unavailable" },
+        queue_depth: app.worker.depth(),
+        queue_capacity: app.worker.capacity(),
+        generating: app.worker.running(),
+        worker_alive: alive,
+    }
+}
+
+/// `GET /healthz`: the process answers (200 while the worker runs, else 503).
+pub(crate) async fn healthz(State(app): State<AppState>) -> Response {
+    let h = health(&app, "ok");
+    let code = if h.worker_alive { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, Json(h)).into_response()
+}
+
+/// `GET /readyz`: ready for chat traffic (worker running and queue not full; else 503 with
+/// `Retry-After`).
+pub(crate) async fn readyz(State(app): State<AppState>) -> Response {
+    let mut h = health(&app, "ready");
+    if h.worker_alive && h.queue_depth < h.queue_capacity {
+        return (StatusCode::OK, Json(h)).into_response();
+    }
+    if h.worker_alive {
+        h.status = "busy";
+    }
+    let mut r = (StatusCode::SERVICE_UNAVAILABLE, Json(h)).into_response();
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r
+}
+
+/// `GET /openapi.json`.
+pub(crate) async fn openapi() -> Response {
+    Json(super::openapi::document()).into_response()
+}
+
+/// Unknown routes.
+pub(crate) async fn not_found(req: Request) -> Response {
+    ApiError::NotFound(format!("no route {} {}", req.method(), req.uri().path())).into_response()
+}
+
+/// Known route, wrong method.
+pub(crate) async fn method_not_allowed() -> Response {
+    ApiError::MethodNotAllowed.into_response()
+}
+
+/// Bearer-token check for the `/v1` routes when the server has an API key.
+pub(crate) async fn require_key(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(key) = &app.options.api_key {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), key.as_bytes())) {
+            return ApiError::Unauthorized.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,205 @@
+//! `curator serve`: Curator over HTTP, compatible with OpenAI chat clients (axum on tokio).
+//!
+//! The server is an adapter: handlers turn wire types ([`wire`]) into calls on the agent, the
+//! candidate ranker and the session store, and every failure is one [`ApiError`] mapped to a
+//! status code and a JSON body. [`router`] is a library function, so tests drive it over a real
+//! socket (`127.0.0.1`, port 0).
+//!
+//! Routes: `POST /v1/chat/completions` (OpenAI format, SSE streaming with `stream: true`),
+//! `GET /v1/models`, `POST /v1/recommend` (ranking without generation), `POST /v1/feedback`,
+//! `GET /v1/sessions/{id}`, `GET /healthz`, `GET /readyz`, `GET /openapi.json`.
+//!
+//! Invariants: one [`Agent`] (and one model) answers every chat turn, one at a time, on the
+//! generation worker; waiting turns sit in a bounded queue and a full queue is answered with 429
+//! and `Retry-After` (memory stays bounded); a turn is stored in SQLite before it is answered, so
+//! sessions survive `kill -9`; `/v1/recommend` never waits for the queue; the server binds
+//! `127.0.0.1` unless told otherwise; no input makes it panic.
+
+mod error;
+mod handlers;
+mod openapi;
+pub mod sessions;
+pub mod wire;
+mod worker;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use error::ApiError;
+pub use handlers::MODEL_ID;
+pub use openapi::document as openapi_document;
+
+use crate::agent::{load_ranker, Agent, AgentConfig, RecommendPrompts};
+use crate::catalog::Catalog;
+use crate::llm::LanguageModel;
+use crate::rank::CandidateRanker;
+use crate::{Error, Result};
+use sessions::SessionStore;
+use worker::Worker;
+
+/// Settings of `curator serve`.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Address to listen on (default `127.0.0.1:8080`; port 0 lets the OS choose).
+    pub addr: SocketAddr,
+    /// The SQLite session database (created if absent).
+    pub db_path: PathBuf,
+    /// When set, `/v1/*` requires `Authorization: Bearer <key>` (health and OpenAPI stay open).
+    pub api_key: Option<String>,
+    /// Chat requests that may wait for the generation worker; more get 429 (default 32).
+    pub queue_capacity: usize,
+    /// Longest a chat request may take, queue wait included; then it is cancelled with 504
+    /// (default 60 s).
+    pub request_timeout: Duration,
+    /// Largest request body in bytes; larger bodies get 413 (default 64 KiB).
+    pub max_body_bytes: usize,
+    /// Items recommended per chat turn (default 3).
+    pub recommendations: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            db_path: crate::paths::cache_dir().join("sessions.sqlite"),
+            api_key: None,
+            queue_capacity: 32,
+            request_timeout: Duration::from_secs(60),
+            max_body_bytes: 64 * 1024,
+            recommendations: 3,
+        }
+    }
+}
+
+/// Shared state of the handlers: the catalog and ranker (for `/v1/recommend`), the session
+/// store, the generation worker and the settings. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The contents of [`AppState`].
+pub struct Inner {
+    catalog: Arc<Catalog>,
+    ranker: Arc<CandidateRanker>,
+    store: Arc<SessionStore>,
+    worker: Worker,
+    busy: Arc<Mutex<HashSet<String>>>,
+    options: ServerOptions,
+    started: u64,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Loads the project's catalog, tuned ranker and prompts, builds the agent around `model`
+    /// (`None`: the fixed opening sentence, same recommendations), opens the session database
+    /// and starts the generation worker.
+    ///
+    /// Errors: those of [`load_ranker`] and [`RecommendPrompts::load`]; an unusable session
+    /// database ([`Error::Io`] naming the file).
+    pub fn start(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Result<Self> {
+        let config = AgentConfig { recommendations: options.recommendations.max(1), ..AgentConfig::default() };
+        let (catalog, ranker) = load_ranker(&crate::paths::catalog_dir(), config.weights)?;
+        let prompts = RecommendPrompts::load(&crate::paths::prompts_dir())?;
+        let agent = Agent::new(Arc::clone(&catalog), Arc::clone(&ranker), prompts, model, config);
+        let store = SessionStore::open(&options.db_path)
+            .map_err(|e| Error::io(&options.db_path, std::io::Error::other(e.to_string())))?;
+        let store = Arc::new(store);
+        let worker = Worker::start(agent, Arc::clone(&store), options.queue_capacity)
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let started =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        Ok(AppState(Arc::new(Inner {
+            catalog,
+            ranker,
+            store,
+            worker,
+            busy: Arc::new(Mutex::new(HashSet::new())),
+            options,
+            started,
+        })))
+    }
+}
+
+/// The HTTP routes over `state` (see the module docs), with the body limit, the optional bearer
+/// check on `/v1/*`, and JSON 404/405 answers.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/v1/chat/completions", post(handlers::chat_completions))
+        .route("/v1/models", get(handlers::models))
+        .route("/v1/recommend", post(handlers::recommend))
+        .route("/v1/feedback", post(handlers::feedback))
+        .route("/v1/sessions/{id}", get(handlers::session))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), handlers::require_key));
+    Router::new()
+        .route("/healthz", get(handlers::healthz))
+        .route("/readyz", get(handlers::readyz))
+        .route("/openapi.json", get(handlers::openapi))
+        .merge(api)
+        .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.options.max_body_bytes))
+        .with_state(state)
+}
+
+/// Runs the server until Ctrl-C or SIGTERM: starts [`AppState`], binds `options.addr`, prints
+/// `curator serve: listening on http://ADDR` on stdout (the bound port, when 0 was asked), and
+/// serves [`router`].
+///
+/// Errors: those of [`AppState::start`]; the address cannot be bound ([`Error::Io`]).
+pub fn run(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Result<()> {
+    let addr = options.addr;
+    if !addr.ip().is_loopback() && options.api_key.is_none() {
+        tracing::warn!("listening on {addr} without an API key: anyone who can reach it can use it");
+    }
+    let state = AppState::start(options, model)?;
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::io("tokio runtime", e))?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| Error::io(format!("bind {addr}"), e))?;
+        let local = listener.local_addr().map_err(|e| Error::io(format!("bind {addr}"), e))?;
+        crate::outln!("curator serve: listening on http://{local}");
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| Error::io(format!("serve {local}"), e))
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

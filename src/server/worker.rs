@@ -1,0 +1,234 @@
+//! The generation worker: one thread owns the [`Agent`] (and so the one model), and answers chat
+//! turns one at a time from a bounded queue.
+//!
+//! Each job carries its session's dialogue state, which is swapped into the agent for the turn
+//! and stored (with the turn) in SQLite before the job reports success. A full queue is refused
+//! at once (the caller answers 429), so memory stays bounded whatever the load. A job's cancel
+//! flag (set on client disconnect or timeout) stops generation promptly; a cancelled turn is not
+//! stored.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::error::ApiError;
+use super::sessions::SessionStore;
+use crate::agent::state::DialogueState;
+use crate::agent::{Agent, AgentEvent, Recommendation};
+
+/// What a job reports back, in order: agent events, then exactly one `Finished`.
+#[derive(Debug)]
+pub enum JobEvent {
+    /// An event of the turn (text pieces, the recommendations, done).
+    Agent(AgentEvent),
+    /// The turn ended: stored and answered, or failed (nothing stored).
+    Finished(Result<Vec<Recommendation>, ApiError>),
+}
+
+/// Marks a session as busy while a request for it is queued or running; dropping it frees the
+/// session.
+#[derive(Debug)]
+pub struct SessionLease {
+    id: String,
+    busy: Arc<Mutex<HashSet<String>>>,
+}
+
+impl SessionLease {
+    /// Takes session `id`, or fails with [`ApiError::SessionBusy`] if a request holds it.
+    pub fn acquire(busy: &Arc<Mutex<HashSet<String>>>, id: &str) -> Result<Self, ApiError> {
+        let mut set = busy.lock().map_err(|_| ApiError::Internal("session lock poisoned".into()))?;
+        if !set.insert(id.to_string()) {
+            return Err(ApiError::SessionBusy(id.to_string()));
+        }
+        Ok(SessionLease { id: id.to_string(), busy: Arc::clone(busy) })
+    }
+}
+
+impl Drop for SessionLease {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.busy.lock() {
+            set.remove(&self.id);
+        }
+    }
+}
+
+/// Sets a cancel flag when dropped (a dropped response future or stream means the client left).
+#[derive(Debug)]
+pub struct CancelOnDrop(pub Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// One chat turn to answer.
+#[derive(Debug)]
+pub struct Job {
+    /// The session the turn is stored in.
+    pub session_id: String,
+    /// The session's state before the turn.
+    pub state: DialogueState,
+    /// The seeker's message.
+    pub text: String,
+    /// Set to stop the turn (client gone, timeout).
+    pub cancel: Arc<AtomicBool>,
+    /// When the turn must be done; a job still queued at its deadline is dropped unanswered.
+    pub deadline: Instant,
+    /// Where events go.
+    pub events: UnboundedSender<JobEvent>,
+    /// Held until the job ends.
+    pub lease: Option<SessionLease>,
+}
+
+/// Handle to the worker: a bounded queue and its counters.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    tx: SyncSender<Job>,
+    depth: Arc<AtomicUsize>,
+    alive: Arc<AtomicBool>,
+    running: Arc<AtomicBool>,
+    /// Moving average of a turn's duration in milliseconds (for `Retry-After`).
+    turn_ms: Arc<AtomicU64>,
+    capacity: usize,
+}
+
+impl Worker {
+    /// Starts the worker thread owning `agent`, with a queue of `capacity` waiting jobs (at
+    /// least 1). Answered turns are stored in `store`.
+    ///
+    /// Errors: [`ApiError::Internal`] if the thread cannot be spawned.
+    pub fn start(agent: Agent, store: Arc<SessionStore>, capacity: usize) -> Result<Self, ApiError> {
+        let capacity = capacity.max(1);
+        let (tx, rx) = sync_channel::<Job>(capacity);
+        let depth = Arc::new(AtomicUsize::new(0));
+        let alive = Arc::new(AtomicBool::new(true));
+        let running = Arc::new(AtomicBool::new(false));
+        let turn_ms = Arc::new(AtomicU64::new(1000));
+        let (d, a, r, t) = (Arc::clone(&depth), Arc::clone(&alive), Arc::clone(&running), Arc::clone(&turn_ms));
+        std::thread::Builder::new()
+            .name("curator-generation".into())
+            .spawn(move || {
+                run(agent, rx, &store, &d, &r, &t);
+                a.store(false, Ordering::Relaxed);
+            })
+            .map_err(|e| ApiError::Internal(format!("cannot start the generation worker: {e}")))?;
+        Ok(Worker { tx, depth, alive, running, turn_ms, capacity })
+    }
+
+    /// Queues `job`, or refuses it at once: [`ApiError::QueueFull`] when `capacity` jobs are
+    /// waiting, [`ApiError::Unavailable`] when the worker has stopped.
+    pub fn submit(&self, job: Job) -> Result<(), ApiError> {
+        if !self.alive() {
+            return Err(ApiError::Unavailable("the worker has stopped".into()));
+        }
+        self.depth.fetch_add(1, Ordering::SeqCst);
+        match self.tx.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.depth.fetch_sub(1, Ordering::SeqCst);
+                match e {
+                    TrySendError::Full(_) => {
+                        Err(ApiError::QueueFull { capacity: self.capacity, retry_after_s: self.retry_after_s() })
+                    }
+                    TrySendError::Disconnected(_) => Err(ApiError::Unavailable("the worker has stopped".into())),
+                }
+            }
+        }
+    }
+
+    /// Seconds until the queue has likely drained one place: the waiting jobs plus the running
+    /// one times the moving average turn duration, between 1 and 60.
+    pub fn retry_after_s(&self) -> u64 {
+        let waiting = u64::try_from(self.depth()).unwrap_or(u64::MAX).saturating_add(1);
+        let ms = waiting.saturating_mul(self.turn_ms.load(Ordering::Relaxed));
+        ms.div_ceil(1000).clamp(1, 60)
+    }
+
+    /// Jobs waiting (not counting the one running).
+    pub fn depth(&self) -> usize {
+        self.depth.load(Ordering::SeqCst)
+    }
+
+    /// The queue's capacity.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Whether the worker thread is running.
+    pub fn alive(&self) -> bool {
+        self.alive.load(Ordering::Relaxed)
+    }
+
+    /// Whether a turn is being answered right now.
+    pub fn running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+}
+
+fn run(
+    mut agent: Agent,
+    rx: Receiver<Job>,
+    store: &SessionStore,
+    depth: &AtomicUsize,
+    running: &AtomicBool,
+    turn_ms: &AtomicU64,
+) {
+    while let Ok(mut job) = rx.recv() {
+        depth.fetch_sub(1, Ordering::SeqCst);
+        // The session is free again before the client hears the turn ended.
+        let lease = job.lease.take();
+        if job.cancel.load(Ordering::Relaxed) || job.events.is_closed() {
+            drop(lease);
+            let _ = job.events.send(JobEvent::Finished(Err(ApiError::Internal("cancelled".into()))));
+            continue;
+        }
+        if Instant::now() >= job.deadline {
+            job.cancel.store(true, Ordering::Relaxed);
+            drop(lease);
+            let _ = job.events.send(JobEvent::Finished(Err(ApiError::Internal("timed out in the queue".into()))));
+            continue;
+        }
+        running.store(true, Ordering::SeqCst);
+        let t0 = Instant::now();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&mut agent, &job, store)));
+        running.store(false, Ordering::SeqCst);
+        if matches!(result, Ok(Ok(_))) {
+            // Moving average with weight 1/4 for the newest turn.
+            let ms = u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let avg = turn_ms.load(Ordering::Relaxed);
+            turn_ms.store(avg.saturating_mul(3).saturating_add(ms) / 4, Ordering::Relaxed);
+        }
+        let result = result.unwrap_or_else(|_| {
+            tracing::error!("the agent panicked answering a turn; the turn is dropped");
+            agent.replace_state(DialogueState::new());
+            Err(ApiError::Internal("the agent failed on this input".into()))
+        });
+        drop(lease);
+        let _ = job.events.send(JobEvent::Finished(result));
+    }
+}
+
+fn answer(agent: &mut Agent, job: &Job, store: &SessionStore) -> Result<Vec<Recommendation>, ApiError> {
+    agent.replace_state(job.state.clone());
+    let mut reply = String::new();
+    let result = agent.respond_cancellable(&job.text, &job.cancel, &mut |ev| {
+        if let AgentEvent::Text { text } = &ev {
+            reply.push_str(text);
+        }
+        let _ = job.events.send(JobEvent::Agent(ev));
+    });
+    let state = agent.replace_state(DialogueState::new());
+    let recs = match result {
+        Ok(recs) => recs,
+        Err(crate::Error::Cancelled) => return Err(ApiError::Internal("cancelled".into())),
+        Err(e) => return Err(e.into()),
+    };
+    let recs_json = serde_json::to_string(&recs).unwrap_or_else(|_| "[]".into());
+    store.save_turn(&job.session_id, &state, &job.text, &reply, &recs_json)?;
+    Ok(recs)
+}

@@ -1,0 +1,179 @@
+//! `curator serve` with the real default model (SmolLM2-135M-Instruct Q4_1): one chat turn whose
+//! opening the model writes, a streaming client that disconnects (the turn is cancelled and not
+//! stored; meanwhile its session answers other requests with 409), and a burst larger than the
+//! queue (every request completes or gets 429), and the per-request timeout (504).
+//!
+//! A missing model is a failure, never a silent pass: run `cargo run --release -- model fetch`
+//! (or `make model`) first, or point `CURATOR_MODEL` at a GGUF file.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+fn model_path() -> PathBuf {
+    let p =
+        std::env::var_os("CURATOR_MODEL").map(PathBuf::from).unwrap_or_else(curator::llm::fetch::default_model_path);
+    assert!(
+        p.exists(),
+        "the model file {} is missing: run `cargo run --release -- model fetch` (or `make model`), or point \
+         CURATOR_MODEL at a GGUF file",
+        p.display()
+    );
+    p
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(db: &std::path::Path, queue: &str, timeout_secs: &str) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_curator"))
+        .args(["serve", "--port", "0", "--timeout-secs", timeout_secs, "--queue", queue, "--db"])
+        .arg(db)
+        .arg("--model")
+        .arg(model_path())
+        .env_remove("CURATOR_API_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("curator serve: listening on http://").unwrap_or_else(|| panic!("{line:?}"));
+    Server { addr: addr.to_string(), child, _stdout: stdout }
+}
+
+/// Waits (at most 10 minutes) until the worker has no turn running and none queued.
+fn wait_idle(s: &Server) {
+    for _ in 0..6000 {
+        let h: Value =
+            serde_json::from_str(&client().get(format!("http://{}/readyz", s.addr)).send().unwrap().text().unwrap())
+                .unwrap();
+        if h["generating"] == false && h["queue_depth"] == 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the worker never became idle");
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().unwrap()
+}
+
+#[test]
+fn real_model_turn_disconnect_and_burst() {
+    let dir = tempfile::tempdir().unwrap();
+    // A long timeout: on a loaded 2-core machine a turn can take many seconds.
+    let s = start(&dir.path().join("s.db"), "1", "600");
+    let url = format!("http://{}/v1/chat/completions", s.addr);
+
+    // One turn with the model.
+    let body = json!({"model": "curator", "messages": [{"role": "user", "content": "I loved Heat and Collateral"}]});
+    let r = client().post(&url).body(body.to_string()).send().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = serde_json::from_str(&r.text().unwrap()).unwrap();
+    let content = v["choices"][0]["message"]["content"].as_str().unwrap();
+    assert_eq!(v["recommendations"].as_array().unwrap().len(), 3, "{v}");
+    assert!(content.lines().count() >= 5, "opening, three items, closing: {content}");
+
+    // A streaming client that leaves after the first event: the turn is cancelled, not stored.
+    let mut raw = TcpStream::connect(&s.addr).unwrap();
+    let body = json!({"stream": true, "session_id": "left-early", "messages": [{"role": "user", "content": "I loved Alien and Aliens, and Predator too"}]}).to_string();
+    write!(
+        raw,
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut first = [0u8; 64];
+    let n = raw.read(&mut first).unwrap();
+    assert!(std::str::from_utf8(&first[..n]).unwrap().starts_with("HTTP/1.1 200"));
+    // While that turn holds its session, other requests for the session get 409 + Retry-After.
+    let fb = json!({"session_id": "left-early", "item_id": 176314, "rating": "like"});
+    let r = client().post(format!("http://{}/v1/feedback", s.addr)).body(fb.to_string()).send().unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    assert!(r.headers().get("retry-after").is_some());
+    assert!(r.text().unwrap().contains("busy"));
+    drop(raw);
+    std::thread::sleep(Duration::from_millis(300));
+    wait_idle(&s);
+    let r = client().get(format!("http://{}/v1/sessions/left-early", s.addr)).send().unwrap();
+    assert_eq!(r.status().as_u16(), 404, "a turn whose client left is not stored: {}", r.text().unwrap());
+
+    // A burst of 8 against a queue of 1: each completes or is refused with 429.
+    let handles: Vec<_> = (0..8u32)
+        .map(|i| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let body = json!({"stream": i.is_multiple_of(2), "messages": [{"role": "user", "content": format!("a scary movie please, {i}")}]});
+                let r = client().post(&url).body(body.to_string()).send().unwrap();
+                (r.status().as_u16(), r.text().unwrap())
+            })
+        })
+        .collect();
+    let (mut ok, mut refused) = (0, 0);
+    for h in handles {
+        let (status, text) = h.join().unwrap();
+        match status {
+            200 => {
+                assert!(text.contains("\"finish_reason\":\"stop\""), "{text}");
+                ok += 1;
+            }
+            429 => {
+                assert!(text.contains("queue_full"), "{text}");
+                refused += 1;
+            }
+            other => panic!("status {other}: {text}"),
+        }
+    }
+    eprintln!("burst of 8 against queue 1: {ok} completed, {refused} refused with 429");
+    assert!(ok >= 1 && refused >= 1, "{ok} ok, {refused} refused");
+
+    drop(s);
+
+    // A 1 s per-request timeout with 10 turns queued: the late ones get 504 with a JSON error
+    // (generation cancelled or never started); none hangs.
+    let s = start(&dir.path().join("t.db"), "16", "1");
+    let url = format!("http://{}/v1/chat/completions", s.addr);
+    let handles: Vec<_> = (0..10u32)
+        .map(|i| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let body = json!({"messages": [{"role": "user", "content": format!("I loved Alien, {i}")}]});
+                let r = client().post(&url).body(body.to_string()).send().unwrap();
+                (r.status().as_u16(), r.text().unwrap())
+            })
+        })
+        .collect();
+    let mut timed_out = 0;
+    for h in handles {
+        let (status, text) = h.join().unwrap();
+        match status {
+            200 => {}
+            504 => {
+                let v: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(v["error"]["code"], "timeout", "{text}");
+                assert!(v["error"]["message"].as_str().unwrap().contains("within 1 s"), "{text}");
+                timed_out += 1;
+            }
+            other => panic!("status {other}: {text}"),
+        }
+    }
+    assert!(timed_out >= 1, "10 turns cannot all finish within 1 s");
+}
