@@ -3,7 +3,7 @@
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/curator/target
 CARGO ?= cargo
 
-.PHONY: chat test prereqs model build lint eval bench data
+.PHONY: chat test prereqs model build lint eval bench serve data
 
 ## Chat with Curator on the committed catalog with the default model (fetched on first use).
 chat: prereqs
@@ -35,6 +35,10 @@ eval: prereqs
 
 bench: prereqs model
 	$(CARGO) run --release --quiet -- bench
+
+## The OpenAI-compatible HTTP API on 127.0.0.1:8080.
+serve: prereqs model
+	$(CARGO) run --release --quiet -- serve
 
 ## Rebuild the committed data from ../shared/data.
 data: prereqs
