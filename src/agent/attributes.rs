@@ -85,33 +85,36 @@ const NEGATORS: &[&str] = &["dont", "except", "hate", "nothing", "no", "not", "w
 /// Genres mentioned in `text`, in order, each once (a later negation wins). "rom com" also
 /// yields comedy.
 pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
-    let norm = normalize(text);
-    let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
     let mut out: Vec<GenreMention> = Vec::new();
     let push = |genre: &str, wanted: bool, out: &mut Vec<GenreMention>| match out.iter_mut().find(|m| m.genre == genre)
     {
         Some(m) => m.wanted = m.wanted && wanted,
         None => out.push(GenreMention { genre: genre.to_string(), wanted }),
     };
-    let mut i = 0;
-    while i < words.len() {
-        let mut matched = 0;
-        for len in [2, 1] {
-            if i + len > words.len() {
-                continue;
-            }
-            let phrase = words[i..i + len].join(" ");
-            if let Some((_, genre)) = LEXICON.iter().find(|(w, _)| *w == phrase) {
-                let negated = words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(w));
-                push(genre, !negated, &mut out);
-                if phrase == "rom com" {
-                    push("comedy", !negated, &mut out);
+    // A negation reaches only within its clause: "no horror, a funny movie" wants comedy.
+    for clause in text.split([',', '.', ';', '!', '?', '\n']).flat_map(|c| c.split(" but ")) {
+        let norm = normalize(clause);
+        let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
+        let mut i = 0;
+        while i < words.len() {
+            let mut matched = 0;
+            for len in [2, 1] {
+                if i + len > words.len() {
+                    continue;
                 }
-                matched = len;
-                break;
+                let phrase = words[i..i + len].join(" ");
+                if let Some((_, genre)) = LEXICON.iter().find(|(w, _)| *w == phrase) {
+                    let negated = words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(w));
+                    push(genre, !negated, &mut out);
+                    if phrase == "rom com" {
+                        push("comedy", !negated, &mut out);
+                    }
+                    matched = len;
+                    break;
+                }
             }
+            i += matched.max(1);
         }
-        i += matched.max(1);
     }
     out
 }
@@ -137,6 +140,7 @@ mod tests {
         assert_eq!(g("something scary, but no slasher gore"), [("horror", false)]);
         assert_eq!(g("a rom-com please"), [("romance", true), ("comedy", true)]);
         assert_eq!(g("Sci-Fi but nothing too romantic"), [("sci-fi", true), ("romance", false)]);
+        assert_eq!(g("no horror, a funny animated movie"), [("horror", false), ("comedy", true), ("animation", true)]);
         assert_eq!(g("I loved Heat"), []);
         assert_eq!(g(""), []);
     }
