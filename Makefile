@@ -7,7 +7,7 @@ CARGO ?= cargo
 
 ## Chat with Curator on the committed catalog with the default model (fetched on first use).
 chat: prereqs
-	$(CARGO) run --release --quiet -- chat
+	$(CARGO) run --release -- chat
 
 ## Run every test (unit, integration, real model). Fetches the model first if it is absent.
 test: model
@@ -18,7 +18,7 @@ prereqs:
 	@bash scripts/prereqs.sh
 
 model: prereqs
-	$(CARGO) run --release --quiet -- model fetch
+	$(CARGO) run --release -- model fetch
 
 build: prereqs
 	$(CARGO) build --release
@@ -31,15 +31,15 @@ lint: prereqs
 
 ## ReDial test evaluation of the agent's ranker (both protocols).
 eval: prereqs
-	$(CARGO) run --release --quiet -- eval redial
+	$(CARGO) run --release -- eval redial
 
 bench: prereqs model
-	$(CARGO) run --release --quiet -- bench
+	$(CARGO) run --release -- bench
 
 ## The OpenAI-compatible HTTP API on 127.0.0.1:8080.
 serve: prereqs model
-	$(CARGO) run --release --quiet -- serve
+	$(CARGO) run --release -- serve
 
 ## Rebuild the committed data from ../shared/data.
 data: prereqs
-	$(CARGO) run --release --quiet -- data build --source ../shared/data
+	$(CARGO) run --release -- data build --source ../shared/data

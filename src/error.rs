@@ -8,12 +8,12 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// A file or folder could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file or folder involved.
         path: PathBuf,
-        /// The operating-system error.
-        source: std::io::Error,
+        /// The operating-system error (shown in the message, not repeated as a source).
+        error: std::io::Error,
     },
     /// A data file is malformed; `line` is 1-based (0 when the whole file is at fault).
     #[error("{path}:{line}: {message}")]
@@ -54,7 +54,7 @@ pub enum Error {
 impl Error {
     /// Builds an [`Error::Io`] for `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io { path: path.into(), error: source }
     }
 
     /// Builds an [`Error::Parse`] for `path` at 1-based `line`.

@@ -89,3 +89,18 @@ fn build_reports_missing_and_malformed_inputs() {
     let err = build(src.path(), out.path()).unwrap_err().to_string();
     assert!(err.contains("movies_with_mentions.csv:2") && err.contains("abc"), "{err}");
 }
+
+#[test]
+fn a_damaged_catalog_file_is_an_error_naming_it() {
+    let out = tempfile::tempdir().unwrap();
+    build(&fixture(), out.path()).unwrap();
+    let dir = out.path().join("catalogs/movies");
+    curator::data::verify_catalog(&dir).unwrap();
+    let tsv = dir.join("comentions.tsv");
+    let text = std::fs::read_to_string(&tsv).unwrap();
+    std::fs::write(&tsv, text.lines().take(3).collect::<Vec<_>>().join("\n")).unwrap();
+    let err = curator::data::verify_catalog(&dir).unwrap_err().to_string();
+    assert!(err.contains("comentions.tsv") && err.contains("manifest.json"), "{err}");
+    let err = curator::agent::load_ranker(&dir, None).unwrap_err().to_string();
+    assert!(err.contains("comentions.tsv"), "{err}");
+}

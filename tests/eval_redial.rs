@@ -276,7 +276,8 @@ fn run_redial_writes_json_and_markdown() -> Result<()> {
     assert_eq!(report.results[1].counts, Counts { instances: 14, recommendations: 19 });
     assert_eq!((report.dialogues, report.points, report.k), (5, 15, 50));
     assert_eq!(report.data_path, "tests/fixtures/redial_dialogues.jsonl");
-    assert_eq!(report.json_path, out.path().join("results/redial-fixed-list.json"));
+    // A data file other than the committed test split is named in the report files.
+    assert_eq!(report.json_path, out.path().join("results/redial-fixed-list-redial_dialogues.json"));
 
     let json = std::fs::read_to_string(&report.json_path).map_err(|e| Error::io(&report.json_path, e))?;
     let back: EvalReport =
@@ -322,7 +323,7 @@ fn run_redial_limit_takes_first_points() -> Result<()> {
     assert_eq!(report.results[0].counts, Counts { instances: 3, recommendations: 4 });
     assert_eq!(report.results[1].counts, Counts { instances: 3, recommendations: 3 });
     assert_eq!(report.results[0].metrics, curator::eval::Metrics::default());
-    assert!(report.json_path.ends_with("redial-fixed-list-first3.json"));
+    assert!(report.json_path.ends_with("redial-fixed-list-redial_dialogues-first3.json"));
     assert!(report.markdown_path.exists());
     let empty = RedialEvalOptions { protocols: vec![], ..opts };
     assert!(matches!(run_redial(&empty, &Fixed::new(vec![])), Err(Error::InvalidInput(_))));
@@ -372,5 +373,25 @@ fn malformed_lines_are_errors_naming_file_and_line() -> Result<()> {
     );
     // Blank lines alone are fine.
     assert!(parse_redial("\n\n", Path::new("x"))?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn run_redial_refuses_empty_data_and_a_zero_limit() -> Result<()> {
+    let out = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
+    let empty = out.path().join("empty.jsonl");
+    std::fs::write(&empty, "").map_err(|e| Error::io(&empty, e))?;
+    let opts = RedialEvalOptions { data_path: empty, out_dir: out.path().join("results"), ..Default::default() };
+    let err = run_redial(&opts, &Fixed::new(vec![])).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("empty.jsonl") && err.contains("no evaluation points"), "{err}");
+    assert!(!out.path().join("results").exists(), "nothing is written");
+    let opts = RedialEvalOptions {
+        data_path: fixture(),
+        limit: Some(0),
+        out_dir: out.path().join("results"),
+        ..Default::default()
+    };
+    let err = run_redial(&opts, &Fixed::new(vec![])).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("--limit"), "{err}");
     Ok(())
 }

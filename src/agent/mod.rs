@@ -124,7 +124,8 @@ impl std::fmt::Debug for Agent {
 /// `weights: None` uses the tuned weights in `<catalog_dir>/ranker.yaml` (written by
 /// `curator tune`), or the defaults when that file does not exist.
 ///
-/// Errors: those of [`Catalog::load`], [`CoMentions::load`] and a malformed `ranker.yaml`.
+/// Errors: those of [`crate::data::verify_catalog`] (files that differ from `manifest.json`),
+/// [`Catalog::load`], [`CoMentions::load`] and a malformed `ranker.yaml`.
 pub fn load_ranker(catalog_dir: &Path, weights: Option<FusionWeights>) -> Result<(Arc<Catalog>, Arc<CandidateRanker>)> {
     let weights = match weights {
         Some(w) => w,
@@ -137,6 +138,7 @@ pub fn load_ranker(catalog_dir: &Path, weights: Option<FusionWeights>) -> Result
             }
         }
     };
+    crate::data::verify_catalog(catalog_dir)?;
     let catalog = Catalog::load(catalog_dir)?;
     let cf = CoMentions::load(&catalog_dir.join("comentions.tsv"), &catalog)?;
     let ranker = CandidateRanker::new(&catalog, cf, weights);
@@ -307,8 +309,14 @@ impl Agent {
                 }
             }
         }
+        // The model sees at most the first 600 bytes of the message: the opening sentence needs no
+        // more, and a long message must not overflow the model's context.
+        let mut cut = user.len().min(600);
+        while !user.is_char_boundary(cut) {
+            cut -= 1;
+        }
         let ctx = minijinja::context! {
-            user => user,
+            user => &user[..cut],
             liked => titles(Polarity::Liked),
             disliked => titles(Polarity::Disliked),
             count => recs.len(),
@@ -340,13 +348,49 @@ impl Agent {
         // the model cannot praise a movie the seeker disliked).
         let allowed: Vec<ItemId> = self.state.items_with(Polarity::Liked);
         let names_item = self.catalog.link_text(&sentence).iter().any(|m| !allowed.contains(&m.id));
-        if sentence.is_empty() || names_item {
+        // Titles outside the catalog cannot be linked, so the sentence must also look free of
+        // any title: no quotes, no digits, and no capitalised word except at a sentence start,
+        // "I…", or a word of a title the seeker liked ("Galactic Tacos 3" is refused).
+        let liked_words: Vec<String> = allowed
+            .iter()
+            .filter_map(|id| self.catalog.get(*id))
+            .flat_map(|it| it.title.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        if names_item || looks_like_a_title(&sentence, &liked_words) {
+            tracing::debug!("model sentence rejected (names or looks like a title): {sentence:?} from {out:?}");
+            return fallback;
+        }
+        if sentence.is_empty() {
             tracing::debug!("model sentence rejected (empty or names an item): {sentence:?} from {out:?}");
             return fallback;
         }
         stats.model_text_used = true;
         sentence
     }
+}
+
+/// True when `sentence` has quotes, digits, or a capitalised word that is not at a sentence start,
+/// not "I" or one of its contractions, and not in `allowed_words` (words of titles the seeker
+/// liked): the marks of a title the catalog may not have.
+fn looks_like_a_title(sentence: &str, allowed_words: &[String]) -> bool {
+    if sentence.chars().any(|c| c.is_ascii_digit() || matches!(c, '"' | '“' | '”' | '«' | '»')) {
+        return true;
+    }
+    let mut sentence_start = true;
+    for word in sentence.split_whitespace() {
+        let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
+        let capital = bare.chars().next().is_some_and(char::is_uppercase);
+        let is_i = bare == "I" || bare.starts_with("I'") || bare.starts_with("I’");
+        if capital
+            && !sentence_start
+            && !is_i
+            && !allowed_words.iter().any(|w| w.trim_matches(|c: char| !c.is_alphanumeric()) == bare)
+        {
+            return true;
+        }
+        sentence_start = word.ends_with(['.', '!', '?']);
+    }
+    false
 }
 
 /// The opening the model wrote, reduced to its first sentence (two when the first is shorter
@@ -375,7 +419,17 @@ fn clean_intro(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::clean_intro;
+    use super::{clean_intro, looks_like_a_title};
+
+    #[test]
+    fn sentences_that_look_like_titles_are_caught() {
+        let liked = vec!["Heat".to_string(), "Collateral".to_string()];
+        assert!(!looks_like_a_title("I'm glad you enjoyed Heat and Collateral.", &liked));
+        assert!(looks_like_a_title("The 2031 movie Galactic Tacos 3 is a must-see.", &liked));
+        assert!(looks_like_a_title("You might like Inception.", &liked));
+        assert!(looks_like_a_title("Try \"something\" new.", &liked));
+        assert!(!looks_like_a_title("Great picks! You'll like these.", &liked));
+    }
 
     #[test]
     fn intro_is_cut_to_complete_sentences() {

@@ -162,6 +162,12 @@ fn tokenize(text: &str) -> Vec<Token> {
         }
     }
     flush(&mut cur, start, text.len(), cap, sentence_start, &mut out);
+    // In text written in capitals ("I LOVED HEAT"), capitals say nothing about titles.
+    if !text.chars().any(char::is_lowercase) {
+        for t in &mut out {
+            t.capitalized = false;
+        }
+    }
     out
 }
 
@@ -286,7 +292,9 @@ impl Linker {
             let weak = self.is_common(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok();
             return !weak || informative(t);
         }
-        tokens.iter().any(|t| !self.is_common(&t.norm) || informative(t))
+        // Several words: the built-in function-word list only ("black panther" links even though
+        // both words are frequent in dialogues; "get out of here" does not).
+        tokens.iter().any(|t| !is_common_word(&t.norm) || informative(t))
     }
 
     /// The best alias hit among `positions` for a span, preferring the year hint, then the exact

@@ -64,7 +64,13 @@ pub fn run(args: ChatArgs) -> anyhow::Result<()> {
     if !args.plain && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         return curator::tui::run(agent).context("the terminal UI failed");
     }
-    repl(agent)
+    match repl(agent) {
+        // The reader went away (`curator chat | head`): a normal end, not an error.
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => {
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// The line-mode REPL until `/quit` or end of input.

@@ -144,6 +144,36 @@ pub fn split_title_year(name: &str) -> (String, Option<u16>) {
     (collapsed, None)
 }
 
+/// Checks the files of a built catalog folder (`catalogs/movies/`) against the sha256 recorded in
+/// its `manifest.json`, so that a damaged or truncated file is an error instead of silently worse
+/// recommendations. A folder without a manifest (e.g. a test catalog) passes.
+///
+/// Errors: [`Error::Parse`] for a malformed manifest; [`Error::InvalidInput`] naming the file whose
+/// bytes differ from the manifest, with how to restore it.
+pub fn verify_catalog(catalog_dir: &Path) -> Result<()> {
+    let path = catalog_dir.join("manifest.json");
+    if !path.exists() {
+        return Ok(());
+    }
+    let bytes = read(&path)?;
+    let manifest: Manifest =
+        serde_json::from_slice(&bytes).map_err(|e| Error::parse(&path, e.line(), e.to_string()))?;
+    for (rel, want) in &manifest.outputs {
+        let Some(name) = rel.strip_prefix("catalogs/movies/") else { continue };
+        let file = catalog_dir.join(name);
+        let got = sha256_hex(&read(&file)?);
+        if &got != want {
+            return Err(Error::InvalidInput(format!(
+                "{} does not match {} (sha256 {got}, expected {want}): restore it with `git checkout -- \
+                 catalogs/movies` or rebuild it with `curator data build --source ../shared/data`",
+                file.display(),
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io(path, e))
 }

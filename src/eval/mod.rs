@@ -281,7 +281,16 @@ pub fn run_redial(opts: &RedialEvalOptions, ranker: &dyn Ranker) -> Result<EvalR
     let dialogues = redial::parse_redial(&text, &opts.data_path)?;
     let mut points = extract_points(&dialogues);
     if let Some(n) = opts.limit {
+        if n == 0 {
+            return Err(Error::InvalidInput("--limit must be at least 1".to_string()));
+        }
         points.truncate(n);
+    }
+    if points.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "{} has no evaluation points (recommender utterances that mention a movie after some context)",
+            opts.data_path.display()
+        )));
     }
     let rankings = rank_points(&points, ranker, |p| protocols.iter().any(|&pr| !p.targets_for(pr).is_empty()), true);
     let name = ranker.name();
@@ -291,6 +300,11 @@ pub fn run_redial(opts: &RedialEvalOptions, ranker: &dyn Ranker) -> Result<EvalR
     }
 
     let mut stem = format!("redial-{}", report::slug(&name));
+    // Another data file never overwrites the committed test-split reports.
+    let file_stem = opts.data_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    if opts.data_path != RedialEvalOptions::default().data_path {
+        stem.push_str(&format!("-{}", report::slug(&file_stem)));
+    }
     if let Some(n) = opts.limit {
         stem.push_str(&format!("-first{n}"));
     }
