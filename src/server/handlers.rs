@@ -242,6 +242,7 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
         text: text.clone(),
         cancel,
         deadline,
+        timeout_s: timeout.as_secs(),
         events: tx,
         lease: Some(lease),
     })?;

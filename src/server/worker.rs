@@ -77,8 +77,10 @@ pub struct Job {
     pub text: String,
     /// Set to stop the turn (client gone, timeout).
     pub cancel: Arc<AtomicBool>,
-    /// When the turn must be done; a job still queued at its deadline is dropped unanswered.
+    /// When the turn must be done; a job still queued at its deadline is answered with a timeout.
     pub deadline: Instant,
+    /// The per-request timeout behind `deadline`, in seconds (for the 504 message).
+    pub timeout_s: u64,
     /// Where events go.
     pub events: UnboundedSender<JobEvent>,
     /// Held until the job ends.
@@ -190,7 +192,7 @@ fn run(
         if Instant::now() >= job.deadline {
             job.cancel.store(true, Ordering::Relaxed);
             drop(lease);
-            let _ = job.events.send(JobEvent::Finished(Err(ApiError::Internal("timed out in the queue".into()))));
+            let _ = job.events.send(JobEvent::Finished(Err(ApiError::Timeout(job.timeout_s))));
             continue;
         }
         running.store(true, Ordering::SeqCst);
