@@ -38,7 +38,7 @@ pub fn load_model(path: Option<PathBuf>) -> anyhow::Result<Box<dyn LanguageModel
 }
 
 /// [`load_model`] with explicit llama.cpp options.
-fn load_model_with(
+pub fn load_model_with(
     path: Option<PathBuf>,
     options: curator::llm::llama::LlamaOptions,
 ) -> anyhow::Result<Box<dyn LanguageModel>> {

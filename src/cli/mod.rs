@@ -284,19 +284,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             // Like `chat::load_model`, with all cores but one for the model by default: with every
             // core, HTTP traffic on the same cores stalls llama.cpp's threads (turns measured at
             // 60 s instead of 3.6 s under load).
-            let model: Option<Box<dyn curator::llm::LanguageModel>> = if no_model {
+            let model = if no_model {
                 None
             } else {
-                let path = match model {
-                    Some(p) => p,
-                    None => curator::llm::fetch::fetch_default_model(true).context("cannot get the default model")?,
-                };
                 let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
                 let n_threads = threads.map(usize::from).unwrap_or(cores.saturating_sub(1).max(1));
                 let llama = curator::llm::llama::LlamaOptions { n_threads, ..Default::default() };
-                let m = curator::llm::llama::LlamaCppModel::load(&path, &llama)
-                    .with_context(|| format!("cannot load the model {}", path.display()))?;
-                Some(Box::new(m))
+                Some(chat::load_model_with(model, llama)?)
             };
             curator::server::run(options, model)?;
             Ok(())
