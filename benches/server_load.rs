@@ -16,7 +16,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,36 +24,18 @@ use std::time::{Duration, Instant};
 /// Hard cap on requests per run, whatever the duration.
 const MAX_REQUESTS: u64 = 2_000_000;
 
-struct Server {
-    child: Child,
-    addr: String,
-    _stdout: BufReader<ChildStdout>,
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::Server;
 
 fn start(args: &[&str]) -> (Server, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_curator"))
-        .args(["serve", "--port", "0", "--db"])
-        .arg(dir.path().join("load.db"))
-        .args(args)
-        .env_remove("CURATOR_API_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("curator serve: listening on http://").unwrap_or_else(|| panic!("{line:?}"));
-    assert!(addr.starts_with("127.0.0.1:"));
-    (Server { addr: addr.to_string(), child, _stdout: stdout }, dir)
+    let mut all: Vec<std::ffi::OsString> = vec!["--db".into(), dir.path().join("load.db").into()];
+    all.extend(args.iter().map(Into::into));
+    let server = Server::spawn(all, Stdio::null());
+    assert!(server.addr.starts_with("127.0.0.1:"));
+    (server, dir)
 }
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -186,7 +168,7 @@ fn recommend_throughput() {
         percentile(&lat, 90.0),
         percentile(&lat, 99.0),
         lat.last().copied().unwrap_or(f64::NAN),
-        rss_kb(server.child.id()) as f64 / 1024.0
+        rss_kb(server.pid()) as f64 / 1024.0
     );
     assert_eq!(errors, 0);
 }
@@ -201,7 +183,7 @@ fn chat_overload() {
     let secs = env_or("CURATOR_LOAD_SECS", 60);
     let conns = env_or("CURATOR_LOAD_CONNECTIONS", 16);
     let retry_ms = env_or("CURATOR_LOAD_RETRY_MS", 50);
-    let pid = server.child.id();
+    let pid = server.pid();
     let stop = Arc::new(AtomicBool::new(false));
     let count = Arc::new(AtomicU64::new(0));
     let handles: Vec<_> = (0..conns)

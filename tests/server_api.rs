@@ -3,60 +3,25 @@
 //! the API key, and 50 concurrent streaming clients against a small queue.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-/// A `curator serve` child process; killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-    _stdout: BufReader<ChildStdout>,
-}
+mod common;
 
-impl Server {
-    fn start(db: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_curator"))
-            .args(["serve", "--no-model", "--port", "0", "--db"])
-            .arg(db)
-            .args(extra)
-            .env_remove("CURATOR_API_KEY")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("curator serve: listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line from curator serve: {line:?}"))
-            .to_string();
-        assert!(addr.starts_with("127.0.0.1:"), "binds 127.0.0.1 by default: {addr}");
-        Server { child, addr, _stdout: stdout }
-    }
+use common::Server;
 
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// SIGKILL, no clean shutdown.
-    fn kill9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `curator serve --no-model --db DB EXTRA…`, checked to bind 127.0.0.1 by default.
+fn start(db: &Path, extra: &[&str]) -> Server {
+    let mut args: Vec<std::ffi::OsString> = vec!["--no-model".into(), "--db".into(), db.into()];
+    args.extend(extra.iter().map(Into::into));
+    let s = Server::spawn(args, Stdio::inherit());
+    assert!(s.addr.starts_with("127.0.0.1:"), "binds 127.0.0.1 by default: {}", s.addr);
+    s
 }
 
 fn client() -> reqwest::blocking::Client {
@@ -99,7 +64,7 @@ fn sse_events(body: &str) -> Vec<String> {
 #[test]
 fn chat_completion_follows_the_openai_format_and_sessions_continue() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("s.db"), &[]);
+    let s = start(&dir.path().join("s.db"), &[]);
     let (code, r) = post(
         &s,
         "/v1/chat/completions",
@@ -140,7 +105,7 @@ fn chat_completion_follows_the_openai_format_and_sessions_continue() {
 #[test]
 fn streaming_sends_role_text_recommendations_stop_and_done() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("s.db"), &[]);
+    let s = start(&dir.path().join("s.db"), &[]);
     let body = json!({"model": "curator", "stream": true, "stream_options": {"include_usage": true}, "messages": [user("I want a funny animated movie for my kids")]});
     let (code, headers, text) = post_raw(&s, "/v1/chat/completions", body.to_string());
     assert_eq!(code, 200, "{text}");
@@ -181,7 +146,7 @@ fn streaming_sends_role_text_recommendations_stop_and_done() {
 #[test]
 fn recommend_ranks_without_generation_from_messages_or_a_session() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("s.db"), &[]);
+    let s = start(&dir.path().join("s.db"), &[]);
     let (code, r) = post(&s, "/v1/recommend", &json!({"messages": [user("I loved Heat but I hated Titanic")], "k": 5}));
     assert_eq!(code, 200, "{r}");
     assert_eq!(r["items"].as_array().unwrap().len(), 5);
@@ -208,7 +173,7 @@ fn recommend_ranks_without_generation_from_messages_or_a_session() {
 fn sessions_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sessions.db");
-    let s = Server::start(&db, &[]);
+    let s = start(&db, &[]);
     let (code, r) =
         post(&s, "/v1/chat/completions", &json!({"messages": [user("I loved Heat")], "session_id": "kill-test_1"}));
     assert_eq!(code, 200, "{r}");
@@ -218,7 +183,7 @@ fn sessions_survive_kill_9() {
     assert_eq!(code, 200, "{fb}");
     s.kill9();
 
-    let s = Server::start(&db, &[]);
+    let s = start(&db, &[]);
     let (code, view) = get(&s, "/v1/sessions/kill-test_1");
     assert_eq!(code, 200, "{view}");
     assert_eq!(view["messages"][0]["content"], "I loved Heat");
@@ -242,7 +207,7 @@ fn sessions_survive_kill_9() {
 #[test]
 fn every_error_is_json_naming_the_problem() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("s.db"), &["--max-body-bytes", "20000"]);
+    let s = start(&dir.path().join("s.db"), &["--max-body-bytes", "20000"]);
     let long = "a".repeat(5000);
     let huge = format!("{{\"messages\": [{{\"role\": \"user\", \"content\": \"{}\"}}]}}", "b".repeat(30_000));
     let chat = "/v1/chat/completions";
@@ -348,7 +313,7 @@ fn every_error_is_json_naming_the_problem() {
 #[test]
 fn api_key_guards_v1_but_not_health() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("s.db"), &["--api-key", "s3cret"]);
+    let s = start(&dir.path().join("s.db"), &["--api-key", "s3cret"]);
     let (code, v) = get(&s, "/v1/models");
     assert_eq!(code, 401);
     assert!(v["error"]["message"].as_str().unwrap().contains("API key"));
@@ -372,7 +337,7 @@ fn api_key_guards_v1_but_not_health() {
 #[test]
 fn fifty_concurrent_streams_complete_or_are_cleanly_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(&dir.path().join("s.db"), &["--queue", "4"]);
+    let s = start(&dir.path().join("s.db"), &["--queue", "4"]);
     let url = s.url("/v1/chat/completions");
     let handles: Vec<_> = (0..50)
         .map(|i| {
@@ -424,7 +389,7 @@ fn fifty_concurrent_streams_complete_or_are_cleanly_refused() {
 fn every_answered_turn_survives_kill_9_mid_requests() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sessions.db");
-    let s = Server::start(&db, &["--queue", "64"]);
+    let s = start(&db, &["--queue", "64"]);
     let url = s.url("/v1/chat/completions");
     let handles: Vec<_> = (0..40)
         .map(|i| {
@@ -444,7 +409,7 @@ fn every_answered_turn_survives_kill_9_mid_requests() {
     std::thread::sleep(Duration::from_millis(100));
     s.kill9();
     let answered: Vec<(String, u64)> = handles.into_iter().filter_map(|h| h.join().unwrap()).collect();
-    let s = Server::start(&db, &[]);
+    let s = start(&db, &[]);
     for (sid, i) in &answered {
         let (code, view) = get(&s, &format!("/v1/sessions/{sid}"));
         assert_eq!(code, 200, "answered turn {i} lost after kill -9: {view}");

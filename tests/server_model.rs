@@ -7,10 +7,10 @@
 //! (or `make model`) first, or point `CURATOR_MODEL` at a GGUF file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -27,35 +27,22 @@ fn model_path() -> PathBuf {
     p
 }
 
-struct Server {
-    child: Child,
-    addr: String,
-    _stdout: BufReader<ChildStdout>,
-}
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::Server;
 
 fn start(db: &std::path::Path, queue: &str, timeout_secs: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_curator"))
-        .args(["serve", "--port", "0", "--timeout-secs", timeout_secs, "--queue", queue, "--db"])
-        .arg(db)
-        .arg("--model")
-        .arg(model_path())
-        .env_remove("CURATOR_API_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("curator serve: listening on http://").unwrap_or_else(|| panic!("{line:?}"));
-    Server { addr: addr.to_string(), child, _stdout: stdout }
+    let args: Vec<std::ffi::OsString> = vec![
+        "--timeout-secs".into(),
+        timeout_secs.into(),
+        "--queue".into(),
+        queue.into(),
+        "--db".into(),
+        db.into(),
+        "--model".into(),
+        model_path().into(),
+    ];
+    Server::spawn(args, Stdio::inherit())
 }
 
 /// Waits (at most 10 minutes) until the worker has no turn running and none queued.
