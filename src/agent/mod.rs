@@ -178,6 +178,11 @@ impl Agent {
         &self.catalog
     }
 
+    /// The agent's settings.
+    pub fn config(&self) -> &AgentConfig {
+        &self.config
+    }
+
     /// The model's name, if a model is loaded.
     pub fn model_name(&self) -> Option<&str> {
         self.model.as_deref().map(|m| m.name())

@@ -1,6 +1,7 @@
 //! Command-line glue (clap): one function per subcommand, each a thin call into the library.
 
 mod chat;
+mod eval;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,7 +67,7 @@ enum Command {
     /// Scripted evaluations.
     Eval {
         #[command(subcommand)]
-        command: EvalCommand,
+        command: eval::EvalCommand,
     },
     /// Serve Curator over HTTP: OpenAI-compatible chat completions (streaming), /v1/recommend,
     /// /v1/feedback, sessions in SQLite.
@@ -106,39 +107,6 @@ enum Command {
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
         threads: Option<u16>,
     },
-}
-
-#[derive(Debug, Subcommand)]
-enum EvalCommand {
-    /// Top-1 entity-linking accuracy on all ReDial test mentions (lowercase titles, no year).
-    Linking {
-        /// ReDial dialogues (default: evals/redial/test.jsonl).
-        #[arg(long)]
-        data: Option<PathBuf>,
-    },
-    /// ReDial test: standard and de-dup protocols, Recall/NDCG/MRR, counts printed.
-    Redial {
-        /// Evaluate only the first N evaluation points.
-        #[arg(long)]
-        limit: Option<usize>,
-        /// Which ranker: the agent's candidate ranker or the popularity baseline.
-        #[arg(long, value_enum, default_value_t = RankerChoice::Agent)]
-        ranker: RankerChoice,
-        /// ReDial dialogues (default: evals/redial/test.jsonl).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Output folder (default: evals/results).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum RankerChoice {
-    /// Co-mention CF + BM25 + popularity fusion (the agent without the LLM).
-    Agent,
-    /// Training-dialogue popularity.
-    Popularity,
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,26 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Eval { command: EvalCommand::Redial { limit, ranker, data, out } } => {
-            let mut opts = curator::eval::RedialEvalOptions { limit, ..Default::default() };
-            if let Some(d) = data {
-                opts.data_path = d;
-            }
-            if let Some(o) = out {
-                opts.out_dir = o;
-            }
-            let (catalog, tools) = curator::agent::load_ranker(&curator::paths::catalog_dir(), None)?;
-            match ranker {
-                RankerChoice::Agent => {
-                    curator::eval::run_redial(&opts, &curator::agent::ToolRanker::new(catalog, tools))?;
-                }
-                RankerChoice::Popularity => {
-                    let counts = catalog.items().iter().map(|i| (i.id, i.popularity)).collect();
-                    curator::eval::run_redial(&opts, &curator::eval::PopularityRanker::new(counts))?;
-                }
-            }
-            Ok(())
-        }
+        Command::Eval { command } => eval::run(command),
         Command::Serve {
             host,
             port,
@@ -293,22 +242,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(chat::load_model_with(model, llama)?)
             };
             curator::server::run(options, model)?;
-            Ok(())
-        }
-        Command::Eval { command: EvalCommand::Linking { data } } => {
-            let catalog = load_catalog()?;
-            let data = data.unwrap_or_else(|| curator::paths::evals_dir().join("redial").join("test.jsonl"));
-            let r = curator::eval::linking::linking_accuracy(&data, &catalog)?;
-            curator::outln!(
-                "entity linking, ReDial test mentions as lowercase titles without year: top-1 accuracy {:.4} ({} / {} mentions; {} errors are a same-title duplicate id)",
-                r.accuracy, r.correct, r.mentions, r.same_title_other_id
-            );
-            for (q, gold, got) in &r.examples {
-                let name = |id: Option<u32>| {
-                    id.and_then(|i| catalog.get(i)).map(|i| i.display_name()).unwrap_or_else(|| "-".into())
-                };
-                curator::outln!("  miss: {q:?} gold {} got {}", name(Some(*gold)), name(*got));
-            }
             Ok(())
         }
     }

@@ -14,11 +14,17 @@
 //! questionnaire labels; the test split is read, never trained on; reports are written through
 //! a temporary file and a rename.
 
+pub mod cikm23;
+pub mod dialogue_metrics;
+pub mod inspired;
 pub mod linking;
 pub mod metrics;
 mod popularity;
 pub mod redial;
 mod report;
+pub mod simulate;
+pub mod suite;
+pub mod suite_report;
 
 use std::path::{Path, PathBuf};
 

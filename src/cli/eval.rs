@@ -1,0 +1,308 @@
+//! `curator eval …`: the scripted evaluation suite (thin glue over `curator::eval`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+use curator::agent::{Agent, AgentConfig, RecommendPrompts, ToolRanker};
+use curator::catalog::Catalog;
+use curator::eval::suite::{run_suite, Dataset, SuiteOptions, System};
+use curator::rank::CandidateRanker;
+
+/// The `eval` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Top-1 entity-linking accuracy on all ReDial test mentions (lowercase titles, no year).
+    Linking {
+        /// ReDial dialogues (default: evals/redial/test.jsonl).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// ReDial test: standard, de-dup and He et al. protocols, dialogue metrics, counts printed.
+    Redial(RunArgs),
+    /// INSPIRED (test, or dev for tuning): the same protocols on the derived split in evals/inspired/.
+    Inspired {
+        /// Which split.
+        #[arg(long, value_enum, default_value_t = Split::Test)]
+        split: Split,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Derive evals/inspired/ (INSPIRED dev/test linked into the catalog) and the He et al.
+    /// cross-check keys from the raw data.
+    Build {
+        /// The raw data folder (e.g. ../shared/data).
+        #[arg(long)]
+        source: PathBuf,
+    },
+    /// LLM user simulator (iEvaLM style, leak-safe: it sees the target's attributes, never its title).
+    Simulate {
+        /// Simulated dialogues (targets from the ReDial test split, in order).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// GGUF model of the simulator (default: the default model).
+        #[arg(long)]
+        sim_model: Option<PathBuf>,
+        /// GGUF model of the agent (default: the default model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Run the agent without a language model.
+        #[arg(long, conflicts_with = "model")]
+        no_model: bool,
+        /// Most seeker messages per dialogue.
+        #[arg(long, default_value_t = curator::eval::simulate::MAX_TURNS)]
+        max_turns: usize,
+        /// Items the agent recommends per turn.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=50))]
+        recommendations: u16,
+    },
+    /// Write evals/REPORT.md, evals/report.json and evals/plots/*.svg from evals/results/.
+    Report,
+    /// Regenerate everything: every protocol on ReDial and INSPIRED (ranker mode, full), agent
+    /// mode (first --agent-limit points), the simulator, then the report.
+    All {
+        /// Evaluation points per dataset in agent mode.
+        #[arg(long, default_value_t = 50)]
+        agent_limit: usize,
+        /// Simulated dialogues.
+        #[arg(long, default_value_t = 10)]
+        sim_limit: usize,
+        /// Agent mode without a language model; skips the simulator (which needs one).
+        #[arg(long)]
+        no_model: bool,
+    },
+}
+
+/// Options shared by `eval redial` and `eval inspired`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Evaluate only the first N evaluation points.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// `ranker`: the candidate ranker alone (no LLM); `agent`: the whole agent per point
+    /// (resumable: progress in <out>/runs/).
+    #[arg(long, value_enum, default_value_t = Mode::Ranker)]
+    mode: Mode,
+    /// Ranker mode: the agent's candidate ranker or the popularity baseline.
+    #[arg(long, value_enum, default_value_t = RankerChoice::Agent)]
+    ranker: RankerChoice,
+    /// Agent mode: a GGUF model (default: SmolLM2-135M-Instruct Q4_1).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Agent mode without a language model.
+    #[arg(long, conflicts_with = "model")]
+    no_model: bool,
+    /// Agent mode: items per reply (the list the metrics score).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=50))]
+    recommendations: u16,
+    /// Data file (default: evals/<dataset>/<split>.jsonl).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Output folder (default: evals/results).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+impl RunArgs {
+    fn ranker(mode: Mode, ranker: RankerChoice, limit: Option<usize>) -> Self {
+        RunArgs {
+            limit,
+            mode,
+            ranker,
+            model: None,
+            no_model: false,
+            recommendations: 10,
+            data: None,
+            out: None,
+        }
+    }
+}
+
+/// Evaluation mode.
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum Mode {
+    /// The candidate ranker without the LLM.
+    Ranker,
+    /// The whole agent (state tracking from text, tools, ranker, LLM reply).
+    Agent,
+}
+
+/// Which ranker in ranker mode.
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum RankerChoice {
+    /// Co-mention CF + BM25 + popularity fusion (the agent without the LLM).
+    Agent,
+    /// Training-dialogue popularity.
+    Popularity,
+}
+
+/// INSPIRED split.
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum Split {
+    /// Test (reported).
+    Test,
+    /// Dev (for tuning).
+    Dev,
+}
+
+struct Loaded {
+    catalog: Arc<Catalog>,
+    ranker: Arc<CandidateRanker>,
+}
+
+fn load() -> anyhow::Result<Loaded> {
+    let (catalog, ranker) = curator::agent::load_ranker(&curator::paths::catalog_dir(), None)?;
+    Ok(Loaded { catalog, ranker })
+}
+
+fn model_path(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match path {
+        Some(p) => Ok(p),
+        None => curator::llm::fetch::fetch_default_model(true).context("cannot get the default model"),
+    }
+}
+
+fn agent(loaded: &Loaded, model: Option<PathBuf>, no_model: bool, recommendations: u16) -> anyhow::Result<(Agent, Option<PathBuf>)> {
+    let (model, path) = if no_model {
+        (None, None)
+    } else {
+        let path = model_path(model)?;
+        (Some(super::chat::load_model_with(Some(path.clone()), Default::default())?), Some(path))
+    };
+    let prompts = RecommendPrompts::load(&curator::paths::prompts_dir())?;
+    let config = AgentConfig { recommendations: usize::from(recommendations), ..AgentConfig::default() };
+    Ok((Agent::new(loaded.catalog.clone(), loaded.ranker.clone(), prompts, model, config), path))
+}
+
+fn run_one(loaded: &Loaded, dataset: Dataset, split: &str, args: RunArgs) -> anyhow::Result<()> {
+    let mut opts = SuiteOptions::new(dataset, split);
+    opts.limit = args.limit;
+    if let Some(d) = args.data {
+        opts.data_path = d;
+    }
+    if let Some(o) = args.out {
+        opts.out_dir = o;
+    }
+    match (args.mode, args.ranker) {
+        (Mode::Ranker, RankerChoice::Agent) => {
+            let r = ToolRanker::new(loaded.catalog.clone(), loaded.ranker.clone());
+            run_suite(&opts, System::Ranker(&r), &loaded.catalog)?;
+        }
+        (Mode::Ranker, RankerChoice::Popularity) => {
+            let counts = loaded.catalog.items().iter().map(|i| (i.id, i.popularity)).collect();
+            let r = curator::eval::PopularityRanker::new(counts);
+            run_suite(&opts, System::Ranker(&r), &loaded.catalog)?;
+        }
+        (Mode::Agent, _) => {
+            let (mut a, model_path) = agent(loaded, args.model, args.no_model, args.recommendations)?;
+            run_suite(&opts, System::Agent { agent: &mut a, model_path }, &loaded.catalog)?;
+        }
+    }
+    Ok(())
+}
+
+fn simulate(
+    loaded: &Loaded,
+    limit: usize,
+    sim_model: Option<PathBuf>,
+    model: Option<PathBuf>,
+    no_model: bool,
+    max_turns: usize,
+    recommendations: u16,
+) -> anyhow::Result<()> {
+    let sim_path = model_path(sim_model)?;
+    let mut sim = super::chat::load_model_with(Some(sim_path.clone()), Default::default())?;
+    let (mut a, _) = agent(loaded, model, no_model, recommendations)?;
+    let evals = curator::paths::evals_dir();
+    curator::eval::simulate::run_simulation(
+        &evals.join("redial").join("test.jsonl"),
+        sim.as_mut(),
+        &sim_path,
+        &mut a,
+        limit,
+        max_turns,
+        &evals.join("results"),
+    )?;
+    Ok(())
+}
+
+fn report() -> anyhow::Result<()> {
+    let evals = curator::paths::evals_dir();
+    let path = curator::eval::suite_report::write_report(&evals.join("results"), &evals)?;
+    curator::outln!("wrote {}", path.display());
+    Ok(())
+}
+
+fn build(source: PathBuf) -> anyhow::Result<()> {
+    use curator::eval::{cikm23, inspired};
+    let catalog = Catalog::load(&curator::paths::catalog_dir())?;
+    let evals = curator::paths::evals_dir();
+    let out = evals.join("inspired");
+    for split in ["test", "dev"] {
+        let s = inspired::build_split(&source, split, &catalog, &out)?;
+        curator::outln!(
+            "INSPIRED {split}: {} dialogues, {} sentences; {} movie names: {} linked exactly, {} by similar title and same year, {} outside the catalog",
+            s.dialogues, s.sentences, s.movies, s.exact, s.fuzzy, s.unlinked
+        );
+    }
+    let n = cikm23::build_keys(&source.join("redial/eval_cikm23/test.jsonl"), &[], &evals.join("redial"))?;
+    let items = cikm23::redial_item_set(&source)?;
+    let list: String = items.iter().map(|i| format!("{i}\n")).collect();
+    std::fs::write(evals.join("redial/cikm23_items.txt"), list)?;
+    curator::outln!("He et al. ReDial: {n} contexts; {} ReDial movies in their item set", items.len());
+    let dialogues = inspired::load_inspired(&out.join("test.jsonl"))?;
+    let ids: Vec<String> = dialogues.iter().map(|d| d.dialog_id.clone()).collect();
+    let n = cikm23::build_keys(&source.join("inspired/eval_cikm23/test.jsonl"), &ids, &out)?;
+    curator::outln!("He et al. INSPIRED: {n} contexts");
+    Ok(())
+}
+
+/// Runs one `eval` subcommand.
+pub fn run(command: EvalCommand) -> anyhow::Result<()> {
+    match command {
+        EvalCommand::Linking { data } => {
+            let catalog = Catalog::load(&curator::paths::catalog_dir())?;
+            let data = data.unwrap_or_else(|| curator::paths::evals_dir().join("redial").join("test.jsonl"));
+            let r = curator::eval::linking::linking_accuracy(&data, &catalog)?;
+            curator::outln!(
+                "entity linking, ReDial test mentions as lowercase titles without year: top-1 accuracy {:.4} ({} / {} mentions; {} errors are a same-title duplicate id)",
+                r.accuracy, r.correct, r.mentions, r.same_title_other_id
+            );
+            for (q, gold, got) in &r.examples {
+                let name = |id: Option<u32>| {
+                    id.and_then(|i| catalog.get(i)).map(|i| i.display_name()).unwrap_or_else(|| "-".into())
+                };
+                curator::outln!("  miss: {q:?} gold {} got {}", name(Some(*gold)), name(*got));
+            }
+            Ok(())
+        }
+        EvalCommand::Redial(args) => run_one(&load()?, Dataset::Redial, "test", args),
+        EvalCommand::Inspired { split, run } => {
+            let split = if split == Split::Dev { "dev" } else { "test" };
+            run_one(&load()?, Dataset::Inspired, split, run)
+        }
+        EvalCommand::Build { source } => build(source),
+        EvalCommand::Simulate { limit, sim_model, model, no_model, max_turns, recommendations } => {
+            simulate(&load()?, limit, sim_model, model, no_model, max_turns, recommendations)
+        }
+        EvalCommand::Report => report(),
+        EvalCommand::All { agent_limit, sim_limit, no_model } => {
+            let loaded = load()?;
+            for (dataset, split) in [(Dataset::Redial, "test"), (Dataset::Inspired, "test"), (Dataset::Inspired, "dev")] {
+                for r in [RankerChoice::Agent, RankerChoice::Popularity] {
+                    run_one(&loaded, dataset, split, RunArgs::ranker(Mode::Ranker, r, None))?;
+                }
+            }
+            for dataset in [Dataset::Redial, Dataset::Inspired] {
+                let mut args = RunArgs::ranker(Mode::Agent, RankerChoice::Agent, Some(agent_limit));
+                args.no_model = no_model;
+                run_one(&loaded, dataset, "test", args)?;
+            }
+            if sim_limit > 0 && !no_model {
+                simulate(&loaded, sim_limit, None, None, no_model, curator::eval::simulate::MAX_TURNS, 10)?;
+            }
+            report()
+        }
+    }
+}
