@@ -29,9 +29,10 @@ lint: prereqs
 	$(CARGO) clippy --release --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps
 
-## ReDial test evaluation of the agent's ranker (both protocols).
-eval: prereqs
-	$(CARGO) run --release -- eval redial
+## The whole evaluation suite (ReDial and INSPIRED, every protocol, agent mode, simulator):
+## regenerates evals/results/, evals/REPORT.md, evals/report.json and evals/plots/.
+eval: prereqs model
+	$(CARGO) run --release -- eval all
 
 bench: prereqs model
 	$(CARGO) run --release -- bench

@@ -63,7 +63,7 @@ pub enum EvalCommand {
     /// mode (first --agent-limit points), the simulator, then the report.
     All {
         /// Evaluation points per dataset in agent mode.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 20)]
         agent_limit: usize,
         /// Simulated dialogues.
         #[arg(long, default_value_t = 10)]
@@ -106,16 +106,7 @@ pub struct RunArgs {
 
 impl RunArgs {
     fn ranker(mode: Mode, ranker: RankerChoice, limit: Option<usize>) -> Self {
-        RunArgs {
-            limit,
-            mode,
-            ranker,
-            model: None,
-            no_model: false,
-            recommendations: 10,
-            data: None,
-            out: None,
-        }
+        RunArgs { limit, mode, ranker, model: None, no_model: false, recommendations: 10, data: None, out: None }
     }
 }
 
@@ -163,7 +154,12 @@ fn model_path(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     }
 }
 
-fn agent(loaded: &Loaded, model: Option<PathBuf>, no_model: bool, recommendations: u16) -> anyhow::Result<(Agent, Option<PathBuf>)> {
+fn agent(
+    loaded: &Loaded,
+    model: Option<PathBuf>,
+    no_model: bool,
+    recommendations: u16,
+) -> anyhow::Result<(Agent, Option<PathBuf>)> {
     let (model, path) = if no_model {
         (None, None)
     } else {
@@ -289,7 +285,8 @@ pub fn run(command: EvalCommand) -> anyhow::Result<()> {
         EvalCommand::Report => report(),
         EvalCommand::All { agent_limit, sim_limit, no_model } => {
             let loaded = load()?;
-            for (dataset, split) in [(Dataset::Redial, "test"), (Dataset::Inspired, "test"), (Dataset::Inspired, "dev")] {
+            for (dataset, split) in [(Dataset::Redial, "test"), (Dataset::Inspired, "test"), (Dataset::Inspired, "dev")]
+            {
                 for r in [RankerChoice::Agent, RankerChoice::Popularity] {
                     run_one(&loaded, dataset, split, RunArgs::ranker(Mode::Ranker, r, None))?;
                 }

@@ -75,7 +75,8 @@ pub fn redial_item_set(source: &Path) -> Result<BTreeSet<ItemId>> {
     let id2entity = read_json(&source.join("redial/kg/dbpedia_kgsf/id2entity.json"))?;
     let entity2id = read_json(&source.join("redial/eval_cikm23/entity2id.json"))?;
     let items = read_json(&source.join("redial/eval_cikm23/item_ids.json"))?;
-    let items: HashSet<u64> = items.as_array().map(|a| a.iter().filter_map(|v| v.as_u64()).collect()).unwrap_or_default();
+    let items: HashSet<u64> =
+        items.as_array().map(|a| a.iter().filter_map(|v| v.as_u64()).collect()).unwrap_or_default();
     let mut out = BTreeSet::new();
     if let Some(map) = id2entity.as_object() {
         for (id, uri) in map {
@@ -158,7 +159,8 @@ pub struct CrossCheck {
 /// Compares `points` with `keys`. `item_set`: our ids in their item set, when known (ReDial);
 /// ours-only points are then split by whether any target is in it.
 pub fn cross_check(points: &[EvalPoint], keys: &[Cikm23Key], item_set: Option<&BTreeSet<ItemId>>) -> CrossCheck {
-    let theirs: BTreeMap<(&str, usize), usize> = keys.iter().map(|k| ((k.dialogue.as_str(), k.utterance), k.rec)).collect();
+    let theirs: BTreeMap<(&str, usize), usize> =
+        keys.iter().map(|k| ((k.dialogue.as_str(), k.utterance), k.rec)).collect();
     let ours: BTreeMap<(&str, usize), &EvalPoint> =
         points.iter().map(|p| ((p.conversation_id.as_str(), p.utterance), p)).collect();
     let their_dialogues: HashSet<&str> = keys.iter().map(|k| k.dialogue.as_str()).collect();

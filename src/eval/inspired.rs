@@ -118,7 +118,8 @@ pub fn parse_python_dict(text: &str) -> std::result::Result<Vec<(String, i64)>, 
                                 '\\' | '\'' | '"' => key.push(e),
                                 'x' | 'u' => {
                                     let n = if e == 'x' { 2 } else { 4 };
-                                    let hex: String = chars.get(i..i + n).ok_or_else(|| err(i, "hex digits"))?.iter().collect();
+                                    let hex: String =
+                                        chars.get(i..i + n).ok_or_else(|| err(i, "hex digits"))?.iter().collect();
                                     let code = u32::from_str_radix(&hex, 16).map_err(|_| err(i, "hex digits"))?;
                                     key.push(char::from_u32(code).ok_or_else(|| err(i, "a valid code point"))?);
                                     i += n;

@@ -21,8 +21,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::agent::Agent;
-use crate::catalog::{Catalog, Item, ItemId};
 use crate::catalog::text::normalize;
+use crate::catalog::{Catalog, Item, ItemId};
 use crate::eval::redial::EvalPoint;
 use crate::eval::suite_report::SimulationSummary;
 use crate::eval::Protocol;
@@ -38,9 +38,9 @@ const STOP: &[&str] = &[
     "even", "ever", "every", "find", "finds", "first", "from", "gets", "have", "help", "here", "himself", "herself",
     "into", "just", "life", "like", "made", "make", "makes", "many", "more", "most", "much", "must", "never", "only",
     "other", "over", "own", "same", "some", "soon", "such", "take", "takes", "than", "that", "their", "them", "then",
-    "there", "these", "they", "this", "those", "through", "time", "together", "turn", "turns", "under", "upon",
-    "very", "what", "when", "where", "which", "while", "whose", "with", "within", "without", "world", "would",
-    "year", "years", "young", "your",
+    "there", "these", "they", "this", "those", "through", "time", "together", "turn", "turns", "under", "upon", "very",
+    "what", "when", "where", "which", "while", "whose", "with", "within", "without", "world", "would", "year", "years",
+    "young", "your",
 ];
 
 /// What the simulator knows about its target: no title, no year.
@@ -140,7 +140,10 @@ pub fn template_message(a: &TargetAttributes) -> String {
         s.push_str(&format!(" with {p}"));
     }
     if !a.keywords.is_empty() {
-        s.push_str(&format!(", something about {}", a.keywords.iter().take(2).cloned().collect::<Vec<_>>().join(" and ")));
+        s.push_str(&format!(
+            ", something about {}",
+            a.keywords.iter().take(2).cloned().collect::<Vec<_>>().join(" and ")
+        ));
     }
     s.push('.');
     s
@@ -149,6 +152,9 @@ pub fn template_message(a: &TargetAttributes) -> String {
 /// One simulated dialogue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimDialogue {
+    /// Index of the target in the run.
+    #[serde(default)]
+    pub index: usize,
     /// Target id (never shown to the simulator).
     pub target: ItemId,
     /// What the simulator saw.
@@ -188,7 +194,15 @@ pub fn simulate_one(
     let attrs = agent.catalog().get(target).map(attributes).unwrap_or_default();
     let system = system_prompt(&attrs);
     let params = GenerationParams { max_tokens: 48, ..GenerationParams::default() };
-    let mut d = SimDialogue { target, attributes: attrs.clone(), turns: Vec::new(), success: false, leaked: 0, templated: 0 };
+    let mut d = SimDialogue {
+        index: 0,
+        target,
+        attributes: attrs.clone(),
+        turns: Vec::new(),
+        success: false,
+        leaked: 0,
+        templated: 0,
+    };
     let mut last_reply: Option<String> = None;
     for _ in 0..max_turns.max(1) {
         let instruction = match &last_reply {
@@ -255,20 +269,34 @@ pub fn run_simulation(
     let t0 = Instant::now();
     let data = super::suite::load_data(super::suite::Dataset::Redial, data_path)?;
     let ids = targets(&data.points, agent.catalog(), limit);
-    let bar = super::progress_bar(ids.len(), "simulating".to_string(), true);
-    let mut dialogues = Vec::new();
-    for &t in &ids {
-        dialogues.push(simulate_one(sim, agent, t, max_turns)?);
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    let (successes, success_rate, mean_turns) = summarise(&dialogues);
     let system = format!("agent-{}", agent.model_name().unwrap_or("no-model"));
+    let stem = format!("simulate-{}-first{limit}", super::report::slug(&system));
+    let sim_sha = super::suite::file_sha256(sim_model_path).unwrap_or_default();
+    // Resumable like agent-mode runs: one transcript a line, written as soon as it ends.
+    let header = serde_json::json!({
+        "kind": "simulate", "system": system, "sim_model_sha256": sim_sha, "limit": limit,
+        "max_turns": max_turns, "data_sha256": data.sha256,
+        "recommendations": agent.config().recommendations,
+    });
+    let progress = out_dir.join("runs").join(format!("{stem}.progress.jsonl"));
+    let dialogues = super::suite::resume_jsonl(
+        ids.len(),
+        &progress,
+        &header,
+        true,
+        |d: &SimDialogue| d.index,
+        |i| {
+            let mut d = simulate_one(sim, agent, ids[i], max_turns)?;
+            d.index = i;
+            Ok(d)
+        },
+    )?;
+    let (successes, success_rate, mean_turns) = summarise(&dialogues);
     let summary = SimulationSummary {
         kind: "simulate".to_string(),
         system: system.clone(),
         sim_model: sim_model_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-        sim_model_sha256: super::suite::file_sha256(sim_model_path).unwrap_or_default(),
+        sim_model_sha256: sim_sha,
         dialogues: dialogues.len(),
         successes,
         success_rate,
@@ -280,7 +308,6 @@ pub fn run_simulation(
         data_sha256: data.sha256,
         seconds: t0.elapsed().as_secs_f64(),
     };
-    let stem = format!("simulate-{}-first{limit}", super::report::slug(&system));
     let mut json = serde_json::to_string_pretty(&summary).map_err(|e| crate::Error::InvalidInput(e.to_string()))?;
     json.push('\n');
     super::report::write_atomic(&out_dir.join(format!("{stem}.json")), json.as_bytes())?;
@@ -335,7 +362,10 @@ mod tests {
 
     #[test]
     fn messages_are_cleaned() {
-        assert_eq!(clean_message("\n  User: \"I want a crime movie.\"\nmore").as_deref(), Some("I want a crime movie."));
+        assert_eq!(
+            clean_message("\n  User: \"I want a crime movie.\"\nmore").as_deref(),
+            Some("I want a crime movie.")
+        );
         assert_eq!(clean_message("   \n "), None);
         assert_eq!(
             template_message(&attributes(&item())),

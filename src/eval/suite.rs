@@ -205,11 +205,11 @@ pub fn agent_outcome(agent: &mut Agent, point: &EvalPoint, index: usize) -> Resu
 }
 
 /// Computes outcomes for `points`, resuming from and appending to `progress` (a JSONL file whose
-/// first line is `header`). Points already in the file are not recomputed.
+/// first line is `header`). Points already in the file are not recomputed. See
+/// [`resume_jsonl`].
 ///
 /// # Errors
-/// [`Error::InvalidInput`] when the file's header differs from `header` (another run's
-/// progress); [`Error::Io`]; errors of `f`.
+/// Those of [`resume_jsonl`].
 pub fn run_resumable(
     points: &[EvalPoint],
     progress: &Path,
@@ -217,7 +217,28 @@ pub fn run_resumable(
     show: bool,
     mut f: impl FnMut(&EvalPoint, usize) -> Result<PointOutcome>,
 ) -> Result<Vec<PointOutcome>> {
-    let mut done: BTreeMap<usize, PointOutcome> = BTreeMap::new();
+    resume_jsonl(points.len(), progress, header, show, |o: &PointOutcome| o.index, |i| f(&points[i], i))
+}
+
+/// Computes `f(0..n)` in order, resuming from and appending to the JSONL file `progress`: its
+/// first line is `header`; each further line is one result, written and flushed as soon as it
+/// is computed. Results already in the file (by `index_of`) are not recomputed; a torn last
+/// line (a kill while writing) and anything after it are dropped and the file is truncated to
+/// its valid part. Returns the `n` results in index order.
+///
+/// # Errors
+/// [`Error::InvalidInput`] when the file's header differs from `header` (another run's
+/// progress: delete the file to start over); [`Error::Io`]; errors of `f` (results computed
+/// before the error stay in the file).
+pub fn resume_jsonl<T: Serialize + serde::de::DeserializeOwned>(
+    n: usize,
+    progress: &Path,
+    header: &serde_json::Value,
+    show: bool,
+    index_of: impl Fn(&T) -> usize,
+    mut f: impl FnMut(usize) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut done: BTreeMap<usize, T> = BTreeMap::new();
     let header_line = serde_json::to_string(header).map_err(|e| Error::InvalidInput(e.to_string()))?;
     if let Ok(text) = std::fs::read_to_string(progress) {
         let mut valid_len = 0usize;
@@ -238,9 +259,9 @@ pub fn run_resumable(
                 if !line.ends_with('\n') {
                     break;
                 }
-                match serde_json::from_str::<PointOutcome>(line.trim_end()) {
-                    Ok(o) if o.index < points.len() => {
-                        done.insert(o.index, o);
+                match serde_json::from_str::<T>(line.trim_end()) {
+                    Ok(o) if index_of(&o) < n => {
+                        done.insert(index_of(&o), o);
                         valid_len += line.len();
                     }
                     _ => break,
@@ -258,13 +279,16 @@ pub fn run_resumable(
     if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
         writeln!(file, "{header_line}").map_err(|e| Error::io(progress, e))?;
     }
-    let todo = points.len() - done.len().min(points.len());
-    let bar = super::progress_bar(todo, "agent".to_string(), show);
-    for (i, p) in points.iter().enumerate() {
+    let todo = n - done.len().min(n);
+    if !done.is_empty() {
+        tracing::info!("{}: resuming, {} of {n} already done", progress.display(), done.len());
+    }
+    let bar = super::progress_bar(todo, "resumable run".to_string(), show);
+    for i in 0..n {
         if done.contains_key(&i) {
             continue;
         }
-        let o = f(p, i)?;
+        let o = f(i)?;
         let line = serde_json::to_string(&o).map_err(|e| Error::InvalidInput(e.to_string()))?;
         writeln!(file, "{line}").map_err(|e| Error::io(progress, e))?;
         file.flush().map_err(|e| Error::io(progress, e))?;
@@ -641,7 +665,13 @@ pub fn run_suite(opts: &SuiteOptions, mut system: System<'_>, catalog: &Catalog)
                     let t = Instant::now();
                     let ranking = r.rank(&p.context, metrics::MAX_K);
                     bar.inc(1);
-                    PointOutcome { index: i, ranking, reply: None, model_text_used: false, seconds: t.elapsed().as_secs_f64() }
+                    PointOutcome {
+                        index: i,
+                        ranking,
+                        reply: None,
+                        model_text_used: false,
+                        seconds: t.elapsed().as_secs_f64(),
+                    }
                 })
                 .collect();
             bar.finish_and_clear();

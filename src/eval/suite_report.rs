@@ -256,7 +256,11 @@ fn provenance_text(md: &mut String, r: &SuiteReport) {
             _ => "none".to_string(),
         }
     );
-    let _ = writeln!(md, "- ranker config (`catalogs/movies/ranker.yaml`) sha256: `{}`", p.ranker_config_sha256.as_deref().unwrap_or("-"));
+    let _ = writeln!(
+        md,
+        "- ranker config (`catalogs/movies/ranker.yaml`) sha256: `{}`",
+        p.ranker_config_sha256.as_deref().unwrap_or("-")
+    );
     let _ = writeln!(md, "- catalog manifest sha256: `{}`", p.catalog_manifest_sha256.as_deref().unwrap_or("-"));
     let _ = writeln!(md, "- data sha256: `{}`", r.data_sha256);
     let cfg: Vec<String> = p.config.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -323,9 +327,8 @@ pub struct SimulationSummary {
 }
 
 fn read_simulations(dir: &Path) -> Vec<SimulationSummary> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+    let mut paths: Vec<PathBuf> =
+        std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
     paths.sort();
     paths
         .iter()
@@ -354,16 +357,14 @@ pub fn plot_curves(path: &Path, title: &str, series: &[(String, Vec<f64>)]) -> R
             .y_label_area_size(55)
             .build_cartesian_2d(1usize..50usize, 0f64..ymax.min(1.0))
             .map_err(|e| fail(e.to_string()))?;
-        chart
-            .configure_mesh()
-            .x_desc("K")
-            .y_desc("Recall@K")
-            .draw()
-            .map_err(|e| fail(e.to_string()))?;
+        chart.configure_mesh().x_desc("K").y_desc("Recall@K").draw().map_err(|e| fail(e.to_string()))?;
         for (i, (name, values)) in series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             chart
-                .draw_series(LineSeries::new(values.iter().enumerate().map(|(k, v)| (k + 1, *v)), color.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    values.iter().enumerate().map(|(k, v)| (k + 1, *v)),
+                    color.stroke_width(2),
+                ))
                 .map_err(|e| fail(e.to_string()))?
                 .label(name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
@@ -450,7 +451,14 @@ pub fn write_report(results_dir: &Path, evals_dir: &Path) -> Result<PathBuf> {
             let _ = writeln!(md, "|---|---|---|---|");
             for a in pubs {
                 let rec: Vec<String> = a.recall.iter().map(|(k, v)| format!("R@{k} {}", short(*v))).collect();
-                let _ = writeln!(md, "| {} | **published**: {} | {} | {} |", a.protocol, a.model, rec.join(" / "), a.source);
+                let _ = writeln!(
+                    md,
+                    "| {} | **published**: {} | {} | {} |",
+                    a.protocol,
+                    a.model,
+                    rec.join(" / "),
+                    a.source
+                );
             }
             md.push('\n');
         }
