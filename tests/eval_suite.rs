@@ -191,7 +191,7 @@ fn resume_after_interruption_gives_identical_outcomes() -> Result<()> {
             index: i,
             ranking: p.targets.iter().map(|t| t.item + 1).collect(),
             reply: Some(format!("reply {i}")),
-            model_text_used: i % 2 == 0,
+            model_text_used: i.is_multiple_of(2),
             seconds: 0.0,
         })
     };

@@ -154,6 +154,10 @@ pub struct CrossCheck {
     pub theirs_only: BTreeMap<String, usize>,
     /// Matched contexts where their ground-truth count differs from ours.
     pub matched_rec_count_differs: usize,
+    /// Of those, how many have exactly as many of our targets in their item set as they have
+    /// ground truth (the difference is their item set), when the item set is known.
+    #[serde(default)]
+    pub matched_rec_count_explained_by_item_set: usize,
 }
 
 /// Compares `points` with `keys`. `item_set`: our ids in their item set, when known (ReDial);
@@ -171,6 +175,9 @@ pub fn cross_check(points: &[EvalPoint], keys: &[Cikm23Key], item_set: Option<&B
                 c.matched += 1;
                 if rec != p.targets.len() {
                     c.matched_rec_count_differs += 1;
+                    if item_set.is_some_and(|set| p.targets.iter().filter(|t| set.contains(&t.item)).count() == rec) {
+                        c.matched_rec_count_explained_by_item_set += 1;
+                    }
                 }
             }
             None => {

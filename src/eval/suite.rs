@@ -451,8 +451,8 @@ pub fn score_protocols(points: &[EvalPoint], outcomes: &[PointOutcome]) -> Vec<P
 /// Scores outcomes under He et al.'s protocol: items seen in the context removed from each
 /// ranking; subsets all / recommendation (new) / discussion (repeated).
 pub fn score_he(points: &[EvalPoint], outcomes: &[PointOutcome]) -> Vec<HeResult> {
-    let subsets: [(&str, fn(bool) -> bool); 3] =
-        [("all", |_| true), ("recommendation", |before| !before), ("discussion", |before| before)];
+    // (subset, keep a target given whether it was mentioned before: None = keep all)
+    let subsets = [("all", None), ("recommendation", Some(false)), ("discussion", Some(true))];
     subsets
         .iter()
         .map(|(name, keep)| {
@@ -461,7 +461,8 @@ pub fn score_he(points: &[EvalPoint], outcomes: &[PointOutcome]) -> Vec<HeResult
             for (p, o) in points.iter().zip(outcomes) {
                 let seen: Vec<ItemId> = p.context.iter().flat_map(|t| t.items.iter().copied()).collect();
                 let ranking: Vec<ItemId> = o.ranking.iter().copied().filter(|id| !seen.contains(id)).collect();
-                let targets: Vec<_> = p.targets.iter().filter(|t| keep(t.mentioned_before)).collect();
+                let targets: Vec<_> =
+                    p.targets.iter().filter(|t| keep.is_none_or(|k| k == t.mentioned_before)).collect();
                 if targets.is_empty() {
                     continue;
                 }

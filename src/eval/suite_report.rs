@@ -219,11 +219,19 @@ fn cross_check_text(md: &mut String, dataset: Dataset, c: &crate::eval::cikm23::
         md,
         "## Contexts vs He et al. (CIKM '23) `eval_cikm23/test.jsonl`\n\nOurs: {} evaluation points; theirs: {} \
          contexts; in both: {} (matched by dialogue and number of earlier utterances; {} matched contexts have \
-         another ground-truth count).\n",
+         another ground-truth count{}).\n",
         t(c.ours),
         t(c.theirs),
         t(c.matched),
-        t(c.matched_rec_count_differs)
+        t(c.matched_rec_count_differs),
+        if dataset == Dataset::Redial {
+            format!(
+                ", of which {} exactly because some of our ground-truth movies are outside their item set",
+                t(c.matched_rec_count_explained_by_item_set)
+            )
+        } else {
+            String::new()
+        }
     );
     for (cause, n) in &c.ours_only {
         let _ = writeln!(md, "- ours only, {cause}: {}", t(*n));
@@ -401,7 +409,16 @@ pub struct CombinedReport {
 /// # Errors
 /// [`Error::InvalidInput`] when there is no run; [`Error::Io`].
 pub fn write_report(results_dir: &Path, evals_dir: &Path) -> Result<PathBuf> {
-    let runs = read_reports(results_dir)?;
+    let mut runs = read_reports(results_dir)?;
+    // Full ranker runs first, then limited and agent runs; by split and system within.
+    runs.sort_by(|a, b| {
+        (a.mode != "ranker", a.limit.is_some(), b.split.as_str(), &a.system).cmp(&(
+            b.mode != "ranker",
+            b.limit.is_some(),
+            a.split.as_str(),
+            &b.system,
+        ))
+    });
     if runs.is_empty() {
         return Err(Error::InvalidInput(format!(
             "no evaluation results in {}; run `curator eval all` first",
@@ -469,7 +486,9 @@ pub fn write_report(results_dir: &Path, evals_dir: &Path) -> Result<PathBuf> {
         }
         // Plots: full runs (no limit) of the test split, plus agent runs labelled with their limit.
         let plotted: Vec<&SuiteReport> = ds.iter().filter(|r| r.split == "test").collect();
-        let mut curves: Vec<(String, String, Vec<(String, Vec<f64>)>)> = Vec::new();
+        // (file id, title, curves)
+        type Plot = (String, String, Vec<(String, Vec<f64>)>);
+        let mut curves: Vec<Plot> = Vec::new();
         for protocol in Protocol::ALL {
             let series = plotted
                 .iter()
