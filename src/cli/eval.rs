@@ -66,7 +66,7 @@ pub enum EvalCommand {
         #[arg(long, default_value_t = 20)]
         agent_limit: usize,
         /// Simulated dialogues.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 5)]
         sim_limit: usize,
         /// Agent mode without a language model; skips the simulator (which needs one).
         #[arg(long)]

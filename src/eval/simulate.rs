@@ -29,6 +29,9 @@ use crate::eval::Protocol;
 use crate::llm::{ChatMessage, GenerationParams, LanguageModel};
 use crate::Result;
 
+/// The recommender's opening line in the simulator's chat.
+const OPENING: &str = "Hi! What kind of movie are you looking for today?";
+
 /// Default most seeker messages per simulated dialogue.
 pub const MAX_TURNS: usize = 5;
 
@@ -203,20 +206,27 @@ pub fn simulate_one(
         leaked: 0,
         templated: 0,
     };
-    let mut last_reply: Option<String> = None;
+    // The simulator's chat, iEvaLM style: the recommender speaks as "user", the simulator's own
+    // messages are "assistant" turns. Only the last two exchanges are kept, each reply cut to its
+    // first 4 lines, so that the prompt fits a small model's context.
+    let mut history: Vec<(String, String)> = Vec::new();
     for _ in 0..max_turns.max(1) {
-        let instruction = match &last_reply {
-            None => "Write your first message to the movie recommender.".to_string(),
-            Some(r) => format!(
-                "The recommender answered:\n{r}\nThe movie you want is not among these. Write your next short \
-                 message saying what you want instead."
-            ),
-        };
-        let messages = [ChatMessage::system(system.clone()), ChatMessage::user(instruction)];
+        let mut messages = vec![ChatMessage::system(system.clone())];
+        messages.push(ChatMessage::user(OPENING));
+        let keep = history.len().saturating_sub(2);
+        for (i, (seeker, reply)) in history.iter().enumerate() {
+            if i < keep {
+                continue;
+            }
+            messages.push(ChatMessage::assistant(seeker.clone()));
+            let short: Vec<&str> = reply.lines().take(4).collect();
+            messages.push(ChatMessage::user(format!("{}\nIs it one of these?", short.join("\n"))));
+        }
         let raw = crate::llm::generate_text(sim, &messages, &params).map(|(t, _)| t).unwrap_or_default();
+        // A message that repeats the prompt or the previous message carries nothing new.
         let msg = match clean_message(&raw) {
-            Some(m) => m,
-            None => {
+            Some(m) if !history.iter().any(|(s, _)| *s == m) && !m.contains("Is it one of these") && m != OPENING => m,
+            _ => {
                 d.templated += 1;
                 template_message(&attrs)
             }
@@ -230,12 +240,12 @@ pub fn simulate_one(
                 reply.push_str(&text);
             }
         })?;
-        d.turns.push((msg, reply.clone()));
+        d.turns.push((msg.clone(), reply.clone()));
         if recs.iter().any(|r| same_film(agent.catalog(), r.id, target)) {
             d.success = true;
             break;
         }
-        last_reply = Some(reply);
+        history.push((msg, reply));
     }
     Ok(d)
 }
@@ -274,7 +284,7 @@ pub fn run_simulation(
     let sim_sha = super::suite::file_sha256(sim_model_path).unwrap_or_default();
     // Resumable like agent-mode runs: one transcript a line, written as soon as it ends.
     let header = serde_json::json!({
-        "kind": "simulate", "system": system, "sim_model_sha256": sim_sha, "limit": limit,
+        "kind": "simulate", "version": 2, "system": system, "sim_model_sha256": sim_sha, "limit": limit,
         "max_turns": max_turns, "data_sha256": data.sha256,
         "recommendations": agent.config().recommendations,
     });
