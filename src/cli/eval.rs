@@ -71,6 +71,10 @@ pub enum EvalCommand {
         /// Agent mode without a language model; skips the simulator (which needs one).
         #[arg(long)]
         no_model: bool,
+        /// Delete evals/results/runs/ first: recompute agent-mode and simulator runs instead of
+        /// resuming them (needed after a code change, which the progress header does not name).
+        #[arg(long)]
+        fresh: bool,
     },
 }
 
@@ -283,7 +287,11 @@ pub fn run(command: EvalCommand) -> anyhow::Result<()> {
             simulate(&load()?, limit, sim_model, model, no_model, max_turns, recommendations)
         }
         EvalCommand::Report => report(),
-        EvalCommand::All { agent_limit, sim_limit, no_model } => {
+        EvalCommand::All { agent_limit, sim_limit, no_model, fresh } => {
+            let runs = curator::paths::evals_dir().join("results").join("runs");
+            if fresh && runs.exists() {
+                std::fs::remove_dir_all(&runs).with_context(|| format!("cannot delete {}", runs.display()))?;
+            }
             let loaded = load()?;
             for (dataset, split) in [(Dataset::Redial, "test"), (Dataset::Inspired, "test"), (Dataset::Inspired, "dev")]
             {
