@@ -330,7 +330,8 @@ pub struct SimulationSummary {
     pub git_commit: String,
     /// sha256 of the data file the targets came from.
     pub data_sha256: String,
-    /// Wall-clock seconds.
+    /// Wall-clock seconds of the invocation that wrote the summary (a resumed run counts only
+    /// the dialogues it computed).
     pub seconds: f64,
 }
 
@@ -546,7 +547,7 @@ pub fn write_report(results_dir: &Path, evals_dir: &Path) -> Result<PathBuf> {
              recommendation list. Simulator and system are small local models: the figures measure this setup, \
              not a human.\n"
         );
-        let _ = writeln!(md, "| system | simulator model | dialogues | successes | success rate | mean turns | max turns | leaked messages | templated messages | seconds |");
+        let _ = writeln!(md, "| system | simulator model | dialogues | successes | success rate | mean turns | max turns | leaked messages | templated messages | seconds (last invocation; a resumed run counts only its own work) |");
         let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for s in &sims {
             let _ = writeln!(
