@@ -1,6 +1,7 @@
 //! Command-line glue (clap): one function per subcommand, each a thin call into the library.
 
 mod chat;
+mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,8 @@ enum Command {
         #[arg(long)]
         score_only: bool,
     },
+    /// Train models from the raw data (`curator train recommender`).
+    Train(train::TrainArgs),
     /// Link free text to catalog items (debugging aid): prints title candidates and mentions.
     Link {
         /// The text to link.
@@ -226,6 +229,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             curator::outln!("wrote {}", path.display());
             Ok(())
         }
+        Command::Train(args) => train::run(args),
         Command::Link { text } => {
             let catalog = load_catalog()?;
             for c in catalog.link_title(&text, 5) {
