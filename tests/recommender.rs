@@ -207,3 +207,24 @@ fn committed_model_loads_and_covers_the_catalog() {
     assert_eq!(out.len(), 200);
     assert!(out[0].score > 0.0);
 }
+
+/// Session-aware counts: in sessions [A, B] and [A, B, C] with `backward` = 0, A→B counts twice
+/// and B→A never; with cosine (β = ½) and no shrink, B[A, B] = 2 / √(2·2) = 1 and B[B, A] = 0.
+#[test]
+fn session_aware_knn_counts_pairs_in_mention_order() {
+    let cat = Catalog::from_items(vec![tiny_item(10, "Alpha", 2), tiny_item(20, "Beta", 2), tiny_item(30, "Gamma", 1)])
+        .unwrap();
+    let s = |items: &[u32]| Session { source: Source::Redial, items: items.iter().map(|&p| (p, 1.0)).collect() };
+    let sessions = vec![s(&[0, 1]), s(&[0, 1, 2])];
+    let forward = Gram::with_order(&cat, &sessions, 0.0, false, 0.0);
+    let knn = forward.item_knn(0.5, 0.0, 10);
+    assert!((knn.weight(10, 20) - 1.0).abs() < 1e-6, "{}", knn.weight(10, 20));
+    assert_eq!(knn.weight(20, 10), 0.0);
+    assert!((knn.weight(20, 30) - 1.0 / 2f32.sqrt()).abs() < 1e-6);
+    assert_eq!(knn.weight(30, 20), 0.0);
+    // EASE needs the symmetric matrix.
+    assert!(matches!(forward.ease(10.0, 10), Err(Error::InvalidInput(_))));
+    // backward = 1 is the symmetric co-occurrence.
+    let sym = Gram::with_order(&cat, &sessions, 0.0, false, 1.0).item_knn(0.5, 0.0, 10);
+    assert_eq!(sym.weight(20, 10), sym.weight(10, 20));
+}

@@ -10,6 +10,8 @@
 //!   Gram matrix `G = XᵀX` of the session × item matrix `X`, either binary or BM25-weighted
 //!   (`x_ui = idf_i · (k1 + 1) / (k1 · (1 − b + b · |u| / avg|u|) + 1)`, k1 = 1.2, b = 0.75,
 //!   `idf_i = ln(1 + (N − df_i + ½) / (df_i + ½))`). β = ½ is cosine.
+//!   With `backward` < 1 the counts are order-aware (a session-aware variant): a pair where the
+//!   candidate was mentioned before the seed counts `backward` instead of 1.
 //! - **EASE^R** (Steck, "Embarrassingly Shallow Autoencoders for Sparse Data", WWW 2019, eq. 8):
 //!   `P = (G + λI)⁻¹`, `B[i, j] = −P[i, j] / P[j, j]` for i ≠ j, `B[i, i] = 0`; the dense
 //!   inverse is computed once at training time with `faer`'s Cholesky factorisation and only the
@@ -117,6 +119,10 @@ pub enum ModelSpec {
     ItemKnn {
         /// BM25 weighting of the session × item matrix (else binary).
         bm25: bool,
+        /// Weight of co-occurrences where the candidate was mentioned *before* the seed (1 =
+        /// symmetric co-occurrence; < 1 favours what tends to come next in a session).
+        #[serde(default = "one")]
+        backward: f32,
         /// Candidate popularity exponent β (½ = cosine).
         beta: f32,
         /// Added to the similarity's denominator.
@@ -145,12 +151,17 @@ impl ModelSpec {
     pub fn describe(&self) -> String {
         match self {
             ModelSpec::Popularity => "popularity".to_string(),
-            ModelSpec::ItemKnn { bm25, beta, shrink } => {
-                format!("item-knn ({}, β {beta}, shrink {shrink})", if *bm25 { "bm25" } else { "binary" })
+            ModelSpec::ItemKnn { bm25, beta, shrink, backward } => {
+                let order = if *backward < 1.0 { format!(", backward {backward}") } else { String::new() };
+                format!("item-knn ({}, β {beta}, shrink {shrink}{order})", if *bm25 { "bm25" } else { "binary" })
             }
             ModelSpec::Ease { lambda, bm25 } => format!("ease (λ {lambda}, {})", if *bm25 { "bm25" } else { "binary" }),
         }
     }
+}
+
+fn one() -> f32 {
+    1.0
 }
 
 /// How a model was trained (stored in the model file's header).
@@ -446,6 +457,7 @@ pub struct Gram {
     /// Row-major `active.len()²` Gram matrix `XᵀX` over active items.
     g: Vec<f64>,
     bm25: bool,
+    backward: f32,
     movielens_weight: f32,
     sessions: usize,
 }
@@ -455,6 +467,19 @@ impl Gram {
     /// weight `movielens_weight` (0 drops them); with `bm25`, entries are BM25-weighted (module
     /// doc). Sessions hold catalog positions.
     pub fn new(catalog: &Catalog, sessions: &[Session], movielens_weight: f32, bm25: bool) -> Self {
+        Gram::with_order(catalog, sessions, movielens_weight, bm25, 1.0)
+    }
+
+    /// Like [`Gram::new`], with the co-occurrences where the candidate (column) comes *before*
+    /// the seed (row) in a session's mention order weighted by `backward` (1: symmetric). Only
+    /// item-kNN accepts `backward` < 1 (EASE needs a symmetric Gram matrix).
+    pub fn with_order(
+        catalog: &Catalog,
+        sessions: &[Session],
+        movielens_weight: f32,
+        bm25: bool,
+        backward: f32,
+    ) -> Self {
         let mut ids: Vec<ItemId> = catalog.items().iter().map(|i| i.id).collect();
         ids.sort_unstable();
         // Catalog position → model index.
@@ -503,14 +528,15 @@ impl Gram {
                 row.push((a, x));
             }
             let scale = sw(s) as f64;
-            for &(a, xa) in &row {
+            for (ia, &(a, xa)) in row.iter().enumerate() {
                 let base = a * m;
-                for &(c, xc) in &row {
-                    g[base + c] += scale * xa * xc;
+                for (ic, &(c, xc)) in row.iter().enumerate() {
+                    let order = if ic < ia { backward as f64 } else { 1.0 };
+                    g[base + c] += scale * order * xa * xc;
                 }
             }
         }
-        Gram { ids, popularity, active, g, bm25, movielens_weight, sessions: used.len() }
+        Gram { ids, popularity, active, g, bm25, backward, movielens_weight, sessions: used.len() }
     }
 
     /// Items that occur in some session.
@@ -575,13 +601,16 @@ impl Gram {
         let rows = self.top_rows(neighbours, |a, c| {
             self.g[a * m + c] / (diag[a].sqrt() * diag[c].powf(beta as f64) + shrink as f64)
         });
-        self.finish(ModelSpec::ItemKnn { bm25: self.bm25, beta, shrink }, neighbours, rows)
+        self.finish(ModelSpec::ItemKnn { bm25: self.bm25, beta, shrink, backward: self.backward }, neighbours, rows)
     }
 
     /// EASE^R with regularisation `lambda` (module doc), `neighbours` per item.
     ///
     /// Errors: [`Error::InvalidInput`] if `lambda` ≤ 0 or `G + λI` is not positive definite.
     pub fn ease(&self, lambda: f32, neighbours: usize) -> Result<ItemModel> {
+        if self.backward != 1.0 {
+            return Err(Error::InvalidInput("EASE needs a symmetric Gram matrix (backward = 1)".to_string()));
+        }
         if lambda <= 0.0 || !lambda.is_finite() {
             return Err(Error::InvalidInput(format!("EASE needs λ > 0, got {lambda}")));
         }
@@ -601,14 +630,25 @@ impl Gram {
     pub fn train(&self, spec: ModelSpec, neighbours: usize) -> Result<ItemModel> {
         match spec {
             ModelSpec::Popularity => Ok(self.popularity_model()),
-            ModelSpec::ItemKnn { bm25, beta, shrink } if bm25 == self.bm25 => Ok(self.item_knn(beta, shrink, neighbours)),
+            ModelSpec::ItemKnn { bm25, beta, shrink, backward } if bm25 == self.bm25 && backward == self.backward => {
+                Ok(self.item_knn(beta, shrink, neighbours))
+            }
             ModelSpec::Ease { lambda, bm25 } if bm25 == self.bm25 => self.ease(lambda, neighbours),
             _ => Err(Error::InvalidInput(format!(
-                "{} needs a Gram matrix with bm25 = {}",
+                "{} does not match this Gram matrix (bm25 = {}, backward = {})",
                 spec.describe(),
-                !self.bm25
+                self.bm25,
+                self.backward
             ))),
         }
+    }
+}
+
+/// The `backward` weight of the Gram matrix `spec` is trained on (1: symmetric).
+pub fn backward_of(spec: &ModelSpec) -> f32 {
+    match spec {
+        ModelSpec::ItemKnn { backward, .. } => *backward,
+        _ => 1.0,
     }
 }
 

@@ -10,11 +10,16 @@
 //! `catalogs/movies/ranker.yaml`). Objective: mean of Recall@1, @10 and @50.
 //!
 //! Search, per data mix (dialogues only; dialogues + MovieLens at a few session weights):
-//! popularity; item-kNN over {binary, BM25} × β × shrink; EASE^R over {binary, BM25} × λ; then
+//! popularity; item-kNN over {binary, BM25} × β × shrink; session-aware item-kNN (order-weighted
+//! co-occurrence) × backward weight; EASE^R (binary) × λ; then
 //! the neighbour count N of the best model. The best configuration of each model and mix is
 //! refit on all training data (validation dialogues included) for the ablation on the ReDial
-//! test split (standard and de-dup); the overall best on validation is saved to
-//! `catalogs/movies/recommender.bin` and recorded in `catalogs/movies/manifest.json`.
+//! test split (standard and de-dup). Each of these best configurations is then plugged into the
+//! agent's candidate ranker (fusion weights of `ranker.yaml`) and scored on the same validation
+//! points; the one that gives the agent the best validation objective (ties: the order of the
+//! table) is refit on all training data, saved to `catalogs/movies/recommender.bin` and recorded
+//! in `catalogs/movies/manifest.json`. The previous agent (co-mention counts) is scored the same
+//! way as the baseline row.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -88,8 +93,11 @@ pub struct AblationRow {
     pub movielens_weight: f32,
     /// Neighbours kept per item.
     pub neighbours: usize,
-    /// Validation figures (model fitted without the validation dialogues).
+    /// Validation figures of the model alone (fitted without the validation dialogues).
     pub validation: ValidationScore,
+    /// Validation figures of the agent's candidate ranker with this model as its collaborative
+    /// part (fusion weights of `ranker.yaml`); the baseline row is the agent as it was.
+    pub validation_agent: Option<ValidationScore>,
     /// ReDial test, standard then de-dup (model refit on all training data); empty without
     /// `--ablation`.
     pub test: Vec<EvalResult>,
@@ -220,8 +228,9 @@ fn seed_weights(catalog_dir: &Path) -> Result<FusionWeights> {
     }
 }
 
-/// The catalog with popularity recounted from the training dialogues minus `exclude`.
-pub fn catalog_without(source: &Path, base: &Catalog, exclude: &HashSet<String>) -> Result<Catalog> {
+/// The catalog with popularity recounted from the training dialogues minus `exclude`, and the
+/// co-mention counts of the same dialogues (what `curator tune` sees).
+pub fn catalog_without(source: &Path, base: &Catalog, exclude: &HashSet<String>) -> Result<(Catalog, CoMentions)> {
     let known: HashSet<_> = base.items().iter().map(|i| i.id).collect();
     let stats = crate::data::train_statistics(&source.join(interactions::REDIAL_TRAIN), &known, exclude)?;
     let items: Vec<Item> = base
@@ -229,7 +238,58 @@ pub fn catalog_without(source: &Path, base: &Catalog, exclude: &HashSet<String>)
         .iter()
         .map(|i| Item { popularity: stats.popularity.get(&i.id).copied().unwrap_or(0), ..i.clone() })
         .collect();
-    Catalog::from_items(items)
+    let catalog = Catalog::from_items(items)?;
+    let cf = CoMentions::from_pairs(&catalog, &stats.pairs);
+    Ok((catalog, cf))
+}
+
+/// The agent's validation objective (de-dup) when its candidate ranker (fusion `weights`,
+/// co-mentions `cf`) takes its collaborative score from `model` (`None`: the co-mentions).
+pub fn fused_score(
+    catalog: &Arc<Catalog>,
+    cf: &CoMentions,
+    weights: FusionWeights,
+    model: Option<Arc<dyn Recommender>>,
+    points: &[crate::eval::EvalPoint],
+) -> ValidationScore {
+    let mut ranker = CandidateRanker::new(catalog, cf.clone(), weights);
+    if let Some(m) = model {
+        ranker = ranker.with_model(m);
+    }
+    let tools = crate::agent::ToolRanker::new(catalog.clone(), Arc::new(ranker));
+    let work: Vec<&crate::eval::EvalPoint> =
+        points.iter().filter(|p| !p.targets_for(Protocol::Dedup).is_empty()).collect();
+    let run = |chunk: &[&crate::eval::EvalPoint]| {
+        let mut acc = MetricsAccumulator::new();
+        for p in chunk {
+            let ranking = tools.rank(&p.context, MAX_K);
+            for t in p.targets_for(Protocol::Dedup) {
+                acc.add(&ranking, t);
+            }
+        }
+        acc
+    };
+    let half = work.len() / 2;
+    let (a, b) = std::thread::scope(|sc| {
+        let h = sc.spawn(|| run(&work[..half]));
+        let b = run(&work[half..]);
+        (h.join().unwrap_or_default(), b)
+    });
+    let (ma, mb) = (a.mean(), b.mean());
+    let (na, nb) = (a.samples() as f64, b.samples() as f64);
+    let w = |x: f64, y: f64| if na + nb == 0.0 { 0.0 } else { (x * na + y * nb) / (na + nb) };
+    let metrics = [
+        w(ma.recall_at_1, mb.recall_at_1),
+        w(ma.recall_at_10, mb.recall_at_10),
+        w(ma.recall_at_50, mb.recall_at_50),
+        w(ma.ndcg_at_10, mb.ndcg_at_10),
+    ];
+    ValidationScore {
+        objective: (metrics[0] + metrics[1] + metrics[2]) / 3.0,
+        metrics,
+        instances: work.len(),
+        recommendations: a.samples() + b.samples(),
+    }
 }
 
 /// Fits `spec` (with its MovieLens weight) on the sources of the mix, skipping `exclude`.
@@ -245,7 +305,43 @@ pub fn fit(
 ) -> Result<(ItemModel, InteractionCounts)> {
     let mix = if movielens_weight > 0.0 { DataMix::WITH_MOVIELENS } else { DataMix::DIALOGUES };
     let data = interactions::load(source, catalog, mix, exclude)?;
-    let gram = Gram::new(catalog, &data.sessions, movielens_weight, super::model::uses_bm25(&spec));
+    let gram = Gram::with_order(
+        catalog,
+        &data.sessions,
+        movielens_weight,
+        super::model::uses_bm25(&spec),
+        super::model::backward_of(&spec),
+    );
+    Ok((gram.train(spec, neighbours)?, data.counts))
+}
+
+/// Name of the baseline row: the agent's collaborative part before trained models.
+pub const BASELINE: &str = "co-mentions (previous agent CF)";
+/// Its data: ReDial training dialogues only.
+const BASELINE_MIX: &str = "redial-only";
+
+/// Like [`fit`], for a named mix (`redial-only` keeps only the ReDial sessions).
+fn fit_model(
+    source: &Path,
+    catalog: &Catalog,
+    mix: &str,
+    spec: ModelSpec,
+    movielens_weight: f32,
+    neighbours: usize,
+    exclude: &HashSet<String>,
+) -> Result<(ItemModel, InteractionCounts)> {
+    if mix != BASELINE_MIX {
+        return fit(source, catalog, spec, movielens_weight, neighbours, exclude);
+    }
+    let mut data = interactions::load(source, catalog, DataMix::DIALOGUES, exclude)?;
+    data.sessions.retain(|s| s.source == interactions::Source::Redial);
+    let gram = Gram::with_order(
+        catalog,
+        &data.sessions,
+        0.0,
+        super::model::uses_bm25(&spec),
+        super::model::backward_of(&spec),
+    );
     Ok((gram.train(spec, neighbours)?, data.counts))
 }
 
@@ -273,9 +369,10 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     let val = validation_split(&opts.source, &opts.test_path)?;
     let val_ids: HashSet<String> = val.iter().map(|d| d.conversation_id.clone()).collect();
     let weights = seed_weights(&opts.catalog_dir)?;
-    let val_catalog = catalog_without(&opts.source, &base, &val_ids)?;
-    let empty = CoMentions::from_pairs(&val_catalog, std::iter::empty());
-    let val_seeder = CandidateRanker::new(&val_catalog, empty, weights);
+    let (val_catalog, val_cf) = catalog_without(&opts.source, &base, &val_ids)?;
+    let val_catalog = Arc::new(val_catalog);
+    let val_points = extract_points(&val);
+    let val_seeder = CandidateRanker::new(&val_catalog, val_cf.clone(), weights);
     let set = validation_set(&val, &val_catalog, &val_seeder);
     crate::outln!(
         "validation: {} dialogues, {} instances / {} recommendations (de-dup); held out of training",
@@ -284,15 +381,15 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         set.iter().map(|(_, t)| t.len()).sum::<usize>()
     );
 
-    let ml_weights: &[f32] = if opts.quick { &[0.0] } else { &[0.0, 0.2, 1.0] };
+    let ml_weights: &[f32] = if opts.quick { &[0.0] } else { &[0.0, 0.05, 0.3] };
     let knn: Vec<(f32, f32)> = if opts.quick {
         vec![(0.5, 0.0)]
     } else {
-        vec![(0.15, 0.0), (0.3, 0.0), (0.5, 0.0), (0.15, 10.0), (0.3, 10.0), (0.5, 10.0)]
+        [0.0, 0.15, 0.3, 0.5].iter().flat_map(|&b| [0.0, 10.0, 30.0].map(|s| (b, s))).collect()
     };
-    let lambdas: &[f32] = if opts.quick { &[50.0] } else { &[10.0, 25.0, 50.0, 100.0, 250.0] };
-    let per_gram = knn.len() + lambdas.len();
-    let total = ml_weights.len() * (1 + 2 * per_gram);
+    let lambdas: &[f32] = if opts.quick { &[50.0] } else { &[150.0, 400.0, 1000.0, 2500.0, 6000.0] };
+    let backwards: &[f32] = if opts.quick { &[0.0] } else { &[0.0, 0.25, 0.5] };
+    let total = ml_weights.len() * (1 + knn.len() * (2 + backwards.len()) + lambdas.len());
     let pb = bar(total, opts.progress, "validating");
     let mut val_counts = InteractionCounts::default();
     // Best (score, spec, ml weight) per (family, mix name).
@@ -318,15 +415,15 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
                 consider("popularity", mix.name(), s, ModelSpec::Popularity, w);
             }
             for &(beta, shrink) in &knn {
-                let spec = ModelSpec::ItemKnn { bm25, beta, shrink };
+                let spec = ModelSpec::ItemKnn { bm25, beta, shrink, backward: 1.0 };
                 let s = score(&gram.item_knn(beta, shrink, MAX_NEIGHBOURS), &set)?;
                 pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
                 pb.inc(1);
                 consider("item-knn", mix.name(), s, spec, w);
             }
-            for &lambda in lambdas {
-                // BM25-weighted Gram entries are about idf² larger: scale λ with them.
-                let lambda = if bm25 { lambda * 10.0 } else { lambda };
+            // EASE on the BM25-weighted matrix never led in a first full search (λ scaled by
+            // idf² ≈ 10): only the binary matrix is searched.
+            for &lambda in lambdas.iter().filter(|_| !bm25) {
                 let spec = ModelSpec::Ease { lambda, bm25 };
                 let s = score(&gram.ease(lambda, MAX_NEIGHBOURS)?, &set)?;
                 pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
@@ -334,8 +431,24 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
                 consider("ease", mix.name(), s, spec, w);
             }
         }
+        // Session-aware item-kNN: pairs in mention order count fully, reversed pairs less.
+        for &backward in backwards {
+            let gram = Gram::with_order(&val_catalog, &data.sessions, w, false, backward);
+            for &(beta, shrink) in &knn {
+                let spec = ModelSpec::ItemKnn { bm25: false, beta, shrink, backward };
+                let s = score(&gram.item_knn(beta, shrink, MAX_NEIGHBOURS), &set)?;
+                pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
+                pb.inc(1);
+                consider("session-knn", mix.name(), s, spec, w);
+            }
+        }
     }
     pb.finish_and_clear();
+    // The agent's previous collaborative part: co-mention counts of the ReDial training
+    // dialogues with the fusion's β (item-kNN, binary, shrink 0, every neighbour).
+    let baseline_spec = ModelSpec::ItemKnn { bm25: false, beta: weights.beta, shrink: 0.0, backward: 1.0 };
+    let baseline = fit_model(&opts.source, &val_catalog, BASELINE_MIX, baseline_spec, 0.0, usize::MAX, &val_ids)?;
+    let baseline_score = score(&baseline.0, &set)?;
     for (family, mix, s, spec, w) in &best {
         crate::outln!(
             "best {family:<10} on {mix:<20} {} (MovieLens weight {w}): validation objective {:.4} R@1 {:.4} R@10 {:.4} R@50 {:.4} NDCG@10 {:.4} ({} instances / {} recommendations)",
@@ -349,36 +462,94 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             s.recommendations
         );
     }
-    let Some(top) = best.iter().max_by(|a, b| a.2.objective.total_cmp(&b.2.objective)).cloned() else {
+    crate::outln!(
+        "baseline {BASELINE} ({}): validation objective {:.4} R@1 {:.4} R@10 {:.4} R@50 {:.4} NDCG@10 {:.4}",
+        baseline_spec.describe(),
+        baseline_score.objective,
+        baseline_score.metrics[0],
+        baseline_score.metrics[1],
+        baseline_score.metrics[2],
+        baseline_score.metrics[3]
+    );
+    let mut rows: Vec<AblationRow> = std::iter::once(AblationRow {
+        model: BASELINE.to_string(),
+        spec: baseline_spec,
+        mix: BASELINE_MIX.to_string(),
+        movielens_weight: 0.0,
+        neighbours: usize::MAX,
+        validation: baseline_score.clone(),
+        validation_agent: None,
+        test: Vec::new(),
+    })
+    .chain(best.iter().map(|(family, mix, s, spec, w)| AblationRow {
+        model: family.clone(),
+        spec: *spec,
+        mix: mix.clone(),
+        movielens_weight: *w,
+        neighbours: if matches!(spec, ModelSpec::Popularity) { 0 } else { MAX_NEIGHBOURS },
+        validation: s.clone(),
+        validation_agent: None,
+        test: Vec::new(),
+    }))
+    .collect();
+    // The agent's objective with each row's model as its collaborative part (fusion weights of
+    // ranker.yaml); the baseline row is the agent as it was.
+    let pb = bar(rows.len(), opts.progress, "agent objective on validation");
+    let mut val_models: Vec<Option<ItemModel>> = Vec::new();
+    for row in &mut rows {
+        let fused = if row.model == BASELINE {
+            val_models.push(None);
+            fused_score(&val_catalog, &val_cf, weights, None, &val_points)
+        } else {
+            let (m, _) =
+                fit_model(&opts.source, &val_catalog, &row.mix, row.spec, row.movielens_weight, row.neighbours, &val_ids)?;
+            let f = fused_score(&val_catalog, &val_cf, weights, Some(Arc::new(m.clone())), &val_points);
+            val_models.push(Some(m));
+            f
+        };
+        crate::outln!(
+            "agent with {} [{}]: validation objective {:.4} R@1 {:.4} R@10 {:.4} R@50 {:.4} ({} instances / {} recommendations)",
+            row.spec.describe(),
+            row.mix,
+            fused.objective,
+            fused.metrics[0],
+            fused.metrics[1],
+            fused.metrics[2],
+            fused.instances,
+            fused.recommendations
+        );
+        row.validation_agent = Some(fused);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    // Selected: the trained model that gives the agent the best validation objective.
+    let agent_obj = |r: &AblationRow| r.validation_agent.as_ref().map(|v| v.objective).unwrap_or(f64::MIN);
+    let Some(top_i) = (0..rows.len())
+        .filter(|&i| rows[i].model != BASELINE)
+        .max_by(|&a, &b| agent_obj(&rows[a]).total_cmp(&agent_obj(&rows[b])))
+    else {
         return Err(Error::InvalidInput("no model was trained".to_string()));
     };
-    // Neighbour count of the selected model, on validation.
-    let (model, _) = fit(&opts.source, &val_catalog, top.3, top.4, MAX_NEIGHBOURS, &val_ids)?;
-    let mut tried: Vec<(usize, ValidationScore)> = Vec::new();
-    for n in [25, 50, 100, MAX_NEIGHBOURS] {
-        let s = score(&model.truncated(n), &set)?;
-        crate::outln!("  {} with {n} neighbours: validation objective {:.4}", top.3.describe(), s.objective);
-        tried.push((n, s));
+    let top = rows[top_i].clone();
+    // Neighbour count of the selected model, on the agent's validation objective.
+    let mut neighbours = 0;
+    if let Some(Some(model)) = val_models.get(top_i) {
+        let mut tried: Vec<(usize, f64)> = Vec::new();
+        for n in [25, 50, 100, MAX_NEIGHBOURS] {
+            let m: Arc<dyn Recommender> = Arc::new(model.truncated(n));
+            let f = fused_score(&val_catalog, &val_cf, weights, Some(m), &val_points);
+            crate::outln!("  {} with {n} neighbours: agent validation objective {:.4}", top.spec.describe(), f.objective);
+            tried.push((n, f.objective));
+        }
+        // The smallest N within 0.0005 of the best: a smaller file for the same quality.
+        let best_obj = tried.iter().map(|(_, o)| *o).fold(f64::MIN, f64::max);
+        neighbours = tried.iter().find(|(_, o)| o + 0.0005 >= best_obj).map(|(n, _)| *n).unwrap_or(MAX_NEIGHBOURS);
     }
-    // The smallest N within 0.0005 of the best: a smaller file for the same quality.
-    let best_obj = tried.iter().map(|(_, s)| s.objective).fold(f64::MIN, f64::max);
-    let (neighbours, best_n) = tried
-        .into_iter()
-        .find(|(_, s)| s.objective + 0.0005 >= best_obj)
-        .unwrap_or((MAX_NEIGHBOURS, top.2.clone()));
-
-    let mut rows: Vec<AblationRow> = best
-        .iter()
-        .map(|(family, mix, s, spec, w)| AblationRow {
-            model: family.clone(),
-            spec: *spec,
-            mix: mix.clone(),
-            movielens_weight: *w,
-            neighbours: if matches!(spec, ModelSpec::Popularity) { 0 } else { neighbours },
-            validation: s.clone(),
-            test: Vec::new(),
-        })
-        .collect();
+    for row in &mut rows {
+        if row.model != BASELINE && !matches!(row.spec, ModelSpec::Popularity) {
+            row.neighbours = neighbours;
+        }
+    }
     if opts.ablation {
         let test_text = std::fs::read_to_string(&opts.test_path).map_err(|e| Error::io(&opts.test_path, e))?;
         let test = crate::eval::redial::parse_redial(&test_text, &opts.test_path)?;
@@ -386,7 +557,8 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         let seeder = CandidateRanker::new(&base, CoMentions::from_pairs(&base, std::iter::empty()), weights);
         let pb = bar(rows.len(), opts.progress, "ablation on ReDial test");
         for row in &mut rows {
-            let (m, _) = fit(&opts.source, &base, row.spec, row.movielens_weight, row.neighbours, &HashSet::new())?;
+            let (m, _) =
+                fit_model(&opts.source, &base, &row.mix, row.spec, row.movielens_weight, row.neighbours, &HashSet::new())?;
             let name = format!("{} [{}]", row.model, row.mix);
             let ranker = ModelRanker::new(&base, &seeder, &m, name);
             row.test = Protocol::ALL
@@ -400,35 +572,24 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         }
         pb.finish_and_clear();
     }
-    let selected_row = AblationRow {
-        model: top.0.clone(),
-        spec: top.3,
-        mix: top.1.clone(),
-        movielens_weight: top.4,
-        neighbours,
-        validation: best_n,
-        test: rows
-            .iter()
-            .find(|r| r.model == top.0 && r.mix == top.1)
-            .map(|r| r.test.clone())
-            .unwrap_or_default(),
-    };
-    let (mut model, counts) = fit(&opts.source, &base, top.3, top.4, neighbours, &HashSet::new())?;
+    let selected_row = AblationRow { neighbours, test: rows[top_i].test.clone(), ..top.clone() };
+    let (mut model, counts) = fit(&opts.source, &base, top.spec, top.movielens_weight, neighbours, &HashSet::new())?;
     crate::outln!(
         "selected: {} on {} (MovieLens weight {}), {} neighbours; refit on {} sessions ({} stored weights)",
-        top.3.describe(),
-        top.1,
-        top.4,
+        top.spec.describe(),
+        top.mix,
+        top.movielens_weight,
         neighbours,
         model.info().sessions,
         model.entries()
     );
     model.info_mut().provenance = serde_json::json!({
         "trained_by": "curator train recommender --source <data>",
-        "mix": top.1,
+        "mix": top.mix,
         "validation_file": VALIDATION,
         "validation_dialogues": val.len(),
         "validation": selected_row.validation,
+        "validation_agent": selected_row.validation_agent,
         "interactions": counts,
     });
     let mut model_path = None;
@@ -499,7 +660,7 @@ fn write_ablation(dir: &Path, report: &TrainReport) -> Result<()> {
     );
     let _ = writeln!(
         md,
-        "| model | data | hyperparameters | val. objective | protocol | instances / recs | R@1 | R@10 | R@50 | NDCG@10 |"
+        "| model | data | hyperparameters | val. objective (alone / in agent) | protocol | instances / recs | R@1 | R@10 | R@50 | NDCG@10 |"
     );
     let _ = writeln!(md, "|---|---|---|---:|---|---:|---:|---:|---:|---:|");
     for r in &report.rows {
@@ -507,11 +668,12 @@ fn write_ablation(dir: &Path, report: &TrainReport) -> Result<()> {
         for t in &r.test {
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {:.4} | {} | {} / {} | {:.4} | {:.4} | {:.4} | {:.4} |",
+                "| {} | {} | {} | {:.4} / {} | {} | {} / {} | {:.4} | {:.4} | {:.4} | {:.4} |",
                 r.model,
                 mix,
                 r.spec.describe(),
                 r.validation.objective,
+                r.validation_agent.as_ref().map(|v| format!("{:.4}", v.objective)).unwrap_or_else(|| "-".into()),
                 t.protocol,
                 t.counts.instances,
                 t.counts.recommendations,
@@ -525,7 +687,8 @@ fn write_ablation(dir: &Path, report: &TrainReport) -> Result<()> {
     let s = &report.selected;
     let _ = writeln!(
         md,
-        "\nSelected (best validation objective): **{}** on {} (MovieLens weight {}), {} neighbours per item.\n",
+        "\nSelected (best agent objective on validation: mean of de-dup R@1/10/50 of the candidate ranker \
+         with the model as its collaborative part): **{}** on {} (MovieLens weight {}), {} neighbours per item.\n",
         s.spec.describe(),
         s.mix,
         s.movielens_weight,
