@@ -295,7 +295,8 @@ fn load_movielens(ratings: &Path, links: &Path, catalog: &Catalog, out: &mut Int
         if m.trim().is_empty() {
             continue;
         }
-        let r: ItemId = r.trim().parse().map_err(|_| Error::parse(links, i + 2, format!("bad redial_movieId {r:?}")))?;
+        let r: ItemId =
+            r.trim().parse().map_err(|_| Error::parse(links, i + 2, format!("bad redial_movieId {r:?}")))?;
         let m: u32 = m.trim().parse().map_err(|_| Error::parse(links, i + 2, format!("bad ml_movieId {m:?}")))?;
         if let Some(p) = catalog.position(r) {
             ml_to_pos.entry(m).or_default().push(p);

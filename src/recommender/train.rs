@@ -394,12 +394,13 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     let mut val_counts = InteractionCounts::default();
     // Best (score, spec, ml weight) per (family, mix name).
     let mut best: Vec<(String, String, ValidationScore, ModelSpec, f32)> = Vec::new();
-    let mut consider = |family: &str, mix: &str, s: ValidationScore, spec: ModelSpec, w: f32| {
-        match best.iter_mut().find(|b| b.0 == family && b.1 == mix) {
-            Some(b) if b.2.objective >= s.objective => {}
-            Some(b) => *b = (family.to_string(), mix.to_string(), s, spec, w),
-            None => best.push((family.to_string(), mix.to_string(), s, spec, w)),
-        }
+    let mut consider = |family: &str, mix: &str, s: ValidationScore, spec: ModelSpec, w: f32| match best
+        .iter_mut()
+        .find(|b| b.0 == family && b.1 == mix)
+    {
+        Some(b) if b.2.objective >= s.objective => {}
+        Some(b) => *b = (family.to_string(), mix.to_string(), s, spec, w),
+        None => best.push((family.to_string(), mix.to_string(), s, spec, w)),
     };
     for &w in ml_weights {
         let mix = if w > 0.0 { DataMix::WITH_MOVIELENS } else { DataMix::DIALOGUES };
@@ -501,8 +502,15 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             val_models.push(None);
             fused_score(&val_catalog, &val_cf, weights, None, &val_points)
         } else {
-            let (m, _) =
-                fit_model(&opts.source, &val_catalog, &row.mix, row.spec, row.movielens_weight, row.neighbours, &val_ids)?;
+            let (m, _) = fit_model(
+                &opts.source,
+                &val_catalog,
+                &row.mix,
+                row.spec,
+                row.movielens_weight,
+                row.neighbours,
+                &val_ids,
+            )?;
             let f = fused_score(&val_catalog, &val_cf, weights, Some(Arc::new(m.clone())), &val_points);
             val_models.push(Some(m));
             f
@@ -538,7 +546,11 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         for n in [25, 50, 100, MAX_NEIGHBOURS] {
             let m: Arc<dyn Recommender> = Arc::new(model.truncated(n));
             let f = fused_score(&val_catalog, &val_cf, weights, Some(m), &val_points);
-            crate::outln!("  {} with {n} neighbours: agent validation objective {:.4}", top.spec.describe(), f.objective);
+            crate::outln!(
+                "  {} with {n} neighbours: agent validation objective {:.4}",
+                top.spec.describe(),
+                f.objective
+            );
             tried.push((n, f.objective));
         }
         // The smallest N within 0.0005 of the best: a smaller file for the same quality.
@@ -557,14 +569,19 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         let seeder = CandidateRanker::new(&base, CoMentions::from_pairs(&base, std::iter::empty()), weights);
         let pb = bar(rows.len(), opts.progress, "ablation on ReDial test");
         for row in &mut rows {
-            let (m, _) =
-                fit_model(&opts.source, &base, &row.mix, row.spec, row.movielens_weight, row.neighbours, &HashSet::new())?;
+            let (m, _) = fit_model(
+                &opts.source,
+                &base,
+                &row.mix,
+                row.spec,
+                row.movielens_weight,
+                row.neighbours,
+                &HashSet::new(),
+            )?;
             let name = format!("{} [{}]", row.model, row.mix);
             let ranker = ModelRanker::new(&base, &seeder, &m, name);
-            row.test = Protocol::ALL
-                .iter()
-                .map(|&p| crate::eval::evaluate_redial(&points, p, &ranker, false))
-                .collect();
+            row.test =
+                Protocol::ALL.iter().map(|&p| crate::eval::evaluate_redial(&points, p, &ranker, false)).collect();
             for r in &row.test {
                 pb.println(r.to_string());
             }
@@ -664,7 +681,8 @@ fn write_ablation(dir: &Path, report: &TrainReport) -> Result<()> {
     );
     let _ = writeln!(md, "|---|---|---|---:|---|---:|---:|---:|---:|---:|");
     for r in &report.rows {
-        let mix = if r.movielens_weight > 0.0 { format!("{} (×{})", r.mix, r.movielens_weight) } else { r.mix.clone() };
+        let mix =
+            if r.movielens_weight > 0.0 { format!("{} (×{})", r.mix, r.movielens_weight) } else { r.mix.clone() };
         for t in &r.test {
             let _ = writeln!(
                 md,
