@@ -153,9 +153,11 @@ pub fn tune(
         match crate::recommender::train::load_model(catalog_dir)? {
             Some(saved) => {
                 let info = saved.info();
-                let (m, _) = crate::recommender::train::fit(
+                let mix = info.provenance.get("mix").and_then(|m| m.as_str()).unwrap_or("dialogues");
+                let (m, _) = crate::recommender::train::fit_model(
                     source,
                     &catalog,
+                    mix,
                     info.spec,
                     info.movielens_weight,
                     info.neighbours,

@@ -321,7 +321,9 @@ pub const BASELINE: &str = "co-mentions (previous agent CF)";
 const BASELINE_MIX: &str = "redial-only";
 
 /// Like [`fit`], for a named mix (`redial-only` keeps only the ReDial sessions).
-fn fit_model(
+///
+/// Errors: those of [`fit`].
+pub fn fit_model(
     source: &Path,
     catalog: &Catalog,
     mix: &str,
@@ -472,7 +474,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         baseline_score.metrics[2],
         baseline_score.metrics[3]
     );
-    let mut rows: Vec<AblationRow> = std::iter::once(AblationRow {
+    let baseline_row = AblationRow {
         model: BASELINE.to_string(),
         spec: baseline_spec,
         mix: BASELINE_MIX.to_string(),
@@ -481,18 +483,22 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         validation: baseline_score.clone(),
         validation_agent: None,
         test: Vec::new(),
-    })
-    .chain(best.iter().map(|(family, mix, s, spec, w)| AblationRow {
-        model: family.clone(),
-        spec: *spec,
-        mix: mix.clone(),
-        movielens_weight: *w,
-        neighbours: if matches!(spec, ModelSpec::Popularity) { 0 } else { MAX_NEIGHBOURS },
-        validation: s.clone(),
-        validation_agent: None,
-        test: Vec::new(),
-    }))
-    .collect();
+    };
+    // The same co-occurrence model trained as an item-kNN (top-N lists) is a candidate too.
+    let knn_redial = AblationRow { model: "item-knn".to_string(), neighbours: MAX_NEIGHBOURS, ..baseline_row.clone() };
+    let mut rows: Vec<AblationRow> = [baseline_row, knn_redial]
+        .into_iter()
+        .chain(best.iter().map(|(family, mix, s, spec, w)| AblationRow {
+            model: family.clone(),
+            spec: *spec,
+            mix: mix.clone(),
+            movielens_weight: *w,
+            neighbours: if matches!(spec, ModelSpec::Popularity) { 0 } else { MAX_NEIGHBOURS },
+            validation: s.clone(),
+            validation_agent: None,
+            test: Vec::new(),
+        }))
+        .collect();
     // The agent's objective with each row's model as its collaborative part (fusion weights of
     // ranker.yaml); the baseline row is the agent as it was.
     let pb = bar(rows.len(), opts.progress, "agent objective on validation");
@@ -590,7 +596,8 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         pb.finish_and_clear();
     }
     let selected_row = AblationRow { neighbours, test: rows[top_i].test.clone(), ..top.clone() };
-    let (mut model, counts) = fit(&opts.source, &base, top.spec, top.movielens_weight, neighbours, &HashSet::new())?;
+    let (mut model, counts) =
+        fit_model(&opts.source, &base, &top.mix, top.spec, top.movielens_weight, neighbours, &HashSet::new())?;
     crate::outln!(
         "selected: {} on {} (MovieLens weight {}), {} neighbours; refit on {} sessions ({} stored weights)",
         top.spec.describe(),
