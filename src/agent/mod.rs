@@ -120,12 +120,14 @@ impl std::fmt::Debug for Agent {
     }
 }
 
-/// Loads the catalog and the co-mention ranker from `catalog_dir` (e.g. `catalogs/movies`).
+/// Loads the catalog and the candidate ranker from `catalog_dir` (e.g. `catalogs/movies`): the
+/// co-mention counts, and the trained collaborative model `recommender.bin` when present.
 /// `weights: None` uses the tuned weights in `<catalog_dir>/ranker.yaml` (written by
 /// `curator tune`), or the defaults when that file does not exist.
 ///
 /// Errors: those of [`crate::data::verify_catalog`] (files that differ from `manifest.json`),
-/// [`Catalog::load`], [`CoMentions::load`] and a malformed `ranker.yaml`.
+/// [`Catalog::load`], [`CoMentions::load`], [`crate::recommender::ItemModel::load`] and a
+/// malformed `ranker.yaml`.
 pub fn load_ranker(catalog_dir: &Path, weights: Option<FusionWeights>) -> Result<(Arc<Catalog>, Arc<CandidateRanker>)> {
     let weights = match weights {
         Some(w) => w,
@@ -141,7 +143,11 @@ pub fn load_ranker(catalog_dir: &Path, weights: Option<FusionWeights>) -> Result
     crate::data::verify_catalog(catalog_dir)?;
     let catalog = Catalog::load(catalog_dir)?;
     let cf = CoMentions::load(&catalog_dir.join("comentions.tsv"), &catalog)?;
-    let ranker = CandidateRanker::new(&catalog, cf, weights);
+    let mut ranker = CandidateRanker::new(&catalog, cf, weights);
+    // The trained collaborative model (`curator train recommender`), when there is one.
+    if let Some(model) = crate::recommender::train::load_model(catalog_dir)? {
+        ranker = ranker.with_model(model);
+    }
     Ok((Arc::new(catalog), Arc::new(ranker)))
 }
 

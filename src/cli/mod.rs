@@ -2,6 +2,7 @@
 
 mod chat;
 mod eval;
+mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +60,8 @@ enum Command {
         #[arg(long)]
         score_only: bool,
     },
+    /// Train models from the raw data (`curator train recommender`).
+    Train(train::TrainArgs),
     /// Link free text to catalog items (debugging aid): prints title candidates and mentions.
     Link {
         /// The text to link.
@@ -194,6 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             curator::outln!("wrote {}", path.display());
             Ok(())
         }
+        Command::Train(args) => train::run(args),
         Command::Link { text } => {
             let catalog = load_catalog()?;
             for c in catalog.link_title(&text, 5) {

@@ -12,6 +12,9 @@
 //! comedies or animations, whatever the validation figure says (it costs about 2 % of the
 //! objective on ReDial validation, where genre words are often not requests). It is taken from
 //! the starting weights (`--from`).
+//!
+//! When `catalogs/movies/recommender.bin` exists, its model (same family, hyperparameters and
+//! data mix) is refit without the validation dialogues and supplies the collaborative score.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -145,9 +148,33 @@ pub fn tune(
         .collect();
     let catalog = Arc::new(Catalog::from_items(items)?);
     let cf = CoMentions::from_pairs(&catalog, &stats.pairs);
+    // The trained collaborative model, refit without the validation dialogues.
+    let model: Option<Arc<dyn crate::recommender::Recommender>> =
+        match crate::recommender::train::load_model(catalog_dir)? {
+            Some(saved) => {
+                let info = saved.info();
+                let mix = info.provenance.get("mix").and_then(|m| m.as_str()).unwrap_or("dialogues");
+                let (m, _) = crate::recommender::train::fit_model(
+                    source,
+                    &catalog,
+                    mix,
+                    info.spec,
+                    info.movielens_weight,
+                    info.neighbours,
+                    &val_ids,
+                )?;
+                crate::outln!("collaborative model: {} refit without validation", info.spec.describe());
+                Some(Arc::new(m))
+            }
+            None => None,
+        };
     let points = extract_points(&val);
     let eval = |w: FusionWeights| {
-        let ranker = ToolRanker::new(catalog.clone(), Arc::new(CandidateRanker::new(&catalog, cf.clone(), w)));
+        let mut ranker = CandidateRanker::new(&catalog, cf.clone(), w);
+        if let Some(m) = &model {
+            ranker = ranker.with_model(m.clone());
+        }
+        let ranker = ToolRanker::new(catalog.clone(), Arc::new(ranker));
         objective(&ranker, &points)
     };
     let mut best = start.unwrap_or_default();
@@ -174,6 +201,10 @@ pub fn tune(
     let passes = if search { 2 } else { 0 };
     for pass in 1..=passes {
         for (name, set, values) in &grid {
+            // β and shrink shape only the co-mention score, unused with a trained model.
+            if model.is_some() && (*name == "beta" || *name == "shrink") {
+                continue;
+            }
             for &v in *values {
                 let mut w = best;
                 set(&mut w, v);

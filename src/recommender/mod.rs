@@ -1,11 +1,24 @@
-//! Collaborative signals learned from real interactions: co-mention counts from the ReDial
-//! *training* dialogues (`redial/train_movie_level/`), written by `curator data build` to
-//! `catalogs/movies/comentions.tsv`.
+//! Collaborative signals learned from real interactions.
 //!
-//! Score of a candidate c for a weighted seed set S (liked items positive, disliked negative):
-//! `cf(c) = Σ_{a∈S} w_a · n(a,c) / (pop(a)^½ · (pop(c) + shrink)^β)`, where n(a,c) is the number of training
-//! dialogues mentioning both and pop(x) the number mentioning x. β = ½ is cosine similarity;
-//! smaller β favours popular items.
+//! - [`CoMentions`]: co-mention counts from the ReDial *training* dialogues
+//!   (`redial/train_movie_level/`), written by `curator data build` to
+//!   `catalogs/movies/comentions.tsv`; they ground the agent's "because of" reasons.
+//! - [`interactions`]: every training source as sessions × items with implicit weights.
+//! - [`model`]: the [`Recommender`] trait and the trained models (popularity, item-kNN,
+//!   EASE^R), stored as top-N neighbour lists in `catalogs/movies/recommender.bin`.
+//! - [`train`]: `curator train recommender` — hyperparameters chosen on the validation split of
+//!   `curator tune`, the ablation table on ReDial test, and the saved model.
+//!
+//! Co-mention score of a candidate c for a weighted seed set S (liked items positive, disliked
+//! negative): `cf(c) = Σ_{a∈S} w_a · n(a,c) / (pop(a)^½ · (pop(c) + shrink)^β)`, where n(a,c) is
+//! the number of training dialogues mentioning both and pop(x) the number mentioning x. β = ½ is
+//! cosine similarity; smaller β favours popular items.
+
+pub mod interactions;
+pub mod model;
+pub mod train;
+
+pub use model::{Feedback, ItemModel, ModelInfo, ModelSpec, RecState, Recommender, ScoredItem, StateItem};
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -1,0 +1,70 @@
+//! `curator train …`: training commands (thin glue over [`curator::recommender::train`]).
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+/// `curator train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(subcommand)]
+    command: TrainCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum TrainCommand {
+    /// Train the collaborative recommenders (popularity, item-kNN, EASE^R) on the training
+    /// interactions, choose one on the validation split of `curator tune`, and save it as
+    /// catalogs/movies/recommender.bin.
+    Recommender {
+        /// The raw data folder (e.g. ../shared/data).
+        #[arg(long)]
+        source: PathBuf,
+        /// Also evaluate each model × data mix on ReDial test and write
+        /// evals/results/ablation.{json,md}.
+        #[arg(long)]
+        ablation: bool,
+        /// Choose and report only; write no model.
+        #[arg(long)]
+        no_write: bool,
+        /// A smaller search grid (smoke runs).
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+/// Runs `curator train …`.
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    match args.command {
+        TrainCommand::Recommender { source, ablation, no_write, quick } => {
+            let opts = curator::recommender::train::TrainOptions {
+                source,
+                catalog_dir: curator::paths::catalog_dir(),
+                test_path: curator::paths::evals_dir().join("redial").join("test.jsonl"),
+                ablation,
+                results_dir: curator::paths::evals_dir().join("results"),
+                write: !no_write,
+                progress: true,
+                quick,
+            };
+            let report = curator::recommender::train::train(&opts)?;
+            let c = &report.interactions;
+            curator::outln!(
+                "interactions (final fit): ReDial {} sessions / {} interactions ({} liked) from {} dialogues, +{} text-only sessions; INSPIRED {} / {} ({} unlinked mentions) from {} dialogues; MovieLens {} users / {} ratings >= 4 ({} unlinked)",
+                c.redial_sessions,
+                c.redial_interactions,
+                c.redial_liked,
+                c.redial_dialogues,
+                c.redial_text_sessions,
+                c.inspired_sessions,
+                c.inspired_interactions,
+                c.inspired_unlinked,
+                c.inspired_dialogues,
+                c.movielens_sessions,
+                c.movielens_interactions,
+                c.movielens_unlinked
+            );
+            Ok(())
+        }
+    }
+}

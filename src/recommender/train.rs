@@ -1,0 +1,756 @@
+//! `curator train recommender`: trains the collaborative models, chooses hyperparameters on
+//! validation, writes the ablation table and saves the selected model.
+//!
+//! Validation is the split of `curator tune`: the 2,263 ReDial *train* dialogues with full text
+//! (`redial/train_partial/train_subset_original_format.jsonl`, checked disjoint from the test
+//! split), held out of every training source while choosing (their conversation ids are
+//! excluded from the ReDial sessions). Each recommender utterance of a validation dialogue with
+//! a movie not mentioned before is one point (de-dup protocol); its context becomes a
+//! [`RecState`] exactly as in the agent (entity linking, seed weights of
+//! `catalogs/movies/ranker.yaml`). Objective: mean of Recall@1, @10 and @50.
+//!
+//! Search, per data mix (dialogues only; dialogues + MovieLens at a few session weights):
+//! popularity; item-kNN over {binary, BM25} × β × shrink; session-aware item-kNN (order-weighted
+//! co-occurrence) × backward weight; EASE^R (binary) × λ; then
+//! the neighbour count N of the best model. The best configuration of each model and mix is
+//! refit on all training data (validation dialogues included) for the ablation on the ReDial
+//! test split (standard and de-dup). Each of these best configurations is then plugged into the
+//! agent's candidate ranker (fusion weights of `ranker.yaml`) and scored on the same validation
+//! points; the one that gives the agent the best validation objective (ties: the order of the
+//! table) is refit on all training data, saved to `catalogs/movies/recommender.bin` and recorded
+//! in `catalogs/movies/manifest.json`. The previous agent (co-mention counts) is scored the same
+//! way as the baseline row.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::interactions::{self, DataMix, InteractionCounts};
+use super::model::{Gram, ItemModel, ModelSpec, RecState, Recommender};
+use super::CoMentions;
+use crate::agent::state::DialogueState;
+use crate::catalog::{Catalog, Item, ItemId};
+use crate::dialogue::Turn;
+use crate::eval::redial::RedialDialogue;
+use crate::eval::{extract_points, metrics::MAX_K, EvalResult, MetricsAccumulator, Protocol, Ranker};
+use crate::rank::{CandidateRanker, FusionWeights};
+use crate::{Error, Result};
+
+/// Validation dialogues (ReDial train with full text), relative to the data folder.
+pub const VALIDATION: &str = "redial/train_partial/train_subset_original_format.jsonl";
+/// The saved model's file name inside the catalog folder.
+pub const MODEL_FILE: &str = "recommender.bin";
+
+/// What `curator train recommender` does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOptions {
+    /// Raw data folder (laid out like `../shared/data`).
+    pub source: PathBuf,
+    /// Catalog folder (`catalogs/movies`).
+    pub catalog_dir: PathBuf,
+    /// The ReDial test split, read only to refuse overlap and, with `ablation`, to evaluate.
+    pub test_path: PathBuf,
+    /// Evaluate each model × data mix on the test split and write `ablation.{json,md}`.
+    pub ablation: bool,
+    /// Folder of the ablation report (`evals/results`).
+    pub results_dir: PathBuf,
+    /// Save the selected model (and its manifest entry).
+    pub write: bool,
+    /// Show progress bars.
+    pub progress: bool,
+    /// Quick run: a smaller grid (for tests and smoke runs).
+    pub quick: bool,
+}
+
+/// Validation figures of one configuration (de-dup protocol).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidationScore {
+    /// Mean of R@1, R@10, R@50.
+    pub objective: f64,
+    /// R@1, R@10, R@50, NDCG@10.
+    pub metrics: [f64; 4],
+    /// Validation instances scored.
+    pub instances: usize,
+    /// Ground-truth samples scored.
+    pub recommendations: usize,
+}
+
+/// One row of the ablation table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AblationRow {
+    /// Model family.
+    pub model: String,
+    /// The chosen hyperparameters.
+    pub spec: ModelSpec,
+    /// Data mix name.
+    pub mix: String,
+    /// MovieLens session weight (0 for dialogues only).
+    pub movielens_weight: f32,
+    /// Neighbours kept per item.
+    pub neighbours: usize,
+    /// Validation figures of the model alone (fitted without the validation dialogues).
+    pub validation: ValidationScore,
+    /// Validation figures of the agent's candidate ranker with this model as its collaborative
+    /// part (fusion weights of `ranker.yaml`); the baseline row is the agent as it was.
+    pub validation_agent: Option<ValidationScore>,
+    /// ReDial test, standard then de-dup (model refit on all training data); empty without
+    /// `--ablation`.
+    pub test: Vec<EvalResult>,
+}
+
+/// The outcome of a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    /// Interaction counts of the final fit (all training data, the selected mix).
+    pub interactions: InteractionCounts,
+    /// Interaction counts while validating (validation dialogues held out).
+    pub interactions_validation: InteractionCounts,
+    /// Validation dialogues.
+    pub validation_dialogues: usize,
+    /// The selected configuration (best validation objective).
+    pub selected: AblationRow,
+    /// The best configuration of each model × mix.
+    pub rows: Vec<AblationRow>,
+    /// Where the model was written, if it was.
+    pub model_path: Option<String>,
+}
+
+/// Reads the validation dialogues and refuses any that is also in the test split.
+///
+/// Errors: unreadable or malformed files; [`Error::InvalidInput`] on overlap with test.
+pub fn validation_split(source: &Path, test_path: &Path) -> Result<Vec<RedialDialogue>> {
+    let val_path = source.join(VALIDATION);
+    let val_text = std::fs::read_to_string(&val_path).map_err(|e| Error::io(&val_path, e))?;
+    let val = crate::eval::redial::parse_redial(&val_text, &val_path)?;
+    let test_text = std::fs::read_to_string(test_path).map_err(|e| Error::io(test_path, e))?;
+    let test_ids: HashSet<String> =
+        crate::eval::redial::parse_redial(&test_text, test_path)?.into_iter().map(|d| d.conversation_id).collect();
+    if let Some(clash) = val.iter().find(|d| test_ids.contains(&d.conversation_id)) {
+        return Err(Error::InvalidInput(format!(
+            "validation dialogue {} is in the test split; refusing to train on test",
+            clash.conversation_id
+        )));
+    }
+    Ok(val)
+}
+
+/// Validation points as the recommender sees them: (state, de-dup ground truth).
+pub type ValidationSet = Vec<(RecState, Vec<ItemId>)>;
+
+fn state_for(context: &[Turn], catalog: &Catalog) -> DialogueState {
+    let mut state = DialogueState::new();
+    for t in context {
+        state.observe_turn(t.clone(), catalog);
+    }
+    state
+}
+
+/// Builds the validation set with `seeder`'s seed weights over `catalog`.
+pub fn validation_set(val: &[RedialDialogue], catalog: &Catalog, seeder: &CandidateRanker) -> ValidationSet {
+    extract_points(val)
+        .into_iter()
+        .filter_map(|p| {
+            let targets = p.targets_for(Protocol::Dedup);
+            if targets.is_empty() {
+                return None;
+            }
+            let state = state_for(&p.context, catalog);
+            Some((seeder.rec_state(&state, catalog), targets))
+        })
+        .collect()
+}
+
+/// Scores `model` on `set` (de-dup): objective and metrics with counts.
+///
+/// Errors: those of [`Recommender::recommend_candidates`].
+pub fn score(model: &dyn Recommender, set: &ValidationSet) -> Result<ValidationScore> {
+    let mut acc = MetricsAccumulator::new();
+    for (state, targets) in set {
+        let ranking: Vec<ItemId> = model.recommend_candidates(state, MAX_K)?.into_iter().map(|c| c.id).collect();
+        for &t in targets {
+            acc.add(&ranking, t);
+        }
+    }
+    let m = acc.mean();
+    let metrics = [m.recall_at_1, m.recall_at_10, m.recall_at_50, m.ndcg_at_10];
+    Ok(ValidationScore {
+        objective: (metrics[0] + metrics[1] + metrics[2]) / 3.0,
+        metrics,
+        instances: set.len(),
+        recommendations: acc.samples(),
+    })
+}
+
+/// A [`Ranker`] over a collaborative model alone (for the ablation on test).
+pub struct ModelRanker<'a> {
+    catalog: &'a Catalog,
+    seeder: &'a CandidateRanker,
+    model: &'a dyn Recommender,
+    name: String,
+}
+
+impl<'a> ModelRanker<'a> {
+    /// `model` seeded like the agent (`seeder`'s weights) over `catalog`.
+    pub fn new(catalog: &'a Catalog, seeder: &'a CandidateRanker, model: &'a dyn Recommender, name: String) -> Self {
+        ModelRanker { catalog, seeder, model, name }
+    }
+}
+
+impl Ranker for ModelRanker<'_> {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn rank(&self, context: &[Turn], k: usize) -> Vec<ItemId> {
+        let state = state_for(context, self.catalog);
+        match self.model.recommend_candidates(&self.seeder.rec_state(&state, self.catalog), k) {
+            Ok(c) => c.into_iter().map(|c| c.id).collect(),
+            Err(e) => {
+                tracing::warn!("recommender failed: {e}");
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// The seed weights of the agent: `ranker.yaml` in `catalog_dir`, else the defaults.
+fn seed_weights(catalog_dir: &Path) -> Result<FusionWeights> {
+    let path = catalog_dir.join("ranker.yaml");
+    if path.exists() {
+        Ok(crate::rank::tune::load_weights(&path)?.weights)
+    } else {
+        Ok(FusionWeights::default())
+    }
+}
+
+/// The catalog with popularity recounted from the training dialogues minus `exclude`, and the
+/// co-mention counts of the same dialogues (what `curator tune` sees).
+pub fn catalog_without(source: &Path, base: &Catalog, exclude: &HashSet<String>) -> Result<(Catalog, CoMentions)> {
+    let known: HashSet<_> = base.items().iter().map(|i| i.id).collect();
+    let stats = crate::data::train_statistics(&source.join(interactions::REDIAL_TRAIN), &known, exclude)?;
+    let items: Vec<Item> = base
+        .items()
+        .iter()
+        .map(|i| Item { popularity: stats.popularity.get(&i.id).copied().unwrap_or(0), ..i.clone() })
+        .collect();
+    let catalog = Catalog::from_items(items)?;
+    let cf = CoMentions::from_pairs(&catalog, &stats.pairs);
+    Ok((catalog, cf))
+}
+
+/// The agent's validation objective (de-dup) when its candidate ranker (fusion `weights`,
+/// co-mentions `cf`) takes its collaborative score from `model` (`None`: the co-mentions).
+pub fn fused_score(
+    catalog: &Arc<Catalog>,
+    cf: &CoMentions,
+    weights: FusionWeights,
+    model: Option<Arc<dyn Recommender>>,
+    points: &[crate::eval::EvalPoint],
+) -> ValidationScore {
+    let mut ranker = CandidateRanker::new(catalog, cf.clone(), weights);
+    if let Some(m) = model {
+        ranker = ranker.with_model(m);
+    }
+    let tools = crate::agent::ToolRanker::new(catalog.clone(), Arc::new(ranker));
+    let work: Vec<&crate::eval::EvalPoint> =
+        points.iter().filter(|p| !p.targets_for(Protocol::Dedup).is_empty()).collect();
+    let run = |chunk: &[&crate::eval::EvalPoint]| {
+        let mut acc = MetricsAccumulator::new();
+        for p in chunk {
+            let ranking = tools.rank(&p.context, MAX_K);
+            for t in p.targets_for(Protocol::Dedup) {
+                acc.add(&ranking, t);
+            }
+        }
+        acc
+    };
+    let half = work.len() / 2;
+    let (a, b) = std::thread::scope(|sc| {
+        let h = sc.spawn(|| run(&work[..half]));
+        let b = run(&work[half..]);
+        (h.join().unwrap_or_default(), b)
+    });
+    let (ma, mb) = (a.mean(), b.mean());
+    let (na, nb) = (a.samples() as f64, b.samples() as f64);
+    let w = |x: f64, y: f64| if na + nb == 0.0 { 0.0 } else { (x * na + y * nb) / (na + nb) };
+    let metrics = [
+        w(ma.recall_at_1, mb.recall_at_1),
+        w(ma.recall_at_10, mb.recall_at_10),
+        w(ma.recall_at_50, mb.recall_at_50),
+        w(ma.ndcg_at_10, mb.ndcg_at_10),
+    ];
+    ValidationScore {
+        objective: (metrics[0] + metrics[1] + metrics[2]) / 3.0,
+        metrics,
+        instances: work.len(),
+        recommendations: a.samples() + b.samples(),
+    }
+}
+
+/// Fits `spec` (with its MovieLens weight) on the sources of the mix, skipping `exclude`.
+///
+/// Errors: those of [`interactions::load`] and [`Gram::train`].
+pub fn fit(
+    source: &Path,
+    catalog: &Catalog,
+    spec: ModelSpec,
+    movielens_weight: f32,
+    neighbours: usize,
+    exclude: &HashSet<String>,
+) -> Result<(ItemModel, InteractionCounts)> {
+    let mix = if movielens_weight > 0.0 { DataMix::WITH_MOVIELENS } else { DataMix::DIALOGUES };
+    let data = interactions::load(source, catalog, mix, exclude)?;
+    let gram = Gram::with_order(
+        catalog,
+        &data.sessions,
+        movielens_weight,
+        super::model::uses_bm25(&spec),
+        super::model::backward_of(&spec),
+    );
+    Ok((gram.train(spec, neighbours)?, data.counts))
+}
+
+/// Name of the baseline row: the agent's collaborative part before trained models.
+pub const BASELINE: &str = "co-mentions (previous agent CF)";
+/// Its data: ReDial training dialogues only.
+const BASELINE_MIX: &str = "redial-only";
+
+/// Like [`fit`], for a named mix (`redial-only` keeps only the ReDial sessions).
+///
+/// Errors: those of [`fit`].
+pub fn fit_model(
+    source: &Path,
+    catalog: &Catalog,
+    mix: &str,
+    spec: ModelSpec,
+    movielens_weight: f32,
+    neighbours: usize,
+    exclude: &HashSet<String>,
+) -> Result<(ItemModel, InteractionCounts)> {
+    if mix != BASELINE_MIX {
+        return fit(source, catalog, spec, movielens_weight, neighbours, exclude);
+    }
+    let mut data = interactions::load(source, catalog, DataMix::DIALOGUES, exclude)?;
+    data.sessions.retain(|s| s.source == interactions::Source::Redial);
+    let gram = Gram::with_order(
+        catalog,
+        &data.sessions,
+        0.0,
+        super::model::uses_bm25(&spec),
+        super::model::backward_of(&spec),
+    );
+    Ok((gram.train(spec, neighbours)?, data.counts))
+}
+
+fn bar(len: usize, progress: bool, msg: &str) -> ProgressBar {
+    if !progress {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(len as u64);
+    let style = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({elapsed_precise}) {wide_msg}")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    b.set_style(style);
+    b.set_message(msg.to_string());
+    b
+}
+
+/// Most neighbours tried per item.
+const MAX_NEIGHBOURS: usize = 200;
+
+/// Runs training, selection, the optional ablation, and saving (module doc).
+///
+/// Errors: missing or malformed inputs; overlap of validation and test; a failed write.
+pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
+    let base = Catalog::load(&opts.catalog_dir)?;
+    let val = validation_split(&opts.source, &opts.test_path)?;
+    let val_ids: HashSet<String> = val.iter().map(|d| d.conversation_id.clone()).collect();
+    let weights = seed_weights(&opts.catalog_dir)?;
+    let (val_catalog, val_cf) = catalog_without(&opts.source, &base, &val_ids)?;
+    let val_catalog = Arc::new(val_catalog);
+    let val_points = extract_points(&val);
+    let val_seeder = CandidateRanker::new(&val_catalog, val_cf.clone(), weights);
+    let set = validation_set(&val, &val_catalog, &val_seeder);
+    crate::outln!(
+        "validation: {} dialogues, {} instances / {} recommendations (de-dup); held out of training",
+        val.len(),
+        set.len(),
+        set.iter().map(|(_, t)| t.len()).sum::<usize>()
+    );
+
+    let ml_weights: &[f32] = if opts.quick { &[0.0] } else { &[0.0, 0.05, 0.3] };
+    let knn: Vec<(f32, f32)> = if opts.quick {
+        vec![(0.5, 0.0)]
+    } else {
+        [0.0, 0.15, 0.3, 0.5].iter().flat_map(|&b| [0.0, 10.0, 30.0].map(|s| (b, s))).collect()
+    };
+    let lambdas: &[f32] = if opts.quick { &[50.0] } else { &[150.0, 400.0, 1000.0, 2500.0, 6000.0] };
+    let backwards: &[f32] = if opts.quick { &[0.0] } else { &[0.0, 0.25, 0.5] };
+    let total = ml_weights.len() * (1 + knn.len() * (2 + backwards.len()) + lambdas.len());
+    let pb = bar(total, opts.progress, "validating");
+    let mut val_counts = InteractionCounts::default();
+    // Best (score, spec, ml weight) per (family, mix name).
+    let mut best: Vec<(String, String, ValidationScore, ModelSpec, f32)> = Vec::new();
+    let mut consider = |family: &str, mix: &str, s: ValidationScore, spec: ModelSpec, w: f32| match best
+        .iter_mut()
+        .find(|b| b.0 == family && b.1 == mix)
+    {
+        Some(b) if b.2.objective >= s.objective => {}
+        Some(b) => *b = (family.to_string(), mix.to_string(), s, spec, w),
+        None => best.push((family.to_string(), mix.to_string(), s, spec, w)),
+    };
+    for &w in ml_weights {
+        let mix = if w > 0.0 { DataMix::WITH_MOVIELENS } else { DataMix::DIALOGUES };
+        let data = interactions::load(&opts.source, &val_catalog, mix, &val_ids)?;
+        if w == 0.0 {
+            val_counts = data.counts.clone();
+        }
+        for bm25 in [false, true] {
+            let gram = Gram::new(&val_catalog, &data.sessions, w, bm25);
+            if !bm25 {
+                let s = score(&gram.popularity_model(), &set)?;
+                pb.inc(1);
+                consider("popularity", mix.name(), s, ModelSpec::Popularity, w);
+            }
+            for &(beta, shrink) in &knn {
+                let spec = ModelSpec::ItemKnn { bm25, beta, shrink, backward: 1.0 };
+                let s = score(&gram.item_knn(beta, shrink, MAX_NEIGHBOURS), &set)?;
+                pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
+                pb.inc(1);
+                consider("item-knn", mix.name(), s, spec, w);
+            }
+            // EASE on the BM25-weighted matrix never led in a first full search (λ scaled by
+            // idf² ≈ 10): only the binary matrix is searched.
+            for &lambda in lambdas.iter().filter(|_| !bm25) {
+                let spec = ModelSpec::Ease { lambda, bm25 };
+                let s = score(&gram.ease(lambda, MAX_NEIGHBOURS)?, &set)?;
+                pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
+                pb.inc(1);
+                consider("ease", mix.name(), s, spec, w);
+            }
+        }
+        // Session-aware item-kNN: pairs in mention order count fully, reversed pairs less.
+        for &backward in backwards {
+            let gram = Gram::with_order(&val_catalog, &data.sessions, w, false, backward);
+            for &(beta, shrink) in &knn {
+                let spec = ModelSpec::ItemKnn { bm25: false, beta, shrink, backward };
+                let s = score(&gram.item_knn(beta, shrink, MAX_NEIGHBOURS), &set)?;
+                pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
+                pb.inc(1);
+                consider("session-knn", mix.name(), s, spec, w);
+            }
+        }
+    }
+    pb.finish_and_clear();
+    // The agent's previous collaborative part: co-mention counts of the ReDial training
+    // dialogues with the fusion's β (item-kNN, binary, shrink 0, every neighbour).
+    let baseline_spec = ModelSpec::ItemKnn { bm25: false, beta: weights.beta, shrink: 0.0, backward: 1.0 };
+    let baseline = fit_model(&opts.source, &val_catalog, BASELINE_MIX, baseline_spec, 0.0, usize::MAX, &val_ids)?;
+    let baseline_score = score(&baseline.0, &set)?;
+    for (family, mix, s, spec, w) in &best {
+        crate::outln!(
+            "best {family:<10} on {mix:<20} {} (MovieLens weight {w}): validation objective {:.4} R@1 {:.4} R@10 {:.4} R@50 {:.4} NDCG@10 {:.4} ({} instances / {} recommendations)",
+            spec.describe(),
+            s.objective,
+            s.metrics[0],
+            s.metrics[1],
+            s.metrics[2],
+            s.metrics[3],
+            s.instances,
+            s.recommendations
+        );
+    }
+    crate::outln!(
+        "baseline {BASELINE} ({}): validation objective {:.4} R@1 {:.4} R@10 {:.4} R@50 {:.4} NDCG@10 {:.4}",
+        baseline_spec.describe(),
+        baseline_score.objective,
+        baseline_score.metrics[0],
+        baseline_score.metrics[1],
+        baseline_score.metrics[2],
+        baseline_score.metrics[3]
+    );
+    let baseline_row = AblationRow {
+        model: BASELINE.to_string(),
+        spec: baseline_spec,
+        mix: BASELINE_MIX.to_string(),
+        movielens_weight: 0.0,
+        neighbours: usize::MAX,
+        validation: baseline_score.clone(),
+        validation_agent: None,
+        test: Vec::new(),
+    };
+    // The same co-occurrence model trained as an item-kNN (top-N lists) is a candidate too.
+    let knn_redial = AblationRow { model: "item-knn".to_string(), neighbours: MAX_NEIGHBOURS, ..baseline_row.clone() };
+    let mut rows: Vec<AblationRow> = [baseline_row, knn_redial]
+        .into_iter()
+        .chain(best.iter().map(|(family, mix, s, spec, w)| AblationRow {
+            model: family.clone(),
+            spec: *spec,
+            mix: mix.clone(),
+            movielens_weight: *w,
+            neighbours: if matches!(spec, ModelSpec::Popularity) { 0 } else { MAX_NEIGHBOURS },
+            validation: s.clone(),
+            validation_agent: None,
+            test: Vec::new(),
+        }))
+        .collect();
+    // The agent's objective with each row's model as its collaborative part (fusion weights of
+    // ranker.yaml); the baseline row is the agent as it was.
+    let pb = bar(rows.len(), opts.progress, "agent objective on validation");
+    let mut val_models: Vec<Option<ItemModel>> = Vec::new();
+    for row in &mut rows {
+        let fused = if row.model == BASELINE {
+            val_models.push(None);
+            fused_score(&val_catalog, &val_cf, weights, None, &val_points)
+        } else {
+            let (m, _) = fit_model(
+                &opts.source,
+                &val_catalog,
+                &row.mix,
+                row.spec,
+                row.movielens_weight,
+                row.neighbours,
+                &val_ids,
+            )?;
+            let f = fused_score(&val_catalog, &val_cf, weights, Some(Arc::new(m.clone())), &val_points);
+            val_models.push(Some(m));
+            f
+        };
+        crate::outln!(
+            "agent with {} [{}]: validation objective {:.4} R@1 {:.4} R@10 {:.4} R@50 {:.4} ({} instances / {} recommendations)",
+            row.spec.describe(),
+            row.mix,
+            fused.objective,
+            fused.metrics[0],
+            fused.metrics[1],
+            fused.metrics[2],
+            fused.instances,
+            fused.recommendations
+        );
+        row.validation_agent = Some(fused);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    // Selected: the trained model that gives the agent the best validation objective.
+    let agent_obj = |r: &AblationRow| r.validation_agent.as_ref().map(|v| v.objective).unwrap_or(f64::MIN);
+    let Some(top_i) = (0..rows.len())
+        .filter(|&i| rows[i].model != BASELINE)
+        .max_by(|&a, &b| agent_obj(&rows[a]).total_cmp(&agent_obj(&rows[b])))
+    else {
+        return Err(Error::InvalidInput("no model was trained".to_string()));
+    };
+    let top = rows[top_i].clone();
+    // Neighbour count of the selected model, on the agent's validation objective.
+    let mut neighbours = 0;
+    if let Some(Some(model)) = val_models.get(top_i) {
+        let mut tried: Vec<(usize, f64)> = Vec::new();
+        for n in [25, 50, 100, MAX_NEIGHBOURS] {
+            let m: Arc<dyn Recommender> = Arc::new(model.truncated(n));
+            let f = fused_score(&val_catalog, &val_cf, weights, Some(m), &val_points);
+            crate::outln!(
+                "  {} with {n} neighbours: agent validation objective {:.4}",
+                top.spec.describe(),
+                f.objective
+            );
+            tried.push((n, f.objective));
+        }
+        // The smallest N within 0.0005 of the best: a smaller file for the same quality.
+        let best_obj = tried.iter().map(|(_, o)| *o).fold(f64::MIN, f64::max);
+        neighbours = tried.iter().find(|(_, o)| o + 0.0005 >= best_obj).map(|(n, _)| *n).unwrap_or(MAX_NEIGHBOURS);
+    }
+    for row in &mut rows {
+        if row.model != BASELINE && !matches!(row.spec, ModelSpec::Popularity) {
+            row.neighbours = neighbours;
+        }
+    }
+    if opts.ablation {
+        let test_text = std::fs::read_to_string(&opts.test_path).map_err(|e| Error::io(&opts.test_path, e))?;
+        let test = crate::eval::redial::parse_redial(&test_text, &opts.test_path)?;
+        let points = extract_points(&test);
+        let seeder = CandidateRanker::new(&base, CoMentions::from_pairs(&base, std::iter::empty()), weights);
+        let pb = bar(rows.len(), opts.progress, "ablation on ReDial test");
+        for row in &mut rows {
+            let (m, _) = fit_model(
+                &opts.source,
+                &base,
+                &row.mix,
+                row.spec,
+                row.movielens_weight,
+                row.neighbours,
+                &HashSet::new(),
+            )?;
+            let name = format!("{} [{}]", row.model, row.mix);
+            let ranker = ModelRanker::new(&base, &seeder, &m, name);
+            row.test =
+                Protocol::ALL.iter().map(|&p| crate::eval::evaluate_redial(&points, p, &ranker, false)).collect();
+            for r in &row.test {
+                pb.println(r.to_string());
+            }
+            pb.inc(1);
+        }
+        pb.finish_and_clear();
+    }
+    let selected_row = AblationRow { neighbours, test: rows[top_i].test.clone(), ..top.clone() };
+    let (mut model, counts) =
+        fit_model(&opts.source, &base, &top.mix, top.spec, top.movielens_weight, neighbours, &HashSet::new())?;
+    crate::outln!(
+        "selected: {} on {} (MovieLens weight {}), {} neighbours; refit on {} sessions ({} stored weights)",
+        top.spec.describe(),
+        top.mix,
+        top.movielens_weight,
+        neighbours,
+        model.info().sessions,
+        model.entries()
+    );
+    model.info_mut().provenance = serde_json::json!({
+        "trained_by": "curator train recommender --source <data>",
+        "mix": top.mix,
+        "validation_file": VALIDATION,
+        "validation_dialogues": val.len(),
+        "validation": selected_row.validation,
+        "validation_agent": selected_row.validation_agent,
+        "interactions": counts,
+    });
+    let mut model_path = None;
+    if opts.write {
+        let path = opts.catalog_dir.join(MODEL_FILE);
+        model.save(&path)?;
+        record_in_manifest(&opts.catalog_dir, MODEL_FILE)?;
+        crate::outln!("wrote {}", path.display());
+        model_path = Some(path.display().to_string());
+    }
+    let report = TrainReport {
+        interactions: counts,
+        interactions_validation: val_counts,
+        validation_dialogues: val.len(),
+        selected: selected_row,
+        rows,
+        model_path,
+    };
+    if opts.ablation {
+        write_ablation(&opts.results_dir, &report)?;
+    }
+    Ok(report)
+}
+
+/// Adds (or updates) `catalogs/movies/<name>`'s sha256 in the catalog's `manifest.json`, so that
+/// the agent's start-up check covers the model file. No manifest: nothing to do.
+///
+/// Errors: unreadable or malformed manifest; a failed write.
+pub fn record_in_manifest(catalog_dir: &Path, name: &str) -> Result<()> {
+    let path = catalog_dir.join("manifest.json");
+    if !path.exists() {
+        return Ok(());
+    }
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let mut manifest: crate::data::Manifest =
+        serde_json::from_slice(&bytes).map_err(|e| Error::parse(&path, e.line(), e.to_string()))?;
+    let file = catalog_dir.join(name);
+    let data = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+    let mut hex = String::with_capacity(64);
+    for b in Sha256::digest(&data) {
+        let _ = write!(hex, "{b:02x}");
+    }
+    manifest.outputs.insert(format!("catalogs/movies/{name}"), hex);
+    let mut text = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| Error::InvalidInput(format!("cannot serialise manifest: {e}")))?;
+    text.push('\n');
+    let tmp = path.with_extension("tmp-train");
+    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
+}
+
+fn write_ablation(dir: &Path, report: &TrainReport) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut json = serde_json::to_string_pretty(report)
+        .map_err(|e| Error::InvalidInput(format!("cannot serialise the ablation: {e}")))?;
+    json.push('\n');
+    let path = dir.join("ablation.json");
+    std::fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
+    let mut md = String::new();
+    let _ = writeln!(md, "# Collaborative recommenders: ablation on ReDial test\n");
+    let _ = writeln!(
+        md,
+        "Produced by `curator train recommender --source ../shared/data --ablation`. Each model alone (no text, \
+         genre or popularity fusion), seeded from the dialogue state like the agent. Hyperparameters chosen on \
+         validation ({} ReDial train dialogues, {} instances / {} recommendations, de-dup), then refit on all \
+         training data. Test: `evals/redial/test.jsonl`, top-50 over the 6,924 movies.\n",
+        report.validation_dialogues, report.selected.validation.instances, report.selected.validation.recommendations
+    );
+    let _ = writeln!(
+        md,
+        "| model | data | hyperparameters | val. objective (alone / in agent) | protocol | instances / recs | R@1 | R@10 | R@50 | NDCG@10 |"
+    );
+    let _ = writeln!(md, "|---|---|---|---:|---|---:|---:|---:|---:|---:|");
+    for r in &report.rows {
+        let mix =
+            if r.movielens_weight > 0.0 { format!("{} (×{})", r.mix, r.movielens_weight) } else { r.mix.clone() };
+        for t in &r.test {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {:.4} / {} | {} | {} / {} | {:.4} | {:.4} | {:.4} | {:.4} |",
+                r.model,
+                mix,
+                r.spec.describe(),
+                r.validation.objective,
+                r.validation_agent.as_ref().map(|v| format!("{:.4}", v.objective)).unwrap_or_else(|| "-".into()),
+                t.protocol,
+                t.counts.instances,
+                t.counts.recommendations,
+                t.metrics.recall_at_1,
+                t.metrics.recall_at_10,
+                t.metrics.recall_at_50,
+                t.metrics.ndcg_at_10
+            );
+        }
+    }
+    let s = &report.selected;
+    let _ = writeln!(
+        md,
+        "\nSelected (best agent objective on validation: mean of de-dup R@1/10/50 of the candidate ranker \
+         with the model as its collaborative part): **{}** on {} (MovieLens weight {}), {} neighbours per item.\n",
+        s.spec.describe(),
+        s.mix,
+        s.movielens_weight,
+        s.neighbours
+    );
+    let c = &report.interactions;
+    let _ = writeln!(
+        md,
+        "Interactions of the final fit: ReDial {} sessions / {} interactions ({} liked) from {} dialogues (+{} from \
+         the text subsets); INSPIRED {} sessions / {} interactions ({} mentions unlinked) from {} dialogues; \
+         MovieLens {} users / {} ratings ≥ 4 ({} unlinked).",
+        c.redial_sessions,
+        c.redial_interactions,
+        c.redial_liked,
+        c.redial_dialogues,
+        c.redial_text_sessions,
+        c.inspired_sessions,
+        c.inspired_interactions,
+        c.inspired_unlinked,
+        c.inspired_dialogues,
+        c.movielens_sessions,
+        c.movielens_interactions,
+        c.movielens_unlinked
+    );
+    let path = dir.join("ablation.md");
+    std::fs::write(&path, md).map_err(|e| Error::io(&path, e))?;
+    crate::outln!("wrote {} and {}", dir.join("ablation.json").display(), path.display());
+    Ok(())
+}
+
+/// Loads the model at `<catalog_dir>/recommender.bin` as a shared [`Recommender`], if present.
+///
+/// Errors: those of [`ItemModel::load`] for a present but damaged file.
+pub fn load_model(catalog_dir: &Path) -> Result<Option<Arc<ItemModel>>> {
+    let path = catalog_dir.join(MODEL_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(ItemModel::load(&path)?)))
+}

@@ -1,0 +1,230 @@
+//! The collaborative recommenders: one conformance suite run against every model (popularity,
+//! item-kNN, EASE^R) trained on the real ReDial training interactions, EASE^R against a
+//! hand-checked 3-item matrix, and the model file's round trip and damage detection.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use curator::catalog::{Catalog, Item, ItemId};
+use curator::recommender::interactions::{self, DataMix, Session, Source};
+use curator::recommender::model::Gram;
+use curator::recommender::{Feedback, ItemModel, RecState, Recommender};
+use curator::Error;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn source() -> PathBuf {
+    root().join("../shared/data")
+}
+
+fn catalog() -> &'static Catalog {
+    static C: OnceLock<Catalog> = OnceLock::new();
+    C.get_or_init(|| Catalog::load(&root().join("catalogs/movies")).unwrap())
+}
+
+/// Popularity, item-kNN and EASE^R trained on the real ReDial + INSPIRED training dialogues.
+fn real_models() -> &'static Vec<ItemModel> {
+    static M: OnceLock<Vec<ItemModel>> = OnceLock::new();
+    M.get_or_init(|| {
+        let data = interactions::load(&source(), catalog(), DataMix::DIALOGUES, &HashSet::new()).unwrap();
+        let gram = Gram::new(catalog(), &data.sessions, 0.0, false);
+        vec![gram.popularity_model(), gram.item_knn(0.5, 0.0, 100), gram.ease(50.0, 100).unwrap()]
+    })
+}
+
+fn id_of(title: &str, year: u16) -> ItemId {
+    catalog().items().iter().find(|i| i.title == title && i.year == Some(year)).unwrap().id
+}
+
+#[test]
+fn real_interaction_counts() {
+    let data = interactions::load(&source(), catalog(), DataMix::WITH_MOVIELENS, &HashSet::new()).unwrap();
+    let c = &data.counts;
+    // 9,996 training dialogues at movie level; 3 mention no catalog item (data build: 9,993 used).
+    assert_eq!(c.redial_dialogues, 9996);
+    assert_eq!(c.redial_sessions, 9993);
+    assert_eq!(c.inspired_dialogues, 801);
+    assert!(c.inspired_sessions > 500, "{c:?}");
+    // 610 MovieLens users, nearly all with a linked rating ≥ 4.
+    assert!(c.movielens_sessions > 600 && c.movielens_sessions <= 610, "{c:?}");
+    let redial = data.sessions.iter().filter(|s| s.source == Source::Redial).count();
+    assert_eq!(redial, c.redial_sessions + c.redial_text_sessions);
+    // Excluding dialogues by conversation id removes them.
+    let exclude: HashSet<String> = ["391".to_string()].into_iter().collect();
+    let less = interactions::load(&source(), catalog(), DataMix::DIALOGUES, &exclude).unwrap();
+    assert_eq!(less.counts.redial_dialogues, 9995);
+}
+
+#[test]
+fn conformance_excludes_state_items() {
+    let heat = id_of("Heat", 1995);
+    let matrix = id_of("The Matrix", 1999);
+    let titanic = id_of("Titanic", 1997);
+    let state = RecState::from_lists(&[heat], &[titanic], &[matrix]);
+    for m in real_models() {
+        let out = m.recommend_candidates(&state, 200).unwrap();
+        assert_eq!(out.len(), 200, "{}", m.name());
+        for c in &out {
+            assert!(![heat, matrix, titanic].contains(&c.id), "{} returned state item {}", m.name(), c.id);
+        }
+        // Best first.
+        assert!(out.windows(2).all(|w| w[0].score >= w[1].score), "{}", m.name());
+        let ids: HashSet<ItemId> = out.iter().map(|c| c.id).collect();
+        assert_eq!(ids.len(), out.len(), "{} repeats an item", m.name());
+    }
+}
+
+#[test]
+fn conformance_is_deterministic() {
+    let state = RecState::from_lists(&[id_of("Heat", 1995), id_of("The Notebook", 2004)], &[], &[]);
+    for m in real_models() {
+        let a = m.recommend_candidates(&state, 50).unwrap();
+        let b = m.recommend_candidates(&state, 50).unwrap();
+        assert_eq!(a, b, "{}", m.name());
+        assert_eq!(m.clone().recommend_candidates(&state, 50).unwrap(), a);
+    }
+}
+
+#[test]
+fn conformance_empty_state_gives_popularity_order() {
+    let most_popular = catalog().items().iter().max_by_key(|i| (i.popularity, std::cmp::Reverse(i.id))).unwrap();
+    for m in real_models() {
+        let out = m.recommend_candidates(&RecState::new(), 10).unwrap();
+        assert_eq!(out.len(), 10, "{}", m.name());
+        // With no seeds every collaborative score is 0: ties break by training popularity.
+        assert_eq!(out[0].id, most_popular.id, "{}", m.name());
+        assert!(m.recommend_candidates(&RecState::new(), 0).unwrap().is_empty());
+    }
+}
+
+#[test]
+fn conformance_unknown_ids_are_clear_errors() {
+    let mut state = RecState::from_lists(&[id_of("Heat", 1995)], &[], &[]);
+    state.push(999_999_999, Feedback::Liked, 1.0);
+    for m in real_models() {
+        match m.recommend_candidates(&state, 10) {
+            Err(Error::InvalidInput(msg)) => assert!(msg.contains("999999999"), "{msg}"),
+            other => panic!("{}: expected InvalidInput, got {other:?}", m.name()),
+        }
+    }
+}
+
+#[test]
+fn conformance_asking_for_more_than_the_catalog_returns_every_other_item() {
+    let state = RecState::from_lists(&[id_of("Heat", 1995)], &[], &[]);
+    for m in real_models() {
+        let out = m.recommend_candidates(&state, 100_000).unwrap();
+        assert_eq!(out.len(), catalog().len() - 1, "{}", m.name());
+    }
+}
+
+#[test]
+fn collaborative_models_follow_the_seed() {
+    // Liking the first two Toy Story films: the third (or the other of the pair) comes high.
+    let ts = id_of("Toy Story", 1995);
+    let ts2 = id_of("Toy Story 2", 1999);
+    let ts3 = id_of("Toy Story 3", 2010);
+    let state = RecState::from_lists(&[ts, ts2], &[], &[]);
+    for m in &real_models()[1..] {
+        let out = m.recommend_candidates(&state, 10).unwrap();
+        assert!(out.iter().any(|c| c.id == ts3), "{}: Toy Story 3 not in the top 10", m.name());
+        assert!(out[0].score > 0.0);
+    }
+}
+
+fn tiny_item(id: ItemId, title: &str, popularity: u32) -> Item {
+    Item {
+        id,
+        title: title.to_string(),
+        year: Some(2000),
+        genres: Vec::new(),
+        directors: Vec::new(),
+        writers: Vec::new(),
+        stars: Vec::new(),
+        plot: String::new(),
+        imdb_id: None,
+        popularity,
+    }
+}
+
+/// Sessions {0,1}, {1,2}, {0,1,2} over items 10, 20, 30: G = XᵀX = [[2,2,1],[2,3,2],[1,2,2]].
+/// With λ = 1, P = (G + I)⁻¹ = [[8,−4,0],[−4,8,−4],[0,−4,8]] / 16 (det 16, by cofactors), so
+/// B = −P / diag(P) column-wise: B[0,1] = B[1,0] = B[1,2] = B[2,1] = ½ and B[0,2] = B[2,0] = 0.
+#[test]
+fn ease_matches_the_hand_computed_matrix() {
+    let cat = Catalog::from_items(vec![tiny_item(10, "Alpha", 2), tiny_item(20, "Beta", 3), tiny_item(30, "Gamma", 2)])
+        .unwrap();
+    let s = |items: &[u32]| Session { source: Source::Redial, items: items.iter().map(|&p| (p, 1.0)).collect() };
+    let sessions = vec![s(&[0, 1]), s(&[1, 2]), s(&[0, 1, 2])];
+    let model = Gram::new(&cat, &sessions, 0.0, false).ease(1.0, 10).unwrap();
+    let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
+    assert!(close(model.weight(10, 20), 0.5), "{}", model.weight(10, 20));
+    assert!(close(model.weight(20, 10), 0.5));
+    assert!(close(model.weight(20, 30), 0.5));
+    assert!(close(model.weight(30, 20), 0.5));
+    assert_eq!(model.weight(10, 30), 0.0);
+    assert_eq!(model.weight(10, 10), 0.0);
+    // Liking Alpha: Beta scores ½, Gamma 0 (after Beta).
+    let out = model.recommend_candidates(&RecState::from_lists(&[10], &[], &[]), 5).unwrap();
+    assert_eq!(out.iter().map(|c| c.id).collect::<Vec<_>>(), vec![20, 30]);
+    assert!(close(out[0].score, 0.5));
+    // Item-kNN (cosine, β = ½) on the same data: G[0,1] / √(2·3).
+    let knn = Gram::new(&cat, &sessions, 0.0, false).item_knn(0.5, 0.0, 10);
+    assert!(close(knn.weight(10, 20), 2.0 / 6f32.sqrt()));
+    assert!(close(knn.weight(10, 30), 0.5));
+    assert!(Gram::new(&cat, &sessions, 0.0, false).ease(0.0, 10).is_err());
+}
+
+#[test]
+fn model_file_round_trips_and_detects_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    for m in real_models() {
+        let path = dir.path().join(format!("{}.bin", m.name()));
+        m.save(&path).unwrap();
+        let back = ItemModel::load(&path).unwrap();
+        assert_eq!(&back, m);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x55;
+        assert!(matches!(ItemModel::from_bytes(&bytes, &path), Err(Error::Parse { .. })));
+        assert!(ItemModel::from_bytes(&bytes[..bytes.len() / 3], &path).is_err());
+        assert!(ItemModel::from_bytes(b"hello", &path).is_err());
+    }
+    assert!(matches!(ItemModel::load(Path::new("/nonexistent/recommender.bin")), Err(Error::Missing(_))));
+}
+
+#[test]
+fn committed_model_loads_and_covers_the_catalog() {
+    let path = root().join("catalogs/movies/recommender.bin");
+    let model = ItemModel::load(&path).unwrap();
+    assert_eq!(model.len(), catalog().len());
+    assert!(model.entries() > 100_000);
+    let out = model.recommend_candidates(&RecState::from_lists(&[id_of("Heat", 1995)], &[], &[]), 200).unwrap();
+    assert_eq!(out.len(), 200);
+    assert!(out[0].score > 0.0);
+}
+
+/// Session-aware counts: in sessions [A, B] and [A, B, C] with `backward` = 0, A→B counts twice
+/// and B→A never; with cosine (β = ½) and no shrink, B[A, B] = 2 / √(2·2) = 1 and B[B, A] = 0.
+#[test]
+fn session_aware_knn_counts_pairs_in_mention_order() {
+    let cat = Catalog::from_items(vec![tiny_item(10, "Alpha", 2), tiny_item(20, "Beta", 2), tiny_item(30, "Gamma", 1)])
+        .unwrap();
+    let s = |items: &[u32]| Session { source: Source::Redial, items: items.iter().map(|&p| (p, 1.0)).collect() };
+    let sessions = vec![s(&[0, 1]), s(&[0, 1, 2])];
+    let forward = Gram::with_order(&cat, &sessions, 0.0, false, 0.0);
+    let knn = forward.item_knn(0.5, 0.0, 10);
+    assert!((knn.weight(10, 20) - 1.0).abs() < 1e-6, "{}", knn.weight(10, 20));
+    assert_eq!(knn.weight(20, 10), 0.0);
+    assert!((knn.weight(20, 30) - 1.0 / 2f32.sqrt()).abs() < 1e-6);
+    assert_eq!(knn.weight(30, 20), 0.0);
+    // EASE needs the symmetric matrix.
+    assert!(matches!(forward.ease(10.0, 10), Err(Error::InvalidInput(_))));
+    // backward = 1 is the symmetric co-occurrence.
+    let sym = Gram::with_order(&cat, &sessions, 0.0, false, 1.0).item_knn(0.5, 0.0, 10);
+    assert_eq!(sym.weight(20, 10), sym.weight(10, 20));
+}
