@@ -34,6 +34,8 @@ use sha2::{Digest, Sha256};
 use crate::catalog::{Item, ItemId};
 use crate::{Error, Result};
 
+pub mod knowledge;
+
 /// Number of movies in ReDial's `movies_with_mentions.csv`.
 pub const REDIAL_MOVIE_COUNT: usize = 6924;
 
@@ -351,6 +353,7 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
 
     let mut items_jsonl = String::new();
     let mut with_meta = 0;
+    let mut built: Vec<Item> = Vec::with_capacity(movies.len());
     for (id, name) in &movies {
         let (title, year) = split_title_year(name);
         let info = infos.get(&id.to_string());
@@ -383,6 +386,7 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
             .map_err(|e| Error::InvalidInput(format!("cannot serialise item {id}: {e}")))?;
         items_jsonl.push_str(&line);
         items_jsonl.push('\n');
+        built.push(item);
     }
 
     let mut comentions = String::from("item_a\titem_b\tdialogues\n");
@@ -415,6 +419,8 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
         .map_err(|e| Error::InvalidInput(format!("cannot serialise manifest: {e}")))?;
     text.push('\n');
     write_atomic(&out.join("catalogs/movies/manifest.json"), text.as_bytes())?;
+    // The knowledge graph (`knowledge/movies/`, its own manifest) over the items just written.
+    knowledge::build(source, out, &built)?;
     Ok(manifest)
 }
 
