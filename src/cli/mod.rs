@@ -110,6 +110,19 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum EvalCommand {
+    /// Attribute linking (genres, people) on INSPIRED: precision and recall against the
+    /// utterances' genre/actor/director placeholders. Tune on dev only.
+    Attributes {
+        /// The raw data folder holding inspired/dialog_data/ (e.g. ../shared/data).
+        #[arg(long, default_value = "../shared/data")]
+        source: PathBuf,
+        /// Which INSPIRED split: dev (for tuning) or test (for reporting).
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Print the first misses.
+        #[arg(long)]
+        examples: bool,
+    },
     /// Top-1 entity-linking accuracy on all ReDial test mentions (lowercase titles, no year).
     Linking {
         /// ReDial dialogues (default: evals/redial/test.jsonl).
@@ -293,6 +306,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(chat::load_model_with(model, llama)?)
             };
             curator::server::run(options, model)?;
+            Ok(())
+        }
+        Command::Eval { command: EvalCommand::Attributes { source, split, examples } } => {
+            if split != "dev" && split != "test" {
+                anyhow::bail!("--split must be dev or test, not {split:?}");
+            }
+            let kg = curator::knowledge::KnowledgeGraph::load(&curator::knowledge::default_dir())?;
+            let linker = curator::agent::attributes::AttributeLinker::new(&kg);
+            let path = source.join("inspired").join("dialog_data").join(format!("{split}.tsv"));
+            let r = curator::eval::attributes::evaluate(&path, &linker)?;
+            let line = |what: &str, p: &curator::eval::attributes::PrecisionRecall| {
+                curator::outln!(
+                    "{what:7} precision {:.4} ({} / {} predicted)  recall {:.4} ({} / {} gold)",
+                    p.precision(),
+                    p.correct,
+                    p.predicted,
+                    p.recall(),
+                    p.correct,
+                    p.gold
+                );
+            };
+            curator::outln!("attribute linking, INSPIRED {split} ({} utterances, {}):", r.utterances, path.display());
+            line("genres", &r.genres);
+            line("people", &r.people);
+            if examples {
+                for (_, text, gold, pred) in &r.examples {
+                    curator::outln!("  {text:?}\n    gold {gold:?}\n    got  {pred:?}");
+                }
+            }
             Ok(())
         }
         Command::Eval { command: EvalCommand::Linking { data } } => {

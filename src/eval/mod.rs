@@ -14,6 +14,7 @@
 //! questionnaire labels; the test split is read, never trained on; reports are written through
 //! a temporary file and a rename.
 
+pub mod attributes;
 pub mod linking;
 pub mod metrics;
 mod popularity;

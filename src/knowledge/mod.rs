@@ -29,6 +29,12 @@ use crate::catalog::text::normalize;
 use crate::catalog::ItemId;
 use crate::{Error, Result};
 
+/// The committed graph's folder: `<project root>/knowledge/movies` (see
+/// [`crate::paths::project_root`]).
+pub fn default_dir() -> std::path::PathBuf {
+    crate::paths::project_root().join("knowledge").join("movies")
+}
+
 /// The kind of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
