@@ -28,7 +28,56 @@ pub struct GenreMention {
     pub genre: String,
     /// False when negated ("no horror", "nothing scary", "not a romance").
     pub wanted: bool,
+    /// True when a genre name said it ("horror", "rom-com", "sci-fi"); false when only a cue word
+    /// did ("scary", "funny", "kids": see `CUES`).
+    #[serde(default = "explicit_default")]
+    pub explicit: bool,
 }
+
+fn explicit_default() -> bool {
+    true
+}
+
+/// Lexicon phrases that suggest a genre without naming it ("funny" → comedy). INSPIRED's
+/// annotators label genre names only, so `curator eval attributes` reports these separately.
+const CUES: &[&str] = &[
+    "animated",
+    "anime",
+    "biographical",
+    "biopic",
+    "cartoon",
+    "cartoons",
+    "chick flick",
+    "children",
+    "comedic",
+    "cowboy",
+    "creepy",
+    "dramatic",
+    "family",
+    "frightening",
+    "funny",
+    "gangster",
+    "gangsters",
+    "heist",
+    "hilarious",
+    "historical",
+    "humor",
+    "kids",
+    "love story",
+    "mafia",
+    "magical",
+    "rom com",
+    "rom coms",
+    "romantic",
+    "romcom",
+    "romcoms",
+    "scary",
+    "slasher",
+    "spooky",
+    "suspense",
+    "suspenseful",
+    "whodunit",
+];
 
 /// Word or phrase (normalised) → catalog genre. Longest phrases are matched first.
 const LEXICON: &[(&str, &str)] = &[
@@ -107,10 +156,15 @@ const NEGATORS: &[&str] = &["avoid", "dont", "except", "hate", "never", "no", "n
 /// yields comedy.
 pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
     let mut out: Vec<GenreMention> = Vec::new();
-    let push = |genre: &str, wanted: bool, out: &mut Vec<GenreMention>| match out.iter_mut().find(|m| m.genre == genre)
+    let push = |genre: &str, wanted: bool, explicit: bool, out: &mut Vec<GenreMention>| match out
+        .iter_mut()
+        .find(|m| m.genre == genre)
     {
-        Some(m) => m.wanted = m.wanted && wanted,
-        None => out.push(GenreMention { genre: genre.to_string(), wanted }),
+        Some(m) => {
+            m.wanted = m.wanted && wanted;
+            m.explicit = m.explicit || explicit;
+        }
+        None => out.push(GenreMention { genre: genre.to_string(), wanted, explicit }),
     };
     // A negation reaches only within its clause: "no horror, a funny movie" wants comedy.
     for clause in clauses(text) {
@@ -126,9 +180,10 @@ pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
                 let phrase = words[i..i + len].join(" ");
                 if let Some((_, genre)) = LEXICON.iter().find(|(w, _)| *w == phrase) {
                     let negated = words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(w));
-                    push(genre, !negated, &mut out);
+                    let explicit = !CUES.contains(&phrase.as_str());
+                    push(genre, !negated, explicit, &mut out);
                     if matches!(phrase.as_str(), "rom com" | "rom coms" | "romcom" | "romcoms") {
-                        push("comedy", !negated, &mut out);
+                        push("comedy", !negated, explicit, &mut out);
                     }
                     matched = len;
                     break;
@@ -213,6 +268,9 @@ pub struct AttributeMention {
     pub attribute: Attribute,
     /// False when negated ("not horror", "nothing too violent").
     pub wanted: bool,
+    /// False for a genre only suggested by a cue word ("funny"); true otherwise.
+    #[serde(default = "explicit_default")]
+    pub explicit: bool,
 }
 
 /// Links free text to the attributes of a [`KnowledgeGraph`] (module doc).
@@ -225,6 +283,91 @@ pub struct AttributeLinker {
     /// Keywords present in the graph (normalised).
     keywords: HashMap<String, String>,
 }
+
+/// Function words (normalised, sorted) that a lowercase person-name span may not contain.
+const STOP_WORDS: &[&str] = &[
+    "a",
+    "about",
+    "after",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "for",
+    "from",
+    "had",
+    "has",
+    "have",
+    "he",
+    "her",
+    "him",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "just",
+    "like",
+    "me",
+    "more",
+    "most",
+    "my",
+    "no",
+    "not",
+    "now",
+    "of",
+    "on",
+    "one",
+    "or",
+    "our",
+    "out",
+    "she",
+    "so",
+    "some",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "they",
+    "this",
+    "to",
+    "too",
+    "up",
+    "us",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "which",
+    "who",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+];
 
 /// A word of the text: its normalised form and whether the original starts with a capital.
 struct Word {
@@ -275,6 +418,10 @@ impl AttributeLinker {
 
     /// The person whose name the words `w` spell (exactly or with a typo), with the similarity.
     fn person(&self, w: &[Word]) -> Option<(String, f64)> {
+        // A lowercase function word ("like Harrison", "david and", "be young") is never part of a name.
+        if w.iter().any(|x| !x.capital && STOP_WORDS.binary_search(&x.norm.as_str()).is_ok()) {
+            return None;
+        }
         let span = w.iter().map(|x| x.norm.as_str()).collect::<Vec<_>>().join(" ");
         let capitals = w.iter().filter(|x| x.capital).count();
         let all_common = w.iter().all(|x| is_common_word(&x.norm));
@@ -315,11 +462,11 @@ impl AttributeLinker {
         let push = |attribute: Attribute, wanted: bool, out: &mut Vec<AttributeMention>| {
             match out.iter_mut().find(|m| m.attribute == attribute) {
                 Some(m) => m.wanted = m.wanted && wanted,
-                None => out.push(AttributeMention { attribute, wanted }),
+                None => out.push(AttributeMention { attribute, wanted, explicit: true }),
             }
         };
         for g in genre_mentions(text) {
-            push(Attribute::Genre { name: g.genre }, g.wanted, &mut out);
+            out.push(AttributeMention { attribute: Attribute::Genre { name: g.genre }, wanted: g.wanted, explicit: g.explicit });
         }
         // Clause by clause, keeping the original capitals for the people matcher.
         let original = text.replace("anything but ", "not ").replace("Anything but ", "not ");
@@ -421,6 +568,9 @@ mod tests {
     fn lexicon_is_sorted_and_maps_to_catalog_genres() {
         assert!(LEXICON.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(KEYWORDS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(CUES.windows(2).all(|w| w[0] < w[1]));
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(CUES.iter().all(|c| LEXICON.iter().any(|(w, _)| w == c)));
         let known = [
             "action",
             "adventure",

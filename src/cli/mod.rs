@@ -329,6 +329,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             curator::outln!("attribute linking, INSPIRED {split} ({} utterances, {}):", r.utterances, path.display());
             line("genres", &r.genres);
+            line("+cues", &r.genres_with_cues);
             line("people", &r.people);
             if examples {
                 for (_, text, gold, pred) in &r.examples {

@@ -57,11 +57,13 @@ impl PrecisionRecall {
 pub struct AttributeReport {
     /// Utterances read.
     pub utterances: usize,
-    /// Genres.
+    /// Genres named ("horror", "rom-com"): what INSPIRED labels.
     pub genres: PrecisionRecall,
+    /// Genres named or suggested by a cue word ("scary", "funny"), which INSPIRED leaves unlabeled.
+    pub genres_with_cues: PrecisionRecall,
     /// People (actors and directors together).
     pub people: PrecisionRecall,
-    /// Up to 20 misses and 20 false alarms: (kind, text, gold, predicted).
+    /// Up to 200 utterances with a miss or a false alarm: (kind, text, gold, predicted).
     pub examples: Vec<(String, String, Vec<String>, Vec<String>)>,
 }
 
@@ -166,11 +168,15 @@ pub fn evaluate(path: &Path, linker: &AttributeLinker) -> Result<AttributeReport
         report.utterances += 1;
         let text = get(c_text);
         let mut pred_genres: BTreeSet<String> = BTreeSet::new();
+        let mut pred_cued: BTreeSet<String> = BTreeSet::new();
         let mut pred_people: BTreeSet<String> = BTreeSet::new();
         for m in linker.link(text) {
             match m.attribute {
                 Attribute::Genre { name } => {
-                    pred_genres.insert(name);
+                    if m.explicit {
+                        pred_genres.insert(name.clone());
+                    }
+                    pred_cued.insert(name);
                 }
                 Attribute::Person { name, .. } => {
                     pred_people.insert(name);
@@ -179,6 +185,9 @@ pub fn evaluate(path: &Path, linker: &AttributeLinker) -> Result<AttributeReport
             }
         }
         let g_ok = pred_genres.intersection(&gold_genres).count();
+        report.genres_with_cues.gold += gold_genres.len();
+        report.genres_with_cues.predicted += pred_cued.len();
+        report.genres_with_cues.correct += pred_cued.intersection(&gold_genres).count();
         report.genres.gold += gold_genres.len();
         report.genres.predicted += pred_genres.len();
         report.genres.correct += g_ok;
@@ -187,7 +196,7 @@ pub fn evaluate(path: &Path, linker: &AttributeLinker) -> Result<AttributeReport
         report.people.predicted += pred_people.len();
         report.people.correct += p_ok.min(gold_people.len());
         let miss = g_ok < gold_genres.len().max(pred_genres.len()) || p_ok < gold_people.len().max(pred_people.len());
-        if miss && report.examples.len() < 40 {
+        if miss && report.examples.len() < 200 {
             let gold: Vec<String> = gold_genres.iter().chain(&gold_people).cloned().collect();
             let pred: Vec<String> = pred_genres.iter().chain(&pred_people).cloned().collect();
             report.examples.push(("utterance".into(), text.chars().take(160).collect(), gold, pred));
