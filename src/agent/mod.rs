@@ -11,6 +11,7 @@ pub mod attributes;
 pub mod prompts;
 mod reasons;
 pub mod state;
+pub mod tools;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -141,8 +142,24 @@ pub fn load_ranker(catalog_dir: &Path, weights: Option<FusionWeights>) -> Result
     crate::data::verify_catalog(catalog_dir)?;
     let catalog = Catalog::load(catalog_dir)?;
     let cf = CoMentions::load(&catalog_dir.join("comentions.tsv"), &catalog)?;
-    let ranker = CandidateRanker::new(&catalog, cf, weights);
+    let mut ranker = CandidateRanker::new(&catalog, cf, weights);
+    if let Some(tools) = load_knowledge(catalog_dir)? {
+        ranker = ranker.with_knowledge(&catalog, tools);
+    }
     Ok((Arc::new(catalog), Arc::new(ranker)))
+}
+
+/// The knowledge graph that goes with `catalog_dir` (`<root>/catalogs/movies` →
+/// `<root>/knowledge/movies`), or `None` when that folder has no `nodes.tsv` (e.g. a test catalog).
+///
+/// Errors: those of [`tools::KgTools::load`].
+pub fn load_knowledge(catalog_dir: &Path) -> Result<Option<Arc<tools::KgTools>>> {
+    let Some(root) = catalog_dir.parent().and_then(Path::parent) else { return Ok(None) };
+    let dir = root.join("knowledge").join("movies");
+    if !dir.join("nodes.tsv").exists() {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(tools::KgTools::load(&dir)?)))
 }
 
 impl Agent {
@@ -242,6 +259,9 @@ impl Agent {
         }
         let t0 = Instant::now();
         self.state.observe_seeker_text(text, &self.catalog);
+        if let Some(kt) = self.ranker.knowledge() {
+            self.state.link_attributes(&kt.linker);
+        }
         let ranked = self.ranker.rank(&self.state, &self.catalog, self.config.recommendations)?;
         let recs: Vec<Recommendation> = ranked
             .iter()
@@ -465,6 +485,9 @@ impl ToolRanker {
         let mut state = DialogueState::new();
         for t in context {
             state.observe_turn(t.clone(), &self.catalog);
+            if let Some(kt) = self.ranker.knowledge() {
+                state.link_attributes(&kt.linker);
+            }
         }
         state
     }

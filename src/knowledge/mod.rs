@@ -451,6 +451,25 @@ impl KnowledgeGraph {
         out
     }
 
+    /// Whether item `id` has `attribute` (false for an unknown item or attribute).
+    pub fn item_has(&self, id: ItemId, attribute: &Attribute) -> bool {
+        let Some(ix) = self.item_node(id) else { return false };
+        let target = |kind: NodeKind, name: &str, rels: &[Relation]| {
+            self.find(kind, name).is_some_and(|t| {
+                self.graph.edges_connecting(ix, t).any(|e| rels.contains(e.weight()))
+            })
+        };
+        match attribute {
+            Attribute::Genre { name } => target(NodeKind::Genre, name, &[Relation::Genre]),
+            Attribute::Keyword { name } => target(NodeKind::Keyword, name, &[Relation::Keyword]),
+            Attribute::Person { name, role: Some(r) } => target(NodeKind::Person, name, &[*r]),
+            Attribute::Person { name, role: None } => {
+                target(NodeKind::Person, name, &[Relation::Director, Relation::Writer, Relation::Actor])
+            }
+            Attribute::Years { from, to } => self.graph[ix].year.is_some_and(|y| y >= *from && y <= *to),
+        }
+    }
+
     /// Items (catalog ids, ascending) matching every constraint: having each non-negated
     /// attribute and none of the negated ones. No constraint: every item.
     pub fn filter(&self, constraints: &[Constraint]) -> Vec<ItemId> {

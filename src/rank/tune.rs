@@ -11,7 +11,9 @@
 //! Likewise `genre_filter` is not searched: a seeker who asks for "a funny animated movie" gets
 //! comedies or animations, whatever the validation figure says (it costs about 2 % of the
 //! objective on ReDial validation, where genre words are often not requests). It is taken from
-//! the starting weights (`--from`).
+//! the starting weights (`--from`), and so is `attribute_filter` (a seeker who asks for a 90s
+//! thriller with Denzel Washington gets one). The knowledge-graph weights `kg` and `attribute`
+//! are searched like the others.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -146,8 +148,14 @@ pub fn tune(
     let catalog = Arc::new(Catalog::from_items(items)?);
     let cf = CoMentions::from_pairs(&catalog, &stats.pairs);
     let points = extract_points(&val);
+    // The knowledge graph holds no dialogue statistics, so it needs no holding out.
+    let knowledge = crate::agent::load_knowledge(catalog_dir)?;
     let eval = |w: FusionWeights| {
-        let ranker = ToolRanker::new(catalog.clone(), Arc::new(CandidateRanker::new(&catalog, cf.clone(), w)));
+        let mut r = CandidateRanker::new(&catalog, cf.clone(), w);
+        if let Some(kt) = &knowledge {
+            r = r.with_knowledge(&catalog, kt.clone());
+        }
+        let ranker = ToolRanker::new(catalog.clone(), Arc::new(r));
         objective(&ranker, &points)
     };
     let mut best = start.unwrap_or_default();
@@ -161,7 +169,9 @@ pub fn tune(
     crate::outln!("starting weights: objective {default_obj:.4}");
     let mut best_obj = default_obj;
     type Setter = fn(&mut FusionWeights, f32);
-    let grid: [(&str, Setter, &[f32]); 8] = [
+    let grid: [(&str, Setter, &[f32]); 10] = [
+        ("kg", |w, v| w.kg = v, &[0.0, 0.05, 0.1, 0.2, 0.4]),
+        ("attribute", |w, v| w.attribute = v, &[0.0, 0.05, 0.1, 0.2, 0.4]),
         ("genre", |w, v| w.genre = v, &[0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5]),
         ("beta", |w, v| w.beta = v, &[0.0, 0.15, 0.3, 0.5, 0.7]),
         ("shrink", |w, v| w.shrink = v, &[0.0, 2.0, 5.0, 10.0, 25.0]),
