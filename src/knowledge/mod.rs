@@ -342,6 +342,11 @@ impl KnowledgeGraph {
         self.graph.edge_count()
     }
 
+    /// Bytes held by the PPR transition matrix (CSR arrays), for the benchmark.
+    pub fn walk_bytes(&self) -> usize {
+        self.walk.heap_bytes()
+    }
+
     /// Number of item nodes (they are nodes `0..items`).
     pub fn item_count(&self) -> usize {
         self.items

@@ -4,8 +4,8 @@
 //! `p ← α·r + (1−α)·Pᵀp`, `P(u→v) = w(rel(u,v)) / Σ_v' w(rel(u,v'))`, where `r` is the seed
 //! vector (positive seeds normalised to sum 1; negative seeds scaled by the same factor) and the
 //! walk starts from `p = α·r`. Mass at nodes with no weighted edge is dropped, so for
-//! non-negative seeds every score is ≥ 0 and the scores sum to at most 1. Only nodes reached so
-//! far are visited in early iterations (a frontier), so a query costs O(edges reached × iterations).
+//! non-negative seeds every score is ≥ 0 and the scores sum to at most 1. A query costs
+//! O(edges × iterations): about 220 k transition entries (languages excluded) × 10.
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -43,13 +43,15 @@ pub fn relation_weight(rel: Relation) -> f32 {
     }
 }
 
-/// The CSR transition matrix of the undirected, relation-weighted graph.
+/// The CSR transition matrix of the undirected, relation-weighted graph, stored by target
+/// (pull form): row `v` lists every `u` with an edge to `v` and `P(u → v)`, so an iteration is a
+/// sequential pass with gathers and no scattered writes.
 #[derive(Debug, Clone, Default)]
 pub struct PprWalk {
-    /// `offsets[u]..offsets[u+1]` are `u`'s entries in `targets` / `probs`.
+    /// `offsets[v]..offsets[v+1]` are `v`'s entries in `sources` / `probs`.
     offsets: Vec<u32>,
-    targets: Vec<u32>,
-    /// Transition probabilities P(u → target), summing to 1 per node with edges.
+    sources: Vec<u32>,
+    /// Transition probabilities P(source → v); each source's outgoing probabilities sum to 1.
     probs: Vec<f32>,
     items: usize,
 }
@@ -68,79 +70,61 @@ impl PprWalk {
             adj[s].push((t as u32, w));
             adj[t].push((s as u32, w));
         }
+        let totals: Vec<f32> = adj.iter().map(|l| l.iter().map(|x| x.1).sum()).collect();
         let mut offsets = Vec::with_capacity(n + 1);
-        let mut targets = Vec::new();
+        let mut sources = Vec::new();
         let mut probs = Vec::new();
         offsets.push(0u32);
         for list in &mut adj {
             list.sort_by_key(|x| x.0);
-            let total: f32 = list.iter().map(|x| x.1).sum();
-            for &(t, w) in list.iter() {
-                targets.push(t);
-                probs.push(w / total);
+            // The graph is undirected: v's neighbours are exactly the sources of edges into v.
+            for &(u, w) in list.iter() {
+                sources.push(u);
+                probs.push(w / totals[u as usize]);
             }
-            offsets.push(targets.len() as u32);
+            offsets.push(sources.len() as u32);
         }
-        PprWalk { offsets, targets, probs, items }
+        PprWalk { offsets, sources, probs, items }
     }
 
     /// Bytes held by the CSR arrays.
     pub fn heap_bytes(&self) -> usize {
-        self.offsets.capacity() * 4 + self.targets.capacity() * 4 + self.probs.capacity() * 4
+        self.offsets.capacity() * 4 + self.sources.capacity() * 4 + self.probs.capacity() * 4
     }
 
     /// Scores per item node (`0..items`), clamped at 0, for `seeds` (node, weight). Seeds outside
-    /// the graph and zero weights are ignored; no positive seed gives all zeros.
+    /// the graph, non-finite and zero weights are ignored; no positive seed gives all zeros.
     pub fn run(&self, seeds: &[(NodeIndex<u32>, f32)], params: &PprParams) -> Vec<f32> {
         let n = self.offsets.len().saturating_sub(1);
         let mut out = vec![0f32; self.items];
-        let pos: f32 = seeds.iter().filter(|s| s.0.index() < n && s.1 > 0.0).map(|s| s.1).sum();
+        let pos: f32 = seeds.iter().filter(|s| s.0.index() < n && s.1.is_finite() && s.1 > 0.0).map(|s| s.1).sum();
         if pos <= 0.0 || n == 0 {
             return out;
         }
         let alpha = params.restart.clamp(1e-3, 1.0);
-        let mut restart = vec![0f32; n];
-        let mut frontier: Vec<bool> = vec![false; n];
+        let mut restart: Vec<(usize, f32)> = Vec::new();
         for &(ix, w) in seeds {
             if ix.index() < n && w.is_finite() && w != 0.0 {
-                restart[ix.index()] += w / pos;
-                frontier[ix.index()] = true;
+                restart.push((ix.index(), alpha * w / pos));
             }
         }
-        let mut p: Vec<f32> = restart.iter().map(|r| alpha * r).collect();
+        let mut p = vec![0f32; n];
+        for &(i, r) in &restart {
+            p[i] += r;
+        }
         let mut next = vec![0f32; n];
-        let mut active: Vec<u32> = (0..n as u32).filter(|&u| frontier[u as usize]).collect();
+        let keep = 1.0 - alpha;
         for _ in 0..params.iterations {
-            next.iter_mut().zip(&restart).for_each(|(x, r)| *x = alpha * r);
-            let dense = active.len() * 4 > n;
-            let mut reached: Vec<u32> = Vec::new();
-            let mut visit = |u: usize, p: &[f32], next: &mut [f32], reached: &mut Vec<u32>| {
-                let mass = (1.0 - alpha) * p[u];
-                if mass == 0.0 {
-                    return;
+            for (v, slot) in next.iter_mut().enumerate() {
+                let (a, b) = (self.offsets[v] as usize, self.offsets[v + 1] as usize);
+                let mut acc = 0f32;
+                for (&u, &pr) in self.sources[a..b].iter().zip(&self.probs[a..b]) {
+                    acc += p[u as usize] * pr;
                 }
-                let (a, b) = (self.offsets[u] as usize, self.offsets[u + 1] as usize);
-                for k in a..b {
-                    let v = self.targets[k] as usize;
-                    next[v] += mass * self.probs[k];
-                    if !dense && !frontier[v] {
-                        frontier[v] = true;
-                        reached.push(v as u32);
-                    }
-                }
-            };
-            if dense {
-                for u in 0..n {
-                    visit(u, &p, &mut next, &mut reached);
-                }
-            } else {
-                for &u in &active {
-                    visit(u as usize, &p, &mut next, &mut reached);
-                }
-                active.extend(reached);
+                *slot = keep * acc;
             }
-            if dense && active.len() < n {
-                active = (0..n as u32).collect();
+            for &(i, r) in &restart {
+                next[i] += r;
             }
             std::mem::swap(&mut p, &mut next);
         }

@@ -395,7 +395,7 @@ impl CandidateRanker {
         if let Some(t) = last_seeker {
             let words = crate::catalog::text::normalize(&state.turns[t].text);
             let words: Vec<&str> = words.split(' ').collect();
-            let sequel = words.iter().any(|w| matches!(*w, "sequel" | "sequels" | "followup" | "next"));
+            let sequel = words.iter().any(|w| matches!(*w, "sequel" | "sequels"));
             let prequel = words.iter().any(|w| matches!(*w, "prequel" | "prequels"));
             for &id in &state.turns[t].items {
                 let found = match (sequel, prequel) {
