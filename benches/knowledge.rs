@@ -52,7 +52,8 @@ fn main() {
         ((state >> 33) as usize) % m.max(1)
     };
     let items: Vec<usize> = (0..kg.item_count()).filter(|&i| kg.degree(NodeIndex::new(i)) >= 5).collect();
-    let people: Vec<NodeIndex<u32>> = kg.nodes_of(NodeKind::Person).map(|(ix, _)| ix).filter(|&ix| kg.degree(ix) >= 3).collect();
+    let people: Vec<NodeIndex<u32>> =
+        kg.nodes_of(NodeKind::Person).map(|(ix, _)| ix).filter(|&ix| kg.degree(ix) >= 3).collect();
     let genres: Vec<NodeIndex<u32>> = kg.nodes_of(NodeKind::Genre).map(|(ix, _)| ix).collect();
     let params = PprParams::default();
     let mut times = Vec::new();

@@ -102,7 +102,8 @@ fn sequel_lookup() {
 #[test]
 fn conjunction_filter_with_a_negated_genre() {
     let c = |a: Attribute, negated: bool| Constraint { attribute: a, negated };
-    let denzel_90s = kg().filter(&[c(person("Denzel Washington"), false), c(Attribute::Years { from: 1990, to: 1999 }, false)]);
+    let denzel_90s =
+        kg().filter(&[c(person("Denzel Washington"), false), c(Attribute::Years { from: 1990, to: 1999 }, false)]);
     let titles: Vec<String> = denzel_90s.iter().map(|id| title(*id)).collect();
     assert!(titles.contains(&"Crimson Tide (1995)".to_string()), "{titles:?}");
     assert!(titles.contains(&"Philadelphia (1993)".to_string()), "{titles:?}");
@@ -116,13 +117,18 @@ fn conjunction_filter_with_a_negated_genre() {
     assert!(no_drama.iter().all(|id| !catalog().get(*id).unwrap().genres.contains(&"drama".to_string())));
     // Keyword constraints and the tool form.
     let thriller_no_violence = tools().kg_filter(
-        &[c(person("Denzel Washington"), false), c(genre("thriller"), false), c(Attribute::Keyword { name: "violence".into() }, true)],
+        &[
+            c(person("Denzel Washington"), false),
+            c(genre("thriller"), false),
+            c(Attribute::Keyword { name: "violence".into() }, true),
+        ],
         100,
     );
     let t: Vec<String> = thriller_no_violence.iter().map(|id| title(*id)).collect();
     assert!(t.contains(&"Crimson Tide (1995)".to_string()) && !t.contains(&"Safe House (2012)".to_string()), "{t:?}");
     // Director role only.
-    let directed = kg().filter(&[c(Attribute::Person { name: "Denzel Washington".into(), role: Some(Relation::Director) }, false)]);
+    let directed = kg()
+        .filter(&[c(Attribute::Person { name: "Denzel Washington".into(), role: Some(Relation::Director) }, false)]);
     assert!(directed.iter().any(|id| title(*id) == "Fences (2016)"));
     assert!(!directed.iter().any(|id| title(*id) == "Crimson Tide (1995)"));
 }
@@ -173,7 +179,8 @@ fn ranker() -> CandidateRanker {
     assert!(base.knowledge().is_some(), "load_ranker attaches the committed graph");
     let mut w = base.weights();
     w.attribute_filter = true;
-    let cf = curator::recommender::CoMentions::load(&curator::paths::catalog_dir().join("comentions.tsv"), &catalog).unwrap();
+    let cf = curator::recommender::CoMentions::load(&curator::paths::catalog_dir().join("comentions.tsv"), &catalog)
+        .unwrap();
     CandidateRanker::new(&catalog, cf, w).with_knowledge(&catalog, base.knowledge().unwrap().clone())
 }
 
@@ -200,7 +207,9 @@ fn rejected_attributes_never_reach_the_ranking() {
     assert_eq!(title(ranked[0].id), "Crimson Tide (1995)");
     let reason = ranked[0].kg_reason.clone().unwrap();
     assert_eq!(reason, "thriller, from 1995, starring Denzel Washington; no TMDB \"violence\" tag — as you asked.");
-    assert!(ranked.iter().all(|c| kg().item_has(c.id, &person("Denzel Washington")) || kg().item_has(c.id, &genre("thriller"))));
+    assert!(ranked
+        .iter()
+        .all(|c| kg().item_has(c.id, &person("Denzel Washington")) || kg().item_has(c.id, &genre("thriller"))));
 }
 
 #[test]

@@ -199,11 +199,7 @@ pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
 /// but X" is rewritten to "not X" first so that its negation survives the split).
 fn clauses(text: &str) -> Vec<String> {
     let lower = text.to_lowercase().replace("anything but ", "not ");
-    lower
-        .split([',', '.', ';', '!', '?', '\n'])
-        .flat_map(|c| c.split(" but "))
-        .map(str::to_string)
-        .collect()
+    lower.split([',', '.', ';', '!', '?', '\n']).flat_map(|c| c.split(" but ")).map(str::to_string).collect()
 }
 
 /// Phrase (normalised) → TMDB keyword of the graph (KECRS relation 14). Sorted.
@@ -236,13 +232,8 @@ const KEYWORDS: &[(&str, &str)] = &[
 ];
 
 /// Spelled-out decades (normalised) → first year.
-const DECADE_WORDS: &[(&str, u16)] = &[
-    ("fifties", 1950),
-    ("sixties", 1960),
-    ("seventies", 1970),
-    ("eighties", 1980),
-    ("nineties", 1990),
-];
+const DECADE_WORDS: &[(&str, u16)] =
+    &[("fifties", 1950), ("sixties", 1960), ("seventies", 1970), ("eighties", 1980), ("nineties", 1990)];
 
 /// A decade or year token: "80s" → 1980–1989, "1990s" → 1990–1999, "2000s" → 2000–2009,
 /// "eighties" → 1980–1989.
@@ -253,9 +244,9 @@ fn decade(token: &str) -> Option<(u16, u16)> {
     let digits = token.strip_suffix('s')?;
     let y: u16 = digits.parse().ok()?;
     let from = match digits.len() {
-        2 if y % 10 == 0 && y >= 20 => 1900 + y,
+        2 if y.is_multiple_of(10) && y >= 20 => 1900 + y,
         2 if y == 0 || y == 10 => 2000 + y,
-        4 if y % 10 == 0 && (1900..=2020).contains(&y) => y,
+        4 if y.is_multiple_of(10) && (1900..=2020).contains(&y) => y,
         _ => return None,
     };
     Some((from, from + 9))
@@ -286,87 +277,12 @@ pub struct AttributeLinker {
 
 /// Function words (normalised, sorted) that a lowercase person-name span may not contain.
 const STOP_WORDS: &[&str] = &[
-    "a",
-    "about",
-    "after",
-    "all",
-    "also",
-    "am",
-    "an",
-    "and",
-    "any",
-    "are",
-    "as",
-    "at",
-    "be",
-    "been",
-    "but",
-    "by",
-    "can",
-    "could",
-    "did",
-    "do",
-    "does",
-    "for",
-    "from",
-    "had",
-    "has",
-    "have",
-    "he",
-    "her",
-    "him",
-    "his",
-    "how",
-    "i",
-    "if",
-    "in",
-    "into",
-    "is",
-    "it",
-    "its",
-    "just",
-    "like",
-    "me",
-    "more",
-    "most",
-    "my",
-    "no",
-    "not",
-    "now",
-    "of",
-    "on",
-    "one",
-    "or",
-    "our",
-    "out",
-    "she",
-    "so",
-    "some",
-    "than",
-    "that",
-    "the",
-    "their",
-    "them",
-    "then",
-    "there",
-    "they",
-    "this",
-    "to",
-    "too",
-    "up",
-    "us",
-    "was",
-    "we",
-    "were",
-    "what",
-    "when",
-    "which",
-    "who",
-    "will",
-    "with",
-    "would",
-    "you",
-    "your",
+    "a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by",
+    "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "him", "his", "how", "i",
+    "if", "in", "into", "is", "it", "its", "just", "like", "me", "more", "most", "my", "no", "not", "now", "of", "on",
+    "one", "or", "our", "out", "she", "so", "some", "than", "that", "the", "their", "them", "then", "there", "they",
+    "this", "to", "too", "up", "us", "was", "we", "were", "what", "when", "which", "who", "will", "with", "would",
+    "you", "your",
 ];
 
 /// A word of the text: its normalised form and whether the original starts with a capital.
@@ -381,7 +297,11 @@ fn words(clause_original: &str) -> Vec<Word> {
         .flat_map(|w| {
             // "Jr." and "Downey-Jr" keep their parts; normalise each part.
             let cap = w.chars().next().is_some_and(char::is_uppercase);
-            normalize(w).split(' ').filter(|x| !x.is_empty()).map(|x| Word { norm: x.to_string(), capital: cap }).collect::<Vec<_>>()
+            normalize(w)
+                .split(' ')
+                .filter(|x| !x.is_empty())
+                .map(|x| Word { norm: x.to_string(), capital: cap })
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -459,22 +379,25 @@ impl AttributeLinker {
     /// (see [`genre_mentions`]), people, decades/years, keywords.
     pub fn link(&self, text: &str) -> Vec<AttributeMention> {
         let mut out: Vec<AttributeMention> = Vec::new();
-        let push = |attribute: Attribute, wanted: bool, out: &mut Vec<AttributeMention>| {
-            match out.iter_mut().find(|m| m.attribute == attribute) {
-                Some(m) => m.wanted = m.wanted && wanted,
-                None => out.push(AttributeMention { attribute, wanted, explicit: true }),
-            }
+        let push = |attribute: Attribute, wanted: bool, out: &mut Vec<AttributeMention>| match out
+            .iter_mut()
+            .find(|m| m.attribute == attribute)
+        {
+            Some(m) => m.wanted = m.wanted && wanted,
+            None => out.push(AttributeMention { attribute, wanted, explicit: true }),
         };
         for g in genre_mentions(text) {
-            out.push(AttributeMention { attribute: Attribute::Genre { name: g.genre }, wanted: g.wanted, explicit: g.explicit });
+            out.push(AttributeMention {
+                attribute: Attribute::Genre { name: g.genre },
+                wanted: g.wanted,
+                explicit: g.explicit,
+            });
         }
         // Clause by clause, keeping the original capitals for the people matcher.
         let original = text.replace("anything but ", "not ").replace("Anything but ", "not ");
         for clause in original.split([',', '.', ';', '!', '?', '\n']).flat_map(|c| c.split(" but ")) {
             let w = words(clause);
-            let negated_at = |i: usize| {
-                w[i.saturating_sub(3)..i].iter().any(|x| NEGATORS.contains(&x.norm.as_str()))
-            };
+            let negated_at = |i: usize| w[i.saturating_sub(3)..i].iter().any(|x| NEGATORS.contains(&x.norm.as_str()));
             let mut i = 0;
             while i < w.len() {
                 let mut step = 1;
@@ -503,7 +426,10 @@ impl AttributeLinker {
                 let tok = w[i].norm.as_str();
                 if let Some((from, to)) = decade(tok) {
                     push(Attribute::Years { from, to }, !negated_at(i), &mut out);
-                } else if tok.len() == 4 && i > 0 && matches!(w[i - 1].norm.as_str(), "from" | "in" | "since" | "after" | "before") {
+                } else if tok.len() == 4
+                    && i > 0
+                    && matches!(w[i - 1].norm.as_str(), "from" | "in" | "since" | "after" | "before")
+                {
                     if let Ok(y) = tok.parse::<u16>() {
                         if (1900..=2030).contains(&y) {
                             let (from, to) = match w[i - 1].norm.as_str() {

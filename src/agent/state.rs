@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::agent::attributes::{genre_mentions, AttributeLinker, AttributeMention, GenreMention};
-use crate::knowledge::Attribute;
 use crate::catalog::{text::normalize, Catalog, ItemId};
 use crate::dialogue::{Role, Turn};
+use crate::knowledge::Attribute;
 
 /// The seeker's attitude toward a mentioned item, read from the clause that mentions it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -180,7 +180,9 @@ impl KgTools {
                 Some(f) => to_json(serde_json::to_value(f)),
                 None => Err(Error::InvalidInput(format!("item {id} is not in the knowledge graph"))),
             },
-            ToolCall::KgFilter { constraints, limit } => to_json(serde_json::to_value(self.kg_filter(constraints, *limit))),
+            ToolCall::KgFilter { constraints, limit } => {
+                to_json(serde_json::to_value(self.kg_filter(constraints, *limit)))
+            }
             ToolCall::KgExpand { seeds, k } => to_json(serde_json::to_value(self.kg_expand(seeds, *k))),
             ToolCall::KgExplain { from, to } => match self.kg_explain(*from, *to) {
                 Some(t) => Ok(serde_json::Value::String(t)),

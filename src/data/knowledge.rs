@@ -119,7 +119,10 @@ pub fn verify_kecrs(triples: &BTreeSet<(ItemId, u32, String)>, items: &[Item]) -
     if share < 0.6 {
         return fail(format!("relation 1 holds only {hit}/{total} CFCRS stars"));
     }
-    checks.push(format!("relation 1 = cast: holds {hit}/{total} ({:.1} %) of the CFCRS stars of its items", 100.0 * share));
+    checks.push(format!(
+        "relation 1 = cast: holds {hit}/{total} ({:.1} %) of the CFCRS stars of its items",
+        100.0 * share
+    ));
     // Language.
     let mut langs: BTreeMap<&str, usize> = BTreeMap::new();
     for t in by_rel(16) {
@@ -161,7 +164,11 @@ pub fn verify_kecrs(triples: &BTreeSet<(ItemId, u32, String)>, items: &[Item]) -
 }
 
 /// DBpedia `subsequentWork` / `previousWork` links between catalog items, as (earlier, later).
-fn dbpedia_sequels(source: &Path, inputs: &mut BTreeMap<String, String>, known: &BTreeSet<ItemId>) -> Result<BTreeSet<(ItemId, ItemId)>> {
+fn dbpedia_sequels(
+    source: &Path,
+    inputs: &mut BTreeMap<String, String>,
+    known: &BTreeSet<ItemId>,
+) -> Result<BTreeSet<(ItemId, ItemId)>> {
     let mut load = |rel: &str| -> Result<(std::path::PathBuf, Vec<u8>)> {
         let p = source.join(rel);
         let b = read(&p)?;
@@ -344,7 +351,9 @@ pub fn build(source: &Path, out: &Path, items: &[Item]) -> Result<KnowledgeManif
         *edge_counts.entry(r.as_str().to_string()).or_insert(0) += 1;
     }
     let mut outputs = BTreeMap::new();
-    for (rel, bytes) in [("knowledge/movies/nodes.tsv", nodes.as_bytes()), ("knowledge/movies/edges.tsv", edges_tsv.as_bytes())] {
+    for (rel, bytes) in
+        [("knowledge/movies/nodes.tsv", nodes.as_bytes()), ("knowledge/movies/edges.tsv", edges_tsv.as_bytes())]
+    {
         write_atomic(&out.join(rel), bytes)?;
         outputs.insert(rel.to_string(), sha256_hex(bytes));
     }

@@ -19,6 +19,8 @@
 //!   dialogues with text, one a line, sorted;
 //! - `catalogs/movies/manifest.json` — counts and the sha256 of every input and output;
 //! - `evals/redial/test.jsonl` — the ReDial test split, byte-identical to the source.
+//! - `knowledge/movies/{nodes.tsv, edges.tsv, manifest.json}` — the knowledge graph, see
+//!   [`knowledge`] and `knowledge/README.md`.
 //!
 //! The build is deterministic: the same input gives byte-identical output (no timestamps, sorted
 //! keys, integer statistics only).

@@ -217,6 +217,9 @@ mod tests {
         assert_eq!(d.get(&2).map(String::as_str), Some("a'b"));
         assert_eq!(parse_index_dict("{}"), Some(BTreeMap::new()));
         assert_eq!(parse_index_dict("__import__('os')"), None);
-        assert_eq!(placeholders("I like [MOVIE_GENRE_0] and [MOVIE_GENRE_12] [MOVIE_GENRE_x]", "MOVIE_GENRE_"), [0, 12]);
+        assert_eq!(
+            placeholders("I like [MOVIE_GENRE_0] and [MOVIE_GENRE_12] [MOVIE_GENRE_x]", "MOVIE_GENRE_"),
+            [0, 12]
+        );
     }
 }

@@ -5,7 +5,7 @@
 //!
 //! Queries: a node by kind and name; neighbours by relation; the facts of an item; items
 //! matching a conjunction of attribute constraints with negations ([`KnowledgeGraph::filter`]);
-//! personalized PageRank from a weighted seed set ([`ppr`]); the shortest typed path between two
+//! personalized PageRank from a weighted seed set ([`KnowledgeGraph::ppr`]); the shortest typed path between two
 //! items rendered as a short reason ([`KnowledgeGraph::explain`]).
 //!
 //! Invariants: item nodes come first and in catalog id order, so item node `i` is catalog
@@ -195,7 +195,7 @@ impl Attribute {
         match self {
             Attribute::Genre { name } => name.clone(),
             Attribute::Person { name, .. } => name.clone(),
-            Attribute::Years { from, to } if to - from == 9 && from % 10 == 0 => format!("the {from}s"),
+            Attribute::Years { from, to } if to.checked_sub(*from) == Some(9) && from.is_multiple_of(10) => format!("the {from}s"),
             Attribute::Years { from, to } if from == to => format!("{from}"),
             Attribute::Years { from, to } => format!("{from}–{to}"),
             Attribute::Keyword { name } => format!("\"{name}\""),
@@ -264,7 +264,11 @@ impl KnowledgeGraph {
                 .parse()
                 .map_err(|e| Error::parse(&nodes_path, ln, format!("node index: {e}")))?;
             if index != graph.node_count() {
-                return Err(Error::parse(&nodes_path, ln, format!("node {index} out of order (expected {})", graph.node_count())));
+                return Err(Error::parse(
+                    &nodes_path,
+                    ln,
+                    format!("node {index} out of order (expected {})", graph.node_count()),
+                ));
             }
             let kind = NodeKind::parse(cols[1])
                 .ok_or_else(|| Error::parse(&nodes_path, ln, format!("unknown kind {:?}", cols[1])))?;
@@ -299,7 +303,8 @@ impl KnowledgeGraph {
                 return Err(Error::parse(&edges_path, ln, format!("expected 3 columns, found {}", cols.len())));
             }
             let node = |s: &str| -> Result<NodeIndex<u32>> {
-                let v: usize = s.parse().map_err(|e| Error::parse(&edges_path, ln, format!("node index {s:?}: {e}")))?;
+                let v: usize =
+                    s.parse().map_err(|e| Error::parse(&edges_path, ln, format!("node index {s:?}: {e}")))?;
                 if v >= n {
                     return Err(Error::parse(&edges_path, ln, format!("node {v} out of range ({n} nodes)")));
                 }
@@ -374,7 +379,8 @@ impl KnowledgeGraph {
 
     /// Number of edges touching `ix` (both directions).
     pub fn degree(&self, ix: NodeIndex<u32>) -> usize {
-        self.graph.edges_directed(ix, Direction::Outgoing).count() + self.graph.edges_directed(ix, Direction::Incoming).count()
+        self.graph.edges_directed(ix, Direction::Outgoing).count()
+            + self.graph.edges_directed(ix, Direction::Incoming).count()
     }
 
     /// Neighbours of `ix` through edges of `relation` in `direction` (outgoing: from an item to its
@@ -460,9 +466,7 @@ impl KnowledgeGraph {
     pub fn item_has(&self, id: ItemId, attribute: &Attribute) -> bool {
         let Some(ix) = self.item_node(id) else { return false };
         let target = |kind: NodeKind, name: &str, rels: &[Relation]| {
-            self.find(kind, name).is_some_and(|t| {
-                self.graph.edges_connecting(ix, t).any(|e| rels.contains(e.weight()))
-            })
+            self.find(kind, name).is_some_and(|t| self.graph.edges_connecting(ix, t).any(|e| rels.contains(e.weight())))
         };
         match attribute {
             Attribute::Genre { name } => target(NodeKind::Genre, name, &[Relation::Genre]),
@@ -518,7 +522,14 @@ impl KnowledgeGraph {
                 text: format!("the film {} follows.", an.display()),
             });
         }
-        for rel in [Relation::Director, Relation::Writer, Relation::Actor, Relation::Keyword, Relation::Company, Relation::Genre] {
+        for rel in [
+            Relation::Director,
+            Relation::Writer,
+            Relation::Actor,
+            Relation::Keyword,
+            Relation::Company,
+            Relation::Genre,
+        ] {
             let na = self.neighbours(a, rel, Direction::Outgoing);
             let nb = self.neighbours(b, rel, Direction::Outgoing);
             let best = na
@@ -537,7 +548,11 @@ impl KnowledgeGraph {
                     Relation::Company => format!("both produced by {name}, like {like}."),
                     _ => format!("both {name}, like {like}."),
                 };
-                return Some(Explanation { nodes: vec![a.index(), x.index(), b.index()], relations: vec![rel, rel], text });
+                return Some(Explanation {
+                    nodes: vec![a.index(), x.index(), b.index()],
+                    relations: vec![rel, rel],
+                    text,
+                });
             }
         }
         None
@@ -554,7 +569,14 @@ mod tests {
         for r in Relation::ALL {
             assert_eq!(Relation::parse(r.as_str()), Some(r));
         }
-        for k in [NodeKind::Item, NodeKind::Person, NodeKind::Genre, NodeKind::Keyword, NodeKind::Company, NodeKind::Language] {
+        for k in [
+            NodeKind::Item,
+            NodeKind::Person,
+            NodeKind::Genre,
+            NodeKind::Keyword,
+            NodeKind::Company,
+            NodeKind::Language,
+        ] {
             assert_eq!(NodeKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(Attribute::Years { from: 1990, to: 1999 }.describe(), "the 1990s");
@@ -563,7 +585,11 @@ mod tests {
     #[test]
     fn load_errors_name_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("nodes.tsv"), "node\tkind\tname\titem\tyear\n0\titem\tHeat\t1\t1995\n1\tgenre\tcrime\t\t\n").unwrap();
+        std::fs::write(
+            dir.path().join("nodes.tsv"),
+            "node\tkind\tname\titem\tyear\n0\titem\tHeat\t1\t1995\n1\tgenre\tcrime\t\t\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("edges.tsv"), "head\trelation\ttail\n0\tgenre\t1\n0\tfoo\t1\n").unwrap();
         let e = KnowledgeGraph::load(dir.path()).unwrap_err().to_string();
         assert!(e.contains("edges.tsv:3") && e.contains("unknown relation"), "{e}");

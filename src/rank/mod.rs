@@ -25,9 +25,9 @@ use petgraph::graph::NodeIndex;
 
 use crate::agent::state::{DialogueState, Polarity};
 use crate::agent::tools::KgTools;
-use crate::knowledge::{Attribute, NodeKind, PprParams, Relation};
 use crate::catalog::{Catalog, ItemId, SearchFilters};
 use crate::dialogue::Role;
+use crate::knowledge::{Attribute, NodeKind, PprParams, Relation};
 use crate::recommender::CoMentions;
 use crate::Result;
 
@@ -301,7 +301,8 @@ impl CandidateRanker {
             } else {
                 0.0
             };
-            let (kg, attribute) = (kg_terms.ppr.get(p).copied().unwrap_or(0.0), kg_terms.attribute.get(p).copied().unwrap_or(0.0));
+            let (kg, attribute) =
+                (kg_terms.ppr.get(p).copied().unwrap_or(0.0), kg_terms.attribute.get(p).copied().unwrap_or(0.0));
             let score = self.weights.cf * c
                 + self.weights.text * text[p]
                 + self.weights.popularity * pop
@@ -452,7 +453,9 @@ impl CandidateRanker {
         if self.weights.kg != 0.0 {
             let mut nodes: Vec<(NodeIndex<u32>, f32)> = seeds
                 .iter()
-                .filter_map(|&(p, w)| self.node_of.get(p).filter(|&&x| x != u32::MAX).map(|&x| (NodeIndex::new(x as usize), w)))
+                .filter_map(|&(p, w)| {
+                    self.node_of.get(p).filter(|&&x| x != u32::MAX).map(|&x| (NodeIndex::new(x as usize), w))
+                })
                 .collect();
             for (m, t) in &requested {
                 let w = self.weights.recency.powi(last.saturating_sub(*t) as i32);
@@ -465,8 +468,9 @@ impl CandidateRanker {
                 nodes.extend(node.map(|x| (x, w)));
             }
             let by_node = kt.graph.ppr(&nodes, &PprParams::default());
-            let mut ppr: Vec<f32> =
-                (0..n).map(|p| self.node_of.get(p).and_then(|&x| by_node.get(x as usize)).copied().unwrap_or(0.0)).collect();
+            let mut ppr: Vec<f32> = (0..n)
+                .map(|p| self.node_of.get(p).and_then(|&x| by_node.get(x as usize)).copied().unwrap_or(0.0))
+                .collect();
             let max = ppr.iter().fold(0f32, |m, &x| m.max(x));
             if max > 0.0 {
                 ppr.iter_mut().for_each(|x| *x /= max);
@@ -487,8 +491,11 @@ impl CandidateRanker {
             .into_iter()
             .filter(|l| state.mentions.iter().any(|m| m.id == *l && m.role == Role::Seeker))
             .collect();
-        let strong = |rels: &[Relation]| matches!(rels.first(), Some(Relation::Sequel | Relation::Director | Relation::Writer | Relation::Actor));
-        let paths: Vec<crate::knowledge::Explanation> = liked.iter().rev().filter_map(|l| kt.graph.explain(*l, id)).collect();
+        let strong = |rels: &[Relation]| {
+            matches!(rels.first(), Some(Relation::Sequel | Relation::Director | Relation::Writer | Relation::Actor))
+        };
+        let paths: Vec<crate::knowledge::Explanation> =
+            liked.iter().rev().filter_map(|l| kt.graph.explain(*l, id)).collect();
         if let Some(e) = paths.iter().find(|e| strong(&e.relations)) {
             return Some(e.text.clone());
         }

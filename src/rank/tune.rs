@@ -125,6 +125,21 @@ pub fn tune(
     start: Option<FusionWeights>,
     search: bool,
 ) -> Result<TunedWeights> {
+    tune_only(source, catalog_dir, test_path, start, search, None)
+}
+
+/// [`tune`] searching only the weights named in `only` (e.g. `["kg", "attribute"]`, starting
+/// from `--from`); `None` searches them all.
+///
+/// Errors: those of [`tune`]; [`Error::InvalidInput`] for a name that is not a searched weight.
+pub fn tune_only(
+    source: &Path,
+    catalog_dir: &Path,
+    test_path: &Path,
+    start: Option<FusionWeights>,
+    search: bool,
+    only: Option<&[String]>,
+) -> Result<TunedWeights> {
     let base = Catalog::load(catalog_dir)?;
     let val_path = source.join(VALIDATION);
     let val_text = std::fs::read_to_string(&val_path).map_err(|e| Error::io(&val_path, e))?;
@@ -181,9 +196,14 @@ pub fn tune(
         ("recommender_seed", |w, v| w.recommender_seed = v, &[0.0, 0.25, 0.5, 1.0]),
         ("disliked_seed", |w, v| w.disliked_seed = v, &[-1.0, -0.5, -0.25, 0.0]),
     ];
+    if let Some(only) = only {
+        if let Some(bad) = only.iter().find(|o| !grid.iter().any(|(n, _, _)| n == o)) {
+            return Err(Error::InvalidInput(format!("--only: {bad:?} is not a tuned weight")));
+        }
+    }
     let passes = if search { 2 } else { 0 };
     for pass in 1..=passes {
-        for (name, set, values) in &grid {
+        for (name, set, values) in grid.iter().filter(|(n, _, _)| only.is_none_or(|o| o.iter().any(|x| x == n))) {
             for &v in *values {
                 let mut w = best;
                 set(&mut w, v);
