@@ -70,11 +70,20 @@ fn kecrs_triples(
 ) -> Result<BTreeSet<(ItemId, u32, String)>> {
     let entities: HashMap<String, u32> = json(ent_path, ent_bytes, "a map of entity name to id")?;
     let kg: HashMap<String, Vec<(u32, u32)>> = json(kg_path, kg_bytes, "a map of entity id to [relation, tail]")?;
-    let mut name_of: HashMap<u32, &str> = HashMap::with_capacity(entities.len());
-    for (name, id) in &entities {
-        name_of.insert(*id, name.as_str());
-    }
     let as_item = |name: &str| name.parse::<ItemId>().ok().filter(|id| known.contains(id));
+    // Some ids carry several names; pick one deterministically: a catalog movieId if any, else
+    // the smallest name (HashMap order would make the build differ between runs).
+    let mut sorted: Vec<(&String, &u32)> = entities.iter().collect();
+    sorted.sort();
+    let mut name_of: HashMap<u32, &str> = HashMap::with_capacity(entities.len());
+    for (name, id) in sorted {
+        match name_of.get(id) {
+            Some(old) if as_item(old).is_some() || as_item(name).is_none() => {}
+            _ => {
+                name_of.insert(*id, name.as_str());
+            }
+        }
+    }
     let mut out = BTreeSet::new();
     for (head, edges) in &kg {
         let Some(head_name) = head.parse::<u32>().ok().and_then(|h| name_of.get(&h).copied()) else { continue };

@@ -195,7 +195,9 @@ impl Attribute {
         match self {
             Attribute::Genre { name } => name.clone(),
             Attribute::Person { name, .. } => name.clone(),
-            Attribute::Years { from, to } if to.checked_sub(*from) == Some(9) && from.is_multiple_of(10) => format!("the {from}s"),
+            Attribute::Years { from, to } if to.checked_sub(*from) == Some(9) && from.is_multiple_of(10) => {
+                format!("the {from}s")
+            }
             Attribute::Years { from, to } if from == to => format!("{from}"),
             Attribute::Years { from, to } => format!("{from}–{to}"),
             Attribute::Keyword { name } => format!("\"{name}\""),
