@@ -12,6 +12,7 @@ pub mod data;
 pub mod dialogue;
 pub mod error;
 pub mod eval;
+pub mod knowledge;
 pub mod llm;
 pub mod paths;
 pub mod rank;

@@ -1,12 +1,25 @@
-//! Genre requests in free text: "something funny" → comedy, "no horror" → not horror.
+//! Attribute linking: free text → attributes of the knowledge graph, each asked for or rejected.
 //!
-//! A first, lexicon-based form of attribute linking over the catalog's genre vocabulary (CFCRS
-//! `id2info.json` `genre` values). The knowledge graph will extend it to people, years and
-//! keywords.
+//! - Genres ([`genre_mentions`]): a lexicon over the catalog's genre vocabulary (CFCRS
+//!   `id2info.json` `genre`) with synonyms ("scary" → horror, "rom-com" → romance + comedy,
+//!   "superhero" → action).
+//! - People ([`AttributeLinker`]): 2–3-word spans matched to the graph's person names, exactly or
+//!   with typos (normalised Levenshtein similarity ≥ 0.85 to a name sharing one word with the span).
+//! - Decades and years: "80s", "the 1990s", "nineties", "from 1995".
+//! - Keywords: a small lexicon onto TMDB keywords ("violent" → violence, "zombies" → zombie).
+//! - Negation: "not", "no", "no more", "nothing (too)", "except", "without", "anything but", "hate"
+//!   within the three words before the attribute, in the same clause (clauses end at `,.;!?`, a
+//!   newline or "but").
+//!
+//! Measured on INSPIRED by `curator eval attributes` (`src/eval/attributes.rs`); tuned on the dev
+//! split only.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::text::normalize;
+use crate::catalog::text::{is_common_word, normalize};
+use crate::knowledge::{Attribute, KnowledgeGraph, NodeKind, Relation};
 
 /// One genre mentioned by the seeker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,7 +28,56 @@ pub struct GenreMention {
     pub genre: String,
     /// False when negated ("no horror", "nothing scary", "not a romance").
     pub wanted: bool,
+    /// True when a genre name said it ("horror", "rom-com", "sci-fi"); false when only a cue word
+    /// did ("scary", "funny", "kids": see `CUES`).
+    #[serde(default = "explicit_default")]
+    pub explicit: bool,
 }
+
+fn explicit_default() -> bool {
+    true
+}
+
+/// Lexicon phrases that suggest a genre without naming it ("funny" → comedy). INSPIRED's
+/// annotators label genre names only, so `curator eval attributes` reports these separately.
+const CUES: &[&str] = &[
+    "animated",
+    "anime",
+    "biographical",
+    "biopic",
+    "cartoon",
+    "cartoons",
+    "chick flick",
+    "children",
+    "comedic",
+    "cowboy",
+    "creepy",
+    "dramatic",
+    "family",
+    "frightening",
+    "funny",
+    "gangster",
+    "gangsters",
+    "heist",
+    "hilarious",
+    "historical",
+    "humor",
+    "kids",
+    "love story",
+    "mafia",
+    "magical",
+    "rom com",
+    "rom coms",
+    "romantic",
+    "romcom",
+    "romcoms",
+    "scary",
+    "slasher",
+    "spooky",
+    "suspense",
+    "suspenseful",
+    "whodunit",
+];
 
 /// Word or phrase (normalised) → catalog genre. Longest phrases are matched first.
 const LEXICON: &[(&str, &str)] = &[
@@ -63,8 +125,11 @@ const LEXICON: &[(&str, &str)] = &[
     ("mysteries", "mystery"),
     ("mystery", "mystery"),
     ("rom com", "romance"),
+    ("rom coms", "romance"),
     ("romance", "romance"),
     ("romantic", "romance"),
+    ("romcom", "romance"),
+    ("romcoms", "romance"),
     ("scary", "horror"),
     ("sci fi", "sci-fi"),
     ("science fiction", "sci-fi"),
@@ -72,6 +137,8 @@ const LEXICON: &[(&str, &str)] = &[
     ("slasher", "horror"),
     ("spooky", "horror"),
     ("sports", "sport"),
+    ("superhero", "action"),
+    ("superheroes", "action"),
     ("suspense", "thriller"),
     ("suspenseful", "thriller"),
     ("thriller", "thriller"),
@@ -83,20 +150,25 @@ const LEXICON: &[(&str, &str)] = &[
 ];
 
 /// Words that negate a genre named within the next three words.
-const NEGATORS: &[&str] = &["dont", "except", "hate", "nothing", "no", "not", "without"];
+const NEGATORS: &[&str] = &["avoid", "dont", "except", "hate", "never", "no", "nor", "not", "nothing", "without"];
 
 /// Genres mentioned in `text`, in order, each once (a later negation wins). "rom com" also
 /// yields comedy.
 pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
     let mut out: Vec<GenreMention> = Vec::new();
-    let push = |genre: &str, wanted: bool, out: &mut Vec<GenreMention>| match out.iter_mut().find(|m| m.genre == genre)
+    let push = |genre: &str, wanted: bool, explicit: bool, out: &mut Vec<GenreMention>| match out
+        .iter_mut()
+        .find(|m| m.genre == genre)
     {
-        Some(m) => m.wanted = m.wanted && wanted,
-        None => out.push(GenreMention { genre: genre.to_string(), wanted }),
+        Some(m) => {
+            m.wanted = m.wanted && wanted;
+            m.explicit = m.explicit || explicit;
+        }
+        None => out.push(GenreMention { genre: genre.to_string(), wanted, explicit }),
     };
     // A negation reaches only within its clause: "no horror, a funny movie" wants comedy.
-    for clause in text.split([',', '.', ';', '!', '?', '\n']).flat_map(|c| c.split(" but ")) {
-        let norm = normalize(clause);
+    for clause in clauses(text) {
+        let norm = normalize(&clause);
         let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
         let mut i = 0;
         while i < words.len() {
@@ -108,9 +180,10 @@ pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
                 let phrase = words[i..i + len].join(" ");
                 if let Some((_, genre)) = LEXICON.iter().find(|(w, _)| *w == phrase) {
                     let negated = words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(w));
-                    push(genre, !negated, &mut out);
-                    if phrase == "rom com" {
-                        push("comedy", !negated, &mut out);
+                    let explicit = !CUES.contains(&phrase.as_str());
+                    push(genre, !negated, explicit, &mut out);
+                    if matches!(phrase.as_str(), "rom com" | "rom coms" | "romcom" | "romcoms") {
+                        push("comedy", !negated, explicit, &mut out);
                     }
                     matched = len;
                     break;
@@ -120,6 +193,273 @@ pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
         }
     }
     out
+}
+
+/// Splits `text` into clauses for negation scope: at `,.;!?`, newlines and " but " ("anything
+/// but X" is rewritten to "not X" first so that its negation survives the split).
+fn clauses(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase().replace("anything but ", "not ");
+    lower.split([',', '.', ';', '!', '?', '\n']).flat_map(|c| c.split(" but ")).map(str::to_string).collect()
+}
+
+/// Phrase (normalised) → TMDB keyword of the graph (KECRS relation 14). Sorted.
+const KEYWORDS: &[(&str, &str)] = &[
+    ("aliens", "alien"),
+    ("blood", "violence"),
+    ("bloody", "violence"),
+    ("brutal", "violence"),
+    ("christmas", "christmas"),
+    ("dinosaur", "dinosaur"),
+    ("dinosaurs", "dinosaur"),
+    ("dystopia", "dystopia"),
+    ("dystopian", "dystopia"),
+    ("gore", "gore"),
+    ("gory", "gore"),
+    ("heist", "heist"),
+    ("high school", "high school"),
+    ("revenge", "revenge"),
+    ("serial killer", "serial killer"),
+    ("superhero", "superhero"),
+    ("superheroes", "superhero"),
+    ("time travel", "time travel"),
+    ("true story", "based on a true story"),
+    ("vampire", "vampire"),
+    ("vampires", "vampire"),
+    ("violence", "violence"),
+    ("violent", "violence"),
+    ("zombie", "zombie"),
+    ("zombies", "zombie"),
+];
+
+/// Spelled-out decades (normalised) → first year.
+const DECADE_WORDS: &[(&str, u16)] =
+    &[("fifties", 1950), ("sixties", 1960), ("seventies", 1970), ("eighties", 1980), ("nineties", 1990)];
+
+/// A decade or year token: "80s" → 1980–1989, "1990s" → 1990–1999, "2000s" → 2000–2009,
+/// "eighties" → 1980–1989.
+fn decade(token: &str) -> Option<(u16, u16)> {
+    if let Some((_, y)) = DECADE_WORDS.iter().find(|(w, _)| *w == token) {
+        return Some((*y, y + 9));
+    }
+    let digits = token.strip_suffix('s')?;
+    let y: u16 = digits.parse().ok()?;
+    let from = match digits.len() {
+        2 if y.is_multiple_of(10) && y >= 20 => 1900 + y,
+        2 if y == 0 || y == 10 => 2000 + y,
+        4 if y.is_multiple_of(10) && (1900..=2020).contains(&y) => y,
+        _ => return None,
+    };
+    Some((from, from + 9))
+}
+
+/// One attribute mentioned by the seeker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeMention {
+    /// The attribute (genre, person, years, keyword).
+    pub attribute: Attribute,
+    /// False when negated ("not horror", "nothing too violent").
+    pub wanted: bool,
+    /// False for a genre only suggested by a cue word ("funny"); true otherwise.
+    #[serde(default = "explicit_default")]
+    pub explicit: bool,
+}
+
+/// Links free text to the attributes of a [`KnowledgeGraph`] (module doc).
+#[derive(Debug, Clone, Default)]
+pub struct AttributeLinker {
+    /// Normalised full name → (display name, number of items).
+    people: HashMap<String, (String, usize)>,
+    /// Normalised word → normalised full names containing it (for typo matching).
+    by_word: HashMap<String, Vec<String>>,
+    /// Keywords present in the graph (normalised).
+    keywords: HashMap<String, String>,
+}
+
+/// Function words (normalised, sorted) that a lowercase person-name span may not contain.
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by",
+    "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "him", "his", "how", "i",
+    "if", "in", "into", "is", "it", "its", "just", "like", "me", "more", "most", "my", "no", "not", "now", "of", "on",
+    "one", "or", "our", "out", "she", "so", "some", "than", "that", "the", "their", "them", "then", "there", "they",
+    "this", "to", "too", "up", "us", "was", "we", "were", "what", "when", "which", "who", "will", "with", "would",
+    "you", "your",
+];
+
+/// A word of the text: its normalised form and whether the original starts with a capital.
+struct Word {
+    norm: String,
+    capital: bool,
+}
+
+fn words(clause_original: &str) -> Vec<Word> {
+    clause_original
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '.' || c == '-'))
+        .flat_map(|w| {
+            // "Jr." and "Downey-Jr" keep their parts; normalise each part.
+            let cap = w.chars().next().is_some_and(char::is_uppercase);
+            normalize(w)
+                .split(' ')
+                .filter(|x| !x.is_empty())
+                .map(|x| Word { norm: x.to_string(), capital: cap })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+impl AttributeLinker {
+    /// Indexes the person and keyword names of `kg`. People in no item are skipped; of people
+    /// sharing a normalised name the one in more items is kept.
+    pub fn new(kg: &KnowledgeGraph) -> Self {
+        let mut people: HashMap<String, (String, usize)> = HashMap::new();
+        for (ix, node) in kg.nodes_of(NodeKind::Person) {
+            let norm = normalize(&node.name);
+            let degree = kg.degree(ix);
+            if norm.split(' ').count() < 2 || degree == 0 {
+                continue;
+            }
+            let e = people.entry(norm).or_insert((node.name.clone(), 0));
+            if degree > e.1 {
+                *e = (node.name.clone(), degree);
+            }
+        }
+        let mut by_word: HashMap<String, Vec<String>> = HashMap::new();
+        let mut names: Vec<&String> = people.keys().collect();
+        names.sort();
+        for n in names {
+            for w in n.split(' ') {
+                if w.len() >= 3 {
+                    by_word.entry(w.to_string()).or_default().push(n.clone());
+                }
+            }
+        }
+        let keywords = kg.nodes_of(NodeKind::Keyword).map(|(_, n)| (normalize(&n.name), n.name.clone())).collect();
+        AttributeLinker { people, by_word, keywords }
+    }
+
+    /// The person whose name the words `w` spell (exactly or with a typo), with the similarity.
+    fn person(&self, w: &[Word]) -> Option<(String, f64)> {
+        // A lowercase function word ("like Harrison", "david and", "be young") is never part of a name.
+        if w.iter().any(|x| !x.capital && STOP_WORDS.binary_search(&x.norm.as_str()).is_ok()) {
+            return None;
+        }
+        let span = w.iter().map(|x| x.norm.as_str()).collect::<Vec<_>>().join(" ");
+        let capitals = w.iter().filter(|x| x.capital).count();
+        let all_common = w.iter().all(|x| is_common_word(&x.norm));
+        if let Some((name, _)) = self.people.get(&span) {
+            // Lowercase common phrases ("will be", "the rock") are names only when capitalised.
+            if !all_common || capitals == w.len() {
+                return Some((name.clone(), 1.0));
+            }
+            return None;
+        }
+        if span.len() < 8 || capitals < w.len() && all_common {
+            return None;
+        }
+        let mut best: Option<(f64, usize, &str)> = None;
+        for x in w {
+            for cand in self.by_word.get(&x.norm).map(Vec::as_slice).unwrap_or(&[]) {
+                if cand.split(' ').count() != w.len() {
+                    continue;
+                }
+                let sim = strsim::normalized_levenshtein(&span, cand);
+                let Some((_, degree)) = self.people.get(cand) else { continue };
+                let better = match best {
+                    None => true,
+                    Some((s, d, _)) => sim > s || (sim == s && *degree > d),
+                };
+                if sim >= 0.85 && better {
+                    best = Some((sim, *degree, cand));
+                }
+            }
+        }
+        best.and_then(|(sim, _, c)| self.people.get(c).map(|(n, _)| (n.clone(), sim)))
+    }
+
+    /// Attributes mentioned in `text`, in order, each once (a later negation wins): genres
+    /// (see [`genre_mentions`]), people, decades/years, keywords.
+    pub fn link(&self, text: &str) -> Vec<AttributeMention> {
+        let mut out: Vec<AttributeMention> = Vec::new();
+        let push = |attribute: Attribute, wanted: bool, out: &mut Vec<AttributeMention>| match out
+            .iter_mut()
+            .find(|m| m.attribute == attribute)
+        {
+            Some(m) => m.wanted = m.wanted && wanted,
+            None => out.push(AttributeMention { attribute, wanted, explicit: true }),
+        };
+        for g in genre_mentions(text) {
+            out.push(AttributeMention {
+                attribute: Attribute::Genre { name: g.genre },
+                wanted: g.wanted,
+                explicit: g.explicit,
+            });
+        }
+        // Clause by clause, keeping the original capitals for the people matcher.
+        let original = text.replace("anything but ", "not ").replace("Anything but ", "not ");
+        for clause in original.split([',', '.', ';', '!', '?', '\n']).flat_map(|c| c.split(" but ")) {
+            let w = words(clause);
+            let negated_at = |i: usize| w[i.saturating_sub(3)..i].iter().any(|x| NEGATORS.contains(&x.norm.as_str()));
+            let mut i = 0;
+            while i < w.len() {
+                let mut step = 1;
+                // People: the longest span first (3, then 2 words).
+                for len in [3, 2] {
+                    if i + len > w.len() {
+                        continue;
+                    }
+                    if let Some((name, _)) = self.person(&w[i..i + len]) {
+                        let before: Vec<&str> = w[i.saturating_sub(2)..i].iter().map(|x| x.norm.as_str()).collect();
+                        let role = if before.contains(&"directed") || before.contains(&"director") {
+                            Some(Relation::Director)
+                        } else {
+                            None
+                        };
+                        push(Attribute::Person { name, role }, !negated_at(i), &mut out);
+                        step = len;
+                        break;
+                    }
+                }
+                if step > 1 {
+                    i += step;
+                    continue;
+                }
+                // Decades and years.
+                let tok = w[i].norm.as_str();
+                if let Some((from, to)) = decade(tok) {
+                    push(Attribute::Years { from, to }, !negated_at(i), &mut out);
+                } else if tok.len() == 4
+                    && i > 0
+                    && matches!(w[i - 1].norm.as_str(), "from" | "in" | "since" | "after" | "before")
+                {
+                    if let Ok(y) = tok.parse::<u16>() {
+                        if (1900..=2030).contains(&y) {
+                            let (from, to) = match w[i - 1].norm.as_str() {
+                                "since" | "after" => (y, 2030),
+                                "before" => (1900, y),
+                                _ => (y, y),
+                            };
+                            push(Attribute::Years { from, to }, !negated_at(i - 1), &mut out);
+                        }
+                    }
+                }
+                // Keywords (two-word phrases first).
+                for len in [2, 1] {
+                    if i + len > w.len() {
+                        continue;
+                    }
+                    let phrase = w[i..i + len].iter().map(|x| x.norm.as_str()).collect::<Vec<_>>().join(" ");
+                    if let Some((_, kw)) = KEYWORDS.iter().find(|(p, _)| *p == phrase) {
+                        if let Some(name) = self.keywords.get(*kw) {
+                            push(Attribute::Keyword { name: name.clone() }, !negated_at(i), &mut out);
+                            step = len;
+                            break;
+                        }
+                    }
+                }
+                i += step;
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -145,12 +485,18 @@ mod tests {
         assert_eq!(g("Sci-Fi but nothing too romantic"), [("sci-fi", true), ("romance", false)]);
         assert_eq!(g("no horror, a funny animated movie"), [("horror", false), ("comedy", true), ("animation", true)]);
         assert_eq!(g("I loved Heat"), []);
+        assert_eq!(g("anything but horror"), [("horror", false)]);
+        assert_eq!(g("no more romcoms"), [("romance", false), ("comedy", false)]);
         assert_eq!(g(""), []);
     }
 
     #[test]
     fn lexicon_is_sorted_and_maps_to_catalog_genres() {
         assert!(LEXICON.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(KEYWORDS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(CUES.windows(2).all(|w| w[0] < w[1]));
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(CUES.iter().all(|c| LEXICON.iter().any(|(w, _)| w == c)));
         let known = [
             "action",
             "adventure",

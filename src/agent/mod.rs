@@ -11,6 +11,7 @@ pub mod attributes;
 pub mod prompts;
 mod reasons;
 pub mod state;
+pub mod tools;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -148,7 +149,23 @@ pub fn load_ranker(catalog_dir: &Path, weights: Option<FusionWeights>) -> Result
     if let Some(model) = crate::recommender::train::load_model(catalog_dir)? {
         ranker = ranker.with_model(model);
     }
+    if let Some(tools) = load_knowledge(catalog_dir)? {
+        ranker = ranker.with_knowledge(&catalog, tools);
+    }
     Ok((Arc::new(catalog), Arc::new(ranker)))
+}
+
+/// The knowledge graph that goes with `catalog_dir` (`<root>/catalogs/movies` →
+/// `<root>/knowledge/movies`), or `None` when that folder has no `nodes.tsv` (e.g. a test catalog).
+///
+/// Errors: those of [`tools::KgTools::load`].
+pub fn load_knowledge(catalog_dir: &Path) -> Result<Option<Arc<tools::KgTools>>> {
+    let Some(root) = catalog_dir.parent().and_then(Path::parent) else { return Ok(None) };
+    let dir = root.join("knowledge").join("movies");
+    if !dir.join("nodes.tsv").exists() {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(tools::KgTools::load(&dir)?)))
 }
 
 impl Agent {
@@ -253,6 +270,9 @@ impl Agent {
         }
         let t0 = Instant::now();
         self.state.observe_seeker_text(text, &self.catalog);
+        if let Some(kt) = self.ranker.knowledge() {
+            self.state.link_attributes(&kt.linker);
+        }
         let ranked = self.ranker.rank(&self.state, &self.catalog, self.config.recommendations)?;
         let recs: Vec<Recommendation> = ranked
             .iter()
@@ -476,6 +496,9 @@ impl ToolRanker {
         let mut state = DialogueState::new();
         for t in context {
             state.observe_turn(t.clone(), &self.catalog);
+            if let Some(kt) = self.ranker.knowledge() {
+                state.link_attributes(&kt.linker);
+            }
         }
         state
     }

@@ -3,9 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::agent::attributes::{genre_mentions, GenreMention};
+use crate::agent::attributes::{genre_mentions, AttributeLinker, AttributeMention, GenreMention};
 use crate::catalog::{text::normalize, Catalog, ItemId};
 use crate::dialogue::{Role, Turn};
+use crate::knowledge::Attribute;
 
 /// The seeker's attitude toward a mentioned item, read from the clause that mentions it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +44,10 @@ pub struct DialogueState {
     pub recommended: Vec<ItemId>,
     /// Genres the seeker asked for or rejected, with the 0-based turn index, in order.
     pub genres: Vec<(GenreMention, usize)>,
+    /// Knowledge-graph attributes (genres, people, years, keywords) the seeker asked for or
+    /// rejected, with the 0-based turn index, in order (filled when a knowledge graph is loaded).
+    #[serde(default)]
+    pub attributes: Vec<(AttributeMention, usize)>,
 }
 
 /// Phrases (normalised, word-bounded) that mark the seeker's dislike within a clause.
@@ -212,6 +217,46 @@ impl DialogueState {
     pub fn record_feedback(&mut self, id: ItemId, polarity: Polarity) {
         let turn = self.turns.len().saturating_sub(1);
         self.mentions.push(ItemMention { id, role: Role::Seeker, polarity, turn });
+    }
+
+    /// Links the attributes of the latest turn, if it is the seeker's, and records them.
+    pub fn link_attributes(&mut self, linker: &AttributeLinker) {
+        let Some(turn) = self.turns.len().checked_sub(1) else { return };
+        if self.turns[turn].role != Role::Seeker {
+            return;
+        }
+        let found = linker.link(&self.turns[turn].text);
+        self.attributes.extend(found.into_iter().map(|m| (m, turn)));
+    }
+
+    /// Attributes whose latest mention is a rejection ("not horror", "nothing too violent"):
+    /// hard constraints, in order of first mention.
+    pub fn rejected_attributes(&self) -> Vec<&Attribute> {
+        let mut out: Vec<&Attribute> = Vec::new();
+        for (m, _) in &self.attributes {
+            let latest = self.attributes.iter().rev().find(|(h, _)| h.attribute == m.attribute).map(|(h, _)| h.wanted);
+            if latest == Some(false) && !out.contains(&&m.attribute) {
+                out.push(&m.attribute);
+            }
+        }
+        out
+    }
+
+    /// Attributes asked for (latest mention not a rejection), with the turn of the latest
+    /// request, in order of first mention. Genres suggested only by cue words are included.
+    pub fn requested_attributes(&self) -> Vec<(&AttributeMention, usize)> {
+        let mut out: Vec<(&AttributeMention, usize)> = Vec::new();
+        for (m, _) in &self.attributes {
+            if out.iter().any(|(o, _)| o.attribute == m.attribute) {
+                continue;
+            }
+            if let Some((h, t)) = self.attributes.iter().rev().find(|(h, _)| h.attribute == m.attribute) {
+                if h.wanted {
+                    out.push((h, *t));
+                }
+            }
+        }
+        out
     }
 
     /// Genres whose latest mention is a rejection ("no horror"): hard constraints.

@@ -13,6 +13,19 @@ use curator::rank::CandidateRanker;
 /// The `eval` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
+    /// Attribute linking (genres, people) on INSPIRED: precision and recall against the
+    /// utterances' genre/actor/director placeholders. Tune on dev only.
+    Attributes {
+        /// The raw data folder holding inspired/dialog_data/ (e.g. ../shared/data).
+        #[arg(long, default_value = "../shared/data")]
+        source: PathBuf,
+        /// Which INSPIRED split: dev (for tuning) or test (for reporting).
+        #[arg(long, value_enum, default_value_t = Split::Test)]
+        split: Split,
+        /// Print the first misses.
+        #[arg(long)]
+        examples: bool,
+    },
     /// Top-1 entity-linking accuracy on all ReDial test mentions (lowercase titles, no year).
     Linking {
         /// ReDial dialogues (default: evals/redial/test.jsonl).
@@ -261,6 +274,7 @@ fn build(source: PathBuf) -> anyhow::Result<()> {
 /// Runs one `eval` subcommand.
 pub fn run(command: EvalCommand) -> anyhow::Result<()> {
     match command {
+        EvalCommand::Attributes { source, split, examples } => attributes(source, split, examples),
         EvalCommand::Linking { data } => {
             let catalog = Catalog::load(&curator::paths::catalog_dir())?;
             let data = data.unwrap_or_else(|| curator::paths::evals_dir().join("redial").join("test.jsonl"));
@@ -310,4 +324,37 @@ pub fn run(command: EvalCommand) -> anyhow::Result<()> {
             report()
         }
     }
+}
+
+/// `curator eval attributes`: attribute-linking precision and recall on an INSPIRED split.
+fn attributes(source: PathBuf, split: Split, examples: bool) -> anyhow::Result<()> {
+    let split = match split {
+        Split::Test => "test",
+        Split::Dev => "dev",
+    };
+    let kg = curator::knowledge::KnowledgeGraph::load(&curator::knowledge::default_dir())?;
+    let linker = curator::agent::attributes::AttributeLinker::new(&kg);
+    let path = source.join("inspired").join("dialog_data").join(format!("{split}.tsv"));
+    let r = curator::eval::attributes::evaluate(&path, &linker)?;
+    let line = |what: &str, p: &curator::eval::attributes::PrecisionRecall| {
+        curator::outln!(
+            "{what:7} precision {:.4} ({} / {} predicted)  recall {:.4} ({} / {} gold)",
+            p.precision(),
+            p.correct,
+            p.predicted,
+            p.recall(),
+            p.correct,
+            p.gold
+        );
+    };
+    curator::outln!("attribute linking, INSPIRED {split} ({} utterances, {}):", r.utterances, path.display());
+    line("genres", &r.genres);
+    line("+cues", &r.genres_with_cues);
+    line("people", &r.people);
+    if examples {
+        for (_, text, gold, pred) in &r.examples {
+            curator::outln!("  {text:?}\n    gold {gold:?}\n    got  {pred:?}");
+        }
+    }
+    Ok(())
 }

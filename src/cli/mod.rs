@@ -59,6 +59,10 @@ enum Command {
         /// Only score the starting weights on validation; write nothing.
         #[arg(long)]
         score_only: bool,
+        /// Search only these weights (comma-separated, e.g. `kg,attribute`); the others keep
+        /// their starting values.
+        #[arg(long, value_delimiter = ',')]
+        only: Option<Vec<String>>,
     },
     /// Train models from the raw data (`curator train recommender`).
     Train(train::TrainArgs),
@@ -177,14 +181,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Tune { source, from, score_only } => {
+        Command::Tune { source, from, score_only, only } => {
             let dir = curator::paths::catalog_dir();
             let test = curator::paths::evals_dir().join("redial").join("test.jsonl");
             let start = match from {
                 Some(p) => Some(curator::rank::tune::load_weights(&p)?.weights),
                 None => None,
             };
-            let tuned = curator::rank::tune::tune(&source, &dir, &test, start, !score_only)?;
+            let tuned = curator::rank::tune::tune_only(&source, &dir, &test, start, !score_only, only.as_deref())?;
             if score_only {
                 return Ok(());
             }

@@ -19,6 +19,8 @@
 //!   dialogues with text, one a line, sorted;
 //! - `catalogs/movies/manifest.json` — counts and the sha256 of every input and output;
 //! - `evals/redial/test.jsonl` — the ReDial test split, byte-identical to the source.
+//! - `knowledge/movies/{nodes.tsv, edges.tsv, manifest.json}` — the knowledge graph, see
+//!   [`knowledge`] and `knowledge/README.md`.
 //!
 //! The build is deterministic: the same input gives byte-identical output (no timestamps, sorted
 //! keys, integer statistics only).
@@ -33,6 +35,8 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::{Item, ItemId};
 use crate::{Error, Result};
+
+pub mod knowledge;
 
 /// Number of movies in ReDial's `movies_with_mentions.csv`.
 pub const REDIAL_MOVIE_COUNT: usize = 6924;
@@ -351,6 +355,7 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
 
     let mut items_jsonl = String::new();
     let mut with_meta = 0;
+    let mut built: Vec<Item> = Vec::with_capacity(movies.len());
     for (id, name) in &movies {
         let (title, year) = split_title_year(name);
         let info = infos.get(&id.to_string());
@@ -383,6 +388,7 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
             .map_err(|e| Error::InvalidInput(format!("cannot serialise item {id}: {e}")))?;
         items_jsonl.push_str(&line);
         items_jsonl.push('\n');
+        built.push(item);
     }
 
     let mut comentions = String::from("item_a\titem_b\tdialogues\n");
@@ -415,6 +421,13 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
         .map_err(|e| Error::InvalidInput(format!("cannot serialise manifest: {e}")))?;
     text.push('\n');
     write_atomic(&out.join("catalogs/movies/manifest.json"), text.as_bytes())?;
+    // The knowledge graph (`knowledge/movies/`, its own manifest) over the items just written. A
+    // source without the KG folders (e.g. the small test fixture) builds the catalog only.
+    if source.join("redial/kg/kecrs_tmdb").is_dir() {
+        knowledge::build(source, out, &built)?;
+    } else {
+        tracing::warn!("{} has no redial/kg/kecrs_tmdb: knowledge/movies not rebuilt", source.display());
+    }
     Ok(manifest)
 }
 

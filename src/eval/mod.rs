@@ -17,6 +17,7 @@
 pub mod cikm23;
 pub mod dialogue_metrics;
 pub mod inspired;
+pub mod attributes;
 pub mod linking;
 pub mod metrics;
 mod popularity;

@@ -12,6 +12,15 @@
 //! catalog item (a top-200 cut lost 0.003 of validation objective: items with a small CF score
 //! still gain from popularity and text) instead of the co-mention formula; the co-mention counts
 //! still ground the reasons ("because of").
+//!
+//! With a knowledge graph ([`CandidateRanker::with_knowledge`]) two more terms and two filters:
+//! `+ w_kg · ppr(c)/max ppr + w_attribute · attr(c)`, where `ppr` is personalized PageRank from
+//! the same seeds plus the requested attribute nodes (`knowledge::ppr`), and `attr` the
+//! recency-weighted share of requested people, years and keywords the item has. Rejected
+//! attributes ("not horror", "nothing too violent", "no Tom Cruise") exclude every item that has
+//! them (hard constraints); with `attribute_filter`, the latest seeker turn's requests (genres
+//! named, people, years, keywords) keep only the items meeting as many of them as at least `k`
+//! items meet.
 
 pub mod tune;
 
@@ -19,9 +28,13 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use petgraph::graph::NodeIndex;
+
 use crate::agent::state::{DialogueState, Polarity};
+use crate::agent::tools::KgTools;
 use crate::catalog::{Catalog, ItemId, SearchFilters};
 use crate::dialogue::Role;
+use crate::knowledge::{Attribute, NodeKind, PprParams, Relation};
 use crate::recommender::{CoMentions, Feedback, RecState, Recommender};
 use crate::Result;
 
@@ -51,6 +64,12 @@ pub struct FusionWeights {
     pub recommender_seed: f32,
     /// Seed weight of disliked items (negative).
     pub disliked_seed: f32,
+    /// Weight of the normalised knowledge-graph proximity (personalized PageRank); needs a graph.
+    pub kg: f32,
+    /// Weight of the attribute match (requested people, years, keywords); needs a graph.
+    pub attribute: f32,
+    /// Keep only items meeting the latest turn's requested attributes (module doc); needs a graph.
+    pub attribute_filter: bool,
 }
 
 impl Default for FusionWeights {
@@ -67,6 +86,9 @@ impl Default for FusionWeights {
             recency: 0.85,
             recommender_seed: 1.0,
             disliked_seed: 0.0,
+            kg: 0.0,
+            attribute: 0.0,
+            attribute_filter: false,
         }
     }
 }
@@ -90,10 +112,33 @@ pub struct Candidate {
     pub genre: f32,
     /// The liked seed item that contributes most to `cf`, with its co-mention count.
     pub because_of: Option<(ItemId, u32)>,
+    /// Normalised knowledge-graph proximity in [0, 1] (0 without a graph).
+    pub kg: f32,
+    /// Share of the requested people, years and keywords the item has, in [0, 1].
+    pub attribute: f32,
+    /// A reason built from knowledge-graph facts (a path from a liked item, or the requested
+    /// attributes the item has); `None` without a graph or when nothing applies.
+    pub kg_reason: Option<String>,
 }
 
 fn last_turn_of(state: &DialogueState) -> usize {
     state.turns.len().saturating_sub(1)
+}
+
+/// What [`CandidateRanker::knowledge_terms`] computed for one ranking.
+#[derive(Debug, Default)]
+struct KgTerms {
+    /// Normalised PPR per catalog position (empty when not computed).
+    ppr: Vec<f32>,
+    /// Attribute match per catalog position (empty without a graph).
+    attribute: Vec<f32>,
+    /// Whether the attribute filter ran (the genre filter is then skipped).
+    filtered: bool,
+    /// Per catalog position, how many of the latest requests the item meets (a sequel asked for
+    /// counts as all of them); empty when the filter did not run.
+    tier: Vec<usize>,
+    /// The latest seeker turn's requested attributes.
+    asked: Vec<Attribute>,
 }
 
 /// The agent's candidate ranker (no LLM): co-mention CF + BM25 + popularity.
@@ -103,13 +148,23 @@ pub struct CandidateRanker {
     model: Option<Arc<dyn Recommender>>,
     weights: FusionWeights,
     log_max_pop: f32,
+    knowledge: Option<Arc<KgTools>>,
+    /// Catalog position → knowledge-graph node (`u32::MAX`: the graph lacks the item).
+    node_of: Vec<u32>,
 }
 
 impl CandidateRanker {
     /// A ranker over `catalog` with co-mention statistics `cf`.
     pub fn new(catalog: &Catalog, cf: CoMentions, weights: FusionWeights) -> Self {
         let max_pop = catalog.items().iter().map(|it| it.popularity).max().unwrap_or(0);
-        CandidateRanker { cf, model: None, weights, log_max_pop: (1.0 + max_pop as f32).ln().max(1e-6) }
+        CandidateRanker {
+            cf,
+            model: None,
+            weights,
+            log_max_pop: (1.0 + max_pop as f32).ln().max(1e-6),
+            knowledge: None,
+            node_of: Vec::new(),
+        }
     }
 
     /// The same ranker with its collaborative score taken from `model` (module doc).
@@ -144,6 +199,30 @@ impl CandidateRanker {
             }
         }
         rs
+    }
+
+    /// Adds the knowledge graph: hard constraints, the attribute filter and the `kg` and
+    /// `attribute` terms (module doc), and [`Candidate::kg_reason`].
+    pub fn with_knowledge(mut self, catalog: &Catalog, tools: Arc<KgTools>) -> Self {
+        self.node_of = catalog
+            .items()
+            .iter()
+            .map(|it| tools.graph.item_node(it.id).map(|n| n.index() as u32).unwrap_or(u32::MAX))
+            .collect();
+        self.knowledge = Some(tools);
+        self
+    }
+
+    /// The knowledge-graph tools, when loaded.
+    pub fn knowledge(&self) -> Option<&Arc<KgTools>> {
+        self.knowledge.as_ref()
+    }
+
+    /// Per catalog position, whether the item has `a` (all false without a graph).
+    fn positions_with(&self, a: &Attribute, n: usize) -> Vec<bool> {
+        let Some(kt) = &self.knowledge else { return vec![false; n] };
+        let by_node = kt.graph.items_with(a);
+        (0..n).map(|p| self.node_of.get(p).and_then(|&x| by_node.get(x as usize)).copied().unwrap_or(false)).collect()
     }
 
     /// The fusion weights in use.
@@ -248,7 +327,8 @@ impl CandidateRanker {
                 *ex = true;
             }
         }
-        if self.weights.genre_filter && !latest.is_empty() {
+        let kg_terms = self.knowledge_terms(state, catalog, &seeds, &mut excluded, k);
+        if !kg_terms.filtered && self.weights.genre_filter && !latest.is_empty() {
             // Items having every genre the latest turn asked for ("funny animated" → comedy and
             // animation) when at least k such items remain, else items having any of them.
             let all = (0..n).filter(|&p| !excluded[p] && latest.iter().all(|g| has(p, g))).count();
@@ -273,10 +353,14 @@ impl CandidateRanker {
             } else {
                 0.0
             };
+            let (kg, attribute) =
+                (kg_terms.ppr.get(p).copied().unwrap_or(0.0), kg_terms.attribute.get(p).copied().unwrap_or(0.0));
             let score = self.weights.cf * c
                 + self.weights.text * text[p]
                 + self.weights.popularity * pop
-                + self.weights.genre * genre;
+                + self.weights.genre * genre
+                + self.weights.kg * kg
+                + self.weights.attribute * attribute;
             out.push(Candidate {
                 id: item.id,
                 position: p,
@@ -286,9 +370,17 @@ impl CandidateRanker {
                 popularity: pop,
                 genre,
                 because_of: None,
+                kg,
+                attribute,
+                kg_reason: None,
             });
         }
-        let order = |a: &Candidate, b: &Candidate| b.score.total_cmp(&a.score).then(a.position.cmp(&b.position));
+        // Items meeting more of the latest requests come first (the attribute filter's tiers; all
+        // zero without it), then by score.
+        let tier = |c: &Candidate| kg_terms.tier.get(c.position).copied().unwrap_or(0);
+        let order = |a: &Candidate, b: &Candidate| {
+            tier(b).cmp(&tier(a)).then(b.score.total_cmp(&a.score)).then(a.position.cmp(&b.position))
+        };
         // Only the head can reach the top k after removing same-title duplicates.
         let head = (k + 64).min(out.len());
         if head > 0 && head < out.len() {
@@ -316,7 +408,181 @@ impl CandidateRanker {
                 .filter(|(_, _, n)| *n > 0)
                 .max_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(s, _, n)| (items[s].id, n));
+            c.kg_reason = self.kg_reason(c.id, state, &kg_terms.asked);
         }
         Ok(out)
+    }
+
+    /// The knowledge-graph part of [`CandidateRanker::rank`]: excludes items with a rejected
+    /// attribute, applies the attribute filter, computes the `kg` and `attribute` terms.
+    fn knowledge_terms(
+        &self,
+        state: &DialogueState,
+        catalog: &Catalog,
+        seeds: &[(usize, f32)],
+        excluded: &mut [bool],
+        k: usize,
+    ) -> KgTerms {
+        let n = catalog.len();
+        let mut terms = KgTerms::default();
+        let Some(kt) = &self.knowledge else { return terms };
+        for a in state.rejected_attributes() {
+            for (p, h) in self.positions_with(a, n).into_iter().enumerate() {
+                if h {
+                    excluded[p] = true;
+                }
+            }
+        }
+        let last_seeker = state.turns.iter().rposition(|t| t.role == Role::Seeker);
+        let last = last_turn_of(state);
+        let requested = state.requested_attributes();
+        // The latest turn's requests: the filter's constraints, and what reasons cite.
+        let latest: Vec<&Attribute> = requested
+            .iter()
+            .filter(|(m, t)| Some(*t) == last_seeker && (m.explicit || !matches!(m.attribute, Attribute::Genre { .. })))
+            .map(|(m, _)| &m.attribute)
+            .collect();
+        terms.asked = latest.iter().map(|a| (*a).clone()).collect();
+        // "the sequel to Shrek": the sequels (or prequels) of the items of the latest seeker turn.
+        let mut follow: Vec<usize> = Vec::new();
+        if let Some(t) = last_seeker {
+            let words = crate::catalog::text::normalize(&state.turns[t].text);
+            let words: Vec<&str> = words.split(' ').collect();
+            let sequel = words.iter().any(|w| matches!(*w, "sequel" | "sequels"));
+            let prequel = words.iter().any(|w| matches!(*w, "prequel" | "prequels"));
+            for &id in &state.turns[t].items {
+                let found = match (sequel, prequel) {
+                    (true, _) => kt.graph.sequels(id),
+                    (false, true) => kt.graph.prequels(id),
+                    _ => Vec::new(),
+                };
+                follow.extend(found.into_iter().filter_map(|f| catalog.position(f)));
+            }
+        }
+        if (self.weights.attribute_filter && !latest.is_empty()) || !follow.is_empty() {
+            let mut met = vec![0usize; n];
+            for a in &latest {
+                for (p, h) in self.positions_with(a, n).into_iter().enumerate() {
+                    met[p] += usize::from(h);
+                }
+            }
+            for &p in &follow {
+                met[p] = latest.len() + 1;
+            }
+            // The most constraints that at least k remaining items meet.
+            let threshold = (1..=latest.len() + usize::from(!follow.is_empty()))
+                .rev()
+                .find(|&t| (0..n).filter(|&p| !excluded[p] && met[p] >= t).count() >= k.max(1));
+            if let Some(t) = threshold {
+                for p in 0..n {
+                    if met[p] < t {
+                        excluded[p] = true;
+                    }
+                }
+                terms.filtered = true;
+            }
+            terms.tier = met;
+        }
+        // Attribute match over every requested person, year range and keyword, recency-weighted.
+        let mut total = 0f32;
+        terms.attribute = vec![0f32; n];
+        for (m, t) in &requested {
+            if matches!(m.attribute, Attribute::Genre { .. }) {
+                continue;
+            }
+            let w = self.weights.recency.powi(last.saturating_sub(*t) as i32);
+            total += w;
+            for (p, h) in self.positions_with(&m.attribute, n).into_iter().enumerate() {
+                if h {
+                    terms.attribute[p] += w;
+                }
+            }
+        }
+        if total > 0.0 {
+            terms.attribute.iter_mut().for_each(|x| *x /= total);
+        }
+        // Personalized PageRank from the item seeds and the requested attribute nodes.
+        if self.weights.kg != 0.0 {
+            let mut nodes: Vec<(NodeIndex<u32>, f32)> = seeds
+                .iter()
+                .filter_map(|&(p, w)| {
+                    self.node_of.get(p).filter(|&&x| x != u32::MAX).map(|&x| (NodeIndex::new(x as usize), w))
+                })
+                .collect();
+            for (m, t) in &requested {
+                let w = self.weights.recency.powi(last.saturating_sub(*t) as i32);
+                let node = match &m.attribute {
+                    Attribute::Genre { name } if m.explicit => kt.graph.find(NodeKind::Genre, name),
+                    Attribute::Person { name, .. } => kt.graph.find(NodeKind::Person, name),
+                    Attribute::Keyword { name } => kt.graph.find(NodeKind::Keyword, name),
+                    _ => None,
+                };
+                nodes.extend(node.map(|x| (x, w)));
+            }
+            let by_node = kt.graph.ppr(&nodes, &PprParams::default());
+            let mut ppr: Vec<f32> = (0..n)
+                .map(|p| self.node_of.get(p).and_then(|&x| by_node.get(x as usize)).copied().unwrap_or(0.0))
+                .collect();
+            let max = ppr.iter().fold(0f32, |m, &x| m.max(x));
+            if max > 0.0 {
+                ppr.iter_mut().for_each(|x| *x /= max);
+            }
+            terms.ppr = ppr;
+        }
+        terms
+    }
+
+    /// A reason from knowledge-graph facts for recommending `id`: a path from an item the seeker
+    /// liked through a sequel, director, writer or actor; else the latest requests it meets
+    /// ("thriller, 1995, starring Denzel Washington — as you asked"); else a path through a
+    /// keyword or company. `None` without a graph.
+    fn kg_reason(&self, id: ItemId, state: &DialogueState, asked: &[Attribute]) -> Option<String> {
+        let kt = self.knowledge.as_ref()?;
+        let liked: Vec<ItemId> = state
+            .items_with(Polarity::Liked)
+            .into_iter()
+            .filter(|l| state.mentions.iter().any(|m| m.id == *l && m.role == Role::Seeker))
+            .collect();
+        let strong = |rels: &[Relation]| {
+            matches!(rels.first(), Some(Relation::Sequel | Relation::Director | Relation::Writer | Relation::Actor))
+        };
+        let paths: Vec<crate::knowledge::Explanation> =
+            liked.iter().rev().filter_map(|l| kt.graph.explain(*l, id)).collect();
+        if let Some(e) = paths.iter().find(|e| strong(&e.relations)) {
+            return Some(e.text.clone());
+        }
+        let node = kt.graph.item_node(id).and_then(|n| kt.graph.node(n))?;
+        let mut parts: Vec<String> = Vec::new();
+        for a in asked {
+            if !kt.graph.item_has(id, a) {
+                continue;
+            }
+            parts.push(match a {
+                Attribute::Genre { name } => name.clone(),
+                Attribute::Years { .. } => node.year.map(|y| format!("from {y}")).unwrap_or_default(),
+                Attribute::Keyword { name } => format!("tagged \"{name}\" on TMDB"),
+                Attribute::Person { name, .. } => match kt.roles_of(id, name).first() {
+                    Some(Relation::Director) => format!("directed by {name}"),
+                    Some(Relation::Writer) => format!("written by {name}"),
+                    _ => format!("starring {name}"),
+                },
+            });
+        }
+        parts.retain(|p| !p.is_empty());
+        if !parts.is_empty() {
+            let avoided: Vec<String> = state
+                .rejected_attributes()
+                .iter()
+                .filter(|a| !matches!(a, Attribute::Genre { .. }))
+                .map(|a| match a {
+                    Attribute::Keyword { name } => format!("no TMDB \"{name}\" tag"),
+                    Attribute::Years { .. } => format!("not from {}", a.describe()),
+                    other => format!("no {}", other.describe()),
+                })
+                .collect();
+            let tail = if avoided.is_empty() { String::new() } else { format!("; {}", avoided.join(", ")) };
+            return Some(format!("{}{tail} — as you asked.", parts.join(", ")));
+        }
+        paths.into_iter().find(|e| e.relations.first() != Some(&Relation::Genre)).map(|e| e.text)
     }
 }

@@ -15,6 +15,10 @@
 //!
 //! When `catalogs/movies/recommender.bin` exists, its model (same family, hyperparameters and
 //! data mix) is refit without the validation dialogues and supplies the collaborative score.
+//!
+//! The starting weights (`--from`) also supply `attribute_filter` (a seeker who asks for a 90s
+//! thriller with Denzel Washington gets one). The knowledge-graph weights `kg` and `attribute`
+//! are searched like the others.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -126,6 +130,21 @@ pub fn tune(
     start: Option<FusionWeights>,
     search: bool,
 ) -> Result<TunedWeights> {
+    tune_only(source, catalog_dir, test_path, start, search, None)
+}
+
+/// [`tune`] searching only the weights named in `only` (e.g. `["kg", "attribute"]`, starting
+/// from `--from`); `None` searches them all.
+///
+/// Errors: those of [`tune`]; [`Error::InvalidInput`] for a name that is not a searched weight.
+pub fn tune_only(
+    source: &Path,
+    catalog_dir: &Path,
+    test_path: &Path,
+    start: Option<FusionWeights>,
+    search: bool,
+    only: Option<&[String]>,
+) -> Result<TunedWeights> {
     let base = Catalog::load(catalog_dir)?;
     let val_path = source.join(VALIDATION);
     let val_text = std::fs::read_to_string(&val_path).map_err(|e| Error::io(&val_path, e))?;
@@ -169,10 +188,15 @@ pub fn tune(
             None => None,
         };
     let points = extract_points(&val);
+    // The knowledge graph holds no dialogue statistics, so it needs no holding out.
+    let knowledge = crate::agent::load_knowledge(catalog_dir)?;
     let eval = |w: FusionWeights| {
         let mut ranker = CandidateRanker::new(&catalog, cf.clone(), w);
         if let Some(m) = &model {
             ranker = ranker.with_model(m.clone());
+        }
+        if let Some(kt) = &knowledge {
+            ranker = ranker.with_knowledge(&catalog, kt.clone());
         }
         let ranker = ToolRanker::new(catalog.clone(), Arc::new(ranker));
         objective(&ranker, &points)
@@ -188,7 +212,9 @@ pub fn tune(
     crate::outln!("starting weights: objective {default_obj:.4}");
     let mut best_obj = default_obj;
     type Setter = fn(&mut FusionWeights, f32);
-    let grid: [(&str, Setter, &[f32]); 8] = [
+    let grid: [(&str, Setter, &[f32]); 10] = [
+        ("kg", |w, v| w.kg = v, &[0.0, 0.05, 0.1, 0.2, 0.4]),
+        ("attribute", |w, v| w.attribute = v, &[0.0, 0.05, 0.1, 0.2, 0.4]),
         ("genre", |w, v| w.genre = v, &[0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5]),
         ("beta", |w, v| w.beta = v, &[0.0, 0.15, 0.3, 0.5, 0.7]),
         ("shrink", |w, v| w.shrink = v, &[0.0, 2.0, 5.0, 10.0, 25.0]),
@@ -198,9 +224,14 @@ pub fn tune(
         ("recommender_seed", |w, v| w.recommender_seed = v, &[0.0, 0.25, 0.5, 1.0]),
         ("disliked_seed", |w, v| w.disliked_seed = v, &[-1.0, -0.5, -0.25, 0.0]),
     ];
+    if let Some(only) = only {
+        if let Some(bad) = only.iter().find(|o| !grid.iter().any(|(n, _, _)| n == o)) {
+            return Err(Error::InvalidInput(format!("--only: {bad:?} is not a tuned weight")));
+        }
+    }
     let passes = if search { 2 } else { 0 };
     for pass in 1..=passes {
-        for (name, set, values) in &grid {
+        for (name, set, values) in grid.iter().filter(|(n, _, _)| only.is_none_or(|o| o.iter().any(|x| x == n))) {
             // β and shrink shape only the co-mention score, unused with a trained model.
             if model.is_some() && (*name == "beta" || *name == "shrink") {
                 continue;
