@@ -407,6 +407,14 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
         write_atomic(&out.join(rel), bytes)?;
         outputs.insert(rel.display().to_string(), sha256_hex(bytes));
     }
+    // The trained collaborative model is written by `curator train recommender`, not here; keep
+    // it covered by the start-up check (retrain it after a catalog change).
+    let model_rel = PathBuf::from("catalogs/movies").join(crate::recommender::train::MODEL_FILE);
+    let model_path = out.join(&model_rel);
+    if model_path.is_file() {
+        let bytes = std::fs::read(&model_path).map_err(|e| Error::io(&model_path, e))?;
+        outputs.insert(model_rel.display().to_string(), sha256_hex(&bytes));
+    }
     let manifest = Manifest {
         items: movies.len(),
         items_with_metadata: with_meta,
