@@ -11,8 +11,9 @@
 //! The llama.cpp backend is initialised once per process ([`backend`]); its logs never reach
 //! stderr: they are dropped, or sent to `tracing` when `CURATOR_LLAMA_LOG` is set.
 
+use super::constrained::{pick, Choice, ListConstraint, SplitMix64, Step};
 use super::utf8::Utf8Stream;
-use super::{ChatMessage, GenerationParams, GenerationStats, LanguageModel, StopReason};
+use super::{CacheSnapshot, ChatMessage, GenerationParams, GenerationStats, LanguageModel, StopReason};
 use crate::{Error, Result};
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
@@ -22,6 +23,7 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::{LlamaStateSeqFlags, SeqState};
 use std::io::Read;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -33,6 +35,12 @@ use std::time::Instant;
 const FLASH_ATTN_DISABLED: i32 = 0;
 /// llama.cpp's `LLAMA_FLASH_ATTN_TYPE_ENABLED`.
 const FLASH_ATTN_ENABLED: i32 = 1;
+
+/// Candidate sequences scored together by [`LanguageModel::score_continuations`] (sequence ids
+/// `1..=SCORE_SEQS`; sequence 0 holds the dialogue). The context is created with
+/// `SCORE_SEQS + 1` sequences and a unified key/value cache, so copying the prompt to a candidate
+/// sequence only tags its cells.
+pub const SCORE_SEQS: usize = 63;
 
 /// How to load a model and size its context.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,6 +207,8 @@ impl LlamaCppModel {
             .with_n_ubatch(n_batch)
             .with_n_threads(n_threads)
             .with_n_threads_batch(n_threads)
+            .with_n_seq_max(SCORE_SEQS as u32 + 1)
+            .with_kv_unified(true)
             .with_flash_attention_policy(if opts.flash_attention { FLASH_ATTN_ENABLED } else { FLASH_ATTN_DISABLED });
         let ctx = model.new_context(backend, params).map_err(|e| {
             Error::Model(format!("{}: cannot create a {}-token context: {e}", path.display(), opts.n_ctx))
@@ -315,6 +325,43 @@ impl LlamaCppModel {
         }
         Ok(last)
     }
+
+    /// Decodes the candidate-token trie `nodes` (`(token, depth, sequences, next tokens)`, parents
+    /// before children) in one batch after a prompt of `prompt_len` tokens copied to every
+    /// sequence, and returns, per node, the log-probabilities of its next tokens (in the order
+    /// given).
+    fn score_group(&mut self, prompt_len: usize, nodes: &[ScoreNode]) -> Result<Vec<Vec<f32>>> {
+        if nodes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut batch = LlamaBatch::new(nodes.len(), SCORE_SEQS as i32 + 1);
+        for n in nodes {
+            let pos =
+                i32::try_from(prompt_len + n.depth).map_err(|_| Error::Model("token position overflows i32".into()))?;
+            batch.add(n.token, pos, &n.seqs, true).map_err(|e| Error::Model(format!("cannot fill a batch: {e}")))?;
+        }
+        self.ctx
+            .decode(&mut batch)
+            .map_err(|e| Error::Model(format!("llama.cpp failed to decode {} candidate tokens: {e}", nodes.len())))?;
+        let mut rows = Vec::with_capacity(nodes.len());
+        for (i, n) in nodes.iter().enumerate() {
+            let logits = self.ctx.get_logits_ith(i as i32);
+            let lse = log_sum_exp(logits);
+            rows.push(n.next.iter().map(|&t| log_prob_with(logits, lse, t)).collect());
+        }
+        Ok(rows)
+    }
+}
+
+/// One token of a group's candidate trie in [`LlamaCppModel::score_group`].
+struct ScoreNode {
+    token: LlamaToken,
+    /// Position after the prompt (0 for a first title token).
+    depth: usize,
+    /// The candidate sequences whose titles pass through this token.
+    seqs: Vec<i32>,
+    /// Tokens that follow this one in some candidate.
+    next: Vec<LlamaToken>,
 }
 
 /// `log softmax(logits)[token]`, computed in f64.
@@ -323,6 +370,19 @@ fn log_prob(logits: &[f32], token: LlamaToken) -> f32 {
     let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
     let logit = usize::try_from(token.0).ok().and_then(|i| logits.get(i)).copied().unwrap_or(f32::NEG_INFINITY);
     (logit as f64 - max - sum.ln()) as f32
+}
+
+/// `log Σ exp(logits)`, computed in f64 (the normalizer of a log-softmax).
+fn log_sum_exp(logits: &[f32]) -> f64 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
+    max + sum.ln()
+}
+
+/// `log softmax(logits)[token]` given the normalizer `lse` from [`log_sum_exp`].
+fn log_prob_with(logits: &[f32], lse: f64, token: LlamaToken) -> f32 {
+    let logit = usize::try_from(token.0).ok().and_then(|i| logits.get(i)).copied().unwrap_or(f32::NEG_INFINITY);
+    (logit as f64 - lse) as f32
 }
 
 fn elapsed_ms(since: Instant) -> f64 {
@@ -462,6 +522,293 @@ impl LanguageModel for LlamaCppModel {
     }
 
     fn supports_logprobs(&self) -> bool {
+        true
+    }
+
+    fn token_ids(&self, text: &str) -> Result<Vec<i32>> {
+        Ok(self.tokenize(text, false))
+    }
+
+    fn tokenizer_key(&self) -> String {
+        let size = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
+        format!("{}:{size}:{}", self.name, self.n_vocab())
+    }
+
+    fn supports_constrained(&self) -> bool {
+        true
+    }
+
+    fn generate_constrained(
+        &mut self,
+        messages: &[ChatMessage],
+        params: &GenerationParams,
+        constraint: &mut ListConstraint<'_>,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<GenerationStats> {
+        let start = Instant::now();
+        let mut sampler = sampler(params)?;
+        let mut rng = SplitMix64::new(u64::from(params.seed));
+        let end_item = match self.tokens("\n", false).as_slice() {
+            [t] => *t,
+            other => {
+                return Err(Error::Model(format!(
+                    "{}: a newline is {} tokens; constrained lists need it to be one",
+                    self.name,
+                    other.len()
+                )))
+            }
+        };
+        let prompt = self.apply_chat_template(messages)?;
+        let tokens = self.tokens(&prompt, true);
+        if tokens.is_empty() {
+            return Err(Error::InvalidInput("the templated prompt is empty".into()));
+        }
+        if tokens.len() >= self.n_ctx {
+            return Err(Error::ContextOverflow { needed: tokens.len() + 1, n_ctx: self.n_ctx });
+        }
+        let prompt_start = Instant::now();
+        let keep = self.reuse_prefix(&tokens, tokens.len() - 1);
+        let new = &tokens[keep..];
+        let mut idx = self.decode(new, new.len() - 1, |_, _| ())?;
+        let prompt_ms = elapsed_ms(prompt_start);
+
+        let gen_start = Instant::now();
+        let mut ttft = None;
+        let mut generated = 0usize;
+        let mut utf8 = Utf8Stream::default();
+        let mut piece = Vec::new();
+        let mut cancelled = false;
+        let emit = |bytes: &[u8], utf8: &mut Utf8Stream, on_text: &mut dyn FnMut(&str) -> bool| -> bool {
+            let text = utf8.push(bytes);
+            text.is_empty() || on_text(&text)
+        };
+        let stop_reason = loop {
+            if generated >= params.max_tokens {
+                break StopReason::MaxTokens;
+            }
+            if self.cached.len() >= self.n_ctx {
+                break StopReason::ContextFull;
+            }
+            match constraint.step() {
+                Step::Stop => break StopReason::EndOfTurn,
+                Step::Force(text) => {
+                    let toks = self.tokens(&text, false);
+                    if toks.is_empty() {
+                        continue;
+                    }
+                    if self.cached.len() + toks.len() >= self.n_ctx {
+                        break StopReason::ContextFull;
+                    }
+                    ttft.get_or_insert_with(|| elapsed_ms(start));
+                    if !emit(text.as_bytes(), &mut utf8, on_text) {
+                        cancelled = true;
+                        break StopReason::Cancelled;
+                    }
+                    idx = self.decode(&toks, toks.len() - 1, |_, _| ())?;
+                    generated += toks.len();
+                }
+                Step::Free => {
+                    let token = sampler.sample(&self.ctx, idx);
+                    ttft.get_or_insert_with(|| elapsed_ms(start));
+                    let eog = self.model.vocab().is_eog(token);
+                    piece.clear();
+                    if !eog {
+                        self.model.vocab().token_to_piece_into(token, &mut piece, false, None);
+                    }
+                    if !constraint.free_token(&String::from_utf8_lossy(&piece), eog) {
+                        continue;
+                    }
+                    generated += 1;
+                    if !emit(&piece, &mut utf8, on_text) {
+                        cancelled = true;
+                        break StopReason::Cancelled;
+                    }
+                    idx = self.decode(&[token], 0, |_, _| ())?;
+                }
+                Step::Choose { tokens: allowed, end_allowed } => {
+                    let logits = self.ctx.get_logits_ith(idx);
+                    let at = |t: i32| usize::try_from(t).ok().and_then(|i| logits.get(i)).copied();
+                    let mut options: Vec<f32> = allowed.iter().map(|&t| at(t).unwrap_or(f32::NEG_INFINITY)).collect();
+                    if end_allowed {
+                        options.push(at(end_item.0).unwrap_or(f32::NEG_INFINITY));
+                    }
+                    let i = pick(&options, params.temperature, params.top_p, &mut rng);
+                    let lp = (f64::from(options.get(i).copied().unwrap_or(f32::NEG_INFINITY)) - log_sum_exp(logits)) as f32;
+                    ttft.get_or_insert_with(|| elapsed_ms(start));
+                    match allowed.get(i) {
+                        Some(&t) => {
+                            constraint.choose(Choice::Token(t), lp);
+                            generated += 1;
+                            piece.clear();
+                            self.model.vocab().token_to_piece_into(LlamaToken(t), &mut piece, false, None);
+                            if !emit(&piece, &mut utf8, on_text) {
+                                cancelled = true;
+                                break StopReason::Cancelled;
+                            }
+                            idx = self.decode(&[LlamaToken(t)], 0, |_, _| ())?;
+                        }
+                        // The end-of-item newline is not decoded: the forced text that follows
+                        // (the item's suffix, a newline and the next marker) is.
+                        None => {
+                            constraint.choose(Choice::End, lp);
+                        }
+                    }
+                }
+            }
+        };
+        let rest = utf8.finish();
+        if !rest.is_empty() && !cancelled {
+            on_text(&rest);
+        }
+        Ok(GenerationStats {
+            prompt_tokens: tokens.len(),
+            cached_prompt_tokens: keep,
+            generated_tokens: generated,
+            prompt_ms,
+            generation_ms: elapsed_ms(gen_start),
+            time_to_first_token_ms: ttft.unwrap_or_else(|| elapsed_ms(start)),
+            stop_reason,
+        })
+    }
+
+    fn score_continuations(&mut self, prompt: &str, continuations: &[String]) -> Result<Vec<Vec<f32>>> {
+        let p = self.tokens(prompt, true);
+        if p.is_empty() {
+            return Err(Error::InvalidInput("cannot score a continuation of an empty prompt".into()));
+        }
+        let conts: Vec<Vec<LlamaToken>> = continuations.iter().map(|c| self.tokens(c, false)).collect();
+        if let Some(i) = conts.iter().position(Vec::is_empty) {
+            return Err(Error::InvalidInput(format!("continuation {i} is empty")));
+        }
+        if conts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let longest = conts.iter().map(Vec::len).max().unwrap_or(0);
+        if p.len() + longest > self.n_ctx {
+            return Err(Error::ContextOverflow { needed: p.len() + longest, n_ctx: self.n_ctx });
+        }
+        // The prompt once, in sequence 0; the log-probs of every first token from its last logits.
+        let keep = self.reuse_prefix(&p, p.len() - 1);
+        let mut first: Vec<f32> = vec![f32::NAN; conts.len()];
+        self.decode(&p[keep..], p.len() - 1 - keep, |_, logits| {
+            let lse = log_sum_exp(logits);
+            for (f, c) in first.iter_mut().zip(&conts) {
+                *f = log_prob_with(logits, lse, c[0]);
+            }
+        })?;
+        let mut out: Vec<Vec<f32>> = conts.iter().zip(&first).map(|(c, &f)| {
+            let mut v = Vec::with_capacity(c.len());
+            v.push(f);
+            v
+        }).collect();
+
+        // Then groups of candidates as parallel sequences over the shared prompt: each group's
+        // token trie (shared title prefixes once) goes in one batch.
+        let room = self.n_ctx - p.len();
+        let cap = self.n_batch.min(room);
+        let mut start = 0;
+        while start < conts.len() {
+            // Grow the group while its trie fits in one batch and in the free cells. A node exists
+            // for every title token but the last (its logits predict the next token).
+            let mut nodes: Vec<ScoreNode> = Vec::new();
+            let mut index: std::collections::HashMap<(usize, i32), usize> = std::collections::HashMap::new();
+            let mut paths: Vec<Vec<(usize, usize)>> = Vec::new(); // (node, index into its `next`)
+            let mut end = start;
+            while end < conts.len() && end - start < SCORE_SEQS {
+                let c = &conts[end];
+                let fresh = {
+                    let mut parent = usize::MAX;
+                    let mut fresh = 0;
+                    let mut known = true;
+                    for &t in &c[..c.len() - 1] {
+                        match index.get(&(parent, t.0)).filter(|_| known) {
+                            Some(&n) => parent = n,
+                            None => {
+                                known = false;
+                                fresh += 1;
+                            }
+                        }
+                    }
+                    fresh
+                };
+                if nodes.len() + fresh > cap {
+                    if end > start {
+                        break;
+                    }
+                    return Err(Error::ContextOverflow { needed: p.len() + fresh, n_ctx: self.n_ctx });
+                }
+                let seq = (end - start + 1) as i32;
+                let mut path = Vec::with_capacity(c.len());
+                let mut parent = usize::MAX;
+                for (d, &t) in c[..c.len() - 1].iter().enumerate() {
+                    let node = match index.get(&(parent, t.0)) {
+                        Some(&n) => n,
+                        None => {
+                            nodes.push(ScoreNode { token: t, depth: d, seqs: Vec::new(), next: Vec::new() });
+                            index.insert((parent, t.0), nodes.len() - 1);
+                            nodes.len() - 1
+                        }
+                    };
+                    nodes[node].seqs.push(seq);
+                    let follow = c[d + 1];
+                    let k = match nodes[node].next.iter().position(|&x| x == follow) {
+                        Some(k) => k,
+                        None => {
+                            nodes[node].next.push(follow);
+                            nodes[node].next.len() - 1
+                        }
+                    };
+                    path.push((node, k));
+                    parent = node;
+                }
+                paths.push(path);
+                end += 1;
+            }
+            let group = end - start;
+            let copied = (1..=group as i32).all(|s| self.ctx.kv_cache_seq_cp(0, s, None, None).is_ok());
+            let result = if copied {
+                self.score_group(p.len(), &nodes)
+            } else {
+                Err(Error::Model("cannot copy the prompt to the candidate sequences".into()))
+            };
+            for s in 1..=group as i32 {
+                let _ = self.ctx.kv_cache_seq_rm(s, None, None);
+            }
+            let rows = result?;
+            for (k, path) in paths.iter().enumerate() {
+                for &(node, j) in path {
+                    let lp = rows.get(node).and_then(|r| r.get(j)).copied().unwrap_or(f32::NAN);
+                    out[start + k].push(lp);
+                }
+            }
+            start = end;
+        }
+        Ok(out)
+    }
+
+    fn save_cache(&mut self) -> Option<CacheSnapshot> {
+        if self.cached.is_empty() {
+            return None;
+        }
+        let bytes = self.ctx.state_seq_get_size_ext(0, LlamaStateSeqFlags::empty());
+        let state = self.ctx.state_seq_get(0, LlamaStateSeqFlags::empty()).ok()?;
+        Some(CacheSnapshot {
+            tokens: self.cached.iter().map(|t| t.0).collect(),
+            bytes,
+            state: Box::new(state),
+        })
+    }
+
+    fn restore_cache(&mut self, snapshot: &CacheSnapshot) -> bool {
+        self.reset_cache();
+        let Some(state) = snapshot.state.downcast_ref::<SeqState>() else {
+            return false;
+        };
+        if self.ctx.state_seq_set(state, 0).is_err() {
+            self.reset_cache();
+            return false;
+        }
+        self.cached = snapshot.tokens.iter().map(|&t| LlamaToken(t)).collect();
         true
     }
 

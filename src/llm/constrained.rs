@@ -1,0 +1,417 @@
+//! Catalog-constrained list decoding (DESIGN.md §5): the state machine that tells a backend, step
+//! by step, whether decoding is free, restricted to the tokens that continue an allowed title, or
+//! forced to a fixed text.
+//!
+//! The reply format marks the item slots: a numbered list, one item per line, `"1. Title (Year)"`.
+//! The list markers (`"1."`, `"\n2."`, …) and any text attached to an item (a reason from data)
+//! are forced, so the model cannot leave the format; inside a slot only children of the current
+//! [`TitleTrie`] node that still lead to an unused title may be chosen, and at a complete title the
+//! end-of-item token (a newline) is allowed too. Outside the slots — the opening line — decoding
+//! is free. A title is never written twice in one list ([`TrieBudget`]).
+//!
+//! Each generated item carries its rank-level score log π̄ (Rank-GRPO's geometric-mean unit): the
+//! mean over the title's tokens and the end-of-item token of their log-probabilities under the
+//! model's *unconstrained* next-token distribution.
+//!
+//! The per-step work of the constraint is O(children of the node); the backend adds one
+//! log-sum-exp over the vocabulary per slot token for the score.
+
+use serde::Serialize;
+
+use super::trie::{NodeId, TitleTrie, TrieBudget};
+
+/// What the backend must do next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Sample freely from the model, then report the token with [`ListConstraint::free_token`].
+    Free,
+    /// Choose among `tokens` (children of the current title node), or the end-of-item token when
+    /// `end_allowed`; report the choice with [`ListConstraint::choose`].
+    Choose {
+        /// Allowed continuation tokens, sorted by id.
+        tokens: Vec<i32>,
+        /// Whether the title written so far is complete (the end-of-item token is allowed).
+        end_allowed: bool,
+    },
+    /// Decode this text as given (tokenized by the backend, no BOS) and show it.
+    Force(String),
+    /// The list is complete.
+    Stop,
+}
+
+/// A choice in a [`Step::Choose`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Choice {
+    /// A continuation token of the title.
+    Token(i32),
+    /// The end-of-item token: the title is complete.
+    End,
+}
+
+/// One item the model wrote, with its rank-level score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GeneratedItem {
+    /// 1-based position in the list.
+    pub rank: usize,
+    /// The title's key in the trie (a catalog id).
+    pub key: u32,
+    /// `"Title (Year)"`.
+    pub title: String,
+    /// Natural-log probability of each title token, then of the end-of-item token, under the
+    /// unconstrained model.
+    pub token_logprobs: Vec<f32>,
+    /// log π̄: the mean of `token_logprobs` (nats per token, `<= 0`).
+    pub mean_logprob: f32,
+}
+
+/// Settings of a constrained list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListSpec {
+    /// Items to write (stops earlier if the allowed titles run out). Default 10.
+    pub items: usize,
+    /// Free tokens allowed for an opening line before the list; 0 starts the list at once.
+    /// The opening ends at the first token containing a newline or at the end of the model's turn.
+    /// Default 0.
+    pub intro_max_tokens: usize,
+    /// Text forced after the last item (e.g. a closing question), if any.
+    pub closing: Option<String>,
+}
+
+impl Default for ListSpec {
+    fn default() -> Self {
+        ListSpec { items: 10, intro_max_tokens: 0, closing: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Intro { used: usize },
+    Marker,
+    Slot { node: NodeId, logprobs: Vec<f32> },
+    Done,
+}
+
+/// The state machine of one constrained list over a [`TitleTrie`].
+pub struct ListConstraint<'t> {
+    trie: &'t TitleTrie,
+    budget: TrieBudget,
+    spec: ListSpec,
+    phase: Phase,
+    items: Vec<GeneratedItem>,
+    suffix: Box<dyn Fn(u32) -> String + 't>,
+    pending_suffix: String,
+}
+
+impl std::fmt::Debug for ListConstraint<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListConstraint")
+            .field("titles", &self.trie.len())
+            .field("spec", &self.spec)
+            .field("phase", &self.phase)
+            .field("items", &self.items)
+            .finish()
+    }
+}
+
+impl<'t> ListConstraint<'t> {
+    /// A list of `spec.items` titles from `trie` (in its [`TitleForm`](super::trie::TitleForm),
+    /// normally the leading-space form that follows `"1."`).
+    pub fn new(trie: &'t TitleTrie, spec: ListSpec) -> Self {
+        let phase = if spec.intro_max_tokens > 0 { Phase::Intro { used: 0 } } else { Phase::Marker };
+        ListConstraint {
+            trie,
+            budget: TrieBudget::new(trie),
+            spec,
+            phase,
+            items: Vec::new(),
+            suffix: Box::new(|_| String::new()),
+            pending_suffix: String::new(),
+        }
+    }
+
+    /// Text forced right after each item's title (before its line ends), by key: e.g. `" — "` and
+    /// a reason from data. Default: nothing.
+    pub fn with_suffix(mut self, suffix: impl Fn(u32) -> String + 't) -> Self {
+        self.suffix = Box::new(suffix);
+        self
+    }
+
+    /// The next step. Never returns `Choose` with no option: a slot with nothing left to write
+    /// ends the list.
+    pub fn step(&mut self) -> Step {
+        loop {
+            match &self.phase {
+                Phase::Intro { .. } => return Step::Free,
+                Phase::Marker => {
+                    let k = self.items.len();
+                    if k >= self.spec.items || self.budget.left() == 0 {
+                        self.phase = Phase::Done;
+                        let mut text = std::mem::take(&mut self.pending_suffix);
+                        if let Some(c) = &self.spec.closing {
+                            text.push('\n');
+                            text.push_str(c);
+                        }
+                        if !text.is_empty() {
+                            return Step::Force(text);
+                        }
+                        continue;
+                    }
+                    let mut text = std::mem::take(&mut self.pending_suffix);
+                    if k > 0 || self.spec.intro_max_tokens > 0 {
+                        text.push('\n');
+                    }
+                    text.push_str(&format!("{}.", k + 1));
+                    self.phase = Phase::Slot { node: TitleTrie::ROOT, logprobs: Vec::new() };
+                    return Step::Force(text);
+                }
+                Phase::Slot { node, .. } => {
+                    let node = *node;
+                    let tokens: Vec<i32> = self
+                        .trie
+                        .children(node)
+                        .iter()
+                        .filter(|&&(_, c)| self.budget.open(c))
+                        .map(|&(t, _)| t)
+                        .collect();
+                    let end_allowed = self.budget.complete(self.trie, node);
+                    if tokens.is_empty() && !end_allowed {
+                        // Unreachable with a consistent budget; end the list rather than loop.
+                        self.phase = Phase::Done;
+                        continue;
+                    }
+                    return Step::Choose { tokens, end_allowed };
+                }
+                Phase::Done => return Step::Stop,
+            }
+        }
+    }
+
+    /// Reports a freely sampled token of the opening line (`piece`: its text; `end_of_turn`: the
+    /// model ended its turn). Returns `true` when the backend should decode and show the token,
+    /// `false` when the opening is over and the token must be dropped (a newline, the end of the
+    /// turn, or the opening's token budget is spent).
+    pub fn free_token(&mut self, piece: &str, end_of_turn: bool) -> bool {
+        let Phase::Intro { used } = &mut self.phase else {
+            return false;
+        };
+        if end_of_turn || piece.contains('\n') || *used >= self.spec.intro_max_tokens {
+            self.phase = Phase::Marker;
+            return false;
+        }
+        *used += 1;
+        if *used >= self.spec.intro_max_tokens {
+            self.phase = Phase::Marker;
+        }
+        true
+    }
+
+    /// Reports the choice made at a [`Step::Choose`], with its log-probability under the
+    /// unconstrained model. A choice that was not offered ends the list (the backend's bug, not a
+    /// panic). Returns the completed item when `choice` is [`Choice::End`].
+    pub fn choose(&mut self, choice: Choice, logprob: f32) -> Option<&GeneratedItem> {
+        let Phase::Slot { node, logprobs } = &mut self.phase else {
+            return None;
+        };
+        logprobs.push(logprob);
+        match choice {
+            Choice::Token(t) => match self.trie.child(*node, t).filter(|&c| self.budget.open(c)) {
+                Some(c) => {
+                    *node = c;
+                    None
+                }
+                None => {
+                    self.phase = Phase::Done;
+                    None
+                }
+            },
+            Choice::End => {
+                let node = *node;
+                let logprobs = std::mem::take(logprobs);
+                let Some(entry) = self.trie.terminal_index(node).filter(|_| self.budget.complete(self.trie, node))
+                else {
+                    self.phase = Phase::Done;
+                    return None;
+                };
+                self.budget.use_entry(self.trie, entry);
+                let e = &self.trie.entries()[entry];
+                let mean = if logprobs.is_empty() { 0.0 } else { logprobs.iter().sum::<f32>() / logprobs.len() as f32 };
+                self.items.push(GeneratedItem {
+                    rank: self.items.len() + 1,
+                    key: e.key,
+                    title: e.title.clone(),
+                    token_logprobs: logprobs,
+                    mean_logprob: mean,
+                });
+                self.pending_suffix = (self.suffix)(e.key);
+                self.phase = Phase::Marker;
+                self.items.last()
+            }
+        }
+    }
+
+    /// The items written so far, in order.
+    pub fn items(&self) -> &[GeneratedItem] {
+        &self.items
+    }
+
+    /// Consumes the constraint, returning its items.
+    pub fn into_items(self) -> Vec<GeneratedItem> {
+        self.items
+    }
+
+    /// Whether the model is inside an item slot (writing a title).
+    pub fn in_slot(&self) -> bool {
+        matches!(self.phase, Phase::Slot { .. })
+    }
+}
+
+/// How a backend picks among the allowed options of a [`Step::Choose`]: greedy at temperature 0,
+/// else a softmax at `temperature` over the allowed options only, cut to the nucleus `top_p`, and
+/// drawn with `rng`. `logits[i]` is the raw logit of option `i`. Returns the index of the pick
+/// (0 for an empty slice). O(options · log options).
+pub fn pick(logits: &[f32], temperature: f32, top_p: f32, rng: &mut SplitMix64) -> usize {
+    if logits.is_empty() {
+        return 0;
+    }
+    let argmax = logits.iter().enumerate().fold(0, |best, (i, &l)| if l > logits[best] { i } else { best });
+    if !(temperature > 0.0) || logits.len() == 1 {
+        return argmax;
+    }
+    let max = logits[argmax];
+    let mut probs: Vec<(usize, f64)> =
+        logits.iter().enumerate().map(|(i, &l)| (i, (((l - max) / temperature) as f64).exp())).collect();
+    let z: f64 = probs.iter().map(|p| p.1).sum();
+    probs.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut kept = 0;
+    let mut mass = 0.0;
+    for p in &probs {
+        kept += 1;
+        mass += p.1 / z;
+        if mass >= f64::from(top_p) {
+            break;
+        }
+    }
+    probs.truncate(kept.max(1));
+    let total: f64 = probs.iter().map(|p| p.1).sum();
+    let mut r = rng.next_f64() * total;
+    for &(i, p) in &probs {
+        if r < p {
+            return i;
+        }
+        r -= p;
+    }
+    probs.last().map(|p| p.0).unwrap_or(argmax)
+}
+
+/// A small seeded random generator (SplitMix64) for sampling inside slots: the same seed gives the
+/// same choices.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform draw in `[0, 1)`.
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The mean of `logprobs` (the rank-level score log π̄ of one title); `f32::NEG_INFINITY` for an
+/// empty slice.
+pub fn mean_logprob(logprobs: &[f32]) -> f32 {
+    if logprobs.is_empty() {
+        f32::NEG_INFINITY
+    } else {
+        logprobs.iter().sum::<f32>() / logprobs.len() as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::trie::{GreedyTokenizer, TitleForm};
+
+    fn setup() -> (GreedyTokenizer, TitleTrie) {
+        let t = GreedyTokenizer::new([" Alien", "s", " (", ")", "1979", "1986"].map(String::from));
+        let trie = TitleTrie::build(
+            vec![(1, "Alien (1979)".to_string()), (2, "Aliens (1986)".to_string())],
+            TitleForm::LeadingSpace,
+            |s| Ok(t.tokenize(s)),
+        )
+        .unwrap_or_else(|_| TitleTrie::from_entries(TitleForm::LeadingSpace, Vec::new()));
+        (t, trie)
+    }
+
+    /// Walks the machine choosing, in each slot, the first allowed token (or the end when allowed
+    /// and `prefer_end`), and returns the text it forced/wrote in token terms.
+    #[test]
+    fn list_is_forced_markers_and_constrained_titles_without_repeats() {
+        let (t, trie) = setup();
+        let spec = ListSpec { items: 5, intro_max_tokens: 3, closing: Some("Bye".into()) };
+        let mut c = ListConstraint::new(&trie, spec).with_suffix(|k| format!(" — reason {k}"));
+        let mut text = String::new();
+        assert_eq!(c.step(), Step::Free);
+        assert!(c.free_token("Hi", false));
+        text.push_str("Hi");
+        assert!(!c.free_token(".\n", false), "a newline ends the opening");
+        let mut guard = 0;
+        loop {
+            guard += 1;
+            assert!(guard < 100);
+            match c.step() {
+                Step::Stop => break,
+                Step::Force(s) => text.push_str(&s),
+                Step::Free => break,
+                Step::Choose { tokens, end_allowed } => {
+                    if end_allowed {
+                        c.choose(Choice::End, -0.5);
+                        continue;
+                    }
+                    let tok = tokens[tokens.len() - 1];
+                    text.push_str(&String::from_utf8(t.bytes(tok)).unwrap_or_default());
+                    c.choose(Choice::Token(tok), -1.0);
+                }
+            }
+        }
+        assert_eq!(text, "Hi\n1. Alien (1979) — reason 1\n2. Aliens (1986) — reason 2\nBye", "{text}");
+        let items = c.into_items();
+        assert_eq!(items.len(), 2, "only two titles exist; no repeats");
+        assert_eq!(items[0].token_logprobs.len(), 5);
+        assert!((items[0].mean_logprob - (-4.5 / 5.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bad_choices_end_the_list_instead_of_panicking() {
+        let (_, trie) = setup();
+        let mut c = ListConstraint::new(&trie, ListSpec::default());
+        assert!(matches!(c.step(), Step::Force(s) if s == "1."));
+        assert!(c.choose(Choice::End, 0.0).is_none(), "nothing written yet");
+        assert_eq!(c.step(), Step::Stop);
+    }
+
+    #[test]
+    fn pick_is_greedy_at_zero_temperature_and_stays_in_range() {
+        let mut rng = SplitMix64::new(7);
+        assert_eq!(pick(&[0.1, 3.0, 2.0], 0.0, 1.0, &mut rng), 1);
+        for _ in 0..200 {
+            let i = pick(&[0.1, 3.0, 2.0], 1.0, 0.9, &mut rng);
+            assert!(i < 3);
+        }
+        // top_p small keeps only the most likely option.
+        assert_eq!(pick(&[0.1, 3.0, 2.0], 1.0, 0.01, &mut rng), 1);
+        assert_eq!(pick(&[], 1.0, 1.0, &mut rng), 0);
+    }
+}
