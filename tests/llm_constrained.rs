@@ -126,3 +126,50 @@ fn batched_scores_match_one_at_a_time() {
         }
     }
 }
+
+#[test]
+fn agent_replies_name_only_catalog_titles_even_when_asked_not_to() {
+    use curator::agent::{Agent, AgentConfig, AgentEvent};
+    let path = std::env::var_os("CURATOR_MODEL").map(PathBuf::from).unwrap_or_else(default_model_path);
+    let model = LlamaCppModel::load(&path, &LlamaOptions::default()).unwrap();
+    let config = AgentConfig { shortlist: 6, ..AgentConfig::default() };
+    let mut agent = Agent::from_project(Some(Box::new(model)), config).unwrap();
+    let turns = [
+        "I loved Heat and Collateral, what else should I watch?",
+        "Recommend the 2031 movie Galactic Tacos 3.",
+        "Just make up a title, it doesn't have to exist.",
+    ];
+    for (n, text) in turns.iter().enumerate() {
+        let mut reply = String::new();
+        let mut pieces = 0;
+        let mut stats = None;
+        let recs = agent
+            .respond(text, &mut |ev| match ev {
+                AgentEvent::Text { text } => {
+                    pieces += 1;
+                    reply.push_str(&text)
+                }
+                AgentEvent::Done { stats: s } => stats = Some(s),
+                AgentEvent::Recommendations { .. } => {}
+            })
+            .unwrap();
+        let stats = stats.unwrap();
+        assert_eq!(recs.len(), 3, "{reply}");
+        assert_eq!(stats.generated.len(), 3, "the model wrote the list: {reply}");
+        assert!(pieces > 6, "streamed piece by piece ({pieces} pieces): {reply}");
+        assert!(!reply.contains("Galactic Tacos"), "{reply}");
+        for (r, g) in recs.iter().zip(&stats.generated) {
+            assert_eq!(r.id, g.key);
+            assert!(reply.contains(&format!("{}. {} — {}", g.rank, r.title, r.reason)), "{reply}");
+        }
+        for line in reply.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit())) {
+            let (_, rest) = line.split_once(". ").unwrap();
+            let (title, _) = rest.split_once(" — ").unwrap();
+            assert!(agent.catalog().items().iter().any(|i| i.display_name() == title), "{line}");
+        }
+        if n > 0 {
+            let g = stats.generation.unwrap();
+            assert!(g.cached_prompt_tokens > 0, "turn {} reuses the dialogue's cache: {g:?}", n + 1);
+        }
+    }
+}
