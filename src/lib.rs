@@ -13,6 +13,7 @@ pub mod dialogue;
 pub mod error;
 pub mod eval;
 pub mod llm;
+pub mod llm_eval;
 pub mod paths;
 pub mod rank;
 pub mod recommender;

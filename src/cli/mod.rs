@@ -116,6 +116,29 @@ enum EvalCommand {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// LLM figures (issue 5): out-of-catalog rate constrained vs free, constraint overhead,
+    /// shared-prompt scoring vs naive and the prompt bound, R@K of the LLM alone, TTFT with and
+    /// without the conversation cache. Prints one line per figure and a JSON report.
+    Llm {
+        /// ReDial points (file order) for the out-of-catalog part.
+        #[arg(long, default_value_t = 30)]
+        limit: usize,
+        /// De-dup points for the LLM-as-ranker part.
+        #[arg(long, default_value_t = 50)]
+        rank_limit: usize,
+        /// Items per generated list.
+        #[arg(long, default_value_t = 10)]
+        items: usize,
+        /// Parts to run (default: all): ooc, scoring, rank, ttft.
+        #[arg(long, value_delimiter = ',')]
+        parts: Vec<String>,
+        /// A GGUF model file (default: SmolLM2-135M-Instruct Q4_1, fetched if absent).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Write the JSON report here too.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// ReDial test: standard and de-dup protocols, Recall/NDCG/MRR, counts printed.
     Redial {
         /// Evaluate only the first N evaluation points.
@@ -293,6 +316,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(chat::load_model_with(model, llama)?)
             };
             curator::server::run(options, model)?;
+            Ok(())
+        }
+        Command::Eval { command: EvalCommand::Llm { limit, rank_limit, items, parts, model, out } } => {
+            use curator::llm_eval::{LlmEvalOptions, LlmPart};
+            let mut chosen = Vec::new();
+            for p in &parts {
+                chosen.push(match p.as_str() {
+                    "ooc" => LlmPart::Ooc,
+                    "scoring" => LlmPart::Scoring,
+                    "rank" => LlmPart::Rank,
+                    "ttft" => LlmPart::Ttft,
+                    other => anyhow::bail!("unknown part {other:?}: use ooc, scoring, rank, ttft"),
+                });
+            }
+            let opts = LlmEvalOptions {
+                limit,
+                rank_limit,
+                items,
+                parts: if chosen.is_empty() { LlmPart::ALL.to_vec() } else { chosen },
+                ..LlmEvalOptions::default()
+            };
+            let load = || -> curator::Result<Box<dyn curator::llm::LanguageModel>> {
+                chat::load_model(model.clone()).map_err(|e| curator::Error::Model(format!("{e:#}")))
+            };
+            let report = curator::llm_eval::run(&opts, &load)?;
+            let json = serde_json::to_string_pretty(&report)?;
+            curator::outln!("{json}");
+            if let Some(path) = out {
+                std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+            }
             Ok(())
         }
         Command::Eval { command: EvalCommand::Linking { data } } => {

@@ -91,8 +91,31 @@ enum Phase {
     Done,
 }
 
+/// Where the time of a constrained generation went, filled in by the backend (nanoseconds,
+/// wall clock). The constraint's own cost per slot token is `select_ns / slot_tokens`; compare it
+/// with `decode_ns / decoded_tokens` (one decode step) and with `free_sample_ns / free_tokens`
+/// (the backend's own sampler over the whole vocabulary).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct SlotTiming {
+    /// Tokens chosen inside item slots (the end-of-item choices included).
+    pub slot_tokens: u64,
+    /// Time from having the logits to having the choice, over all slot tokens: listing the
+    /// allowed children, picking among them, and the log-sum-exp of the score.
+    pub select_ns: u64,
+    /// Tokens sampled freely (the opening line).
+    pub free_tokens: u64,
+    /// Time the backend's sampler took over all free tokens.
+    pub free_sample_ns: u64,
+    /// Single tokens decoded (chosen or free; forced text is decoded in batches and not counted).
+    pub decoded_tokens: u64,
+    /// Time spent decoding them.
+    pub decode_ns: u64,
+}
+
 /// The state machine of one constrained list over a [`TitleTrie`].
 pub struct ListConstraint<'t> {
+    /// Timings filled in by the backend during generation.
+    pub timing: SlotTiming,
     trie: &'t TitleTrie,
     budget: TrieBudget,
     spec: ListSpec,
@@ -123,6 +146,7 @@ impl<'t> ListConstraint<'t> {
             budget: TrieBudget::new(trie),
             spec,
             phase,
+            timing: SlotTiming::default(),
             items: Vec::new(),
             suffix: Box::new(|_| String::new()),
             pending_suffix: String::new(),

@@ -398,6 +398,10 @@ fn log_prob_with(logits: &[f32], lse: f64, token: LlamaToken) -> f32 {
     (logit as f64 - lse) as f32
 }
 
+fn nanos(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
 fn elapsed_ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
@@ -602,6 +606,7 @@ impl LanguageModel for LlamaCppModel {
             if self.cached.len() >= self.n_ctx {
                 break StopReason::ContextFull;
             }
+            let t_step = Instant::now();
             match constraint.step() {
                 Step::Stop => break StopReason::EndOfTurn,
                 Step::Force(text) => {
@@ -621,7 +626,10 @@ impl LanguageModel for LlamaCppModel {
                     generated += toks.len();
                 }
                 Step::Free => {
+                    let t_sample = Instant::now();
                     let token = sampler.sample(&self.ctx, idx);
+                    constraint.timing.free_tokens += 1;
+                    constraint.timing.free_sample_ns += nanos(t_sample);
                     ttft.get_or_insert_with(|| elapsed_ms(start));
                     let eog = self.model.vocab().is_eog(token);
                     piece.clear();
@@ -636,7 +644,10 @@ impl LanguageModel for LlamaCppModel {
                         cancelled = true;
                         break StopReason::Cancelled;
                     }
+                    let t_decode = Instant::now();
                     idx = self.decode(&[token], 0, |_, _| ())?;
+                    constraint.timing.decoded_tokens += 1;
+                    constraint.timing.decode_ns += nanos(t_decode);
                 }
                 Step::Choose { tokens: allowed, end_allowed } => {
                     let logits = self.ctx.get_logits_ith(idx);
@@ -651,6 +662,8 @@ impl LanguageModel for LlamaCppModel {
                     match allowed.get(i) {
                         Some(&t) => {
                             constraint.choose(Choice::Token(t), lp);
+                            constraint.timing.slot_tokens += 1;
+                            constraint.timing.select_ns += nanos(t_step);
                             generated += 1;
                             piece.clear();
                             self.model.vocab().token_to_piece_into(LlamaToken(t), &mut piece, false, None);
@@ -658,12 +671,17 @@ impl LanguageModel for LlamaCppModel {
                                 cancelled = true;
                                 break StopReason::Cancelled;
                             }
+                            let t_decode = Instant::now();
                             idx = self.decode(&[LlamaToken(t)], 0, |_, _| ())?;
+                            constraint.timing.decoded_tokens += 1;
+                            constraint.timing.decode_ns += nanos(t_decode);
                         }
                         // The end-of-item newline is not decoded: the forced text that follows
                         // (the item's suffix, a newline and the next marker) is.
                         None => {
                             constraint.choose(Choice::End, lp);
+                            constraint.timing.slot_tokens += 1;
+                            constraint.timing.select_ns += nanos(t_step);
                         }
                     }
                 }
