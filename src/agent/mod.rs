@@ -225,6 +225,22 @@ impl Agent {
         std::mem::replace(&mut self.state, state)
     }
 
+    /// Saves the model's key/value cache (this conversation so far), for a front end that serves
+    /// many conversations with one agent (the HTTP server): restore it with
+    /// [`restore_model_cache`](Self::restore_model_cache) after [`replace_state`](Self::replace_state)
+    /// so that the next turn prefills only its new tokens. `None` without a model or cache.
+    pub fn save_model_cache(&mut self) -> Option<crate::llm::CacheSnapshot> {
+        self.model.as_mut().and_then(|m| m.save_cache())
+    }
+
+    /// Restores a cache saved by [`save_model_cache`](Self::save_model_cache). Always safe: the
+    /// model compares the snapshot's tokens with the next prompt and recomputes from the first
+    /// difference (an edited or reset conversation simply reuses less). Returns whether the cache
+    /// was restored.
+    pub fn restore_model_cache(&mut self, snapshot: &crate::llm::CacheSnapshot) -> bool {
+        self.model.as_mut().is_some_and(|m| m.restore_cache(snapshot))
+    }
+
     /// The seeker likes or dislikes item `id` (feedback outside the text, e.g. a key or an API
     /// call); the next turn's ranking and reasons use it.
     ///
