@@ -450,10 +450,7 @@ impl Agent {
             }
         }
         let items = constraint.into_items();
-        let shown = items
-            .iter()
-            .filter_map(|it| shortlist.iter().find(|r| r.id == it.key).cloned())
-            .collect();
+        let shown = items.iter().filter_map(|it| shortlist.iter().find(|r| r.id == it.key).cloned()).collect();
         stats.generated = items;
         Some(shown)
     }
@@ -572,11 +569,7 @@ fn model_messages(
             });
         }
         messages.push(ChatMessage::user(render(user)));
-        let len = model
-            .apply_chat_template(&messages)
-            .and_then(|p| model.token_ids(&p))
-            .map(|t| t.len())
-            .unwrap_or(0);
+        let len = model.apply_chat_template(&messages).and_then(|p| model.token_ids(&p)).map(|t| t.len()).unwrap_or(0);
         if len <= budget || start >= history.len() {
             return messages;
         }

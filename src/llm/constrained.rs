@@ -298,7 +298,7 @@ pub fn pick(logits: &[f32], temperature: f32, top_p: f32, rng: &mut SplitMix64) 
         return 0;
     }
     let argmax = logits.iter().enumerate().fold(0, |best, (i, &l)| if l > logits[best] { i } else { best });
-    if !(temperature > 0.0) || logits.len() == 1 {
+    if temperature.is_nan() || temperature <= 0.0 || logits.len() == 1 {
         return argmax;
     }
     let max = logits[argmax];

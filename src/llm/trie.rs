@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::LanguageModel;
-use crate::Result;
 #[cfg(test)]
 use crate::Error;
+use crate::Result;
 
 /// How a title is written before it is tokenized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -227,7 +227,8 @@ fn run(
         }
         running.store(true, Ordering::SeqCst);
         let t0 = Instant::now();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&mut agent, &job, store, &mut caches)));
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&mut agent, &job, store, &mut caches)));
         running.store(false, Ordering::SeqCst);
         if matches!(result, Ok(Ok(_))) {
             // Moving average with weight 1/4 for the newest turn.
