@@ -325,6 +325,7 @@ impl LlamaCppModel {
 struct ScoreTrie {
     token: Vec<LlamaToken>,
     depth: Vec<usize>,
+    parent: Vec<usize>,
     children: Vec<Vec<(LlamaToken, usize)>>,
     /// Per node: log-probabilities of its children's tokens, in `children` order.
     lps: Vec<Vec<f32>>,
@@ -336,6 +337,7 @@ impl ScoreTrie {
         if self.token.is_empty() {
             self.token.push(LlamaToken(-1));
             self.depth.push(0);
+            self.parent.push(0);
             self.children.push(Vec::new());
             self.lps.push(Vec::new());
         }
@@ -348,6 +350,7 @@ impl ScoreTrie {
                     let c = self.token.len();
                     self.token.push(t);
                     self.depth.push(d);
+                    self.parent.push(node);
                     self.children.push(Vec::new());
                     self.lps.push(Vec::new());
                     self.children[node].push((t, c));
@@ -754,9 +757,25 @@ impl LanguageModel for LlamaCppModel {
                     last = *only;
                     chain.push(last);
                 }
-                let toks: Vec<LlamaToken> = chain.iter().map(|&n| trie.token[n]).collect();
+                let mut toks: Vec<LlamaToken> = chain.iter().map(|&n| trie.token[n]).collect();
+                // A one-token batch takes llama.cpp's matrix-vector path, whose rounding differs
+                // from the batched path by up to ~0.3 nats on this model: decode the token before
+                // it again in the same batch, so every scored row comes from a batch of 2 or more.
+                let mut skip = 0;
+                if toks.len() == 1 && keep > 0 {
+                    let before = if trie.depth[start] == 0 { p[p.len() - 1] } else { trie.token[trie.parent[start]] };
+                    self.ctx
+                        .kv_cache_seq_rm(0, u32::try_from(keep - 1).ok(), None)
+                        .map_err(|e| Error::Model(format!("cannot trim the cache: {e}")))?;
+                    self.cached.truncate(keep - 1);
+                    toks.insert(0, before);
+                    skip = 1;
+                }
                 let mut rows: Vec<(usize, Vec<f32>)> = Vec::with_capacity(chain.len());
-                self.decode(&toks, 0, |i, logits| rows.push((chain[i], trie.next_logprobs(chain[i], logits))))?;
+                self.decode(&toks, skip, |i, logits| {
+                    let n = chain[i - skip];
+                    rows.push((n, trie.next_logprobs(n, logits)));
+                })?;
                 for (n, lps) in rows {
                     trie.lps[n] = lps;
                 }
