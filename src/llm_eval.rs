@@ -30,8 +30,8 @@ use crate::dialogue::{Role, Turn};
 use crate::eval::{EvalPoint, MetricsAccumulator, Protocol, Ranker};
 use crate::llm::constrained::SlotTiming;
 use crate::llm::{
-    generate_text, mean_logprob, CacheSnapshot, ChatMessage, GenerationParams, GenerationStats, LanguageModel,
-    ListConstraint, ListSpec, TitleForm, TitleTrie,
+    mean_logprob, CacheSnapshot, ChatMessage, GenerationParams, GenerationStats, LanguageModel, ListConstraint,
+    ListSpec, TitleForm, TitleTrie,
 };
 use crate::{Error, Result};
 
@@ -99,7 +99,7 @@ pub struct OocReport {
     pub constrained_items: usize,
     /// Of those, items whose title is not a catalog title (must be 0).
     pub constrained_out_of_catalog: usize,
-    /// List lines the free model wrote.
+    /// Items the model wrote with the same prompt and list markers but free slots.
     pub free_items: usize,
     /// Of those, lines whose title is more than 2 edits from every catalog title (with or
     /// without its year).
@@ -276,23 +276,11 @@ impl FuzzyCatalog {
     }
 }
 
-/// The titles of a free reply's numbered list lines (`"3. Title (Year) - text"` gives
-/// `"Title (Year)"`).
-fn list_titles(reply: &str) -> Vec<String> {
-    reply
-        .lines()
-        .filter_map(|l| {
-            let l = l.trim();
-            let digits = l.chars().take_while(char::is_ascii_digit).count();
-            if digits == 0 {
-                return None;
-            }
-            let rest = l[digits..].strip_prefix('.').or_else(|| l[digits..].strip_prefix(')'))?.trim();
-            let title = rest.split([':', '—', '–']).next().unwrap_or(rest);
-            let title = title.split(" - ").next().unwrap_or(title).trim();
-            (!title.is_empty()).then(|| title.to_string())
-        })
-        .collect()
+/// The title part of a free list item: `"Title (Year) - why"` or `"Title: why"` gives the text
+/// before the separator.
+fn clean_title(item: &str) -> String {
+    let t = item.split([':', '—', '–']).next().unwrap_or(item);
+    t.split(" - ").next().unwrap_or(t).trim().to_string()
 }
 
 /// A model that forgets its cache before every call: the "full re-prefill" baseline.
@@ -424,7 +412,7 @@ fn ooc(
     let (mut c_tokens, mut c_ms, mut f_tokens, mut f_ms) = (0usize, 0.0, 0usize, 0.0);
     for (n, p) in points.iter().take(opts.limit).enumerate() {
         let messages = context_messages(&p.context);
-        let mut c = ListConstraint::new(&trie, ListSpec { items: opts.items, intro_max_tokens: 0, closing: None });
+        let mut c = ListConstraint::new(&trie, ListSpec { items: opts.items, ..ListSpec::default() });
         let stats = model.generate_constrained(&messages, &params, &mut c, &mut |_| true)?;
         c_tokens += stats.generated_tokens;
         c_ms += stats.generation_ms;
@@ -441,12 +429,15 @@ fn ooc(
                 r.constrained_out_of_catalog += 1;
             }
         }
-        let (reply, stats) = generate_text(model, &messages, &params)?;
+        // The same model, prompt and list markers with the slots left free.
+        let mut free =
+            ListConstraint::new(&trie, ListSpec { items: opts.items, free_slots: true, ..ListSpec::default() });
+        let stats = model.generate_constrained(&messages, &params, &mut free, &mut |_| true)?;
         f_tokens += stats.generated_tokens;
         f_ms += stats.generation_ms;
-        for title in list_titles(&reply) {
+        for it in free.items() {
             r.free_items += 1;
-            if !fuzzy.contains(&title) {
+            if !fuzzy.contains(&clean_title(&it.title)) {
                 r.free_out_of_catalog += 1;
             }
         }
@@ -489,7 +480,7 @@ fn ooc(
 /// 32 free opening tokens.
 fn sampler_ms(model: &mut dyn LanguageModel, trie: &TitleTrie) -> Result<f64> {
     let messages = [ChatMessage::user("Tell me about your favourite film in a few words.")];
-    let mut c = ListConstraint::new(trie, ListSpec { items: 1, intro_max_tokens: 32, closing: None });
+    let mut c = ListConstraint::new(trie, ListSpec { items: 1, intro_max_tokens: 32, ..ListSpec::default() });
     let params = GenerationParams { max_tokens: 64, ..GenerationParams::default() };
     model.generate_constrained(&messages, &params, &mut c, &mut |_| true)?;
     let t = c.timing;
@@ -690,9 +681,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn list_lines_are_parsed() {
-        let reply = "Sure!\n1. Alien (1979) - a classic\n2) Heat: great\n3. **Se7en**\nno list here";
-        assert_eq!(list_titles(reply), ["Alien (1979)", "Heat", "**Se7en**"]);
+    fn free_titles_are_cut_at_separators() {
+        assert_eq!(clean_title(" Alien (1979) - a classic"), "Alien (1979)");
+        assert_eq!(clean_title("Heat: great"), "Heat");
+        assert_eq!(clean_title("Se7en — dark"), "Se7en");
     }
 
     #[test]

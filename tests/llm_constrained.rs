@@ -59,7 +59,8 @@ fn constrained_lists_name_only_catalog_titles() {
             ChatMessage::user(text),
         ];
         let params = GenerationParams { max_tokens: 200, temperature, seed: i as u32, ..Default::default() };
-        let spec = ListSpec { items: 3, intro_max_tokens: if i % 2 == 0 { 12 } else { 0 }, closing: None };
+        let spec =
+            ListSpec { items: 3, intro_max_tokens: if i % 2 == 0 { 12 } else { 0 }, closing: None, free_slots: false };
         let mut c = ListConstraint::new(t, spec);
         let mut reply = String::new();
         m.generate_constrained(&messages, &params, &mut c, &mut |p| {

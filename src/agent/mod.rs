@@ -382,6 +382,7 @@ impl Agent {
             items: self.config.recommendations,
             intro_max_tokens: INTRO_MAX_TOKENS,
             closing: Some(self.prompts.closing.clone()),
+            free_slots: false,
         };
         let mut constraint = ListConstraint::new(&trie, spec)
             .with_suffix(|k| reasons.get(&k).map(|r| format!(" — {r}")).unwrap_or_default());

@@ -75,11 +75,15 @@ pub struct ListSpec {
     pub intro_max_tokens: usize,
     /// Text forced after the last item (e.g. a closing question), if any.
     pub closing: Option<String>,
+    /// Leave the slots unconstrained (the baseline of the out-of-catalog measurement): inside a
+    /// slot decoding is free until a newline, the end of the turn or 32 tokens, and the item's
+    /// title is whatever was written (key `u32::MAX`, no score). Default `false`.
+    pub free_slots: bool,
 }
 
 impl Default for ListSpec {
     fn default() -> Self {
-        ListSpec { items: 10, intro_max_tokens: 0, closing: None }
+        ListSpec { items: 10, intro_max_tokens: 0, closing: None, free_slots: false }
     }
 }
 
@@ -123,6 +127,8 @@ pub struct ListConstraint<'t> {
     items: Vec<GeneratedItem>,
     suffix: Box<dyn Fn(u32) -> String + 't>,
     pending_suffix: String,
+    /// Text and token count of the current free slot (with `free_slots`).
+    free_title: (String, usize),
 }
 
 impl std::fmt::Debug for ListConstraint<'_> {
@@ -150,6 +156,7 @@ impl<'t> ListConstraint<'t> {
             items: Vec::new(),
             suffix: Box::new(|_| String::new()),
             pending_suffix: String::new(),
+            free_title: (String::new(), 0),
         }
     }
 
@@ -188,6 +195,7 @@ impl<'t> ListConstraint<'t> {
                     self.phase = Phase::Slot { node: TitleTrie::ROOT, logprobs: Vec::new() };
                     return Step::Force(text);
                 }
+                Phase::Slot { .. } if self.spec.free_slots => return Step::Free,
                 Phase::Slot { node, .. } => {
                     let node = *node;
                     let tokens: Vec<i32> = self
@@ -215,6 +223,25 @@ impl<'t> ListConstraint<'t> {
     /// `false` when the opening is over and the token must be dropped (a newline, the end of the
     /// turn, or the opening's token budget is spent).
     pub fn free_token(&mut self, piece: &str, end_of_turn: bool) -> bool {
+        if self.spec.free_slots && matches!(self.phase, Phase::Slot { .. }) {
+            let (text, n) = &mut self.free_title;
+            if end_of_turn || piece.contains('\n') || *n >= 32 {
+                let title = std::mem::take(text).trim().to_string();
+                *n = 0;
+                self.items.push(GeneratedItem {
+                    rank: self.items.len() + 1,
+                    key: u32::MAX,
+                    title,
+                    token_logprobs: Vec::new(),
+                    mean_logprob: 0.0,
+                });
+                self.phase = if end_of_turn { Phase::Done } else { Phase::Marker };
+                return false;
+            }
+            text.push_str(piece);
+            *n += 1;
+            return true;
+        }
         let Phase::Intro { used } = &mut self.phase else {
             return false;
         };
@@ -384,7 +411,7 @@ mod tests {
     #[test]
     fn list_is_forced_markers_and_constrained_titles_without_repeats() {
         let (t, trie) = setup();
-        let spec = ListSpec { items: 5, intro_max_tokens: 3, closing: Some("Bye".into()) };
+        let spec = ListSpec { items: 5, intro_max_tokens: 3, closing: Some("Bye".into()), free_slots: false };
         let mut c = ListConstraint::new(&trie, spec).with_suffix(|k| format!(" — reason {k}"));
         let mut text = String::new();
         assert_eq!(c.step(), Step::Free);
