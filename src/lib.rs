@@ -14,6 +14,7 @@ pub mod error;
 pub mod eval;
 pub mod knowledge;
 pub mod llm;
+pub mod llm_eval;
 pub mod paths;
 pub mod rank;
 pub mod recommender;

@@ -16,7 +16,8 @@ fn tokenizer() -> GreedyTokenizer {
 /// Titles over a tiny alphabet, so that shared prefixes and prefix titles are common.
 fn titles() -> impl Strategy<Value = Vec<String>> {
     let word = prop::sample::select(vec!["Al", "Alien", "Aliens", "The", "Thing", "A", "2", "Amélie", "T"]);
-    let title = (prop::collection::vec(word, 1..4), 1970u32..1975).prop_map(|(ws, y)| format!("{} ({y})", ws.join(" ")));
+    let title =
+        (prop::collection::vec(word, 1..4), 1970u32..1975).prop_map(|(ws, y)| format!("{} ({y})", ws.join(" ")));
     prop::collection::vec(title, 1..40)
 }
 

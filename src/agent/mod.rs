@@ -3,9 +3,13 @@
 //!
 //! One turn: link the seeker's text to catalog items → update the state → rank candidates
 //! (items already mentioned or recommended are excluded) → build one grounded reason per item
-//! from catalog metadata and co-mention counts → the LLM writes a short opening sentence →
-//! the recommended titles are inserted from the ranked list, so every item named is a catalog
-//! item. Every front end consumes the same [`AgentEvent`] stream.
+//! from catalog metadata and co-mention counts → the LLM writes the reply, streamed token by
+//! token: a free opening line, then a numbered list whose titles are decoded under the trie of
+//! the reranked shortlist ([`crate::llm::constrained`]), so every item named is a catalog item;
+//! each item's reason (from data) and the closing line are forced text. The model sees the
+//! dialogue so far (a sliding window when it would overflow its context) and reuses the keys and
+//! values of earlier turns. Without a model (or with one that cannot constrain) the list is
+//! written from the ranked list. Every front end consumes the same [`AgentEvent`] stream.
 
 pub mod attributes;
 pub mod prompts;
@@ -22,7 +26,10 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, ItemId};
 use crate::dialogue::{Role, Turn};
-use crate::llm::{ChatMessage, GenerationParams, GenerationStats, LanguageModel};
+use crate::llm::{
+    ChatMessage, GeneratedItem, GenerationParams, GenerationStats, LanguageModel, ListConstraint, ListSpec, TitleForm,
+    TitleTrie,
+};
 use crate::rank::{CandidateRanker, FusionWeights};
 use crate::recommender::CoMentions;
 use crate::{Error, Result};
@@ -39,8 +46,12 @@ pub const MAX_INPUT_BYTES: usize = 4000;
 pub struct AgentConfig {
     /// Items recommended per turn (default 3).
     pub recommendations: usize,
-    /// Sampling of the opening sentence (default: greedy, at most 48 tokens).
+    /// Sampling of the reply (default: greedy). `max_tokens` bounds the whole reply, forced text
+    /// included (default 400); the opening line gets at most 40 free tokens.
     pub generation: GenerationParams,
+    /// Size of the reranked shortlist the model's list is constrained to (at least
+    /// `recommendations`; default 3: the model orders the ranker's top 3).
+    pub shortlist: usize,
     /// Fusion weights of the candidate ranker; `None`: the tuned `ranker.yaml` of the catalog.
     pub weights: Option<FusionWeights>,
 }
@@ -49,7 +60,8 @@ impl Default for AgentConfig {
     fn default() -> Self {
         AgentConfig {
             recommendations: 3,
-            generation: GenerationParams { max_tokens: 48, ..GenerationParams::default() },
+            generation: GenerationParams { max_tokens: 400, ..GenerationParams::default() },
+            shortlist: 3,
             weights: None,
         }
     }
@@ -95,11 +107,21 @@ pub enum AgentEvent {
 pub struct TurnStats {
     /// Linking, state update, ranking and reasons (the tool part).
     pub tools_ms: f64,
-    /// The model's statistics for the opening sentence, when a model ran.
+    /// The model's statistics for the reply, when a model ran.
     pub generation: Option<GenerationStats>,
-    /// Whether the model's sentence was used (false: no model, or it named an item).
+    /// Whether the model's opening sentence was shown (false: no model, or it looked like it
+    /// named an item and the fixed opening replaced it).
     pub model_text_used: bool,
+    /// The items the model wrote under the catalog constraint, in order, each with its rank-level
+    /// score log π̄ (empty without a model).
+    pub generated: Vec<GeneratedItem>,
 }
+
+/// Most free tokens of the model's opening line.
+const INTRO_MAX_TOKENS: usize = 40;
+
+/// Longest seeker message the model sees, in bytes (the tools see all of it).
+const MODEL_INPUT_BYTES: usize = 600;
 
 /// The conversational agent. Owns the dialogue state of one conversation.
 pub struct Agent {
@@ -109,6 +131,9 @@ pub struct Agent {
     model: Option<Box<dyn LanguageModel>>,
     state: DialogueState,
     config: AgentConfig,
+    /// The whole catalog's title trie in the model's tokenizer (built or loaded on first use);
+    /// `None` until then or when the model cannot tokenize.
+    trie: Option<TitleTrie>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -178,7 +203,7 @@ impl Agent {
         model: Option<Box<dyn LanguageModel>>,
         config: AgentConfig,
     ) -> Self {
-        Agent { catalog, ranker, prompts, model, state: DialogueState::new(), config }
+        Agent { catalog, ranker, prompts, model, state: DialogueState::new(), config, trie: None }
     }
 
     /// An agent over the project's committed data: the catalog and tuned ranker of
@@ -228,6 +253,22 @@ impl Agent {
         std::mem::replace(&mut self.state, state)
     }
 
+    /// Saves the model's key/value cache (this conversation so far), for a front end that serves
+    /// many conversations with one agent (the HTTP server): restore it with
+    /// [`restore_model_cache`](Self::restore_model_cache) after [`replace_state`](Self::replace_state)
+    /// so that the next turn prefills only its new tokens. `None` without a model or cache.
+    pub fn save_model_cache(&mut self) -> Option<crate::llm::CacheSnapshot> {
+        self.model.as_mut().and_then(|m| m.save_cache())
+    }
+
+    /// Restores a cache saved by [`save_model_cache`](Self::save_model_cache). Always safe: the
+    /// model compares the snapshot's tokens with the next prompt and recomputes from the first
+    /// difference (an edited or reset conversation simply reuses less). Returns whether the cache
+    /// was restored.
+    pub fn restore_model_cache(&mut self, snapshot: &crate::llm::CacheSnapshot) -> bool {
+        self.model.as_mut().is_some_and(|m| m.restore_cache(snapshot))
+    }
+
     /// The seeker likes or dislikes item `id` (feedback outside the text, e.g. a key or an API
     /// call); the next turn's ranking and reasons use it.
     ///
@@ -269,11 +310,18 @@ impl Agent {
             )));
         }
         let t0 = Instant::now();
+        let history = self.state.turns.clone();
         self.state.observe_seeker_text(text, &self.catalog);
         if let Some(kt) = self.ranker.knowledge() {
             self.state.link_attributes(&kt.linker);
         }
-        let ranked = self.ranker.rank(&self.state, &self.catalog, self.config.recommendations)?;
+        let constrained = self.model.as_deref().is_some_and(|m| m.supports_constrained());
+        let k = if constrained {
+            self.config.shortlist.max(self.config.recommendations)
+        } else {
+            self.config.recommendations
+        };
+        let ranked = self.ranker.rank(&self.state, &self.catalog, k)?;
         let recs: Vec<Recommendation> = ranked
             .iter()
             .filter_map(|c| {
@@ -293,11 +341,21 @@ impl Agent {
             reply.push_str(piece);
             on_event(AgentEvent::Text { text: piece.to_string() });
         };
-        if recs.is_empty() {
+        let shown: Vec<Recommendation> = if recs.is_empty() {
             emit(&self.prompts.no_results.clone(), &mut reply, on_event);
+            Vec::new()
+        } else if let Some(shown) =
+            self.constrained_reply(&history, text, &recs, &mut stats, cancel, on_event, &mut reply)
+        {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
+            on_event(AgentEvent::Recommendations { items: shown.clone() });
+            shown
         } else {
-            // The model's sentence is checked before it is shown (see `intro`), so it arrives
-            // as one piece; the list lines follow one by one.
+            // No model, or one that cannot decode under a constraint: the model (if any) writes
+            // the opening sentence, checked before it is shown, and the list comes from the ranker.
+            let recs: Vec<Recommendation> = recs.into_iter().take(self.config.recommendations).collect();
             let intro = self.intro(text, &recs, &mut stats, cancel);
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled);
@@ -308,13 +366,125 @@ impl Agent {
                 emit(&format!("\n{}. {} — {}", i + 1, r.title, r.reason), &mut reply, on_event);
             }
             emit(&format!("\n{}", self.prompts.closing), &mut reply, on_event);
-        }
+            recs
+        };
         self.state.observe_turn(
-            Turn { role: Role::Recommender, text: reply, items: recs.iter().map(|r| r.id).collect() },
+            Turn { role: Role::Recommender, text: reply, items: shown.iter().map(|r| r.id).collect() },
             &self.catalog,
         );
         on_event(AgentEvent::Done { stats });
-        Ok(recs)
+        Ok(shown)
+    }
+
+    /// The reply written by the model under the catalog constraint, streamed to `on_event` as it
+    /// is decoded: an opening line (shown once complete, if it looks free of titles; else the fixed
+    /// opening), then `recommendations` numbered items whose titles are decoded over the trie of
+    /// `shortlist`, each followed by its reason, then the closing line. Returns the items in the
+    /// model's order, or `None` — with nothing emitted — when there is no constrained model or it
+    /// fails before writing anything (the caller then writes the reply itself).
+    #[allow(clippy::too_many_arguments)]
+    fn constrained_reply(
+        &mut self,
+        history: &[Turn],
+        user: &str,
+        shortlist: &[Recommendation],
+        stats: &mut TurnStats,
+        cancel: &AtomicBool,
+        on_event: &mut dyn FnMut(AgentEvent),
+        reply: &mut String,
+    ) -> Option<Vec<Recommendation>> {
+        let model = self.model.as_deref_mut().filter(|m| m.supports_constrained())?;
+        if self.trie.is_none() {
+            let titles: Vec<(u32, String)> = self.catalog.items().iter().map(|i| (i.id, i.display_name())).collect();
+            let dir = crate::paths::cache_dir().join("tries");
+            match TitleTrie::for_model(&*model, &titles, TitleForm::LeadingSpace, &dir) {
+                Ok(t) => self.trie = Some(t),
+                Err(e) => {
+                    tracing::warn!("cannot build the catalog trie; the list is written from the ranking: {e}");
+                    return None;
+                }
+            }
+        }
+        let trie = self.trie.as_ref()?.restrict(&shortlist.iter().map(|r| r.id).collect::<Vec<_>>());
+        let messages = model_messages(&*model, &self.prompts, &self.config, history, user);
+        let reasons: std::collections::HashMap<u32, String> =
+            shortlist.iter().map(|r| (r.id, r.reason.clone())).collect();
+        let spec = ListSpec {
+            items: self.config.recommendations,
+            intro_max_tokens: INTRO_MAX_TOKENS,
+            closing: Some(self.prompts.closing.clone()),
+            free_slots: false,
+        };
+        let mut constraint = ListConstraint::new(&trie, spec)
+            .with_suffix(|k| reasons.get(&k).map(|r| format!(" — {r}")).unwrap_or_default());
+
+        // The opening line is held back until it is complete and checked; everything after it is
+        // passed on piece by piece.
+        let liked: Vec<ItemId> = self.state.items_with(Polarity::Liked);
+        let liked_words: Vec<String> = liked
+            .iter()
+            .filter_map(|id| self.catalog.get(*id))
+            .flat_map(|it| it.title.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        let catalog = &self.catalog;
+        let fallback = self.prompts.fallback_intro.clone();
+        let mut opening: Option<String> = Some(String::new());
+        let mut used_model_text = false;
+        let mut check_opening = |raw: &str| -> String {
+            let line = raw.trim();
+            let names_item = catalog.link_text(line).iter().any(|m| !liked.contains(&m.id));
+            if line.is_empty() || names_item || looks_like_a_title(line, &liked_words) {
+                tracing::debug!("model opening replaced (empty, or names or looks like a title): {raw:?}");
+                fallback.clone()
+            } else {
+                used_model_text = true;
+                raw.to_string()
+            }
+        };
+        let out = |piece: &str, reply: &mut String, on_event: &mut dyn FnMut(AgentEvent)| {
+            reply.push_str(piece);
+            on_event(AgentEvent::Text { text: piece.to_string() });
+        };
+        let result = model.generate_constrained(&messages, &self.config.generation, &mut constraint, &mut |piece| {
+            if cancel.load(Ordering::Relaxed) {
+                return false;
+            }
+            match opening.as_mut() {
+                Some(buf) => {
+                    buf.push_str(piece);
+                    if let Some(nl) = buf.find('\n') {
+                        let (line, rest) = buf.split_at(nl);
+                        let shown = check_opening(line);
+                        let rest = rest.to_string();
+                        opening = None;
+                        out(&shown, reply, on_event);
+                        out(&rest, reply, on_event);
+                    }
+                }
+                None => out(piece, reply, on_event),
+            }
+            true
+        });
+        if let Some(buf) = opening.take() {
+            if !buf.is_empty() || result.is_ok() {
+                let shown = check_opening(&buf);
+                out(&shown, reply, on_event);
+            }
+        }
+        stats.model_text_used = used_model_text;
+        match result {
+            Ok(s) => stats.generation = Some(s),
+            Err(e) => {
+                tracing::warn!("constrained generation failed: {e}");
+                if reply.is_empty() {
+                    return None;
+                }
+            }
+        }
+        let items = constraint.into_items();
+        let shown = items.iter().filter_map(|it| shortlist.iter().find(|r| r.id == it.key).cloned()).collect();
+        stats.generated = items;
+        Some(shown)
     }
 
     /// The opening sentence: the model's, when it loads, runs, and names no catalog item;
@@ -397,6 +567,48 @@ impl Agent {
         }
         stats.model_text_used = true;
         sentence
+    }
+}
+
+/// The model's messages for a turn: the system prompt, the dialogue so far (seeker turns through
+/// the `intro` template, Curator's replies as shown) and the new message. When the templated
+/// prompt would leave fewer than `generation.max_tokens` tokens of the context, the older half of
+/// the history is dropped (repeatedly, cutting at a seeker turn): the kept window then stays the
+/// same for several turns, so its keys and values are reused.
+fn model_messages(
+    model: &dyn LanguageModel,
+    prompts: &RecommendPrompts,
+    config: &AgentConfig,
+    history: &[Turn],
+    user: &str,
+) -> Vec<ChatMessage> {
+    let render = |text: &str| {
+        let mut cut = text.len().min(MODEL_INPUT_BYTES);
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let text = &text[..cut];
+        prompts.render_intro(minijinja::context! { user => text }).unwrap_or_else(|_| text.to_string())
+    };
+    let budget = model.context_size().unwrap_or(usize::MAX).saturating_sub(config.generation.max_tokens + 8);
+    let mut start = 0;
+    loop {
+        let mut messages = vec![ChatMessage::system(prompts.system.trim())];
+        for t in &history[start..] {
+            messages.push(match t.role {
+                Role::Seeker => ChatMessage::user(render(&t.text)),
+                Role::Recommender => ChatMessage::assistant(t.text.clone()),
+            });
+        }
+        messages.push(ChatMessage::user(render(user)));
+        let len = model.apply_chat_template(&messages).and_then(|p| model.token_ids(&p)).map(|t| t.len()).unwrap_or(0);
+        if len <= budget || start >= history.len() {
+            return messages;
+        }
+        start += ((history.len() - start) / 2).max(1);
+        while start < history.len() && history[start].role != Role::Seeker {
+            start += 1;
+        }
     }
 }
 

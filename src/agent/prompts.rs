@@ -12,9 +12,11 @@ use crate::{Error, Result};
 pub struct RecommendPrompts {
     /// System message for the LLM.
     pub system: String,
-    /// Template of the user message asking for the opening sentence. Variables: `user` (the
-    /// seeker's text), `liked`, `disliked` (comma-separated titles, may be empty), `count`
-    /// (number of recommendations), `genres` (their most common genres).
+    /// Template of each seeker message as the model sees it, this turn's and earlier ones (so
+    /// that earlier turns render the same and their cached keys and values are reused).
+    /// Variable: `user` (the seeker's text). When the model cannot decode under a constraint it
+    /// only writes the opening sentence, and `liked`, `disliked` (comma-separated titles),
+    /// `count` and `genres` are also set.
     pub intro: String,
     /// Opening used when no model is loaded or the model's sentence is rejected.
     pub fallback_intro: String,

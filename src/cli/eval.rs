@@ -13,6 +13,29 @@ use curator::rank::CandidateRanker;
 /// The `eval` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
+    /// LLM figures (issue 5): out-of-catalog rate constrained vs free, constraint overhead,
+    /// shared-prompt scoring vs naive and the prompt bound, R@K of the LLM alone, TTFT with and
+    /// without the conversation cache. Prints one line per figure and a JSON report.
+    Llm {
+        /// ReDial points (file order) for the out-of-catalog part.
+        #[arg(long, default_value_t = 30)]
+        limit: usize,
+        /// De-dup points for the LLM-as-ranker part.
+        #[arg(long, default_value_t = 50)]
+        rank_limit: usize,
+        /// Items per generated list.
+        #[arg(long, default_value_t = 10)]
+        items: usize,
+        /// Parts to run (default: all): ooc, scoring, rank, ttft.
+        #[arg(long, value_delimiter = ',')]
+        parts: Vec<String>,
+        /// A GGUF model file (default: SmolLM2-135M-Instruct Q4_1, fetched if absent).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Write the JSON report here too.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Attribute linking (genres, people) on INSPIRED: precision and recall against the
     /// utterances' genre/actor/director placeholders. Tune on dev only.
     Attributes {
@@ -274,6 +297,9 @@ fn build(source: PathBuf) -> anyhow::Result<()> {
 /// Runs one `eval` subcommand.
 pub fn run(command: EvalCommand) -> anyhow::Result<()> {
     match command {
+        EvalCommand::Llm { limit, rank_limit, items, parts, model, out } => {
+            llm(limit, rank_limit, items, parts, model, out)
+        }
         EvalCommand::Attributes { source, split, examples } => attributes(source, split, examples),
         EvalCommand::Linking { data } => {
             let catalog = Catalog::load(&curator::paths::catalog_dir())?;
@@ -355,6 +381,45 @@ fn attributes(source: PathBuf, split: Split, examples: bool) -> anyhow::Result<(
         for (_, text, gold, pred) in &r.examples {
             curator::outln!("  {text:?}\n    gold {gold:?}\n    got  {pred:?}");
         }
+    }
+    Ok(())
+}
+
+/// `curator eval llm`: the constrained-decoding and rank-level-score figures (issue 5).
+fn llm(
+    limit: usize,
+    rank_limit: usize,
+    items: usize,
+    parts: Vec<String>,
+    model: Option<PathBuf>,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use curator::llm_eval::{LlmEvalOptions, LlmPart};
+    let mut chosen = Vec::new();
+    for p in &parts {
+        chosen.push(match p.as_str() {
+            "ooc" => LlmPart::Ooc,
+            "scoring" => LlmPart::Scoring,
+            "rank" => LlmPart::Rank,
+            "ttft" => LlmPart::Ttft,
+            other => anyhow::bail!("unknown part {other:?}: use ooc, scoring, rank, ttft"),
+        });
+    }
+    let opts = LlmEvalOptions {
+        limit,
+        rank_limit,
+        items,
+        parts: if chosen.is_empty() { LlmPart::ALL.to_vec() } else { chosen },
+        ..LlmEvalOptions::default()
+    };
+    let load = || -> curator::Result<Box<dyn curator::llm::LanguageModel>> {
+        super::chat::load_model(model.clone()).map_err(|e| curator::Error::Model(format!("{e:#}")))
+    };
+    let report = curator::llm_eval::run(&opts, &load)?;
+    let json = serde_json::to_string_pretty(&report)?;
+    curator::outln!("{json}");
+    if let Some(path) = out {
+        std::fs::write(&path, json).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
     Ok(())
 }

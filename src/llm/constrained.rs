@@ -75,11 +75,15 @@ pub struct ListSpec {
     pub intro_max_tokens: usize,
     /// Text forced after the last item (e.g. a closing question), if any.
     pub closing: Option<String>,
+    /// Leave the slots unconstrained (the baseline of the out-of-catalog measurement): inside a
+    /// slot decoding is free until a newline, the end of the turn or 32 tokens, and the item's
+    /// title is whatever was written (key `u32::MAX`, no score). Default `false`.
+    pub free_slots: bool,
 }
 
 impl Default for ListSpec {
     fn default() -> Self {
-        ListSpec { items: 10, intro_max_tokens: 0, closing: None }
+        ListSpec { items: 10, intro_max_tokens: 0, closing: None, free_slots: false }
     }
 }
 
@@ -91,8 +95,31 @@ enum Phase {
     Done,
 }
 
+/// Where the time of a constrained generation went, filled in by the backend (nanoseconds,
+/// wall clock). The constraint's own cost per slot token is `select_ns / slot_tokens`; compare it
+/// with `decode_ns / decoded_tokens` (one decode step) and with `free_sample_ns / free_tokens`
+/// (the backend's own sampler over the whole vocabulary).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct SlotTiming {
+    /// Tokens chosen inside item slots (the end-of-item choices included).
+    pub slot_tokens: u64,
+    /// Time from having the logits to having the choice, over all slot tokens: listing the
+    /// allowed children, picking among them, and the log-sum-exp of the score.
+    pub select_ns: u64,
+    /// Tokens sampled freely (the opening line).
+    pub free_tokens: u64,
+    /// Time the backend's sampler took over all free tokens.
+    pub free_sample_ns: u64,
+    /// Single tokens decoded (chosen or free; forced text is decoded in batches and not counted).
+    pub decoded_tokens: u64,
+    /// Time spent decoding them.
+    pub decode_ns: u64,
+}
+
 /// The state machine of one constrained list over a [`TitleTrie`].
 pub struct ListConstraint<'t> {
+    /// Timings filled in by the backend during generation.
+    pub timing: SlotTiming,
     trie: &'t TitleTrie,
     budget: TrieBudget,
     spec: ListSpec,
@@ -100,6 +127,8 @@ pub struct ListConstraint<'t> {
     items: Vec<GeneratedItem>,
     suffix: Box<dyn Fn(u32) -> String + 't>,
     pending_suffix: String,
+    /// Text and token count of the current free slot (with `free_slots`).
+    free_title: (String, usize),
 }
 
 impl std::fmt::Debug for ListConstraint<'_> {
@@ -123,9 +152,11 @@ impl<'t> ListConstraint<'t> {
             budget: TrieBudget::new(trie),
             spec,
             phase,
+            timing: SlotTiming::default(),
             items: Vec::new(),
             suffix: Box::new(|_| String::new()),
             pending_suffix: String::new(),
+            free_title: (String::new(), 0),
         }
     }
 
@@ -164,6 +195,7 @@ impl<'t> ListConstraint<'t> {
                     self.phase = Phase::Slot { node: TitleTrie::ROOT, logprobs: Vec::new() };
                     return Step::Force(text);
                 }
+                Phase::Slot { .. } if self.spec.free_slots => return Step::Free,
                 Phase::Slot { node, .. } => {
                     let node = *node;
                     let tokens: Vec<i32> = self
@@ -191,6 +223,25 @@ impl<'t> ListConstraint<'t> {
     /// `false` when the opening is over and the token must be dropped (a newline, the end of the
     /// turn, or the opening's token budget is spent).
     pub fn free_token(&mut self, piece: &str, end_of_turn: bool) -> bool {
+        if self.spec.free_slots && matches!(self.phase, Phase::Slot { .. }) {
+            let (text, n) = &mut self.free_title;
+            if end_of_turn || piece.contains('\n') || *n >= 32 {
+                let title = std::mem::take(text).trim().to_string();
+                *n = 0;
+                self.items.push(GeneratedItem {
+                    rank: self.items.len() + 1,
+                    key: u32::MAX,
+                    title,
+                    token_logprobs: Vec::new(),
+                    mean_logprob: 0.0,
+                });
+                self.phase = if end_of_turn { Phase::Done } else { Phase::Marker };
+                return false;
+            }
+            text.push_str(piece);
+            *n += 1;
+            return true;
+        }
         let Phase::Intro { used } = &mut self.phase else {
             return false;
         };
@@ -274,7 +325,7 @@ pub fn pick(logits: &[f32], temperature: f32, top_p: f32, rng: &mut SplitMix64) 
         return 0;
     }
     let argmax = logits.iter().enumerate().fold(0, |best, (i, &l)| if l > logits[best] { i } else { best });
-    if !(temperature > 0.0) || logits.len() == 1 {
+    if temperature.is_nan() || temperature <= 0.0 || logits.len() == 1 {
         return argmax;
     }
     let max = logits[argmax];
@@ -360,7 +411,7 @@ mod tests {
     #[test]
     fn list_is_forced_markers_and_constrained_titles_without_repeats() {
         let (t, trie) = setup();
-        let spec = ListSpec { items: 5, intro_max_tokens: 3, closing: Some("Bye".into()) };
+        let spec = ListSpec { items: 5, intro_max_tokens: 3, closing: Some("Bye".into()), free_slots: false };
         let mut c = ListConstraint::new(&trie, spec).with_suffix(|k| format!(" — reason {k}"));
         let mut text = String::new();
         assert_eq!(c.step(), Step::Free);

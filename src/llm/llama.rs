@@ -36,12 +36,6 @@ const FLASH_ATTN_DISABLED: i32 = 0;
 /// llama.cpp's `LLAMA_FLASH_ATTN_TYPE_ENABLED`.
 const FLASH_ATTN_ENABLED: i32 = 1;
 
-/// Candidate sequences scored together by [`LanguageModel::score_continuations`] (sequence ids
-/// `1..=SCORE_SEQS`; sequence 0 holds the dialogue). The context is created with
-/// `SCORE_SEQS + 1` sequences and a unified key/value cache, so copying the prompt to a candidate
-/// sequence only tags its cells.
-pub const SCORE_SEQS: usize = 63;
-
 /// How to load a model and size its context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LlamaOptions {
@@ -207,8 +201,6 @@ impl LlamaCppModel {
             .with_n_ubatch(n_batch)
             .with_n_threads(n_threads)
             .with_n_threads_batch(n_threads)
-            .with_n_seq_max(SCORE_SEQS as u32 + 1)
-            .with_kv_unified(true)
             .with_flash_attention_policy(if opts.flash_attention { FLASH_ATTN_ENABLED } else { FLASH_ATTN_DISABLED });
         let ctx = model.new_context(backend, params).map_err(|e| {
             Error::Model(format!("{}: cannot create a {}-token context: {e}", path.display(), opts.n_ctx))
@@ -325,43 +317,66 @@ impl LlamaCppModel {
         }
         Ok(last)
     }
-
-    /// Decodes the candidate-token trie `nodes` (`(token, depth, sequences, next tokens)`, parents
-    /// before children) in one batch after a prompt of `prompt_len` tokens copied to every
-    /// sequence, and returns, per node, the log-probabilities of its next tokens (in the order
-    /// given).
-    fn score_group(&mut self, prompt_len: usize, nodes: &[ScoreNode]) -> Result<Vec<Vec<f32>>> {
-        if nodes.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut batch = LlamaBatch::new(nodes.len(), SCORE_SEQS as i32 + 1);
-        for n in nodes {
-            let pos =
-                i32::try_from(prompt_len + n.depth).map_err(|_| Error::Model("token position overflows i32".into()))?;
-            batch.add(n.token, pos, &n.seqs, true).map_err(|e| Error::Model(format!("cannot fill a batch: {e}")))?;
-        }
-        self.ctx
-            .decode(&mut batch)
-            .map_err(|e| Error::Model(format!("llama.cpp failed to decode {} candidate tokens: {e}", nodes.len())))?;
-        let mut rows = Vec::with_capacity(nodes.len());
-        for (i, n) in nodes.iter().enumerate() {
-            let logits = self.ctx.get_logits_ith(i as i32);
-            let lse = log_sum_exp(logits);
-            rows.push(n.next.iter().map(|&t| log_prob_with(logits, lse, t)).collect());
-        }
-        Ok(rows)
-    }
 }
 
-/// One token of a group's candidate trie in [`LlamaCppModel::score_group`].
-struct ScoreNode {
-    token: LlamaToken,
-    /// Position after the prompt (0 for a first title token).
-    depth: usize,
-    /// The candidate sequences whose titles pass through this token.
-    seqs: Vec<i32>,
-    /// Tokens that follow this one in some candidate.
-    next: Vec<LlamaToken>,
+/// The token trie of the continuations scored by [`LanguageModel::score_continuations`]. Node 0
+/// is the end of the prompt; every other node is one token after its parent.
+#[derive(Default)]
+struct ScoreTrie {
+    token: Vec<LlamaToken>,
+    depth: Vec<usize>,
+    parent: Vec<usize>,
+    children: Vec<Vec<(LlamaToken, usize)>>,
+    /// Per node: log-probabilities of its children's tokens, in `children` order.
+    lps: Vec<Vec<f32>>,
+}
+
+impl ScoreTrie {
+    /// Adds a continuation; returns the node of each of its tokens.
+    fn insert(&mut self, tokens: &[LlamaToken]) -> Vec<usize> {
+        if self.token.is_empty() {
+            self.token.push(LlamaToken(-1));
+            self.depth.push(0);
+            self.parent.push(0);
+            self.children.push(Vec::new());
+            self.lps.push(Vec::new());
+        }
+        let mut node = 0;
+        let mut path = Vec::with_capacity(tokens.len());
+        for (d, &t) in tokens.iter().enumerate() {
+            node = match self.children[node].iter().find(|(x, _)| *x == t) {
+                Some(&(_, c)) => c,
+                None => {
+                    let c = self.token.len();
+                    self.token.push(t);
+                    self.depth.push(d);
+                    self.parent.push(node);
+                    self.children.push(Vec::new());
+                    self.lps.push(Vec::new());
+                    self.children[node].push((t, c));
+                    c
+                }
+            };
+            path.push(node);
+        }
+        path
+    }
+
+    /// Log-probabilities of `node`'s children under `logits` (one normalizer).
+    fn next_logprobs(&self, node: usize, logits: &[f32]) -> Vec<f32> {
+        let lse = log_sum_exp(logits);
+        self.children[node].iter().map(|&(t, _)| log_prob_with(logits, lse, t)).collect()
+    }
+
+    /// The stored log-probability of `token` after `node` (NaN if it was not computed).
+    fn lp_of(&self, node: usize, token: LlamaToken) -> f32 {
+        self.children[node]
+            .iter()
+            .position(|&(t, _)| t == token)
+            .and_then(|i| self.lps[node].get(i))
+            .copied()
+            .unwrap_or(f32::NAN)
+    }
 }
 
 /// `log softmax(logits)[token]`, computed in f64.
@@ -383,6 +398,10 @@ fn log_sum_exp(logits: &[f32]) -> f64 {
 fn log_prob_with(logits: &[f32], lse: f64, token: LlamaToken) -> f32 {
     let logit = usize::try_from(token.0).ok().and_then(|i| logits.get(i)).copied().unwrap_or(f32::NEG_INFINITY);
     (logit as f64 - lse) as f32
+}
+
+fn nanos(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 fn elapsed_ms(since: Instant) -> f64 {
@@ -589,6 +608,7 @@ impl LanguageModel for LlamaCppModel {
             if self.cached.len() >= self.n_ctx {
                 break StopReason::ContextFull;
             }
+            let t_step = Instant::now();
             match constraint.step() {
                 Step::Stop => break StopReason::EndOfTurn,
                 Step::Force(text) => {
@@ -608,7 +628,10 @@ impl LanguageModel for LlamaCppModel {
                     generated += toks.len();
                 }
                 Step::Free => {
+                    let t_sample = Instant::now();
                     let token = sampler.sample(&self.ctx, idx);
+                    constraint.timing.free_tokens += 1;
+                    constraint.timing.free_sample_ns += nanos(t_sample);
                     ttft.get_or_insert_with(|| elapsed_ms(start));
                     let eog = self.model.vocab().is_eog(token);
                     piece.clear();
@@ -623,7 +646,10 @@ impl LanguageModel for LlamaCppModel {
                         cancelled = true;
                         break StopReason::Cancelled;
                     }
+                    let t_decode = Instant::now();
                     idx = self.decode(&[token], 0, |_, _| ())?;
+                    constraint.timing.decoded_tokens += 1;
+                    constraint.timing.decode_ns += nanos(t_decode);
                 }
                 Step::Choose { tokens: allowed, end_allowed } => {
                     let logits = self.ctx.get_logits_ith(idx);
@@ -633,11 +659,14 @@ impl LanguageModel for LlamaCppModel {
                         options.push(at(end_item.0).unwrap_or(f32::NEG_INFINITY));
                     }
                     let i = pick(&options, params.temperature, params.top_p, &mut rng);
-                    let lp = (f64::from(options.get(i).copied().unwrap_or(f32::NEG_INFINITY)) - log_sum_exp(logits)) as f32;
+                    let lp =
+                        (f64::from(options.get(i).copied().unwrap_or(f32::NEG_INFINITY)) - log_sum_exp(logits)) as f32;
                     ttft.get_or_insert_with(|| elapsed_ms(start));
                     match allowed.get(i) {
                         Some(&t) => {
                             constraint.choose(Choice::Token(t), lp);
+                            constraint.timing.slot_tokens += 1;
+                            constraint.timing.select_ns += nanos(t_step);
                             generated += 1;
                             piece.clear();
                             self.model.vocab().token_to_piece_into(LlamaToken(t), &mut piece, false, None);
@@ -645,12 +674,17 @@ impl LanguageModel for LlamaCppModel {
                                 cancelled = true;
                                 break StopReason::Cancelled;
                             }
+                            let t_decode = Instant::now();
                             idx = self.decode(&[LlamaToken(t)], 0, |_, _| ())?;
+                            constraint.timing.decoded_tokens += 1;
+                            constraint.timing.decode_ns += nanos(t_decode);
                         }
                         // The end-of-item newline is not decoded: the forced text that follows
                         // (the item's suffix, a newline and the next marker) is.
                         None => {
                             constraint.choose(Choice::End, lp);
+                            constraint.timing.slot_tokens += 1;
+                            constraint.timing.select_ns += nanos(t_step);
                         }
                     }
                 }
@@ -687,103 +721,90 @@ impl LanguageModel for LlamaCppModel {
         if p.len() + longest > self.n_ctx {
             return Err(Error::ContextOverflow { needed: p.len() + longest, n_ctx: self.n_ctx });
         }
-        // The prompt once, in sequence 0; the log-probs of every first token from its last logits.
-        let keep = self.reuse_prefix(&p, p.len() - 1);
-        let mut first: Vec<f32> = vec![f32::NAN; conts.len()];
-        self.decode(&p[keep..], p.len() - 1 - keep, |_, logits| {
-            let lse = log_sum_exp(logits);
-            for (f, c) in first.iter_mut().zip(&conts) {
-                *f = log_prob_with(logits, lse, c[0]);
-            }
-        })?;
-        let mut out: Vec<Vec<f32>> = conts.iter().zip(&first).map(|(c, &f)| {
-            let mut v = Vec::with_capacity(c.len());
-            v.push(f);
-            v
-        }).collect();
+        // The trie of the continuations' tokens: node 0 is the end of the prompt; a title's j-th
+        // token is scored with the logits of the node of its first j tokens.
+        let mut trie = ScoreTrie::default();
+        let paths: Vec<Vec<usize>> = conts.iter().map(|c| trie.insert(c)).collect();
 
-        // Then groups of candidates as parallel sequences over the shared prompt: each group's
-        // token trie (shared title prefixes once) goes in one batch.
-        let room = self.n_ctx - p.len();
-        let cap = self.n_batch.min(room);
-        let mut start = 0;
-        while start < conts.len() {
-            // Grow the group while its trie fits in one batch and in the free cells. A node exists
-            // for every title token but the last (its logits predict the next token).
-            let mut nodes: Vec<ScoreNode> = Vec::new();
-            let mut index: std::collections::HashMap<(usize, i32), usize> = std::collections::HashMap::new();
-            let mut paths: Vec<Vec<(usize, usize)>> = Vec::new(); // (node, index into its `next`)
-            let mut end = start;
-            while end < conts.len() && end - start < SCORE_SEQS {
-                let c = &conts[end];
-                let fresh = {
-                    let mut parent = usize::MAX;
-                    let mut fresh = 0;
-                    let mut known = true;
-                    for &t in &c[..c.len() - 1] {
-                        match index.get(&(parent, t.0)).filter(|_| known) {
-                            Some(&n) => parent = n,
-                            None => {
-                                known = false;
-                                fresh += 1;
-                            }
-                        }
-                    }
-                    fresh
-                };
-                if nodes.len() + fresh > cap {
-                    if end > start {
+        // The prompt once (its cached prefix reused); the root's next tokens from its last logits.
+        let keep = self.reuse_prefix(&p, p.len() - 1);
+        let base = p.len();
+        let mut root_lps = Vec::new();
+        self.decode(&p[keep..], p.len() - 1 - keep, |_, logits| root_lps = trie.next_logprobs(0, logits))?;
+        trie.lps[0] = root_lps;
+
+        // Depth first: decode each chain of single-child nodes as one batch, back up with
+        // `kv_cache_seq_rm` to a branch point before the next sibling. Every node is decoded once.
+        let mut stack: Vec<usize> = trie.children[0].iter().rev().map(|&(_, c)| c).collect();
+        let result = (|| -> Result<()> {
+            while let Some(start) = stack.pop() {
+                if trie.children[start].is_empty() {
+                    continue; // a last token: nothing is scored after it
+                }
+                let keep = base + trie.depth[start];
+                if self.cached.len() > keep {
+                    self.ctx
+                        .kv_cache_seq_rm(0, u32::try_from(keep).ok(), None)
+                        .map_err(|e| Error::Model(format!("cannot trim the cache: {e}")))?;
+                    self.cached.truncate(keep);
+                }
+                let mut chain = vec![start];
+                let mut last = start;
+                while let [(_, only)] = trie.children[last].as_slice() {
+                    if trie.children[*only].is_empty() {
                         break;
                     }
-                    return Err(Error::ContextOverflow { needed: p.len() + fresh, n_ctx: self.n_ctx });
+                    last = *only;
+                    chain.push(last);
                 }
-                let seq = (end - start + 1) as i32;
-                let mut path = Vec::with_capacity(c.len());
-                let mut parent = usize::MAX;
-                for (d, &t) in c[..c.len() - 1].iter().enumerate() {
-                    let node = match index.get(&(parent, t.0)) {
-                        Some(&n) => n,
-                        None => {
-                            nodes.push(ScoreNode { token: t, depth: d, seqs: Vec::new(), next: Vec::new() });
-                            index.insert((parent, t.0), nodes.len() - 1);
-                            nodes.len() - 1
-                        }
-                    };
-                    nodes[node].seqs.push(seq);
-                    let follow = c[d + 1];
-                    let k = match nodes[node].next.iter().position(|&x| x == follow) {
-                        Some(k) => k,
-                        None => {
-                            nodes[node].next.push(follow);
-                            nodes[node].next.len() - 1
-                        }
-                    };
-                    path.push((node, k));
-                    parent = node;
+                let mut toks: Vec<LlamaToken> = chain.iter().map(|&n| trie.token[n]).collect();
+                // A one-token batch takes llama.cpp's matrix-vector path, whose rounding differs
+                // from the batched path by up to ~0.3 nats on this model: decode the token before
+                // it again in the same batch, so every scored row comes from a batch of 2 or more.
+                let mut skip = 0;
+                if toks.len() == 1 && keep > 0 {
+                    let before = if trie.depth[start] == 0 { p[p.len() - 1] } else { trie.token[trie.parent[start]] };
+                    self.ctx
+                        .kv_cache_seq_rm(0, u32::try_from(keep - 1).ok(), None)
+                        .map_err(|e| Error::Model(format!("cannot trim the cache: {e}")))?;
+                    self.cached.truncate(keep - 1);
+                    toks.insert(0, before);
+                    skip = 1;
                 }
-                paths.push(path);
-                end += 1;
+                let mut rows: Vec<(usize, Vec<f32>)> = Vec::with_capacity(chain.len());
+                self.decode(&toks, skip, |i, logits| {
+                    let n = chain[i - skip];
+                    rows.push((n, trie.next_logprobs(n, logits)));
+                })?;
+                for (n, lps) in rows {
+                    trie.lps[n] = lps;
+                }
+                stack.extend(trie.children[last].iter().rev().map(|&(_, c)| c));
             }
-            let group = end - start;
-            let copied = (1..=group as i32).all(|s| self.ctx.kv_cache_seq_cp(0, s, None, None).is_ok());
-            let result = if copied {
-                self.score_group(p.len(), &nodes)
+            Ok(())
+        })();
+        // The cache keeps the prompt only, for the next call.
+        if self.cached.len() > base {
+            if self.ctx.kv_cache_seq_rm(0, u32::try_from(base).ok(), None).is_ok() {
+                self.cached.truncate(base);
             } else {
-                Err(Error::Model("cannot copy the prompt to the candidate sequences".into()))
-            };
-            for s in 1..=group as i32 {
-                let _ = self.ctx.kv_cache_seq_rm(s, None, None);
+                self.reset_cache();
             }
-            let rows = result?;
-            for (k, path) in paths.iter().enumerate() {
-                for &(node, j) in path {
-                    let lp = rows.get(node).and_then(|r| r.get(j)).copied().unwrap_or(f32::NAN);
-                    out[start + k].push(lp);
-                }
-            }
-            start = end;
         }
-        Ok(out)
+        result?;
+        Ok(paths
+            .iter()
+            .zip(&conts)
+            .map(|(path, c)| {
+                // path[j] is the node of token j; its parent (or the root) scored it.
+                (0..c.len())
+                    .map(|j| {
+                        let parent = if j == 0 { 0 } else { path[j - 1] };
+                        trie.lp_of(parent, c[j])
+                    })
+                    .collect()
+            })
+            .collect())
     }
 
     fn save_cache(&mut self) -> Option<CacheSnapshot> {
@@ -792,11 +813,7 @@ impl LanguageModel for LlamaCppModel {
         }
         let bytes = self.ctx.state_seq_get_size_ext(0, LlamaStateSeqFlags::empty());
         let state = self.ctx.state_seq_get(0, LlamaStateSeqFlags::empty()).ok()?;
-        Some(CacheSnapshot {
-            tokens: self.cached.iter().map(|t| t.0).collect(),
-            bytes,
-            state: Box::new(state),
-        })
+        Some(CacheSnapshot { tokens: self.cached.iter().map(|t| t.0).collect(), bytes, state: Box::new(state) })
     }
 
     fn restore_cache(&mut self, snapshot: &CacheSnapshot) -> bool {

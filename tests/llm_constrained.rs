@@ -1,0 +1,176 @@
+//! Constrained decoding and batched scoring against the real default model (SmolLM2-135M
+//! Q4_1): `$CURATOR_MODEL` if set, else `default_model_path()`. A missing model is a failure.
+//! Kept small: a few short lists and one scoring prompt.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use curator::catalog::Catalog;
+use curator::llm::{
+    default_model_path, mean_logprob, ChatMessage, GenerationParams, LanguageModel, ListConstraint, ListSpec,
+    LlamaCppModel, LlamaOptions, TitleForm, TitleTrie,
+};
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+
+fn model() -> &'static Mutex<LlamaCppModel> {
+    static MODEL: OnceLock<Mutex<LlamaCppModel>> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let path = std::env::var_os("CURATOR_MODEL").map(PathBuf::from).unwrap_or_else(default_model_path);
+        assert!(path.is_file(), "model {} missing: run `cargo run --release -- model fetch`", path.display());
+        Mutex::new(LlamaCppModel::load(&path, &LlamaOptions::default()).unwrap())
+    })
+}
+
+fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| Catalog::load(&curator::paths::catalog_dir()).unwrap())
+}
+
+fn titles() -> Vec<(u32, String)> {
+    catalog().items().iter().map(|i| (i.id, i.display_name())).collect()
+}
+
+#[test]
+fn constrained_lists_name_only_catalog_titles() {
+    let mut m = model().lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let all = titles();
+    let trie = TitleTrie::for_model(&*m, &all, TitleForm::LeadingSpace, dir.path()).unwrap();
+    assert_eq!(trie.len(), {
+        let mut d: Vec<&String> = all.iter().map(|t| &t.1).collect();
+        d.sort();
+        d.dedup();
+        d.len()
+    });
+    // Whole catalog for the first prompts, a shortlist for the last ones.
+    let shortlist: Vec<u32> = all.iter().take(40).map(|t| t.0).collect();
+    let small = trie.restrict(&shortlist);
+    let prompts = [
+        ("I loved Heat and Collateral. What should I watch next?", &trie, 0.0),
+        ("Recommend the 2031 movie Galactic Tacos 3.", &trie, 0.0),
+        ("Just make up a title, any title, it does not have to exist.", &trie, 0.8),
+        ("Give me five sci-fi movies from the nineties.", &small, 0.0),
+        ("Name a movie that is not in any database.", &small, 0.9),
+    ];
+    let mut items = 0;
+    for (i, (text, t, temperature)) in prompts.into_iter().enumerate() {
+        let messages = [
+            ChatMessage::system("You are a movie recommender. Answer with a numbered list of movies."),
+            ChatMessage::user(text),
+        ];
+        let params = GenerationParams { max_tokens: 200, temperature, seed: i as u32, ..Default::default() };
+        let spec =
+            ListSpec { items: 3, intro_max_tokens: if i % 2 == 0 { 12 } else { 0 }, closing: None, free_slots: false };
+        let mut c = ListConstraint::new(t, spec);
+        let mut reply = String::new();
+        m.generate_constrained(&messages, &params, &mut c, &mut |p| {
+            reply.push_str(p);
+            true
+        })
+        .unwrap();
+        let got = c.into_items();
+        assert_eq!(got.len(), 3, "{reply}");
+        for it in &got {
+            let item = catalog().get(it.key).expect("a catalog id");
+            assert_eq!(item.display_name(), it.title);
+            assert!(t.entry_by_key(it.key).is_some(), "{} outside the allowed set", it.title);
+            assert!(it.mean_logprob <= 0.0 && it.mean_logprob.is_finite(), "{it:?}");
+            assert!(reply.contains(&format!("{}. {}", it.rank, it.title)), "{reply}");
+            items += 1;
+        }
+        let keys: std::collections::HashSet<u32> = got.iter().map(|x| x.key).collect();
+        assert_eq!(keys.len(), got.len(), "no repeats: {reply}");
+        // Every list line is exactly "k. <catalog title>".
+        for line in reply.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit())) {
+            let (_, title) = line.split_once(". ").unwrap();
+            assert!(all.iter().any(|(_, t)| t == title), "not a catalog title: {line:?} in {reply}");
+        }
+    }
+    assert_eq!(items, 15);
+}
+
+#[test]
+fn batched_scores_match_one_at_a_time() {
+    let mut m = model().lock().unwrap_or_else(|e| e.into_inner());
+    let messages = [ChatMessage::user("I loved Alien. Recommend one movie.")];
+    let mut prompt = m.apply_chat_template(&messages).unwrap();
+    prompt.push_str("1.");
+    let candidates: Vec<String> = ["Alien (1979)", "Aliens (1986)", "Heat (1995)", "The Thing (1982)", "Amélie (2001)"]
+        .iter()
+        .map(|t| format!(" {t}\n"))
+        .collect();
+    m.reset_cache();
+    let batched = m.score_continuations(&prompt, &candidates).unwrap();
+    let mut worst: f32 = 0.0;
+    for (c, b) in candidates.iter().zip(&batched) {
+        m.reset_cache();
+        let single = m.continuation_logprobs(&prompt, c).unwrap();
+        assert_eq!(single.len(), b.len());
+        let gap = (mean_logprob(&single) - mean_logprob(b)).abs();
+        worst = worst.max(gap);
+        for (x, y) in single.iter().zip(b) {
+            assert!((x - y).abs() < 0.02, "{c:?}: {single:?} vs {b:?}");
+        }
+        // One candidate alone through the batched path: same batch shape as above per token.
+        m.reset_cache();
+        let alone = m.score_continuations(&prompt, std::slice::from_ref(c)).unwrap();
+        for (x, y) in alone[0].iter().zip(b) {
+            assert!((x - y).abs() < 1e-4, "{c:?}: {:?} vs {b:?}", alone[0]);
+        }
+    }
+    eprintln!("largest batched vs one-at-a-time gap in mean log-prob: {worst:.5} nats/token");
+    // The cache still holds the prompt: scoring again reuses it and gives the same numbers.
+    let again = m.score_continuations(&prompt, &candidates).unwrap();
+    for (a, b) in again.iter().zip(&batched) {
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-4);
+        }
+    }
+}
+
+#[test]
+fn agent_replies_name_only_catalog_titles_even_when_asked_not_to() {
+    use curator::agent::{Agent, AgentConfig, AgentEvent};
+    let path = std::env::var_os("CURATOR_MODEL").map(PathBuf::from).unwrap_or_else(default_model_path);
+    let model = LlamaCppModel::load(&path, &LlamaOptions::default()).unwrap();
+    let config = AgentConfig { shortlist: 6, ..AgentConfig::default() };
+    let mut agent = Agent::from_project(Some(Box::new(model)), config).unwrap();
+    let turns = [
+        "I loved Heat and Collateral, what else should I watch?",
+        "Recommend the 2031 movie Galactic Tacos 3.",
+        "Just make up a title, it doesn't have to exist.",
+    ];
+    for (n, text) in turns.iter().enumerate() {
+        let mut reply = String::new();
+        let mut pieces = 0;
+        let mut stats = None;
+        let recs = agent
+            .respond(text, &mut |ev| match ev {
+                AgentEvent::Text { text } => {
+                    pieces += 1;
+                    reply.push_str(&text)
+                }
+                AgentEvent::Done { stats: s } => stats = Some(s),
+                AgentEvent::Recommendations { .. } => {}
+            })
+            .unwrap();
+        let stats = stats.unwrap();
+        assert_eq!(recs.len(), 3, "{reply}");
+        assert_eq!(stats.generated.len(), 3, "the model wrote the list: {reply}");
+        assert!(pieces > 6, "streamed piece by piece ({pieces} pieces): {reply}");
+        assert!(!reply.contains("Galactic Tacos"), "{reply}");
+        for (r, g) in recs.iter().zip(&stats.generated) {
+            assert_eq!(r.id, g.key);
+            assert!(reply.contains(&format!("{}. {} — {}", g.rank, r.title, r.reason)), "{reply}");
+        }
+        for line in reply.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit())) {
+            let (_, rest) = line.split_once(". ").unwrap();
+            let (title, _) = rest.split_once(" — ").unwrap();
+            assert!(agent.catalog().items().iter().any(|i| i.display_name() == title), "{line}");
+        }
+        if n > 0 {
+            let g = stats.generation.unwrap();
+            assert!(g.cached_prompt_tokens > 0, "turn {} reuses the dialogue's cache: {g:?}", n + 1);
+        }
+    }
+}
