@@ -14,10 +14,10 @@
 //! questionnaire labels; the test split is read, never trained on; reports are written through
 //! a temporary file and a rename.
 
+pub mod attributes;
 pub mod cikm23;
 pub mod dialogue_metrics;
 pub mod inspired;
-pub mod attributes;
 pub mod linking;
 pub mod metrics;
 mod popularity;
