@@ -32,6 +32,25 @@ fn cards() -> Vec<ItemCard> {
             plot: "A frustrated man decides to take justice into his own hands after a plea bargain sets one of \
                    his family's killers free."
                 .into(),
+            // Knowledge-graph facts of Law Abiding Citizen (2009) in knowledge/movies (KECRS TMDB).
+            facts: vec![
+                (
+                    "keyword".into(),
+                    [
+                        "assassin",
+                        "baseball bat",
+                        "bomb",
+                        "courtroom",
+                        "criminal mastermind",
+                        "deal",
+                        "district attorney",
+                        "explosion",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                ),
+                ("language".into(), vec!["English".into()]),
+            ],
             reason: "stars Jamie Foxx, as does Collateral (2004).".into(),
             feedback: None,
         },
@@ -44,6 +63,7 @@ fn cards() -> Vec<ItemCard> {
             writers: vec!["Andrew Kevin Walker".into()],
             stars: vec!["Morgan Freeman".into(), "Brad Pitt".into()],
             plot: "Two detectives hunt a serial killer who uses the seven deadly sins as his motives.".into(),
+            facts: vec![],
             reason: "people who talked about Heat (1995) also brought it up (5 ReDial dialogues).".into(),
             feedback: None,
         },
@@ -75,8 +95,8 @@ fn after_one_turn(size: (u16, u16)) -> App {
         Action::Agent(WorkerEvent::Taste(Taste {
             liked: vec!["Heat (1995)".into(), "Collateral (2004)".into()],
             disliked: vec![],
-            wanted_genres: vec![],
-            rejected_genres: vec!["horror".into()],
+            wanted: vec![],
+            rejected: vec!["horror".into()],
         })),
     );
     update(&mut app, Action::Agent(WorkerEvent::Done { stats: TurnStats::default(), total_ms: 84.0 }));

@@ -226,6 +226,11 @@ impl Agent {
         &self.catalog
     }
 
+    /// The knowledge-graph tools (`kg_lookup`, …), when the graph is loaded.
+    pub fn knowledge(&self) -> Option<&Arc<crate::agent::tools::KgTools>> {
+        self.ranker.knowledge()
+    }
+
     /// The agent's settings.
     pub fn config(&self) -> &AgentConfig {
         &self.config

@@ -276,8 +276,8 @@ fn taste_rows(app: &App, width: usize) -> Vec<Line<'static>> {
     };
     field("Liked", &t.liked, Style::new().fg(Color::Green));
     field("Disliked", &t.disliked, Style::new().fg(Color::Red));
-    let mut constraints: Vec<String> = t.wanted_genres.clone();
-    constraints.extend(t.rejected_genres.iter().map(|g| format!("no {g}")));
+    let mut constraints: Vec<String> = t.wanted.clone();
+    constraints.extend(t.rejected.iter().map(|g| format!("no {g}")));
     field("Wants", &constraints, Style::new().fg(Color::Blue));
     rows
 }
@@ -394,6 +394,17 @@ fn draw_details(frame: &mut Frame, app: &App, area: Rect) {
     field("Director", card.directors.join(", "));
     field("Writers", card.writers.join(", "));
     field("Starring", card.stars.join(", "));
+    for (rel, names) in &card.facts {
+        let label = match rel.as_str() {
+            "keyword" => "Keywords",
+            "company" => "Studio",
+            "language" => "Language",
+            "sequel" => "Sequels",
+            "prequel" => "Prequels",
+            other => other,
+        };
+        field(label, names.join(", "));
+    }
     field("Why", card.reason.clone());
     match card.feedback {
         Some(Polarity::Liked) => field("You", "liked it".into()),

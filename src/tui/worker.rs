@@ -33,6 +33,10 @@ pub struct ItemCard {
     pub stars: Vec<String>,
     /// Plot summary (may be empty).
     pub plot: String,
+    /// Knowledge-graph facts beyond the fields above (`kg_lookup`): (relation, names) for
+    /// keywords, companies, languages, sequels ("sequel" = items following it) and prequels, at
+    /// most [`MAX_FACT_NAMES`] names each.
+    pub facts: Vec<(String, Vec<String>)>,
     /// The agent's grounded reason for recommending it.
     pub reason: String,
     /// The seeker's feedback given in the UI, if any.
@@ -46,10 +50,10 @@ pub struct Taste {
     pub liked: Vec<String>,
     /// Disliked items.
     pub disliked: Vec<String>,
-    /// Genres asked for (latest mention wanted).
-    pub wanted_genres: Vec<String>,
-    /// Genres rejected (hard constraints).
-    pub rejected_genres: Vec<String>,
+    /// Constraints asked for (latest mention wanted): genres, people, decades, keywords.
+    pub wanted: Vec<String>,
+    /// Constraints rejected (hard constraints: no item having one is recommended).
+    pub rejected: Vec<String>,
 }
 
 /// A request from the UI to the agent thread.
@@ -98,8 +102,25 @@ pub fn card(agent: &Agent, id: ItemId, title: &str, reason: &str) -> ItemCard {
         card.stars = item.stars.clone();
         card.plot = item.plot.clone();
     }
+    if let Some(facts) = agent.knowledge().and_then(|kt| kt.kg_lookup(id)) {
+        // Genres, directors, writers and actors are shown from the catalog already.
+        card.facts = facts
+            .facts
+            .into_iter()
+            .filter(|(rel, names)| {
+                !matches!(rel.as_str(), "genre" | "director" | "writer" | "actor") && !names.is_empty()
+            })
+            .map(|(rel, mut names)| {
+                names.truncate(MAX_FACT_NAMES);
+                (rel, names)
+            })
+            .collect();
+    }
     card
 }
+
+/// The most names shown per knowledge-graph relation in the details view.
+pub const MAX_FACT_NAMES: usize = 8;
 
 /// The agent's dialogue state as names.
 pub fn taste(agent: &Agent) -> Taste {
@@ -114,12 +135,20 @@ pub fn taste(agent: &Agent) -> Taste {
             wanted.push(g.genre.clone());
         }
     }
-    Taste {
-        liked: names(Polarity::Liked),
-        disliked: names(Polarity::Disliked),
-        wanted_genres: wanted,
-        rejected_genres: rejected,
+    let mut rejected = rejected;
+    for a in state.rejected_attributes() {
+        let d = a.describe();
+        if !rejected.contains(&d) {
+            rejected.push(d);
+        }
     }
+    for (m, _) in state.requested_attributes() {
+        let d = m.attribute.describe();
+        if !wanted.contains(&d) && !rejected.contains(&d) {
+            wanted.push(d);
+        }
+    }
+    Taste { liked: names(Polarity::Liked), disliked: names(Polarity::Disliked), wanted, rejected }
 }
 
 /// Handle on the agent thread.
