@@ -443,7 +443,7 @@ impl Agent {
                 fallback.clone()
             } else {
                 used_model_text = true;
-                raw.to_string()
+                clean_intro(line)
             }
         };
         let out = |piece: &str, reply: &mut String, on_event: &mut dyn FnMut(AgentEvent)| {
@@ -659,7 +659,12 @@ fn clean_intro(raw: &str) -> String {
     match ends.as_slice() {
         [] => format!("{line}…"),
         [first, rest @ ..] => {
-            let end = if *first < 40 { rest.first().copied().unwrap_or(*first) } else { *first };
+            let second = rest.first().copied().filter(|_| *first < 40);
+            // A second sentence that repeats the first ("I'm glad. I'm glad.") is dropped.
+            let end = match second {
+                Some(end) if line[*first..end].trim() != line[..*first].trim() => end,
+                _ => *first,
+            };
             line[..end].to_string()
         }
     }
@@ -690,6 +695,10 @@ mod tests {
         assert_eq!(clean_intro("Movies like Ocean's 11 are fun"), "Movies like Ocean's 11 are fun…");
         assert_eq!(clean_intro("Sure! Here you go. More."), "Sure! Here you go.");
         assert_eq!(clean_intro(""), "");
+        assert_eq!(
+            clean_intro("I'm glad to hear that. I'm glad to hear that. I'm glad to hear that."),
+            "I'm glad to hear that."
+        );
     }
 }
 

@@ -129,7 +129,14 @@ pub struct ListConstraint<'t> {
     pending_suffix: String,
     /// Text and token count of the current free slot (with `free_slots`).
     free_title: (String, usize),
+    /// The opening line's text so far.
+    intro_text: String,
 }
+
+/// An opening line ends at the first sentence end (`.`, `!`, `?` closing a token) once it holds at
+/// least this many bytes: one or two short sentences, never a paragraph (a small model otherwise
+/// repeats itself until the token budget runs out).
+pub const INTRO_MIN_BYTES: usize = 40;
 
 impl std::fmt::Debug for ListConstraint<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -157,6 +164,7 @@ impl<'t> ListConstraint<'t> {
             suffix: Box::new(|_| String::new()),
             pending_suffix: String::new(),
             free_title: (String::new(), 0),
+            intro_text: String::new(),
         }
     }
 
@@ -250,7 +258,9 @@ impl<'t> ListConstraint<'t> {
             return false;
         }
         *used += 1;
-        if *used >= self.spec.intro_max_tokens {
+        self.intro_text.push_str(piece);
+        let sentence_end = piece.trim_end().ends_with(['.', '!', '?']) && piece.ends_with(['.', '!', '?', ' ']);
+        if *used >= self.spec.intro_max_tokens || (sentence_end && self.intro_text.trim().len() >= INTRO_MIN_BYTES) {
             self.phase = Phase::Marker;
         }
         true
@@ -404,6 +414,20 @@ mod tests {
         )
         .unwrap_or_else(|_| TitleTrie::from_entries(TitleForm::LeadingSpace, Vec::new()));
         (t, trie)
+    }
+
+    #[test]
+    fn the_opening_ends_at_a_sentence_end_once_long_enough() {
+        let (_, trie) = setup();
+        let spec = ListSpec { items: 2, intro_max_tokens: 40, closing: None, free_slots: false };
+        let mut c = ListConstraint::new(&trie, spec);
+        assert_eq!(c.step(), Step::Free);
+        // A short first sentence does not end the opening…
+        assert!(c.free_token("I'm glad to hear that.", false));
+        assert_eq!(c.step(), Step::Free);
+        // …a sentence end past INTRO_MIN_BYTES does (the token itself is still shown).
+        assert!(c.free_token(" Here are some picks.", false));
+        assert_ne!(c.step(), Step::Free);
     }
 
     /// Walks the machine choosing, in each slot, the first allowed token (or the end when allowed
