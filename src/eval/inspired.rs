@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, ItemId};
 use crate::dialogue::{Role, Turn};
-use crate::eval::redial::{EvalPoint, Target};
+use crate::eval::redial::EvalPoint;
 use crate::{Error, Result};
 
 /// First id given to INSPIRED movies that are not in the catalog (far above every ReDial id).
@@ -444,25 +444,7 @@ impl InspiredDialogue {
 pub fn extract_inspired_points(dialogues: &[InspiredDialogue]) -> Vec<EvalPoint> {
     let mut points = Vec::new();
     for (d_index, d) in dialogues.iter().enumerate() {
-        let turns = d.turns();
-        for (u, turn) in turns.iter().enumerate() {
-            if turn.role != Role::Recommender || turn.items.is_empty() || u == 0 {
-                continue;
-            }
-            let context = &turns[..u];
-            let targets = turn
-                .items
-                .iter()
-                .map(|&item| Target { item, mentioned_before: context.iter().any(|t| t.items.contains(&item)) })
-                .collect();
-            points.push(EvalPoint {
-                dialogue: d_index,
-                conversation_id: d.dialog_id.clone(),
-                utterance: u,
-                context: context.to_vec(),
-                targets,
-            });
-        }
+        crate::eval::redial::push_points(&mut points, d_index, &d.dialog_id, &d.turns());
     }
     points
 }

@@ -291,27 +291,34 @@ impl RedialDialogue {
 pub fn extract_points(dialogues: &[RedialDialogue]) -> Vec<EvalPoint> {
     let mut points = Vec::new();
     for (d_index, dialogue) in dialogues.iter().enumerate() {
-        let turns = dialogue.turns();
-        for (u, turn) in turns.iter().enumerate() {
-            if turn.role != Role::Recommender || turn.items.is_empty() || u == 0 {
-                continue;
-            }
-            let context = &turns[..u];
-            let targets = turn
-                .items
-                .iter()
-                .map(|&item| Target { item, mentioned_before: context.iter().any(|t| t.items.contains(&item)) })
-                .collect();
-            points.push(EvalPoint {
-                dialogue: d_index,
-                conversation_id: dialogue.conversation_id.clone(),
-                utterance: u,
-                context: context.to_vec(),
-                targets,
-            });
-        }
+        push_points(&mut points, d_index, &dialogue.conversation_id, &dialogue.turns());
     }
     points
+}
+
+/// Appends the evaluation points of one dialogue (merged `turns`, dialogue `d_index` in its file,
+/// id `conversation_id`): every recommender turn after the first utterance that mentions an item,
+/// with the turns before it as context and each target flagged [`Target::mentioned_before`].
+/// Shared by ReDial and INSPIRED (`eval::inspired`).
+pub fn push_points(points: &mut Vec<EvalPoint>, d_index: usize, conversation_id: &str, turns: &[Turn]) {
+    for (u, turn) in turns.iter().enumerate() {
+        if turn.role != Role::Recommender || turn.items.is_empty() || u == 0 {
+            continue;
+        }
+        let context = &turns[..u];
+        let targets = turn
+            .items
+            .iter()
+            .map(|&item| Target { item, mentioned_before: context.iter().any(|t| t.items.contains(&item)) })
+            .collect();
+        points.push(EvalPoint {
+            dialogue: d_index,
+            conversation_id: conversation_id.to_string(),
+            utterance: u,
+            context: context.to_vec(),
+            targets,
+        });
+    }
 }
 
 /// Reads and parses a ReDial JSONL file (see [`parse_redial`]).
