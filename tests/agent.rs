@@ -66,8 +66,12 @@ fn bad_messages_are_clear_errors_and_change_nothing() {
     let err = a.respond(&huge, &mut |_| {}).unwrap_err().to_string();
     assert!(err.contains("limit"), "{err}");
     assert!(a.state().turns.is_empty());
+    // Control characters (a NUL would reach the model's tokenizer) are refused, naming the character.
+    let err = a.respond("Heat \u{0} Collateral", &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("U+0000"), "{err}");
+    assert!(a.state().turns.is_empty());
     // Text with no linkable item still gets catalog recommendations.
-    let (_, recs) = turn(&mut a, "¿Qué tal? 🎬 \u{0} <script>");
+    let (_, recs) = turn(&mut a, "¿Qué tal? 🎬 <script>");
     assert!(!recs.is_empty());
 }
 

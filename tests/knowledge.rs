@@ -203,6 +203,14 @@ fn rejected_attributes_never_reach_the_ranking() {
     let ranked = r.rank(&state, catalog(), 3).unwrap();
     let violence = Attribute::Keyword { name: "violence".into() };
     assert!(ranked.iter().all(|c| !kg().item_has(c.id, &violence)));
+    // "Violent" rejects the keyword's family too (TMDB tags violent films inconsistently).
+    let wide =
+        r.rank(&state_after("something like Law Abiding Citizen, but nothing too violent"), catalog(), 50).unwrap();
+    assert_eq!(wide.len(), 50);
+    for kw in ["violence", "graphic violence", "gore", "torture", "brutality"] {
+        let a = Attribute::Keyword { name: kw.into() };
+        assert!(wide.iter().all(|c| !kg().item_has(c.id, &a)), "an item tagged {kw} was ranked");
+    }
     // The one item meeting every request comes first, with a reason made of true facts.
     assert_eq!(title(ranked[0].id), "Crimson Tide (1995)");
     let reason = ranked[0].kg_reason.clone().unwrap();

@@ -231,6 +231,28 @@ const KEYWORDS: &[(&str, &str)] = &[
     ("zombies", "zombie"),
 ];
 
+/// Keyword → the other TMDB keywords (KECRS relation 14, as named in `knowledge/movies/nodes.tsv`)
+/// rejected with it when the seeker rejects it: TMDB tags violent films inconsistently
+/// ("violence" on 242 items, "graphic violence", "brutality", "gore", … on others).
+const REJECTED_WITH: &[(&str, &[&str])] = &[
+    (
+        "violence",
+        &[
+            "graphic violence",
+            "brutal violence",
+            "gun violence",
+            "brutality",
+            "gore",
+            "blood splatter",
+            "torture",
+            "massacre",
+            "splatter",
+            "extreme violence",
+        ],
+    ),
+    ("gore", &["blood splatter", "splatter", "graphic violence"]),
+];
+
 /// Spelled-out decades (normalised) → first year.
 const DECADE_WORDS: &[(&str, u16)] =
     &[("fifties", 1950), ("sixties", 1960), ("seventies", 1970), ("eighties", 1980), ("nineties", 1990)];
@@ -259,7 +281,8 @@ pub struct AttributeMention {
     pub attribute: Attribute,
     /// False when negated ("not horror", "nothing too violent").
     pub wanted: bool,
-    /// False for a genre only suggested by a cue word ("funny"); true otherwise.
+    /// False for a genre only suggested by a cue word ("funny") and for a keyword only implied
+    /// by a rejected one ("violence" → "gore"); true otherwise.
     #[serde(default = "explicit_default")]
     pub explicit: bool,
 }
@@ -449,7 +472,23 @@ impl AttributeLinker {
                     let phrase = w[i..i + len].iter().map(|x| x.norm.as_str()).collect::<Vec<_>>().join(" ");
                     if let Some((_, kw)) = KEYWORDS.iter().find(|(p, _)| *p == phrase) {
                         if let Some(name) = self.keywords.get(*kw) {
-                            push(Attribute::Keyword { name: name.clone() }, !negated_at(i), &mut out);
+                            let wanted = !negated_at(i);
+                            push(Attribute::Keyword { name: name.clone() }, wanted, &mut out);
+                            // A rejected keyword rejects its whole family ("nothing too violent":
+                            // graphic violence, gore, torture… too).
+                            if !wanted {
+                                let family =
+                                    REJECTED_WITH.iter().find(|(k, _)| k == kw).map(|(_, f)| *f).unwrap_or(&[]);
+                                for other in family {
+                                    if let Some(name) = self.keywords.get(*other) {
+                                        let attribute = Attribute::Keyword { name: name.clone() };
+                                        if !out.iter().any(|m| m.attribute == attribute) {
+                                            // Implied, not said: kept out of reasons and the panel.
+                                            out.push(AttributeMention { attribute, wanted: false, explicit: false });
+                                        }
+                                    }
+                                }
+                            }
                             step = len;
                             break;
                         }

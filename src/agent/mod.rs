@@ -183,13 +183,15 @@ pub fn load_ranker(catalog_dir: &Path, weights: Option<FusionWeights>) -> Result
 /// The knowledge graph that goes with `catalog_dir` (`<root>/catalogs/movies` →
 /// `<root>/knowledge/movies`), or `None` when that folder has no `nodes.tsv` (e.g. a test catalog).
 ///
-/// Errors: those of [`tools::KgTools::load`].
+/// Errors: a file that does not match `knowledge/movies/manifest.json` ([`crate::data::verify_outputs`]);
+/// those of [`tools::KgTools::load`].
 pub fn load_knowledge(catalog_dir: &Path) -> Result<Option<Arc<tools::KgTools>>> {
     let Some(root) = catalog_dir.parent().and_then(Path::parent) else { return Ok(None) };
     let dir = root.join("knowledge").join("movies");
     if !dir.join("nodes.tsv").exists() {
         return Ok(None);
     }
+    crate::data::verify_outputs(&dir, "knowledge/movies/")?;
     Ok(Some(Arc::new(tools::KgTools::load(&dir)?)))
 }
 
@@ -312,6 +314,12 @@ impl Agent {
             return Err(Error::InvalidInput(format!(
                 "the message is {} bytes; the limit is {MAX_INPUT_BYTES}",
                 text.len()
+            )));
+        }
+        if let Some(c) = text.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')) {
+            return Err(Error::InvalidInput(format!(
+                "the message contains the control character U+{:04X}; send plain text",
+                u32::from(c)
             )));
         }
         let t0 = Instant::now();
@@ -624,6 +632,11 @@ fn looks_like_a_title(sentence: &str, allowed_words: &[String]) -> bool {
     if sentence.chars().any(|c| c.is_ascii_digit() || matches!(c, '"' | '“' | '”' | '«' | '»')) {
         return true;
     }
+    // Not prose: a replacement character (a cut multi-byte character) or mostly symbols/emoji.
+    let letters = sentence.chars().filter(|c| c.is_alphabetic() || c.is_whitespace()).count();
+    if sentence.contains('\u{FFFD}') || letters * 10 < sentence.chars().count() * 8 {
+        return true;
+    }
     let mut sentence_start = true;
     for word in sentence.split_whitespace() {
         let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
@@ -682,6 +695,8 @@ mod tests {
         assert!(looks_like_a_title("You might like Inception.", &liked));
         assert!(looks_like_a_title("Try \"something\" new.", &liked));
         assert!(!looks_like_a_title("Great picks! You'll like these.", &liked));
+        assert!(looks_like_a_title("🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥\u{FFFD}", &liked));
+        assert!(looks_like_a_title("Great picks \u{FFFD}", &liked));
     }
 
     #[test]

@@ -155,23 +155,41 @@ pub fn split_title_year(name: &str) -> (String, Option<u16>) {
 /// Errors: [`Error::Parse`] for a malformed manifest; [`Error::InvalidInput`] naming the file whose
 /// bytes differ from the manifest, with how to restore it.
 pub fn verify_catalog(catalog_dir: &Path) -> Result<()> {
-    let path = catalog_dir.join("manifest.json");
+    verify_outputs(catalog_dir, "catalogs/movies/")
+}
+
+/// Checks every file of `dir` that `dir/manifest.json`'s `outputs` lists under `prefix` (e.g.
+/// `"knowledge/movies/"`) against its recorded sha256. A folder without a manifest passes (test
+/// fixtures).
+///
+/// Errors: [`Error::Io`] / [`Error::Parse`] for an unreadable manifest or listed file;
+/// [`Error::InvalidInput`] naming the file that does not match and how to restore it.
+pub fn verify_outputs(dir: &Path, prefix: &str) -> Result<()> {
+    #[derive(Deserialize)]
+    struct Outputs {
+        outputs: BTreeMap<String, String>,
+    }
+    let path = dir.join("manifest.json");
     if !path.exists() {
         return Ok(());
     }
     let bytes = read(&path)?;
-    let manifest: Manifest =
-        serde_json::from_slice(&bytes).map_err(|e| Error::parse(&path, e.line(), e.to_string()))?;
+    let manifest: Outputs = serde_json::from_slice(&bytes).map_err(|e| Error::parse(&path, e.line(), e.to_string()))?;
     for (rel, want) in &manifest.outputs {
-        let Some(name) = rel.strip_prefix("catalogs/movies/") else { continue };
-        let file = catalog_dir.join(name);
+        let Some(name) = rel.strip_prefix(prefix) else { continue };
+        let file = dir.join(name);
         let got = sha256_hex(&read(&file)?);
         if &got != want {
+            let rebuild = if name == crate::recommender::train::MODEL_FILE {
+                "retrain it with `curator train recommender --source ../shared/data`"
+            } else {
+                "rebuild it with `curator data build --source ../shared/data`"
+            };
             return Err(Error::InvalidInput(format!(
-                "{} does not match {} (sha256 {got}, expected {want}): restore it with `git checkout -- \
-                 catalogs/movies` or rebuild it with `curator data build --source ../shared/data`",
+                "{} does not match {} (sha256 {got}, expected {want}): restore it with `git checkout -- {}` or {rebuild}",
                 file.display(),
-                path.display()
+                path.display(),
+                prefix.trim_end_matches('/'),
             )));
         }
     }

@@ -72,6 +72,37 @@ pub struct FusionWeights {
     pub attribute_filter: bool,
 }
 
+impl FusionWeights {
+    /// Checks the ranges: every weight finite; `cf`, `text`, `popularity`, `genre`, `kg`,
+    /// `attribute`, `beta`, `shrink`, `recommender_seed` ≥ 0; `recency` in (0, 1];
+    /// `disliked_seed` in [−1, 0]. Errors: a message naming the first weight out of range.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let non_negative = [
+            ("cf", self.cf),
+            ("text", self.text),
+            ("popularity", self.popularity),
+            ("genre", self.genre),
+            ("kg", self.kg),
+            ("attribute", self.attribute),
+            ("beta", self.beta),
+            ("shrink", self.shrink),
+            ("recommender_seed", self.recommender_seed),
+        ];
+        for (name, v) in non_negative {
+            if !v.is_finite() || v < 0.0 {
+                return Err(format!("weights.{name} is {v}; it must be a finite number ≥ 0"));
+            }
+        }
+        if !(self.recency > 0.0 && self.recency <= 1.0) {
+            return Err(format!("weights.recency is {}; it must be in (0, 1]", self.recency));
+        }
+        if !(-1.0..=0.0).contains(&self.disliked_seed) {
+            return Err(format!("weights.disliked_seed is {}; it must be in [-1, 0]", self.disliked_seed));
+        }
+        Ok(())
+    }
+}
+
 impl Default for FusionWeights {
     fn default() -> Self {
         // The first tuning run's choice (see `catalogs/movies/ranker.yaml` for the current one).
@@ -574,6 +605,7 @@ impl CandidateRanker {
                 .rejected_attributes()
                 .iter()
                 .filter(|a| !matches!(a, Attribute::Genre { .. }))
+                .filter(|a| state.attributes.iter().any(|(m, _)| m.attribute == ***a && m.explicit))
                 .map(|a| match a {
                     Attribute::Keyword { name } => format!("no TMDB \"{name}\" tag"),
                     Attribute::Years { .. } => format!("not from {}", a.describe()),
@@ -584,5 +616,22 @@ impl CandidateRanker {
             return Some(format!("{}{tail} — as you asked.", parts.join(", ")));
         }
         paths.into_iter().find(|e| e.relations.first() != Some(&Relation::Genre)).map(|e| e.text)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::FusionWeights;
+
+    #[test]
+    fn weights_out_of_range_are_named() {
+        assert_eq!(FusionWeights::default().validate(), Ok(()));
+        let w = FusionWeights { cf: f32::NAN, ..FusionWeights::default() };
+        assert!(w.validate().unwrap_err().contains("weights.cf"));
+        let w = FusionWeights { recency: 1e30, ..FusionWeights::default() };
+        assert!(w.validate().unwrap_err().contains("weights.recency"));
+        let w = FusionWeights { beta: -100.0, ..FusionWeights::default() };
+        assert!(w.validate().unwrap_err().contains("weights.beta"));
     }
 }

@@ -71,8 +71,10 @@ pub struct TuneProvenance {
 /// Errors: [`Error::Io`] if unreadable; [`Error::Parse`] with the line of malformed YAML.
 pub fn load_weights(path: &Path) -> Result<TunedWeights> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_yaml::from_str(&text)
-        .map_err(|e| Error::parse(path, e.location().map(|l| l.line()).unwrap_or(0), e.to_string()))
+    let tuned: TunedWeights = serde_yaml::from_str(&text)
+        .map_err(|e| Error::parse(path, e.location().map(|l| l.line()).unwrap_or(0), e.to_string()))?;
+    tuned.weights.validate().map_err(|m| Error::parse(path, 0, m))?;
+    Ok(tuned)
 }
 
 fn objective(ranker: &ToolRanker, points: &[EvalPoint]) -> (f64, [f64; 4], usize) {

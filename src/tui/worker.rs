@@ -137,6 +137,10 @@ pub fn taste(agent: &Agent) -> Taste {
     }
     let mut rejected = rejected;
     for a in state.rejected_attributes() {
+        // Keywords implied by a rejected one ("violence" → "gore") are not listed.
+        if !state.attributes.iter().any(|(m, _)| &m.attribute == a && m.explicit) {
+            continue;
+        }
         let d = a.describe();
         if !rejected.contains(&d) {
             rejected.push(d);
