@@ -13,7 +13,7 @@ use curator::rank::CandidateRanker;
 /// The `eval` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
-    /// LLM figures (issue 5): out-of-catalog rate constrained vs free, constraint overhead,
+    /// LLM figures: out-of-catalog rate constrained vs free, constraint overhead,
     /// shared-prompt scoring vs naive and the prompt bound, R@K of the LLM alone, TTFT with and
     /// without the conversation cache. Prints one line per figure and a JSON report.
     Llm {
@@ -385,7 +385,7 @@ fn attributes(source: PathBuf, split: Split, examples: bool) -> anyhow::Result<(
     Ok(())
 }
 
-/// `curator eval llm`: the constrained-decoding and rank-level-score figures (issue 5).
+/// `curator eval llm`: the constrained-decoding and rank-level-score figures.
 fn llm(
     limit: usize,
     rank_limit: usize,
