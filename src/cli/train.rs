@@ -48,22 +48,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 quick,
             };
             let report = curator::recommender::train::train(&opts)?;
-            let c = &report.interactions;
-            curator::outln!(
-                "interactions (final fit): ReDial {} sessions / {} interactions ({} liked) from {} dialogues, +{} text-only sessions; INSPIRED {} / {} ({} unlinked mentions) from {} dialogues; MovieLens {} users / {} ratings >= 4 ({} unlinked)",
-                c.redial_sessions,
-                c.redial_interactions,
-                c.redial_liked,
-                c.redial_dialogues,
-                c.redial_text_sessions,
-                c.inspired_sessions,
-                c.inspired_interactions,
-                c.inspired_unlinked,
-                c.inspired_dialogues,
-                c.movielens_sessions,
-                c.movielens_interactions,
-                c.movielens_unlinked
-            );
+            curator::outln!("interactions (final fit): {}", report.interactions);
             Ok(())
         }
     }

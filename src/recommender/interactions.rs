@@ -89,6 +89,31 @@ pub struct InteractionCounts {
     pub movielens_unlinked: usize,
 }
 
+impl std::fmt::Display for InteractionCounts {
+    /// One line: "ReDial S sessions / I interactions (L liked) from D dialogues (+T from the text
+    /// subsets); INSPIRED …; MovieLens …".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ReDial {} sessions / {} interactions ({} liked) from {} dialogues (+{} from the text subsets); \
+             INSPIRED {} sessions / {} interactions ({} mentions unlinked) from {} dialogues; MovieLens {} users / \
+             {} ratings ≥ 4 ({} unlinked)",
+            self.redial_sessions,
+            self.redial_interactions,
+            self.redial_liked,
+            self.redial_dialogues,
+            self.redial_text_sessions,
+            self.inspired_sessions,
+            self.inspired_interactions,
+            self.inspired_unlinked,
+            self.inspired_dialogues,
+            self.movielens_sessions,
+            self.movielens_interactions,
+            self.movielens_unlinked
+        )
+    }
+}
+
 /// All sessions of a load plus its counts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Interactions {
