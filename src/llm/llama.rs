@@ -280,6 +280,25 @@ impl LlamaCppModel {
     /// at every index `>= logits_from` (relative to `tokens`) and handing each
     /// `(index, logits)` to `on_logits` right after its chunk is decoded. Returns the batch
     /// index of the last token of the last chunk.
+    /// Templates `messages`, checks the prompt fits, and decodes what the cache lacks of it
+    /// (prefix reuse). Errors: an empty prompt ([`Error::InvalidInput`]); a prompt of `n_ctx`
+    /// tokens or more ([`Error::ContextOverflow`]); decoding errors.
+    fn prefill(&mut self, messages: &[ChatMessage]) -> Result<Prefilled> {
+        let prompt = self.apply_chat_template(messages)?;
+        let tokens = self.tokens(&prompt, true);
+        if tokens.is_empty() {
+            return Err(Error::InvalidInput("the templated prompt is empty".into()));
+        }
+        if tokens.len() >= self.n_ctx {
+            return Err(Error::ContextOverflow { needed: tokens.len() + 1, n_ctx: self.n_ctx });
+        }
+        let prompt_start = Instant::now();
+        let keep = self.reuse_prefix(&tokens, tokens.len() - 1);
+        let new = &tokens[keep..];
+        let idx = self.decode(new, new.len() - 1, |_, _| ())?;
+        Ok(Prefilled { n_tokens: tokens.len(), keep, idx, prompt_ms: elapsed_ms(prompt_start) })
+    }
+
     fn decode(
         &mut self,
         tokens: &[LlamaToken],
@@ -453,20 +472,7 @@ impl LanguageModel for LlamaCppModel {
     ) -> Result<GenerationStats> {
         let start = Instant::now();
         let mut sampler = sampler(params)?;
-        let prompt = self.apply_chat_template(messages)?;
-        let tokens = self.tokens(&prompt, true);
-        if tokens.is_empty() {
-            return Err(Error::InvalidInput("the templated prompt is empty".into()));
-        }
-        if tokens.len() >= self.n_ctx {
-            return Err(Error::ContextOverflow { needed: tokens.len() + 1, n_ctx: self.n_ctx });
-        }
-
-        let prompt_start = Instant::now();
-        let keep = self.reuse_prefix(&tokens, tokens.len() - 1);
-        let new = &tokens[keep..];
-        let mut idx = self.decode(new, new.len() - 1, |_, _| ())?;
-        let prompt_ms = elapsed_ms(prompt_start);
+        let Prefilled { n_tokens, keep, mut idx, prompt_ms } = self.prefill(messages)?;
 
         let gen_start = Instant::now();
         let mut ttft = None;
@@ -504,7 +510,7 @@ impl LanguageModel for LlamaCppModel {
             on_text(&rest);
         }
         Ok(GenerationStats {
-            prompt_tokens: tokens.len(),
+            prompt_tokens: n_tokens,
             cached_prompt_tokens: keep,
             generated_tokens: generated,
             prompt_ms,
@@ -577,19 +583,7 @@ impl LanguageModel for LlamaCppModel {
                 )))
             }
         };
-        let prompt = self.apply_chat_template(messages)?;
-        let tokens = self.tokens(&prompt, true);
-        if tokens.is_empty() {
-            return Err(Error::InvalidInput("the templated prompt is empty".into()));
-        }
-        if tokens.len() >= self.n_ctx {
-            return Err(Error::ContextOverflow { needed: tokens.len() + 1, n_ctx: self.n_ctx });
-        }
-        let prompt_start = Instant::now();
-        let keep = self.reuse_prefix(&tokens, tokens.len() - 1);
-        let new = &tokens[keep..];
-        let mut idx = self.decode(new, new.len() - 1, |_, _| ())?;
-        let prompt_ms = elapsed_ms(prompt_start);
+        let Prefilled { n_tokens, keep, mut idx, prompt_ms } = self.prefill(messages)?;
 
         let gen_start = Instant::now();
         let mut ttft = None;
@@ -695,7 +689,7 @@ impl LanguageModel for LlamaCppModel {
             on_text(&rest);
         }
         Ok(GenerationStats {
-            prompt_tokens: tokens.len(),
+            prompt_tokens: n_tokens,
             cached_prompt_tokens: keep,
             generated_tokens: generated,
             prompt_ms,
@@ -837,6 +831,18 @@ impl LanguageModel for LlamaCppModel {
         self.ctx.clear_kv_cache();
         self.cached.clear();
     }
+}
+
+/// A prompt decoded into the cache ([`LlamaCppModel::prefill`]).
+struct Prefilled {
+    /// Prompt tokens.
+    n_tokens: usize,
+    /// Of those, reused from the cache.
+    keep: usize,
+    /// Batch index of the last prompt token's logits.
+    idx: i32,
+    /// Milliseconds spent decoding the new part.
+    prompt_ms: f64,
 }
 
 #[cfg(test)]
