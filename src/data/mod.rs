@@ -81,16 +81,16 @@ struct Info {
 
 /// One line of `train_movie_sequences_compact.jsonl`.
 #[derive(Debug, Deserialize)]
-struct TrainDialogue {
+pub(crate) struct TrainDialogue {
     /// ReDial conversationId.
     #[serde(default)]
-    id: String,
+    pub(crate) id: String,
     /// Ordered `[movieId, liked]` pairs; ids may be null.
     #[serde(default)]
-    v: Option<Vec<(Option<String>, serde_json::Value)>>,
+    pub(crate) v: Option<Vec<(Option<String>, serde_json::Value)>>,
     /// Ordered `[movieId, "S"|"R", polarity]`; unresolved ids look like "I12".
     #[serde(default)]
-    u: Option<Vec<(Option<String>, String, serde_json::Value)>>,
+    pub(crate) u: Option<Vec<(Option<String>, String, serde_json::Value)>>,
 }
 
 const MOVIES_CSV: &str = "redial/movies_with_mentions.csv";

@@ -26,6 +26,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, ItemId};
+use crate::data::TrainDialogue;
 use crate::{Error, Result};
 
 /// ReDial train split at movie level.
@@ -147,16 +148,6 @@ impl DataMix {
             (false, false) => "none",
         }
     }
-}
-
-#[derive(Debug, Deserialize)]
-struct TrainDialogue {
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    v: Option<Vec<(Option<String>, serde_json::Value)>>,
-    #[serde(default)]
-    u: Option<Vec<(Option<String>, String, serde_json::Value)>>,
 }
 
 fn read_text(path: &Path) -> Result<String> {

@@ -257,39 +257,9 @@ pub fn fused_score(
         ranker = ranker.with_model(m);
     }
     let tools = crate::agent::ToolRanker::new(catalog.clone(), Arc::new(ranker));
-    let work: Vec<&crate::eval::EvalPoint> =
-        points.iter().filter(|p| !p.targets_for(Protocol::Dedup).is_empty()).collect();
-    let run = |chunk: &[&crate::eval::EvalPoint]| {
-        let mut acc = MetricsAccumulator::new();
-        for p in chunk {
-            let ranking = tools.rank(&p.context, MAX_K);
-            for t in p.targets_for(Protocol::Dedup) {
-                acc.add(&ranking, t);
-            }
-        }
-        acc
-    };
-    let half = work.len() / 2;
-    let (a, b) = std::thread::scope(|sc| {
-        let h = sc.spawn(|| run(&work[..half]));
-        let b = run(&work[half..]);
-        (h.join().unwrap_or_default(), b)
-    });
-    let (ma, mb) = (a.mean(), b.mean());
-    let (na, nb) = (a.samples() as f64, b.samples() as f64);
-    let w = |x: f64, y: f64| if na + nb == 0.0 { 0.0 } else { (x * na + y * nb) / (na + nb) };
-    let metrics = [
-        w(ma.recall_at_1, mb.recall_at_1),
-        w(ma.recall_at_10, mb.recall_at_10),
-        w(ma.recall_at_50, mb.recall_at_50),
-        w(ma.ndcg_at_10, mb.ndcg_at_10),
-    ];
-    ValidationScore {
-        objective: (metrics[0] + metrics[1] + metrics[2]) / 3.0,
-        metrics,
-        instances: work.len(),
-        recommendations: a.samples() + b.samples(),
-    }
+    let (objective, metrics, recommendations) = crate::rank::tune::objective(&tools, points);
+    let instances = points.iter().filter(|p| !p.targets_for(Protocol::Dedup).is_empty()).count();
+    ValidationScore { objective, metrics, instances, recommendations }
 }
 
 /// Fits `spec` (with its MovieLens weight) on the sources of the mix, skipping `exclude`.
