@@ -178,8 +178,16 @@ pub struct TtftTurn {
     pub prompt_tokens: usize,
     /// Of those, reused from the cache.
     pub cached_tokens: usize,
-    /// Time to first token, cache reused (ms).
+    /// Time to first token, cache reused and the previous turn's dialogue prefilled after that
+    /// turn ([`Agent::prefill_dialogue`], as the front ends do while the seeker reads) (ms).
     pub ttft_ms: f64,
+    /// Tokens [`Agent::prefill_dialogue`] decoded after this turn (the reply as shown, where it
+    /// differs from what the model decoded, and the turn's end).
+    pub prefilled_after_tokens: usize,
+    /// Milliseconds that prefill took (off the seeker's wait unless they answer within it).
+    pub prefill_after_ms: f64,
+    /// Time to first token, cache reused but nothing prefilled between turns (ms).
+    pub ttft_cache_only_ms: f64,
     /// Time to first token with a full re-prefill (ms).
     pub ttft_reprefill_ms: f64,
 }
@@ -189,8 +197,13 @@ pub struct TtftTurn {
 pub struct TtftReport {
     /// Per turn.
     pub turns: Vec<TtftTurn>,
-    /// Median time to first token from turn 2 on, cache reused (ms).
+    /// Median time to first token from turn 2 on, cache reused and the dialogue prefilled
+    /// between turns (ms).
     pub p50_from_turn_2_ms: f64,
+    /// Median from turn 2 on, cache reused, nothing prefilled between turns (ms).
+    pub p50_cache_only_from_turn_2_ms: f64,
+    /// Median over turns 1–9 of the prefill between turns (ms).
+    pub p50_prefill_after_ms: f64,
     /// Median from turn 2 on with a full re-prefill (ms).
     pub p50_reprefill_from_turn_2_ms: f64,
 }
@@ -392,7 +405,7 @@ pub fn run(opts: &LlmEvalOptions, load: &dyn Fn() -> Result<Box<dyn LanguageMode
         }
     }
     if opts.parts.contains(&LlmPart::Ttft) {
-        report.ttft = Some(ttft(model, load()?)?);
+        report.ttft = Some(ttft(model, load()?, load()?)?);
     }
     Ok(report)
 }
@@ -620,8 +633,20 @@ fn rank(
     Ok(r)
 }
 
-fn ttft(model: Box<dyn LanguageModel>, second: Box<dyn LanguageModel>) -> Result<TtftReport> {
-    let run = |model: Box<dyn LanguageModel>| -> Result<Vec<(usize, usize, f64)>> {
+fn ttft(
+    model: Box<dyn LanguageModel>,
+    cache_only: Box<dyn LanguageModel>,
+    reprefill: Box<dyn LanguageModel>,
+) -> Result<TtftReport> {
+    struct Measured {
+        prompt_tokens: usize,
+        cached_tokens: usize,
+        ttft_ms: f64,
+        prefilled: usize,
+        prefill_ms: f64,
+    }
+    let run = |mut model: Box<dyn LanguageModel>, prefill: bool| -> Result<Vec<Measured>> {
+        model.reset_cache();
         let mut agent = Agent::from_project(Some(model), AgentConfig::default())?;
         let mut out = Vec::new();
         for text in TTFT_SCRIPT {
@@ -632,45 +657,69 @@ fn ttft(model: Box<dyn LanguageModel>, second: Box<dyn LanguageModel>) -> Result
                 }
             })?;
             let g = stats.and_then(|s| s.generation).ok_or_else(|| Error::Model("the model did not run".into()))?;
-            out.push((g.prompt_tokens, g.cached_prompt_tokens, g.time_to_first_token_ms));
+            let t = Instant::now();
+            let prefilled = if prefill { agent.prefill_dialogue()? } else { 0 };
+            out.push(Measured {
+                prompt_tokens: g.prompt_tokens,
+                cached_tokens: g.cached_prompt_tokens,
+                ttft_ms: g.time_to_first_token_ms,
+                prefilled,
+                prefill_ms: if prefill { ms(t) } else { 0.0 },
+            });
         }
         Ok(out)
     };
-    let mut reuse_model = model;
-    reuse_model.reset_cache();
-    let reuse = run(reuse_model)?;
-    let full = run(Box::new(NoReuse(second)))?;
-    let turns: Vec<TtftTurn> = reuse
+    let with_prefill = run(model, true)?;
+    let only = run(cache_only, false)?;
+    let full = run(Box::new(NoReuse(reprefill)), false)?;
+    let turns: Vec<TtftTurn> = with_prefill
         .iter()
+        .zip(&only)
         .zip(&full)
         .enumerate()
-        .map(|(i, (a, b))| TtftTurn {
+        .map(|(i, ((a, b), c))| TtftTurn {
             turn: i + 1,
-            prompt_tokens: a.0,
-            cached_tokens: a.1,
-            ttft_ms: a.2,
-            ttft_reprefill_ms: b.2,
+            prompt_tokens: a.prompt_tokens,
+            cached_tokens: a.cached_tokens,
+            ttft_ms: a.ttft_ms,
+            prefilled_after_tokens: a.prefilled,
+            prefill_after_ms: a.prefill_ms,
+            ttft_cache_only_ms: b.ttft_ms,
+            ttft_reprefill_ms: c.ttft_ms,
         })
         .collect();
+    let from_2 = |f: fn(&TtftTurn) -> f64| median(turns.iter().skip(1).map(f).collect());
     let r = TtftReport {
-        p50_from_turn_2_ms: median(turns.iter().skip(1).map(|t| t.ttft_ms).collect()),
-        p50_reprefill_from_turn_2_ms: median(turns.iter().skip(1).map(|t| t.ttft_reprefill_ms).collect()),
+        p50_from_turn_2_ms: from_2(|t| t.ttft_ms),
+        p50_cache_only_from_turn_2_ms: from_2(|t| t.ttft_cache_only_ms),
+        p50_reprefill_from_turn_2_ms: from_2(|t| t.ttft_reprefill_ms),
+        p50_prefill_after_ms: median(
+            turns.iter().take(turns.len().saturating_sub(1)).map(|t| t.prefill_after_ms).collect(),
+        ),
         turns,
     };
     for t in &r.turns {
         crate::outln!(
-            "turn {}: {} prompt tokens, {} cached: TTFT {:.0} ms (full re-prefill {:.0} ms)",
+            "turn {}: {} prompt tokens, {} cached: TTFT {:.0} ms, then {} tokens prefilled in {:.0} ms \
+             (cache only: TTFT {:.0} ms; full re-prefill {:.0} ms)",
             t.turn,
             t.prompt_tokens,
             t.cached_tokens,
             t.ttft_ms,
+            t.prefilled_after_tokens,
+            t.prefill_after_ms,
+            t.ttft_cache_only_ms,
             t.ttft_reprefill_ms
         );
     }
     crate::outln!(
-        "time to first token, p50 over turns 2-{}: {:.0} ms with the conversation cache, {:.0} ms re-prefilling",
+        "time to first token, p50 over turns 2-{}: {:.0} ms with the conversation cache and the dialogue \
+         prefilled between turns (p50 {:.0} ms per prefill, while the seeker reads); {:.0} ms with the cache \
+         only; {:.0} ms re-prefilling",
         r.turns.len(),
         r.p50_from_turn_2_ms,
+        r.p50_prefill_after_ms,
+        r.p50_cache_only_from_turn_2_ms,
         r.p50_reprefill_from_turn_2_ms
     );
     Ok(r)

@@ -168,9 +168,16 @@ fn agent_replies_name_only_catalog_titles_even_when_asked_not_to() {
             let (title, _) = rest.split_once(" — ").unwrap();
             assert!(agent.catalog().items().iter().any(|i| i.display_name() == title), "{line}");
         }
+        let g = stats.generation.unwrap();
         if n > 0 {
-            let g = stats.generation.unwrap();
-            assert!(g.cached_prompt_tokens > 0, "turn {} reuses the dialogue's cache: {g:?}", n + 1);
+            // The previous turn's dialogue was prefilled after it (as the front ends do): only
+            // the new message and its chat-template frame are decoded now, not the reply
+            // (≈ 100 tokens, whose opening the agent may have replaced).
+            let new = g.prompt_tokens - g.cached_prompt_tokens;
+            assert!(new <= 40, "turn {}: {new} prompt tokens not cached: {g:?}\n{reply}", n + 1);
         }
+        let prefilled = agent.prefill_dialogue().unwrap();
+        assert!(prefilled >= 1, "the reply's end and the next turn's frame are new to the cache");
+        assert!(agent.prefill_dialogue().unwrap() <= 1, "prefilled twice: nothing left but the last token");
     }
 }

@@ -276,6 +276,27 @@ impl Agent {
         self.model.as_mut().is_some_and(|m| m.restore_cache(snapshot))
     }
 
+    /// Prefills the model's cache with the dialogue as the next turn's prompt will begin (system
+    /// prompt, every turn so far, Curator's replies as shown), so that the next message prefills
+    /// only its own tokens. Front ends call it after a reply is shown, while the seeker reads:
+    /// the reply shown differs from what the model decoded wherever the agent replaced or added
+    /// text (a replaced opening, reasons), and without this the next turn re-prefills the whole
+    /// reply. Returns the number of tokens decoded now (0 without a model, with a backend that
+    /// keeps no cache, or when everything was cached).
+    ///
+    /// Errors: the model's (a dialogue longer than the context is cut as the next turn would
+    /// cut it, so an overflow is not expected).
+    pub fn prefill_dialogue(&mut self) -> Result<usize> {
+        let Some(model) = self.model.as_deref_mut() else {
+            return Ok(0);
+        };
+        if self.state.turns.is_empty() {
+            return Ok(0);
+        }
+        let messages = model_messages(&*model, &self.prompts, &self.config, &self.state.turns, None);
+        model.prefill_only(&messages)
+    }
+
     /// The seeker likes or dislikes item `id` (feedback outside the text, e.g. a key or an API
     /// call); the next turn's ranking and reasons use it.
     ///
@@ -419,7 +440,7 @@ impl Agent {
             }
         }
         let trie = self.trie.as_ref()?.restrict(&shortlist.iter().map(|r| r.id).collect::<Vec<_>>());
-        let messages = model_messages(&*model, &self.prompts, &self.config, history, user);
+        let messages = model_messages(&*model, &self.prompts, &self.config, history, Some(user));
         let reasons: std::collections::HashMap<u32, String> =
             shortlist.iter().map(|r| (r.id, r.reason.clone())).collect();
         let spec = ListSpec {
@@ -584,7 +605,8 @@ impl Agent {
 }
 
 /// The model's messages for a turn: the system prompt, the dialogue so far (seeker turns through
-/// the `intro` template, Curator's replies as shown) and the new message. When the templated
+/// the `intro` template, Curator's replies as shown) and the new message (`None`: the dialogue
+/// alone, as [`Agent::prefill_dialogue`] caches it). When the templated
 /// prompt would leave fewer than `generation.max_tokens` tokens of the context, the older half of
 /// the history is dropped (repeatedly, cutting at a seeker turn): the kept window then stays the
 /// same for several turns, so its keys and values are reused.
@@ -593,7 +615,7 @@ fn model_messages(
     prompts: &RecommendPrompts,
     config: &AgentConfig,
     history: &[Turn],
-    user: &str,
+    user: Option<&str>,
 ) -> Vec<ChatMessage> {
     let render = |text: &str| {
         let mut cut = text.len().min(MODEL_INPUT_BYTES);
@@ -613,7 +635,9 @@ fn model_messages(
                 Role::Recommender => ChatMessage::assistant(t.text.clone()),
             });
         }
-        messages.push(ChatMessage::user(render(user)));
+        if let Some(user) = user {
+            messages.push(ChatMessage::user(render(user)));
+        }
         let len = model.apply_chat_template(&messages).and_then(|p| model.token_ids(&p)).map(|t| t.len()).unwrap_or(0);
         if len <= budget || start >= history.len() {
             return messages;
@@ -670,6 +694,7 @@ fn clean_intro(raw: &str) -> String {
         .map(|(i, c)| i + c.len_utf8())
         .collect();
     match ends.as_slice() {
+        [] if line.ends_with('…') => line.to_string(),
         [] => format!("{line}…"),
         [first, rest @ ..] => {
             let second = rest.first().copied().filter(|_| *first < 40);
@@ -708,6 +733,7 @@ mod tests {
         );
         assert_eq!(clean_intro("\n\"Here you go!\"\nmore"), "Here you go!");
         assert_eq!(clean_intro("Movies like Ocean's 11 are fun"), "Movies like Ocean's 11 are fun…");
+        assert_eq!(clean_intro("…"), "…", "an ellipsis is not doubled (the model's cache must match)");
         assert_eq!(clean_intro("Sure! Here you go. More."), "Sure! Here you go.");
         assert_eq!(clean_intro(""), "");
         assert_eq!(

@@ -130,7 +130,15 @@ fn repl(mut agent: Agent) -> anyhow::Result<()> {
             }
         });
         match result {
-            Ok(_) => writeln!(out)?,
+            Ok(_) => {
+                writeln!(out)?;
+                out.flush()?;
+                // While the seeker reads and types: the dialogue, with the reply as shown, goes
+                // into the model's cache so that the next message prefills only its own tokens.
+                if let Err(e) = agent.prefill_dialogue() {
+                    tracing::debug!("cannot prefill the dialogue for its next turn: {e}");
+                }
+            }
             Err(e) => writeln!(out, "(sorry: {e})")?,
         }
     }

@@ -801,6 +801,11 @@ impl LanguageModel for LlamaCppModel {
             .collect())
     }
 
+    fn prefill_only(&mut self, messages: &[ChatMessage]) -> Result<usize> {
+        let Prefilled { n_tokens, keep, .. } = self.prefill(messages)?;
+        Ok(n_tokens - keep)
+    }
+
     fn save_cache(&mut self) -> Option<CacheSnapshot> {
         if self.cached.is_empty() {
             return None;

@@ -293,6 +293,20 @@ pub trait LanguageModel: Send {
         continuations.iter().map(|c| self.continuation_logprobs(prompt, c)).collect()
     }
 
+    /// Processes the templated `messages` into the model's cache without generating anything,
+    /// reusing the longest prefix already cached, so that a later call whose prompt starts with
+    /// them prefills only what comes after. The agent calls it once a reply is shown, with the
+    /// dialogue as the next turn's prompt will contain it (the reply as shown, which can differ
+    /// from what the model wrote), while the seeker reads. Returns the number of tokens decoded
+    /// now (0 when everything was cached, or by default: a backend without a cache).
+    ///
+    /// Errors: as [`generate`](Self::generate)'s prompt processing (templating, a prompt that
+    /// does not fit the context, decoding).
+    fn prefill_only(&mut self, messages: &[ChatMessage]) -> Result<usize> {
+        let _ = messages;
+        Ok(0)
+    }
+
     /// Saves the keys and values the model holds now, with their tokens, so that a conversation
     /// can resume later without prefilling again (one HTTP session among many). `None` when the
     /// backend keeps no cache or saving fails.

@@ -242,7 +242,24 @@ fn run(
             Err(ApiError::Internal("the agent failed on this input".into()))
         });
         drop(lease);
+        let answered = result.is_ok();
         let _ = job.events.send(JobEvent::Finished(result));
+        // While the client reads the reply: the dialogue as the next turn's prompt will begin
+        // (the reply as shown) goes into the model's cache, which is saved for the session.
+        let kept = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if answered {
+                if let Err(e) = agent.prefill_dialogue() {
+                    tracing::debug!("cannot prefill the dialogue for its next turn: {e}");
+                }
+            }
+            if let Some(snapshot) = agent.save_model_cache() {
+                caches.put(&job.session_id, snapshot);
+            }
+        }));
+        if kept.is_err() {
+            tracing::error!("the model panicked caching a dialogue; its cache is dropped");
+        }
+        agent.replace_state(DialogueState::new());
     }
 }
 
@@ -263,10 +280,7 @@ fn answer(
         }
         let _ = job.events.send(JobEvent::Agent(ev));
     });
-    if let Some(snapshot) = agent.save_model_cache() {
-        caches.put(&job.session_id, snapshot);
-    }
-    let state = agent.replace_state(DialogueState::new());
+    let state = agent.state().clone();
     let recs = match result {
         Ok(recs) => recs,
         Err(crate::Error::Cancelled) => return Err(ApiError::Internal("cancelled".into())),

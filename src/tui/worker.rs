@@ -241,6 +241,7 @@ fn serve<T: Send + 'static>(
                     agent.respond_cancellable(&text, &cancel, &mut on_event)
                 };
                 let cards: Vec<ItemCard> = recs.iter().map(|r| card(&agent, r.id, &r.title, &r.reason)).collect();
+                let answered = result.is_ok();
                 let end = match result {
                     Ok(_) => {
                         if !cards.is_empty() {
@@ -254,7 +255,15 @@ fn serve<T: Send + 'static>(
                     Err(Error::Cancelled) => WorkerEvent::Cancelled,
                     Err(e) => WorkerEvent::Failed(e.to_string()),
                 };
-                send(WorkerEvent::Taste(taste(&agent))) && send(end)
+                let sent = send(WorkerEvent::Taste(taste(&agent))) && send(end);
+                // While the seeker reads: the dialogue, with the reply as shown, goes into the
+                // model's cache so that the next message prefills only its own tokens.
+                if sent && answered {
+                    if let Err(e) = agent.prefill_dialogue() {
+                        tracing::debug!("cannot prefill the dialogue for its next turn: {e}");
+                    }
+                }
+                sent
             }
             Request::Feedback(id, polarity) => match agent.feedback(id, polarity) {
                 Ok(()) => send(WorkerEvent::Taste(taste(&agent))),
