@@ -15,6 +15,7 @@
 //! split only.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
@@ -155,21 +156,25 @@ const NEGATORS: &[&str] = &["avoid", "dont", "except", "hate", "never", "no", "n
 /// Genres mentioned in `text`, in order, each once (a later negation wins). "rom com" also
 /// yields comedy.
 pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
-    let mut out: Vec<GenreMention> = Vec::new();
-    let push = |genre: &str, wanted: bool, explicit: bool, out: &mut Vec<GenreMention>| match out
+    genres_in(&clauses(text)).into_iter().map(|(m, _)| m).collect()
+}
+
+/// [`genre_mentions`] over already split clauses, each genre with the byte ranges that say it.
+fn genres_in(clauses: &[Vec<Word>]) -> Vec<(GenreMention, Vec<Range<usize>>)> {
+    let mut out: Vec<(GenreMention, Vec<Range<usize>>)> = Vec::new();
+    let push = |genre: &str, wanted: bool, explicit: bool, span: Range<usize>, out: &mut Vec<_>| match out
         .iter_mut()
-        .find(|m| m.genre == genre)
+        .find(|(m, _): &&mut (GenreMention, Vec<Range<usize>>)| m.genre == genre)
     {
-        Some(m) => {
+        Some((m, spans)) => {
             m.wanted = m.wanted && wanted;
             m.explicit = m.explicit || explicit;
+            spans.push(span);
         }
-        None => out.push(GenreMention { genre: genre.to_string(), wanted, explicit }),
+        None => out.push((GenreMention { genre: genre.to_string(), wanted, explicit }, vec![span])),
     };
     // A negation reaches only within its clause: "no horror, a funny movie" wants comedy.
-    for clause in clauses(text) {
-        let norm = normalize(&clause);
-        let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
+    for words in clauses {
         let mut i = 0;
         while i < words.len() {
             let mut matched = 0;
@@ -177,13 +182,14 @@ pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
                 if i + len > words.len() {
                     continue;
                 }
-                let phrase = words[i..i + len].join(" ");
+                let phrase = words[i..i + len].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ");
                 if let Some((_, genre)) = LEXICON.iter().find(|(w, _)| *w == phrase) {
-                    let negated = words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(w));
+                    let negated = negated_at(words, i);
                     let explicit = !CUES.contains(&phrase.as_str());
-                    push(genre, !negated, explicit, &mut out);
+                    let span = words[i].span.start..words[i + len - 1].span.end;
+                    push(genre, !negated, explicit, span.clone(), &mut out);
                     if matches!(phrase.as_str(), "rom com" | "rom coms" | "romcom" | "romcoms") {
-                        push("comedy", !negated, explicit, &mut out);
+                        push("comedy", !negated, explicit, span, &mut out);
                     }
                     matched = len;
                     break;
@@ -195,11 +201,58 @@ pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
     out
 }
 
-/// Splits `text` into clauses for negation scope: at `,.;!?`, newlines and " but " ("anything
-/// but X" is rewritten to "not X" first so that its negation survives the split).
-fn clauses(text: &str) -> Vec<String> {
-    let lower = text.to_lowercase().replace("anything but ", "not ");
-    lower.split([',', '.', ';', '!', '?', '\n']).flat_map(|c| c.split(" but ")).map(str::to_string).collect()
+/// Whether a negator stands within the three words before `words[i]`.
+fn negated_at(words: &[Word], i: usize) -> bool {
+    words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(&w.norm.as_str()))
+}
+
+/// A word of the text: its normalised form, whether the original starts with a capital, and the
+/// byte range in the text of the run of letters it comes from ("Downey-Jr" gives "downey" and
+/// "jr", both with the range of "Downey-Jr").
+#[derive(Debug, Clone)]
+struct Word {
+    norm: String,
+    capital: bool,
+    span: Range<usize>,
+}
+
+/// Splits `text` into clauses of words for negation scope: clauses end at `,.;!?`, newlines and
+/// "but" ("anything but X" keeps its clause, its "but" read as the negator "not"). Words are runs
+/// of letters, digits, apostrophes and hyphens, normalised with [`normalize`].
+fn clauses(text: &str) -> Vec<Vec<Word>> {
+    let mut out: Vec<Vec<Word>> = vec![Vec::new()];
+    let mut run: Option<usize> = None;
+    for (at, c) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
+        if c.is_alphanumeric() || matches!(c, '\'' | '’' | '‘' | '`' | '-') {
+            run.get_or_insert(at);
+            continue;
+        }
+        if let Some(start) = run.take() {
+            let raw = &text[start..at];
+            let capital = raw.chars().next().is_some_and(char::is_uppercase);
+            for part in normalize(raw).split(' ').filter(|x| !x.is_empty()) {
+                let clause = out.last_mut().filter(|_| part != "but");
+                match clause {
+                    Some(words) => words.push(Word { norm: part.to_string(), capital, span: start..at }),
+                    None => {
+                        let last = out.last_mut().and_then(|w| w.last());
+                        if last.is_some_and(|w| w.norm == "anything") {
+                            if let Some(words) = out.last_mut() {
+                                words.push(Word { norm: "not".into(), capital: false, span: start..at });
+                            }
+                        } else {
+                            out.push(Vec::new());
+                        }
+                    }
+                }
+            }
+        }
+        if matches!(c, ',' | '.' | ';' | '!' | '?' | '\n') && out.last().is_some_and(|w| !w.is_empty()) {
+            out.push(Vec::new());
+        }
+    }
+    out.retain(|w| !w.is_empty());
+    out
 }
 
 /// Phrase (normalised) → TMDB keyword of the graph (KECRS relation 14). Sorted.
@@ -308,27 +361,6 @@ const STOP_WORDS: &[&str] = &[
     "you", "your",
 ];
 
-/// A word of the text: its normalised form and whether the original starts with a capital.
-struct Word {
-    norm: String,
-    capital: bool,
-}
-
-fn words(clause_original: &str) -> Vec<Word> {
-    clause_original
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '.' || c == '-'))
-        .flat_map(|w| {
-            // "Jr." and "Downey-Jr" keep their parts; normalise each part.
-            let cap = w.chars().next().is_some_and(char::is_uppercase);
-            normalize(w)
-                .split(' ')
-                .filter(|x| !x.is_empty())
-                .map(|x| Word { norm: x.to_string(), capital: cap })
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 impl AttributeLinker {
     /// Indexes the person and keyword names of `kg`. People in no item are skipped; of people
     /// sharing a normalised name the one in more items is kept.
@@ -401,26 +433,39 @@ impl AttributeLinker {
     /// Attributes mentioned in `text`, in order, each once (a later negation wins): genres
     /// (see [`genre_mentions`]), people, decades/years, keywords.
     pub fn link(&self, text: &str) -> Vec<AttributeMention> {
-        let mut out: Vec<AttributeMention> = Vec::new();
-        let push = |attribute: Attribute, wanted: bool, out: &mut Vec<AttributeMention>| match out
+        self.link_spans(text).into_iter().map(|m| m.mention).collect()
+    }
+
+    /// [`AttributeLinker::link`], each mention with the byte ranges of `text` that say it (none
+    /// for a keyword only implied by a rejected one).
+    pub fn link_spans(&self, text: &str) -> Vec<SpannedMention> {
+        let mut out: Vec<SpannedMention> = Vec::new();
+        let push = |attribute: Attribute, wanted: bool, span: Range<usize>, out: &mut Vec<SpannedMention>| match out
             .iter_mut()
-            .find(|m| m.attribute == attribute)
+            .find(|m| m.mention.attribute == attribute)
         {
-            Some(m) => m.wanted = m.wanted && wanted,
-            None => out.push(AttributeMention { attribute, wanted, explicit: true }),
+            Some(m) => {
+                m.mention.wanted = m.mention.wanted && wanted;
+                m.spans.push(span);
+            }
+            None => out.push(SpannedMention {
+                mention: AttributeMention { attribute, wanted, explicit: true },
+                spans: vec![span],
+            }),
         };
-        for g in genre_mentions(text) {
-            out.push(AttributeMention {
-                attribute: Attribute::Genre { name: g.genre },
-                wanted: g.wanted,
-                explicit: g.explicit,
+        let clauses = clauses(text);
+        for (g, spans) in genres_in(&clauses) {
+            out.push(SpannedMention {
+                mention: AttributeMention {
+                    attribute: Attribute::Genre { name: g.genre },
+                    wanted: g.wanted,
+                    explicit: g.explicit,
+                },
+                spans,
             });
         }
-        // Clause by clause, keeping the original capitals for the people matcher.
-        let original = text.replace("anything but ", "not ").replace("Anything but ", "not ");
-        for clause in original.split([',', '.', ';', '!', '?', '\n']).flat_map(|c| c.split(" but ")) {
-            let w = words(clause);
-            let negated_at = |i: usize| w[i.saturating_sub(3)..i].iter().any(|x| NEGATORS.contains(&x.norm.as_str()));
+        for w in &clauses {
+            let negated_at = |i: usize| negated_at(w, i);
             let mut i = 0;
             while i < w.len() {
                 let mut step = 1;
@@ -436,7 +481,8 @@ impl AttributeLinker {
                         } else {
                             None
                         };
-                        push(Attribute::Person { name, role }, !negated_at(i), &mut out);
+                        let span = w[i].span.start..w[i + len - 1].span.end;
+                        push(Attribute::Person { name, role }, !negated_at(i), span, &mut out);
                         step = len;
                         break;
                     }
@@ -448,7 +494,7 @@ impl AttributeLinker {
                 // Decades and years.
                 let tok = w[i].norm.as_str();
                 if let Some((from, to)) = decade(tok) {
-                    push(Attribute::Years { from, to }, !negated_at(i), &mut out);
+                    push(Attribute::Years { from, to }, !negated_at(i), w[i].span.clone(), &mut out);
                 } else if tok.len() == 4
                     && i > 0
                     && matches!(w[i - 1].norm.as_str(), "from" | "in" | "since" | "after" | "before")
@@ -460,7 +506,8 @@ impl AttributeLinker {
                                 "before" => (1900, y),
                                 _ => (y, y),
                             };
-                            push(Attribute::Years { from, to }, !negated_at(i - 1), &mut out);
+                            let span = w[i - 1].span.start..w[i].span.end;
+                            push(Attribute::Years { from, to }, !negated_at(i - 1), span, &mut out);
                         }
                     }
                 }
@@ -473,7 +520,8 @@ impl AttributeLinker {
                     if let Some((_, kw)) = KEYWORDS.iter().find(|(p, _)| *p == phrase) {
                         if let Some(name) = self.keywords.get(*kw) {
                             let wanted = !negated_at(i);
-                            push(Attribute::Keyword { name: name.clone() }, wanted, &mut out);
+                            let span = w[i].span.start..w[i + len - 1].span.end;
+                            push(Attribute::Keyword { name: name.clone() }, wanted, span, &mut out);
                             // A rejected keyword rejects its whole family ("nothing too violent":
                             // graphic violence, gore, torture… too).
                             if !wanted {
@@ -482,9 +530,12 @@ impl AttributeLinker {
                                 for other in family {
                                     if let Some(name) = self.keywords.get(*other) {
                                         let attribute = Attribute::Keyword { name: name.clone() };
-                                        if !out.iter().any(|m| m.attribute == attribute) {
+                                        if !out.iter().any(|m| m.mention.attribute == attribute) {
                                             // Implied, not said: kept out of reasons and the panel.
-                                            out.push(AttributeMention { attribute, wanted: false, explicit: false });
+                                            out.push(SpannedMention {
+                                                mention: AttributeMention { attribute, wanted: false, explicit: false },
+                                                spans: Vec::new(),
+                                            });
                                         }
                                     }
                                 }
@@ -499,6 +550,17 @@ impl AttributeLinker {
         }
         out
     }
+}
+
+/// An [`AttributeMention`] with where the text says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpannedMention {
+    /// The mention.
+    pub mention: AttributeMention,
+    /// Byte ranges of the text that say it, in order (several when said several times). A range
+    /// covers whole runs of letters: "Tarantino's" for "Quentin Tarantino's", "drama/comedy"
+    /// gives "drama" and "comedy" apart.
+    pub spans: Vec<Range<usize>>,
 }
 
 #[cfg(test)]
