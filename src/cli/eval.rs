@@ -364,13 +364,16 @@ fn attributes(source: PathBuf, split: Split, examples: bool) -> anyhow::Result<(
     let r = curator::eval::attributes::evaluate(&path, &linker)?;
     let line = |what: &str, p: &curator::eval::attributes::PrecisionRecall| {
         curator::outln!(
-            "{what:7} precision {:.4} ({} / {} predicted)  recall {:.4} ({} / {} gold)",
+            "{what:7} precision {:.4} ({} / {} predicted)  recall {:.4} ({} / {} gold)  strict precision {:.4} \
+             (+{} unannotatable)",
             p.precision(),
             p.correct,
             p.predicted,
             p.recall(),
             p.correct,
-            p.gold
+            p.gold,
+            p.strict_precision(),
+            p.unannotatable
         );
     };
     curator::outln!("attribute linking, INSPIRED {split} ({} utterances, {}):", r.utterances, path.display());
