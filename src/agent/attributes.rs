@@ -115,7 +115,9 @@ const LEXICON: &[(&str, &str)] = &[
     ("heist", "crime"),
     ("hilarious", "comedy"),
     ("historical", "history"),
+    ("history", "history"),
     ("horror", "horror"),
+    ("horrors", "horror"),
     ("humor", "comedy"),
     ("kids", "family"),
     ("love story", "romance"),
@@ -134,6 +136,7 @@ const LEXICON: &[(&str, &str)] = &[
     ("scary", "horror"),
     ("sci fi", "sci-fi"),
     ("science fiction", "sci-fi"),
+    ("science fictions", "sci-fi"),
     ("scifi", "sci-fi"),
     ("slasher", "horror"),
     ("spooky", "horror"),
@@ -184,8 +187,15 @@ fn genres_in(clauses: &[Vec<Word>]) -> Vec<(GenreMention, Vec<Range<usize>>)> {
                 }
                 let phrase = words[i..i + len].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ");
                 if let Some((_, genre)) = LEXICON.iter().find(|(w, _)| *w == phrase) {
+                    if !names_genre(words, i, len) {
+                        matched = len;
+                        break;
+                    }
                     let negated = negated_at(words, i);
-                    let explicit = !CUES.contains(&phrase.as_str());
+                    let next = words.get(i + len).map(|w| w.norm.as_str()).unwrap_or("");
+                    // "romantic" names the genre only before a film noun ("a romantic comedy").
+                    let explicit =
+                        !CUES.contains(&phrase.as_str()) || phrase == "romantic" && FILM_NOUNS.contains(&next);
                     let span = words[i].span.start..words[i + len - 1].span.end;
                     push(genre, !negated, explicit, span.clone(), &mut out);
                     if matches!(phrase.as_str(), "rom com" | "rom coms" | "romcom" | "romcoms") {
@@ -201,18 +211,61 @@ fn genres_in(clauses: &[Vec<Word>]) -> Vec<(GenreMention, Vec<Range<usize>>)> {
     out
 }
 
+/// Nouns after which a genre adjective names the genre ("romantic comedy", "romantic movie").
+const FILM_NOUNS: &[&str] =
+    &["comedies", "comedy", "drama", "dramas", "film", "films", "flick", "flicks", "genre", "movie", "movies"];
+
+/// Words before "war" that make it a war's name, not the genre ("World War II", "the Vietnam War").
+const WAR_NAMES: &[&str] = &[
+    "a", "civil", "cold", "gulf", "infinity", "korean", "nuclear", "star", "that", "the", "this", "trojan", "vietnam",
+    "world",
+];
+
+/// Whether the lexicon phrase `words[i..i + len]` names a genre here, not something else: not
+/// inside a capitalised name ("Avengers Infinity War", "It's called Murder Mystery"), not a war's
+/// name ("World War II", "the Vietnam War"), not a history of someone ("her history", "a string of
+/// history").
+fn names_genre(words: &[Word], i: usize, len: usize) -> bool {
+    let word = &words[i];
+    let prev = i.checked_sub(1).and_then(|p| words.get(p));
+    let next = words.get(i + len).map(|w| w.norm.as_str()).unwrap_or("");
+    // A Titlecase word right after another one that does not start the clause and is no genre
+    // word itself ("Romantic Comedies" is two genre words): part of a title or a name.
+    if let Some(p) = prev {
+        let in_name = word.capital
+            && !word.upper
+            && p.capital
+            && !p.upper
+            && i > 1
+            && p.norm != "i"
+            && !LEXICON.iter().any(|(w, _)| *w == p.norm);
+        if in_name {
+            return false;
+        }
+    }
+    let prev = prev.map(|w| w.norm.as_str()).unwrap_or("");
+    match word.norm.as_str() {
+        "war" => !WAR_NAMES.contains(&prev) && !matches!(next, "i" | "ii" | "1" | "2" | "of"),
+        "history" => !matches!(prev, "my" | "your" | "his" | "her" | "its" | "our" | "their" | "of" | "the"),
+        _ => true,
+    }
+}
+
 /// Whether a negator stands within the three words before `words[i]`.
 fn negated_at(words: &[Word], i: usize) -> bool {
     words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(&w.norm.as_str()))
 }
 
 /// A word of the text: its normalised form, whether the original starts with a capital, and the
-/// byte range in the text of the run of letters it comes from ("Downey-Jr" gives "downey" and
-/// "jr", both with the range of "Downey-Jr").
+/// byte range in the text it comes from: a run of letters, digits and apostrophes, less a
+/// possessive "'s" ("Tarantino's" gives "tarantino" with the range of "Tarantino"); each part of
+/// a hyphenated run has its own ("crime-drama" gives "crime" and "drama").
 #[derive(Debug, Clone)]
 struct Word {
     norm: String,
     capital: bool,
+    /// Written all in capitals, two letters or more ("LOVE"): shouting, not a name.
+    upper: bool,
     span: Range<usize>,
 }
 
@@ -230,18 +283,33 @@ fn clauses(text: &str) -> Vec<Vec<Word>> {
         if let Some(start) = run.take() {
             let raw = &text[start..at];
             let capital = raw.chars().next().is_some_and(char::is_uppercase);
-            for part in normalize(raw).split(' ').filter(|x| !x.is_empty()) {
-                let clause = out.last_mut().filter(|_| part != "but");
-                match clause {
-                    Some(words) => words.push(Word { norm: part.to_string(), capital, span: start..at }),
-                    None => {
-                        let last = out.last_mut().and_then(|w| w.last());
-                        if last.is_some_and(|w| w.norm == "anything") {
-                            if let Some(words) = out.last_mut() {
-                                words.push(Word { norm: "not".into(), capital: false, span: start..at });
+            let upper = raw.chars().filter(|c| c.is_alphabetic()).count() > 1
+                && raw.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
+            // A possessive "'s" is not part of the word ("Tarantino's" is "tarantino").
+            let stem = ["'s", "’s", "'S", "’S"].iter().find_map(|p| raw.strip_suffix(p)).unwrap_or(raw);
+            // Each part of a hyphenated run keeps its own span ("crime" in "crime-drama").
+            let mut from = start;
+            for piece in stem.split('-') {
+                let span = from..from + piece.len();
+                from += piece.len() + 1;
+                for part in normalize(piece).split(' ').filter(|x| !x.is_empty()) {
+                    let clause = out.last_mut().filter(|_| part != "but");
+                    match clause {
+                        Some(words) => words.push(Word { norm: part.to_string(), capital, upper, span: span.clone() }),
+                        None => {
+                            let last = out.last_mut().and_then(|w| w.last());
+                            if last.is_some_and(|w| w.norm == "anything") {
+                                if let Some(words) = out.last_mut() {
+                                    words.push(Word {
+                                        norm: "not".into(),
+                                        capital: false,
+                                        upper: false,
+                                        span: span.clone(),
+                                    });
+                                }
+                            } else {
+                                out.push(Vec::new());
                             }
-                        } else {
-                            out.push(Vec::new());
                         }
                     }
                 }
@@ -557,9 +625,10 @@ impl AttributeLinker {
 pub struct SpannedMention {
     /// The mention.
     pub mention: AttributeMention,
-    /// Byte ranges of the text that say it, in order (several when said several times). A range
-    /// covers whole runs of letters: "Tarantino's" for "Quentin Tarantino's", "drama/comedy"
-    /// gives "drama" and "comedy" apart.
+    /// Byte ranges of the text that say it, in order (several when said several times), from
+    /// the first letter of the first word to the last letter of the last, less a possessive
+    /// "'s": "Quentin Tarantino" in "Quentin Tarantino's films", "drama" in "drama/comedy" or
+    /// "crime-drama".
     pub spans: Vec<Range<usize>>,
 }
 
@@ -589,6 +658,41 @@ mod tests {
         assert_eq!(g("anything but horror"), [("horror", false)]);
         assert_eq!(g("no more romcoms"), [("romance", false), ("comedy", false)]);
         assert_eq!(g(""), []);
+    }
+
+    #[test]
+    fn genre_words_inside_names_and_nouns_are_not_genres() {
+        assert_eq!(g("My recent favorite is Avengers Infinity War"), []);
+        assert_eq!(g("It's called Murder Mystery."), []);
+        assert_eq!(g("I like movies about world war ii"), []);
+        assert_eq!(g("the story includes love, the Vietnam War, and fame"), []);
+        assert_eq!(g("I love war movies"), [("war", true)]);
+        assert_eq!(g("I LOVE HORROR MOVIES"), [("horror", true)]);
+        assert_eq!(g("Action Comedy please"), [("action", true), ("comedy", true)]);
+        assert_eq!(g("I really like movies based on history"), [("history", true)]);
+        assert_eq!(g("It reveals more about her history"), []);
+        assert_eq!(g("supernatural horrors and science fictions"), [("horror", true), ("sci-fi", true)]);
+    }
+
+    #[test]
+    fn romantic_names_the_genre_only_before_a_film_noun() {
+        let explicit = |text: &str| genre_mentions(text).iter().any(|m| m.genre == "romance" && m.explicit);
+        assert!(explicit("What's the latest romantic comedy that you've seen?"));
+        assert!(explicit("It is a romantic movie by Denzel Washington"));
+        assert!(!explicit("yes very romantic"));
+        assert!(genre_mentions("yes very romantic").iter().any(|m| m.genre == "romance" && !m.explicit));
+    }
+
+    #[test]
+    fn spans_point_at_the_words() {
+        let text = "a crime-drama, not Quentin Tarantino's";
+        let words: Vec<(String, &str)> = clauses(text).concat().into_iter().map(|w| (w.norm, &text[w.span])).collect();
+        let expect = [("a", "a"), ("crime", "crime"), ("drama", "drama"), ("not", "not")];
+        assert_eq!(words[..4].iter().map(|(n, s)| (n.as_str(), *s)).collect::<Vec<_>>(), expect);
+        assert_eq!(
+            words[4..].iter().map(|(n, s)| (n.as_str(), *s)).collect::<Vec<_>>(),
+            [("quentin", "Quentin"), ("tarantino", "Tarantino")]
+        );
     }
 
     #[test]
