@@ -415,9 +415,18 @@ pub struct AttributeLinker {
     people: HashMap<String, (String, usize)>,
     /// Normalised word → normalised full names containing it (for typo matching).
     by_word: HashMap<String, Vec<String>>,
+    /// A name of three words or more with two neighbours written as one ("robert deniro") →
+    /// the normalised full name ("robert de niro").
+    joined: HashMap<String, String>,
+    /// Normalised catalog titles that are also the name of a person in at most
+    /// [`TITLE_PERSON_MAX_ITEMS`] items ("patch adams"): said alone, the film.
+    title_names: std::collections::HashSet<String>,
     /// Keywords present in the graph (normalised).
     keywords: HashMap<String, String>,
 }
+
+/// Most items of a person whose name, said alone, is read as the catalog film of that name.
+pub const TITLE_PERSON_MAX_ITEMS: usize = 2;
 
 /// Function words (normalised, sorted) that a lowercase person-name span may not contain.
 const STOP_WORDS: &[&str] = &[
@@ -455,8 +464,28 @@ impl AttributeLinker {
                 }
             }
         }
+        let mut joined = HashMap::new();
+        for n in people.keys() {
+            let parts: Vec<&str> = n.split(' ').collect();
+            // Join parts k and k + 1, never the first name: "robert de niro" → "robert deniro".
+            for k in 1..parts.len().saturating_sub(1) {
+                let mut key = parts[..k].join(" ");
+                key.push(' ');
+                key.push_str(&parts[k..k + 2].concat());
+                for rest in &parts[k + 2..] {
+                    key.push(' ');
+                    key.push_str(rest);
+                }
+                joined.entry(key).or_insert_with(|| n.clone());
+            }
+        }
+        let title_names = kg
+            .nodes_of(NodeKind::Item)
+            .map(|(_, n)| normalize(&n.name))
+            .filter(|t| people.get(t).is_some_and(|(_, d)| *d <= TITLE_PERSON_MAX_ITEMS))
+            .collect();
         let keywords = kg.nodes_of(NodeKind::Keyword).map(|(_, n)| (normalize(&n.name), n.name.clone())).collect();
-        AttributeLinker { people, by_word, keywords }
+        AttributeLinker { people, by_word, joined, title_names, keywords }
     }
 
     /// The person whose name the words `w` spell (exactly or with a typo), with the similarity.
@@ -467,7 +496,16 @@ impl AttributeLinker {
         }
         let span = w.iter().map(|x| x.norm.as_str()).collect::<Vec<_>>().join(" ");
         let capitals = w.iter().filter(|x| x.capital).count();
+        // Initials are capitals: "a plan b" is no name ("Plan B" may be).
+        if capitals < w.len() && w.iter().any(|x| x.norm.len() == 1) {
+            return None;
+        }
+        // A little-known person named like a catalog film ("Patch Adams") is the film.
+        if self.title_names.contains(&span) {
+            return None;
+        }
         let all_common = w.iter().all(|x| is_common_word(&x.norm));
+        let span = self.joined.get(&span).cloned().unwrap_or(span);
         if let Some((name, _)) = self.people.get(&span) {
             // Lowercase common phrases ("will be", "the rock") are names only when capitalised.
             if !all_common || capitals == w.len() {
