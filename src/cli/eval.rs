@@ -380,6 +380,13 @@ fn attributes(source: PathBuf, split: Split, examples: bool) -> anyhow::Result<(
     line("genres", &r.genres);
     line("+cues", &r.genres_with_cues);
     line("people", &r.people);
+    let t = &r.people_typos;
+    curator::outln!(
+        "  of which from misspellings: {} / {} predicted correct, +{} unannotatable",
+        t.correct,
+        t.predicted,
+        t.unannotatable
+    );
     if examples {
         for (_, text, gold, pred) in &r.examples {
             curator::outln!("  {text:?}\n    gold {gold:?}\n    got  {pred:?}");

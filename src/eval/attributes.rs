@@ -91,8 +91,11 @@ pub struct AttributeReport {
     pub genres: PrecisionRecall,
     /// Genres named or suggested by a cue word ("scary", "funny"), which INSPIRED leaves unlabeled.
     pub genres_with_cues: PrecisionRecall,
-    /// People (actors and directors together).
+    /// People (actors, directors and the other people INSPIRED labels).
     pub people: PrecisionRecall,
+    /// The part of `people` linked from a misspelling (the text at no span of the prediction
+    /// normalises to its name: "Seth Rogan" → Seth Rogen); `gold` is 0.
+    pub people_typos: PrecisionRecall,
     /// Up to 200 utterances with a miss or a false alarm: (kind, text, gold, predicted); a
     /// prediction left out of precision as unannotatable is suffixed " (unannotatable)".
     pub examples: Vec<(String, String, Vec<String>, Vec<String>)>,
@@ -248,6 +251,7 @@ pub fn evaluate(path: &Path, linker: &AttributeLinker) -> Result<AttributeReport
         let mut pred_genres: BTreeMap<String, bool> = BTreeMap::new();
         let mut pred_cued: BTreeMap<String, bool> = BTreeMap::new();
         let mut pred_people: BTreeMap<String, bool> = BTreeMap::new();
+        let mut pred_typos: BTreeMap<String, bool> = BTreeMap::new();
         for m in linker.link_spans(text) {
             let person = matches!(m.mention.attribute, Attribute::Person { .. });
             let ok = m.spans.iter().any(|s| annotatable(text, s, person));
@@ -259,6 +263,10 @@ pub fn evaluate(path: &Path, linker: &AttributeLinker) -> Result<AttributeReport
                     pred_cued.insert(name, ok);
                 }
                 Attribute::Person { name, .. } => {
+                    let said = |r: &Range<usize>| text.get(r.clone()).map(normalize);
+                    if !m.spans.iter().any(|r| said(r).as_deref() == Some(normalize(&name).as_str())) {
+                        pred_typos.insert(name.clone(), ok);
+                    }
                     pred_people.insert(name, ok);
                 }
                 _ => {}
@@ -269,6 +277,14 @@ pub fn evaluate(path: &Path, linker: &AttributeLinker) -> Result<AttributeReport
         let wrong_genre = score(&pred_genres, &genre_gold, gold_genres.len(), &mut report.genres);
         let wrong_person = score(&pred_people, &person_gold, gold_people.len(), &mut report.people);
         score(&pred_cued, &genre_gold, gold_genres.len(), &mut report.genres_with_cues);
+        for (name, ok) in &pred_typos {
+            let t = &mut report.people_typos;
+            match (person_gold(name), ok) {
+                (true, _) => (t.correct, t.predicted) = (t.correct + 1, t.predicted + 1),
+                (false, true) => t.predicted += 1,
+                (false, false) => t.unannotatable += 1,
+            }
+        }
         if (wrong_genre || wrong_person) && report.examples.len() < 200 {
             let gold: Vec<String> = gold_genres.iter().chain(&gold_people).cloned().collect();
             let pred: Vec<String> = pred_genres
