@@ -224,7 +224,8 @@ const WAR_NAMES: &[&str] = &[
 /// Whether the lexicon phrase `words[i..i + len]` names a genre here, not something else: not
 /// inside a capitalised name ("Avengers Infinity War", "It's called Murder Mystery"), not a war's
 /// name ("World War II", "the Vietnam War"), not a history of someone ("her history", "a string of
-/// history").
+/// history"), not the riddle of one film ("solve the mystery"; "the action" stays a genre: "what
+/// matters to you is the action").
 fn names_genre(words: &[Word], i: usize, len: usize) -> bool {
     let word = &words[i];
     let prev = i.checked_sub(1).and_then(|p| words.get(p));
@@ -247,6 +248,8 @@ fn names_genre(words: &[Word], i: usize, len: usize) -> bool {
     match word.norm.as_str() {
         "war" => !WAR_NAMES.contains(&prev) && !matches!(next, "i" | "ii" | "1" | "2" | "of"),
         "history" => !matches!(prev, "my" | "your" | "his" | "her" | "its" | "our" | "their" | "of" | "the"),
+        // "solve the mystery": the riddle of one film ("the mystery genre" stays a genre).
+        "mystery" | "mysteries" => prev != "the" || FILM_NOUNS.contains(&next),
         _ => true,
     }
 }
@@ -709,6 +712,8 @@ mod tests {
         assert_eq!(g("Action Comedy please"), [("action", true), ("comedy", true)]);
         assert_eq!(g("I really like movies based on history"), [("history", true)]);
         assert_eq!(g("It reveals more about her history"), []);
+        assert_eq!(g("they set out to solve the mystery"), []);
+        assert_eq!(g("I love the mystery genre"), [("mystery", true)]);
         assert_eq!(g("supernatural horrors and science fictions"), [("horror", true), ("sci-fi", true)]);
     }
 
