@@ -201,6 +201,11 @@ fn linker_people_rules_on_the_graph() {
     // Initials are capitals: "a plan b" is no name, though Plan B is a person of the graph.
     assert!(kg().nodes_of(NodeKind::Person).any(|(_, n)| n.name == "Plan B"));
     assert_eq!(people("do you have a plan b?"), Vec::<String>::new());
+    // A little-known person named with a common word needs capitals.
+    assert!(kg().nodes_of(NodeKind::Person).any(|(_, n)| n.name == "Nick Love"));
+    assert_eq!(people("i like nick love stories"), Vec::<String>::new());
+    assert_eq!(people("anything by Nick Love"), ["Nick Love"]);
+    assert_eq!(people("yeah and joe pesci"), ["Joe Pesci"]);
     // A little-known person named like a catalog film is the film (Patch Adams wrote its book).
     assert!(kg().nodes_of(NodeKind::Person).any(|(_, n)| n.name == "Patch Adams"));
     assert_eq!(people("I loved Patch Adams with Robin Williams"), ["Robin Williams"]);

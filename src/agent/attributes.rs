@@ -428,7 +428,9 @@ pub struct AttributeLinker {
     keywords: HashMap<String, String>,
 }
 
-/// Most items of a person whose name, said alone, is read as the catalog film of that name.
+/// Most items of a little-known person: one whose name, said alone, is read as the catalog film
+/// of that name ("Patch Adams"), and who is linked from lowercase words only when no word of the
+/// name is a common word ("nick love" is no name, "Nick Love" is).
 pub const TITLE_PERSON_MAX_ITEMS: usize = 2;
 
 /// Function words (normalised, sorted) that a lowercase person-name span may not contain.
@@ -509,9 +511,12 @@ impl AttributeLinker {
         }
         let all_common = w.iter().all(|x| is_common_word(&x.norm));
         let span = self.joined.get(&span).cloned().unwrap_or(span);
-        if let Some((name, _)) = self.people.get(&span) {
-            // Lowercase common phrases ("will be", "the rock") are names only when capitalised.
-            if !all_common || capitals == w.len() {
+        if let Some((name, items)) = self.people.get(&span) {
+            // Lowercase common phrases ("will be", "the rock") are names only when capitalised, and
+            // so are little-known people named with a common word ("nick love stories").
+            let any_common = w.iter().any(|x| is_common_word(&x.norm));
+            let little_known = *items <= TITLE_PERSON_MAX_ITEMS;
+            if capitals == w.len() || !(all_common || little_known && any_common) {
                 return Some((name.clone(), 1.0));
             }
             return None;
