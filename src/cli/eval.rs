@@ -364,7 +364,7 @@ fn attributes(source: PathBuf, split: Split, examples: bool) -> anyhow::Result<(
     let r = curator::eval::attributes::evaluate(&path, &linker)?;
     let line = |what: &str, p: &curator::eval::attributes::PrecisionRecall| {
         curator::outln!(
-            "{what:7} precision {:.4} ({} / {} predicted)  recall {:.4} ({} / {} gold)  strict precision {:.4} \
+            "{what:13} precision {:.4} ({} / {} predicted)  recall {:.4} ({} / {} gold)  strict precision {:.4} \
              (+{} unannotatable)",
             p.precision(),
             p.correct,
@@ -380,6 +380,8 @@ fn attributes(source: PathBuf, split: Split, examples: bool) -> anyhow::Result<(
     line("genres", &r.genres);
     line("+cues", &r.genres_with_cues);
     line("people", &r.people);
+    line("seeker genres", &r.seeker_genres);
+    line("seeker people", &r.seeker_people);
     let t = &r.people_typos;
     curator::outln!(
         "  of which from misspellings: {} / {} predicted correct, +{} unannotatable",

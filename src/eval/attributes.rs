@@ -93,6 +93,10 @@ pub struct AttributeReport {
     pub genres_with_cues: PrecisionRecall,
     /// People (actors, directors and the other people INSPIRED labels).
     pub people: PrecisionRecall,
+    /// `genres` on the seekers' utterances only (the agent links seeker turns).
+    pub seeker_genres: PrecisionRecall,
+    /// `people` on the seekers' utterances only.
+    pub seeker_people: PrecisionRecall,
     /// The part of `people` linked from a misspelling (the text at no span of the prediction
     /// normalises to its name: "Seth Rogan" → Seth Rogen); `gold` is 0.
     pub people_typos: PrecisionRecall,
@@ -222,6 +226,7 @@ pub fn evaluate(path: &Path, linker: &AttributeLinker) -> Result<AttributeReport
         headers.iter().position(|h| h == name).ok_or_else(|| Error::parse(path, 1, format!("no column {name}")))
     };
     let (c_text, c_ph, c_names) = (col("text")?, col("text_with_placeholder")?, col("people_names")?);
+    let c_speaker = col("speaker")?;
     let (c_genre, c_actor, c_director) = (col("genre_dict")?, col("actor_dict")?, col("director_dict")?);
     let mut report = AttributeReport::default();
     for (i, row) in reader.records().enumerate() {
@@ -276,6 +281,10 @@ pub fn evaluate(path: &Path, linker: &AttributeLinker) -> Result<AttributeReport
         let person_gold = |p: &str| gold_people.iter().any(|g| person_match(p, g));
         let wrong_genre = score(&pred_genres, &genre_gold, gold_genres.len(), &mut report.genres);
         let wrong_person = score(&pred_people, &person_gold, gold_people.len(), &mut report.people);
+        if get(c_speaker).eq_ignore_ascii_case("seeker") {
+            score(&pred_genres, &genre_gold, gold_genres.len(), &mut report.seeker_genres);
+            score(&pred_people, &person_gold, gold_people.len(), &mut report.seeker_people);
+        }
         score(&pred_cued, &genre_gold, gold_genres.len(), &mut report.genres_with_cues);
         for (name, ok) in &pred_typos {
             let t = &mut report.people_typos;
