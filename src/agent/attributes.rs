@@ -3,8 +3,15 @@
 //! - Genres ([`genre_mentions`]): a lexicon over the catalog's genre vocabulary (CFCRS
 //!   `id2info.json` `genre`) with synonyms ("scary" → horror, "rom-com" → romance + comedy,
 //!   "superhero" → action).
+//!   A genre word inside a capitalised name ("Avengers Infinity War"), a war's name ("World War
+//!   II"), "her history" and "solve the mystery" name no genre; "romantic" names romance only
+//!   before a film noun ("romantic comedy"), else it is a cue.
 //! - People ([`AttributeLinker`]): 2–3-word spans matched to the graph's person names, exactly or
-//!   with typos (normalised Levenshtein similarity ≥ 0.85 to a name sharing one word with the span).
+//!   with typos (normalised Levenshtein similarity ≥ 0.85 to a name sharing one word with the span);
+//!   one word alone is never a name. A possessive is the name ("Tarantino's"), two parts may be
+//!   written as one ("Robert DeNiro"); lowercase spans with a one-letter word ("a plan b") and
+//!   little-known people named with a common word ("nick love") need capitals, and a little-known
+//!   person named like a catalog film ("Patch Adams") is the film.
 //! - Decades and years: "80s", "the 1990s", "nineties", "from 1995".
 //! - Keywords: a small lexicon onto TMDB keywords ("violent" → violence, "zombies" → zombie).
 //! - Negation: "not", "no", "no more", "nothing (too)", "except", "without", "anything but", "hate"
