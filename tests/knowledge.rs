@@ -174,6 +174,43 @@ fn linker_reads_genres_people_decades_and_negations() {
     assert!(tools().linker.link("I like to be young").is_empty());
 }
 
+#[test]
+fn linker_people_rules_on_the_graph() {
+    let people = |text: &str| -> Vec<String> {
+        tools()
+            .linker
+            .link(text)
+            .into_iter()
+            .filter_map(|m| match m.attribute {
+                Attribute::Person { name, .. } => Some(name),
+                _ => None,
+            })
+            .collect()
+    };
+    // One token is never a name, whoever it could be.
+    assert!(kg().nodes_of(NodeKind::Person).any(|(_, n)| n.name == "Tom Hanks"));
+    assert_eq!(people("Tom was great and so was Chris"), Vec::<String>::new());
+    assert_eq!(people("I loved Tom Hanks and Chris Pratt"), ["Tom Hanks", "Chris Pratt"]);
+    // A possessive is the name, exactly; its span stops before "'s".
+    let text = "I am a huge fan of Quentin Tarantino's films";
+    let spans = tools().linker.link_spans(text);
+    let tarantino = spans.iter().find(|m| m.mention.attribute == person("Quentin Tarantino")).unwrap();
+    assert_eq!(tarantino.spans.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>(), ["Quentin Tarantino"]);
+    // Two name parts written as one.
+    assert_eq!(people("with Robert DeNiro and Edward Norton"), ["Robert De Niro", "Edward Norton"]);
+    // Initials are capitals: "a plan b" is no name, though Plan B is a person of the graph.
+    assert!(kg().nodes_of(NodeKind::Person).any(|(_, n)| n.name == "Plan B"));
+    assert_eq!(people("do you have a plan b?"), Vec::<String>::new());
+    // A little-known person named with a common word needs capitals.
+    assert!(kg().nodes_of(NodeKind::Person).any(|(_, n)| n.name == "Nick Love"));
+    assert_eq!(people("i like nick love stories"), Vec::<String>::new());
+    assert_eq!(people("anything by Nick Love"), ["Nick Love"]);
+    assert_eq!(people("yeah and joe pesci"), ["Joe Pesci"]);
+    // A little-known person named like a catalog film is the film (Patch Adams wrote its book).
+    assert!(kg().nodes_of(NodeKind::Person).any(|(_, n)| n.name == "Patch Adams"));
+    assert_eq!(people("I loved Patch Adams with Robin Williams"), ["Robin Williams"]);
+}
+
 fn ranker() -> CandidateRanker {
     let (catalog, base) = curator::agent::load_ranker(&curator::paths::catalog_dir(), None).unwrap();
     assert!(base.knowledge().is_some(), "load_ranker attaches the committed graph");

@@ -3,8 +3,15 @@
 //! - Genres ([`genre_mentions`]): a lexicon over the catalog's genre vocabulary (CFCRS
 //!   `id2info.json` `genre`) with synonyms ("scary" → horror, "rom-com" → romance + comedy,
 //!   "superhero" → action).
+//!   A genre word inside a capitalised name ("Avengers Infinity War"), a war's name ("World War
+//!   II"), "her history" and "solve the mystery" name no genre; "romantic" names romance only
+//!   before a film noun ("romantic comedy"), else it is a cue.
 //! - People ([`AttributeLinker`]): 2–3-word spans matched to the graph's person names, exactly or
-//!   with typos (normalised Levenshtein similarity ≥ 0.85 to a name sharing one word with the span).
+//!   with typos (normalised Levenshtein similarity ≥ 0.85 to a name sharing one word with the span);
+//!   one word alone is never a name. A possessive is the name ("Tarantino's"), two parts may be
+//!   written as one ("Robert DeNiro"); lowercase spans with a one-letter word ("a plan b") and
+//!   little-known people named with a common word ("nick love") need capitals, and a little-known
+//!   person named like a catalog film ("Patch Adams") is the film.
 //! - Decades and years: "80s", "the 1990s", "nineties", "from 1995".
 //! - Keywords: a small lexicon onto TMDB keywords ("violent" → violence, "zombies" → zombie).
 //! - Negation: "not", "no", "no more", "nothing (too)", "except", "without", "anything but", "hate"
@@ -15,6 +22,7 @@
 //! split only.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
@@ -114,7 +122,9 @@ const LEXICON: &[(&str, &str)] = &[
     ("heist", "crime"),
     ("hilarious", "comedy"),
     ("historical", "history"),
+    ("history", "history"),
     ("horror", "horror"),
+    ("horrors", "horror"),
     ("humor", "comedy"),
     ("kids", "family"),
     ("love story", "romance"),
@@ -133,6 +143,7 @@ const LEXICON: &[(&str, &str)] = &[
     ("scary", "horror"),
     ("sci fi", "sci-fi"),
     ("science fiction", "sci-fi"),
+    ("science fictions", "sci-fi"),
     ("scifi", "sci-fi"),
     ("slasher", "horror"),
     ("spooky", "horror"),
@@ -155,21 +166,25 @@ const NEGATORS: &[&str] = &["avoid", "dont", "except", "hate", "never", "no", "n
 /// Genres mentioned in `text`, in order, each once (a later negation wins). "rom com" also
 /// yields comedy.
 pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
-    let mut out: Vec<GenreMention> = Vec::new();
-    let push = |genre: &str, wanted: bool, explicit: bool, out: &mut Vec<GenreMention>| match out
+    genres_in(&clauses(text)).into_iter().map(|(m, _)| m).collect()
+}
+
+/// [`genre_mentions`] over already split clauses, each genre with the byte ranges that say it.
+fn genres_in(clauses: &[Vec<Word>]) -> Vec<(GenreMention, Vec<Range<usize>>)> {
+    let mut out: Vec<(GenreMention, Vec<Range<usize>>)> = Vec::new();
+    let push = |genre: &str, wanted: bool, explicit: bool, span: Range<usize>, out: &mut Vec<_>| match out
         .iter_mut()
-        .find(|m| m.genre == genre)
+        .find(|(m, _): &&mut (GenreMention, Vec<Range<usize>>)| m.genre == genre)
     {
-        Some(m) => {
+        Some((m, spans)) => {
             m.wanted = m.wanted && wanted;
             m.explicit = m.explicit || explicit;
+            spans.push(span);
         }
-        None => out.push(GenreMention { genre: genre.to_string(), wanted, explicit }),
+        None => out.push((GenreMention { genre: genre.to_string(), wanted, explicit }, vec![span])),
     };
     // A negation reaches only within its clause: "no horror, a funny movie" wants comedy.
-    for clause in clauses(text) {
-        let norm = normalize(&clause);
-        let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
+    for words in clauses {
         let mut i = 0;
         while i < words.len() {
             let mut matched = 0;
@@ -177,13 +192,21 @@ pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
                 if i + len > words.len() {
                     continue;
                 }
-                let phrase = words[i..i + len].join(" ");
+                let phrase = words[i..i + len].iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ");
                 if let Some((_, genre)) = LEXICON.iter().find(|(w, _)| *w == phrase) {
-                    let negated = words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(w));
-                    let explicit = !CUES.contains(&phrase.as_str());
-                    push(genre, !negated, explicit, &mut out);
+                    if !names_genre(words, i, len) {
+                        matched = len;
+                        break;
+                    }
+                    let negated = negated_at(words, i);
+                    let next = words.get(i + len).map(|w| w.norm.as_str()).unwrap_or("");
+                    // "romantic" names the genre only before a film noun ("a romantic comedy").
+                    let explicit =
+                        !CUES.contains(&phrase.as_str()) || phrase == "romantic" && FILM_NOUNS.contains(&next);
+                    let span = words[i].span.start..words[i + len - 1].span.end;
+                    push(genre, !negated, explicit, span.clone(), &mut out);
                     if matches!(phrase.as_str(), "rom com" | "rom coms" | "romcom" | "romcoms") {
-                        push("comedy", !negated, explicit, &mut out);
+                        push("comedy", !negated, explicit, span, &mut out);
                     }
                     matched = len;
                     break;
@@ -195,11 +218,119 @@ pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
     out
 }
 
-/// Splits `text` into clauses for negation scope: at `,.;!?`, newlines and " but " ("anything
-/// but X" is rewritten to "not X" first so that its negation survives the split).
-fn clauses(text: &str) -> Vec<String> {
-    let lower = text.to_lowercase().replace("anything but ", "not ");
-    lower.split([',', '.', ';', '!', '?', '\n']).flat_map(|c| c.split(" but ")).map(str::to_string).collect()
+/// Nouns after which a genre adjective names the genre ("romantic comedy", "romantic movie").
+const FILM_NOUNS: &[&str] =
+    &["comedies", "comedy", "drama", "dramas", "film", "films", "flick", "flicks", "genre", "movie", "movies"];
+
+/// Words before "war" that make it a war's name, not the genre ("World War II", "the Vietnam War").
+const WAR_NAMES: &[&str] = &[
+    "a", "civil", "cold", "gulf", "infinity", "korean", "nuclear", "star", "that", "the", "this", "trojan", "vietnam",
+    "world",
+];
+
+/// Whether the lexicon phrase `words[i..i + len]` names a genre here, not something else: not
+/// inside a capitalised name ("Avengers Infinity War", "It's called Murder Mystery"), not a war's
+/// name ("World War II", "the Vietnam War"), not a history of someone ("her history", "a string of
+/// history"), not the riddle of one film ("solve the mystery"; "the action" stays a genre: "what
+/// matters to you is the action").
+fn names_genre(words: &[Word], i: usize, len: usize) -> bool {
+    let word = &words[i];
+    let prev = i.checked_sub(1).and_then(|p| words.get(p));
+    let next = words.get(i + len).map(|w| w.norm.as_str()).unwrap_or("");
+    // A Titlecase word right after another one that does not start the clause and is no genre
+    // word itself ("Romantic Comedies" is two genre words): part of a title or a name.
+    if let Some(p) = prev {
+        let in_name = word.capital
+            && !word.upper
+            && p.capital
+            && !p.upper
+            && i > 1
+            && p.norm != "i"
+            && !LEXICON.iter().any(|(w, _)| *w == p.norm);
+        if in_name {
+            return false;
+        }
+    }
+    let prev = prev.map(|w| w.norm.as_str()).unwrap_or("");
+    match word.norm.as_str() {
+        "war" => !WAR_NAMES.contains(&prev) && !matches!(next, "i" | "ii" | "1" | "2" | "of"),
+        "history" => !matches!(prev, "my" | "your" | "his" | "her" | "its" | "our" | "their" | "of" | "the"),
+        // "solve the mystery": the riddle of one film ("the mystery genre" stays a genre).
+        "mystery" | "mysteries" => prev != "the" || FILM_NOUNS.contains(&next),
+        _ => true,
+    }
+}
+
+/// Whether a negator stands within the three words before `words[i]`.
+fn negated_at(words: &[Word], i: usize) -> bool {
+    words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(&w.norm.as_str()))
+}
+
+/// A word of the text: its normalised form, whether the original starts with a capital, and the
+/// byte range in the text it comes from: a run of letters, digits and apostrophes, less a
+/// possessive "'s" ("Tarantino's" gives "tarantino" with the range of "Tarantino"); each part of
+/// a hyphenated run has its own ("crime-drama" gives "crime" and "drama").
+#[derive(Debug, Clone)]
+struct Word {
+    norm: String,
+    capital: bool,
+    /// Written all in capitals, two letters or more ("LOVE"): shouting, not a name.
+    upper: bool,
+    span: Range<usize>,
+}
+
+/// Splits `text` into clauses of words for negation scope: clauses end at `,.;!?`, newlines and
+/// "but" ("anything but X" keeps its clause, its "but" read as the negator "not"). Words are runs
+/// of letters, digits, apostrophes and hyphens, normalised with [`normalize`].
+fn clauses(text: &str) -> Vec<Vec<Word>> {
+    let mut out: Vec<Vec<Word>> = vec![Vec::new()];
+    let mut run: Option<usize> = None;
+    for (at, c) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
+        if c.is_alphanumeric() || matches!(c, '\'' | '’' | '‘' | '`' | '-') {
+            run.get_or_insert(at);
+            continue;
+        }
+        if let Some(start) = run.take() {
+            let raw = &text[start..at];
+            let capital = raw.chars().next().is_some_and(char::is_uppercase);
+            let upper = raw.chars().filter(|c| c.is_alphabetic()).count() > 1
+                && raw.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
+            // A possessive "'s" is not part of the word ("Tarantino's" is "tarantino").
+            let stem = ["'s", "’s", "'S", "’S"].iter().find_map(|p| raw.strip_suffix(p)).unwrap_or(raw);
+            // Each part of a hyphenated run keeps its own span ("crime" in "crime-drama").
+            let mut from = start;
+            for piece in stem.split('-') {
+                let span = from..from + piece.len();
+                from += piece.len() + 1;
+                for part in normalize(piece).split(' ').filter(|x| !x.is_empty()) {
+                    let clause = out.last_mut().filter(|_| part != "but");
+                    match clause {
+                        Some(words) => words.push(Word { norm: part.to_string(), capital, upper, span: span.clone() }),
+                        None => {
+                            let last = out.last_mut().and_then(|w| w.last());
+                            if last.is_some_and(|w| w.norm == "anything") {
+                                if let Some(words) = out.last_mut() {
+                                    words.push(Word {
+                                        norm: "not".into(),
+                                        capital: false,
+                                        upper: false,
+                                        span: span.clone(),
+                                    });
+                                }
+                            } else {
+                                out.push(Vec::new());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if matches!(c, ',' | '.' | ';' | '!' | '?' | '\n') && out.last().is_some_and(|w| !w.is_empty()) {
+            out.push(Vec::new());
+        }
+    }
+    out.retain(|w| !w.is_empty());
+    out
 }
 
 /// Phrase (normalised) → TMDB keyword of the graph (KECRS relation 14). Sorted.
@@ -294,9 +425,20 @@ pub struct AttributeLinker {
     people: HashMap<String, (String, usize)>,
     /// Normalised word → normalised full names containing it (for typo matching).
     by_word: HashMap<String, Vec<String>>,
+    /// A name of three words or more with two neighbours written as one ("robert deniro") →
+    /// the normalised full name ("robert de niro").
+    joined: HashMap<String, String>,
+    /// Normalised catalog titles that are also the name of a person in at most
+    /// [`TITLE_PERSON_MAX_ITEMS`] items ("patch adams"): said alone, the film.
+    title_names: std::collections::HashSet<String>,
     /// Keywords present in the graph (normalised).
     keywords: HashMap<String, String>,
 }
+
+/// Most items of a little-known person: one whose name, said alone, is read as the catalog film
+/// of that name ("Patch Adams"), and who is linked from lowercase words only when no word of the
+/// name is a common word ("nick love" is no name, "Nick Love" is).
+pub const TITLE_PERSON_MAX_ITEMS: usize = 2;
 
 /// Function words (normalised, sorted) that a lowercase person-name span may not contain.
 const STOP_WORDS: &[&str] = &[
@@ -307,27 +449,6 @@ const STOP_WORDS: &[&str] = &[
     "this", "to", "too", "up", "us", "was", "we", "were", "what", "when", "which", "who", "will", "with", "would",
     "you", "your",
 ];
-
-/// A word of the text: its normalised form and whether the original starts with a capital.
-struct Word {
-    norm: String,
-    capital: bool,
-}
-
-fn words(clause_original: &str) -> Vec<Word> {
-    clause_original
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '.' || c == '-'))
-        .flat_map(|w| {
-            // "Jr." and "Downey-Jr" keep their parts; normalise each part.
-            let cap = w.chars().next().is_some_and(char::is_uppercase);
-            normalize(w)
-                .split(' ')
-                .filter(|x| !x.is_empty())
-                .map(|x| Word { norm: x.to_string(), capital: cap })
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
 
 impl AttributeLinker {
     /// Indexes the person and keyword names of `kg`. People in no item are skipped; of people
@@ -355,8 +476,28 @@ impl AttributeLinker {
                 }
             }
         }
+        let mut joined = HashMap::new();
+        for n in people.keys() {
+            let parts: Vec<&str> = n.split(' ').collect();
+            // Join parts k and k + 1, never the first name: "robert de niro" → "robert deniro".
+            for k in 1..parts.len().saturating_sub(1) {
+                let mut key = parts[..k].join(" ");
+                key.push(' ');
+                key.push_str(&parts[k..k + 2].concat());
+                for rest in &parts[k + 2..] {
+                    key.push(' ');
+                    key.push_str(rest);
+                }
+                joined.entry(key).or_insert_with(|| n.clone());
+            }
+        }
+        let title_names = kg
+            .nodes_of(NodeKind::Item)
+            .map(|(_, n)| normalize(&n.name))
+            .filter(|t| people.get(t).is_some_and(|(_, d)| *d <= TITLE_PERSON_MAX_ITEMS))
+            .collect();
         let keywords = kg.nodes_of(NodeKind::Keyword).map(|(_, n)| (normalize(&n.name), n.name.clone())).collect();
-        AttributeLinker { people, by_word, keywords }
+        AttributeLinker { people, by_word, joined, title_names, keywords }
     }
 
     /// The person whose name the words `w` spell (exactly or with a typo), with the similarity.
@@ -367,10 +508,22 @@ impl AttributeLinker {
         }
         let span = w.iter().map(|x| x.norm.as_str()).collect::<Vec<_>>().join(" ");
         let capitals = w.iter().filter(|x| x.capital).count();
+        // Initials are capitals: "a plan b" is no name ("Plan B" may be).
+        if capitals < w.len() && w.iter().any(|x| x.norm.len() == 1) {
+            return None;
+        }
+        // A little-known person named like a catalog film ("Patch Adams") is the film.
+        if self.title_names.contains(&span) {
+            return None;
+        }
         let all_common = w.iter().all(|x| is_common_word(&x.norm));
-        if let Some((name, _)) = self.people.get(&span) {
-            // Lowercase common phrases ("will be", "the rock") are names only when capitalised.
-            if !all_common || capitals == w.len() {
+        let span = self.joined.get(&span).cloned().unwrap_or(span);
+        if let Some((name, items)) = self.people.get(&span) {
+            // Lowercase common phrases ("will be", "the rock") are names only when capitalised, and
+            // so are little-known people named with a common word ("nick love stories").
+            let any_common = w.iter().any(|x| is_common_word(&x.norm));
+            let little_known = *items <= TITLE_PERSON_MAX_ITEMS;
+            if capitals == w.len() || !(all_common || little_known && any_common) {
                 return Some((name.clone(), 1.0));
             }
             return None;
@@ -401,26 +554,39 @@ impl AttributeLinker {
     /// Attributes mentioned in `text`, in order, each once (a later negation wins): genres
     /// (see [`genre_mentions`]), people, decades/years, keywords.
     pub fn link(&self, text: &str) -> Vec<AttributeMention> {
-        let mut out: Vec<AttributeMention> = Vec::new();
-        let push = |attribute: Attribute, wanted: bool, out: &mut Vec<AttributeMention>| match out
+        self.link_spans(text).into_iter().map(|m| m.mention).collect()
+    }
+
+    /// [`AttributeLinker::link`], each mention with the byte ranges of `text` that say it (none
+    /// for a keyword only implied by a rejected one).
+    pub fn link_spans(&self, text: &str) -> Vec<SpannedMention> {
+        let mut out: Vec<SpannedMention> = Vec::new();
+        let push = |attribute: Attribute, wanted: bool, span: Range<usize>, out: &mut Vec<SpannedMention>| match out
             .iter_mut()
-            .find(|m| m.attribute == attribute)
+            .find(|m| m.mention.attribute == attribute)
         {
-            Some(m) => m.wanted = m.wanted && wanted,
-            None => out.push(AttributeMention { attribute, wanted, explicit: true }),
+            Some(m) => {
+                m.mention.wanted = m.mention.wanted && wanted;
+                m.spans.push(span);
+            }
+            None => out.push(SpannedMention {
+                mention: AttributeMention { attribute, wanted, explicit: true },
+                spans: vec![span],
+            }),
         };
-        for g in genre_mentions(text) {
-            out.push(AttributeMention {
-                attribute: Attribute::Genre { name: g.genre },
-                wanted: g.wanted,
-                explicit: g.explicit,
+        let clauses = clauses(text);
+        for (g, spans) in genres_in(&clauses) {
+            out.push(SpannedMention {
+                mention: AttributeMention {
+                    attribute: Attribute::Genre { name: g.genre },
+                    wanted: g.wanted,
+                    explicit: g.explicit,
+                },
+                spans,
             });
         }
-        // Clause by clause, keeping the original capitals for the people matcher.
-        let original = text.replace("anything but ", "not ").replace("Anything but ", "not ");
-        for clause in original.split([',', '.', ';', '!', '?', '\n']).flat_map(|c| c.split(" but ")) {
-            let w = words(clause);
-            let negated_at = |i: usize| w[i.saturating_sub(3)..i].iter().any(|x| NEGATORS.contains(&x.norm.as_str()));
+        for w in &clauses {
+            let negated_at = |i: usize| negated_at(w, i);
             let mut i = 0;
             while i < w.len() {
                 let mut step = 1;
@@ -436,7 +602,8 @@ impl AttributeLinker {
                         } else {
                             None
                         };
-                        push(Attribute::Person { name, role }, !negated_at(i), &mut out);
+                        let span = w[i].span.start..w[i + len - 1].span.end;
+                        push(Attribute::Person { name, role }, !negated_at(i), span, &mut out);
                         step = len;
                         break;
                     }
@@ -448,7 +615,7 @@ impl AttributeLinker {
                 // Decades and years.
                 let tok = w[i].norm.as_str();
                 if let Some((from, to)) = decade(tok) {
-                    push(Attribute::Years { from, to }, !negated_at(i), &mut out);
+                    push(Attribute::Years { from, to }, !negated_at(i), w[i].span.clone(), &mut out);
                 } else if tok.len() == 4
                     && i > 0
                     && matches!(w[i - 1].norm.as_str(), "from" | "in" | "since" | "after" | "before")
@@ -460,7 +627,8 @@ impl AttributeLinker {
                                 "before" => (1900, y),
                                 _ => (y, y),
                             };
-                            push(Attribute::Years { from, to }, !negated_at(i - 1), &mut out);
+                            let span = w[i - 1].span.start..w[i].span.end;
+                            push(Attribute::Years { from, to }, !negated_at(i - 1), span, &mut out);
                         }
                     }
                 }
@@ -473,7 +641,8 @@ impl AttributeLinker {
                     if let Some((_, kw)) = KEYWORDS.iter().find(|(p, _)| *p == phrase) {
                         if let Some(name) = self.keywords.get(*kw) {
                             let wanted = !negated_at(i);
-                            push(Attribute::Keyword { name: name.clone() }, wanted, &mut out);
+                            let span = w[i].span.start..w[i + len - 1].span.end;
+                            push(Attribute::Keyword { name: name.clone() }, wanted, span, &mut out);
                             // A rejected keyword rejects its whole family ("nothing too violent":
                             // graphic violence, gore, torture… too).
                             if !wanted {
@@ -482,9 +651,12 @@ impl AttributeLinker {
                                 for other in family {
                                     if let Some(name) = self.keywords.get(*other) {
                                         let attribute = Attribute::Keyword { name: name.clone() };
-                                        if !out.iter().any(|m| m.attribute == attribute) {
+                                        if !out.iter().any(|m| m.mention.attribute == attribute) {
                                             // Implied, not said: kept out of reasons and the panel.
-                                            out.push(AttributeMention { attribute, wanted: false, explicit: false });
+                                            out.push(SpannedMention {
+                                                mention: AttributeMention { attribute, wanted: false, explicit: false },
+                                                spans: Vec::new(),
+                                            });
                                         }
                                     }
                                 }
@@ -499,6 +671,18 @@ impl AttributeLinker {
         }
         out
     }
+}
+
+/// An [`AttributeMention`] with where the text says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpannedMention {
+    /// The mention.
+    pub mention: AttributeMention,
+    /// Byte ranges of the text that say it, in order (several when said several times), from
+    /// the first letter of the first word to the last letter of the last, less a possessive
+    /// "'s": "Quentin Tarantino" in "Quentin Tarantino's films", "drama" in "drama/comedy" or
+    /// "crime-drama".
+    pub spans: Vec<Range<usize>>,
 }
 
 #[cfg(test)]
@@ -527,6 +711,43 @@ mod tests {
         assert_eq!(g("anything but horror"), [("horror", false)]);
         assert_eq!(g("no more romcoms"), [("romance", false), ("comedy", false)]);
         assert_eq!(g(""), []);
+    }
+
+    #[test]
+    fn genre_words_inside_names_and_nouns_are_not_genres() {
+        assert_eq!(g("My recent favorite is Avengers Infinity War"), []);
+        assert_eq!(g("It's called Murder Mystery."), []);
+        assert_eq!(g("I like movies about world war ii"), []);
+        assert_eq!(g("the story includes love, the Vietnam War, and fame"), []);
+        assert_eq!(g("I love war movies"), [("war", true)]);
+        assert_eq!(g("I LOVE HORROR MOVIES"), [("horror", true)]);
+        assert_eq!(g("Action Comedy please"), [("action", true), ("comedy", true)]);
+        assert_eq!(g("I really like movies based on history"), [("history", true)]);
+        assert_eq!(g("It reveals more about her history"), []);
+        assert_eq!(g("they set out to solve the mystery"), []);
+        assert_eq!(g("I love the mystery genre"), [("mystery", true)]);
+        assert_eq!(g("supernatural horrors and science fictions"), [("horror", true), ("sci-fi", true)]);
+    }
+
+    #[test]
+    fn romantic_names_the_genre_only_before_a_film_noun() {
+        let explicit = |text: &str| genre_mentions(text).iter().any(|m| m.genre == "romance" && m.explicit);
+        assert!(explicit("What's the latest romantic comedy that you've seen?"));
+        assert!(explicit("It is a romantic movie by Denzel Washington"));
+        assert!(!explicit("yes very romantic"));
+        assert!(genre_mentions("yes very romantic").iter().any(|m| m.genre == "romance" && !m.explicit));
+    }
+
+    #[test]
+    fn spans_point_at_the_words() {
+        let text = "a crime-drama, not Quentin Tarantino's";
+        let words: Vec<(String, &str)> = clauses(text).concat().into_iter().map(|w| (w.norm, &text[w.span])).collect();
+        let expect = [("a", "a"), ("crime", "crime"), ("drama", "drama"), ("not", "not")];
+        assert_eq!(words[..4].iter().map(|(n, s)| (n.as_str(), *s)).collect::<Vec<_>>(), expect);
+        assert_eq!(
+            words[4..].iter().map(|(n, s)| (n.as_str(), *s)).collect::<Vec<_>>(),
+            [("quentin", "Quentin"), ("tarantino", "Tarantino")]
+        );
     }
 
     #[test]

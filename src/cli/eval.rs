@@ -364,19 +364,31 @@ fn attributes(source: PathBuf, split: Split, examples: bool) -> anyhow::Result<(
     let r = curator::eval::attributes::evaluate(&path, &linker)?;
     let line = |what: &str, p: &curator::eval::attributes::PrecisionRecall| {
         curator::outln!(
-            "{what:7} precision {:.4} ({} / {} predicted)  recall {:.4} ({} / {} gold)",
+            "{what:13} precision {:.4} ({} / {} predicted)  recall {:.4} ({} / {} gold)  strict precision {:.4} \
+             (+{} unannotatable)",
             p.precision(),
             p.correct,
             p.predicted,
             p.recall(),
             p.correct,
-            p.gold
+            p.gold,
+            p.strict_precision(),
+            p.unannotatable
         );
     };
     curator::outln!("attribute linking, INSPIRED {split} ({} utterances, {}):", r.utterances, path.display());
     line("genres", &r.genres);
     line("+cues", &r.genres_with_cues);
     line("people", &r.people);
+    line("seeker genres", &r.seeker_genres);
+    line("seeker people", &r.seeker_people);
+    let t = &r.people_typos;
+    curator::outln!(
+        "  of which from misspellings: {} / {} predicted correct, +{} unannotatable",
+        t.correct,
+        t.predicted,
+        t.unannotatable
+    );
     if examples {
         for (_, text, gold, pred) in &r.examples {
             curator::outln!("  {text:?}\n    gold {gold:?}\n    got  {pred:?}");
