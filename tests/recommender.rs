@@ -26,13 +26,21 @@ fn catalog() -> &'static Catalog {
     C.get_or_init(|| Catalog::load(&root().join("catalogs/movies")).unwrap())
 }
 
-/// Popularity, item-kNN and EASE^R trained on the real ReDial + INSPIRED training dialogues.
+/// Popularity, item-kNN, EASE^R, role-aware item-kNN and the item-kNN + EASE^R blend trained on
+/// the real ReDial + INSPIRED training dialogues.
 fn real_models() -> &'static Vec<ItemModel> {
     static M: OnceLock<Vec<ItemModel>> = OnceLock::new();
     M.get_or_init(|| {
         let data = interactions::load(&source(), catalog(), DataMix::DIALOGUES, &HashSet::new()).unwrap();
         let gram = Gram::new(catalog(), &data.sessions, 0.0, false);
-        vec![gram.popularity_model(), gram.item_knn(0.5, 0.0, 100), gram.ease(50.0, 100).unwrap()]
+        let roles = Gram::with_roles(catalog(), &data.sessions, 0.0, false, 1.0, 0.5);
+        vec![
+            gram.popularity_model(),
+            gram.item_knn(0.5, 0.0, 100),
+            gram.ease(50.0, 100).unwrap(),
+            roles.item_knn(0.15, 0.0, 100),
+            gram.blend(0.5, 0.0, 50.0, 0.5, 100).unwrap(),
+        ]
     })
 }
 
@@ -158,7 +166,11 @@ fn tiny_item(id: ItemId, title: &str, popularity: u32) -> Item {
 fn ease_matches_the_hand_computed_matrix() {
     let cat = Catalog::from_items(vec![tiny_item(10, "Alpha", 2), tiny_item(20, "Beta", 3), tiny_item(30, "Gamma", 2)])
         .unwrap();
-    let s = |items: &[u32]| Session { source: Source::Redial, items: items.iter().map(|&p| (p, 1.0)).collect() };
+    let s = |items: &[u32]| Session {
+        source: Source::Redial,
+        items: items.iter().map(|&p| (p, 1.0)).collect(),
+        seeker_only: Vec::new(),
+    };
     let sessions = vec![s(&[0, 1]), s(&[1, 2]), s(&[0, 1, 2])];
     let model = Gram::new(&cat, &sessions, 0.0, false).ease(1.0, 10).unwrap();
     let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
@@ -179,11 +191,57 @@ fn ease_matches_the_hand_computed_matrix() {
     assert!(Gram::new(&cat, &sessions, 0.0, false).ease(0.0, 10).is_err());
 }
 
+/// Role-aware item-kNN: sessions [A, B] (B mentioned only by the seeker) and [A, B]; with
+/// seeker weight ½, β = 0 and no shrink, B[A, B] = (½ + 1) / √2 (rows keep the role-free norm
+/// Σx² = 2) and B[B, A] = 2 / √2 (A is never seeker-only).
+#[test]
+fn role_aware_knn_weighs_seeker_only_candidates() {
+    let cat = Catalog::from_items(vec![tiny_item(10, "Alpha", 2), tiny_item(20, "Beta", 2)]).unwrap();
+    let sessions = vec![
+        Session { source: Source::Redial, items: vec![(0, 1.0), (1, 1.0)], seeker_only: vec![1] },
+        Session { source: Source::Redial, items: vec![(0, 1.0), (1, 1.0)], seeker_only: Vec::new() },
+    ];
+    let knn = Gram::with_roles(&cat, &sessions, 0.0, false, 1.0, 0.5).item_knn(0.0, 0.0, 10);
+    let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
+    assert!(close(knn.weight(10, 20), 1.5 / 2f32.sqrt()), "{}", knn.weight(10, 20));
+    assert!(close(knn.weight(20, 10), 2.0 / 2f32.sqrt()), "{}", knn.weight(20, 10));
+    // Roles ignored (seeker weight 1): symmetric.
+    let plain = Gram::with_roles(&cat, &sessions, 0.0, false, 1.0, 1.0).item_knn(0.0, 0.0, 10);
+    assert!(close(plain.weight(10, 20), plain.weight(20, 10)));
+    // EASE needs the symmetric matrix.
+    assert!(Gram::with_roles(&cat, &sessions, 0.0, false, 1.0, 0.5).ease(1.0, 10).is_err());
+}
+
+/// The blend on the 3-item data of the EASE test: item-kNN (β ½) rows all peak at 2/√6 and EASE
+/// (λ 1) rows at ½, so with share ½: B[A, B] = ½·1 + ½·1 = 1 and B[A, C] = ½·(½ / (2/√6)) + 0.
+#[test]
+fn blend_matches_the_hand_computed_matrix() {
+    let cat = Catalog::from_items(vec![tiny_item(10, "Alpha", 2), tiny_item(20, "Beta", 3), tiny_item(30, "Gamma", 2)])
+        .unwrap();
+    let s = |items: &[u32]| Session {
+        source: Source::Redial,
+        items: items.iter().map(|&p| (p, 1.0)).collect(),
+        seeker_only: Vec::new(),
+    };
+    let sessions = vec![s(&[0, 1]), s(&[1, 2]), s(&[0, 1, 2])];
+    let gram = Gram::new(&cat, &sessions, 0.0, false);
+    let blend = gram.blend(0.5, 0.0, 1.0, 0.5, 10).unwrap();
+    let close = |a: f32, b: f32| (a - b).abs() < 1e-5;
+    assert!(close(blend.weight(10, 20), 1.0), "{}", blend.weight(10, 20));
+    assert!(close(blend.weight(10, 30), 0.5 * 0.5 / (2.0 / 6f32.sqrt())), "{}", blend.weight(10, 30));
+    // Share 0 is item-kNN rescaled by its row peak; out-of-range shares are refused.
+    let knn = gram.item_knn(0.5, 0.0, 10);
+    let only_knn = gram.blend(0.5, 0.0, 1.0, 0.0, 10).unwrap();
+    assert!(close(only_knn.weight(10, 30), knn.weight(10, 30) / (2.0 / 6f32.sqrt())));
+    assert!(gram.blend(0.5, 0.0, 1.0, 1.5, 10).is_err());
+    assert!(Gram::new(&cat, &sessions, 0.0, true).blend(0.5, 0.0, 1.0, 0.5, 10).is_err());
+}
+
 #[test]
 fn model_file_round_trips_and_detects_damage() {
     let dir = tempfile::tempdir().unwrap();
     for m in real_models() {
-        let path = dir.path().join(format!("{}.bin", m.name()));
+        let path = dir.path().join(format!("{}.bin", m.name().replace('+', "-")));
         m.save(&path).unwrap();
         let back = ItemModel::load(&path).unwrap();
         assert_eq!(&back, m);
@@ -214,7 +272,11 @@ fn committed_model_loads_and_covers_the_catalog() {
 fn session_aware_knn_counts_pairs_in_mention_order() {
     let cat = Catalog::from_items(vec![tiny_item(10, "Alpha", 2), tiny_item(20, "Beta", 2), tiny_item(30, "Gamma", 1)])
         .unwrap();
-    let s = |items: &[u32]| Session { source: Source::Redial, items: items.iter().map(|&p| (p, 1.0)).collect() };
+    let s = |items: &[u32]| Session {
+        source: Source::Redial,
+        items: items.iter().map(|&p| (p, 1.0)).collect(),
+        seeker_only: Vec::new(),
+    };
     let sessions = vec![s(&[0, 1]), s(&[0, 1, 2])];
     let forward = Gram::with_order(&cat, &sessions, 0.0, false, 0.0);
     let knn = forward.item_knn(0.5, 0.0, 10);
@@ -227,4 +289,43 @@ fn session_aware_knn_counts_pairs_in_mention_order() {
     // backward = 1 is the symmetric co-occurrence.
     let sym = Gram::with_order(&cat, &sessions, 0.0, false, 1.0).item_knn(0.5, 0.0, 10);
     assert_eq!(sym.weight(20, 10), sym.weight(10, 20));
+}
+
+/// The fast validation of `curator train recommender` ranks like the agent's tool ranker: same
+/// objective and sample count on the first 60 validation dialogues, for the co-mentions and for
+/// the committed model; re-tuning never lowers the objective.
+#[test]
+fn agent_validation_matches_the_tool_ranker() {
+    use curator::recommender::train;
+    use std::sync::Arc;
+    let dir = root().join("catalogs/movies");
+    let base = Catalog::load(&dir).unwrap();
+    let val = train::validation_split(&source(), &root().join("evals/redial/test.jsonl")).unwrap();
+    let val = &val[..60];
+    let ids: HashSet<String> = val.iter().map(|d| d.conversation_id.clone()).collect();
+    let (cat, cf) = train::catalog_without(&source(), &base, &ids).unwrap();
+    let cat = Arc::new(cat);
+    let w = curator::rank::tune::load_weights(&dir.join("ranker.yaml")).unwrap().weights;
+    let mut ranker = curator::rank::CandidateRanker::new(&cat, cf.clone(), w);
+    if let Some(kt) = curator::agent::load_knowledge(&dir).unwrap() {
+        ranker = ranker.with_knowledge(&cat, kt);
+    }
+    let points = curator::eval::extract_points(val);
+    let av = train::AgentValidation::new(cat.clone(), &ranker, cf, &points).unwrap();
+    let model = ItemModel::load(&dir.join("recommender.bin")).unwrap();
+    for m in [None, Some(&model)] {
+        let r = match m {
+            Some(m) => ranker.clone().with_model(Arc::new(m.clone())),
+            None => ranker.clone(),
+        };
+        let tools = curator::agent::ToolRanker::new(cat.clone(), Arc::new(r));
+        let (objective, metrics, samples) = curator::rank::tune::objective(&tools, &points);
+        let fast = av.score(m.map(|m| m as &dyn Recommender), w.cf, w.popularity).unwrap();
+        assert!(samples > 100, "{samples}");
+        assert_eq!(fast.recommendations, samples);
+        assert!((fast.objective - objective).abs() < 1e-9, "{} vs {objective}", fast.objective);
+        assert!((fast.metrics[3] - metrics[3]).abs() < 1e-9);
+        let tuned = av.retune(m.map(|m| m as &dyn Recommender)).unwrap();
+        assert!(tuned.score.objective >= fast.objective);
+    }
 }

@@ -172,6 +172,119 @@ struct KgTerms {
     asked: Vec<Attribute>,
 }
 
+/// The terms of the fusion score of one dialogue state other than the collaborative one
+/// ([`CandidateRanker::fusion_parts`]); vectors are per catalog position.
+#[derive(Debug, Default)]
+pub struct FusionParts {
+    /// Weighted collaborative seeds: (catalog position, weight).
+    pub seeds: Vec<(usize, f32)>,
+    /// Items that cannot be recommended (in the state, rejected, filtered out).
+    pub excluded: Vec<bool>,
+    /// Normalised BM25 of the recent seeker text, in [0, 1].
+    pub text: Vec<f32>,
+    /// Normalised log training popularity, in [0, 1].
+    pub popularity: Vec<f32>,
+    /// Recency-weighted share of requested genres, in [0, 1].
+    pub genre: Vec<f32>,
+    kg: KgTerms,
+}
+
+impl FusionParts {
+    /// Per catalog position, how many of the latest requests the item meets (the attribute
+    /// filter's tiers; empty when the filter did not run).
+    pub fn tiers(&self) -> &[usize] {
+        &self.kg.tier
+    }
+
+    /// The fused score of position `p` without its collaborative and popularity terms:
+    /// `w_text·text + w_genre·genre + w_kg·kg + w_attribute·attribute` (0 for `p` out of range).
+    pub fn base_score(&self, p: usize, weights: &FusionWeights) -> f32 {
+        let at = |v: &[f32]| v.get(p).copied().unwrap_or(0.0);
+        weights.text * at(&self.text)
+            + weights.genre * at(&self.genre)
+            + weights.kg * at(&self.kg.ppr)
+            + weights.attribute * at(&self.kg.attribute)
+    }
+
+    /// The best `k` candidates for the raw collaborative scores `cf` (per catalog position,
+    /// normalised here by their largest magnitude) under `weights`, best first: items meeting
+    /// more of the latest requests first, then by fused score, then by position; one entry per
+    /// title group. `because_of` and `kg_reason` are left empty.
+    pub fn candidates(&self, catalog: &Catalog, weights: &FusionWeights, cf: &[f32], k: usize) -> Vec<Candidate> {
+        let n = catalog.len();
+        let items = catalog.items();
+        let cf_max = cf.iter().fold(0f32, |m, &x| m.max(x.abs()));
+        let mut out: Vec<Candidate> = Vec::with_capacity(n);
+        for (p, item) in items.iter().enumerate() {
+            if self.excluded.get(p).copied().unwrap_or(true) {
+                continue;
+            }
+            let c = if cf_max > 0.0 { cf.get(p).copied().unwrap_or(0.0) / cf_max } else { 0.0 };
+            let (text, pop, genre) = (self.text[p], self.popularity[p], self.genre[p]);
+            let (kg, attribute) =
+                (self.kg.ppr.get(p).copied().unwrap_or(0.0), self.kg.attribute.get(p).copied().unwrap_or(0.0));
+            let score = weights.cf * c
+                + weights.text * text
+                + weights.popularity * pop
+                + weights.genre * genre
+                + weights.kg * kg
+                + weights.attribute * attribute;
+            out.push(Candidate {
+                id: item.id,
+                position: p,
+                score,
+                cf: c,
+                text,
+                popularity: pop,
+                genre,
+                because_of: None,
+                kg,
+                attribute,
+                kg_reason: None,
+            });
+        }
+        // Items meeting more of the latest requests come first (the attribute filter's tiers; all
+        // zero without it), then by score.
+        let tier = |c: &Candidate| self.kg.tier.get(c.position).copied().unwrap_or(0);
+        let order = |a: &Candidate, b: &Candidate| {
+            tier(b).cmp(&tier(a)).then(b.score.total_cmp(&a.score)).then(a.position.cmp(&b.position))
+        };
+        // Only the head can reach the top k after removing same-title duplicates.
+        let head = (k + 64).min(out.len());
+        if head > 0 && head < out.len() {
+            out.select_nth_unstable_by(head - 1, order);
+            out.truncate(head);
+        }
+        out.sort_unstable_by(order);
+        // One entry per title group: "The Notebook (2004)" and "(2013)" are not two picks.
+        let mut taken = vec![false; n];
+        out.retain(|c| {
+            if taken[c.position] {
+                return false;
+            }
+            for &q in catalog.same_title(c.position) {
+                taken[q] = true;
+            }
+            true
+        });
+        out.truncate(k);
+        out
+    }
+}
+
+/// Writes `model`'s score for `state` of every catalog item into `cf` (per catalog position;
+/// items the model omits keep their value).
+///
+/// Errors: the model's, for a state item it does not know.
+pub fn model_scores_into(model: &dyn Recommender, state: &RecState, catalog: &Catalog, cf: &mut [f32]) -> Result<()> {
+    for c in model.recommend_candidates(state, catalog.len())? {
+        if let Some(x) = catalog.position(c.id).and_then(|p| cf.get_mut(p)) {
+            *x = c.score;
+        }
+    }
+    Ok(())
+}
+
 /// The agent's candidate ranker (no LLM): co-mention CF + BM25 + popularity.
 #[derive(Debug, Clone)]
 pub struct CandidateRanker {
@@ -298,20 +411,48 @@ impl CandidateRanker {
     ///
     /// Errors if the search index fails, or the collaborative model refuses the state.
     pub fn rank(&self, state: &DialogueState, catalog: &Catalog, k: usize) -> Result<Vec<Candidate>> {
+        let parts = self.fusion_parts(state, catalog, k)?;
+        let cf = self.cf_scores(state, catalog, &parts.seeds)?;
+        let mut out = parts.candidates(catalog, &self.weights, &cf, k);
+        let items = catalog.items();
+        for c in &mut out {
+            c.because_of = parts
+                .seeds
+                .iter()
+                .filter(|(_, w)| *w > 0.0)
+                .map(|&(s, w)| (s, w * self.cf.count(s, c.position) as f32, self.cf.count(s, c.position)))
+                .filter(|(_, _, n)| *n > 0)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(s, _, n)| (items[s].id, n));
+            c.kg_reason = self.kg_reason(c.id, state, &parts.kg.asked);
+        }
+        Ok(out)
+    }
+
+    /// The raw collaborative score per catalog position for `state`: the attached model's
+    /// (every catalog item asked for; items in the state score 0), else the co-mention formula
+    /// over `seeds` ([`CandidateRanker::fusion_parts`]).
+    ///
+    /// Errors: the model's, for a state item it does not know.
+    pub fn cf_scores(&self, state: &DialogueState, catalog: &Catalog, seeds: &[(usize, f32)]) -> Result<Vec<f32>> {
         let n = catalog.len();
-        let seeds = self.seeds(state, catalog);
         let mut cf = vec![0f32; n];
         match &self.model {
-            Some(model) => {
-                for c in model.recommend_candidates(&self.rec_state(state, catalog), n)? {
-                    if let Some(p) = catalog.position(c.id) {
-                        cf[p] = c.score;
-                    }
-                }
-            }
-            None => self.cf.score_into(&seeds, self.weights.beta, self.weights.shrink, &mut cf),
+            Some(model) => model_scores_into(model.as_ref(), &self.rec_state(state, catalog), catalog, &mut cf)?,
+            None => self.cf.score_into(seeds, self.weights.beta, self.weights.shrink, &mut cf),
         }
-        let cf_max = cf.iter().fold(0f32, |m, &x| m.max(x.abs()));
+        Ok(cf)
+    }
+
+    /// Everything [`CandidateRanker::rank`] computes for `state` except the collaborative score:
+    /// seeds, exclusions and filters, text, genre and knowledge-graph terms. With
+    /// [`FusionParts::candidates`] and a collaborative score it gives `rank`'s order, so one
+    /// state can be ranked with several collaborative models at the cost of one.
+    ///
+    /// Errors if the search index fails.
+    pub fn fusion_parts(&self, state: &DialogueState, catalog: &Catalog, k: usize) -> Result<FusionParts> {
+        let n = catalog.len();
+        let seeds = self.seeds(state, catalog);
         let mut text = vec![0f32; n];
         // Common words ("hi", "movie", "something") carry no content; BM25 sees only the rest.
         let query: String = crate::catalog::text::normalize(&state.recent_seeker_text(2))
@@ -358,8 +499,8 @@ impl CandidateRanker {
                 *ex = true;
             }
         }
-        let kg_terms = self.knowledge_terms(state, catalog, &seeds, &mut excluded, k);
-        if !kg_terms.filtered && self.weights.genre_filter && !latest.is_empty() {
+        let kg = self.knowledge_terms(state, catalog, &seeds, &mut excluded, k);
+        if !kg.filtered && self.weights.genre_filter && !latest.is_empty() {
             // Items having every genre the latest turn asked for ("funny animated" → comedy and
             // animation) when at least k such items remain, else items having any of them.
             let all = (0..n).filter(|&p| !excluded[p] && latest.iter().all(|g| has(p, g))).count();
@@ -371,77 +512,19 @@ impl CandidateRanker {
                 }
             }
         }
-        let mut out: Vec<Candidate> = Vec::with_capacity(n);
-        for (p, item) in items.iter().enumerate() {
-            if excluded[p] {
-                continue;
-            }
-            let c = if cf_max > 0.0 { cf[p] / cf_max } else { 0.0 };
-            let pop = (1.0 + item.popularity as f32).ln() / self.log_max_pop;
-            let genre = if wanted_total > 0.0 {
-                wanted.iter().filter(|(g, _)| item.genres.iter().any(|h| h == g)).map(|(_, w)| w).sum::<f32>()
-                    / wanted_total
-            } else {
-                0.0
-            };
-            let (kg, attribute) =
-                (kg_terms.ppr.get(p).copied().unwrap_or(0.0), kg_terms.attribute.get(p).copied().unwrap_or(0.0));
-            let score = self.weights.cf * c
-                + self.weights.text * text[p]
-                + self.weights.popularity * pop
-                + self.weights.genre * genre
-                + self.weights.kg * kg
-                + self.weights.attribute * attribute;
-            out.push(Candidate {
-                id: item.id,
-                position: p,
-                score,
-                cf: c,
-                text: text[p],
-                popularity: pop,
-                genre,
-                because_of: None,
-                kg,
-                attribute,
-                kg_reason: None,
-            });
-        }
-        // Items meeting more of the latest requests come first (the attribute filter's tiers; all
-        // zero without it), then by score.
-        let tier = |c: &Candidate| kg_terms.tier.get(c.position).copied().unwrap_or(0);
-        let order = |a: &Candidate, b: &Candidate| {
-            tier(b).cmp(&tier(a)).then(b.score.total_cmp(&a.score)).then(a.position.cmp(&b.position))
-        };
-        // Only the head can reach the top k after removing same-title duplicates.
-        let head = (k + 64).min(out.len());
-        if head > 0 && head < out.len() {
-            out.select_nth_unstable_by(head - 1, order);
-            out.truncate(head);
-        }
-        out.sort_unstable_by(order);
-        // One entry per title group: "The Notebook (2004)" and "(2013)" are not two picks.
-        let mut taken = vec![false; n];
-        out.retain(|c| {
-            if taken[c.position] {
-                return false;
-            }
-            for &q in catalog.same_title(c.position) {
-                taken[q] = true;
-            }
-            true
-        });
-        out.truncate(k);
-        for c in &mut out {
-            c.because_of = seeds
-                .iter()
-                .filter(|(_, w)| *w > 0.0)
-                .map(|&(s, w)| (s, w * self.cf.count(s, c.position) as f32, self.cf.count(s, c.position)))
-                .filter(|(_, _, n)| *n > 0)
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(s, _, n)| (items[s].id, n));
-            c.kg_reason = self.kg_reason(c.id, state, &kg_terms.asked);
-        }
-        Ok(out)
+        let genre = items
+            .iter()
+            .map(|item| {
+                if wanted_total > 0.0 {
+                    wanted.iter().filter(|(g, _)| item.genres.iter().any(|h| h == g)).map(|(_, w)| w).sum::<f32>()
+                        / wanted_total
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let popularity = items.iter().map(|item| (1.0 + item.popularity as f32).ln() / self.log_max_pop).collect();
+        Ok(FusionParts { seeds, excluded, text, popularity, genre, kg })
     }
 
     /// The knowledge-graph part of [`CandidateRanker::rank`]: excludes items with a rejected

@@ -78,8 +78,8 @@ pub fn load_weights(path: &Path) -> Result<TunedWeights> {
 }
 
 /// The validation objective of `ranker` on `points` (de-dup protocol): (mean of R@1/10/50,
-/// [R@1, R@10, R@50, NDCG@10], recommendations scored). Two threads; zeros if one fails.
-pub(crate) fn objective(ranker: &ToolRanker, points: &[EvalPoint]) -> (f64, [f64; 4], usize) {
+/// `[R@1, R@10, R@50, NDCG@10]`, recommendations scored). Two threads; zeros if one fails.
+pub fn objective(ranker: &ToolRanker, points: &[EvalPoint]) -> (f64, [f64; 4], usize) {
     let work: Vec<&EvalPoint> = points.iter().filter(|p| !p.targets_for(Protocol::Dedup).is_empty()).collect();
     let half = work.len() / 2;
     let run = |chunk: &[&EvalPoint]| {

@@ -59,6 +59,9 @@ pub struct Session {
     pub source: Source,
     /// `(catalog position, implicit weight)`, distinct positions, in order of first mention.
     pub items: Vec<(u32, f32)>,
+    /// Positions of `items` that only the seeker mentioned (ReDial `u` role "S" and never "R");
+    /// empty for sources without roles.
+    pub seeker_only: Vec<u32>,
 }
 
 /// Counts of one load, for the report.
@@ -194,11 +197,21 @@ fn load_redial(source: &Path, catalog: &Catalog, exclude: &HashSet<String>, out:
         let position = |raw: &Option<String>| {
             raw.as_deref().and_then(|s| s.parse::<ItemId>().ok()).and_then(|id| catalog.position(id))
         };
-        for (id, _, _) in d.u.iter().flatten() {
+        let mut by_recommender: Vec<u32> = Vec::new();
+        let mut by_seeker: Vec<u32> = Vec::new();
+        for (id, role, _) in d.u.iter().flatten() {
             if let Some(p) = position(id) {
                 push_item(&mut items, p, 1.0);
+                if role == "R" {
+                    by_recommender.push(p as u32);
+                } else {
+                    by_seeker.push(p as u32);
+                }
             }
         }
+        let mut seeker_only: Vec<u32> = by_seeker.into_iter().filter(|p| !by_recommender.contains(p)).collect();
+        seeker_only.sort_unstable();
+        seeker_only.dedup();
         for (id, liked) in d.v.iter().flatten() {
             if let Some(p) = position(id) {
                 push_item(&mut items, p, 1.0);
@@ -210,7 +223,7 @@ fn load_redial(source: &Path, catalog: &Catalog, exclude: &HashSet<String>, out:
         if !items.is_empty() {
             out.counts.redial_sessions += 1;
             out.counts.redial_interactions += items.len();
-            out.sessions.push(Session { source: Source::Redial, items });
+            out.sessions.push(Session { source: Source::Redial, items, seeker_only });
         }
     }
     let path = source.join(REDIAL_TEXT_JOINED);
@@ -240,7 +253,7 @@ fn load_redial(source: &Path, catalog: &Catalog, exclude: &HashSet<String>, out:
         if !items.is_empty() {
             out.counts.redial_text_sessions += 1;
             out.counts.redial_interactions += items.len();
-            out.sessions.push(Session { source: Source::Redial, items });
+            out.sessions.push(Session { source: Source::Redial, items, seeker_only: Vec::new() });
         }
     }
     Ok(())
@@ -290,7 +303,7 @@ fn load_inspired(path: &Path, catalog: &Catalog, out: &mut Interactions) -> Resu
         if !items.is_empty() {
             out.counts.inspired_sessions += 1;
             out.counts.inspired_interactions += items.len();
-            out.sessions.push(Session { source: Source::Inspired, items });
+            out.sessions.push(Session { source: Source::Inspired, items, seeker_only: Vec::new() });
         }
     }
     Ok(())
@@ -353,7 +366,7 @@ fn load_movielens(ratings: &Path, links: &Path, catalog: &Catalog, out: &mut Int
         if !items.is_empty() {
             out.counts.movielens_sessions += 1;
             out.counts.movielens_interactions += items.len();
-            out.sessions.push(Session { source: Source::Movielens, items });
+            out.sessions.push(Session { source: Source::Movielens, items, seeker_only: Vec::new() });
         }
     }
     Ok(())

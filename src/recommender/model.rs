@@ -11,11 +11,15 @@
 //!   (`x_ui = idf_i · (k1 + 1) / (k1 · (1 − b + b · |u| / avg|u|) + 1)`, k1 = 1.2, b = 0.75,
 //!   `idf_i = ln(1 + (N − df_i + ½) / (df_i + ½))`). β = ½ is cosine.
 //!   With `backward` < 1 the counts are order-aware (a session-aware variant): a pair where the
-//!   candidate was mentioned before the seed counts `backward` instead of 1.
+//!   candidate was mentioned before the seed counts `backward` instead of 1. With `seeker` < 1
+//!   (role-aware) a session's items only the seeker mentioned count `seeker` as candidates
+//!   (columns of `G`); rows keep the role-free norm.
 //! - **EASE^R** (Steck, "Embarrassingly Shallow Autoencoders for Sparse Data", WWW 2019, eq. 8):
 //!   `P = (G + λI)⁻¹`, `B[i, j] = −P[i, j] / P[j, j]` for i ≠ j, `B[i, i] = 0`; the dense
 //!   inverse is computed once at training time with `faer`'s Cholesky factorisation and only the
 //!   top-N positive weights of each row are kept.
+//! - **knn+ease**: `B = (1 − s)·B_knn/m_knn + s·B_ease/m_ease`, each part divided by the mean of
+//!   its rows' largest weight ([`ModelSpec::Blend`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -123,10 +127,29 @@ pub enum ModelSpec {
         /// symmetric co-occurrence; < 1 favours what tends to come next in a session).
         #[serde(default = "one")]
         backward: f32,
+        /// Weight of a session's items that only the seeker mentioned when they are the
+        /// *candidate* (column) of a pair (1 = roles ignored; < 1 favours what recommenders
+        /// bring up, the agent's task). Rows keep the role-free normalisation.
+        #[serde(default = "one")]
+        seeker: f32,
         /// Candidate popularity exponent β (½ = cosine).
         beta: f32,
         /// Added to the similarity's denominator.
         shrink: f32,
+    },
+    /// A normalised blend of binary item-kNN and EASE^R on the same symmetric Gram matrix:
+    /// `B = (1 − s) · B_knn / m_knn + s · B_ease / m_ease`, where `m_x` is the mean over items of
+    /// the largest weight of the item's row (so both parts are on one scale) and `s` the EASE
+    /// share.
+    Blend {
+        /// Item-kNN candidate popularity exponent β.
+        beta: f32,
+        /// Item-kNN shrink.
+        shrink: f32,
+        /// EASE^R regularisation λ.
+        lambda: f32,
+        /// Share `s` of EASE^R in [0, 1].
+        ease_share: f32,
     },
     /// EASE^R with L2 weight λ.
     Ease {
@@ -144,6 +167,7 @@ impl ModelSpec {
             ModelSpec::Popularity => "popularity",
             ModelSpec::ItemKnn { .. } => "item-knn",
             ModelSpec::Ease { .. } => "ease",
+            ModelSpec::Blend { .. } => "knn+ease",
         }
     }
 
@@ -151,11 +175,17 @@ impl ModelSpec {
     pub fn describe(&self) -> String {
         match self {
             ModelSpec::Popularity => "popularity".to_string(),
-            ModelSpec::ItemKnn { bm25, beta, shrink, backward } => {
-                let order = if *backward < 1.0 { format!(", backward {backward}") } else { String::new() };
+            ModelSpec::ItemKnn { bm25, beta, shrink, backward, seeker } => {
+                let mut order = if *backward < 1.0 { format!(", backward {backward}") } else { String::new() };
+                if *seeker < 1.0 {
+                    order.push_str(&format!(", seeker-only candidates ×{seeker}"));
+                }
                 format!("item-knn ({}, β {beta}, shrink {shrink}{order})", if *bm25 { "bm25" } else { "binary" })
             }
             ModelSpec::Ease { lambda, bm25 } => format!("ease (λ {lambda}, {})", if *bm25 { "bm25" } else { "binary" }),
+            ModelSpec::Blend { beta, shrink, lambda, ease_share } => {
+                format!("knn+ease (item-knn β {beta}, shrink {shrink}; ease λ {lambda}; ease share {ease_share})")
+            }
         }
     }
 }
@@ -454,10 +484,14 @@ pub struct Gram {
     popularity: Vec<f32>,
     /// Item indices that occur in some session.
     active: Vec<usize>,
-    /// Row-major `active.len()²` Gram matrix `XᵀX` over active items.
+    /// Row-major `active.len()²` Gram matrix `XᵀX` over active items (candidate columns
+    /// weighted by `seeker` where only the seeker mentioned them).
     g: Vec<f64>,
+    /// Per active item: `Σ_sessions x²` without role weighting (item-kNN row normalisation).
+    self_weight: Vec<f64>,
     bm25: bool,
     backward: f32,
+    seeker: f32,
     movielens_weight: f32,
     sessions: usize,
 }
@@ -479,6 +513,20 @@ impl Gram {
         movielens_weight: f32,
         bm25: bool,
         backward: f32,
+    ) -> Self {
+        Gram::with_roles(catalog, sessions, movielens_weight, bm25, backward, 1.0)
+    }
+
+    /// Like [`Gram::with_order`], with a session's seeker-only items ([`Session::seeker_only`])
+    /// counting `seeker` as the candidate (column) of a pair (1: roles ignored). Only item-kNN
+    /// accepts `seeker` < 1.
+    pub fn with_roles(
+        catalog: &Catalog,
+        sessions: &[Session],
+        movielens_weight: f32,
+        bm25: bool,
+        backward: f32,
+        seeker: f32,
     ) -> Self {
         let mut ids: Vec<ItemId> = catalog.items().iter().map(|i| i.id).collect();
         ids.sort_unstable();
@@ -511,10 +559,13 @@ impl Gram {
         }
         let m = active.len();
         let mut g = vec![0f64; m * m];
+        let mut self_weight = vec![0f64; m];
         let (k1, b) = (1.2f64, 0.75f64);
         let mut row: Vec<(usize, f64)> = Vec::new();
+        let mut column: Vec<f64> = Vec::new();
         for s in &used {
             row.clear();
+            column.clear();
             let len_norm = k1 * (1.0 - b + b * s.items.len() as f64 / avg_len) + 1.0;
             for &(p, w) in &s.items {
                 let i = pos_to_idx[p as usize];
@@ -526,17 +577,19 @@ impl Gram {
                     w as f64
                 };
                 row.push((a, x));
+                column.push(if s.seeker_only.contains(&p) { seeker as f64 } else { 1.0 });
             }
             let scale = sw(s) as f64;
             for (ia, &(a, xa)) in row.iter().enumerate() {
                 let base = a * m;
+                self_weight[a] += scale * xa * xa;
                 for (ic, &(c, xc)) in row.iter().enumerate() {
                     let order = if ic < ia { backward as f64 } else { 1.0 };
-                    g[base + c] += scale * order * xa * xc;
+                    g[base + c] += scale * order * xa * xc * column[ic];
                 }
             }
         }
-        Gram { ids, popularity, active, g, bm25, backward, movielens_weight, sessions: used.len() }
+        Gram { ids, popularity, active, g, self_weight, bm25, backward, seeker, movielens_weight, sessions: used.len() }
     }
 
     /// Items that occur in some session.
@@ -597,19 +650,62 @@ impl Gram {
     /// Item-kNN with candidate exponent `beta` and `shrink` (module doc), `neighbours` per item.
     pub fn item_knn(&self, beta: f32, shrink: f32, neighbours: usize) -> ItemModel {
         let m = self.active.len();
+        let row: Vec<f64> = self.self_weight.iter().map(|x| x.max(1e-12)).collect();
         let diag: Vec<f64> = (0..m).map(|a| self.g[a * m + a].max(1e-12)).collect();
         let rows = self.top_rows(neighbours, |a, c| {
-            self.g[a * m + c] / (diag[a].sqrt() * diag[c].powf(beta as f64) + shrink as f64)
+            self.g[a * m + c] / (row[a].sqrt() * diag[c].powf(beta as f64) + shrink as f64)
         });
-        self.finish(ModelSpec::ItemKnn { bm25: self.bm25, beta, shrink, backward: self.backward }, neighbours, rows)
+        let spec = ModelSpec::ItemKnn { bm25: self.bm25, beta, shrink, backward: self.backward, seeker: self.seeker };
+        self.finish(spec, neighbours, rows)
     }
 
     /// EASE^R with regularisation `lambda` (module doc), `neighbours` per item.
     ///
     /// Errors: [`Error::InvalidInput`] if `lambda` ≤ 0 or `G + λI` is not positive definite.
     pub fn ease(&self, lambda: f32, neighbours: usize) -> Result<ItemModel> {
-        if self.backward != 1.0 {
-            return Err(Error::InvalidInput("EASE needs a symmetric Gram matrix (backward = 1)".to_string()));
+        let p = self.ease_inverse(lambda)?;
+        let rows = self.top_rows(neighbours, |i, j| -p[(i, j)] / p[(j, j)]);
+        Ok(self.finish(ModelSpec::Ease { lambda, bm25: self.bm25 }, neighbours, rows))
+    }
+
+    /// The normalised blend of item-kNN (`beta`, `shrink`) and EASE^R (`lambda`) with EASE share
+    /// `ease_share` ([`ModelSpec::Blend`]), `neighbours` per item.
+    ///
+    /// Errors: those of [`Gram::ease`]; [`Error::InvalidInput`] if `ease_share` is not in
+    /// [0, 1] or the Gram matrix is BM25-weighted.
+    pub fn blend(&self, beta: f32, shrink: f32, lambda: f32, ease_share: f32, neighbours: usize) -> Result<ItemModel> {
+        if !(0.0..=1.0).contains(&ease_share) {
+            return Err(Error::InvalidInput(format!("the EASE share must be in [0, 1], got {ease_share}")));
+        }
+        if self.bm25 {
+            return Err(Error::InvalidInput("the blend is trained on the binary Gram matrix".to_string()));
+        }
+        let p = self.ease_inverse(lambda)?;
+        let m = self.active.len();
+        let diag: Vec<f64> = (0..m).map(|a| self.g[a * m + a].max(1e-12)).collect();
+        let knn = |a: usize, c: usize| self.g[a * m + c] / (diag[a].sqrt() * diag[c].powf(beta as f64) + shrink as f64);
+        let ease = |i: usize, j: usize| -p[(i, j)] / p[(j, j)];
+        // Mean over rows of the largest off-diagonal weight.
+        let row_scale = |w: &dyn Fn(usize, usize) -> f64| {
+            let total: f64 = (0..m).map(|a| (0..m).filter(|&c| c != a).map(|c| w(a, c)).fold(0f64, f64::max)).sum();
+            if m == 0 || total <= 0.0 {
+                1.0
+            } else {
+                total / m as f64
+            }
+        };
+        let (sk, se) = (row_scale(&knn), row_scale(&ease));
+        let s = ease_share as f64;
+        let rows = self.top_rows(neighbours, |a, c| (1.0 - s) * knn(a, c) / sk + s * ease(a, c) / se);
+        Ok(self.finish(ModelSpec::Blend { beta, shrink, lambda, ease_share }, neighbours, rows))
+    }
+
+    /// `(G + λI)⁻¹` over the active items (EASE^R, Steck 2019, eq. 8).
+    fn ease_inverse(&self, lambda: f32) -> Result<faer::Mat<f64>> {
+        if self.backward != 1.0 || self.seeker != 1.0 {
+            return Err(Error::InvalidInput(
+                "EASE needs a symmetric Gram matrix (backward = 1, seeker = 1)".to_string(),
+            ));
         }
         if lambda <= 0.0 || !lambda.is_finite() {
             return Err(Error::InvalidInput(format!("EASE needs λ > 0, got {lambda}")));
@@ -619,9 +715,7 @@ impl Gram {
         let llt = a
             .llt(faer::Side::Lower)
             .map_err(|e| Error::InvalidInput(format!("G + λI is not positive definite (λ = {lambda}): {e:?}")))?;
-        let p = llt.inverse();
-        let rows = self.top_rows(neighbours, |i, j| -p[(i, j)] / p[(j, j)]);
-        Ok(self.finish(ModelSpec::Ease { lambda, bm25: self.bm25 }, neighbours, rows))
+        Ok(llt.inverse())
     }
 
     /// Trains `spec` (its `bm25` must match this Gram's weighting).
@@ -630,17 +724,31 @@ impl Gram {
     pub fn train(&self, spec: ModelSpec, neighbours: usize) -> Result<ItemModel> {
         match spec {
             ModelSpec::Popularity => Ok(self.popularity_model()),
-            ModelSpec::ItemKnn { bm25, beta, shrink, backward } if bm25 == self.bm25 && backward == self.backward => {
+            ModelSpec::ItemKnn { bm25, beta, shrink, backward, seeker }
+                if bm25 == self.bm25 && backward == self.backward && seeker == self.seeker =>
+            {
                 Ok(self.item_knn(beta, shrink, neighbours))
             }
             ModelSpec::Ease { lambda, bm25 } if bm25 == self.bm25 => self.ease(lambda, neighbours),
+            ModelSpec::Blend { beta, shrink, lambda, ease_share } if !self.bm25 => {
+                self.blend(beta, shrink, lambda, ease_share, neighbours)
+            }
             _ => Err(Error::InvalidInput(format!(
-                "{} does not match this Gram matrix (bm25 = {}, backward = {})",
+                "{} does not match this Gram matrix (bm25 = {}, backward = {}, seeker = {})",
                 spec.describe(),
                 self.bm25,
-                self.backward
+                self.backward,
+                self.seeker
             ))),
         }
+    }
+}
+
+/// The `seeker` column weight of the Gram matrix `spec` is trained on (1: roles ignored).
+pub fn seeker_of(spec: &ModelSpec) -> f32 {
+    match spec {
+        ModelSpec::ItemKnn { seeker, .. } => *seeker,
+        _ => 1.0,
     }
 }
 
@@ -655,7 +763,7 @@ pub fn backward_of(spec: &ModelSpec) -> f32 {
 /// Whether `spec` is trained on a BM25-weighted Gram matrix.
 pub fn uses_bm25(spec: &ModelSpec) -> bool {
     match spec {
-        ModelSpec::Popularity => false,
+        ModelSpec::Popularity | ModelSpec::Blend { .. } => false,
         ModelSpec::ItemKnn { bm25, .. } | ModelSpec::Ease { bm25, .. } => *bm25,
     }
 }

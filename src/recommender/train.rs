@@ -11,15 +11,19 @@
 //!
 //! Search, per data mix (dialogues only; dialogues + MovieLens at a few session weights):
 //! popularity; item-kNN over {binary, BM25} × β × shrink; session-aware item-kNN (order-weighted
-//! co-occurrence) × backward weight; EASE^R (binary) × λ; then
-//! the neighbour count N of the best model. The best configuration of each model and mix is
-//! refit on all training data (validation dialogues included) for the ablation on the ReDial
-//! test split (standard and de-dup). Each of these best configurations is then plugged into the
-//! agent's candidate ranker (fusion weights of `ranker.yaml`) and scored on the same validation
-//! points; the one that gives the agent the best validation objective (ties: the order of the
-//! table) is refit on all training data, saved to `catalogs/movies/recommender.bin` and recorded
-//! in `catalogs/movies/manifest.json`. The previous agent (co-mention counts) is scored the same
-//! way as the baseline row.
+//! co-occurrence) × backward weight; role-aware item-kNN (seeker-only candidates down-weighted)
+//! × β; EASE^R (binary) × λ; the blend of the mix's best item-kNN and EASE^R × EASE share; then
+//! the neighbour count N of the selected model. The best configuration of each model and mix (on
+//! the model-alone objective) is then plugged into the agent's candidate ranker (with the
+//! knowledge graph, like the agent) and scored on the same validation points
+//! ([`AgentValidation`]), once with the fusion weights of `ranker.yaml` and once with `cf` and
+//! `popularity` re-tuned for that model, so that no model is judged with weights fitted to
+//! another. The one with the best re-tuned agent objective (ties: the order of the table) is
+//! refit on all training data, saved to `catalogs/movies/recommender.bin`, recorded in
+//! `catalogs/movies/manifest.json`, and its re-tuned `cf` and `popularity` written to
+//! `ranker.yaml` when they differ. The previous agent (co-mention counts) is scored the same way
+//! as the baseline row. With `--ablation` every row is refit on all training data and evaluated
+//! alone on the ReDial test split (standard and de-dup) and INSPIRED dev.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -80,6 +84,17 @@ pub struct ValidationScore {
     pub recommendations: usize,
 }
 
+/// The agent's validation figures with re-tuned `cf` and `popularity` fusion weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TunedFusion {
+    /// Chosen weight of the normalised collaborative score.
+    pub cf: f32,
+    /// Chosen weight of the normalised log popularity.
+    pub popularity: f32,
+    /// Validation figures with them.
+    pub score: ValidationScore,
+}
+
 /// One row of the ablation table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AblationRow {
@@ -98,6 +113,15 @@ pub struct AblationRow {
     /// Validation figures of the agent's candidate ranker with this model as its collaborative
     /// part (fusion weights of `ranker.yaml`); the baseline row is the agent as it was.
     pub validation_agent: Option<ValidationScore>,
+    /// The same with the fusion weights `cf` and `popularity` re-tuned on validation for this
+    /// model ([`AgentValidation::retune`]), so that each model is judged with weights fitted to
+    /// it; `None` when not computed.
+    #[serde(default)]
+    pub validation_agent_tuned: Option<TunedFusion>,
+    /// INSPIRED dev (`evals/inspired/dev.jsonl`), standard then de-dup, model alone; empty
+    /// without `--ablation` or without the file.
+    #[serde(default)]
+    pub inspired_dev: Vec<EvalResult>,
     /// ReDial test, standard then de-dup (model refit on all training data); empty without
     /// `--ablation`.
     pub test: Vec<EvalResult>,
@@ -243,23 +267,214 @@ pub fn catalog_without(source: &Path, base: &Catalog, exclude: &HashSet<String>)
     Ok((catalog, cf))
 }
 
-/// The agent's validation objective (de-dup) when its candidate ranker (fusion `weights`,
-/// co-mentions `cf`) takes its collaborative score from `model` (`None`: the co-mentions).
-pub fn fused_score(
-    catalog: &Arc<Catalog>,
-    cf: &CoMentions,
+/// One validation point with the agent's non-collaborative fusion terms precomputed.
+#[derive(Debug)]
+struct CachedPoint {
+    /// The state as the collaborative model sees it.
+    rec: RecState,
+    /// Co-mention seeds (catalog position, weight).
+    seeds: Vec<(usize, f32)>,
+    /// `w_text·text + w_genre·genre + w_kg·kg + w_attribute·attribute` per catalog position;
+    /// −∞ for excluded items.
+    base: Vec<f32>,
+    /// Attribute-filter tier per catalog position (empty: all 0).
+    tier: Vec<u16>,
+    /// De-dup ground truth.
+    targets: Vec<ItemId>,
+}
+
+/// The agent's validation objective for many collaborative models at the cost of one: every
+/// fusion term but the collaborative and popularity ones is computed once per validation point
+/// ([`CandidateRanker::fusion_parts`]); scoring a model then costs its own scoring plus a sort.
+/// Gives the ranking of [`crate::agent::ToolRanker`] (same order, ties and title de-duplication),
+/// so the objective equals [`crate::rank::tune::objective`]'s up to float summation order.
+#[derive(Debug)]
+pub struct AgentValidation {
+    catalog: Arc<Catalog>,
+    cf: CoMentions,
     weights: FusionWeights,
-    model: Option<Arc<dyn Recommender>>,
-    points: &[crate::eval::EvalPoint],
-) -> ValidationScore {
-    let mut ranker = CandidateRanker::new(catalog, cf.clone(), weights);
-    if let Some(m) = model {
-        ranker = ranker.with_model(m);
+    popularity: Vec<f32>,
+    points: Vec<CachedPoint>,
+}
+
+impl AgentValidation {
+    /// Precomputes the terms of `ranker` (its weights, knowledge graph and co-mentions `cf`) for
+    /// the de-dup points of `points` over `catalog`. Two threads.
+    ///
+    /// Errors: those of [`CandidateRanker::fusion_parts`].
+    pub fn new(
+        catalog: Arc<Catalog>,
+        ranker: &CandidateRanker,
+        cf: CoMentions,
+        points: &[crate::eval::EvalPoint],
+    ) -> Result<Self> {
+        let tools = crate::agent::ToolRanker::new(catalog.clone(), Arc::new(ranker.clone()));
+        let w = ranker.weights();
+        let work: Vec<&crate::eval::EvalPoint> =
+            points.iter().filter(|p| !p.targets_for(Protocol::Dedup).is_empty()).collect();
+        let build = |chunk: &[&crate::eval::EvalPoint]| -> Result<Vec<CachedPoint>> {
+            chunk
+                .iter()
+                .map(|p| {
+                    let state = tools.state_for(&p.context);
+                    let parts = ranker.fusion_parts(&state, &catalog, MAX_K)?;
+                    let n = catalog.len();
+                    let mut base = vec![f32::NEG_INFINITY; n];
+                    let mut tier = Vec::new();
+                    let tiers = parts.tiers();
+                    if tiers.iter().any(|&t| t > 0) {
+                        tier = tiers.iter().map(|&t| t.min(u16::MAX as usize) as u16).collect();
+                    }
+                    for (q, ex) in parts.excluded.iter().enumerate() {
+                        if !ex {
+                            base[q] = parts.base_score(q, &w);
+                        }
+                    }
+                    Ok(CachedPoint {
+                        rec: ranker.rec_state(&state, &catalog),
+                        seeds: parts.seeds,
+                        base,
+                        tier,
+                        targets: p.targets_for(Protocol::Dedup),
+                    })
+                })
+                .collect()
+        };
+        let half = work.len() / 2;
+        let (a, b) = std::thread::scope(|s| {
+            let h = s.spawn(|| build(&work[..half]));
+            let b = build(&work[half..]);
+            (h.join(), b)
+        });
+        let mut cached = a.map_err(|_| Error::InvalidInput("a validation thread panicked".to_string()))??;
+        cached.extend(b?);
+        let popularity = catalog.items().iter().map(|it| (1.0 + it.popularity as f32).ln()).collect::<Vec<_>>();
+        let max = popularity.iter().fold(0f32, |m, &x| m.max(x)).max(1e-6);
+        let popularity = popularity.into_iter().map(|x| x / max).collect();
+        Ok(AgentValidation { catalog, cf, weights: w, popularity, points: cached })
     }
-    let tools = crate::agent::ToolRanker::new(catalog.clone(), Arc::new(ranker));
-    let (objective, metrics, recommendations) = crate::rank::tune::objective(&tools, points);
-    let instances = points.iter().filter(|p| !p.targets_for(Protocol::Dedup).is_empty()).count();
-    ValidationScore { objective, metrics, instances, recommendations }
+
+    /// The fusion weights the terms were computed with.
+    pub fn weights(&self) -> FusionWeights {
+        self.weights
+    }
+
+    /// Re-tunes the `cf` and `popularity` fusion weights for `model` (`None`: co-mentions) by
+    /// coordinate ascent from the ranker's weights, two passes over `cf` ∈ {0.5, 0.7, 1, 1.4, 2}
+    /// and `popularity` ∈ {0.05, 0.1, 0.2, 0.3, 0.45}; a change must gain more than 1e-6.
+    ///
+    /// Errors: those of [`AgentValidation::score`].
+    pub fn retune(&self, model: Option<&dyn Recommender>) -> Result<TunedFusion> {
+        let (mut cf, mut pop) = (self.weights.cf, self.weights.popularity);
+        let mut best = self.score(model, cf, pop)?;
+        for _ in 0..2 {
+            let before = (cf, pop);
+            for v in [0.5, 0.7, 1.0, 1.4, 2.0] {
+                if v != cf {
+                    let s = self.score(model, v, pop)?;
+                    if s.objective > best.objective + 1e-6 {
+                        (best, cf) = (s, v);
+                    }
+                }
+            }
+            for v in [0.05, 0.1, 0.2, 0.3, 0.45] {
+                if v != pop {
+                    let s = self.score(model, cf, v)?;
+                    if s.objective > best.objective + 1e-6 {
+                        (best, pop) = (s, v);
+                    }
+                }
+            }
+            if (cf, pop) == before {
+                break;
+            }
+        }
+        Ok(TunedFusion { cf, popularity: pop, score: best })
+    }
+
+    /// The agent's validation objective (de-dup) with `model` as the collaborative part (`None`:
+    /// the co-mention counts) and fusion weights `cf_weight` and `popularity_weight` in place of
+    /// the ranker's. Two threads.
+    ///
+    /// Errors: the model's, for a state item it does not know.
+    pub fn score(
+        &self,
+        model: Option<&dyn Recommender>,
+        cf_weight: f32,
+        popularity_weight: f32,
+    ) -> Result<ValidationScore> {
+        let n = self.catalog.len();
+        let run = |chunk: &[CachedPoint]| -> Result<Vec<Option<usize>>> {
+            let mut ranks = Vec::new();
+            let mut cf = vec![0f32; n];
+            let mut order: Vec<(u16, f32, u32)> = Vec::with_capacity(n);
+            let mut taken = vec![false; n];
+            for p in chunk {
+                cf.iter_mut().for_each(|x| *x = 0.0);
+                match model {
+                    Some(m) => crate::rank::model_scores_into(m, &p.rec, &self.catalog, &mut cf)?,
+                    None => self.cf.score_into(&p.seeds, self.weights.beta, self.weights.shrink, &mut cf),
+                }
+                let cf_max = cf.iter().fold(0f32, |m, &x| m.max(x.abs()));
+                order.clear();
+                for (q, (&raw, (&base, &pop))) in cf.iter().zip(p.base.iter().zip(&self.popularity)).enumerate() {
+                    if base == f32::NEG_INFINITY {
+                        continue;
+                    }
+                    let c = if cf_max > 0.0 { raw / cf_max } else { 0.0 };
+                    let score = cf_weight * c + popularity_weight * pop + base;
+                    order.push((p.tier.get(q).copied().unwrap_or(0), score, q as u32));
+                }
+                let cmp = |a: &(u16, f32, u32), b: &(u16, f32, u32)| {
+                    b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2))
+                };
+                let head = (MAX_K + 64).min(order.len());
+                if head > 0 && head < order.len() {
+                    order.select_nth_unstable_by(head - 1, cmp);
+                    order.truncate(head);
+                }
+                order.sort_unstable_by(cmp);
+                taken.iter_mut().for_each(|x| *x = false);
+                let mut ranking: Vec<ItemId> = Vec::with_capacity(MAX_K);
+                for &(_, _, q) in order.iter() {
+                    let q = q as usize;
+                    if taken[q] {
+                        continue;
+                    }
+                    for &r in self.catalog.same_title(q) {
+                        taken[r] = true;
+                    }
+                    ranking.push(self.catalog.items()[q].id);
+                    if ranking.len() == MAX_K {
+                        break;
+                    }
+                }
+                for &t in &p.targets {
+                    ranks.push(crate::eval::metrics::rank_of(&ranking, t));
+                }
+            }
+            Ok(ranks)
+        };
+        let half = self.points.len() / 2;
+        let (a, b) = std::thread::scope(|s| {
+            let h = s.spawn(|| run(&self.points[..half]));
+            let b = run(&self.points[half..]);
+            (h.join(), b)
+        });
+        let mut acc = MetricsAccumulator::new();
+        for r in a.map_err(|_| Error::InvalidInput("a validation thread panicked".to_string()))??.into_iter().chain(b?)
+        {
+            acc.add_rank(r);
+        }
+        let m = acc.mean();
+        let metrics = [m.recall_at_1, m.recall_at_10, m.recall_at_50, m.ndcg_at_10];
+        Ok(ValidationScore {
+            objective: (metrics[0] + metrics[1] + metrics[2]) / 3.0,
+            metrics,
+            instances: self.points.len(),
+            recommendations: acc.samples(),
+        })
+    }
 }
 
 /// Fits `spec` (with its MovieLens weight) on the sources of the mix, skipping `exclude`.
@@ -275,12 +490,13 @@ pub fn fit(
 ) -> Result<(ItemModel, InteractionCounts)> {
     let mix = if movielens_weight > 0.0 { DataMix::WITH_MOVIELENS } else { DataMix::DIALOGUES };
     let data = interactions::load(source, catalog, mix, exclude)?;
-    let gram = Gram::with_order(
+    let gram = Gram::with_roles(
         catalog,
         &data.sessions,
         movielens_weight,
         super::model::uses_bm25(&spec),
         super::model::backward_of(&spec),
+        super::model::seeker_of(&spec),
     );
     Ok((gram.train(spec, neighbours)?, data.counts))
 }
@@ -307,12 +523,13 @@ pub fn fit_model(
     }
     let mut data = interactions::load(source, catalog, DataMix::DIALOGUES, exclude)?;
     data.sessions.retain(|s| s.source == interactions::Source::Redial);
-    let gram = Gram::with_order(
+    let gram = Gram::with_roles(
         catalog,
         &data.sessions,
         0.0,
         super::model::uses_bm25(&spec),
         super::model::backward_of(&spec),
+        super::model::seeker_of(&spec),
     );
     Ok((gram.train(spec, neighbours)?, data.counts))
 }
@@ -361,19 +578,23 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     };
     let lambdas: &[f32] = if opts.quick { &[50.0] } else { &[150.0, 400.0, 1000.0, 2500.0, 6000.0] };
     let backwards: &[f32] = if opts.quick { &[0.0] } else { &[0.0, 0.25, 0.5] };
-    let total = ml_weights.len() * (1 + knn.len() * (2 + backwards.len()) + lambdas.len());
+    let seekers: &[f32] = if opts.quick { &[0.5] } else { &[0.25, 0.5] };
+    let role_betas: &[f32] = if opts.quick { &[0.15] } else { &[0.0, 0.15, 0.3] };
+    let shares: &[f32] = if opts.quick { &[0.5] } else { &[0.25, 0.5] };
+    let total = ml_weights.len()
+        * (1 + knn.len() * (2 + backwards.len()) + lambdas.len() + seekers.len() * role_betas.len() + shares.len());
     let pb = bar(total, opts.progress, "validating");
     let mut val_counts = InteractionCounts::default();
     // Best (score, spec, ml weight) per (family, mix name).
-    let mut best: Vec<(String, String, ValidationScore, ModelSpec, f32)> = Vec::new();
-    let mut consider = |family: &str, mix: &str, s: ValidationScore, spec: ModelSpec, w: f32| match best
-        .iter_mut()
-        .find(|b| b.0 == family && b.1 == mix)
-    {
-        Some(b) if b.2.objective >= s.objective => {}
-        Some(b) => *b = (family.to_string(), mix.to_string(), s, spec, w),
-        None => best.push((family.to_string(), mix.to_string(), s, spec, w)),
-    };
+    type Best = Vec<(String, String, ValidationScore, ModelSpec, f32)>;
+    let mut best: Best = Vec::new();
+    fn consider(best: &mut Best, family: &str, mix: &str, s: ValidationScore, spec: ModelSpec, w: f32) {
+        match best.iter_mut().find(|b| b.0 == family && b.1 == mix) {
+            Some(b) if b.2.objective >= s.objective => {}
+            Some(b) => *b = (family.to_string(), mix.to_string(), s, spec, w),
+            None => best.push((family.to_string(), mix.to_string(), s, spec, w)),
+        }
+    }
     for &w in ml_weights {
         let mix = if w > 0.0 { DataMix::WITH_MOVIELENS } else { DataMix::DIALOGUES };
         let data = interactions::load(&opts.source, &val_catalog, mix, &val_ids)?;
@@ -385,14 +606,14 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             if !bm25 {
                 let s = score(&gram.popularity_model(), &set)?;
                 pb.inc(1);
-                consider("popularity", mix.name(), s, ModelSpec::Popularity, w);
+                consider(&mut best, "popularity", mix.name(), s, ModelSpec::Popularity, w);
             }
             for &(beta, shrink) in &knn {
-                let spec = ModelSpec::ItemKnn { bm25, beta, shrink, backward: 1.0 };
+                let spec = ModelSpec::ItemKnn { bm25, beta, shrink, backward: 1.0, seeker: 1.0 };
                 let s = score(&gram.item_knn(beta, shrink, MAX_NEIGHBOURS), &set)?;
                 pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
                 pb.inc(1);
-                consider("item-knn", mix.name(), s, spec, w);
+                consider(&mut best, "item-knn", mix.name(), s, spec, w);
             }
             // EASE on the BM25-weighted matrix never led in a first full search (λ scaled by
             // idf² ≈ 10): only the binary matrix is searched.
@@ -401,25 +622,57 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
                 let s = score(&gram.ease(lambda, MAX_NEIGHBOURS)?, &set)?;
                 pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
                 pb.inc(1);
-                consider("ease", mix.name(), s, spec, w);
+                consider(&mut best, "ease", mix.name(), s, spec, w);
             }
         }
         // Session-aware item-kNN: pairs in mention order count fully, reversed pairs less.
         for &backward in backwards {
             let gram = Gram::with_order(&val_catalog, &data.sessions, w, false, backward);
             for &(beta, shrink) in &knn {
-                let spec = ModelSpec::ItemKnn { bm25: false, beta, shrink, backward };
+                let spec = ModelSpec::ItemKnn { bm25: false, beta, shrink, backward, seeker: 1.0 };
                 let s = score(&gram.item_knn(beta, shrink, MAX_NEIGHBOURS), &set)?;
                 pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
                 pb.inc(1);
-                consider("session-knn", mix.name(), s, spec, w);
+                consider(&mut best, "session-knn", mix.name(), s, spec, w);
+            }
+        }
+        // Role-aware item-kNN: items only seekers mentioned count less as candidates.
+        for &seeker in seekers {
+            let gram = Gram::with_roles(&val_catalog, &data.sessions, w, false, 1.0, seeker);
+            for &beta in role_betas {
+                let spec = ModelSpec::ItemKnn { bm25: false, beta, shrink: 0.0, backward: 1.0, seeker };
+                let s = score(&gram.item_knn(beta, 0.0, MAX_NEIGHBOURS), &set)?;
+                pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
+                pb.inc(1);
+                consider(&mut best, "role-knn", mix.name(), s, spec, w);
+            }
+        }
+        // The blend of this mix's best binary item-kNN and best EASE^R.
+        let knn_best = best.iter().find_map(|b| match b.3 {
+            ModelSpec::ItemKnn { bm25: false, beta, shrink, .. } if b.0 == "item-knn" && b.1 == mix.name() => {
+                Some((beta, shrink))
+            }
+            _ => None,
+        });
+        let ease_best = best.iter().find_map(|b| match b.3 {
+            ModelSpec::Ease { lambda, .. } if b.1 == mix.name() => Some(lambda),
+            _ => None,
+        });
+        if let (Some((beta, shrink)), Some(lambda)) = (knn_best, ease_best) {
+            let gram = Gram::new(&val_catalog, &data.sessions, w, false);
+            for &ease_share in shares {
+                let spec = ModelSpec::Blend { beta, shrink, lambda, ease_share };
+                let s = score(&gram.blend(beta, shrink, lambda, ease_share, MAX_NEIGHBOURS)?, &set)?;
+                pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
+                pb.inc(1);
+                consider(&mut best, "knn+ease", mix.name(), s, spec, w);
             }
         }
     }
     pb.finish_and_clear();
     // The agent's previous collaborative part: co-mention counts of the ReDial training
     // dialogues with the fusion's β (item-kNN, binary, shrink 0, every neighbour).
-    let baseline_spec = ModelSpec::ItemKnn { bm25: false, beta: weights.beta, shrink: 0.0, backward: 1.0 };
+    let baseline_spec = ModelSpec::ItemKnn { bm25: false, beta: weights.beta, shrink: 0.0, backward: 1.0, seeker: 1.0 };
     let baseline = fit_model(&opts.source, &val_catalog, BASELINE_MIX, baseline_spec, 0.0, usize::MAX, &val_ids)?;
     let baseline_score = score(&baseline.0, &set)?;
     for (family, mix, s, spec, w) in &best {
@@ -452,6 +705,8 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         neighbours: usize::MAX,
         validation: baseline_score.clone(),
         validation_agent: None,
+        validation_agent_tuned: None,
+        inspired_dev: Vec::new(),
         test: Vec::new(),
     };
     // The same co-occurrence model trained as an item-kNN (top-N lists) is a candidate too.
@@ -466,17 +721,24 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             neighbours: if matches!(spec, ModelSpec::Popularity) { 0 } else { MAX_NEIGHBOURS },
             validation: s.clone(),
             validation_agent: None,
+            validation_agent_tuned: None,
+            inspired_dev: Vec::new(),
             test: Vec::new(),
         }))
         .collect();
-    // The agent's objective with each row's model as its collaborative part (fusion weights of
-    // ranker.yaml); the baseline row is the agent as it was.
+    // The agent's objective with each row's model as its collaborative part, with the fusion
+    // weights of ranker.yaml and with `cf` and `popularity` re-tuned for the model; the baseline
+    // row is the agent as it was. The ranker has the knowledge graph, like the agent.
+    let mut agent_ranker = CandidateRanker::new(&val_catalog, val_cf.clone(), weights);
+    if let Some(kt) = crate::agent::load_knowledge(&opts.catalog_dir)? {
+        agent_ranker = agent_ranker.with_knowledge(&val_catalog, kt);
+    }
+    let av = AgentValidation::new(val_catalog.clone(), &agent_ranker, val_cf.clone(), &val_points)?;
     let pb = bar(rows.len(), opts.progress, "agent objective on validation");
     let mut val_models: Vec<Option<ItemModel>> = Vec::new();
     for row in &mut rows {
-        let fused = if row.model == BASELINE {
-            val_models.push(None);
-            fused_score(&val_catalog, &val_cf, weights, None, &val_points)
+        let model = if row.model == BASELINE {
+            None
         } else {
             let (m, _) = fit_model(
                 &opts.source,
@@ -487,41 +749,64 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
                 row.neighbours,
                 &val_ids,
             )?;
-            let f = fused_score(&val_catalog, &val_cf, weights, Some(Arc::new(m.clone())), &val_points);
-            val_models.push(Some(m));
-            f
+            Some(m)
         };
-        crate::outln!(
-            "agent with {} [{}]: validation objective {:.4} R@1 {:.4} R@10 {:.4} R@50 {:.4} ({} instances / {} recommendations)",
-            row.spec.describe(),
+        let as_dyn = model.as_ref().map(|m| m as &dyn Recommender);
+        let fused = av.score(as_dyn, weights.cf, weights.popularity)?;
+        let tuned = av.retune(as_dyn)?;
+        val_models.push(model);
+        pb.suspend(|| {
+            crate::outln!(
+            "agent with {} [{}]: validation objective {:.4} R@1 {:.4} R@10 {:.4} R@50 {:.4}; re-tuned (cf {}, popularity {}) {:.4} R@1 {:.4} R@10 {:.4} R@50 {:.4} ({} instances / {} recommendations)",
+            if row.model == BASELINE { BASELINE.to_string() } else { row.spec.describe() },
             row.mix,
             fused.objective,
             fused.metrics[0],
             fused.metrics[1],
             fused.metrics[2],
+            tuned.cf,
+            tuned.popularity,
+            tuned.score.objective,
+            tuned.score.metrics[0],
+            tuned.score.metrics[1],
+            tuned.score.metrics[2],
             fused.instances,
             fused.recommendations
-        );
+        )
+        });
         row.validation_agent = Some(fused);
+        row.validation_agent_tuned = Some(tuned);
         pb.inc(1);
     }
     pb.finish_and_clear();
-    // Selected: the trained model that gives the agent the best validation objective.
-    let agent_obj = |r: &AblationRow| r.validation_agent.as_ref().map(|v| v.objective).unwrap_or(f64::MIN);
+    // Selected: the trained model that gives the agent the best validation objective with
+    // fusion weights re-tuned for it.
+    let agent_obj = |r: &AblationRow| r.validation_agent_tuned.as_ref().map(|v| v.score.objective).unwrap_or(f64::MIN);
     let Some(top_i) = (0..rows.len())
         .filter(|&i| rows[i].model != BASELINE)
-        .max_by(|&a, &b| agent_obj(&rows[a]).total_cmp(&agent_obj(&rows[b])))
+        .max_by(|&a, &b| agent_obj(&rows[a]).total_cmp(&agent_obj(&rows[b])).then(b.cmp(&a)))
     else {
         return Err(Error::InvalidInput("no model was trained".to_string()));
     };
     let top = rows[top_i].clone();
+    let (top_cf, top_pop) =
+        top.validation_agent_tuned.as_ref().map(|t| (t.cf, t.popularity)).unwrap_or((weights.cf, weights.popularity));
+    if let Some(base_row) = rows.iter().find(|r| r.model == BASELINE) {
+        crate::outln!(
+            "selected {} [{}]: agent objective {:.4} vs co-mentions {:.4} (both with re-tuned cf and popularity)",
+            top.spec.describe(),
+            top.mix,
+            agent_obj(&top),
+            agent_obj(base_row)
+        );
+    }
     // Neighbour count of the selected model, on the agent's validation objective.
     let mut neighbours = 0;
     if let Some(Some(model)) = val_models.get(top_i) {
         let mut tried: Vec<(usize, f64)> = Vec::new();
         for n in [25, 50, 100, MAX_NEIGHBOURS] {
-            let m: Arc<dyn Recommender> = Arc::new(model.truncated(n));
-            let f = fused_score(&val_catalog, &val_cf, weights, Some(m), &val_points);
+            let m = model.truncated(n);
+            let f = av.score(Some(&m), top_cf, top_pop)?;
             crate::outln!(
                 "  {} with {n} neighbours: agent validation objective {:.4}",
                 top.spec.describe(),
@@ -543,6 +828,12 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         let test = crate::eval::redial::parse_redial(&test_text, &opts.test_path)?;
         let points = extract_points(&test);
         let seeder = CandidateRanker::new(&base, CoMentions::from_pairs(&base, std::iter::empty()), weights);
+        // INSPIRED dev (a tuning split, linked into the catalog by `curator eval inspired`).
+        let dev_path = opts.test_path.parent().and_then(Path::parent).map(|e| e.join("inspired").join("dev.jsonl"));
+        let dev_points = match dev_path.filter(|p| p.exists()) {
+            Some(p) => crate::eval::inspired::extract_inspired_points(&crate::eval::inspired::load_inspired(&p)?),
+            None => Vec::new(),
+        };
         let pb = bar(rows.len(), opts.progress, "ablation on ReDial test");
         for row in &mut rows {
             let (m, _) = fit_model(
@@ -558,14 +849,25 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             let ranker = ModelRanker::new(&base, &seeder, &m, name);
             row.test =
                 Protocol::ALL.iter().map(|&p| crate::eval::evaluate_redial(&points, p, &ranker, false)).collect();
-            for r in &row.test {
-                pb.println(r.to_string());
+            if !dev_points.is_empty() {
+                row.inspired_dev = Protocol::ALL
+                    .iter()
+                    .map(|&p| crate::eval::evaluate_redial(&dev_points, p, &ranker, false))
+                    .collect();
+            }
+            for r in row.test.iter().chain(&row.inspired_dev) {
+                pb.suspend(|| crate::outln!("{r}"));
             }
             pb.inc(1);
         }
         pb.finish_and_clear();
     }
-    let selected_row = AblationRow { neighbours, test: rows[top_i].test.clone(), ..top.clone() };
+    let selected_row = AblationRow {
+        neighbours,
+        test: rows[top_i].test.clone(),
+        inspired_dev: rows[top_i].inspired_dev.clone(),
+        ..top.clone()
+    };
     let (mut model, counts) =
         fit_model(&opts.source, &base, &top.mix, top.spec, top.movielens_weight, neighbours, &HashSet::new())?;
     crate::outln!(
@@ -584,6 +886,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         "validation_dialogues": val.len(),
         "validation": selected_row.validation,
         "validation_agent": selected_row.validation_agent,
+        "validation_agent_tuned": selected_row.validation_agent_tuned,
         "interactions": counts,
     });
     let mut model_path = None;
@@ -593,6 +896,11 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         record_in_manifest(&opts.catalog_dir, MODEL_FILE)?;
         crate::outln!("wrote {}", path.display());
         model_path = Some(path.display().to_string());
+        if (top_cf, top_pop) != (weights.cf, weights.popularity) {
+            if let Some(t) = &selected_row.validation_agent_tuned {
+                update_fusion(&opts.catalog_dir, t)?;
+            }
+        }
     }
     let report = TrainReport {
         interactions: counts,
@@ -606,6 +914,30 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         write_ablation(&opts.results_dir, &report)?;
     }
     Ok(report)
+}
+
+/// Writes the re-tuned `cf` and `popularity` weights of the selected model into
+/// `<catalog_dir>/ranker.yaml` (the other weights kept), with its validation figures as the
+/// tuned objective. No `ranker.yaml`: nothing to do.
+///
+/// Errors: unreadable or malformed `ranker.yaml`; a failed write.
+fn update_fusion(catalog_dir: &Path, tuned: &TunedFusion) -> Result<()> {
+    let path = catalog_dir.join("ranker.yaml");
+    if !path.exists() {
+        return Ok(());
+    }
+    let mut t = crate::rank::tune::load_weights(&path)?;
+    t.weights.cf = tuned.cf;
+    t.weights.popularity = tuned.popularity;
+    t.provenance.objective_tuned = tuned.score.objective;
+    t.provenance.tuned_metrics = tuned.score.metrics;
+    let yaml = serde_yaml::to_string(&t).map_err(|e| Error::InvalidInput(format!("cannot serialise weights: {e}")))?;
+    let text = format!(
+        "# Fusion weights of the candidate ranker, chosen by `curator tune --source <data>` on a\n# validation split of the ReDial training dialogues (never the test split); `cf` and\n# `popularity` re-tuned for the collaborative model by `curator train recommender`.\n{yaml}"
+    );
+    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+    crate::outln!("wrote {} (cf {}, popularity {})", path.display(), tuned.cf, tuned.popularity);
+    Ok(())
 }
 
 /// Adds (or updates) `catalogs/movies/<name>`'s sha256 in the catalog's `manifest.json`, so that
@@ -646,29 +978,59 @@ fn write_ablation(dir: &Path, report: &TrainReport) -> Result<()> {
     let _ = writeln!(md, "# Collaborative recommenders: ablation on ReDial test\n");
     let _ = writeln!(
         md,
-        "Produced by `curator train recommender --source ../shared/data --ablation`. Each model alone (no text, \
-         genre or popularity fusion), seeded from the dialogue state like the agent. Hyperparameters chosen on \
-         validation ({} ReDial train dialogues, {} instances / {} recommendations, de-dup), then refit on all \
-         training data. Test: `evals/redial/test.jsonl`, top-50 over the 6,924 movies.\n",
+        "Produced by `curator train recommender --source ../shared/data --ablation`. Hyperparameters chosen on \
+         validation ({} ReDial train dialogues, {} instances / {} recommendations, de-dup), held out of training. \
+         Validation objective = mean of de-dup R@1/10/50: of the model alone; of the agent's candidate ranker \
+         (text, genre, popularity, knowledge graph) with the model as its collaborative part, with the fusion \
+         weights of `ranker.yaml`; and with `cf` and `popularity` re-tuned for that model (shown as cf/popularity). \
+         Test figures: each model alone (no fusion), refit on all training data, seeded from the dialogue state \
+         like the agent; ReDial test `evals/redial/test.jsonl` and INSPIRED dev `evals/inspired/dev.jsonl` (a \
+         tuning split), top-50 over the 6,924 movies.\n",
         report.validation_dialogues, report.selected.validation.instances, report.selected.validation.recommendations
     );
+    let _ = writeln!(md, "## Validation (ReDial train split held out, de-dup)\n");
     let _ = writeln!(
         md,
-        "| model | data | hyperparameters | val. objective (alone / in agent) | protocol | instances / recs | R@1 | R@10 | R@50 | NDCG@10 |"
+        "| model | data | hyperparameters | alone | in agent | in agent, re-tuned (cf/pop) | R@1 / R@10 / R@50 re-tuned |"
     );
-    let _ = writeln!(md, "|---|---|---|---:|---|---:|---:|---:|---:|---:|");
+    let _ = writeln!(md, "|---|---|---|---:|---:|---:|---|");
+    let mix_of = |r: &AblationRow| {
+        if r.movielens_weight > 0.0 {
+            format!("{} (×{})", r.mix, r.movielens_weight)
+        } else {
+            r.mix.clone()
+        }
+    };
     for r in &report.rows {
-        let mix =
-            if r.movielens_weight > 0.0 { format!("{} (×{})", r.mix, r.movielens_weight) } else { r.mix.clone() };
-        for t in &r.test {
+        let agent = r.validation_agent.as_ref().map(|v| format!("{:.4}", v.objective)).unwrap_or_else(|| "-".into());
+        let (tuned, detail) = match &r.validation_agent_tuned {
+            Some(t) => (
+                format!("{:.4} ({}/{})", t.score.objective, t.cf, t.popularity),
+                format!("{:.4} / {:.4} / {:.4}", t.score.metrics[0], t.score.metrics[1], t.score.metrics[2]),
+            ),
+            None => ("-".into(), "-".into()),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.4} | {agent} | {tuned} | {detail} |",
+            r.model,
+            mix_of(r),
+            r.spec.describe(),
+            r.validation.objective
+        );
+    }
+    let _ = writeln!(md, "\n## Test (model alone)\n");
+    let _ = writeln!(md, "| model | data | split | protocol | instances / recs | R@1 | R@10 | R@50 | NDCG@10 |");
+    let _ = writeln!(md, "|---|---|---|---|---:|---:|---:|---:|---:|");
+    for r in &report.rows {
+        for (split, t) in
+            r.test.iter().map(|t| ("ReDial test", t)).chain(r.inspired_dev.iter().map(|t| ("INSPIRED dev", t)))
+        {
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {:.4} / {} | {} | {} / {} | {:.4} | {:.4} | {:.4} | {:.4} |",
+                "| {} | {} | {split} | {} | {} / {} | {:.4} | {:.4} | {:.4} | {:.4} |",
                 r.model,
-                mix,
-                r.spec.describe(),
-                r.validation.objective,
-                r.validation_agent.as_ref().map(|v| format!("{:.4}", v.objective)).unwrap_or_else(|| "-".into()),
+                mix_of(r),
                 t.protocol,
                 t.counts.instances,
                 t.counts.recommendations,
@@ -682,8 +1044,8 @@ fn write_ablation(dir: &Path, report: &TrainReport) -> Result<()> {
     let s = &report.selected;
     let _ = writeln!(
         md,
-        "\nSelected (best agent objective on validation: mean of de-dup R@1/10/50 of the candidate ranker \
-         with the model as its collaborative part): **{}** on {} (MovieLens weight {}), {} neighbours per item.\n",
+        "\nSelected (best agent objective on validation with re-tuned cf and popularity): **{}** on {} (MovieLens \
+         weight {}), {} neighbours per item.\n",
         s.spec.describe(),
         s.mix,
         s.movielens_weight,
