@@ -29,7 +29,6 @@ use crate::catalog::{Catalog, ItemId};
 use crate::dialogue::{Role, Turn};
 use crate::eval::{EvalPoint, MetricsAccumulator, Protocol, Ranker};
 use crate::llm::constrained::SlotTiming;
-use crate::llm::llama::ScoringMode;
 use crate::llm::{
     mean_logprob, CacheSnapshot, ChatMessage, GenerationParams, GenerationStats, LanguageModel, ListConstraint,
     ListSpec, TitleForm, TitleTrie,
@@ -127,8 +126,6 @@ pub struct OocReport {
 /// One prompt of the scoring part.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ScoringPrompt {
-    /// How the trie was decoded: `exact` or `parallel` ([`ScoringMode`]).
-    pub mode: String,
     /// Prompt tokens.
     pub prompt_tokens: usize,
     /// Candidates scored.
@@ -385,10 +382,7 @@ pub const TTFT_SCRIPT: [&str; 10] = [
 ///
 /// Errors: those of loading the catalog, the ranker, the ReDial file and the model;
 /// [`Error::InvalidInput`] for a zero limit; model errors.
-pub fn run(
-    opts: &LlmEvalOptions,
-    load: &dyn Fn(ScoringMode) -> Result<Box<dyn LanguageModel>>,
-) -> Result<LlmEvalReport> {
+pub fn run(opts: &LlmEvalOptions, load: &dyn Fn() -> Result<Box<dyn LanguageModel>>) -> Result<LlmEvalReport> {
     if opts.limit == 0 || opts.items == 0 || opts.rank_limit == 0 || opts.scoring_candidates == 0 {
         return Err(Error::InvalidInput("limits and counts must be at least 1".into()));
     }
@@ -396,7 +390,7 @@ pub fn run(
     let tools = ToolRanker::new(Arc::clone(&catalog), ranker);
     let dialogues = crate::eval::load_redial(&opts.data_path)?;
     let points = crate::eval::extract_points(&dialogues);
-    let mut model = load(ScoringMode::Exact)?;
+    let mut model = load()?;
     let mut report = LlmEvalReport {
         model: model.name().to_string(),
         threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -405,20 +399,13 @@ pub fn run(
     for part in &opts.parts {
         match part {
             LlmPart::Ooc => report.ooc = Some(ooc(opts, &mut *model, &catalog, &points)?),
-            LlmPart::Scoring => {
-                report.scoring = scoring(opts, &mut *model, ScoringMode::Exact, &catalog, &tools, &points)?;
-                let mut parallel = load(ScoringMode::Parallel)?;
-                report.scoring.extend(scoring(opts, &mut *parallel, ScoringMode::Parallel, &catalog, &tools, &points)?);
-            }
-            LlmPart::Rank => {
-                let mut parallel = load(ScoringMode::Parallel)?;
-                report.rank = Some(rank(opts, &mut *parallel, &catalog, &tools, &points)?);
-            }
+            LlmPart::Scoring => report.scoring = scoring(opts, &mut *model, &catalog, &tools, &points)?,
+            LlmPart::Rank => report.rank = Some(rank(opts, &mut *model, &catalog, &tools, &points)?),
             LlmPart::Ttft => {}
         }
     }
     if opts.parts.contains(&LlmPart::Ttft) {
-        report.ttft = Some(ttft(model, load(ScoringMode::Exact)?, load(ScoringMode::Exact)?)?);
+        report.ttft = Some(ttft(model, load()?, load()?)?);
     }
     Ok(report)
 }
@@ -516,7 +503,6 @@ fn sampler_ms(model: &mut dyn LanguageModel, trie: &TitleTrie) -> Result<f64> {
 fn scoring(
     opts: &LlmEvalOptions,
     model: &mut dyn LanguageModel,
-    mode: ScoringMode,
     catalog: &Catalog,
     tools: &ToolRanker,
     points: &[EvalPoint],
@@ -528,11 +514,7 @@ fn scoring(
         let ids = tools.rank(&p.context, opts.scoring_candidates);
         let cands: Vec<String> =
             ids.iter().filter_map(|id| catalog.get(*id)).map(|i| format!(" {}\n", i.display_name())).collect();
-        let mode_name = match mode {
-            ScoringMode::Exact => "exact",
-            ScoringMode::Parallel => "parallel",
-        };
-        let mut s = ScoringPrompt { mode: mode_name.into(), candidates: cands.len(), ..ScoringPrompt::default() };
+        let mut s = ScoringPrompt { candidates: cands.len(), ..ScoringPrompt::default() };
         s.prompt_tokens = model.token_ids(&prompt)?.len() + 1;
         let mut prefixes = HashSet::new();
         for c in &cands {
@@ -579,9 +561,8 @@ fn scoring(
             s.max_mean_gap = Some(mean_gap);
         }
         crate::outln!(
-            "scoring prompt {} ({}): {} candidates ({} tokens, {} decoded) after {} prompt tokens: shared {:.0} ms (cold {:.0} ms), bound {:.0} ms at {:.0} prompt tok/s: {:.2}x the bound{}",
+            "scoring prompt {}: {} candidates ({} tokens, {} decoded) after {} prompt tokens: shared {:.0} ms (cold {:.0} ms), bound {:.0} ms at {:.0} prompt tok/s: {:.2}x the bound{}",
             n + 1,
-            s.mode,
             s.candidates,
             s.candidate_tokens,
             s.decoded_tokens,
@@ -640,7 +621,7 @@ fn rank(
     r.ranker = base.mean().named().iter().map(|(k, v)| (k.to_string(), *v)).collect();
     let fmt = |v: &[(String, f64)]| v.iter().take(3).map(|(k, x)| format!("{k} {x:.3}")).collect::<Vec<_>>().join(", ");
     crate::outln!(
-        "LLM alone (parallel scoring) as ranker of the top {}: {} de-dup points, {} samples ({} in the candidates): LLM {}; ranker {} ({:.1} s/point)",
+        "LLM alone as ranker of the top {}: {} de-dup points, {} samples ({} in the candidates): LLM {}; ranker {} ({:.1} s/point)",
         opts.rank_candidates,
         r.points,
         r.samples,

@@ -424,9 +424,8 @@ fn llm(
         parts: if chosen.is_empty() { LlmPart::ALL.to_vec() } else { chosen },
         ..LlmEvalOptions::default()
     };
-    let load = |scoring| -> curator::Result<Box<dyn curator::llm::LanguageModel>> {
-        let options = curator::llm::llama::LlamaOptions { scoring, ..Default::default() };
-        super::chat::load_model_with(model.clone(), options).map_err(|e| curator::Error::Model(format!("{e:#}")))
+    let load = || -> curator::Result<Box<dyn curator::llm::LanguageModel>> {
+        super::chat::load_model(model.clone()).map_err(|e| curator::Error::Model(format!("{e:#}")))
     };
     let report = curator::llm_eval::run(&opts, &load)?;
     let json = serde_json::to_string_pretty(&report)?;

@@ -36,30 +36,6 @@ const FLASH_ATTN_DISABLED: i32 = 0;
 /// llama.cpp's `LLAMA_FLASH_ATTN_TYPE_ENABLED`.
 const FLASH_ATTN_ENABLED: i32 = 1;
 
-/// Sequences of the context: 0 holds the conversation; 1.. hold candidates while
-/// [`LanguageModel::score_continuations`] decodes their token trie in one batch (one sequence
-/// per candidate, sharing the prompt's cells through a unified key/value cache). More candidates
-/// than `SEQUENCES - 1` are scored in groups.
-const SEQUENCES: u32 = 128;
-
-/// How [`LanguageModel::score_continuations`] decodes the candidates' token trie after the
-/// shared prompt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ScoringMode {
-    /// Depth first, one chain of the trie per decode call, each candidate's tokens laid out in the
-    /// cache as in a one-at-a-time computation: scores equal the one-at-a-time ones (measured gap
-    /// 0 nats/token), at ≈ 1.2–1.7× the prompt-processing bound on 2 cores (one call per chain).
-    #[default]
-    Exact,
-    /// The whole trie in one batch, one sequence per candidate sharing the prompt's cells
-    /// (unified key/value cache): fewer, larger decode calls. llama.cpp's CPU kernels are not
-    /// batch-invariant (softmax sums in 8-lane blocks whose grouping depends on where other
-    /// candidates' cells sit, then 8-bit activation quantization amplifies the difference), so
-    /// scores differ from the one-at-a-time ones by up to ≈ 0.3 nats on a token and ≈ 0.03 in a
-    /// title's mean on SmolLM2-135M (`curator eval llm --parts scoring` prints the gap).
-    Parallel,
-}
-
 /// How to load a model and size its context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LlamaOptions {
@@ -74,8 +50,6 @@ pub struct LlamaOptions {
     /// Use flash attention. Default `false`: on the CPU it shifts log-probabilities by up to
     /// ~0.15 nats (DESIGN.md §5), and scores must be reproducible.
     pub flash_attention: bool,
-    /// How candidates are scored. Default [`ScoringMode::Exact`].
-    pub scoring: ScoringMode,
 }
 
 impl Default for LlamaOptions {
@@ -85,7 +59,6 @@ impl Default for LlamaOptions {
             n_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             n_batch: 512,
             flash_attention: false,
-            scoring: ScoringMode::Exact,
         }
     }
 }
@@ -172,7 +145,6 @@ pub struct LlamaCppModel {
     template: Option<LlamaChatTemplate>,
     /// Tokens whose keys and values sit in sequence 0 of the cache, at positions `0..len`.
     cached: Vec<LlamaToken>,
-    scoring: ScoringMode,
     n_ctx: usize,
     n_batch: usize,
 }
@@ -227,8 +199,6 @@ impl LlamaCppModel {
             .with_n_ctx(Some(n_ctx))
             .with_n_batch(n_batch)
             .with_n_ubatch(n_batch)
-            .with_n_seq_max(SEQUENCES)
-            .with_kv_unified(true)
             .with_n_threads(n_threads)
             .with_n_threads_batch(n_threads)
             .with_flash_attention_policy(if opts.flash_attention { FLASH_ATTN_ENABLED } else { FLASH_ATTN_DISABLED });
@@ -248,13 +218,7 @@ impl LlamaCppModel {
             ctx,
             template: model.chat_template(None).ok(),
             cached: Vec::new(),
-            scoring: opts.scoring,
         })
-    }
-
-    /// Switches how candidates are scored from now on (see [`ScoringMode`]).
-    pub fn set_scoring(&mut self, mode: ScoringMode) {
-        self.scoring = mode;
     }
 
     /// The model file this was loaded from.
@@ -333,194 +297,6 @@ impl LlamaCppModel {
         let new = &tokens[keep..];
         let idx = self.decode(new, new.len() - 1, |_, _| ())?;
         Ok(Prefilled { n_tokens: tokens.len(), keep, idx, prompt_ms: elapsed_ms(prompt_start) })
-    }
-
-    /// [`ScoringMode::Exact`]: prompt `p` once in sequence 0 (its cached prefix reused), then the
-    /// trie depth first: each chain of single-child nodes as one batch, backing up with
-    /// `kv_cache_seq_rm` to a branch point before the next sibling, so every node is decoded once
-    /// and every candidate's tokens sit in the cache exactly as in a one-at-a-time computation.
-    /// Leaves the prompt cached.
-    fn score_depth_first(&mut self, p: &[LlamaToken], trie: &mut ScoreTrie) -> Result<()> {
-        // The prompt once (its cached prefix reused); the root's next tokens from its last logits.
-        let keep = self.reuse_prefix(p, p.len() - 1);
-        let base = p.len();
-        let mut root_lps = Vec::new();
-        self.decode(&p[keep..], p.len() - 1 - keep, |_, logits| root_lps = trie.next_logprobs(0, logits))?;
-        trie.lps[0] = root_lps;
-
-        // Depth first: decode each chain of single-child nodes as one batch, back up with
-        // `kv_cache_seq_rm` to a branch point before the next sibling. Every node is decoded once.
-        let mut stack: Vec<usize> = trie.children[0].iter().rev().map(|&(_, c)| c).collect();
-        let result = (|| -> Result<()> {
-            while let Some(start) = stack.pop() {
-                if trie.children[start].is_empty() {
-                    continue; // a last token: nothing is scored after it
-                }
-                let keep = base + trie.depth[start];
-                if self.cached.len() > keep {
-                    self.ctx
-                        .kv_cache_seq_rm(0, u32::try_from(keep).ok(), None)
-                        .map_err(|e| Error::Model(format!("cannot trim the cache: {e}")))?;
-                    self.cached.truncate(keep);
-                }
-                let mut chain = vec![start];
-                let mut last = start;
-                while let [(_, only)] = trie.children[last].as_slice() {
-                    if trie.children[*only].is_empty() {
-                        break;
-                    }
-                    last = *only;
-                    chain.push(last);
-                }
-                let mut toks: Vec<LlamaToken> = chain.iter().map(|&n| trie.token[n]).collect();
-                // A one-token batch takes llama.cpp's matrix-vector path, whose rounding differs
-                // from the batched path by up to ~0.3 nats on this model: decode the token before
-                // it again in the same batch, so every scored row comes from a batch of 2 or more.
-                let mut skip = 0;
-                if toks.len() == 1 && keep > 0 {
-                    let before = if trie.depth[start] == 0 { p[p.len() - 1] } else { trie.token[trie.parent[start]] };
-                    self.ctx
-                        .kv_cache_seq_rm(0, u32::try_from(keep - 1).ok(), None)
-                        .map_err(|e| Error::Model(format!("cannot trim the cache: {e}")))?;
-                    self.cached.truncate(keep - 1);
-                    toks.insert(0, before);
-                    skip = 1;
-                }
-                let mut rows: Vec<(usize, Vec<f32>)> = Vec::with_capacity(chain.len());
-                self.decode(&toks, skip, |i, logits| {
-                    let n = chain[i - skip];
-                    rows.push((n, trie.next_logprobs(n, logits)));
-                })?;
-                for (n, lps) in rows {
-                    trie.lps[n] = lps;
-                }
-                stack.extend(trie.children[last].iter().rev().map(|&(_, c)| c));
-            }
-            Ok(())
-        })();
-        // The cache keeps the prompt only, for the next call.
-        if self.cached.len() > base {
-            if self.ctx.kv_cache_seq_rm(0, u32::try_from(base).ok(), None).is_ok() {
-                self.cached.truncate(base);
-            } else {
-                self.reset_cache();
-            }
-        }
-        result
-    }
-
-    /// [`ScoringMode::Parallel`]: prompt `p` but its last token once in sequence 0, then the
-    /// candidates in groups of at most `SEQUENCES - 1`, each group's whole trie in one batch
-    /// ([`score_group`](Self::score_group)). Leaves the prompt but its last token cached.
-    fn score_parallel(&mut self, p: &[LlamaToken], paths: &[Vec<usize>], trie: &mut ScoreTrie) -> Result<()> {
-        // The prompt but its last token once, in sequence 0 (its cached prefix reused).
-        let keep = self.reuse_prefix(p, p.len() - 1);
-        let base = p.len();
-        self.decode(&p[keep..base - 1], base, |_, _| ())?;
-
-        // Candidates in groups of at most `SEQUENCES - 1`, each group's trie in one batch of at
-        // most `n_batch` tokens; candidate `c` of a group is sequence `c + 1`.
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        let mut nodes_in_group = std::collections::HashSet::new();
-        for (c, path) in paths.iter().enumerate() {
-            let inner = &path[..path.len() - 1]; // nodes after which this candidate is scored
-            if inner.len() + 1 > self.n_batch {
-                return Err(Error::InvalidInput(format!(
-                    "continuation {c} has {} tokens; at most {} can be scored",
-                    path.len(),
-                    self.n_batch
-                )));
-            }
-            let added = inner.iter().filter(|n| !nodes_in_group.contains(*n)).count();
-            let full = groups.last().is_none_or(|g| {
-                g.len() + 1 >= SEQUENCES as usize
-                    || nodes_in_group.len() + added + 1 > self.n_batch
-                    || base + nodes_in_group.len() + added > self.n_ctx
-            });
-            if full {
-                groups.push(Vec::new());
-                nodes_in_group.clear();
-            }
-            nodes_in_group.extend(inner.iter().copied());
-            if let Some(g) = groups.last_mut() {
-                g.push(c);
-            }
-        }
-        let mut result = Ok(());
-        for group in &groups {
-            result = self.score_group(p, paths, group, trie);
-            if result.is_err() {
-                break;
-            }
-        }
-        result
-    }
-
-    /// Decodes the token trie of the candidates `group` (indices into `paths`, the trie node of
-    /// each of their tokens) after prompt `p`, whose tokens but the last are cached in sequence 0,
-    /// as one batch: the prompt's last token (sequences of the whole group) then every trie node
-    /// that some candidate continues past, by depth, in the sequences of the candidates through
-    /// it. Stores each decoded node's child log-probabilities in `trie` (the root's from the
-    /// prompt's last token). Candidate sequences are dropped afterwards, also on error.
-    fn score_group(
-        &mut self,
-        p: &[LlamaToken],
-        paths: &[Vec<usize>],
-        group: &[usize],
-        trie: &mut ScoreTrie,
-    ) -> Result<()> {
-        let base = p.len();
-        let seqs: Vec<i32> = (1..=group.len()).filter_map(|s| i32::try_from(s).ok()).collect();
-        let mut members: std::collections::BTreeMap<(usize, usize), Vec<i32>> = std::collections::BTreeMap::new();
-        for (&c, &seq) in group.iter().zip(&seqs) {
-            for &n in &paths[c][..paths[c].len() - 1] {
-                members.entry((trie.depth[n], n)).or_default().push(seq);
-            }
-        }
-        let cleanup = |ctx: &mut LlamaContext<'static>| {
-            for &s in &seqs {
-                let _ = ctx.kv_cache_seq_rm(s, None, None);
-            }
-        };
-        let last_prompt = u32::try_from(base - 1).map_err(|_| Error::Model("prompt too long".into()))?;
-        let mut batch = LlamaBatch::new(members.len() + 1, SEQUENCES as i32);
-        let filled = (|| -> Result<()> {
-            let pos =
-                |depth: usize| i32::try_from(base + depth).map_err(|_| Error::Model("position overflows i32".into()));
-            batch
-                .add(p[base - 1], pos(0)? - 1, &seqs, true)
-                .map_err(|e| Error::Model(format!("cannot fill a batch: {e}")))?;
-            for (&(depth, n), seq_ids) in &members {
-                batch
-                    .add(trie.token[n], pos(depth)?, seq_ids, true)
-                    .map_err(|e| Error::Model(format!("cannot fill a batch: {e}")))?;
-            }
-            Ok(())
-        })();
-        filled?;
-        for &s in &seqs {
-            if last_prompt > 0 {
-                self.ctx
-                    .kv_cache_seq_cp(0, s, Some(0), Some(last_prompt))
-                    .map_err(|e| Error::Model(format!("cannot share the prompt's cache: {e}")))?;
-            }
-        }
-        if let Err(e) = self.ctx.decode(&mut batch) {
-            cleanup(&mut self.ctx);
-            return Err(Error::Model(format!(
-                "llama.cpp failed to decode {} candidate tokens after {base} prompt tokens: {e}",
-                members.len() + 1
-            )));
-        }
-        if trie.lps[0].is_empty() {
-            trie.lps[0] = trie.next_logprobs(0, self.ctx.get_logits_ith(0));
-        }
-        for (i, &(_, n)) in members.keys().enumerate() {
-            let row = i32::try_from(i + 1).map_err(|_| Error::Model("batch index overflows i32".into()))?;
-            trie.lps[n] = trie.next_logprobs(n, self.ctx.get_logits_ith(row));
-        }
-        cleanup(&mut self.ctx);
-        Ok(())
     }
 
     fn decode(
@@ -944,10 +720,72 @@ impl LanguageModel for LlamaCppModel {
         let mut trie = ScoreTrie::default();
         let paths: Vec<Vec<usize>> = conts.iter().map(|c| trie.insert(c)).collect();
 
-        match self.scoring {
-            ScoringMode::Exact => self.score_depth_first(&p, &mut trie)?,
-            ScoringMode::Parallel => self.score_parallel(&p, &paths, &mut trie)?,
+        // The prompt once (its cached prefix reused); the root's next tokens from its last logits.
+        let keep = self.reuse_prefix(&p, p.len() - 1);
+        let base = p.len();
+        let mut root_lps = Vec::new();
+        self.decode(&p[keep..], p.len() - 1 - keep, |_, logits| root_lps = trie.next_logprobs(0, logits))?;
+        trie.lps[0] = root_lps;
+
+        // Depth first: decode each chain of single-child nodes as one batch, back up with
+        // `kv_cache_seq_rm` to a branch point before the next sibling. Every node is decoded once.
+        let mut stack: Vec<usize> = trie.children[0].iter().rev().map(|&(_, c)| c).collect();
+        let result = (|| -> Result<()> {
+            while let Some(start) = stack.pop() {
+                if trie.children[start].is_empty() {
+                    continue; // a last token: nothing is scored after it
+                }
+                let keep = base + trie.depth[start];
+                if self.cached.len() > keep {
+                    self.ctx
+                        .kv_cache_seq_rm(0, u32::try_from(keep).ok(), None)
+                        .map_err(|e| Error::Model(format!("cannot trim the cache: {e}")))?;
+                    self.cached.truncate(keep);
+                }
+                let mut chain = vec![start];
+                let mut last = start;
+                while let [(_, only)] = trie.children[last].as_slice() {
+                    if trie.children[*only].is_empty() {
+                        break;
+                    }
+                    last = *only;
+                    chain.push(last);
+                }
+                let mut toks: Vec<LlamaToken> = chain.iter().map(|&n| trie.token[n]).collect();
+                // A one-token batch takes llama.cpp's matrix-vector path, whose rounding differs
+                // from the batched path by up to ~0.3 nats on this model: decode the token before
+                // it again in the same batch, so every scored row comes from a batch of 2 or more.
+                let mut skip = 0;
+                if toks.len() == 1 && keep > 0 {
+                    let before = if trie.depth[start] == 0 { p[p.len() - 1] } else { trie.token[trie.parent[start]] };
+                    self.ctx
+                        .kv_cache_seq_rm(0, u32::try_from(keep - 1).ok(), None)
+                        .map_err(|e| Error::Model(format!("cannot trim the cache: {e}")))?;
+                    self.cached.truncate(keep - 1);
+                    toks.insert(0, before);
+                    skip = 1;
+                }
+                let mut rows: Vec<(usize, Vec<f32>)> = Vec::with_capacity(chain.len());
+                self.decode(&toks, skip, |i, logits| {
+                    let n = chain[i - skip];
+                    rows.push((n, trie.next_logprobs(n, logits)));
+                })?;
+                for (n, lps) in rows {
+                    trie.lps[n] = lps;
+                }
+                stack.extend(trie.children[last].iter().rev().map(|&(_, c)| c));
+            }
+            Ok(())
+        })();
+        // The cache keeps the prompt only, for the next call.
+        if self.cached.len() > base {
+            if self.ctx.kv_cache_seq_rm(0, u32::try_from(base).ok(), None).is_ok() {
+                self.cached.truncate(base);
+            } else {
+                self.reset_cache();
+            }
         }
+        result?;
         Ok(paths
             .iter()
             .zip(&conts)

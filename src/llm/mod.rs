@@ -285,9 +285,8 @@ pub trait LanguageModel: Send {
     /// wants is not favoured).
     ///
     /// The default scores one continuation at a time; a backend overrides it to compute the prompt
-    /// once and each shared title prefix once (llama.cpp: the candidates' token trie after the
-    /// prompt's cached keys and values, depth first or as parallel sequences, see
-    /// [`ScoringMode`](crate::llm::llama::ScoringMode)).
+    /// once and each shared title prefix once (llama.cpp: depth first over the candidates' token
+    /// trie, reusing the prompt's keys and values).
     ///
     /// Errors: those of [`continuation_logprobs`](Self::continuation_logprobs).
     fn score_continuations(&mut self, prompt: &str, continuations: &[String]) -> Result<Vec<Vec<f32>>> {
