@@ -159,11 +159,9 @@ fn tiny_item(id: ItemId, title: &str, popularity: u32) -> Item {
     }
 }
 
-/// Sessions {0,1}, {1,2}, {0,1,2} over items 10, 20, 30: G = XᵀX = [[2,2,1],[2,3,2],[1,2,2]].
-/// With λ = 1, P = (G + I)⁻¹ = [[8,−4,0],[−4,8,−4],[0,−4,8]] / 16 (det 16, by cofactors), so
-/// B = −P / diag(P) column-wise: B[0,1] = B[1,0] = B[1,2] = B[2,1] = ½ and B[0,2] = B[2,0] = 0.
-#[test]
-fn ease_matches_the_hand_computed_matrix() {
+/// Items 10 (Alpha), 20 (Beta), 30 (Gamma) and the ReDial sessions {0,1}, {1,2}, {0,1,2} over
+/// their indices: the hand-checked data of the EASE and blend tests.
+fn three_items() -> (Catalog, Vec<Session>) {
     let cat = Catalog::from_items(vec![tiny_item(10, "Alpha", 2), tiny_item(20, "Beta", 3), tiny_item(30, "Gamma", 2)])
         .unwrap();
     let s = |items: &[u32]| Session {
@@ -171,7 +169,15 @@ fn ease_matches_the_hand_computed_matrix() {
         items: items.iter().map(|&p| (p, 1.0)).collect(),
         seeker_only: Vec::new(),
     };
-    let sessions = vec![s(&[0, 1]), s(&[1, 2]), s(&[0, 1, 2])];
+    (cat, vec![s(&[0, 1]), s(&[1, 2]), s(&[0, 1, 2])])
+}
+
+/// Sessions {0,1}, {1,2}, {0,1,2} over items 10, 20, 30: G = XᵀX = [[2,2,1],[2,3,2],[1,2,2]].
+/// With λ = 1, P = (G + I)⁻¹ = [[8,−4,0],[−4,8,−4],[0,−4,8]] / 16 (det 16, by cofactors), so
+/// B = −P / diag(P) column-wise: B[0,1] = B[1,0] = B[1,2] = B[2,1] = ½ and B[0,2] = B[2,0] = 0.
+#[test]
+fn ease_matches_the_hand_computed_matrix() {
+    let (cat, sessions) = three_items();
     let model = Gram::new(&cat, &sessions, 0.0, false).ease(1.0, 10).unwrap();
     let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
     assert!(close(model.weight(10, 20), 0.5), "{}", model.weight(10, 20));
@@ -216,14 +222,7 @@ fn role_aware_knn_weighs_seeker_only_candidates() {
 /// (λ 1) rows at ½, so with share ½: B[A, B] = ½·1 + ½·1 = 1 and B[A, C] = ½·(½ / (2/√6)) + 0.
 #[test]
 fn blend_matches_the_hand_computed_matrix() {
-    let cat = Catalog::from_items(vec![tiny_item(10, "Alpha", 2), tiny_item(20, "Beta", 3), tiny_item(30, "Gamma", 2)])
-        .unwrap();
-    let s = |items: &[u32]| Session {
-        source: Source::Redial,
-        items: items.iter().map(|&p| (p, 1.0)).collect(),
-        seeker_only: Vec::new(),
-    };
-    let sessions = vec![s(&[0, 1]), s(&[1, 2]), s(&[0, 1, 2])];
+    let (cat, sessions) = three_items();
     let gram = Gram::new(&cat, &sessions, 0.0, false);
     let blend = gram.blend(0.5, 0.0, 1.0, 0.5, 10).unwrap();
     let close = |a: f32, b: f32| (a - b).abs() < 1e-5;
