@@ -123,6 +123,19 @@ const INTRO_MAX_TOKENS: usize = 40;
 /// Longest seeker message the model sees, in bytes (the tools see all of it).
 const MODEL_INPUT_BYTES: usize = 600;
 
+/// Tokens kept free for the next seeker message when the dialogue's window is chosen
+/// ([`model_messages`]): a message of [`MODEL_INPUT_BYTES`] English bytes is ≈ 150 tokens.
+const NEXT_MESSAGE_TOKENS: usize = 200;
+
+/// Turns dropped at a time from the start of a dialogue too long for the context
+/// ([`model_messages`]): four exchanges.
+const WINDOW_STEP: usize = 8;
+
+/// Most tokens [`Agent::prefill_dialogue`] decodes between turns (≈ 1.2 s on 2 cores): a reply
+/// whose shown text differs from what the model decoded is ≈ 100–150 tokens; more means the
+/// window moved, and the next turn processes it instead (the front end stays responsive).
+const PREFILL_MAX_TOKENS: usize = 256;
+
 /// The conversational agent. Owns the dialogue state of one conversation.
 pub struct Agent {
     catalog: Arc<Catalog>,
@@ -281,8 +294,9 @@ impl Agent {
     /// only its own tokens. Front ends call it after a reply is shown, while the seeker reads:
     /// the reply shown differs from what the model decoded wherever the agent replaced or added
     /// text (a replaced opening, reasons), and without this the next turn re-prefills the whole
-    /// reply. Returns the number of tokens decoded now (0 without a model, with a backend that
-    /// keeps no cache, or when everything was cached).
+    /// reply. Decodes at most [`PREFILL_MAX_TOKENS`] (more are left to the next turn, so that a
+    /// front end is never held up long). Returns the number of tokens decoded now (0 without a
+    /// model, with a backend that keeps no cache, or when nothing or too much was missing).
     ///
     /// Errors: the model's (a dialogue longer than the context is cut as the next turn would
     /// cut it, so an overflow is not expected).
@@ -294,7 +308,7 @@ impl Agent {
             return Ok(0);
         }
         let messages = model_messages(&*model, &self.prompts, &self.config, &self.state.turns, None);
-        model.prefill_only(&messages)
+        model.prefill_only(&messages, PREFILL_MAX_TOKENS)
     }
 
     /// The seeker likes or dislikes item `id` (feedback outside the text, e.g. a key or an API
@@ -606,10 +620,14 @@ impl Agent {
 
 /// The model's messages for a turn: the system prompt, the dialogue so far (seeker turns through
 /// the `intro` template, Curator's replies as shown) and the new message (`None`: the dialogue
-/// alone, as [`Agent::prefill_dialogue`] caches it). When the templated
-/// prompt would leave fewer than `generation.max_tokens` tokens of the context, the older half of
-/// the history is dropped (repeatedly, cutting at a seeker turn): the kept window then stays the
-/// same for several turns, so its keys and values are reused.
+/// alone, as [`Agent::prefill_dialogue`] caches it).
+///
+/// When the dialogue would leave fewer than `generation.max_tokens` tokens of the context plus
+/// [`NEXT_MESSAGE_TOKENS`] for a message, its oldest turns are dropped, [`WINDOW_STEP`] at a time
+/// (cutting at a seeker turn). The window depends on the dialogue only, not on the new message,
+/// so the dialogue prefilled after a turn and the next turn's prompt start at the same turn, and
+/// the window stays the same until it is full again: its keys and values are reused. Only a
+/// message longer than the reserve moves the window further.
 fn model_messages(
     model: &dyn LanguageModel,
     prompts: &RecommendPrompts,
@@ -626,8 +644,7 @@ fn model_messages(
         prompts.render_intro(minijinja::context! { user => text }).unwrap_or_else(|_| text.to_string())
     };
     let budget = model.context_size().unwrap_or(usize::MAX).saturating_sub(config.generation.max_tokens + 8);
-    let mut start = 0;
-    loop {
+    let build = |start: usize, user: Option<&str>| -> (Vec<ChatMessage>, usize) {
         let mut messages = vec![ChatMessage::system(prompts.system.trim())];
         for t in &history[start..] {
             messages.push(match t.role {
@@ -639,13 +656,27 @@ fn model_messages(
             messages.push(ChatMessage::user(render(user)));
         }
         let len = model.apply_chat_template(&messages).and_then(|p| model.token_ids(&p)).map(|t| t.len()).unwrap_or(0);
+        (messages, len)
+    };
+    // Fixed cut points (every WINDOW_STEP turns), not a fraction of the history: as the dialogue
+    // grows the chosen start stays put until the window is full, then jumps a whole step.
+    let advance = |start: usize| -> usize {
+        let mut next = (start / WINDOW_STEP + 1) * WINDOW_STEP;
+        while next < history.len() && history[next].role != Role::Seeker {
+            next += 1;
+        }
+        next
+    };
+    let mut start = 0;
+    while start < history.len() && build(start, None).1 + NEXT_MESSAGE_TOKENS > budget {
+        start = advance(start);
+    }
+    loop {
+        let (messages, len) = build(start, user);
         if len <= budget || start >= history.len() {
             return messages;
         }
-        start += ((history.len() - start) / 2).max(1);
-        while start < history.len() && history[start].role != Role::Seeker {
-            start += 1;
-        }
+        start = advance(start);
     }
 }
 
@@ -710,7 +741,72 @@ fn clean_intro(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{clean_intro, looks_like_a_title};
+    use super::{clean_intro, looks_like_a_title, model_messages, AgentConfig, NEXT_MESSAGE_TOKENS};
+    use crate::agent::prompts::RecommendPrompts;
+    use crate::dialogue::{Role, Turn};
+    use crate::llm::{ChatMessage, GenerationParams, GenerationStats, LanguageModel};
+
+    /// A model whose template joins the messages and whose tokens are words, with a 1000-token
+    /// context: enough to exercise the dialogue window.
+    struct Words;
+
+    impl LanguageModel for Words {
+        fn name(&self) -> &str {
+            "words"
+        }
+        fn apply_chat_template(&self, messages: &[ChatMessage]) -> crate::Result<String> {
+            Ok(messages.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join(" "))
+        }
+        fn generate(
+            &mut self,
+            _: &[ChatMessage],
+            _: &GenerationParams,
+            _: &mut dyn FnMut(&str) -> bool,
+        ) -> crate::Result<GenerationStats> {
+            Err(crate::Error::Model("not used".into()))
+        }
+        fn context_size(&self) -> Option<usize> {
+            Some(1000)
+        }
+        fn token_ids(&self, text: &str) -> crate::Result<Vec<i32>> {
+            Ok(text.split_whitespace().map(|_| 0).collect())
+        }
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn the_dialogue_window_does_not_depend_on_the_new_message() {
+        let prompts = RecommendPrompts::load(&crate::paths::prompts_dir()).unwrap();
+        let config = AgentConfig::default();
+        let budget = 1000 - config.generation.max_tokens - 8;
+        let mut history = Vec::new();
+        let mut moved = 0;
+        let mut last_first = String::new();
+        for n in 0..40 {
+            let seeker = format!("turn {n}: I liked a movie with many words in this message");
+            let reply = format!("reply {n}: here are three movies with their reasons and a closing line");
+            let alone = model_messages(&Words, &prompts, &config, &history, None);
+            let next = model_messages(&Words, &prompts, &config, &history, Some(&seeker));
+            // The prompt of the next turn is the prefilled dialogue plus the new message.
+            assert_eq!(next.len(), alone.len() + 1, "turn {n}");
+            assert_eq!(next[..alone.len()], alone[..], "turn {n}");
+            let len = Words.token_ids(&Words.apply_chat_template(&next).unwrap()).unwrap().len();
+            assert!(len <= budget, "turn {n}: {len} tokens > {budget}");
+            let first = alone.get(1).map(|m| m.content.clone()).unwrap_or_default();
+            if first != last_first {
+                moved += 1;
+                last_first = first;
+            }
+            history.push(Turn { role: Role::Seeker, text: seeker, items: Vec::new() });
+            history.push(Turn { role: Role::Recommender, text: reply, items: Vec::new() });
+        }
+        // The window moves now and then (by halves), not every turn.
+        assert!((2..=12).contains(&moved), "the window moved {moved} times in 40 turns");
+        let long = "word ".repeat(NEXT_MESSAGE_TOKENS * 2);
+        let fitted = model_messages(&Words, &prompts, &config, &history, Some(&long));
+        let len = Words.token_ids(&Words.apply_chat_template(&fitted).unwrap()).unwrap().len();
+        assert!(len <= budget, "a message longer than the reserve still fits: {len}");
+    }
 
     #[test]
     fn sentences_that_look_like_titles_are_caught() {

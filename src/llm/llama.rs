@@ -801,7 +801,12 @@ impl LanguageModel for LlamaCppModel {
             .collect())
     }
 
-    fn prefill_only(&mut self, messages: &[ChatMessage]) -> Result<usize> {
+    fn prefill_only(&mut self, messages: &[ChatMessage], max_new: usize) -> Result<usize> {
+        let tokens = self.tokens(&self.apply_chat_template(messages)?, true);
+        let common = self.cached.iter().zip(&tokens).take_while(|(a, b)| a == b).count();
+        if tokens.len().saturating_sub(common) > max_new {
+            return Ok(0);
+        }
         let Prefilled { n_tokens, keep, .. } = self.prefill(messages)?;
         Ok(n_tokens - keep)
     }

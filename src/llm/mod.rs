@@ -297,13 +297,15 @@ pub trait LanguageModel: Send {
     /// reusing the longest prefix already cached, so that a later call whose prompt starts with
     /// them prefills only what comes after. The agent calls it once a reply is shown, with the
     /// dialogue as the next turn's prompt will contain it (the reply as shown, which can differ
-    /// from what the model wrote), while the seeker reads. Returns the number of tokens decoded
-    /// now (0 when everything was cached, or by default: a backend without a cache).
+    /// from what the model wrote), while the seeker reads. When more than `max_new` tokens are
+    /// missing from the cache it does nothing (the caller stays responsive; the next call
+    /// processes them). Returns the number of tokens decoded now (0 when none or too many were
+    /// missing, or by default: a backend without a cache).
     ///
     /// Errors: as [`generate`](Self::generate)'s prompt processing (templating, a prompt that
     /// does not fit the context, decoding).
-    fn prefill_only(&mut self, messages: &[ChatMessage]) -> Result<usize> {
-        let _ = messages;
+    fn prefill_only(&mut self, messages: &[ChatMessage], max_new: usize) -> Result<usize> {
+        let _ = (messages, max_new);
         Ok(0)
     }
 
