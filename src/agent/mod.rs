@@ -294,7 +294,7 @@ impl Agent {
     /// only its own tokens. Front ends call it after a reply is shown, while the seeker reads:
     /// the reply shown differs from what the model decoded wherever the agent replaced or added
     /// text (a replaced opening, reasons), and without this the next turn re-prefills the whole
-    /// reply. Decodes at most [`PREFILL_MAX_TOKENS`] (more are left to the next turn, so that a
+    /// reply. Decodes at most 256 tokens (more are left to the next turn, so that a
     /// front end is never held up long). Returns the number of tokens decoded now (0 without a
     /// model, with a backend that keeps no cache, or when nothing or too much was missing).
     ///
