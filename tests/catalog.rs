@@ -76,6 +76,11 @@ fn link_text_finds_titles_in_free_text() {
     assert_eq!(found, [Some(1977)]);
     assert!(c.link_text("I want a scary horror movie, something funny").is_empty());
     assert!(c.link_text("").is_empty());
+    // A lowercase word one edit from a one-word title is not that title; the capitalised typo is.
+    assert!(c.link_text("something lighter please").is_empty(), "{:?}", c.link_text("something lighter please"));
+    let typo: Vec<String> =
+        c.link_text("I loved Inseption").iter().filter_map(|m| c.get(m.id)).map(|i| i.title.clone()).collect();
+    assert_eq!(typo, ["Inception"]);
 }
 
 #[test]

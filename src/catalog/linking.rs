@@ -438,7 +438,10 @@ impl Linker {
                     continue;
                 }
                 let chars: usize = span.iter().map(|t| t.norm.chars().count()).sum();
-                if len == 1 && chars < 6 {
+                // One misspelt word is a title only when written like one: a lowercase word
+                // within edit distance 1 of a one-word title is usually another word
+                // ("something lighter" is not The Fighter).
+                if len == 1 && (chars < 6 || !span[0].capitalized) {
                     continue;
                 }
                 budget -= 1;
