@@ -221,6 +221,27 @@ fn ranker() -> CandidateRanker {
     CandidateRanker::new(&catalog, cf, w).with_knowledge(&catalog, base.knowledge().unwrap().clone())
 }
 
+#[test]
+fn a_title_inside_a_persons_name_is_the_person() {
+    let text = "something with Keanu Reeves please";
+    let mut s = state_after(text);
+    assert!(
+        s.turns[0].items.iter().any(|&id| catalog().get(id).is_some_and(|i| i.title == "Keanu")),
+        "the catalog links Keanu (2016) in {text:?}, so the rule below has something to do"
+    );
+    let people: Vec<std::ops::Range<usize>> = tools()
+        .linker
+        .link_spans(text)
+        .into_iter()
+        .filter(|m| matches!(m.mention.attribute, curator::knowledge::Attribute::Person { .. }))
+        .flat_map(|m| m.spans)
+        .collect();
+    assert_eq!(people.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>(), ["Keanu Reeves"]);
+    s.forget_items_within(&people, catalog());
+    assert!(s.turns[0].items.is_empty(), "{:?}", s.turns[0].items);
+    assert!(s.mentions.is_empty(), "{:?}", s.mentions);
+}
+
 fn state_after(text: &str) -> DialogueState {
     let mut s = DialogueState::new();
     s.observe_seeker_text(text, catalog());

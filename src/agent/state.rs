@@ -165,6 +165,28 @@ impl DialogueState {
         added
     }
 
+    /// Forgets the items linked in the latest seeker turn whose title lies inside one of `spans`
+    /// (byte ranges of that turn's text, e.g. the people [`AttributeLinker::link_spans`] found:
+    /// "Keanu" in "with Keanu Reeves" is the actor, not Keanu (2016)). Nothing happens when the
+    /// latest turn is not the seeker's.
+    pub fn forget_items_within(&mut self, spans: &[std::ops::Range<usize>], catalog: &Catalog) {
+        let Some(turn) = self.turns.len().checked_sub(1) else { return };
+        if self.turns[turn].role != Role::Seeker || spans.is_empty() {
+            return;
+        }
+        let inside: Vec<ItemId> = catalog
+            .link_text(&self.turns[turn].text)
+            .iter()
+            .filter(|m| spans.iter().any(|s| s.start <= m.start && m.end <= s.end))
+            .map(|m| m.id)
+            .collect();
+        if inside.is_empty() {
+            return;
+        }
+        self.turns[turn].items.retain(|id| !inside.contains(id));
+        self.mentions.retain(|m| m.turn != turn || !inside.contains(&m.id));
+    }
+
     /// Adds a turn whose items are already known (ReDial `@id` placeholders, or Curator's own
     /// reply). Seeker mentions get the polarity of their clause (located by title in the text);
     /// recommender mentions are neutral.
