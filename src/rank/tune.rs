@@ -33,7 +33,30 @@ use crate::eval::{extract_points, metrics::MAX_K, EvalPoint, MetricsAccumulator,
 use crate::recommender::CoMentions;
 use crate::{Error, Result};
 
-const VALIDATION: &str = "redial/train_partial/train_subset_original_format.jsonl";
+/// Validation dialogues (ReDial train with full text), relative to the data folder: held out of
+/// every training statistic, used to select weights and models.
+pub const VALIDATION: &str = "redial/train_partial/train_subset_original_format.jsonl";
+
+/// Reads the validation dialogues ([`VALIDATION`] under `source`) and refuses any that is also
+/// in the test split at `test_path`: the one validation set of `curator tune` and
+/// `curator train recommender`.
+///
+/// Errors: unreadable or malformed files; [`Error::InvalidInput`] on overlap with test.
+pub fn validation_split(source: &Path, test_path: &Path) -> Result<Vec<crate::eval::redial::RedialDialogue>> {
+    let val_path = source.join(VALIDATION);
+    let val_text = std::fs::read_to_string(&val_path).map_err(|e| Error::io(&val_path, e))?;
+    let val = crate::eval::redial::parse_redial(&val_text, &val_path)?;
+    let test_text = std::fs::read_to_string(test_path).map_err(|e| Error::io(test_path, e))?;
+    let test_ids: HashSet<String> =
+        crate::eval::redial::parse_redial(&test_text, test_path)?.into_iter().map(|d| d.conversation_id).collect();
+    if let Some(clash) = val.iter().find(|d| test_ids.contains(&d.conversation_id)) {
+        return Err(Error::InvalidInput(format!(
+            "validation dialogue {} is in the test split; refusing to tune or train on test",
+            clash.conversation_id
+        )));
+    }
+    Ok(val)
+}
 const TRAIN: &str = "redial/train_movie_level/train_movie_sequences_compact.jsonl";
 
 /// The tuned weights and how they were chosen; stored as `catalogs/movies/ranker.yaml`.
@@ -150,18 +173,8 @@ pub fn tune_only(
     only: Option<&[String]>,
 ) -> Result<TunedWeights> {
     let base = Catalog::load(catalog_dir)?;
-    let val_path = source.join(VALIDATION);
-    let val_text = std::fs::read_to_string(&val_path).map_err(|e| Error::io(&val_path, e))?;
-    let val = crate::eval::redial::parse_redial(&val_text, &val_path)?;
-    let test_text = std::fs::read_to_string(test_path).map_err(|e| Error::io(test_path, e))?;
-    let test_ids: HashSet<String> =
-        crate::eval::redial::parse_redial(&test_text, test_path)?.into_iter().map(|d| d.conversation_id).collect();
+    let val = validation_split(source, test_path)?;
     let val_ids: HashSet<String> = val.iter().map(|d| d.conversation_id.clone()).collect();
-    if let Some(clash) = val_ids.intersection(&test_ids).next() {
-        return Err(Error::InvalidInput(format!(
-            "validation dialogue {clash} is in the test split; refusing to tune on test"
-        )));
-    }
     let known: HashSet<_> = base.items().iter().map(|i| i.id).collect();
     let stats = crate::data::train_statistics(&source.join(TRAIN), &known, &val_ids)?;
     let items: Vec<Item> = base

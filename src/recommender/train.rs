@@ -45,8 +45,7 @@ use crate::eval::{extract_points, metrics::MAX_K, EvalResult, MetricsAccumulator
 use crate::rank::{CandidateRanker, FusionWeights};
 use crate::{Error, Result};
 
-/// Validation dialogues (ReDial train with full text), relative to the data folder.
-pub const VALIDATION: &str = "redial/train_partial/train_subset_original_format.jsonl";
+pub use crate::rank::tune::VALIDATION;
 /// The saved model's file name inside the catalog folder.
 pub const MODEL_FILE: &str = "recommender.bin";
 
@@ -144,24 +143,7 @@ pub struct TrainReport {
     pub model_path: Option<String>,
 }
 
-/// Reads the validation dialogues and refuses any that is also in the test split.
-///
-/// Errors: unreadable or malformed files; [`Error::InvalidInput`] on overlap with test.
-pub fn validation_split(source: &Path, test_path: &Path) -> Result<Vec<RedialDialogue>> {
-    let val_path = source.join(VALIDATION);
-    let val_text = std::fs::read_to_string(&val_path).map_err(|e| Error::io(&val_path, e))?;
-    let val = crate::eval::redial::parse_redial(&val_text, &val_path)?;
-    let test_text = std::fs::read_to_string(test_path).map_err(|e| Error::io(test_path, e))?;
-    let test_ids: HashSet<String> =
-        crate::eval::redial::parse_redial(&test_text, test_path)?.into_iter().map(|d| d.conversation_id).collect();
-    if let Some(clash) = val.iter().find(|d| test_ids.contains(&d.conversation_id)) {
-        return Err(Error::InvalidInput(format!(
-            "validation dialogue {} is in the test split; refusing to train on test",
-            clash.conversation_id
-        )));
-    }
-    Ok(val)
-}
+pub use crate::rank::tune::validation_split;
 
 /// Validation points as the recommender sees them: (state, de-dup ground truth).
 pub type ValidationSet = Vec<(RecState, Vec<ItemId>)>;
