@@ -276,16 +276,16 @@ impl LlamaCppModel {
         keep
     }
 
-    /// Decodes `tokens` at positions `self.cached.len()..` in chunks of `n_batch`, asking for logits
-    /// at every index `>= logits_from` (relative to `tokens`) and handing each
-    /// `(index, logits)` to `on_logits` right after its chunk is decoded. Returns the batch
-    /// index of the last token of the last chunk.
     /// Templates `messages`, checks the prompt fits, and decodes what the cache lacks of it
     /// (prefix reuse). Errors: an empty prompt ([`Error::InvalidInput`]); a prompt of `n_ctx`
     /// tokens or more ([`Error::ContextOverflow`]); decoding errors.
     fn prefill(&mut self, messages: &[ChatMessage]) -> Result<Prefilled> {
-        let prompt = self.apply_chat_template(messages)?;
-        let tokens = self.tokens(&prompt, true);
+        let tokens = self.tokens(&self.apply_chat_template(messages)?, true);
+        self.prefill_tokens(&tokens)
+    }
+
+    /// [`prefill`](Self::prefill) of an already templated and tokenized prompt.
+    fn prefill_tokens(&mut self, tokens: &[LlamaToken]) -> Result<Prefilled> {
         if tokens.is_empty() {
             return Err(Error::InvalidInput("the templated prompt is empty".into()));
         }
@@ -293,12 +293,16 @@ impl LlamaCppModel {
             return Err(Error::ContextOverflow { needed: tokens.len() + 1, n_ctx: self.n_ctx });
         }
         let prompt_start = Instant::now();
-        let keep = self.reuse_prefix(&tokens, tokens.len() - 1);
+        let keep = self.reuse_prefix(tokens, tokens.len() - 1);
         let new = &tokens[keep..];
         let idx = self.decode(new, new.len() - 1, |_, _| ())?;
         Ok(Prefilled { n_tokens: tokens.len(), keep, idx, prompt_ms: elapsed_ms(prompt_start) })
     }
 
+    /// Decodes `tokens` at positions `self.cached.len()..` in chunks of `n_batch`, asking for logits
+    /// at every index `>= logits_from` (relative to `tokens`) and handing each
+    /// `(index, logits)` to `on_logits` right after its chunk is decoded. Returns the batch
+    /// index of the last token of the last chunk.
     fn decode(
         &mut self,
         tokens: &[LlamaToken],
@@ -807,7 +811,7 @@ impl LanguageModel for LlamaCppModel {
         if tokens.len().saturating_sub(common) > max_new {
             return Ok(0);
         }
-        let Prefilled { n_tokens, keep, .. } = self.prefill(messages)?;
+        let Prefilled { n_tokens, keep, .. } = self.prefill_tokens(&tokens)?;
         Ok(n_tokens - keep)
     }
 
