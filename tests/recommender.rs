@@ -26,8 +26,8 @@ fn catalog() -> &'static Catalog {
     C.get_or_init(|| Catalog::load(&root().join("catalogs/movies")).unwrap())
 }
 
-/// Popularity, item-kNN, EASE^R, role-aware item-kNN and the item-kNN + EASE^R blend trained on
-/// the real ReDial + INSPIRED training dialogues.
+/// Popularity, item-kNN, EASE^R, role-aware item-kNN, the item-kNN + EASE^R blend and the SLIT
+/// transition model trained on the real ReDial + INSPIRED training dialogues.
 fn real_models() -> &'static Vec<ItemModel> {
     static M: OnceLock<Vec<ItemModel>> = OnceLock::new();
     M.get_or_init(|| {
@@ -40,6 +40,7 @@ fn real_models() -> &'static Vec<ItemModel> {
             gram.ease(50.0, 100).unwrap(),
             roles.item_knn(0.15, 0.0, 100),
             gram.blend(0.5, 0.0, 50.0, 0.5, 100).unwrap(),
+            gram.transition(catalog(), &data.sessions, 3000.0, 0.85, 100).unwrap(),
         ]
     })
 }
@@ -234,6 +235,61 @@ fn blend_matches_the_hand_computed_matrix() {
     assert!(close(only_knn.weight(10, 30), knn.weight(10, 30) / (2.0 / 6f32.sqrt())));
     assert!(gram.blend(0.5, 0.0, 1.0, 1.5, 10).is_err());
     assert!(Gram::new(&cat, &sessions, 0.0, true).blend(0.5, 0.0, 1.0, 0.5, 10).is_err());
+}
+
+/// The transition model on the 3-item data with decay 1: targets (context → item) are
+/// A → B, B → C, A → B and A + B → C, so S = [[3,1,0],[1,2,0],[0,0,0]] and T has T[A,B] = 2,
+/// T[A,C] = 1, T[B,C] = 2. With λ = 1, (S + I)⁻¹ = [[3,−1,0],[−1,4,0],[0,0,11]] / 11, so
+/// B = (S + I)⁻¹T gives B[A,B] = 6/11, B[A,C] = (3 − 2)/11 = 1/11, B[B,C] = (−1 + 8)/11 = 7/11,
+/// and nothing leads back to A.
+#[test]
+fn transition_matches_the_hand_computed_matrix() {
+    let (cat, sessions) = three_items();
+    let gram = Gram::new(&cat, &sessions, 0.0, false);
+    let model = gram.transition(&cat, &sessions, 1.0, 1.0, 10).unwrap();
+    let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
+    assert!(close(model.weight(10, 20), 6.0 / 11.0), "{}", model.weight(10, 20));
+    assert!(close(model.weight(10, 30), 1.0 / 11.0), "{}", model.weight(10, 30));
+    assert!(close(model.weight(20, 30), 7.0 / 11.0), "{}", model.weight(20, 30));
+    assert_eq!(model.weight(20, 10), 0.0);
+    assert_eq!(model.weight(30, 10), 0.0);
+    let out = model.recommend_candidates(&RecState::from_lists(&[10], &[], &[]), 5).unwrap();
+    assert_eq!(out.iter().map(|c| c.id).collect::<Vec<_>>(), vec![20, 30]);
+    // A seeker-only item is never a target: with B seeker-only in the first session, T[A,B]
+    // drops to 1 and S to [[2,1,0],[1,2,0],…]: (S + I)⁻¹ = [[3,−1],[−1,3]] / 8, B[A,B] = 3/8.
+    let mut roles = sessions.clone();
+    roles[0].seeker_only = vec![1];
+    let model = Gram::new(&cat, &roles, 0.0, false).transition(&cat, &roles, 1.0, 1.0, 10).unwrap();
+    assert!(close(model.weight(10, 20), 3.0 / 8.0), "{}", model.weight(10, 20));
+    // Bad hyperparameters are named.
+    for (lambda, decay) in [(0.0, 1.0), (f32::NAN, 1.0), (1.0, 0.0), (1.0, 1.5)] {
+        let e = gram.transition(&cat, &sessions, lambda, decay, 10).unwrap_err();
+        assert!(matches!(e, Error::InvalidInput(_)), "{e}");
+    }
+}
+
+/// Mixing two models: each part is divided by the mean of its rows' largest weight. Item-kNN
+/// (β ½) rows all peak at 2/√6; the transition rows of A and B peak at 6/11 and 7/11 (C's row is
+/// empty and does not count), mean 13/22. With share ½, B[A,C] = ½·½/(2/√6) + ½·(1/11)/(13/22).
+#[test]
+fn mixed_models_are_rescaled_and_checked() {
+    let (cat, sessions) = three_items();
+    let gram = Gram::new(&cat, &sessions, 0.0, false);
+    let knn = gram.item_knn(0.5, 0.0, 10);
+    let transition = gram.transition(&cat, &sessions, 1.0, 1.0, 10).unwrap();
+    let spec =
+        curator::recommender::ModelSpec::KnnTransition { beta: 0.5, shrink: 0.0, lambda: 1.0, decay: 1.0, share: 0.5 };
+    let mixed = knn.mixed(&transition, 0.5, spec, 10).unwrap();
+    let want = 0.5 * 0.5 / (2.0 / 6f32.sqrt()) + 0.5 * (1.0 / 11.0) / (13.0 / 22.0);
+    assert!((mixed.weight(10, 30) - want).abs() < 1e-5, "{} vs {want}", mixed.weight(10, 30));
+    assert_eq!(mixed.info().spec, spec);
+    // The same through `Gram::train`.
+    let trained = gram.train(spec, 10, &cat, &sessions).unwrap();
+    assert!((trained.weight(10, 30) - want).abs() < 1e-5);
+    assert!(knn.mixed(&transition, 1.5, spec, 10).is_err());
+    let other = Catalog::from_items(vec![tiny_item(10, "Alpha", 2), tiny_item(20, "Beta", 3)]).unwrap();
+    let two = Gram::new(&other, &sessions[..1], 0.0, false).item_knn(0.5, 0.0, 10);
+    assert!(knn.mixed(&two, 0.5, spec, 10).is_err());
 }
 
 #[test]

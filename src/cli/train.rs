@@ -30,13 +30,18 @@ enum TrainCommand {
         /// A smaller search grid (smoke runs).
         #[arg(long)]
         quick: bool,
+        /// Search only these model families (comma-separated: popularity, item-knn, ease,
+        /// session-knn, role-knn, knn+ease, transition); the co-mention baseline is always
+        /// scored. Default: all.
+        #[arg(long, value_delimiter = ',')]
+        families: Vec<String>,
     },
 }
 
 /// Runs `curator train …`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     match args.command {
-        TrainCommand::Recommender { source, ablation, no_write, quick } => {
+        TrainCommand::Recommender { source, ablation, no_write, quick, families } => {
             let opts = curator::recommender::train::TrainOptions {
                 source,
                 catalog_dir: curator::paths::catalog_dir(),
@@ -46,6 +51,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 write: !no_write,
                 progress: true,
                 quick,
+                families,
             };
             let report = curator::recommender::train::train(&opts)?;
             curator::outln!("interactions (final fit): {}", report.interactions);

@@ -20,6 +20,14 @@
 //!   top-N positive weights of each row are kept.
 //! - **knn+ease**: `B = (1 − s)·B_knn/m_knn + s·B_ease/m_ease`, each part divided by the mean of
 //!   its rows' largest weight ([`ModelSpec::Blend`]).
+//! - **transition** (SLIT, the transition part of SLIST: Choi et al., "Session-aware Linear
+//!   Item-Item Models for Session-based Recommendation", WWW 2021, §3.3, eq. 10): a ridge
+//!   regression from what was said *before* a recommendation to the item recommended. Every
+//!   item of an ordered session (ReDial, INSPIRED; not MovieLens) that a recommender mentioned,
+//!   except the first item, is a target `e_t`; its context is `x_t = Σ_{j<t} d^{t−1−j} e_j` (the
+//!   earlier items, the latest weighted 1, with the agent's recency decay `d`). With
+//!   `S = Σ x_t x_tᵀ` and `T = Σ x_t e_tᵀ`, `B = (S + λI)⁻¹ T`. It predicts what a recommender
+//!   brings up next, where the co-occurrence models predict what else a session mentions.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -151,6 +159,27 @@ pub enum ModelSpec {
         /// Share `s` of EASE^R in [0, 1].
         ease_share: f32,
     },
+    /// SLIT transition model (module doc) with L2 weight λ and context recency decay `d`.
+    Transition {
+        /// L2 regularisation λ added to the diagonal of `S`.
+        lambda: f32,
+        /// Weight ratio of each earlier context item to the next one, in (0, 1].
+        decay: f32,
+    },
+    /// Item-kNN plus the transition model, each divided by the mean of its rows' largest
+    /// weight: `B = (1 − s)·B_knn/m_knn + s·B_transition/m_transition`.
+    KnnTransition {
+        /// Item-kNN candidate popularity exponent β.
+        beta: f32,
+        /// Item-kNN shrink.
+        shrink: f32,
+        /// Transition λ.
+        lambda: f32,
+        /// Transition context decay.
+        decay: f32,
+        /// Share `s` of the transition model in [0, 1].
+        share: f32,
+    },
     /// EASE^R with L2 weight λ.
     Ease {
         /// L2 regularisation λ added to the Gram diagonal.
@@ -168,6 +197,8 @@ impl ModelSpec {
             ModelSpec::ItemKnn { .. } => "item-knn",
             ModelSpec::Ease { .. } => "ease",
             ModelSpec::Blend { .. } => "knn+ease",
+            ModelSpec::Transition { .. } => "transition",
+            ModelSpec::KnnTransition { .. } => "knn+transition",
         }
     }
 
@@ -186,6 +217,10 @@ impl ModelSpec {
             ModelSpec::Blend { beta, shrink, lambda, ease_share } => {
                 format!("knn+ease (item-knn β {beta}, shrink {shrink}; ease λ {lambda}; ease share {ease_share})")
             }
+            ModelSpec::Transition { lambda, decay } => format!("transition (λ {lambda}, decay {decay})"),
+            ModelSpec::KnnTransition { beta, shrink, lambda, decay, share } => format!(
+                "knn+transition (item-knn β {beta}, shrink {shrink}; transition λ {lambda}, decay {decay}; transition share {share})"
+            ),
         }
     }
 }
@@ -390,6 +425,49 @@ impl ItemModel {
         }
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         ItemModel::from_bytes(&bytes, path)
+    }
+
+    /// `(1 − share)·self/m_self + share·other/m_other`, where `m_x` is the mean over rows of a
+    /// row's largest weight; rows keep their `neighbours` largest weights. The result is
+    /// labelled `spec`.
+    ///
+    /// Errors: [`Error::InvalidInput`] if the two models know different items or `share` is not
+    /// in [0, 1].
+    pub fn mixed(&self, other: &ItemModel, share: f32, spec: ModelSpec, neighbours: usize) -> Result<ItemModel> {
+        if self.ids != other.ids {
+            return Err(Error::InvalidInput("models over different item sets cannot be mixed".to_string()));
+        }
+        if !(0.0..=1.0).contains(&share) {
+            return Err(Error::InvalidInput(format!("the mixing share must be in [0, 1], got {share}")));
+        }
+        let scale = |m: &ItemModel| {
+            let rows: Vec<f32> = m.neighbours.iter().filter_map(|r| r.first().map(|x| x.1)).collect();
+            let mean = rows.iter().sum::<f32>() / rows.len().max(1) as f32;
+            if mean > 0.0 {
+                mean
+            } else {
+                1.0
+            }
+        };
+        let (a, b) = ((1.0 - share) / scale(self), share / scale(other));
+        let mut out = self.clone();
+        out.info.spec = spec;
+        out.info.neighbours = neighbours;
+        let mut acc: HashMap<u32, f32> = HashMap::new();
+        for (row, (x, y)) in out.neighbours.iter_mut().zip(self.neighbours.iter().zip(&other.neighbours)) {
+            acc.clear();
+            for &(c, w) in x {
+                *acc.entry(c).or_insert(0.0) += a * w;
+            }
+            for &(c, w) in y {
+                *acc.entry(c).or_insert(0.0) += b * w;
+            }
+            let mut merged: Vec<(u32, f32)> = acc.iter().map(|(&c, &w)| (c, w)).filter(|e| e.1 > 0.0).collect();
+            merged.sort_unstable_by(|p, q| q.1.total_cmp(&p.1).then(p.0.cmp(&q.0)));
+            merged.truncate(neighbours);
+            *row = merged;
+        }
+        Ok(out)
     }
 
     /// Scores every item for `state` into a vector parallel to the model's ids, and marks the
@@ -718,11 +796,100 @@ impl Gram {
         Ok(llt.inverse())
     }
 
-    /// Trains `spec` (its `bm25` must match this Gram's weighting).
+    /// The SLIT transition model (module doc) fitted on the ordered sessions of `sessions`
+    /// (MovieLens users are skipped: their order is not a dialogue's) over this Gram's item set,
+    /// `neighbours` per item. `sessions` must be those the Gram was built from.
     ///
-    /// Errors: those of [`Gram::ease`]; [`Error::InvalidInput`] on a weighting mismatch.
-    pub fn train(&self, spec: ModelSpec, neighbours: usize) -> Result<ItemModel> {
+    /// Errors: [`Error::InvalidInput`] if `lambda` ≤ 0, `decay` ∉ (0, 1], or `S + λI` is not
+    /// positive definite.
+    pub fn transition(
+        &self,
+        catalog: &Catalog,
+        sessions: &[Session],
+        lambda: f32,
+        decay: f32,
+        neighbours: usize,
+    ) -> Result<ItemModel> {
+        if lambda <= 0.0 || !lambda.is_finite() {
+            return Err(Error::InvalidInput(format!("the transition model needs λ > 0, got {lambda}")));
+        }
+        if !(decay > 0.0 && decay <= 1.0) {
+            return Err(Error::InvalidInput(format!("the transition model needs a decay in (0, 1], got {decay}")));
+        }
+        let m = self.active.len();
+        // Catalog position → active index.
+        let mut act_of: HashMap<usize, usize> = HashMap::with_capacity(m);
+        for (a, &i) in self.active.iter().enumerate() {
+            act_of.insert(i, a);
+        }
+        let pos_to_act: Vec<Option<usize>> = catalog
+            .items()
+            .iter()
+            .map(|it| self.ids.binary_search(&it.id).ok().and_then(|i| act_of.get(&i).copied()))
+            .collect();
+        let mut s = faer::Mat::<f64>::zeros(m, m);
+        let mut t: HashMap<(u32, u32), f64> = HashMap::new();
+        let mut context: Vec<(usize, f64)> = Vec::new();
+        for session in sessions.iter().filter(|s| s.source != Source::Movielens) {
+            context.clear();
+            for (k, &(p, w)) in session.items.iter().enumerate() {
+                let Some(target) = pos_to_act.get(p as usize).copied().flatten() else { continue };
+                if k > 0 && !context.is_empty() && !session.seeker_only.contains(&p) {
+                    for &(a, xa) in &context {
+                        *t.entry((a as u32, target as u32)).or_insert(0.0) += xa;
+                        for &(b, xb) in &context {
+                            s[(a, b)] += xa * xb;
+                        }
+                    }
+                }
+                for c in context.iter_mut() {
+                    c.1 *= decay as f64;
+                }
+                context.push((target, w as f64));
+            }
+        }
+        for a in 0..m {
+            s[(a, a)] += lambda as f64;
+        }
+        let p = s
+            .llt(faer::Side::Lower)
+            .map_err(|e| Error::InvalidInput(format!("S + λI is not positive definite (λ = {lambda}): {e:?}")))?
+            .inverse();
+        // B = P·T, column by column (T is sparse): B[:, c] += T[b, c] · P[:, b].
+        let mut b = vec![0f64; m * m];
+        let mut entries: Vec<((u32, u32), f64)> = t.into_iter().collect();
+        entries.sort_unstable_by_key(|e| (e.0 .1, e.0 .0));
+        for ((from, to), v) in entries {
+            let col = &mut b[to as usize * m..(to as usize + 1) * m];
+            for (a, x) in col.iter_mut().enumerate() {
+                *x += v * p[(a, from as usize)];
+            }
+        }
+        let rows = self.top_rows(neighbours, |a, c| b[c * m + a]);
+        Ok(self.finish(ModelSpec::Transition { lambda, decay }, neighbours, rows))
+    }
+
+    /// Trains `spec` (its `bm25` must match this Gram's weighting); `catalog` and `sessions` are
+    /// those the Gram was built from (the transition model reads the sessions' order).
+    ///
+    /// Errors: those of [`Gram::ease`] and [`Gram::transition`]; [`Error::InvalidInput`] on a
+    /// weighting mismatch.
+    pub fn train(
+        &self,
+        spec: ModelSpec,
+        neighbours: usize,
+        catalog: &Catalog,
+        sessions: &[Session],
+    ) -> Result<ItemModel> {
         match spec {
+            ModelSpec::Transition { lambda, decay } if !self.bm25 => {
+                self.transition(catalog, sessions, lambda, decay, neighbours)
+            }
+            ModelSpec::KnnTransition { beta, shrink, lambda, decay, share } if !self.bm25 => {
+                let knn = self.item_knn(beta, shrink, neighbours);
+                let transition = self.transition(catalog, sessions, lambda, decay, neighbours)?;
+                knn.mixed(&transition, share, spec, neighbours)
+            }
             ModelSpec::Popularity => Ok(self.popularity_model()),
             ModelSpec::ItemKnn { bm25, beta, shrink, backward, seeker }
                 if bm25 == self.bm25 && backward == self.backward && seeker == self.seeker =>
@@ -763,7 +930,10 @@ pub fn backward_of(spec: &ModelSpec) -> f32 {
 /// Whether `spec` is trained on a BM25-weighted Gram matrix.
 pub fn uses_bm25(spec: &ModelSpec) -> bool {
     match spec {
-        ModelSpec::Popularity | ModelSpec::Blend { .. } => false,
+        ModelSpec::Popularity
+        | ModelSpec::Blend { .. }
+        | ModelSpec::Transition { .. }
+        | ModelSpec::KnnTransition { .. } => false,
         ModelSpec::ItemKnn { bm25, .. } | ModelSpec::Ease { bm25, .. } => *bm25,
     }
 }

@@ -68,7 +68,13 @@ pub struct TrainOptions {
     pub progress: bool,
     /// Quick run: a smaller grid (for tests and smoke runs).
     pub quick: bool,
+    /// Model families to search ([`FAMILIES`]); empty: all.
+    pub families: Vec<String>,
 }
+
+/// The model families `curator train recommender` searches, in report order.
+pub const FAMILIES: [&str; 8] =
+    ["popularity", "item-knn", "ease", "session-knn", "role-knn", "knn+ease", "transition", "knn+transition"];
 
 /// Validation figures of one configuration (de-dup protocol).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -480,7 +486,7 @@ pub fn fit(
         super::model::backward_of(&spec),
         super::model::seeker_of(&spec),
     );
-    Ok((gram.train(spec, neighbours)?, data.counts))
+    Ok((gram.train(spec, neighbours, catalog, &data.sessions)?, data.counts))
 }
 
 /// Name of the baseline row: the agent's collaborative part before trained models.
@@ -513,7 +519,7 @@ pub fn fit_model(
         super::model::backward_of(&spec),
         super::model::seeker_of(&spec),
     );
-    Ok((gram.train(spec, neighbours)?, data.counts))
+    Ok((gram.train(spec, neighbours, catalog, &data.sessions)?, data.counts))
 }
 
 fn bar(len: usize, progress: bool, msg: &str) -> ProgressBar {
@@ -552,6 +558,10 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         set.iter().map(|(_, t)| t.len()).sum::<usize>()
     );
 
+    if let Some(f) = opts.families.iter().find(|f| !FAMILIES.contains(&f.as_str())) {
+        return Err(Error::InvalidInput(format!("unknown model family {f:?}; known: {}", FAMILIES.join(", "))));
+    }
+    let want = |family: &str| opts.families.is_empty() || opts.families.iter().any(|f| f == family);
     let ml_weights: &[f32] = if opts.quick { &[0.0] } else { &[0.0, 0.05, 0.3] };
     let knn: Vec<(f32, f32)> = if opts.quick {
         vec![(0.5, 0.0)]
@@ -563,8 +573,22 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     let seekers: &[f32] = if opts.quick { &[0.5] } else { &[0.25, 0.5] };
     let role_betas: &[f32] = if opts.quick { &[0.15] } else { &[0.0, 0.15, 0.3] };
     let shares: &[f32] = if opts.quick { &[0.5] } else { &[0.25, 0.5] };
+    let transitions: Vec<(f32, f32)> = if opts.quick {
+        vec![(200.0, 0.85)]
+    } else {
+        [800.0, 3000.0, 10000.0].iter().flat_map(|&l| [0.6, 0.85, 1.0].map(|d| (l, d))).collect()
+    };
+    let transition_shares: &[f32] = if opts.quick { &[0.25] } else { &[0.1, 0.2, 0.35, 0.5] };
+    let count = |family: &str, n: usize| if want(family) { n } else { 0 };
     let total = ml_weights.len()
-        * (1 + knn.len() * (2 + backwards.len()) + lambdas.len() + seekers.len() * role_betas.len() + shares.len());
+        * (count("popularity", 1)
+            + count("item-knn", 2 * knn.len())
+            + count("ease", lambdas.len())
+            + count("session-knn", knn.len() * backwards.len())
+            + count("role-knn", seekers.len() * role_betas.len())
+            + count("knn+ease", shares.len()))
+        + count("transition", transitions.len())
+        + count("knn+transition", transition_shares.len());
     let pb = bar(total, opts.progress, "validating");
     let mut val_counts = InteractionCounts::default();
     // Best (score, spec, ml weight) per (family, mix name).
@@ -585,12 +609,12 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         }
         for bm25 in [false, true] {
             let gram = Gram::new(&val_catalog, &data.sessions, w, bm25);
-            if !bm25 {
+            if !bm25 && want("popularity") {
                 let s = score(&gram.popularity_model(), &set)?;
                 pb.inc(1);
                 consider(&mut best, "popularity", mix.name(), s, ModelSpec::Popularity, w);
             }
-            for &(beta, shrink) in &knn {
+            for &(beta, shrink) in knn.iter().filter(|_| want("item-knn")) {
                 let spec = ModelSpec::ItemKnn { bm25, beta, shrink, backward: 1.0, seeker: 1.0 };
                 let s = score(&gram.item_knn(beta, shrink, MAX_NEIGHBOURS), &set)?;
                 pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
@@ -599,7 +623,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             }
             // EASE on the BM25-weighted matrix never led in a first full search (λ scaled by
             // idf² ≈ 10): only the binary matrix is searched.
-            for &lambda in lambdas.iter().filter(|_| !bm25) {
+            for &lambda in lambdas.iter().filter(|_| !bm25 && want("ease")) {
                 let spec = ModelSpec::Ease { lambda, bm25 };
                 let s = score(&gram.ease(lambda, MAX_NEIGHBOURS)?, &set)?;
                 pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
@@ -608,7 +632,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             }
         }
         // Session-aware item-kNN: pairs in mention order count fully, reversed pairs less.
-        for &backward in backwards {
+        for &backward in backwards.iter().filter(|_| want("session-knn")) {
             let gram = Gram::with_order(&val_catalog, &data.sessions, w, false, backward);
             for &(beta, shrink) in &knn {
                 let spec = ModelSpec::ItemKnn { bm25: false, beta, shrink, backward, seeker: 1.0 };
@@ -619,7 +643,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             }
         }
         // Role-aware item-kNN: items only seekers mentioned count less as candidates.
-        for &seeker in seekers {
+        for &seeker in seekers.iter().filter(|_| want("role-knn")) {
             let gram = Gram::with_roles(&val_catalog, &data.sessions, w, false, 1.0, seeker);
             for &beta in role_betas {
                 let spec = ModelSpec::ItemKnn { bm25: false, beta, shrink: 0.0, backward: 1.0, seeker };
@@ -640,7 +664,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             ModelSpec::Ease { lambda, .. } if b.1 == mix.name() => Some(lambda),
             _ => None,
         });
-        if let (Some((beta, shrink)), Some(lambda)) = (knn_best, ease_best) {
+        if let (Some((beta, shrink)), Some(lambda), true) = (knn_best, ease_best, want("knn+ease")) {
             let gram = Gram::new(&val_catalog, &data.sessions, w, false);
             for &ease_share in shares {
                 let spec = ModelSpec::Blend { beta, shrink, lambda, ease_share };
@@ -648,6 +672,35 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
                 pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
                 pb.inc(1);
                 consider(&mut best, "knn+ease", mix.name(), s, spec, w);
+            }
+        }
+    }
+    // The transition model reads dialogue order: dialogues only (MovieLens users are unordered).
+    // Mixed with item-kNN (the agent's β, shrink 0), from the best transition model.
+    if want("transition") || want("knn+transition") {
+        let data = interactions::load(&opts.source, &val_catalog, DataMix::DIALOGUES, &val_ids)?;
+        let gram = Gram::new(&val_catalog, &data.sessions, 0.0, false);
+        let mut top: Option<(f64, ModelSpec, ItemModel)> = None;
+        for &(lambda, decay) in &transitions {
+            let spec = ModelSpec::Transition { lambda, decay };
+            let model = gram.transition(&val_catalog, &data.sessions, lambda, decay, MAX_NEIGHBOURS)?;
+            let s = score(&model, &set)?;
+            pb.set_message(format!("{}: {:.4}", spec.describe(), s.objective));
+            pb.inc(1);
+            if top.as_ref().is_none_or(|t| s.objective > t.0) {
+                top = Some((s.objective, spec, model));
+            }
+            consider(&mut best, "transition", DataMix::DIALOGUES.name(), s, spec, 0.0);
+        }
+        if let (Some((_, ModelSpec::Transition { lambda, decay }, transition)), true) = (top, want("knn+transition")) {
+            let (beta, shrink) = (weights.beta, 0.0);
+            let knn = gram.item_knn(beta, shrink, MAX_NEIGHBOURS);
+            for &share in transition_shares {
+                let spec = ModelSpec::KnnTransition { beta, shrink, lambda, decay, share };
+                let s = score(&knn.mixed(&transition, share, spec, MAX_NEIGHBOURS)?, &set)?;
+                pb.set_message(format!("{}: {:.4}", spec.describe(), s.objective));
+                pb.inc(1);
+                consider(&mut best, "knn+transition", DataMix::DIALOGUES.name(), s, spec, 0.0);
             }
         }
     }
