@@ -82,7 +82,8 @@ fn chat_completion_follows_the_openai_format_and_sessions_continue() {
         assert!(rec["id"].as_u64().is_some() && rec["reason"].as_str().is_some_and(|x| !x.is_empty()), "{rec}");
         assert!(content.contains(rec["title"].as_str().unwrap()), "the reply lists every item: {content}");
     }
-    assert!(r["usage"]["total_tokens"].as_u64().unwrap() > 0);
+    // No model ran: no model tokens (the reply comes from the tools).
+    assert_eq!(r["usage"], json!({"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}), "{r}");
     let sid = r["session_id"].as_str().unwrap().to_string();
 
     // The session continues: only the new message is read; earlier picks are not repeated.
@@ -133,9 +134,8 @@ fn streaming_sends_role_text_recommendations_stop_and_done() {
     }
     assert_eq!(stops, 1);
     let usage = chunks.last().unwrap();
-    assert!(
-        usage["choices"].as_array().unwrap().is_empty() && usage["usage"]["completion_tokens"].as_u64().unwrap() > 0
-    );
+    assert!(usage["choices"].as_array().unwrap().is_empty(), "{usage}");
+    assert_eq!(usage["usage"]["total_tokens"], 0, "no model ran: {usage}");
     let recs = recs.expect("one chunk carries the recommendations");
     assert_eq!(recs.len(), 3);
     for r in &recs {

@@ -78,6 +78,14 @@ fn real_model_turn_disconnect_and_burst() {
     let content = v["choices"][0]["message"]["content"].as_str().unwrap();
     assert_eq!(v["recommendations"].as_array().unwrap().len(), 3, "{v}");
     assert!(content.lines().count() >= 5, "opening, three items, closing: {content}");
+    // Usage counts the model's tokens: a prompt of chat template, dialogue and tool results, and
+    // at least the three decoded titles ("Heat (1995)" alone is several tokens).
+    let (p, c, t) = (
+        v["usage"]["prompt_tokens"].as_u64().unwrap(),
+        v["usage"]["completion_tokens"].as_u64().unwrap(),
+        v["usage"]["total_tokens"].as_u64().unwrap(),
+    );
+    assert!(p >= 50 && c >= 9 && t == p + c, "{}", v["usage"]);
 
     // A streaming client that leaves after the first event: the turn is cancelled, not stored.
     let mut raw = TcpStream::connect(&s.addr).unwrap();

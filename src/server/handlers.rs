@@ -77,10 +77,6 @@ fn now_s() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-fn words(s: &str) -> usize {
-    s.split_whitespace().count()
-}
-
 /// A validated message: role and text.
 struct Message {
     role: Role,
@@ -250,7 +246,6 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
         id: format!("chatcmpl-{}", new_id()),
         created: now_s(),
         session_id,
-        prompt_words: words(&text),
         timeout_s: timeout.as_secs(),
         deadline: tokio::time::Instant::from_std(deadline),
     };
@@ -268,22 +263,22 @@ struct ReplyMeta {
     id: String,
     created: u64,
     session_id: String,
-    prompt_words: usize,
     timeout_s: u64,
     deadline: tokio::time::Instant,
 }
 
 async fn collect_reply(meta: ReplyMeta, mut rx: UnboundedReceiver<JobEvent>) -> Result<Response, ApiError> {
     let mut content = String::new();
+    let mut usage = Usage::default();
     loop {
         match tokio::time::timeout_at(meta.deadline, rx.recv()).await {
             Err(_) => return Err(ApiError::Timeout(meta.timeout_s)),
             Ok(None) => return Err(ApiError::Internal("the generation worker dropped the request".into())),
             Ok(Some(JobEvent::Agent(AgentEvent::Text { text }))) => content.push_str(&text),
+            Ok(Some(JobEvent::Agent(AgentEvent::Done { stats }))) => usage = Usage::of(stats.generation.as_ref()),
             Ok(Some(JobEvent::Agent(_))) => {}
             Ok(Some(JobEvent::Finished(Err(e)))) => return Err(e),
             Ok(Some(JobEvent::Finished(Ok(recommendations)))) => {
-                let completion_tokens = words(&content);
                 let body = ChatCompletion {
                     id: meta.id,
                     object: "chat.completion",
@@ -295,11 +290,7 @@ async fn collect_reply(meta: ReplyMeta, mut rx: UnboundedReceiver<JobEvent>) -> 
                         finish_reason: "stop",
                         logprobs: None,
                     }],
-                    usage: Usage {
-                        prompt_tokens: meta.prompt_words,
-                        completion_tokens,
-                        total_tokens: meta.prompt_words + completion_tokens,
-                    },
+                    usage,
                     session_id: meta.session_id,
                     recommendations,
                 };
@@ -316,7 +307,7 @@ struct SseStream {
     /// Dropped with the stream: a client that disconnects cancels the generation.
     _guard: CancelOnDrop,
     include_usage: bool,
-    reply_words: usize,
+    usage: Usage,
     pending: VecDeque<String>,
     finished: bool,
 }
@@ -356,7 +347,6 @@ impl SseStream {
                     self.finish_with_error(&ApiError::Internal("the generation worker dropped the request".into()))
                 }
                 Ok(Some(JobEvent::Agent(AgentEvent::Text { text }))) => {
-                    self.reply_words += words(&text);
                     let f = self.chunk(Delta { role: None, content: Some(text) }, None, None);
                     self.pending.push_back(f);
                 }
@@ -364,17 +354,15 @@ impl SseStream {
                     let f = self.chunk(Delta { role: None, content: Some(String::new()) }, None, Some(items));
                     self.pending.push_back(f);
                 }
-                Ok(Some(JobEvent::Agent(_))) => {}
+                Ok(Some(JobEvent::Agent(AgentEvent::Done { stats }))) => {
+                    self.usage = Usage::of(stats.generation.as_ref())
+                }
                 Ok(Some(JobEvent::Finished(Err(e)))) => self.finish_with_error(&e),
                 Ok(Some(JobEvent::Finished(Ok(_)))) => {
                     let f = self.chunk(Delta::default(), Some("stop"), None);
                     self.pending.push_back(f);
                     if self.include_usage {
-                        let usage = Usage {
-                            prompt_tokens: self.meta.prompt_words,
-                            completion_tokens: self.reply_words,
-                            total_tokens: self.meta.prompt_words + self.reply_words,
-                        };
+                        let usage = self.usage;
                         let c = ChatCompletionChunk {
                             id: self.meta.id.clone(),
                             object: "chat.completion.chunk",
@@ -411,8 +399,15 @@ fn stream_response(
     guard: CancelOnDrop,
     include_usage: bool,
 ) -> Response {
-    let mut st =
-        SseStream { meta, rx, _guard: guard, include_usage, reply_words: 0, pending: VecDeque::new(), finished: false };
+    let mut st = SseStream {
+        meta,
+        rx,
+        _guard: guard,
+        include_usage,
+        usage: Usage::default(),
+        pending: VecDeque::new(),
+        finished: false,
+    };
     let first = st.chunk(Delta { role: Some("assistant"), content: Some(String::new()) }, None, None);
     st.pending.push_back(first);
     let stream = futures_util::stream::unfold(st, |mut st| async move {
