@@ -30,6 +30,8 @@ fn chat_answers_resets_and_exits_cleanly_on_eof() {
     assert!(out.contains("(new conversation)"));
     assert!(out.contains("liked: -"), "state is empty after /reset: {out}");
     assert!(out.contains("unknown command \"/bogus\""), "{out}");
+    // Piped input is echoed after the prompt, so the output reads as a transcript.
+    assert!(out.contains("you> I loved Heat and Collateral\ncurator> "), "{out}");
 }
 
 #[test]

@@ -84,6 +84,8 @@ fn repl(mut agent: Agent) -> anyhow::Result<()> {
         agent.catalog().len(),
         agent.model_name().unwrap_or("none")
     )?;
+    // Piped input is not echoed by a terminal: echo it, so the output reads as a transcript.
+    let echo = !stdin.is_terminal();
     let mut buf = Vec::new();
     loop {
         write!(out, "\nyou> ")?;
@@ -99,6 +101,9 @@ fn repl(mut agent: Agent) -> anyhow::Result<()> {
             continue;
         };
         let line = line.trim();
+        if echo {
+            writeln!(out, "{line}")?;
+        }
         match line {
             "" => continue,
             "/quit" | "/exit" => return Ok(()),
