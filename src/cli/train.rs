@@ -13,7 +13,8 @@ pub struct TrainArgs {
 
 #[derive(Debug, Subcommand)]
 enum TrainCommand {
-    /// Train the collaborative recommenders (popularity, item-kNN, EASE^R) on the training
+    /// Train the collaborative recommenders (popularity, item-kNN and its session- and
+    /// role-aware variants, EASE^R, the SLIT transition model, and blends) on the training
     /// interactions, choose one on the validation split of `curator tune`, and save it as
     /// catalogs/movies/recommender.bin.
     Recommender {

@@ -476,7 +476,8 @@ impl LanguageModel for LlamaCppModel {
     ) -> Result<GenerationStats> {
         let start = Instant::now();
         let mut sampler = sampler(params)?;
-        let Prefilled { n_tokens, keep, mut idx, prompt_ms } = self.prefill(messages)?;
+        let pre = self.prefill(messages)?;
+        let mut idx = pre.idx;
 
         let gen_start = Instant::now();
         let mut ttft = None;
@@ -513,15 +514,7 @@ impl LanguageModel for LlamaCppModel {
         if !rest.is_empty() && !cancelled {
             on_text(&rest);
         }
-        Ok(GenerationStats {
-            prompt_tokens: n_tokens,
-            cached_prompt_tokens: keep,
-            generated_tokens: generated,
-            prompt_ms,
-            generation_ms: elapsed_ms(gen_start),
-            time_to_first_token_ms: ttft.unwrap_or_else(|| elapsed_ms(start)),
-            stop_reason,
-        })
+        Ok(pre.stats(generated, start, gen_start, ttft, stop_reason))
     }
 
     fn continuation_logprobs(&mut self, prompt: &str, continuation: &str) -> Result<Vec<f32>> {
@@ -587,7 +580,8 @@ impl LanguageModel for LlamaCppModel {
                 )))
             }
         };
-        let Prefilled { n_tokens, keep, mut idx, prompt_ms } = self.prefill(messages)?;
+        let pre = self.prefill(messages)?;
+        let mut idx = pre.idx;
 
         let gen_start = Instant::now();
         let mut ttft = None;
@@ -692,15 +686,7 @@ impl LanguageModel for LlamaCppModel {
         if !rest.is_empty() && !cancelled {
             on_text(&rest);
         }
-        Ok(GenerationStats {
-            prompt_tokens: n_tokens,
-            cached_prompt_tokens: keep,
-            generated_tokens: generated,
-            prompt_ms,
-            generation_ms: elapsed_ms(gen_start),
-            time_to_first_token_ms: ttft.unwrap_or_else(|| elapsed_ms(start)),
-            stop_reason,
-        })
+        Ok(pre.stats(generated, start, gen_start, ttft, stop_reason))
     }
 
     fn score_continuations(&mut self, prompt: &str, continuations: &[String]) -> Result<Vec<Vec<f32>>> {
@@ -857,6 +843,30 @@ struct Prefilled {
     idx: i32,
     /// Milliseconds spent decoding the new part.
     prompt_ms: f64,
+}
+
+impl Prefilled {
+    /// The statistics of a generation after this prompt: `generated` tokens, timed from `start`
+    /// (the call) and `gen_start` (the first decoding step); `ttft` is the milliseconds to the
+    /// first streamed text, if any was streamed.
+    fn stats(
+        &self,
+        generated: usize,
+        start: Instant,
+        gen_start: Instant,
+        ttft: Option<f64>,
+        stop_reason: StopReason,
+    ) -> GenerationStats {
+        GenerationStats {
+            prompt_tokens: self.n_tokens,
+            cached_prompt_tokens: self.keep,
+            generated_tokens: generated,
+            prompt_ms: self.prompt_ms,
+            generation_ms: elapsed_ms(gen_start),
+            time_to_first_token_ms: ttft.unwrap_or_else(|| elapsed_ms(start)),
+            stop_reason,
+        }
+    }
 }
 
 #[cfg(test)]

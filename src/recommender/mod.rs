@@ -4,8 +4,9 @@
 //!   (`redial/train_movie_level/`), written by `curator data build` to
 //!   `catalogs/movies/comentions.tsv`; they ground the agent's "because of" reasons.
 //! - [`interactions`]: every training source as sessions × items with implicit weights.
-//! - [`model`]: the [`Recommender`] trait and the trained models (popularity, item-kNN,
-//!   EASE^R), stored as top-N neighbour lists in `catalogs/movies/recommender.bin`.
+//! - [`model`]: the [`Recommender`] trait and the trained models (popularity, item-kNN and its
+//!   session- and role-aware variants, EASE^R, the SLIT transition model, blends), stored as
+//!   top-N neighbour lists in `catalogs/movies/recommender.bin`.
 //! - [`train`]: `curator train recommender` — hyperparameters chosen on the validation split of
 //!   `curator tune`, the ablation table on ReDial test, and the saved model.
 //!
