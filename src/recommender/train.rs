@@ -540,8 +540,12 @@ const MAX_NEIGHBOURS: usize = 200;
 
 /// Runs training, selection, the optional ablation, and saving (module doc).
 ///
-/// Errors: missing or malformed inputs; overlap of validation and test; a failed write.
+/// Errors: an unknown family in `opts.families` (before any data is read); missing or malformed
+/// inputs; overlap of validation and test; a failed write.
 pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
+    if let Some(f) = opts.families.iter().find(|f| !FAMILIES.contains(&f.as_str())) {
+        return Err(Error::InvalidInput(format!("unknown model family {f:?}; known: {}", FAMILIES.join(", "))));
+    }
     let base = Catalog::load(&opts.catalog_dir)?;
     let val = validation_split(&opts.source, &opts.test_path)?;
     let val_ids: HashSet<String> = val.iter().map(|d| d.conversation_id.clone()).collect();
@@ -558,9 +562,6 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         set.iter().map(|(_, t)| t.len()).sum::<usize>()
     );
 
-    if let Some(f) = opts.families.iter().find(|f| !FAMILIES.contains(&f.as_str())) {
-        return Err(Error::InvalidInput(format!("unknown model family {f:?}; known: {}", FAMILIES.join(", "))));
-    }
     let want = |family: &str| opts.families.is_empty() || opts.families.iter().any(|f| f == family);
     let ml_weights: &[f32] = if opts.quick { &[0.0] } else { &[0.0, 0.05, 0.3] };
     let knn: Vec<(f32, f32)> = if opts.quick {
@@ -1102,4 +1103,27 @@ pub fn load_model(catalog_dir: &Path) -> Result<Option<Arc<ItemModel>>> {
         return Ok(None);
     }
     Ok(Some(Arc::new(ItemModel::load(&path)?)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_family_is_refused_before_any_data_is_read() {
+        let opts = TrainOptions {
+            source: PathBuf::from("/nonexistent/data"),
+            catalog_dir: PathBuf::from("/nonexistent/catalog"),
+            test_path: PathBuf::from("/nonexistent/test.jsonl"),
+            ablation: false,
+            results_dir: PathBuf::from("/nonexistent/results"),
+            write: false,
+            progress: false,
+            quick: true,
+            families: vec!["transition".to_string(), "sasrec".to_string()],
+        };
+        let e = train(&opts).unwrap_err().to_string();
+        assert!(e.contains("\"sasrec\"") && e.contains("knn+transition"), "{e}");
+    }
 }
