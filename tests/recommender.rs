@@ -160,17 +160,17 @@ fn tiny_item(id: ItemId, title: &str, popularity: u32) -> Item {
     }
 }
 
+/// A ReDial session over catalog positions `items`, in mention order, each with weight 1.
+fn redial_session(items: &[u32]) -> Session {
+    Session { source: Source::Redial, items: items.iter().map(|&p| (p, 1.0)).collect(), seeker_only: Vec::new() }
+}
+
 /// Items 10 (Alpha), 20 (Beta), 30 (Gamma) and the ReDial sessions {0,1}, {1,2}, {0,1,2} over
-/// their indices: the hand-checked data of the EASE and blend tests.
+/// their indices: the hand-checked data of the EASE, blend, transition and mixing tests.
 fn three_items() -> (Catalog, Vec<Session>) {
     let cat = Catalog::from_items(vec![tiny_item(10, "Alpha", 2), tiny_item(20, "Beta", 3), tiny_item(30, "Gamma", 2)])
         .unwrap();
-    let s = |items: &[u32]| Session {
-        source: Source::Redial,
-        items: items.iter().map(|&p| (p, 1.0)).collect(),
-        seeker_only: Vec::new(),
-    };
-    (cat, vec![s(&[0, 1]), s(&[1, 2]), s(&[0, 1, 2])])
+    (cat, vec![redial_session(&[0, 1]), redial_session(&[1, 2]), redial_session(&[0, 1, 2])])
 }
 
 /// Sessions {0,1}, {1,2}, {0,1,2} over items 10, 20, 30: G = XᵀX = [[2,2,1],[2,3,2],[1,2,2]].
@@ -327,12 +327,7 @@ fn committed_model_loads_and_covers_the_catalog() {
 fn session_aware_knn_counts_pairs_in_mention_order() {
     let cat = Catalog::from_items(vec![tiny_item(10, "Alpha", 2), tiny_item(20, "Beta", 2), tiny_item(30, "Gamma", 1)])
         .unwrap();
-    let s = |items: &[u32]| Session {
-        source: Source::Redial,
-        items: items.iter().map(|&p| (p, 1.0)).collect(),
-        seeker_only: Vec::new(),
-    };
-    let sessions = vec![s(&[0, 1]), s(&[0, 1, 2])];
+    let sessions = vec![redial_session(&[0, 1]), redial_session(&[0, 1, 2])];
     let forward = Gram::with_order(&cat, &sessions, 0.0, false, 0.0);
     let knn = forward.item_knn(0.5, 0.0, 10);
     assert!((knn.weight(10, 20) - 1.0).abs() < 1e-6, "{}", knn.weight(10, 20));

@@ -592,6 +592,8 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         + count("knn+transition", transition_shares.len());
     let pb = bar(total, opts.progress, "validating");
     let mut val_counts = InteractionCounts::default();
+    // The dialogues-only sessions (MovieLens weight 0), kept for the transition model.
+    let mut dialogue_sessions: Option<Vec<interactions::Session>> = None;
     // Best (score, spec, ml weight) per (family, mix name).
     type Best = Vec<(String, String, ValidationScore, ModelSpec, f32)>;
     let mut best: Best = Vec::new();
@@ -607,6 +609,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         let data = interactions::load(&opts.source, &val_catalog, mix, &val_ids)?;
         if w == 0.0 {
             val_counts = data.counts.clone();
+            dialogue_sessions = Some(data.sessions.clone());
         }
         for bm25 in [false, true] {
             let gram = Gram::new(&val_catalog, &data.sessions, w, bm25);
@@ -679,12 +682,15 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     // The transition model reads dialogue order: dialogues only (MovieLens users are unordered).
     // Mixed with item-kNN (the agent's β, shrink 0), from the best transition model.
     if want("transition") || want("knn+transition") {
-        let data = interactions::load(&opts.source, &val_catalog, DataMix::DIALOGUES, &val_ids)?;
-        let gram = Gram::new(&val_catalog, &data.sessions, 0.0, false);
+        let sessions = match dialogue_sessions.take() {
+            Some(s) => s,
+            None => interactions::load(&opts.source, &val_catalog, DataMix::DIALOGUES, &val_ids)?.sessions,
+        };
+        let gram = Gram::new(&val_catalog, &sessions, 0.0, false);
         let mut top: Option<(f64, ModelSpec, ItemModel)> = None;
         for &(lambda, decay) in &transitions {
             let spec = ModelSpec::Transition { lambda, decay };
-            let model = gram.transition(&val_catalog, &data.sessions, lambda, decay, MAX_NEIGHBOURS)?;
+            let model = gram.transition(&val_catalog, &sessions, lambda, decay, MAX_NEIGHBOURS)?;
             let s = score(&model, &set)?;
             pb.set_message(format!("{}: {:.4}", spec.describe(), s.objective));
             pb.inc(1);
