@@ -181,3 +181,30 @@ fn agent_replies_name_only_catalog_titles_even_when_asked_not_to() {
         assert!(agent.prefill_dialogue().unwrap() <= 1, "prefilled twice: nothing left but the last token");
     }
 }
+
+/// A long list (15 items, each with its reason) is written whole: the reply's token budget grows
+/// with the number of items, so the last item and the closing line are not cut off.
+#[test]
+fn a_long_list_is_never_cut_off() {
+    use curator::agent::{Agent, AgentConfig, AgentEvent};
+    let path = std::env::var_os("CURATOR_MODEL").map(PathBuf::from).unwrap_or_else(default_model_path);
+    let model = LlamaCppModel::load(&path, &LlamaOptions::default()).unwrap();
+    let config = AgentConfig { recommendations: 15, ..AgentConfig::default() };
+    assert!(config.reply_tokens() > config.generation.max_tokens);
+    let mut agent = Agent::from_project(Some(Box::new(model)), config).unwrap();
+    let mut reply = String::new();
+    let mut stats = None;
+    let recs = agent
+        .respond("I loved Heat and Collateral, something darker?", &mut |ev| match ev {
+            AgentEvent::Text { text } => reply.push_str(&text),
+            AgentEvent::Done { stats: s } => stats = Some(s),
+            AgentEvent::Recommendations { .. } => {}
+        })
+        .unwrap();
+    assert_eq!(recs.len(), 15, "{reply}");
+    assert_eq!(stats.unwrap().generated.len(), 15, "the model wrote all 15: {reply}");
+    let last = recs.last().unwrap();
+    assert!(reply.contains(&format!("15. {} — {}", last.title, last.reason)), "{reply}");
+    let closing = reply.lines().last().unwrap();
+    assert!(!closing.starts_with(|c: char| c.is_ascii_digit()), "a closing line ends the reply: {reply}");
+}

@@ -47,7 +47,8 @@ pub struct AgentConfig {
     /// Items recommended per turn (default 3).
     pub recommendations: usize,
     /// Sampling of the reply (default: greedy). `max_tokens` bounds the whole reply, forced text
-    /// included (default 400); the opening line gets at most 40 free tokens.
+    /// included (default 400, raised for long lists: [`AgentConfig::reply_tokens`]); the opening
+    /// line gets at most 40 free tokens.
     pub generation: GenerationParams,
     /// Size of the reranked shortlist the model's list is constrained to (at least
     /// `recommendations`; default 3: the model orders the ranker's top 3).
@@ -64,6 +65,23 @@ impl Default for AgentConfig {
             shortlist: 3,
             weights: None,
         }
+    }
+}
+
+/// Tokens kept per listed item when a reply's token budget is sized
+/// ([`AgentConfig::reply_tokens`]): marker, title, year and reason are ≈ 30 on SmolLM2's
+/// tokenizer; twice that leaves room for long titles and reasons.
+const REPLY_ITEM_TOKENS: usize = 60;
+
+/// Tokens kept for the closing line of a reply.
+const CLOSING_TOKENS: usize = 40;
+
+impl AgentConfig {
+    /// The most tokens a reply with the model may take: `generation.max_tokens`, raised when
+    /// `recommendations` items need more (opening line, [`REPLY_ITEM_TOKENS`] per item, closing
+    /// line), so a long list is never cut off mid-item.
+    pub fn reply_tokens(&self) -> usize {
+        self.generation.max_tokens.max(INTRO_MAX_TOKENS + self.recommendations * REPLY_ITEM_TOKENS + CLOSING_TOKENS)
     }
 }
 
@@ -502,7 +520,8 @@ impl Agent {
             reply.push_str(piece);
             on_event(AgentEvent::Text { text: piece.to_string() });
         };
-        let result = model.generate_constrained(&messages, &self.config.generation, &mut constraint, &mut |piece| {
+        let params = GenerationParams { max_tokens: self.config.reply_tokens(), ..self.config.generation.clone() };
+        let result = model.generate_constrained(&messages, &params, &mut constraint, &mut |piece| {
             if cancel.load(Ordering::Relaxed) {
                 return false;
             }
@@ -631,7 +650,7 @@ impl Agent {
 /// the `intro` template, Curator's replies as shown) and the new message (`None`: the dialogue
 /// alone, as [`Agent::prefill_dialogue`] caches it).
 ///
-/// When the dialogue would leave fewer than `generation.max_tokens` tokens of the context plus
+/// When the dialogue would leave fewer than [`AgentConfig::reply_tokens`] tokens of the context plus
 /// [`NEXT_MESSAGE_TOKENS`] for a message, its oldest turns are dropped, [`WINDOW_STEP`] at a time
 /// (cutting at a seeker turn). The window depends on the dialogue only, not on the new message,
 /// so the dialogue prefilled after a turn and the next turn's prompt start at the same turn, and
@@ -652,7 +671,7 @@ fn model_messages(
         let text = &text[..cut];
         prompts.render_intro(minijinja::context! { user => text }).unwrap_or_else(|_| text.to_string())
     };
-    let budget = model.context_size().unwrap_or(usize::MAX).saturating_sub(config.generation.max_tokens + 8);
+    let budget = model.context_size().unwrap_or(usize::MAX).saturating_sub(config.reply_tokens() + 8);
     let build = |start: usize, user: Option<&str>| -> (Vec<ChatMessage>, usize) {
         let mut messages = vec![ChatMessage::system(prompts.system.trim())];
         for t in &history[start..] {

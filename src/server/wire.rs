@@ -90,15 +90,15 @@ pub struct StreamOptions {
 }
 
 /// Model tokens of a completion, from the language model's statistics for the turn
-/// ([`crate::llm::GenerationStats`]). The reasons in a reply come from the knowledge graph and
-/// the catalog, not from the model, so they are not completion tokens; a turn answered without
-/// the model counts 0 and 0.
+/// ([`crate::llm::GenerationStats`]); a turn answered without the model counts 0 and 0.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Usage {
     /// Tokens of the prompt the model read (its chat template, the dialogue window and the
     /// tools' results), cached ones included.
     pub prompt_tokens: usize,
-    /// Tokens the model decoded (its opening line and the item titles).
+    /// Tokens the model decoded: its opening line and the titles it chose, and the text the
+    /// agent feeds through it after each title (list markers, the reasons drawn from the
+    /// knowledge graph and catalog, the closing line).
     pub completion_tokens: usize,
     /// The sum of both.
     pub total_tokens: usize,
