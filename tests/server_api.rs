@@ -237,6 +237,13 @@ fn every_error_is_json_naming_the_problem() {
             "last message",
         ),
         ("blank message", chat, json!({"messages": [user("   ")]}).to_string(), 400, "empty"),
+        (
+            "control character, streamed",
+            chat,
+            json!({"stream": true, "messages": [user("I loved Heat\u{1b}")]}).to_string(),
+            400,
+            "U+001B",
+        ),
         ("oversize message", chat, json!({"messages": [user(&long)]}).to_string(), 400, "limit is 4000"),
         ("oversize body", chat, huge, 413, "20000 bytes"),
         (

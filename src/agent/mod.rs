@@ -85,6 +85,12 @@ impl AgentConfig {
     }
 }
 
+/// The first control character of `text` other than newline, tab and carriage return: a seeker
+/// message may not contain one (`None`: plain text). The agent and the HTTP front end both check.
+pub fn control_character(text: &str) -> Option<char> {
+    text.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+}
+
 /// One recommended item with its grounded reason.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
@@ -369,7 +375,7 @@ impl Agent {
                 text.len()
             )));
         }
-        if let Some(c) = text.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')) {
+        if let Some(c) = control_character(text) {
             return Err(Error::InvalidInput(format!(
                 "the message contains the control character U+{:04X}; send plain text",
                 u32::from(c)

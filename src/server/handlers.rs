@@ -128,6 +128,13 @@ fn validate_messages(messages: &[ChatMessageIn]) -> Result<Vec<Message>, ApiErro
                 format!("messages[{i}].content is {} bytes; the limit is {limit}", text.trim().len()),
             ));
         }
+        if let (Some(Role::Seeker), Some(c)) = (role, crate::agent::control_character(&text)) {
+            return Err(ApiError::invalid(
+                "invalid_content",
+                Some(&param),
+                format!("messages[{i}].content contains the control character U+{:04X}; send plain text", u32::from(c)),
+            ));
+        }
         if let Some(role) = role {
             out.push(Message { role, text });
         }
