@@ -276,6 +276,11 @@ fn rejected_attributes_never_reach_the_ranking() {
     assert!(ranked
         .iter()
         .all(|c| kg().item_has(c.id, &person("Denzel Washington")) || kg().item_has(c.id, &genre("thriller"))));
+    // An item that misses a request says so instead of dropping it silently.
+    for c in ranked.iter().filter(|c| !kg().item_has(c.id, &genre("thriller"))) {
+        let reason = c.kg_reason.clone().unwrap();
+        assert!(reason.ends_with("as you asked, though not listed as thriller."), "{}: {reason}", title(c.id));
+    }
 }
 
 #[test]

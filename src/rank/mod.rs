@@ -648,8 +648,9 @@ impl CandidateRanker {
 
     /// A reason from knowledge-graph facts for recommending `id`: a path from an item the seeker
     /// liked through a sequel, director, writer or actor; else the latest requests it meets
-    /// ("thriller, 1995, starring Denzel Washington — as you asked"); else a path through a
-    /// keyword or company. `None` without a graph.
+    /// ("thriller, 1995, starring Denzel Washington — as you asked"), naming those it does not
+    /// meet ("…, though not listed as thriller"); else a path through a keyword or company.
+    /// `None` without a graph.
     fn kg_reason(&self, id: ItemId, state: &DialogueState, asked: &[Attribute]) -> Option<String> {
         let kt = self.knowledge.as_ref()?;
         let liked: Vec<ItemId> = state
@@ -667,8 +668,15 @@ impl CandidateRanker {
         }
         let node = kt.graph.item_node(id).and_then(|n| kt.graph.node(n))?;
         let mut parts: Vec<String> = Vec::new();
+        let mut missed: Vec<String> = Vec::new();
         for a in asked {
             if !kt.graph.item_has(id, a) {
+                missed.push(match a {
+                    Attribute::Genre { name } => format!("not listed as {name}"),
+                    Attribute::Years { .. } => format!("not from {}", a.describe()),
+                    Attribute::Keyword { name } => format!("not tagged \"{name}\" on TMDB"),
+                    Attribute::Person { name, .. } => format!("without {name}"),
+                });
                 continue;
             }
             parts.push(match a {
@@ -696,7 +704,9 @@ impl CandidateRanker {
                 })
                 .collect();
             let tail = if avoided.is_empty() { String::new() } else { format!("; {}", avoided.join(", ")) };
-            return Some(format!("{}{tail} — as you asked.", parts.join(", ")));
+            // A request the item does not meet is said, not silently dropped.
+            let though = if missed.is_empty() { String::new() } else { format!(", though {}", missed.join(" and ")) };
+            return Some(format!("{}{tail} — as you asked{though}.", parts.join(", ")));
         }
         paths.into_iter().find(|e| e.relations.first() != Some(&Relation::Genre)).map(|e| e.text)
     }
