@@ -59,10 +59,13 @@ const CUES: &[&str] = &[
     "children",
     "comedic",
     "cowboy",
+    "creepier",
     "creepy",
     "dramatic",
     "family",
     "frightening",
+    "funnier",
+    "funniest",
     "funny",
     "gangster",
     "gangsters",
@@ -79,8 +82,11 @@ const CUES: &[&str] = &[
     "romantic",
     "romcom",
     "romcoms",
+    "scarier",
+    "scariest",
     "scary",
     "slasher",
+    "spookier",
     "spooky",
     "suspense",
     "suspenseful",
@@ -106,6 +112,7 @@ const LEXICON: &[(&str, &str)] = &[
     ("comedies", "comedy"),
     ("comedy", "comedy"),
     ("cowboy", "western"),
+    ("creepier", "horror"),
     ("creepy", "horror"),
     ("crime", "crime"),
     ("documentaries", "documentary"),
@@ -116,6 +123,8 @@ const LEXICON: &[(&str, &str)] = &[
     ("family", "family"),
     ("fantasy", "fantasy"),
     ("frightening", "horror"),
+    ("funnier", "comedy"),
+    ("funniest", "comedy"),
     ("funny", "comedy"),
     ("gangster", "crime"),
     ("gangsters", "crime"),
@@ -140,12 +149,15 @@ const LEXICON: &[(&str, &str)] = &[
     ("romantic", "romance"),
     ("romcom", "romance"),
     ("romcoms", "romance"),
+    ("scarier", "horror"),
+    ("scariest", "horror"),
     ("scary", "horror"),
     ("sci fi", "sci-fi"),
     ("science fiction", "sci-fi"),
     ("science fictions", "sci-fi"),
     ("scifi", "sci-fi"),
     ("slasher", "horror"),
+    ("spookier", "horror"),
     ("spooky", "horror"),
     ("sports", "sport"),
     ("superhero", "action"),
@@ -710,6 +722,9 @@ mod tests {
         assert_eq!(g("I loved Heat"), []);
         assert_eq!(g("anything but horror"), [("horror", false)]);
         assert_eq!(g("no more romcoms"), [("romance", false), ("comedy", false)]);
+        // Comparative and superlative cue words ("something funnier").
+        assert_eq!(g("something funnier now"), [("comedy", true)]);
+        assert_eq!(g("the scariest one you know, nothing spookier"), [("horror", false)]);
         assert_eq!(g(""), []);
     }
 
