@@ -81,6 +81,18 @@ fn link_text_finds_titles_in_free_text() {
     let typo: Vec<String> =
         c.link_text("I loved Inseption").iter().filter_map(|m| c.get(m.id)).map(|i| i.title.clone()).collect();
     assert_eq!(typo, ["Inception"]);
+    // A lowercase single word is a title only where a title is expected.
+    let titles = |text: &str| -> Vec<String> {
+        c.link_text(text).iter().filter_map(|m| c.get(m.id)).map(|i| i.display_name()).collect()
+    };
+    assert!(titles("something with robots").is_empty(), "{:?}", titles("something with robots"));
+    assert!(titles("not a fan of serial killers").is_empty(), "{:?}", titles("not a fan of serial killers"));
+    assert!(titles("i want ghosts and aliens").is_empty(), "{:?}", titles("i want ghosts and aliens"));
+    assert_eq!(titles("i loved robots"), ["Robots (2005)"]);
+    assert_eq!(titles("have you seen jaws"), ["Jaws (1975)"]);
+    assert_eq!(titles("jaws"), ["Jaws (1975)"], "a whole message that is a title");
+    assert_eq!(titles("robots 2005"), ["Robots (2005)"]);
+    assert_eq!(titles("I loved Heat and collateral").len(), 2, "{:?}", titles("I loved Heat and collateral"));
 }
 
 #[test]

@@ -119,6 +119,43 @@ pub(crate) struct Linker {
     common: HashSet<String>,
 }
 
+/// Words after which a lowercase single word may be a title (normalised, sorted): verbs of
+/// watching and opinion, and comparisons ("something like heat").
+const TITLE_CUES: &[&str] = &[
+    "about",
+    "adore",
+    "adored",
+    "disliked",
+    "enjoy",
+    "enjoyed",
+    "hate",
+    "hated",
+    "like",
+    "liked",
+    "likes",
+    "love",
+    "loved",
+    "loves",
+    "rewatched",
+    "saw",
+    "see",
+    "seen",
+    "than",
+    "watch",
+    "watched",
+    "watching",
+];
+
+/// Whether the word at `i` stands where a title is expected: after a [`TITLE_CUES`] word, or
+/// after "and" / "or" that follows a linked title (`covered`).
+fn title_context(toks: &[Token], i: usize, covered: &[bool]) -> bool {
+    let Some(prev) = i.checked_sub(1).and_then(|j| toks.get(j)) else { return false };
+    if TITLE_CUES.binary_search(&prev.norm.as_str()).is_ok() {
+        return true;
+    }
+    matches!(prev.norm.as_str(), "and" | "or") && i >= 2 && covered.get(i - 2).copied().unwrap_or(false)
+}
+
 struct Token {
     norm: String,
     start: usize,
@@ -333,6 +370,12 @@ impl Linker {
                     continue;
                 }
                 let year = year_after(i + len);
+                // A lowercase single word is a title only where a title is expected: "I loved
+                // heat", "have you seen jaws", "heat and collateral", "heat 1995", or the whole
+                // message; not "something with robots" or "serial killers".
+                if len == 1 && !span[0].capitalized && year.is_none() && n > 1 && !title_context(&toks, i, &covered) {
+                    continue;
+                }
                 // Items whose bare title equals this span's bare form, e.g. both
                 // "Black Panther" and "The Black Panther" for the span "black panther".
                 let mut all: Vec<usize> = pos.clone();
@@ -494,6 +537,7 @@ mod tests {
     #[test]
     fn descriptive_words_are_sorted() {
         assert!(DESCRIPTIVE.windows(2).all(|w| w[0] < w[1]));
+        assert!(TITLE_CUES.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]
