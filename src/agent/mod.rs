@@ -78,8 +78,8 @@ const CLOSING_TOKENS: usize = 40;
 
 impl AgentConfig {
     /// The most tokens a reply with the model may take: `generation.max_tokens`, raised when
-    /// `recommendations` items need more (opening line, [`REPLY_ITEM_TOKENS`] per item, closing
-    /// line), so a long list is never cut off mid-item.
+    /// `recommendations` items need more (40 for the opening line, 60 per item, 40 for the
+    /// closing line), so a long list is never cut off mid-item.
     pub fn reply_tokens(&self) -> usize {
         self.generation.max_tokens.max(INTRO_MAX_TOKENS + self.recommendations * REPLY_ITEM_TOKENS + CLOSING_TOKENS)
     }
