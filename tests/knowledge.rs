@@ -229,13 +229,7 @@ fn a_title_inside_a_persons_name_is_the_person() {
         s.turns[0].items.iter().any(|&id| catalog().get(id).is_some_and(|i| i.title == "Keanu")),
         "the catalog links Keanu (2016) in {text:?}, so the rule below has something to do"
     );
-    let people: Vec<std::ops::Range<usize>> = tools()
-        .linker
-        .link_spans(text)
-        .into_iter()
-        .filter(|m| matches!(m.mention.attribute, curator::knowledge::Attribute::Person { .. }))
-        .flat_map(|m| m.spans)
-        .collect();
+    let people = tools().linker.person_spans(text);
     assert_eq!(people.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>(), ["Keanu Reeves"]);
     s.forget_items_within(&people, catalog());
     assert!(s.turns[0].items.is_empty(), "{:?}", s.turns[0].items);

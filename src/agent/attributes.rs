@@ -569,6 +569,16 @@ impl AttributeLinker {
         self.link_spans(text).into_iter().map(|m| m.mention).collect()
     }
 
+    /// The byte ranges of `text` that name a person ([`AttributeLinker::link_spans`] of the
+    /// people mentions), in order: "with Keanu Reeves" → the range of "Keanu Reeves".
+    pub fn person_spans(&self, text: &str) -> Vec<Range<usize>> {
+        self.link_spans(text)
+            .into_iter()
+            .filter(|m| matches!(m.mention.attribute, Attribute::Person { .. }))
+            .flat_map(|m| m.spans)
+            .collect()
+    }
+
     /// [`AttributeLinker::link`], each mention with the byte ranges of `text` that say it (none
     /// for a keyword only implied by a rejected one).
     pub fn link_spans(&self, text: &str) -> Vec<SpannedMention> {

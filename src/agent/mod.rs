@@ -387,14 +387,7 @@ impl Agent {
         if let Some(kt) = self.ranker.knowledge() {
             self.state.link_attributes(&kt.linker);
             // A title inside a person's name is the person ("with Keanu Reeves").
-            let people: Vec<std::ops::Range<usize>> = kt
-                .linker
-                .link_spans(text)
-                .into_iter()
-                .filter(|m| matches!(m.mention.attribute, crate::knowledge::Attribute::Person { .. }))
-                .flat_map(|m| m.spans)
-                .collect();
-            self.state.forget_items_within(&people, &self.catalog);
+            self.state.forget_items_within(&kt.linker.person_spans(text), &self.catalog);
         }
         let constrained = self.model.as_deref().is_some_and(|m| m.supports_constrained());
         let k = if constrained {
