@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 
 use curator::catalog::{Catalog, Item, ItemId};
 use curator::recommender::interactions::{self, DataMix, Session, Source};
-use curator::recommender::model::Gram;
-use curator::recommender::{Feedback, ItemModel, RecState, Recommender};
+use curator::recommender::model::{Gram, SoftmaxTrainer};
+use curator::recommender::{Feedback, ItemModel, ModelSpec, RecState, Recommender};
 use curator::Error;
 
 fn root() -> PathBuf {
@@ -27,7 +27,8 @@ fn catalog() -> &'static Catalog {
 }
 
 /// Popularity, item-kNN, EASE^R, role-aware item-kNN, the item-kNN + EASE^R blend and the SLIT
-/// transition model trained on the real ReDial + INSPIRED training dialogues.
+/// transition and softmax item-kNN models trained on the real ReDial + INSPIRED training
+/// dialogues.
 fn real_models() -> &'static Vec<ItemModel> {
     static M: OnceLock<Vec<ItemModel>> = OnceLock::new();
     M.get_or_init(|| {
@@ -41,6 +42,7 @@ fn real_models() -> &'static Vec<ItemModel> {
             roles.item_knn(0.15, 0.0, 100),
             gram.blend(0.5, 0.0, 50.0, 0.5, 100).unwrap(),
             gram.transition(catalog(), &data.sessions, 3000.0, 0.85, 100).unwrap(),
+            gram.softmax(catalog(), &data.sessions, 0.15, 0.85, 0.05, 0.01, 1, 100).unwrap(),
         ]
     })
 }
@@ -290,6 +292,71 @@ fn mixed_models_are_rescaled_and_checked() {
     let other = Catalog::from_items(vec![tiny_item(10, "Alpha", 2), tiny_item(20, "Beta", 3)]).unwrap();
     let two = Gram::new(&other, &sessions[..1], 0.0, false).item_knn(0.5, 0.0, 10);
     assert!(knn.mixed(&two, 0.5, spec, 10).is_err());
+}
+
+/// The softmax item-kNN model on sessions A B, A B, A C (β 0): every instance has context A, so
+/// the prior row of A is `B[A,B] = 2/√3`, `B[A,C] = 1/√3` (G[A,B] = 2, G[A,C] = 1, three
+/// sessions hold A). Over s ∈ {¼ … 256} the training loss `−2 ln p_B − ln p_C` with
+/// `p_B = σ(s/√3)` is lowest at s = 1 (1.913 nats; 1.966 at ½, 1.976 at 2). Each SGD step
+/// moves `B[A,B]` and `B[A,C]` by opposite amounts, so their sum stays √3, and maximum
+/// likelihood (`p_B = ⅔`) puts their difference at ln 2: `B[A,B] = (√3 + ln 2)/2`,
+/// `B[A,C] = (√3 − ln 2)/2`.
+#[test]
+fn softmax_knn_reaches_the_hand_computed_maximum_likelihood() {
+    let cat = Catalog::from_items(vec![tiny_item(10, "Alpha", 3), tiny_item(20, "Beta", 2), tiny_item(30, "Gamma", 1)])
+        .unwrap();
+    let sessions = vec![redial_session(&[0, 1]), redial_session(&[0, 1]), redial_session(&[0, 2])];
+    let gram = Gram::new(&cat, &sessions, 0.0, false);
+    let mut trainer = SoftmaxTrainer::new(&gram, &cat, &sessions, 0.0, 0.85).unwrap();
+    assert_eq!(trainer.instances(), 3);
+    assert_eq!(trainer.scale(), 1.0);
+    let start = trainer.model(0.01, 0.0, 10);
+    let close = |a: f32, b: f32, tol: f32| (a - b).abs() < tol;
+    assert!(close(start.weight(10, 20), 2.0 / 3f32.sqrt(), 1e-6), "{}", start.weight(10, 20));
+    assert!(close(start.weight(10, 30), 1.0 / 3f32.sqrt(), 1e-6), "{}", start.weight(10, 30));
+    let mut first = f64::NAN;
+    let mut last = f64::NAN;
+    for e in 0..2000 {
+        last = trainer.epoch(0.01, 0.0).unwrap();
+        if e == 0 {
+            first = last;
+        }
+    }
+    assert!(last < first, "training loss {first} → {last}");
+    // −ln(⅔)·2 − ln(⅓) over 3 instances: the minimum mean loss.
+    let floor = (-(2.0f64 / 3.0).ln() * 2.0 - (1.0f64 / 3.0).ln()) / 3.0;
+    // The epoch's running loss sits O(lr) above it (each instance is scored after the others'
+    // steps); the loss of the trained weights is at it.
+    assert!(last > floor && last - floor < 0.01, "{last} vs {floor}");
+    assert!((trainer.loss() - floor).abs() < 1e-4, "{} vs {floor}", trainer.loss());
+    let model = trainer.model(0.01, 0.0, 10);
+    let (sum, ln2) = (3f32.sqrt(), 2f32.ln());
+    assert!(close(model.weight(10, 20), (sum + ln2) / 2.0, 0.02), "{}", model.weight(10, 20));
+    assert!(close(model.weight(10, 30), (sum - ln2) / 2.0, 0.02), "{}", model.weight(10, 30));
+    assert_eq!(model.info().spec, ModelSpec::Softmax { beta: 0.0, decay: 0.85, lr: 0.01, l2: 0.0, epochs: 2000 });
+    // A strong pull toward the prior keeps B near it.
+    let mut held = SoftmaxTrainer::new(&gram, &cat, &sessions, 0.0, 0.85).unwrap();
+    for _ in 0..200 {
+        held.epoch(0.01, 50.0).unwrap();
+    }
+    assert!(close(held.model(0.01, 50.0, 10).weight(10, 20), 2.0 / 3f32.sqrt(), 0.01));
+    // The same through `Gram::train`, reproducibly.
+    let spec = ModelSpec::Softmax { beta: 0.0, decay: 0.85, lr: 0.01, l2: 0.0, epochs: 3 };
+    assert_eq!(gram.train(spec, 10, &cat, &sessions).unwrap(), gram.train(spec, 10, &cat, &sessions).unwrap());
+    // Bad inputs are named.
+    for (beta, decay) in [(-1.0, 0.85), (f32::NAN, 0.85), (0.0, 0.0), (0.0, 1.5)] {
+        let e = SoftmaxTrainer::new(&gram, &cat, &sessions, beta, decay).unwrap_err();
+        assert!(matches!(e, Error::InvalidInput(_)), "{e}");
+    }
+    for (lr, l2) in [(0.0, 0.0), (f32::INFINITY, 0.0), (0.01, -1.0), (0.1, 10.0)] {
+        assert!(matches!(trainer.epoch(lr, l2), Err(Error::InvalidInput(_))));
+    }
+    let bm25 = Gram::new(&cat, &sessions, 0.0, true);
+    assert!(SoftmaxTrainer::new(&bm25, &cat, &sessions, 0.0, 0.85).is_err());
+    let single = vec![redial_session(&[0])];
+    let lonely = Gram::new(&cat, &single, 0.0, false);
+    let e = SoftmaxTrainer::new(&lonely, &cat, &single, 0.0, 0.85).unwrap_err();
+    assert!(e.to_string().contains("no training instance"), "{e}");
 }
 
 #[test]

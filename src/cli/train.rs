@@ -32,7 +32,7 @@ enum TrainCommand {
         #[arg(long)]
         quick: bool,
         /// Search only these model families (comma-separated: popularity, item-knn, ease,
-        /// session-knn, role-knn, knn+ease, transition, knn+transition). The co-mention baseline
+        /// session-knn, role-knn, knn+ease, transition, knn+transition, softmax-knn). The co-mention baseline
         /// and its trained item-kNN form are always scored, and the selection is among all
         /// scored rows. Default: all.
         #[arg(long, value_delimiter = ',')]

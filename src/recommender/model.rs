@@ -28,6 +28,9 @@
 //!   earlier items, the latest weighted 1, with the agent's recency decay `d`). With
 //!   `S = Σ x_t x_tᵀ` and `T = Σ x_t e_tᵀ`, `B = (S + λI)⁻¹ T`. It predicts what a recommender
 //!   brings up next, where the co-occurrence models predict what else a session mentions.
+//! - **softmax item-kNN** ([`softmax`]): binary item-kNN weights fine-tuned by SGD on the softmax
+//!   loss of the next recommended item given the items said before it (same instances as the
+//!   transition model), projected onto `B ≥ 0`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -37,8 +40,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::interactions::{Session, Source};
+
+pub mod softmax;
 use crate::catalog::{Catalog, ItemId};
 use crate::{Error, Result};
+pub use softmax::SoftmaxTrainer;
 
 /// What the user said about an item in the dialogue state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,6 +186,21 @@ pub enum ModelSpec {
         /// Share `s` of the transition model in [0, 1].
         share: f32,
     },
+    /// Softmax item-kNN ([`softmax`]): binary item-kNN weights (exponent β) fine-tuned
+    /// with the softmax loss of the next recommendation, context decay `d`, `epochs` epochs of
+    /// SGD with learning rate `lr` and L2 weight `l2` toward the scaled item-kNN prior.
+    Softmax {
+        /// Item-kNN candidate popularity exponent β of the prior.
+        beta: f32,
+        /// Weight ratio of each earlier context item to the next one, in (0, 1].
+        decay: f32,
+        /// SGD learning rate.
+        lr: f32,
+        /// L2 weight toward the prior.
+        l2: f32,
+        /// Epochs over the training instances.
+        epochs: u32,
+    },
     /// EASE^R with L2 weight λ.
     Ease {
         /// L2 regularisation λ added to the Gram diagonal.
@@ -199,6 +220,7 @@ impl ModelSpec {
             ModelSpec::Blend { .. } => "knn+ease",
             ModelSpec::Transition { .. } => "transition",
             ModelSpec::KnnTransition { .. } => "knn+transition",
+            ModelSpec::Softmax { .. } => "softmax-knn",
         }
     }
 
@@ -221,6 +243,9 @@ impl ModelSpec {
             ModelSpec::KnnTransition { beta, shrink, lambda, decay, share } => format!(
                 "knn+transition (item-knn β {beta}, shrink {shrink}; transition λ {lambda}, decay {decay}; transition share {share})"
             ),
+            ModelSpec::Softmax { beta, decay, lr, l2, epochs } => {
+                format!("softmax-knn (item-knn β {beta}; decay {decay}, lr {lr}, l2 {l2}, {epochs} epochs)")
+            }
         }
     }
 }
@@ -675,6 +700,19 @@ impl Gram {
         self.active.len()
     }
 
+    /// Per catalog position of `catalog` (the one the Gram was built over): its active index.
+    fn active_of_positions(&self, catalog: &Catalog) -> Vec<Option<usize>> {
+        let mut act_of: HashMap<usize, usize> = HashMap::with_capacity(self.active.len());
+        for (a, &i) in self.active.iter().enumerate() {
+            act_of.insert(i, a);
+        }
+        catalog
+            .items()
+            .iter()
+            .map(|it| self.ids.binary_search(&it.id).ok().and_then(|i| act_of.get(&i).copied()))
+            .collect()
+    }
+
     fn finish(&self, spec: ModelSpec, neighbours: usize, rows: Vec<Vec<(u32, f32)>>) -> ItemModel {
         ItemModel {
             info: ModelInfo {
@@ -817,16 +855,7 @@ impl Gram {
             return Err(Error::InvalidInput(format!("the transition model needs a decay in (0, 1], got {decay}")));
         }
         let m = self.active.len();
-        // Catalog position → active index.
-        let mut act_of: HashMap<usize, usize> = HashMap::with_capacity(m);
-        for (a, &i) in self.active.iter().enumerate() {
-            act_of.insert(i, a);
-        }
-        let pos_to_act: Vec<Option<usize>> = catalog
-            .items()
-            .iter()
-            .map(|it| self.ids.binary_search(&it.id).ok().and_then(|i| act_of.get(&i).copied()))
-            .collect();
+        let pos_to_act = self.active_of_positions(catalog);
         let mut s = faer::Mat::<f64>::zeros(m, m);
         let mut t: HashMap<(u32, u32), f64> = HashMap::new();
         let mut context: Vec<(usize, f64)> = Vec::new();
@@ -890,6 +919,9 @@ impl Gram {
                 let transition = self.transition(catalog, sessions, lambda, decay, neighbours)?;
                 knn.mixed(&transition, share, spec, neighbours)
             }
+            ModelSpec::Softmax { beta, decay, lr, l2, epochs } => {
+                self.softmax(catalog, sessions, beta, decay, lr, l2, epochs, neighbours)
+            }
             ModelSpec::Popularity => Ok(self.popularity_model()),
             ModelSpec::ItemKnn { bm25, beta, shrink, backward, seeker }
                 if bm25 == self.bm25 && backward == self.backward && seeker == self.seeker =>
@@ -933,7 +965,8 @@ pub fn uses_bm25(spec: &ModelSpec) -> bool {
         ModelSpec::Popularity
         | ModelSpec::Blend { .. }
         | ModelSpec::Transition { .. }
-        | ModelSpec::KnnTransition { .. } => false,
+        | ModelSpec::KnnTransition { .. }
+        | ModelSpec::Softmax { .. } => false,
         ModelSpec::ItemKnn { bm25, .. } | ModelSpec::Ease { bm25, .. } => *bm25,
     }
 }

@@ -12,9 +12,12 @@
 //! Search, per data mix (dialogues only; dialogues + MovieLens at a few session weights):
 //! popularity; item-kNN over {binary, BM25} × β × shrink; session-aware item-kNN (order-weighted
 //! co-occurrence) × backward weight; role-aware item-kNN (seeker-only candidates down-weighted)
-//! × β; EASE^R (binary) × λ; the blend of the mix's best item-kNN and EASE^R × EASE share; then
-//! the neighbour count N of the selected model. The best configuration of each model and mix (on
-//! the model-alone objective) is then plugged into the agent's candidate ranker (with the
+//! × β; EASE^R (binary) × λ; the blend of the mix's best item-kNN and EASE^R × EASE share. On
+//! the dialogues' order: the SLIT transition model × (λ, decay) and its blend with item-kNN; the
+//! softmax item-kNN model (ReDial dialogues, from the agent's co-mentions) × (learning rate, L2)
+//! × epochs, its epochs and rates chosen on the agent's objective (fixed fusion weights), where
+//! the others are chosen on the model-alone objective. Then the neighbour count N of the
+//! selected model. The best configuration of each model and mix is then plugged into the agent's candidate ranker (with the
 //! knowledge graph, like the agent) and scored on the same validation points
 //! ([`AgentValidation`]), once with the fusion weights of `ranker.yaml` and once with `cf` and
 //! `popularity` re-tuned for that model, so that no model is judged with weights fitted to
@@ -22,7 +25,8 @@
 //! refit on all training data, saved to `catalogs/movies/recommender.bin`, recorded in
 //! `catalogs/movies/manifest.json`, and its re-tuned `cf` and `popularity` written to
 //! `ranker.yaml` when they differ. The previous agent (co-mention counts) is scored the same way
-//! as the baseline row. With `--ablation` every row is refit on all training data and evaluated
+//! as the baseline row, and the selected model is compared with it by a paired bootstrap over the
+//! validation instances ([`AgentValidation::compare`]). With `--ablation` every row is refit on all training data and evaluated
 //! alone on the ReDial test split (standard and de-dup) and INSPIRED dev.
 
 use std::collections::HashSet;
@@ -35,13 +39,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::interactions::{self, DataMix, InteractionCounts};
-use super::model::{Gram, ItemModel, ModelSpec, RecState, Recommender};
+use super::model::{Gram, ItemModel, ModelSpec, RecState, Recommender, SoftmaxTrainer};
 use super::CoMentions;
 use crate::agent::state::DialogueState;
 use crate::catalog::{Catalog, Item, ItemId};
 use crate::dialogue::Turn;
+use crate::eval::metrics::{paired_bootstrap, PairedDifference, MAX_K};
 use crate::eval::redial::RedialDialogue;
-use crate::eval::{extract_points, metrics::MAX_K, EvalResult, MetricsAccumulator, Protocol, Ranker};
+use crate::eval::{extract_points, EvalResult, MetricsAccumulator, Protocol, Ranker};
 use crate::rank::{CandidateRanker, FusionWeights};
 use crate::{Error, Result};
 
@@ -73,8 +78,17 @@ pub struct TrainOptions {
 }
 
 /// The model families `curator train recommender` searches, in report order.
-pub const FAMILIES: [&str; 8] =
-    ["popularity", "item-knn", "ease", "session-knn", "role-knn", "knn+ease", "transition", "knn+transition"];
+pub const FAMILIES: [&str; 9] = [
+    "popularity",
+    "item-knn",
+    "ease",
+    "session-knn",
+    "role-knn",
+    "knn+ease",
+    "transition",
+    "knn+transition",
+    "softmax-knn",
+];
 
 /// Validation figures of one configuration (de-dup protocol).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,6 +159,10 @@ pub struct TrainReport {
     pub selected: AblationRow,
     /// The best configuration of each model × mix.
     pub rows: Vec<AblationRow>,
+    /// The agent's validation objective with the selected model minus with co-mentions (each
+    /// with its re-tuned `cf` and `popularity`), with a paired bootstrap interval.
+    #[serde(default)]
+    pub selected_vs_baseline: Option<PairedDifference>,
     /// Where the model was written, if it was.
     pub model_path: Option<String>,
 }
@@ -391,8 +409,46 @@ impl AgentValidation {
         cf_weight: f32,
         popularity_weight: f32,
     ) -> Result<ValidationScore> {
+        let ranks = self.ranks(model, cf_weight, popularity_weight)?;
+        let mut acc = MetricsAccumulator::new();
+        for r in ranks.into_iter().flatten() {
+            acc.add_rank(r);
+        }
+        let m = acc.mean();
+        let metrics = [m.recall_at_1, m.recall_at_10, m.recall_at_50, m.ndcg_at_10];
+        Ok(ValidationScore {
+            objective: (metrics[0] + metrics[1] + metrics[2]) / 3.0,
+            metrics,
+            instances: self.points.len(),
+            recommendations: acc.samples(),
+        })
+    }
+
+    /// Paired bootstrap ([`paired_bootstrap`], 2,000 resamples over validation instances) of the
+    /// agent's objective with `a` minus with `b`, each `(model, cf weight, popularity weight)`
+    /// (`None`: the co-mention counts).
+    ///
+    /// Errors: those of [`AgentValidation::score`].
+    pub fn compare(
+        &self,
+        a: (Option<&dyn Recommender>, f32, f32),
+        b: (Option<&dyn Recommender>, f32, f32),
+    ) -> Result<PairedDifference> {
+        let ra = self.ranks(a.0, a.1, a.2)?;
+        let rb = self.ranks(b.0, b.1, b.2)?;
+        paired_bootstrap(&ra, &rb, 2000, 0x00C0_FFEE)
+    }
+
+    /// Per validation instance: the 1-based ranks of its ground-truth items (`None`: not in the
+    /// top [`MAX_K`]), as in [`AgentValidation::score`].
+    fn ranks(
+        &self,
+        model: Option<&dyn Recommender>,
+        cf_weight: f32,
+        popularity_weight: f32,
+    ) -> Result<Vec<Vec<Option<usize>>>> {
         let n = self.catalog.len();
-        let run = |chunk: &[CachedPoint]| -> Result<Vec<Option<usize>>> {
+        let run = |chunk: &[CachedPoint]| -> Result<Vec<Vec<Option<usize>>>> {
             let mut ranks = Vec::new();
             let mut cf = vec![0f32; n];
             let mut order: Vec<(u16, f32, u32)> = Vec::with_capacity(n);
@@ -437,9 +493,7 @@ impl AgentValidation {
                         break;
                     }
                 }
-                for &t in &p.targets {
-                    ranks.push(crate::eval::metrics::rank_of(&ranking, t));
-                }
+                ranks.push(p.targets.iter().map(|&t| crate::eval::metrics::rank_of(&ranking, t)).collect());
             }
             Ok(ranks)
         };
@@ -449,19 +503,9 @@ impl AgentValidation {
             let b = run(&self.points[half..]);
             (h.join(), b)
         });
-        let mut acc = MetricsAccumulator::new();
-        for r in a.map_err(|_| Error::InvalidInput("a validation thread panicked".to_string()))??.into_iter().chain(b?)
-        {
-            acc.add_rank(r);
-        }
-        let m = acc.mean();
-        let metrics = [m.recall_at_1, m.recall_at_10, m.recall_at_50, m.ndcg_at_10];
-        Ok(ValidationScore {
-            objective: (metrics[0] + metrics[1] + metrics[2]) / 3.0,
-            metrics,
-            instances: self.points.len(),
-            recommendations: acc.samples(),
-        })
+        let mut ranks = a.map_err(|_| Error::InvalidInput("a validation thread panicked".to_string()))??;
+        ranks.extend(b?);
+        Ok(ranks)
     }
 }
 
@@ -562,6 +606,13 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         set.iter().map(|(_, t)| t.len()).sum::<usize>()
     );
 
+    // The agent's ranker on validation (with the knowledge graph, like the agent): scores each
+    // model as the ranker's collaborative part.
+    let mut agent_ranker = CandidateRanker::new(&val_catalog, val_cf.clone(), weights);
+    if let Some(kt) = crate::agent::load_knowledge(&opts.catalog_dir)? {
+        agent_ranker = agent_ranker.with_knowledge(&val_catalog, kt);
+    }
+    let av = AgentValidation::new(val_catalog.clone(), &agent_ranker, val_cf.clone(), &val_points)?;
     let want = |family: &str| opts.families.is_empty() || opts.families.iter().any(|f| f == family);
     let ml_weights: &[f32] = if opts.quick { &[0.0] } else { &[0.0, 0.05, 0.3] };
     let knn: Vec<(f32, f32)> = if opts.quick {
@@ -580,6 +631,13 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         [800.0, 3000.0, 10000.0].iter().flat_map(|&l| [0.6, 0.85, 1.0].map(|d| (l, d))).collect()
     };
     let transition_shares: &[f32] = if opts.quick { &[0.25] } else { &[0.1, 0.2, 0.35, 0.5] };
+    // Softmax item-kNN: (learning rate, L2 toward the prior), each scored after every epoch.
+    let softmax_grid: Vec<(f32, f32)> = if opts.quick {
+        vec![(0.05, 0.0)]
+    } else {
+        [0.05, 0.1].iter().flat_map(|&lr| [0.0, 0.01].map(|l2| (lr, l2))).collect()
+    };
+    let softmax_epochs: u32 = if opts.quick { 1 } else { 8 };
     let count = |family: &str, n: usize| if want(family) { n } else { 0 };
     let total = ml_weights.len()
         * (count("popularity", 1)
@@ -589,7 +647,8 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             + count("role-knn", seekers.len() * role_betas.len())
             + count("knn+ease", shares.len()))
         + count("transition", transitions.len())
-        + count("knn+transition", transition_shares.len());
+        + count("knn+transition", transition_shares.len())
+        + count("softmax-knn", softmax_grid.len() * softmax_epochs as usize);
     let pb = bar(total, opts.progress, "validating");
     let mut val_counts = InteractionCounts::default();
     // The dialogues-only sessions (MovieLens weight 0), kept for the transition model.
@@ -681,10 +740,52 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     }
     // The transition model reads dialogue order: dialogues only (MovieLens users are unordered).
     // Mixed with item-kNN (the agent's β, shrink 0), from the best transition model.
-    if want("transition") || want("knn+transition") {
+    if want("transition") || want("knn+transition") || want("softmax-knn") {
         let sessions = match dialogue_sessions.take() {
             Some(s) => s,
             None => interactions::load(&opts.source, &val_catalog, DataMix::DIALOGUES, &val_ids)?.sessions,
+        };
+        dialogue_sessions = Some(sessions);
+    }
+    // The softmax item-kNN model starts from the agent's co-mentions (ReDial only, its β) and is
+    // trained on the ReDial dialogues' order.
+    if let (Some(sessions), true) = (&dialogue_sessions, want("softmax-knn")) {
+        let redial: Vec<interactions::Session> =
+            sessions.iter().filter(|s| s.source == interactions::Source::Redial).cloned().collect();
+        let gram = Gram::new(&val_catalog, &redial, 0.0, false);
+        // Epochs and rates are chosen on the agent's objective (fixed fusion weights): the
+        // model-alone objective peaks earlier and misses what the model adds to the fusion.
+        let mut top: Option<(f64, ValidationScore, ModelSpec)> = None;
+        for &(lr, l2) in &softmax_grid {
+            let mut trainer = SoftmaxTrainer::new(&gram, &val_catalog, &redial, weights.beta, weights.recency)?;
+            for _ in 0..softmax_epochs {
+                let loss = trainer.epoch(lr, l2)?;
+                let model = trainer.model(lr, l2, MAX_NEIGHBOURS);
+                let s = score(&model, &set)?;
+                let agent = av.score(Some(&model), weights.cf, weights.popularity)?;
+                pb.suspend(|| {
+                    crate::outln!(
+                        "  {} ({} instances, prior scale {}): training loss {loss:.4} nats, validation objective {:.4}, in agent {:.4}",
+                        model.info().spec.describe(),
+                        trainer.instances(),
+                        trainer.scale(),
+                        s.objective,
+                        agent.objective
+                    )
+                });
+                pb.inc(1);
+                if top.as_ref().is_none_or(|t| agent.objective > t.0) {
+                    top = Some((agent.objective, s, model.info().spec));
+                }
+            }
+        }
+        if let Some((_, s, spec)) = top {
+            consider(&mut best, "softmax-knn", BASELINE_MIX, s, spec, 0.0);
+        }
+    }
+    if want("transition") || want("knn+transition") {
+        let Some(sessions) = dialogue_sessions.take() else {
+            return Err(Error::InvalidInput("the dialogue sessions were not loaded".to_string()));
         };
         let gram = Gram::new(&val_catalog, &sessions, 0.0, false);
         let mut top: Option<(f64, ModelSpec, ItemModel)> = None;
@@ -771,11 +872,6 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     // The agent's objective with each row's model as its collaborative part, with the fusion
     // weights of ranker.yaml and with `cf` and `popularity` re-tuned for the model; the baseline
     // row is the agent as it was. The ranker has the knowledge graph, like the agent.
-    let mut agent_ranker = CandidateRanker::new(&val_catalog, val_cf.clone(), weights);
-    if let Some(kt) = crate::agent::load_knowledge(&opts.catalog_dir)? {
-        agent_ranker = agent_ranker.with_knowledge(&val_catalog, kt);
-    }
-    let av = AgentValidation::new(val_catalog.clone(), &agent_ranker, val_cf.clone(), &val_points)?;
     let pb = bar(rows.len(), opts.progress, "agent objective on validation");
     let mut val_models: Vec<Option<ItemModel>> = Vec::new();
     for row in &mut rows {
@@ -842,6 +938,21 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             agent_obj(base_row)
         );
     }
+    // Is the selected model better than co-mentions beyond chance? Paired bootstrap over the
+    // validation instances, each with its re-tuned weights.
+    let versus_baseline = match (val_models.get(top_i), rows.iter().find(|r| r.model == BASELINE)) {
+        (Some(Some(model)), Some(base_row)) => {
+            let (bcf, bpop) = base_row
+                .validation_agent_tuned
+                .as_ref()
+                .map(|t| (t.cf, t.popularity))
+                .unwrap_or((weights.cf, weights.popularity));
+            let d = av.compare((Some(model), top_cf, top_pop), (None, bcf, bpop))?;
+            crate::outln!("selected minus co-mentions, agent objective on validation: {d}");
+            Some(d)
+        }
+        _ => None,
+    };
     // Neighbour count of the selected model, on the agent's validation objective.
     let mut neighbours = 0;
     if let Some(Some(model)) = val_models.get(top_i) {
@@ -929,6 +1040,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         "validation": selected_row.validation,
         "validation_agent": selected_row.validation_agent,
         "validation_agent_tuned": selected_row.validation_agent_tuned,
+        "validation_agent_minus_co_mentions": versus_baseline,
         "interactions": counts,
     });
     let mut model_path = None;
@@ -950,6 +1062,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         validation_dialogues: val.len(),
         selected: selected_row,
         rows,
+        selected_vs_baseline: versus_baseline,
         model_path,
     };
     if opts.ablation {
@@ -1093,6 +1206,13 @@ fn write_ablation(dir: &Path, report: &TrainReport) -> Result<()> {
         s.movielens_weight,
         s.neighbours
     );
+    if let Some(d) = &report.selected_vs_baseline {
+        let _ = writeln!(
+            md,
+            "Agent objective on validation, selected model minus co-mentions (each with re-tuned cf and popularity): \
+             {d}.\n"
+        );
+    }
     let _ = writeln!(md, "Interactions of the final fit: {}.", report.interactions);
     let path = dir.join("ablation.md");
     std::fs::write(&path, md).map_err(|e| Error::io(&path, e))?;
