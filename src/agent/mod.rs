@@ -507,12 +507,13 @@ impl Agent {
         let mut check_opening = |raw: &str| -> String {
             let line = raw.trim();
             let names_item = catalog.link_text(line).iter().any(|m| !liked.contains(&m.id));
-            if line.is_empty() || names_item || looks_like_a_title(line, &liked_words) {
-                tracing::debug!("model opening replaced (empty, or names or looks like a title): {raw:?}");
+            let shown = clean_intro(line);
+            if line.is_empty() || names_item || looks_like_a_title(line, &liked_words) || refuses(&shown) {
+                tracing::debug!("model opening replaced (empty, names or looks like a title, or refuses): {raw:?}");
                 fallback.clone()
             } else {
                 used_model_text = true;
-                clean_intro(line)
+                shown
             }
         };
         let out = |piece: &str, reply: &mut String, on_event: &mut dyn FnMut(AgentEvent)| {
@@ -707,6 +708,32 @@ fn model_messages(
     }
 }
 
+/// Phrases of a small model declining or apologising ("I'm not equipped to recommend movies."),
+/// which would contradict the list that follows (lower case).
+const REFUSALS: [&str; 14] = [
+    "not equipped",
+    "not able to",
+    "unable to",
+    "can't recommend",
+    "cannot recommend",
+    "can't help",
+    "cannot help",
+    "can't provide",
+    "cannot provide",
+    "as an ai",
+    "language model",
+    "i'm sorry",
+    "i am sorry",
+    "i apologize",
+];
+
+/// True when the opening `sentence` declines or apologises ([`REFUSALS`]): the list below it
+/// would contradict it.
+fn refuses(sentence: &str) -> bool {
+    let lower = sentence.to_lowercase().replace('’', "'");
+    REFUSALS.iter().any(|p| lower.contains(p))
+}
+
 /// True when `sentence` has quotes, digits, or a capitalised word that is not at a sentence start,
 /// not "I" or one of its contractions, and not in `allowed_words` (words of titles the seeker
 /// liked): the marks of a title the catalog may not have.
@@ -768,7 +795,7 @@ fn clean_intro(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{clean_intro, looks_like_a_title, model_messages, AgentConfig, NEXT_MESSAGE_TOKENS};
+    use super::{clean_intro, looks_like_a_title, model_messages, refuses, AgentConfig, NEXT_MESSAGE_TOKENS};
     use crate::agent::prompts::RecommendPrompts;
     use crate::dialogue::{Role, Turn};
     use crate::llm::{ChatMessage, GenerationParams, GenerationStats, LanguageModel};
@@ -845,6 +872,15 @@ mod tests {
         assert!(!looks_like_a_title("Great picks! You'll like these.", &liked));
         assert!(looks_like_a_title("🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥\u{FFFD}", &liked));
         assert!(looks_like_a_title("Great picks \u{FFFD}", &liked));
+    }
+
+    #[test]
+    fn openings_that_decline_or_apologise_are_caught() {
+        assert!(refuses("I'm not equipped to recommend movies."));
+        assert!(refuses("I’m sorry, but I can’t recommend anything."));
+        assert!(refuses("As an AI language model, I have no taste."));
+        assert!(!refuses("Great picks! You'll like these."));
+        assert!(!refuses("If you want something darker, try these."));
     }
 
     #[test]

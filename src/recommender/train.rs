@@ -931,11 +931,13 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         top.validation_agent_tuned.as_ref().map(|t| (t.cf, t.popularity)).unwrap_or((weights.cf, weights.popularity));
     if let Some(base_row) = rows.iter().find(|r| r.model == BASELINE) {
         crate::outln!(
-            "selected {} [{}]: agent objective {:.4} vs co-mentions {:.4} (both with re-tuned cf and popularity)",
+            "selected {} [{}]: agent objective {:.4} vs co-mentions {:.4} (both with re-tuned cf and popularity; {} instances / {} recommendations)",
             top.spec.describe(),
             top.mix,
             agent_obj(&top),
-            agent_obj(base_row)
+            agent_obj(base_row),
+            top.validation.instances,
+            top.validation.recommendations
         );
     }
     // Is the selected model better than co-mentions beyond chance? Paired bootstrap over the
@@ -961,9 +963,11 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             let m = model.truncated(n);
             let f = av.score(Some(&m), top_cf, top_pop)?;
             crate::outln!(
-                "  {} with {n} neighbours: agent validation objective {:.4}",
+                "  {} with {n} neighbours: agent validation objective {:.4} ({} instances / {} recommendations)",
                 top.spec.describe(),
-                f.objective
+                f.objective,
+                f.instances,
+                f.recommendations
             );
             tried.push((n, f.objective));
         }
