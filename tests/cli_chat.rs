@@ -23,15 +23,19 @@ fn chat(input: &[u8]) -> (String, String, i32) {
 
 #[test]
 fn chat_answers_resets_and_exits_cleanly_on_eof() {
-    let (out, err, code) = chat(b"I loved Heat and Collateral\n/state\n/reset\n/state\n/bogus\n\n");
+    let (out, err, code) =
+        chat(b"I loved Heat and Collateral, a thriller, nothing too violent\n/state\n/reset\n/state\n/bogus\n\n");
     assert_eq!(code, 0, "stderr: {err}");
     assert!(out.contains("1. ") && out.contains("2. ") && out.contains("3. "), "{out}");
     assert!(out.contains("liked: Heat (1995), Collateral (2004)"), "{out}");
+    // Attributes asked for and ruled out are part of the state, as in the TUI.
+    assert!(out.contains("asked for: thriller\nruled out: \"violence\""), "{out}");
+    assert!(out.contains("asked for: -\nruled out: -"), "state is empty after /reset: {out}");
     assert!(out.contains("(new conversation)"));
     assert!(out.contains("liked: -"), "state is empty after /reset: {out}");
     assert!(out.contains("unknown command \"/bogus\""), "{out}");
     // Piped input is echoed after the prompt, so the output reads as a transcript.
-    assert!(out.contains("you> I loved Heat and Collateral\ncurator> "), "{out}");
+    assert!(out.contains("you> I loved Heat and Collateral, a thriller, nothing too violent\ncurator> "), "{out}");
 }
 
 #[test]

@@ -150,26 +150,16 @@ fn repl(mut agent: Agent) -> anyhow::Result<()> {
 }
 
 fn describe_state(agent: &Agent) -> String {
-    use curator::agent::state::Polarity;
-    let names = |p: Polarity| {
-        let v: Vec<String> = agent
-            .state()
-            .items_with(p)
-            .iter()
-            .filter_map(|id| agent.catalog().get(*id).map(|i| i.display_name()))
-            .collect();
-        if v.is_empty() {
-            "-".to_string()
-        } else {
-            v.join(", ")
-        }
-    };
+    let taste = curator::tui::worker::taste(agent);
+    let list = |v: &[String]| if v.is_empty() { "-".to_string() } else { v.join(", ") };
     let recommended: Vec<String> =
         agent.state().recommended.iter().filter_map(|id| agent.catalog().get(*id).map(|i| i.display_name())).collect();
     format!(
-        "liked: {}\ndisliked: {}\nrecommended so far: {}",
-        names(Polarity::Liked),
-        names(Polarity::Disliked),
-        if recommended.is_empty() { "-".to_string() } else { recommended.join(", ") }
+        "liked: {}\ndisliked: {}\nasked for: {}\nruled out: {}\nrecommended so far: {}",
+        list(&taste.liked),
+        list(&taste.disliked),
+        list(&taste.wanted),
+        list(&taste.rejected),
+        list(&recommended)
     )
 }
