@@ -39,9 +39,17 @@ fn chat_answers_resets_and_exits_cleanly_on_eof() {
 }
 
 #[test]
+fn chat_echoes_control_characters_as_escapes() {
+    let (out, _, code) = chat(b"I loved \x1b[2J Heat\n");
+    assert_eq!(code, 0);
+    assert!(out.contains("you> I loved \\u{1b}[2J Heat\n"), "{out}");
+    assert!(!out.contains('\u{1b}'), "no raw escape reaches the terminal: {out:?}");
+}
+
+#[test]
 fn chat_survives_invalid_utf8_and_quits_on_command() {
     let (out, _, code) = chat(b"\xff\xfe broken\n/quit\nI loved Heat\n");
     assert_eq!(code, 0);
-    assert!(out.contains("not valid UTF-8"), "{out}");
+    assert!(out.contains("you> \u{fffd}\u{fffd} broken\n(that line is not valid UTF-8"), "{out}");
     assert!(!out.contains("1. "), "nothing is answered after /quit: {out}");
 }

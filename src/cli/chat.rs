@@ -73,6 +73,12 @@ pub fn run(args: ChatArgs) -> anyhow::Result<()> {
     }
 }
 
+/// `line` with control characters written as escapes (`\u{1b}`), so that echoing piped input
+/// cannot drive the terminal.
+fn printable(line: &str) -> String {
+    line.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
 /// The line-mode REPL until `/quit` or end of input.
 fn repl(mut agent: Agent) -> anyhow::Result<()> {
     let stdin = std::io::stdin();
@@ -97,12 +103,15 @@ fn repl(mut agent: Agent) -> anyhow::Result<()> {
             return Ok(());
         }
         let Ok(line) = std::str::from_utf8(&buf) else {
+            if echo {
+                writeln!(out, "{}", printable(String::from_utf8_lossy(&buf).trim()))?;
+            }
             writeln!(out, "(that line is not valid UTF-8 text; please type it again)")?;
             continue;
         };
         let line = line.trim();
         if echo {
-            writeln!(out, "{line}")?;
+            writeln!(out, "{}", printable(line))?;
         }
         match line {
             "" => continue,
