@@ -302,6 +302,13 @@ fn every_error_is_json_naming_the_problem() {
         assert!(msg.contains(needle), "{name}: {msg:?} should mention {needle:?}");
         assert!(v["error"]["type"].is_string() && v["error"]["code"].is_string(), "{name}: {text}");
     }
+    // A missing field is named in `param`, as a wrong-typed one is.
+    let (code, _, text) = post_raw(&s, chat, "{\"model\": \"curator\"}".to_string());
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!((code, v["error"]["param"].as_str()), (400, Some("messages")), "{text}");
+    let (_, _, text) = post_raw(&s, chat, "{\"stream\": \"yes\", \"messages\": []}".to_string());
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["error"]["param"].as_str(), Some("stream"), "{text}");
     // Wrong method on a known route.
     let r = client().get(s.url("/v1/chat/completions")).send().unwrap();
     assert_eq!(r.status().as_u16(), 405);

@@ -66,7 +66,10 @@ fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, limit: u
         let path = e.path().to_string();
         let inner = e.into_inner();
         if path == "." {
-            ApiError::invalid("invalid_request", None, format!("{inner}"))
+            // serde names a missing field only in its message ("missing field `messages`").
+            let text = inner.to_string();
+            let field = text.strip_prefix("missing field `").and_then(|r| r.split('`').next()).map(str::to_string);
+            ApiError::invalid("invalid_request", field.as_deref(), text)
         } else {
             ApiError::invalid("invalid_type", Some(&path), format!("{path}: {inner}"))
         }
