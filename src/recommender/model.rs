@@ -855,28 +855,16 @@ impl Gram {
             return Err(Error::InvalidInput(format!("the transition model needs a decay in (0, 1], got {decay}")));
         }
         let m = self.active.len();
-        let pos_to_act = self.active_of_positions(catalog);
         let mut s = faer::Mat::<f64>::zeros(m, m);
         let mut t: HashMap<(u32, u32), f64> = HashMap::new();
-        let mut context: Vec<(usize, f64)> = Vec::new();
-        for session in sessions.iter().filter(|s| s.source != Source::Movielens) {
-            context.clear();
-            for (k, &(p, w)) in session.items.iter().enumerate() {
-                let Some(target) = pos_to_act.get(p as usize).copied().flatten() else { continue };
-                if k > 0 && !context.is_empty() && !session.seeker_only.contains(&p) {
-                    for &(a, xa) in &context {
-                        *t.entry((a as u32, target as u32)).or_insert(0.0) += xa;
-                        for &(b, xb) in &context {
-                            s[(a, b)] += xa * xb;
-                        }
-                    }
+        self.for_each_instance(catalog, sessions, decay, |context, target| {
+            for &(a, xa) in context {
+                *t.entry((a as u32, target as u32)).or_insert(0.0) += xa;
+                for &(b, xb) in context {
+                    s[(a, b)] += xa * xb;
                 }
-                for c in context.iter_mut() {
-                    c.1 *= decay as f64;
-                }
-                context.push((target, w as f64));
             }
-        }
+        });
         for a in 0..m {
             s[(a, a)] += lambda as f64;
         }
@@ -896,6 +884,34 @@ impl Gram {
         }
         let rows = self.top_rows(neighbours, |a, c| b[c * m + a]);
         Ok(self.finish(ModelSpec::Transition { lambda, decay }, neighbours, rows))
+    }
+
+    /// Calls `f(context, target)` for each next-recommendation instance of the ordered sessions
+    /// (module doc, transition model): every item a recommender mentioned, except a session's
+    /// first item, with the earlier items as `(active index, weight · decay^age)` context.
+    /// MovieLens sessions (unordered) and items outside this Gram's active set are skipped.
+    fn for_each_instance(
+        &self,
+        catalog: &Catalog,
+        sessions: &[Session],
+        decay: f32,
+        mut f: impl FnMut(&[(usize, f64)], usize),
+    ) {
+        let pos_to_act = self.active_of_positions(catalog);
+        let mut context: Vec<(usize, f64)> = Vec::new();
+        for session in sessions.iter().filter(|s| s.source != Source::Movielens) {
+            context.clear();
+            for (k, &(p, w)) in session.items.iter().enumerate() {
+                let Some(target) = pos_to_act.get(p as usize).copied().flatten() else { continue };
+                if k > 0 && !context.is_empty() && !session.seeker_only.contains(&p) {
+                    f(&context, target);
+                }
+                for c in context.iter_mut() {
+                    c.1 *= decay as f64;
+                }
+                context.push((target, w as f64));
+            }
+        }
     }
 
     /// Trains `spec` (its `bm25` must match this Gram's weighting); `catalog` and `sessions` are

@@ -23,7 +23,7 @@
 //! `B` is dense over the items that occur in training (m² f32, ≈ 150 MB for ReDial's ≈ 6,000
 //! items, twice with the prior) only while training.
 
-use super::{Gram, ItemModel, ModelSpec, Session, Source};
+use super::{Gram, ItemModel, ModelSpec, Session};
 use crate::catalog::Catalog;
 use crate::eval::metrics::splitmix64;
 use crate::{Error, Result};
@@ -76,25 +76,13 @@ impl<'g> SoftmaxTrainer<'g> {
             )));
         }
         let m = gram.active.len();
-        let act_of = gram.active_of_positions(catalog);
         let mut context: Vec<(u32, f32)> = Vec::new();
         let mut instances: Vec<Instance> = Vec::new();
-        let mut said: Vec<(u32, f32)> = Vec::new();
-        for session in sessions.iter().filter(|s| s.source != Source::Movielens) {
-            said.clear();
-            for (k, &(p, w)) in session.items.iter().enumerate() {
-                let Some(target) = act_of.get(p as usize).copied().flatten() else { continue };
-                if k > 0 && !said.is_empty() && !session.seeker_only.contains(&p) {
-                    let start = context.len() as u32;
-                    context.extend_from_slice(&said);
-                    instances.push(Instance { start, len: said.len() as u32, target: target as u32 });
-                }
-                for s in said.iter_mut() {
-                    s.1 *= decay;
-                }
-                said.push((target as u32, w));
-            }
-        }
+        gram.for_each_instance(catalog, sessions, decay, |said, target| {
+            let start = context.len() as u32;
+            context.extend(said.iter().map(|&(a, w)| (a as u32, w as f32)));
+            instances.push(Instance { start, len: said.len() as u32, target: target as u32 });
+        });
         if instances.is_empty() {
             return Err(Error::InvalidInput(
                 "the sessions give no training instance (no ordered dialogue)".to_string(),
