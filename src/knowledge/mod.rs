@@ -150,13 +150,48 @@ pub struct Node {
 }
 
 impl Node {
-    /// "Title (Year)" for items, the name otherwise.
+    /// "Title (Year)" for items; company names (lower case in KECRS) in title case ("Warner
+    /// Bros. Pictures", [`company_display`]); the name otherwise.
     pub fn display(&self) -> String {
         match (self.kind, self.year) {
             (NodeKind::Item, Some(y)) => format!("{} ({y})", self.name),
+            (NodeKind::Company, _) => company_display(&self.name),
             _ => self.name.clone(),
         }
     }
+}
+
+/// A lower-case company name (KECRS relation 15, TMDB production companies) for display: each
+/// word capitalised ("20th century fox" → "20th Century Fox"), "and", "of", "the", "de", "a",
+/// "in", "for", "on" kept lower case inside the name, and short marks written in capitals: a
+/// word with "&" ("a&m" → "A&M"), dotted initials ("l.p." → "L.P."), a parenthesised word of at
+/// most four letters ("(ace)" → "(ACE)"). Names with a capital letter are returned unchanged.
+pub fn company_display(name: &str) -> String {
+    if name.chars().any(char::is_uppercase) {
+        return name.to_string();
+    }
+    const SMALL: [&str; 8] = ["and", "of", "the", "de", "a", "in", "for", "on"];
+    let words: Vec<String> = name
+        .split(' ')
+        .enumerate()
+        .map(|(i, w)| {
+            let letters = w.chars().filter(|c| c.is_alphabetic()).count();
+            let dotted = w.contains('.') && w.trim_end_matches('.').split('.').all(|p| p.chars().count() == 1);
+            let parenthesised = w.starts_with('(') && w.ends_with(')') && letters <= 4;
+            if w.contains('&') || (dotted && letters > 1) || parenthesised {
+                w.to_uppercase()
+            } else if i > 0 && SMALL.contains(&w) {
+                w.to_string()
+            } else {
+                let mut c = w.chars();
+                match c.next() {
+                    Some(f) => f.to_uppercase().chain(c).collect(),
+                    None => String::new(),
+                }
+            }
+        })
+        .collect();
+    words.join(" ")
 }
 
 /// An attribute a seeker can ask for or reject.
@@ -540,7 +575,7 @@ impl KnowledgeGraph {
                 .min_by_key(|x| (self.degree(**x), self.graph[**x].name.clone()))
                 .copied();
             if let Some(x) = best {
-                let name = &self.graph[x].name;
+                let name = &self.graph[x].display();
                 let like = an.display();
                 let text = match rel {
                     Relation::Director => format!("both directed by {name}, like {like}."),
@@ -565,6 +600,27 @@ impl KnowledgeGraph {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn company_names_are_title_cased_for_display() {
+        for (raw, shown) in [
+            ("warner bros. pictures", "Warner Bros. Pictures"),
+            ("20th century fox", "20th Century Fox"),
+            ("a&m films", "A&M Films"),
+            ("american entertainment partners l.p.", "American Entertainment Partners L.P."),
+            ("anton capital entertainment (ace)", "Anton Capital Entertainment (ACE)"),
+            ("40 acres & a mule filmworks", "40 Acres & a Mule Filmworks"),
+            ("a band apart", "A Band Apart"),
+            ("alfred j. hitchcock productions", "Alfred J. Hitchcock Productions"),
+            ("a24", "A24"),
+            ("DreamWorks", "DreamWorks"),
+            ("", ""),
+        ] {
+            assert_eq!(company_display(raw), shown, "{raw}");
+        }
+        let node = Node { kind: NodeKind::Company, name: "universal pictures".into(), item: None, year: None };
+        assert_eq!(node.display(), "Universal Pictures");
+    }
 
     #[test]
     fn kinds_and_relations_round_trip() {
