@@ -103,6 +103,18 @@ pub struct ValidationScore {
     pub recommendations: usize,
 }
 
+/// The agent with the selected model against the agent with co-mentions (each with its own
+/// `cf` and `popularity` weights) on the same instances (de-dup protocol).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentComparison {
+    /// Figures with the selected model.
+    pub selected: ValidationScore,
+    /// Figures with the co-mention counts.
+    pub co_mentions: ValidationScore,
+    /// Selected minus co-mentions, with a paired bootstrap interval.
+    pub difference: PairedDifference,
+}
+
 /// The agent's validation figures with re-tuned `cf` and `popularity` fusion weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TunedFusion {
@@ -159,10 +171,12 @@ pub struct TrainReport {
     pub selected: AblationRow,
     /// The best configuration of each model × mix.
     pub rows: Vec<AblationRow>,
-    /// The agent's validation objective with the selected model minus with co-mentions (each
-    /// with its re-tuned `cf` and `popularity`), with a paired bootstrap interval.
+    /// The agent with the selected model against the agent with co-mentions on validation.
     #[serde(default)]
-    pub selected_vs_baseline: Option<PairedDifference>,
+    pub versus_co_mentions_validation: Option<AgentComparison>,
+    /// The same on the ReDial test split (with `--ablation`; reported, never used to select).
+    #[serde(default)]
+    pub versus_co_mentions_test: Option<AgentComparison>,
     /// Where the model was written, if it was.
     pub model_path: Option<String>,
 }
@@ -942,16 +956,21 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     }
     // Is the selected model better than co-mentions beyond chance? Paired bootstrap over the
     // validation instances, each with its re-tuned weights.
-    let versus_baseline = match (val_models.get(top_i), rows.iter().find(|r| r.model == BASELINE)) {
-        (Some(Some(model)), Some(base_row)) => {
-            let (bcf, bpop) = base_row
-                .validation_agent_tuned
-                .as_ref()
-                .map(|t| (t.cf, t.popularity))
-                .unwrap_or((weights.cf, weights.popularity));
-            let d = av.compare((Some(model), top_cf, top_pop), (None, bcf, bpop))?;
-            crate::outln!("selected minus co-mentions, agent objective on validation: {d}");
-            Some(d)
+    let (base_cf, base_pop) = rows
+        .iter()
+        .find(|r| r.model == BASELINE)
+        .and_then(|r| r.validation_agent_tuned.as_ref())
+        .map(|t| (t.cf, t.popularity))
+        .unwrap_or((weights.cf, weights.popularity));
+    let versus_baseline = match val_models.get(top_i) {
+        Some(Some(model)) => {
+            let c = AgentComparison {
+                selected: av.score(Some(model), top_cf, top_pop)?,
+                co_mentions: av.score(None, base_cf, base_pop)?,
+                difference: av.compare((Some(model), top_cf, top_pop), (None, base_cf, base_pop))?,
+            };
+            crate::outln!("selected minus co-mentions, agent objective on validation: {}", c.difference);
+            Some(c)
         }
         _ => None,
     };
@@ -980,6 +999,9 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             row.neighbours = neighbours;
         }
     }
+    let (mut model, counts) =
+        fit_model(&opts.source, &base, &top.mix, top.spec, top.movielens_weight, neighbours, &HashSet::new())?;
+    let mut versus_test = None;
     if opts.ablation {
         let test_text = std::fs::read_to_string(&opts.test_path).map_err(|e| Error::io(&opts.test_path, e))?;
         let test = crate::eval::redial::parse_redial(&test_text, &opts.test_path)?;
@@ -1018,6 +1040,32 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             pb.inc(1);
         }
         pb.finish_and_clear();
+        // The whole agent on test (knowledge graph, co-mentions of all training dialogues) with
+        // the selected model, refit on all training data, against co-mentions: reported only,
+        // after selection.
+        let agent_catalog = Arc::new(Catalog::load(&opts.catalog_dir)?);
+        let test_cf = CoMentions::load(&opts.catalog_dir.join("comentions.tsv"), &agent_catalog)?;
+        let mut test_ranker = CandidateRanker::new(&agent_catalog, test_cf.clone(), weights);
+        if let Some(kt) = crate::agent::load_knowledge(&opts.catalog_dir)? {
+            test_ranker = test_ranker.with_knowledge(&agent_catalog, kt);
+        }
+        let tv = AgentValidation::new(agent_catalog, &test_ranker, test_cf, &points)?;
+        let c = AgentComparison {
+            selected: tv.score(Some(&model), top_cf, top_pop)?,
+            co_mentions: tv.score(None, base_cf, base_pop)?,
+            difference: tv.compare((Some(&model), top_cf, top_pop), (None, base_cf, base_pop))?,
+        };
+        crate::outln!(
+            "ReDial test, agent with the selected model: R@1 {:.4} R@10 {:.4} R@50 {:.4}; with co-mentions: R@1 {:.4} R@10 {:.4} R@50 {:.4}; selected minus co-mentions {}",
+            c.selected.metrics[0],
+            c.selected.metrics[1],
+            c.selected.metrics[2],
+            c.co_mentions.metrics[0],
+            c.co_mentions.metrics[1],
+            c.co_mentions.metrics[2],
+            c.difference
+        );
+        versus_test = Some(c);
     }
     let selected_row = AblationRow {
         neighbours,
@@ -1025,8 +1073,6 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         inspired_dev: rows[top_i].inspired_dev.clone(),
         ..top.clone()
     };
-    let (mut model, counts) =
-        fit_model(&opts.source, &base, &top.mix, top.spec, top.movielens_weight, neighbours, &HashSet::new())?;
     crate::outln!(
         "selected: {} on {} (MovieLens weight {}), {} neighbours; refit on {} sessions ({} stored weights)",
         top.spec.describe(),
@@ -1044,7 +1090,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         "validation": selected_row.validation,
         "validation_agent": selected_row.validation_agent,
         "validation_agent_tuned": selected_row.validation_agent_tuned,
-        "validation_agent_minus_co_mentions": versus_baseline,
+        "validation_agent_versus_co_mentions": versus_baseline,
         "interactions": counts,
     });
     let mut model_path = None;
@@ -1066,7 +1112,8 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         validation_dialogues: val.len(),
         selected: selected_row,
         rows,
-        selected_vs_baseline: versus_baseline,
+        versus_co_mentions_validation: versus_baseline,
+        versus_co_mentions_test: versus_test,
         model_path,
     };
     if opts.ablation {
@@ -1210,13 +1257,37 @@ fn write_ablation(dir: &Path, report: &TrainReport) -> Result<()> {
         s.movielens_weight,
         s.neighbours
     );
-    if let Some(d) = &report.selected_vs_baseline {
-        let _ = writeln!(
-            md,
-            "Agent objective on validation, selected model minus co-mentions (each with re-tuned cf and popularity): \
-             {d}.\n"
-        );
+    let _ = writeln!(
+        md,
+        "The whole agent (knowledge graph included) with the selected model against the agent with co-mentions, \
+         each with its own cf and popularity weights, de-dup protocol:\n"
+    );
+    let _ = writeln!(md, "| split | instances / recs | agent with | R@1 | R@10 | R@50 | NDCG@10 | objective |");
+    let _ = writeln!(md, "|---|---:|---|---:|---:|---:|---:|---:|");
+    let splits = [
+        ("validation", &report.versus_co_mentions_validation),
+        ("ReDial test (reported only)", &report.versus_co_mentions_test),
+    ];
+    for (split, c) in splits {
+        let Some(c) = c else { continue };
+        for (who, v) in [("selected model", &c.selected), ("co-mentions", &c.co_mentions)] {
+            let _ = writeln!(
+                md,
+                "| {split} | {} / {} | {who} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |",
+                v.instances, v.recommendations, v.metrics[0], v.metrics[1], v.metrics[2], v.metrics[3], v.objective
+            );
+        }
     }
+    for (split, c) in splits {
+        if let Some(c) = c {
+            let _ = writeln!(
+                md,
+                "\nObjective (mean of R@1, R@10, R@50), selected minus co-mentions, {split}: {}.",
+                c.difference
+            );
+        }
+    }
+    let _ = writeln!(md);
     let _ = writeln!(md, "Interactions of the final fit: {}.", report.interactions);
     let path = dir.join("ablation.md");
     std::fs::write(&path, md).map_err(|e| Error::io(&path, e))?;
