@@ -423,34 +423,44 @@ impl AgentValidation {
         cf_weight: f32,
         popularity_weight: f32,
     ) -> Result<ValidationScore> {
-        let ranks = self.ranks(model, cf_weight, popularity_weight)?;
+        Ok(Self::score_of(&self.ranks(model, cf_weight, popularity_weight)?))
+    }
+
+    /// The figures of per-instance ranks.
+    fn score_of(ranks: &[Vec<Option<usize>>]) -> ValidationScore {
         let mut acc = MetricsAccumulator::new();
-        for r in ranks.into_iter().flatten() {
+        for &r in ranks.iter().flatten() {
             acc.add_rank(r);
         }
         let m = acc.mean();
         let metrics = [m.recall_at_1, m.recall_at_10, m.recall_at_50, m.ndcg_at_10];
-        Ok(ValidationScore {
+        ValidationScore {
             objective: (metrics[0] + metrics[1] + metrics[2]) / 3.0,
             metrics,
-            instances: self.points.len(),
+            instances: ranks.len(),
             recommendations: acc.samples(),
-        })
+        }
     }
 
-    /// Paired bootstrap ([`paired_bootstrap`], 2,000 resamples over validation instances) of the
-    /// agent's objective with `a` minus with `b`, each `(model, cf weight, popularity weight)`
-    /// (`None`: the co-mention counts).
+    /// The agent with `model` (its `cf` and `popularity` weights `weights`) against the agent
+    /// with the co-mention counts (weights `co_mention_weights`): both sides' figures and a
+    /// paired bootstrap ([`paired_bootstrap`], 2,000 resamples over instances) of the objective
+    /// difference.
     ///
     /// Errors: those of [`AgentValidation::score`].
     pub fn compare(
         &self,
-        a: (Option<&dyn Recommender>, f32, f32),
-        b: (Option<&dyn Recommender>, f32, f32),
-    ) -> Result<PairedDifference> {
-        let ra = self.ranks(a.0, a.1, a.2)?;
-        let rb = self.ranks(b.0, b.1, b.2)?;
-        paired_bootstrap(&ra, &rb, 2000, 0x00C0_FFEE)
+        model: &dyn Recommender,
+        weights: (f32, f32),
+        co_mention_weights: (f32, f32),
+    ) -> Result<AgentComparison> {
+        let ra = self.ranks(Some(model), weights.0, weights.1)?;
+        let rb = self.ranks(None, co_mention_weights.0, co_mention_weights.1)?;
+        Ok(AgentComparison {
+            selected: Self::score_of(&ra),
+            co_mentions: Self::score_of(&rb),
+            difference: paired_bootstrap(&ra, &rb, 2000, 0x00C0_FFEE)?,
+        })
     }
 
     /// Per validation instance: the 1-based ranks of its ground-truth items (`None`: not in the
@@ -754,16 +764,14 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     }
     // The transition model reads dialogue order: dialogues only (MovieLens users are unordered).
     // Mixed with item-kNN (the agent's β, shrink 0), from the best transition model.
-    if want("transition") || want("knn+transition") || want("softmax-knn") {
-        let sessions = match dialogue_sessions.take() {
-            Some(s) => s,
-            None => interactions::load(&opts.source, &val_catalog, DataMix::DIALOGUES, &val_ids)?.sessions,
-        };
-        dialogue_sessions = Some(sessions);
-    }
+    let ordered = match dialogue_sessions {
+        _ if !(want("transition") || want("knn+transition") || want("softmax-knn")) => None,
+        Some(s) => Some(s),
+        None => Some(interactions::load(&opts.source, &val_catalog, DataMix::DIALOGUES, &val_ids)?.sessions),
+    };
     // The softmax item-kNN model starts from the agent's co-mentions (ReDial only, its β) and is
     // trained on the ReDial dialogues' order.
-    if let (Some(sessions), true) = (&dialogue_sessions, want("softmax-knn")) {
+    if let (Some(sessions), true) = (&ordered, want("softmax-knn")) {
         let redial: Vec<interactions::Session> =
             sessions.iter().filter(|s| s.source == interactions::Source::Redial).cloned().collect();
         let gram = Gram::new(&val_catalog, &redial, 0.0, false);
@@ -797,15 +805,12 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             consider(&mut best, "softmax-knn", BASELINE_MIX, s, spec, 0.0);
         }
     }
-    if want("transition") || want("knn+transition") {
-        let Some(sessions) = dialogue_sessions.take() else {
-            return Err(Error::InvalidInput("the dialogue sessions were not loaded".to_string()));
-        };
-        let gram = Gram::new(&val_catalog, &sessions, 0.0, false);
+    if let (Some(sessions), true) = (&ordered, want("transition") || want("knn+transition")) {
+        let gram = Gram::new(&val_catalog, sessions, 0.0, false);
         let mut top: Option<(f64, ModelSpec, ItemModel)> = None;
         for &(lambda, decay) in &transitions {
             let spec = ModelSpec::Transition { lambda, decay };
-            let model = gram.transition(&val_catalog, &sessions, lambda, decay, MAX_NEIGHBOURS)?;
+            let model = gram.transition(&val_catalog, sessions, lambda, decay, MAX_NEIGHBOURS)?;
             let s = score(&model, &set)?;
             pb.set_message(format!("{}: {:.4}", spec.describe(), s.objective));
             pb.inc(1);
@@ -964,11 +969,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         .unwrap_or((weights.cf, weights.popularity));
     let versus_baseline = match val_models.get(top_i) {
         Some(Some(model)) => {
-            let c = AgentComparison {
-                selected: av.score(Some(model), top_cf, top_pop)?,
-                co_mentions: av.score(None, base_cf, base_pop)?,
-                difference: av.compare((Some(model), top_cf, top_pop), (None, base_cf, base_pop))?,
-            };
+            let c = av.compare(model, (top_cf, top_pop), (base_cf, base_pop))?;
             crate::outln!("selected minus co-mentions, agent objective on validation: {}", c.difference);
             Some(c)
         }
@@ -1050,11 +1051,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             test_ranker = test_ranker.with_knowledge(&agent_catalog, kt);
         }
         let tv = AgentValidation::new(agent_catalog, &test_ranker, test_cf, &points)?;
-        let c = AgentComparison {
-            selected: tv.score(Some(&model), top_cf, top_pop)?,
-            co_mentions: tv.score(None, base_cf, base_pop)?,
-            difference: tv.compare((Some(&model), top_cf, top_pop), (None, base_cf, base_pop))?,
-        };
+        let c = tv.compare(&model, (top_cf, top_pop), (base_cf, base_pop))?;
         crate::outln!(
             "ReDial test, agent with the selected model: R@1 {:.4} R@10 {:.4} R@50 {:.4}; with co-mentions: R@1 {:.4} R@10 {:.4} R@50 {:.4}; selected minus co-mentions {}",
             c.selected.metrics[0],
