@@ -765,14 +765,18 @@ impl Gram {
 
     /// Item-kNN with candidate exponent `beta` and `shrink` (module doc), `neighbours` per item.
     pub fn item_knn(&self, beta: f32, shrink: f32, neighbours: usize) -> ItemModel {
-        let m = self.active.len();
-        let row: Vec<f64> = self.self_weight.iter().map(|x| x.max(1e-12)).collect();
-        let diag: Vec<f64> = (0..m).map(|a| self.g[a * m + a].max(1e-12)).collect();
-        let rows = self.top_rows(neighbours, |a, c| {
-            self.g[a * m + c] / (row[a].sqrt() * diag[c].powf(beta as f64) + shrink as f64)
-        });
+        let rows = self.top_rows(neighbours, self.knn_weight(beta, shrink));
         let spec = ModelSpec::ItemKnn { bm25: self.bm25, beta, shrink, backward: self.backward, seeker: self.seeker };
         self.finish(spec, neighbours, rows)
+    }
+
+    /// The item-kNN weight `B[a, c]` (module doc) over active indices, for exponent `beta` and
+    /// `shrink`.
+    fn knn_weight(&self, beta: f32, shrink: f32) -> impl Fn(usize, usize) -> f64 + '_ {
+        let m = self.active.len();
+        let row: Vec<f64> = self.self_weight.iter().map(|x| x.max(1e-12).sqrt()).collect();
+        let diag: Vec<f64> = (0..m).map(|a| self.g[a * m + a].max(1e-12).powf(beta as f64)).collect();
+        move |a, c| self.g[a * m + c] / (row[a] * diag[c] + shrink as f64)
     }
 
     /// EASE^R with regularisation `lambda` (module doc), `neighbours` per item.

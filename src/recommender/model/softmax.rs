@@ -88,14 +88,12 @@ impl<'g> SoftmaxTrainer<'g> {
                 "the sessions give no training instance (no ordered dialogue)".to_string(),
             ));
         }
-        let row: Vec<f64> = gram.self_weight.iter().map(|x| x.max(1e-12).sqrt()).collect();
-        let diag: Vec<f64> = (0..m).map(|a| gram.g[a * m + a].max(1e-12).powf(beta as f64)).collect();
+        let knn = gram.knn_weight(beta, 0.0);
         let mut prior = vec![0f32; m * m];
         for a in 0..m {
             for c in 0..m {
-                let g = gram.g[a * m + c];
-                if c != a && g > 0.0 {
-                    prior[a * m + c] = (g / (row[a] * diag[c])) as f32;
+                if c != a && gram.g[a * m + c] > 0.0 {
+                    prior[a * m + c] = knn(a, c) as f32;
                 }
             }
         }
