@@ -16,7 +16,7 @@ pub enum Error {
         error: std::io::Error,
     },
     /// A data file is malformed; `line` is 1-based (0 when the whole file is at fault).
-    #[error("{path}:{line}: {message}")]
+    #[error("{}{}: {message}", path.display(), if *line > 0 { format!(":{line}") } else { String::new() })]
     Parse {
         /// The file that failed to parse.
         path: PathBuf,

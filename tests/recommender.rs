@@ -386,6 +386,12 @@ fn committed_model_loads_and_covers_the_catalog() {
     let out = model.recommend_candidates(&RecState::from_lists(&[id_of("Heat", 1995)], &[], &[]), 200).unwrap();
     assert_eq!(out.len(), 200);
     assert!(out[0].score > 0.0);
+    model.check_covers(catalog(), &path).unwrap();
+    // A model trained for another catalog is refused, naming the file and a missing item.
+    let (cat, sessions) = three_items();
+    let other = Gram::new(&cat, &sessions, 0.0, false).item_knn(0.5, 0.0, 10);
+    let e = other.check_covers(catalog(), &path).unwrap_err().to_string();
+    assert!(e.contains("recommender.bin") && e.contains("another catalog") && e.contains("3 items"), "{e}");
 }
 
 /// Session-aware counts: in sessions [A, B] and [A, B, C] with `backward` = 0, A→B counts twice

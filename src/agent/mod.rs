@@ -189,8 +189,8 @@ impl std::fmt::Debug for Agent {
 /// `curator tune`), or the defaults when that file does not exist.
 ///
 /// Errors: those of [`crate::data::verify_catalog`] (files that differ from `manifest.json`),
-/// [`Catalog::load`], [`CoMentions::load`], [`crate::recommender::ItemModel::load`] and a
-/// malformed `ranker.yaml`.
+/// [`Catalog::load`], [`CoMentions::load`], [`crate::recommender::ItemModel::load`],
+/// [`crate::recommender::ItemModel::check_covers`] and a malformed `ranker.yaml`.
 pub fn load_ranker(catalog_dir: &Path, weights: Option<FusionWeights>) -> Result<(Arc<Catalog>, Arc<CandidateRanker>)> {
     let weights = match weights {
         Some(w) => w,
@@ -209,6 +209,7 @@ pub fn load_ranker(catalog_dir: &Path, weights: Option<FusionWeights>) -> Result
     let mut ranker = CandidateRanker::new(&catalog, cf, weights);
     // The trained collaborative model (`curator train recommender`), when there is one.
     if let Some(model) = crate::recommender::train::load_model(catalog_dir)? {
+        model.check_covers(&catalog, &catalog_dir.join(crate::recommender::train::MODEL_FILE))?;
         ranker = ranker.with_model(model);
     }
     if let Some(tools) = load_knowledge(catalog_dir)? {
@@ -708,9 +709,10 @@ fn model_messages(
     }
 }
 
-/// Phrases of a small model declining or apologising ("I'm not equipped to recommend movies."),
-/// which would contradict the list that follows (lower case).
-const REFUSALS: [&str; 14] = [
+/// Phrases of a small model declining, apologising, hedging or answering another task ("I'm
+/// not equipped to recommend movies.", "I'm not sure what to recommend", "Here's a revised
+/// version of your text"), which would contradict the list that follows (lower case).
+const REFUSALS: [&str; 22] = [
     "not equipped",
     "not able to",
     "unable to",
@@ -722,13 +724,21 @@ const REFUSALS: [&str; 14] = [
     "cannot provide",
     "as an ai",
     "language model",
-    "i'm sorry",
-    "i am sorry",
-    "i apologize",
+    "sorry",
+    "apologi",
+    "not sure",
+    "don't know",
+    "do not know",
+    "unfortunately",
+    "something else",
+    "your text",
+    "revised version",
+    "i don't have",
+    "i do not have",
 ];
 
-/// True when the opening `sentence` declines or apologises ([`REFUSALS`]): the list below it
-/// would contradict it.
+/// True when the opening `sentence` declines, apologises or hedges ([`REFUSALS`]): the list
+/// below it would contradict it.
 fn refuses(sentence: &str) -> bool {
     let lower = sentence.to_lowercase().replace('’', "'");
     REFUSALS.iter().any(|p| lower.contains(p))
@@ -881,6 +891,11 @@ mod tests {
         assert!(refuses("As an AI language model, I have no taste."));
         assert!(!refuses("Great picks! You'll like these."));
         assert!(!refuses("If you want something darker, try these."));
+        // Found by a newcomer: hedges and another task's answer.
+        assert!(refuses("I'm not sure what to recommend, but I'd recommend something else."));
+        assert!(refuses("Sorry, here is a list."));
+        assert!(refuses("Here's a revised version of your text with a focus on comedy:"));
+        assert!(refuses("Unfortunately I don't know that one."));
     }
 
     #[test]

@@ -162,7 +162,9 @@ pub enum Mode {
 /// Which ranker in ranker mode.
 #[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
 pub enum RankerChoice {
-    /// Co-mention CF + BM25 + popularity fusion (the agent without the LLM).
+    /// The agent's candidate ranker without the LLM: the trained collaborative model
+    /// (catalogs/movies/recommender.bin, else co-mentions), BM25, popularity, genre and the
+    /// knowledge graph (PPR proximity, attribute match and filter).
     Agent,
     /// Training-dialogue popularity.
     Popularity,

@@ -14,7 +14,8 @@ pub struct TrainArgs {
 #[derive(Debug, Subcommand)]
 enum TrainCommand {
     /// Train the collaborative recommenders (popularity, item-kNN and its session- and
-    /// role-aware variants, EASE^R, the SLIT transition model, and blends) on the training
+    /// role-aware variants, EASE^R, the SLIT transition model, the softmax item-kNN model, and
+    /// blends) on the training
     /// interactions, choose one on the validation split of `curator tune`, and save it as
     /// catalogs/movies/recommender.bin.
     Recommender {
@@ -35,7 +36,7 @@ enum TrainCommand {
         /// session-knn, role-knn, knn+ease, transition, knn+transition, softmax-knn). The co-mention baseline
         /// and its trained item-kNN form are always scored, and the selection is among all
         /// scored rows. Default: all.
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', value_parser = family_name)]
         families: Vec<String>,
     },
 }
@@ -60,4 +61,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// A `--families` entry as written, trimmed and lower-cased ("softmax-knn, Transition" works); an
+/// empty entry (a trailing comma) is refused.
+fn family_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim().to_lowercase();
+    if name.is_empty() {
+        return Err("an empty family name (a stray comma?)".to_string());
+    }
+    Ok(name)
 }

@@ -178,13 +178,21 @@ pub fn verify_outputs(dir: &Path, prefix: &str) -> Result<()> {
     for (rel, want) in &manifest.outputs {
         let Some(name) = rel.strip_prefix(prefix) else { continue };
         let file = dir.join(name);
+        let rebuild = if name == crate::recommender::train::MODEL_FILE {
+            "retrain it with `curator train recommender --source ../shared/data`"
+        } else {
+            "rebuild it with `curator data build --source ../shared/data`"
+        };
+        if !file.exists() {
+            return Err(Error::InvalidInput(format!(
+                "{} is listed in {} but missing: restore it with `git checkout -- {}` or {rebuild}",
+                file.display(),
+                path.display(),
+                prefix.trim_end_matches('/'),
+            )));
+        }
         let got = sha256_hex(&read(&file)?);
         if &got != want {
-            let rebuild = if name == crate::recommender::train::MODEL_FILE {
-                "retrain it with `curator train recommender --source ../shared/data`"
-            } else {
-                "rebuild it with `curator data build --source ../shared/data`"
-            };
             return Err(Error::InvalidInput(format!(
                 "{} does not match {} (sha256 {got}, expected {want}): restore it with `git checkout -- {}` or {rebuild}",
                 file.display(),

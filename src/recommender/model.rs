@@ -368,9 +368,12 @@ impl ItemModel {
     /// Parses [`ItemModel::to_bytes`] output; `path` names the source in errors.
     ///
     /// Errors: [`Error::Parse`] for a wrong magic or version, a checksum mismatch (a damaged
-    /// file), a truncated file or an out-of-range neighbour index.
+    /// file), a truncated file, an out-of-range neighbour index or a weight or popularity that
+    /// is not finite.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
-        let bad = |m: &str| Error::parse(path, 0, format!("{m}; retrain with `curator train recommender`"));
+        let bad = |m: &str| {
+            Error::parse(path, 0, format!("{m}; restore it with `git checkout -- catalogs/movies` or retrain with `curator train recommender --source ../shared/data`"))
+        };
         if bytes.len() < MAGIC.len() + 32 || !bytes.starts_with(MAGIC) {
             return Err(bad("not a Curator recommender file"));
         }
@@ -399,7 +402,11 @@ impl ItemModel {
         }
         let mut popularity = Vec::with_capacity(n);
         for _ in 0..n {
-            popularity.push(f32::from_bits(r.u32().ok_or_else(|| bad("truncated popularity"))?));
+            let p = f32::from_bits(r.u32().ok_or_else(|| bad("truncated popularity"))?);
+            if !p.is_finite() {
+                return Err(bad("popularity not finite"));
+            }
+            popularity.push(p);
         }
         let mut lens = Vec::with_capacity(n);
         for _ in 0..n {
@@ -425,6 +432,27 @@ impl ItemModel {
             return Err(bad("trailing bytes"));
         }
         Ok(ItemModel { info, ids, popularity, neighbours })
+    }
+
+    /// Checks that the model knows every item of `catalog` (the catalog it will score); `path`
+    /// names the model file in the error.
+    ///
+    /// Errors: [`Error::InvalidInput`] naming the first catalog item the model does not know and
+    /// how to restore or retrain the file.
+    pub fn check_covers(&self, catalog: &Catalog, path: &Path) -> Result<()> {
+        match catalog.items().iter().find(|it| self.index(it.id).is_none()) {
+            None => Ok(()),
+            Some(it) => Err(Error::InvalidInput(format!(
+                "{} does not know catalog item {} ({}; the model has {} items, the catalog {}): it was trained for \
+                 another catalog; restore it with `git checkout -- catalogs/movies` or retrain with `curator train \
+                 recommender --source ../shared/data`",
+                path.display(),
+                it.id,
+                it.display_name(),
+                self.ids.len(),
+                catalog.len()
+            ))),
+        }
     }
 
     /// Writes the model to `path` (through a temporary file and a rename).
