@@ -47,6 +47,17 @@ fn chat_echoes_control_characters_as_escapes() {
 }
 
 #[test]
+fn an_over_long_line_is_skipped_without_echoing_it() {
+    let mut input = vec![b'a'; 200_000];
+    input.extend_from_slice(b"\nI loved Heat\n");
+    let (out, _, code) = chat(&input);
+    assert_eq!(code, 0);
+    assert!(out.contains("longer than 65536 bytes"), "{}", &out[..out.len().min(2000)]);
+    assert!(out.len() < 20_000, "the long line is not echoed: {} bytes of output", out.len());
+    assert!(out.contains("you> I loved Heat\ncurator> "), "the next line is read: {out}");
+}
+
+#[test]
 fn chat_survives_invalid_utf8_and_quits_on_command() {
     let (out, _, code) = chat(b"\xff\xfe broken\n/quit\nI loved Heat\n");
     assert_eq!(code, 0);

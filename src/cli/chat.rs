@@ -73,6 +73,9 @@ pub fn run(args: ChatArgs) -> anyhow::Result<()> {
     }
 }
 
+/// The longest input line the plain REPL reads (bytes); the agent itself takes at most 4,000.
+const MAX_LINE_BYTES: usize = 64 * 1024;
+
 /// `line` with control characters written as escapes (`\u{1b}`), so that echoing piped input
 /// cannot drive the terminal.
 fn printable(line: &str) -> String {
@@ -97,10 +100,37 @@ fn repl(mut agent: Agent) -> anyhow::Result<()> {
         write!(out, "\nyou> ")?;
         out.flush()?;
         buf.clear();
-        let n = input.read_until(b'\n', &mut buf).context("cannot read standard input")?;
+        let n = std::io::Read::take(&mut input, MAX_LINE_BYTES as u64)
+            .read_until(b'\n', &mut buf)
+            .context("cannot read standard input")?;
         if n == 0 {
             writeln!(out)?;
             return Ok(());
+        }
+        if buf.len() == MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+            // The rest of an over-long line is skipped, not stored or echoed.
+            loop {
+                let chunk = input.fill_buf().context("cannot read standard input")?;
+                if chunk.is_empty() {
+                    break;
+                }
+                match chunk.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        input.consume(i + 1);
+                        break;
+                    }
+                    None => {
+                        let len = chunk.len();
+                        input.consume(len);
+                    }
+                }
+            }
+            if echo {
+                let head: String = String::from_utf8_lossy(&buf).chars().take(80).collect();
+                writeln!(out, "{}…", printable(&head))?;
+            }
+            writeln!(out, "(that line is longer than {MAX_LINE_BYTES} bytes; please send a shorter message)")?;
+            continue;
         }
         let Ok(line) = std::str::from_utf8(&buf) else {
             if echo {
