@@ -17,7 +17,7 @@
 
 use std::time::Instant;
 
-use curator::agent::attributes::AttributeLinker;
+use curator::dialogue::attributes::AttributeLinker;
 use curator::knowledge::{KnowledgeGraph, NodeKind, PprParams};
 use petgraph::graph::NodeIndex;
 

@@ -18,12 +18,13 @@ fn main() {
     let model = curator::recommender::ItemModel::load(&dir.join("recommender.bin")).unwrap();
     let load_model_ms = t0.elapsed().as_secs_f64() * 1e3;
     let t0 = Instant::now();
-    let (catalog, ranker) = curator::agent::load_ranker(&dir, None).unwrap();
+    let assets = curator::assets::Assets::load(&dir, None).unwrap();
+    let (catalog, ranker) = (assets.catalog.clone(), assets.ranker.clone());
     let load_ranker_ms = t0.elapsed().as_secs_f64() * 1e3;
     let test = root.join("evals/redial/test.jsonl");
     let dialogues = curator::eval::load_redial(&test).unwrap();
     let points = curator::eval::extract_points(&dialogues);
-    let tools = curator::agent::ToolRanker::new(catalog.clone(), ranker.clone());
+    let tools = curator::agent::ToolRanker::from_assets(&assets);
     let states: Vec<_> = points.iter().map(|p| ranker.rec_state(&tools.state_for(&p.context), &catalog)).collect();
     // Warm-up, then timed calls.
     for s in states.iter().take(200) {

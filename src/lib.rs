@@ -6,6 +6,7 @@
 //! for the code map and its invariants.
 
 pub mod agent;
+pub mod assets;
 pub mod bench;
 pub mod catalog;
 pub mod data;
@@ -19,7 +20,10 @@ pub mod paths;
 pub mod rank;
 pub mod recommender;
 pub mod server;
+pub mod train;
 pub mod tui;
+pub mod tune;
+pub mod util;
 
 pub use error::{Error, Result};
 

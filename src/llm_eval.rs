@@ -395,8 +395,9 @@ pub fn run(opts: &LlmEvalOptions, load: &dyn Fn() -> Result<Box<dyn LanguageMode
     if opts.limit == 0 || opts.items == 0 || opts.rank_limit == 0 || opts.scoring_candidates == 0 {
         return Err(Error::InvalidInput("limits and counts must be at least 1".into()));
     }
-    let (catalog, ranker) = crate::agent::load_ranker(&crate::paths::catalog_dir(), None)?;
-    let tools = ToolRanker::new(Arc::clone(&catalog), ranker);
+    let assets = crate::assets::Assets::from_project(None)?;
+    let catalog = Arc::clone(&assets.catalog);
+    let tools = ToolRanker::from_assets(&assets);
     let dialogues = crate::eval::load_redial(&opts.data_path)?;
     let points = crate::eval::extract_points(&dialogues);
     let mut model = load()?;

@@ -2,7 +2,7 @@
 //! SmolLM2-135M model (one small integration test).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use curator::agent::state::Polarity;
+use curator::dialogue::state::Polarity;
 use curator::agent::{Agent, AgentConfig, AgentEvent, Recommendation};
 
 fn agent(model: Option<Box<dyn curator::llm::LanguageModel>>) -> Agent {
@@ -138,7 +138,7 @@ fn feedback_cancel_and_state_round_trip() {
 
     // A stored session comes back identical, and a cancelled turn records no recommendation.
     let json = serde_json::to_string(a.state()).unwrap();
-    let restored: curator::agent::state::DialogueState = serde_json::from_str(&json).unwrap();
+    let restored: curator::dialogue::state::DialogueState = serde_json::from_str(&json).unwrap();
     assert_eq!(&restored, a.state());
     let before = a.state().recommended.len();
     let cancel = std::sync::atomic::AtomicBool::new(true);

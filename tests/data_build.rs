@@ -101,7 +101,7 @@ fn a_damaged_catalog_file_is_an_error_naming_it() {
     std::fs::write(&tsv, text.lines().take(3).collect::<Vec<_>>().join("\n")).unwrap();
     let err = curator::data::verify_catalog(&dir).unwrap_err().to_string();
     assert!(err.contains("comentions.tsv") && err.contains("manifest.json"), "{err}");
-    let err = curator::agent::load_ranker(&dir, None).unwrap_err().to_string();
+    let err = curator::assets::Assets::load(&dir, None).unwrap_err().to_string();
     assert!(err.contains("comentions.tsv"), "{err}");
     // A listed file that is gone is named, with how to restore it.
     std::fs::remove_file(&tsv).unwrap();

@@ -4,8 +4,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use curator::agent::state::DialogueState;
-use curator::agent::tools::{KgTools, Seed, ToolCall};
+use curator::dialogue::attributes::AttributeLinker;
+use curator::dialogue::{DialogueState, Role, Tracker, Utterance};
+use curator::knowledge::tools::{KgTools, Seed, ToolCall};
 use curator::catalog::{Catalog, ItemId};
 use curator::knowledge::{Attribute, Constraint, KnowledgeGraph, NodeKind, PprParams, Relation};
 use curator::rank::CandidateRanker;
@@ -24,6 +25,15 @@ fn tools() -> &'static KgTools {
 
 fn kg() -> &'static KnowledgeGraph {
     &tools().graph
+}
+
+fn linker() -> &'static AttributeLinker {
+    static L: OnceLock<AttributeLinker> = OnceLock::new();
+    L.get_or_init(|| AttributeLinker::new(kg()))
+}
+
+fn tracker() -> Tracker {
+    Tracker::new(catalog().clone(), Some(Arc::new(linker().clone())))
 }
 
 fn catalog() -> &'static Arc<Catalog> {
@@ -158,27 +168,26 @@ fn explanations_are_true_paths() {
 
 #[test]
 fn linker_reads_genres_people_decades_and_negations() {
-    let found = tools().linker.link("a 90s thriller with Denzel Washington, nothing too violent");
+    let found = linker().link("a 90s thriller with Denzel Washington, nothing too violent");
     let has = |a: Attribute, wanted: bool| found.iter().any(|m| m.attribute == a && m.wanted == wanted);
     assert!(has(genre("thriller"), true), "{found:?}");
     assert!(has(person("Denzel Washington"), true), "{found:?}");
     assert!(has(Attribute::Years { from: 1990, to: 1999 }, true), "{found:?}");
     assert!(has(Attribute::Keyword { name: "violence".into() }, false), "{found:?}");
-    let typo = tools().linker.link("anything with lenardo dicaprio but no more horror");
+    let typo = linker().link("anything with lenardo dicaprio but no more horror");
     assert!(typo.iter().any(|m| m.attribute == person("Leonardo DiCaprio") && m.wanted), "{typo:?}");
     assert!(typo.iter().any(|m| m.attribute == genre("horror") && !m.wanted), "{typo:?}");
-    let scary = tools().linker.link("something scary from the 80s, except Stephen King");
+    let scary = linker().link("something scary from the 80s, except Stephen King");
     assert!(scary.iter().any(|m| m.attribute == genre("horror") && m.wanted && !m.explicit));
     assert!(scary.iter().any(|m| m.attribute == Attribute::Years { from: 1980, to: 1989 }));
     assert!(scary.iter().any(|m| m.attribute == person("Stephen King") && !m.wanted), "{scary:?}");
-    assert!(tools().linker.link("I like to be young").is_empty());
+    assert!(linker().link("I like to be young").is_empty());
 }
 
 #[test]
 fn linker_people_rules_on_the_graph() {
     let people = |text: &str| -> Vec<String> {
-        tools()
-            .linker
+        linker()
             .link(text)
             .into_iter()
             .filter_map(|m| match m.attribute {
@@ -193,7 +202,7 @@ fn linker_people_rules_on_the_graph() {
     assert_eq!(people("I loved Tom Hanks and Chris Pratt"), ["Tom Hanks", "Chris Pratt"]);
     // A possessive is the name, exactly; its span stops before "'s".
     let text = "I am a huge fan of Quentin Tarantino's films";
-    let spans = tools().linker.link_spans(text);
+    let spans = linker().link_spans(text);
     let tarantino = spans.iter().find(|m| m.mention.attribute == person("Quentin Tarantino")).unwrap();
     assert_eq!(tarantino.spans.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>(), ["Quentin Tarantino"]);
     // Two name parts written as one.
@@ -212,7 +221,8 @@ fn linker_people_rules_on_the_graph() {
 }
 
 fn ranker() -> CandidateRanker {
-    let (catalog, base) = curator::agent::load_ranker(&curator::paths::catalog_dir(), None).unwrap();
+    let assets = curator::assets::Assets::from_project(None).unwrap();
+    let (catalog, base) = (assets.catalog, assets.ranker);
     assert!(base.knowledge().is_some(), "load_ranker attaches the committed graph");
     let mut w = base.weights();
     w.attribute_filter = true;
@@ -224,22 +234,25 @@ fn ranker() -> CandidateRanker {
 #[test]
 fn a_title_inside_a_persons_name_is_the_person() {
     let text = "something with Keanu Reeves please";
-    let mut s = state_after(text);
     assert!(
-        s.turns[0].items.iter().any(|&id| catalog().get(id).is_some_and(|i| i.title == "Keanu")),
+        catalog().link_text(text).iter().any(|m| catalog().get(m.id).is_some_and(|i| i.title == "Keanu")),
         "the catalog links Keanu (2016) in {text:?}, so the rule below has something to do"
     );
-    let people = tools().linker.person_spans(text);
+    let people = linker().person_spans(text);
     assert_eq!(people.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>(), ["Keanu Reeves"]);
-    s.forget_items_within(&people, catalog());
+    let s = state_after(text);
     assert!(s.turns[0].items.is_empty(), "{:?}", s.turns[0].items);
     assert!(s.mentions.is_empty(), "{:?}", s.mentions);
 }
 
+/// The knowledge-graph reason the agent gives for a ranked candidate.
+fn kg_reason(c: &curator::rank::Candidate, state: &DialogueState) -> Option<String> {
+    curator::agent::reasons::kg_reason(tools(), c.id, state)
+}
+
 fn state_after(text: &str) -> DialogueState {
     let mut s = DialogueState::new();
-    s.observe_seeker_text(text, catalog());
-    s.link_attributes(&tools().linker);
+    tracker().observe(&mut s, Utterance::said(Role::Seeker, text));
     s
 }
 
@@ -265,14 +278,14 @@ fn rejected_attributes_never_reach_the_ranking() {
     }
     // The one item meeting every request comes first, with a reason made of true facts.
     assert_eq!(title(ranked[0].id), "Crimson Tide (1995)");
-    let reason = ranked[0].kg_reason.clone().unwrap();
+    let reason = kg_reason(&ranked[0], &state).unwrap();
     assert_eq!(reason, "thriller, from 1995, starring Denzel Washington; no TMDB \"violence\" tag — as you asked.");
     assert!(ranked
         .iter()
         .all(|c| kg().item_has(c.id, &person("Denzel Washington")) || kg().item_has(c.id, &genre("thriller"))));
     // An item that misses a request says so instead of dropping it silently.
     for c in ranked.iter().filter(|c| !kg().item_has(c.id, &genre("thriller"))) {
-        let reason = c.kg_reason.clone().unwrap();
+        let reason = kg_reason(c, &state).unwrap();
         assert!(reason.ends_with("as you asked, though not listed as thriller."), "{}: {reason}", title(c.id));
     }
 }
@@ -280,9 +293,10 @@ fn rejected_attributes_never_reach_the_ranking() {
 #[test]
 fn asking_for_the_sequel_puts_it_first() {
     let r = ranker();
-    let ranked = r.rank(&state_after("what is the sequel to Shrek?"), catalog(), 3).unwrap();
+    let state = state_after("what is the sequel to Shrek?");
+    let ranked = r.rank(&state, catalog(), 3).unwrap();
     assert_eq!(title(ranked[0].id), "Shrek 2 (2004)");
-    assert_eq!(ranked[0].kg_reason.as_deref(), Some("the sequel to Shrek (2001)."));
+    assert_eq!(kg_reason(&ranked[0], &state).as_deref(), Some("the sequel to Shrek (2001)."));
 }
 
 proptest! {

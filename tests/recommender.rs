@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use curator::catalog::{Catalog, Item, ItemId};
-use curator::recommender::interactions::{self, DataMix, Session, Source};
-use curator::recommender::model::{Gram, SoftmaxTrainer};
+use curator::train::interactions::{self, DataMix, Session, Source};
+use curator::recommender::fit::{Gram, SoftmaxTrainer};
 use curator::recommender::{Feedback, ItemModel, ModelSpec, RecState, Recommender};
 use curator::Error;
 
@@ -419,7 +419,7 @@ fn session_aware_knn_counts_pairs_in_mention_order() {
 /// the committed model; re-tuning never lowers the objective.
 #[test]
 fn agent_validation_matches_the_tool_ranker() {
-    use curator::recommender::train;
+    use curator::train;
     use std::sync::Arc;
     let dir = root().join("catalogs/movies");
     let base = Catalog::load(&dir).unwrap();
@@ -428,21 +428,23 @@ fn agent_validation_matches_the_tool_ranker() {
     let ids: HashSet<String> = val.iter().map(|d| d.conversation_id.clone()).collect();
     let (cat, cf) = train::catalog_without(&source(), &base, &ids).unwrap();
     let cat = Arc::new(cat);
-    let w = curator::rank::tune::load_weights(&dir.join("ranker.yaml")).unwrap().weights;
+    let w = curator::rank::config::load(&dir.join("ranker.yaml")).unwrap().weights;
     let mut ranker = curator::rank::CandidateRanker::new(&cat, cf.clone(), w);
-    if let Some(kt) = curator::agent::load_knowledge(&dir).unwrap() {
-        ranker = ranker.with_knowledge(&cat, kt);
+    let knowledge = curator::assets::load_knowledge(&dir).unwrap();
+    if let Some(kt) = &knowledge {
+        ranker = ranker.with_knowledge(&cat, kt.clone());
     }
+    let tracker = curator::dialogue::Tracker::with_graph(cat.clone(), knowledge.as_ref().map(|kt| &kt.graph));
     let points = curator::eval::extract_points(val);
-    let av = train::AgentValidation::new(cat.clone(), &ranker, cf, &points).unwrap();
+    let av = train::AgentValidation::new(&tracker, &ranker, cf, &points).unwrap();
     let model = ItemModel::load(&dir.join("recommender.bin")).unwrap();
     for m in [None, Some(&model)] {
         let r = match m {
             Some(m) => ranker.clone().with_model(Arc::new(m.clone())),
             None => ranker.clone(),
         };
-        let tools = curator::agent::ToolRanker::new(cat.clone(), Arc::new(r));
-        let (objective, metrics, samples) = curator::rank::tune::objective(&tools, &points);
+        let tools = curator::agent::ToolRanker::new(tracker.clone(), Arc::new(r));
+        let (objective, metrics, samples) = curator::tune::objective(&tools, &points);
         let fast = av.score(m.map(|m| m as &dyn Recommender), w.cf, w.popularity).unwrap();
         assert!(samples > 100, "{samples}");
         assert_eq!(fast.recommendations, samples);

@@ -6,7 +6,7 @@
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::Duration;
 
-use curator::agent::state::Polarity;
+use curator::dialogue::state::Polarity;
 use curator::agent::{Agent, AgentConfig};
 use curator::tui::app::{App, Focus, Speaker};
 use curator::tui::run::{event_loop, Incoming};

@@ -4,7 +4,7 @@
 //! would, from fixed agent events, so the screens do not depend on the ranker's weights.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use curator::agent::state::Polarity;
+use curator::dialogue::state::Polarity;
 use curator::agent::TurnStats;
 use curator::tui::app::{update, Action, App};
 use curator::tui::draw::draw;

@@ -285,6 +285,21 @@ const COMMON: &[&str] = &[
     "your",
 ];
 
+/// Splits a ReDial movie name such as `"Heat  (1995)"` into a whitespace-normalised title and a
+/// year. Names without a trailing `(YYYY)` get `None`.
+pub fn split_title_year(name: &str) -> (String, Option<u16>) {
+    let collapsed = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some(open) = collapsed.rfind('(') {
+        let tail = &collapsed[open..];
+        if tail.len() == 6 && tail.ends_with(')') {
+            if let Ok(y) = tail[1..5].parse::<u16>() {
+                return (collapsed[..open].trim_end().to_string(), Some(y));
+            }
+        }
+    }
+    (collapsed, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

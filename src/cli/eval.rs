@@ -6,9 +6,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Subcommand;
 use curator::agent::{Agent, AgentConfig, RecommendPrompts, ToolRanker};
+use curator::assets::Assets;
 use curator::catalog::Catalog;
 use curator::eval::suite::{run_suite, Dataset, SuiteOptions, System};
-use curator::rank::CandidateRanker;
 
 /// The `eval` subcommands.
 #[derive(Debug, Subcommand)]
@@ -180,13 +180,13 @@ pub enum Split {
 }
 
 struct Loaded {
+    assets: Assets,
     catalog: Arc<Catalog>,
-    ranker: Arc<CandidateRanker>,
 }
 
 fn load() -> anyhow::Result<Loaded> {
-    let (catalog, ranker) = curator::agent::load_ranker(&curator::paths::catalog_dir(), None)?;
-    Ok(Loaded { catalog, ranker })
+    let assets = Assets::from_project(None)?;
+    Ok(Loaded { catalog: Arc::clone(&assets.catalog), assets })
 }
 
 fn model_path(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -210,7 +210,7 @@ fn agent(
     };
     let prompts = RecommendPrompts::load(&curator::paths::prompts_dir())?;
     let config = AgentConfig { recommendations: usize::from(recommendations), ..AgentConfig::default() };
-    Ok((Agent::new(loaded.catalog.clone(), loaded.ranker.clone(), prompts, model, config), path))
+    Ok((Agent::new(loaded.assets.clone(), prompts, model, config), path))
 }
 
 fn run_one(loaded: &Loaded, dataset: Dataset, split: &str, args: RunArgs) -> anyhow::Result<()> {
@@ -224,7 +224,7 @@ fn run_one(loaded: &Loaded, dataset: Dataset, split: &str, args: RunArgs) -> any
     }
     match (args.mode, args.ranker) {
         (Mode::Ranker, RankerChoice::Agent) => {
-            let r = ToolRanker::new(loaded.catalog.clone(), loaded.ranker.clone());
+            let r = ToolRanker::from_assets(&loaded.assets);
             run_suite(&opts, System::Ranker(&r), &loaded.catalog)?;
         }
         (Mode::Ranker, RankerChoice::Popularity) => {
@@ -361,7 +361,7 @@ fn attributes(source: PathBuf, split: Split, examples: bool) -> anyhow::Result<(
         Split::Dev => "dev",
     };
     let kg = curator::knowledge::KnowledgeGraph::load(&curator::knowledge::default_dir())?;
-    let linker = curator::agent::attributes::AttributeLinker::new(&kg);
+    let linker = curator::dialogue::attributes::AttributeLinker::new(&kg);
     let path = source.join("inspired").join("dialog_data").join(format!("{split}.tsv"));
     let r = curator::eval::attributes::evaluate(&path, &linker)?;
     let line = |what: &str, p: &curator::eval::attributes::PrecisionRecall| {

@@ -191,19 +191,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let dir = curator::paths::catalog_dir();
             let test = curator::paths::evals_dir().join("redial").join("test.jsonl");
             let start = match from {
-                Some(p) => Some(curator::rank::tune::load_weights(&p)?.weights),
+                Some(p) => Some(curator::rank::config::load(&p)?.weights),
                 None => None,
             };
-            let tuned = curator::rank::tune::tune_only(&source, &dir, &test, start, !score_only, only.as_deref())?;
+            let tuned = curator::tune::tune_only(&source, &dir, &test, start, !score_only, only.as_deref())?;
             if score_only {
                 return Ok(());
             }
-            let path = dir.join("ranker.yaml");
-            let yaml = format!(
-                "# Fusion weights of the candidate ranker, chosen by `curator tune --source <data>` on a\n# validation split of the ReDial training dialogues (never the test split).\n{}",
-                serde_yaml::to_string(&tuned)?
-            );
-            std::fs::write(&path, yaml).with_context(|| format!("cannot write {}", path.display()))?;
+            let path = dir.join(curator::rank::RANKER_FILE);
+            curator::rank::config::save(&path, &tuned, curator::rank::config::TUNED_HEADER)?;
             curator::outln!("wrote {}", path.display());
             Ok(())
         }

@@ -1,4 +1,4 @@
-//! `curator train …`: training commands (thin glue over [`curator::recommender::train`]).
+//! `curator train …`: training commands (thin glue over [`curator::train`]).
 
 use std::path::PathBuf;
 
@@ -45,7 +45,7 @@ enum TrainCommand {
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     match args.command {
         TrainCommand::Recommender { source, ablation, no_write, quick, families } => {
-            let opts = curator::recommender::train::TrainOptions {
+            let opts = curator::train::TrainOptions {
                 source,
                 catalog_dir: curator::paths::catalog_dir(),
                 test_path: curator::paths::evals_dir().join("redial").join("test.jsonl"),
@@ -56,7 +56,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 quick,
                 families,
             };
-            let report = curator::recommender::train::train(&opts)?;
+            let report = curator::train::train(&opts)?;
             curator::outln!("interactions (final fit): {}", report.interactions);
             Ok(())
         }

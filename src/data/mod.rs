@@ -133,76 +133,9 @@ fn common_words(path: &Path, bytes: &[u8]) -> Result<Vec<String>> {
     Ok(top)
 }
 
-/// Splits a ReDial movie name such as `"Heat  (1995)"` into a whitespace-normalised title and a
-/// year. Names without a trailing `(YYYY)` get `None`.
-pub fn split_title_year(name: &str) -> (String, Option<u16>) {
-    let collapsed = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if let Some(open) = collapsed.rfind('(') {
-        let tail = &collapsed[open..];
-        if tail.len() == 6 && tail.ends_with(')') {
-            if let Ok(y) = tail[1..5].parse::<u16>() {
-                return (collapsed[..open].trim_end().to_string(), Some(y));
-            }
-        }
-    }
-    (collapsed, None)
-}
+pub use crate::catalog::text::split_title_year;
 
-/// Checks the files of a built catalog folder (`catalogs/movies/`) against the sha256 recorded in
-/// its `manifest.json`, so that a damaged or truncated file is an error instead of silently worse
-/// recommendations. A folder without a manifest (e.g. a test catalog) passes.
-///
-/// Errors: [`Error::Parse`] for a malformed manifest; [`Error::InvalidInput`] naming the file whose
-/// bytes differ from the manifest, with how to restore it.
-pub fn verify_catalog(catalog_dir: &Path) -> Result<()> {
-    verify_outputs(catalog_dir, "catalogs/movies/")
-}
-
-/// Checks every file of `dir` that `dir/manifest.json`'s `outputs` lists under `prefix` (e.g.
-/// `"knowledge/movies/"`) against its recorded sha256. A folder without a manifest passes (test
-/// fixtures).
-///
-/// Errors: [`Error::Io`] / [`Error::Parse`] for an unreadable manifest or listed file;
-/// [`Error::InvalidInput`] naming the file that does not match and how to restore it.
-pub fn verify_outputs(dir: &Path, prefix: &str) -> Result<()> {
-    #[derive(Deserialize)]
-    struct Outputs {
-        outputs: BTreeMap<String, String>,
-    }
-    let path = dir.join("manifest.json");
-    if !path.exists() {
-        return Ok(());
-    }
-    let bytes = read(&path)?;
-    let manifest: Outputs = serde_json::from_slice(&bytes).map_err(|e| Error::parse(&path, e.line(), e.to_string()))?;
-    for (rel, want) in &manifest.outputs {
-        let Some(name) = rel.strip_prefix(prefix) else { continue };
-        let file = dir.join(name);
-        let rebuild = if name == crate::recommender::train::MODEL_FILE {
-            "retrain it with `curator train recommender --source ../shared/data`"
-        } else {
-            "rebuild it with `curator data build --source ../shared/data`"
-        };
-        if !file.exists() {
-            return Err(Error::InvalidInput(format!(
-                "{} is listed in {} but missing: restore it with `git checkout -- {}` or {rebuild}",
-                file.display(),
-                path.display(),
-                prefix.trim_end_matches('/'),
-            )));
-        }
-        let got = sha256_hex(&read(&file)?);
-        if &got != want {
-            return Err(Error::InvalidInput(format!(
-                "{} does not match {} (sha256 {got}, expected {want}): restore it with `git checkout -- {}` or {rebuild}",
-                file.display(),
-                path.display(),
-                prefix.trim_end_matches('/'),
-            )));
-        }
-    }
-    Ok(())
-}
+pub use crate::assets::manifest::{verify_catalog, verify_outputs};
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io(path, e))
@@ -435,7 +368,7 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
     }
     // The trained collaborative model is written by `curator train recommender`, not here; keep
     // it covered by the start-up check (retrain it after a catalog change).
-    let model_rel = PathBuf::from("catalogs/movies").join(crate::recommender::train::MODEL_FILE);
+    let model_rel = PathBuf::from("catalogs/movies").join(crate::recommender::MODEL_FILE);
     let model_path = out.join(&model_rel);
     if model_path.is_file() {
         let bytes = std::fs::read(&model_path).map_err(|e| Error::io(&model_path, e))?;

@@ -33,7 +33,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::agent::attributes::AttributeLinker;
+use crate::dialogue::attributes::AttributeLinker;
 use crate::catalog::text::normalize;
 use crate::knowledge::Attribute;
 use crate::{Error, Result};

@@ -265,7 +265,7 @@ pub fn link_movie(catalog: &Catalog, name: &str) -> (Option<ItemId>, LinkKind) {
     let collapsed = name.split_whitespace().collect::<Vec<_>>().join(" ");
     // "(2012 film)" → "(2012)"; "()" dropped.
     let cleaned = collapsed.replace(" film)", ")").replace("()", "");
-    let (title, year) = crate::data::split_title_year(cleaned.trim());
+    let (title, year) = crate::catalog::text::split_title_year(cleaned.trim());
     let norm = crate::catalog::text::normalize(&title);
     for c in catalog.link_title(&title, 10) {
         let Some(item) = catalog.get(c.id) else { continue };

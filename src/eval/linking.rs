@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::catalog::{Catalog, ItemId};
-use crate::data::split_title_year;
+use crate::catalog::text::split_title_year;
 use crate::{Error, Result};
 
 /// Result of [`linking_accuracy`].

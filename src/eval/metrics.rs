@@ -175,16 +175,7 @@ impl MetricsAccumulator {
     }
 }
 
-/// splitmix64 (Steele, Lea and Flood, "Fast Splittable Pseudorandom Number Generators",
-/// OOPSLA 2014): advances `state` and returns the next value of a deterministic stream. Used
-/// where a run must be reproducible (bootstrap resampling, training order).
-pub fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub use crate::util::splitmix64;
 
 /// A paired comparison of two systems on the same evaluation instances.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -26,6 +26,7 @@ mod report;
 pub mod simulate;
 pub mod suite;
 pub mod suite_report;
+pub mod validation;
 
 use std::path::{Path, PathBuf};
 
@@ -53,6 +54,20 @@ pub trait Ranker {
     /// The best `k` items (at most; fewer is allowed) for a seeker after `context`, best first.
     /// The evaluation asks for `k` = [`metrics::MAX_K`] = 50.
     fn rank(&self, context: &[Turn], k: usize) -> Vec<ItemId>;
+}
+
+/// The agent's ranker without the model, scored like any other ranker.
+impl Ranker for crate::agent::ToolRanker {
+    fn name(&self) -> String {
+        "agent-tools".to_string()
+    }
+
+    fn rank(&self, context: &[Turn], k: usize) -> Vec<ItemId> {
+        self.rank_context(context, k).unwrap_or_else(|e| {
+            tracing::warn!("ranking failed: {e}");
+            Vec::new()
+        })
+    }
 }
 
 /// An evaluation protocol: which ground-truth movies of a point count (DESIGN.md §4).

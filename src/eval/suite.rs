@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::agent::{Agent, AgentEvent};
 use crate::catalog::{Catalog, ItemId};
-use crate::dialogue::{Role, Turn};
+use crate::dialogue::{DialogueState, Items, Role, Tracker, Turn};
 use crate::eval::cikm23::{self, CrossCheck};
 use crate::eval::dialogue_metrics::{self as dm, ResponseMetrics};
 use crate::eval::metrics::{self, Metrics, MetricsAccumulator};
@@ -154,40 +154,29 @@ pub struct PointOutcome {
     pub seconds: f64,
 }
 
-/// Replays `point`'s context into a fresh agent state (seeker turns linked from their text,
-/// recommender turns' items linked from their text), then answers the last seeker utterance.
+/// The whole-agent evaluation's view of a context: the turns before its last seeker turn (the
+/// history, replayed by the tracker with items linked from the text, as a front end would) and
+/// that turn's text, the message the agent answers ("Hi" when empty; cut to
+/// [`crate::agent::MAX_INPUT_BYTES`]).
+pub fn agent_context(tracker: &Tracker, context: &[Turn]) -> (DialogueState, String) {
+    let last_seeker = context.iter().rposition(|t| t.role == Role::Seeker);
+    let history: Vec<Turn> =
+        context.iter().enumerate().filter(|(i, _)| Some(*i) != last_seeker).map(|(_, t)| t.clone()).collect();
+    let state = tracker.replay(&history, Items::Linked);
+    let text = last_seeker.map(|i| context[i].text.trim()).unwrap_or_default();
+    let text = if text.is_empty() { "Hi" } else { text };
+    (state, crate::util::cut_at_char_boundary(text, crate::agent::MAX_INPUT_BYTES).to_string())
+}
+
+/// Replays `point`'s context into a fresh conversation ([`agent_context`]), then answers the
+/// last seeker utterance.
 ///
 /// # Errors
-/// Ranking errors of [`Agent::respond`]; an empty seeker utterance is replaced by "Hi".
+/// Ranking errors of [`Agent::respond`].
 pub fn agent_outcome(agent: &mut Agent, point: &EvalPoint, index: usize) -> Result<PointOutcome> {
     let t0 = Instant::now();
-    agent.reset();
-    let last_seeker = point.context.iter().rposition(|t| t.role == Role::Seeker);
-    let mut state = crate::agent::state::DialogueState::new();
-    for (i, t) in point.context.iter().enumerate() {
-        if Some(i) == last_seeker {
-            continue;
-        }
-        match t.role {
-            Role::Seeker => {
-                state.observe_seeker_text(&t.text, agent.catalog());
-            }
-            Role::Recommender => {
-                let items = agent.catalog().link_text(&t.text).iter().map(|m| m.id).collect();
-                state.observe_turn(Turn { role: Role::Recommender, text: t.text.clone(), items }, agent.catalog());
-            }
-        }
-    }
+    let (state, text) = agent_context(&agent.engine().assets().tracker, &point.context);
     agent.replace_state(state);
-    let mut text = last_seeker.map(|i| point.context[i].text.trim().to_string()).unwrap_or_default();
-    if text.is_empty() {
-        text = "Hi".to_string();
-    }
-    let mut cut = text.len().min(crate::agent::MAX_INPUT_BYTES);
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    text.truncate(cut);
     let mut reply = String::new();
     let mut used = false;
     let recs = agent.respond(&text, &mut |ev| match ev {

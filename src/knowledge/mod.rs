@@ -13,6 +13,7 @@
 //! name file and line); no network I/O.
 
 mod ppr;
+pub mod tools;
 
 pub use ppr::{PprParams, PprWalk};
 

@@ -22,7 +22,9 @@
 //! named, people, years, keywords) keep only the items meeting as many of them as at least `k`
 //! items meet.
 
-pub mod tune;
+pub mod config;
+
+pub use config::{TuneProvenance, TunedWeights, RANKER_FILE};
 
 use std::sync::Arc;
 
@@ -30,11 +32,11 @@ use serde::{Deserialize, Serialize};
 
 use petgraph::graph::NodeIndex;
 
-use crate::agent::state::{DialogueState, Polarity};
-use crate::agent::tools::KgTools;
+use crate::dialogue::{DialogueState, Polarity};
+use crate::knowledge::tools::KgTools;
 use crate::catalog::{Catalog, ItemId, SearchFilters};
 use crate::dialogue::Role;
-use crate::knowledge::{Attribute, NodeKind, PprParams, Relation};
+use crate::knowledge::{Attribute, NodeKind, PprParams};
 use crate::recommender::{CoMentions, Feedback, RecState, Recommender};
 use crate::Result;
 
@@ -147,9 +149,6 @@ pub struct Candidate {
     pub kg: f32,
     /// Share of the requested people, years and keywords the item has, in [0, 1].
     pub attribute: f32,
-    /// A reason built from knowledge-graph facts (a path from a liked item, or the requested
-    /// attributes the item has); `None` without a graph or when nothing applies.
-    pub kg_reason: Option<String>,
 }
 
 fn last_turn_of(state: &DialogueState) -> usize {
@@ -168,8 +167,6 @@ struct KgTerms {
     /// Per catalog position, how many of the latest requests the item meets (a sequel asked for
     /// counts as all of them); empty when the filter did not run.
     tier: Vec<usize>,
-    /// The latest seeker turn's requested attributes.
-    asked: Vec<Attribute>,
 }
 
 /// The terms of the fusion score of one dialogue state other than the collaborative one
@@ -209,7 +206,7 @@ impl FusionParts {
     /// The best `k` candidates for the raw collaborative scores `cf` (per catalog position,
     /// normalised here by their largest magnitude) under `weights`, best first: items meeting
     /// more of the latest requests first, then by fused score, then by position; one entry per
-    /// title group. `because_of` and `kg_reason` are left empty.
+    /// title group. `because_of` is left empty.
     pub fn candidates(&self, catalog: &Catalog, weights: &FusionWeights, cf: &[f32], k: usize) -> Vec<Candidate> {
         let n = catalog.len();
         let items = catalog.items();
@@ -240,7 +237,6 @@ impl FusionParts {
                 because_of: None,
                 kg,
                 attribute,
-                kg_reason: None,
             });
         }
         // Items meeting more of the latest requests come first (the attribute filter's tiers; all
@@ -424,7 +420,6 @@ impl CandidateRanker {
                 .filter(|(_, _, n)| *n > 0)
                 .max_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(s, _, n)| (items[s].id, n));
-            c.kg_reason = self.kg_reason(c.id, state, &parts.kg.asked);
         }
         Ok(out)
     }
@@ -550,13 +545,8 @@ impl CandidateRanker {
         let last_seeker = state.turns.iter().rposition(|t| t.role == Role::Seeker);
         let last = last_turn_of(state);
         let requested = state.requested_attributes();
-        // The latest turn's requests: the filter's constraints, and what reasons cite.
-        let latest: Vec<&Attribute> = requested
-            .iter()
-            .filter(|(m, t)| Some(*t) == last_seeker && (m.explicit || !matches!(m.attribute, Attribute::Genre { .. })))
-            .map(|(m, _)| &m.attribute)
-            .collect();
-        terms.asked = latest.iter().map(|a| (*a).clone()).collect();
+        // The latest turn's requests: the filter's constraints (and what reasons cite).
+        let latest: Vec<&Attribute> = state.latest_requests();
         // "the sequel to Shrek": the sequels (or prequels) of the items of the latest seeker turn.
         let mut follow: Vec<usize> = Vec::new();
         if let Some(t) = last_seeker {
@@ -644,71 +634,6 @@ impl CandidateRanker {
             terms.ppr = ppr;
         }
         terms
-    }
-
-    /// A reason from knowledge-graph facts for recommending `id`: a path from an item the seeker
-    /// liked through a sequel, director, writer or actor; else the latest requests it meets
-    /// ("thriller, 1995, starring Denzel Washington — as you asked"), naming those it does not
-    /// meet ("…, though not listed as thriller"); else a path through a keyword or company.
-    /// `None` without a graph.
-    fn kg_reason(&self, id: ItemId, state: &DialogueState, asked: &[Attribute]) -> Option<String> {
-        let kt = self.knowledge.as_ref()?;
-        let liked: Vec<ItemId> = state
-            .items_with(Polarity::Liked)
-            .into_iter()
-            .filter(|l| state.mentions.iter().any(|m| m.id == *l && m.role == Role::Seeker))
-            .collect();
-        let strong = |rels: &[Relation]| {
-            matches!(rels.first(), Some(Relation::Sequel | Relation::Director | Relation::Writer | Relation::Actor))
-        };
-        let paths: Vec<crate::knowledge::Explanation> =
-            liked.iter().rev().filter_map(|l| kt.graph.explain(*l, id)).collect();
-        if let Some(e) = paths.iter().find(|e| strong(&e.relations)) {
-            return Some(e.text.clone());
-        }
-        let node = kt.graph.item_node(id).and_then(|n| kt.graph.node(n))?;
-        let mut parts: Vec<String> = Vec::new();
-        let mut missed: Vec<String> = Vec::new();
-        for a in asked {
-            if !kt.graph.item_has(id, a) {
-                missed.push(match a {
-                    Attribute::Genre { name } => format!("not listed as {name}"),
-                    Attribute::Years { .. } => format!("not from {}", a.describe()),
-                    Attribute::Keyword { name } => format!("not tagged \"{name}\" on TMDB"),
-                    Attribute::Person { name, .. } => format!("without {name}"),
-                });
-                continue;
-            }
-            parts.push(match a {
-                Attribute::Genre { name } => name.clone(),
-                Attribute::Years { .. } => node.year.map(|y| format!("from {y}")).unwrap_or_default(),
-                Attribute::Keyword { name } => format!("tagged \"{name}\" on TMDB"),
-                Attribute::Person { name, .. } => match kt.roles_of(id, name).first() {
-                    Some(Relation::Director) => format!("directed by {name}"),
-                    Some(Relation::Writer) => format!("written by {name}"),
-                    _ => format!("starring {name}"),
-                },
-            });
-        }
-        parts.retain(|p| !p.is_empty());
-        if !parts.is_empty() {
-            let avoided: Vec<String> = state
-                .rejected_attributes()
-                .iter()
-                .filter(|a| !matches!(a, Attribute::Genre { .. }))
-                .filter(|a| state.attributes.iter().any(|(m, _)| m.attribute == ***a && m.explicit))
-                .map(|a| match a {
-                    Attribute::Keyword { name } => format!("no TMDB \"{name}\" tag"),
-                    Attribute::Years { .. } => format!("not from {}", a.describe()),
-                    other => format!("no {}", other.describe()),
-                })
-                .collect();
-            let tail = if avoided.is_empty() { String::new() } else { format!("; {}", avoided.join(", ")) };
-            // A request the item does not meet is said, not silently dropped.
-            let though = if missed.is_empty() { String::new() } else { format!(", though {}", missed.join(" and ")) };
-            return Some(format!("{}{tail} — as you asked{though}.", parts.join(", ")));
-        }
-        paths.into_iter().find(|e| e.relations.first() != Some(&Relation::Genre)).map(|e| e.text)
     }
 }
 

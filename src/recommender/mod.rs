@@ -3,21 +3,27 @@
 //! - [`CoMentions`]: co-mention counts from the ReDial *training* dialogues
 //!   (`redial/train_movie_level/`), written by `curator data build` to
 //!   `catalogs/movies/comentions.tsv`; they ground the agent's "because of" reasons.
-//! - [`interactions`]: every training source as sessions × items with implicit weights.
 //! - [`model`]: the [`Recommender`] trait and the trained models (popularity, item-kNN and its
-//!   session- and role-aware variants, EASE^R, the SLIT transition model, blends), stored as
-//!   top-N neighbour lists in `catalogs/movies/recommender.bin`.
-//! - [`train`]: `curator train recommender` — hyperparameters chosen on the validation split of
-//!   `curator tune`, the ablation table on ReDial test, and the saved model.
+//!   session- and role-aware variants, EASE^R, the SLIT transition model, blends, softmax
+//!   item-kNN), stored as top-N neighbour lists in `catalogs/movies/recommender.bin`
+//!   ([`MODEL_FILE`], format in `model/file.rs`).
+//! - [`sessions`]: training sessions × items with implicit weights, the input of [`fit`].
+//! - [`fit`]: the fitting maths of each model family (Gram matrices, EASE^R, SLIT, SGD).
+//!
+//! The training pipeline (data loading, selection on validation, the ablation table) is the
+//! offline wing's `crate::train`.
 //!
 //! Co-mention score of a candidate c for a weighted seed set S (liked items positive, disliked
 //! negative): `cf(c) = Σ_{a∈S} w_a · n(a,c) / (pop(a)^½ · (pop(c) + shrink)^β)`, where n(a,c) is
 //! the number of training dialogues mentioning both and pop(x) the number mentioning x. β = ½ is
 //! cosine similarity; smaller β favours popular items.
 
-pub mod interactions;
+pub mod fit;
 pub mod model;
-pub mod train;
+pub mod sessions;
+
+/// File name of the trained collaborative model inside a catalog folder.
+pub const MODEL_FILE: &str = "recommender.bin";
 
 pub use model::{Feedback, ItemModel, ModelInfo, ModelSpec, RecState, Recommender, ScoredItem, StateItem};
 

@@ -22,10 +22,9 @@ use super::sessions::validate_session_id;
 use super::wire::*;
 use super::worker::{CancelOnDrop, Job, JobEvent, SessionLease};
 use super::AppState;
-use crate::agent::state::{DialogueState, Polarity};
-use crate::agent::{reason_for, AgentEvent, Recommendation, MAX_INPUT_BYTES};
+use crate::agent::{AgentEvent, Recommendation, MAX_INPUT_BYTES};
 use crate::catalog::Catalog;
-use crate::dialogue::{Role, Turn};
+use crate::dialogue::{DialogueState, Polarity, Role, Tracker, Utterance};
 
 /// The model id this server answers as.
 pub const MODEL_ID: &str = "curator";
@@ -145,27 +144,14 @@ fn validate_messages(messages: &[ChatMessageIn]) -> Result<Vec<Message>, ApiErro
     Ok(out)
 }
 
-/// Replays messages into `state`: user messages as seeker text (linked, polarity read),
-/// assistant messages as recommender turns with the catalog items their text names.
-fn replay(state: &mut DialogueState, messages: &[Message], catalog: &Catalog) {
+/// Replays messages into `state` through the one tracker, as live chat would have built it:
+/// user messages as seeker turns, assistant messages as recommender turns, items linked from
+/// the text (an assistant message in Curator's list format contributes its listed titles).
+/// Empty messages are skipped.
+fn replay(state: &mut DialogueState, messages: &[Message], tracker: &Tracker) {
     for m in messages {
-        let text = m.text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        match m.role {
-            Role::Seeker => {
-                state.observe_seeker_text(text, catalog);
-            }
-            Role::Recommender => {
-                let mut items = Vec::new();
-                for mention in catalog.link_text(text) {
-                    if !items.contains(&mention.id) {
-                        items.push(mention.id);
-                    }
-                }
-                state.observe_turn(Turn { role: Role::Recommender, text: text.to_string(), items }, catalog);
-            }
+        if !m.text.trim().is_empty() {
+            tracker.observe(state, Utterance::said(m.role, m.text.as_str()));
         }
     }
 }
@@ -227,7 +213,7 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
         tokio::task::spawn_blocking(move || -> Result<DialogueState, ApiError> {
             if stateless {
                 let mut state = DialogueState::new();
-                replay(&mut state, &messages, &app.catalog);
+                replay(&mut state, &messages, &app.assets.tracker);
                 Ok(state)
             } else {
                 Ok(app.store.load(&sid)?.unwrap_or_default())
@@ -486,30 +472,18 @@ fn recommend_sync(app: &AppState, req: RecommendRequest) -> Result<RecommendResp
         }
         (Some(m), _) if !m.is_empty() => {
             let msgs = validate_messages(m)?;
-            replay(&mut state, &msgs, &app.catalog);
+            replay(&mut state, &msgs, &app.assets.tracker);
         }
         _ => {}
     }
     let k = usize::try_from(k).unwrap_or(10);
-    let ranked = app.ranker.rank(&state, &app.catalog, k)?;
-    let items = ranked
-        .iter()
-        .filter_map(|c| {
-            let item = app.catalog.get(c.id)?;
-            Some(Recommendation {
-                id: c.id,
-                title: item.display_name(),
-                reason: reason_for(c, &state, &app.catalog),
-                score: c.score,
-            })
-        })
-        .collect();
+    let items = crate::agent::recommend(&app.assets, &state, k)?;
     Ok(RecommendResponse {
         object: "recommendation.list",
         session_id: req.session_id.clone(),
         items,
-        liked: item_refs(&state.items_with(Polarity::Liked), &app.catalog),
-        disliked: item_refs(&state.items_with(Polarity::Disliked), &app.catalog),
+        liked: item_refs(&state.items_with(Polarity::Liked), &app.assets.catalog),
+        disliked: item_refs(&state.items_with(Polarity::Disliked), &app.assets.catalog),
     })
 }
 
@@ -532,7 +506,7 @@ pub(crate) async fn feedback(State(app): State<AppState>, body: Result<Bytes, By
                 ))
             }
         };
-        let Some(item) = app.catalog.get(req.item_id) else {
+        let Some(item) = app.assets.catalog.get(req.item_id) else {
             return Err(ApiError::invalid(
                 "unknown_item",
                 Some("item_id"),
@@ -544,7 +518,7 @@ pub(crate) async fn feedback(State(app): State<AppState>, body: Result<Bytes, By
         let app2 = app.clone();
         let sid = req.session_id.clone();
         tokio::task::spawn_blocking(move || {
-            let r = app2.store.record_feedback(&sid, req.item_id, polarity);
+            let r = app2.store.record_feedback(&sid, req.item_id, polarity, &app2.assets.tracker);
             drop(lease);
             r
         })
@@ -574,9 +548,9 @@ pub(crate) async fn session(State(app): State<AppState>, Path(id): Path<String>)
         };
         Ok(SessionView {
             object: "session",
-            liked: item_refs(&state.items_with(Polarity::Liked), &app.catalog),
-            disliked: item_refs(&state.items_with(Polarity::Disliked), &app.catalog),
-            recommended: item_refs(&state.recommended, &app.catalog),
+            liked: item_refs(&state.items_with(Polarity::Liked), &app.assets.catalog),
+            disliked: item_refs(&state.items_with(Polarity::Disliked), &app.assets.catalog),
+            recommended: item_refs(&state.recommended, &app.assets.catalog),
             id,
             messages,
         })

@@ -36,10 +36,9 @@ pub use error::ApiError;
 pub use handlers::MODEL_ID;
 pub use openapi::document as openapi_document;
 
-use crate::agent::{load_ranker, Agent, AgentConfig, RecommendPrompts};
-use crate::catalog::Catalog;
+use crate::agent::{AgentConfig, Engine, RecommendPrompts};
+use crate::assets::Assets;
 use crate::llm::LanguageModel;
-use crate::rank::CandidateRanker;
 use crate::{Error, Result};
 use sessions::SessionStore;
 use worker::Worker;
@@ -78,15 +77,15 @@ impl Default for ServerOptions {
     }
 }
 
-/// Shared state of the handlers: the catalog and ranker (for `/v1/recommend`), the session
+/// Shared state of the handlers: the assets (catalog, tracker, ranker: for replaying stateless
+/// dialogues and `/v1/recommend`), the session
 /// store, the generation worker and the settings. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 /// The contents of [`AppState`].
 pub struct Inner {
-    catalog: Arc<Catalog>,
-    ranker: Arc<CandidateRanker>,
+    assets: Assets,
     store: Arc<SessionStore>,
     worker: Worker,
     busy: Arc<Mutex<HashSet<String>>>,
@@ -112,23 +111,22 @@ impl AppState {
     /// (`None`: the fixed opening sentence, same recommendations), opens the session database
     /// and starts the generation worker.
     ///
-    /// Errors: those of [`load_ranker`] and [`RecommendPrompts::load`]; an unusable session
+    /// Errors: those of [`Assets::load`] and [`RecommendPrompts::load`]; an unusable session
     /// database ([`Error::Io`] naming the file).
     pub fn start(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Result<Self> {
         let config = AgentConfig { recommendations: options.recommendations.max(1), ..AgentConfig::default() };
-        let (catalog, ranker) = load_ranker(&crate::paths::catalog_dir(), config.weights)?;
+        let assets = Assets::from_project(config.weights)?;
         let prompts = RecommendPrompts::load(&crate::paths::prompts_dir())?;
-        let agent = Agent::new(Arc::clone(&catalog), Arc::clone(&ranker), prompts, model, config);
+        let engine = Engine::new(assets.clone(), prompts, model, config);
         let store = SessionStore::open(&options.db_path)
             .map_err(|e| Error::io(&options.db_path, std::io::Error::other(e.to_string())))?;
         let store = Arc::new(store);
-        let worker = Worker::start(agent, Arc::clone(&store), options.queue_capacity)
+        let worker = Worker::start(engine, Arc::clone(&store), options.queue_capacity)
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
         let started =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         Ok(AppState(Arc::new(Inner {
-            catalog,
-            ranker,
+            assets,
             store,
             worker,
             busy: Arc::new(Mutex::new(HashSet::new())),

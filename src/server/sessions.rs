@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::error::ApiError;
 use super::wire::StoredMessage;
-use crate::agent::state::{DialogueState, Polarity};
+use crate::dialogue::{DialogueState, Polarity, Tracker};
 use crate::catalog::ItemId;
 
 /// Longest session id accepted, in bytes.
@@ -167,9 +167,18 @@ impl SessionStore {
     /// updated state, in one transaction. The state is read and written under the store's lock,
     /// so no concurrent write is lost.
     ///
-    /// Errors: [`ApiError::NotFound`] when the session does not exist; [`ApiError::Internal`]
-    /// on a database failure.
-    pub fn record_feedback(&self, id: &str, item: ItemId, polarity: Polarity) -> Result<(), ApiError> {
+    /// The state changes through `tracker` ([`Tracker::feedback`]).
+    ///
+    /// Errors: [`ApiError::NotFound`] when the session does not exist; an item not in the
+    /// catalog ([`ApiError`] from [`crate::Error::InvalidInput`]); [`ApiError::Internal`] on a
+    /// database failure.
+    pub fn record_feedback(
+        &self,
+        id: &str,
+        item: ItemId,
+        polarity: Polarity,
+        tracker: &Tracker,
+    ) -> Result<(), ApiError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(db_err)?;
         let json: Option<String> = tx
@@ -181,7 +190,7 @@ impl SessionStore {
         };
         let mut state: DialogueState = serde_json::from_str(&json)
             .map_err(|e| ApiError::Internal(format!("stored state of session {id:?} is unreadable: {e}")))?;
-        state.record_feedback(item, polarity);
+        tracker.feedback(&mut state, item, polarity)?;
         let state_json =
             serde_json::to_string(&state).map_err(|e| ApiError::Internal(format!("cannot encode the state: {e}")))?;
         let rating = if polarity == Polarity::Disliked { "dislike" } else { "like" };

@@ -1,8 +1,9 @@
-//! The generation worker: one thread owns the [`Agent`] (and so the one model), and answers chat
+//! The generation worker: one thread owns the [`Engine`] (and so the one model), and answers chat
 //! turns one at a time from a bounded queue.
 //!
-//! Each job carries its session's dialogue state, which is swapped into the agent for the turn
-//! and stored (with the turn) in SQLite before the job reports success. A full queue is refused
+//! Each job carries its session's dialogue state, which becomes a [`Conversation`] of the one
+//! [`Engine`] for the turn and is stored (with the turn) in SQLite before the job reports
+//! success. A full queue is refused
 //! at once (the caller answers 429), so memory stays bounded whatever the load. A job's cancel
 //! flag (set on client disconnect or timeout) stops generation promptly; a cancelled turn is not
 //! stored.
@@ -17,8 +18,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::error::ApiError;
 use super::sessions::SessionStore;
-use crate::agent::state::DialogueState;
-use crate::agent::{Agent, AgentEvent, Recommendation};
+use crate::agent::{AgentEvent, Conversation, Engine, Recommendation};
+use crate::dialogue::DialogueState;
 use crate::llm::CacheSnapshot;
 
 /// Memory for the model caches of recent sessions, in bytes (≈ 23 KB per token with
@@ -129,11 +130,11 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker thread owning `agent`, with a queue of `capacity` waiting jobs (at
+    /// Starts the worker thread owning `engine`, with a queue of `capacity` waiting jobs (at
     /// least 1). Answered turns are stored in `store`.
     ///
     /// Errors: [`ApiError::Internal`] if the thread cannot be spawned.
-    pub fn start(agent: Agent, store: Arc<SessionStore>, capacity: usize) -> Result<Self, ApiError> {
+    pub fn start(engine: Engine, store: Arc<SessionStore>, capacity: usize) -> Result<Self, ApiError> {
         let capacity = capacity.max(1);
         let (tx, rx) = sync_channel::<Job>(capacity);
         let depth = Arc::new(AtomicUsize::new(0));
@@ -144,7 +145,7 @@ impl Worker {
         std::thread::Builder::new()
             .name("curator-generation".into())
             .spawn(move || {
-                run(agent, rx, &store, &d, &r, &t);
+                run(engine, rx, &store, &d, &r, &t);
                 a.store(false, Ordering::Relaxed);
             })
             .map_err(|e| ApiError::Internal(format!("cannot start the generation worker: {e}")))?;
@@ -202,7 +203,7 @@ impl Worker {
 }
 
 fn run(
-    mut agent: Agent,
+    mut engine: Engine,
     rx: Receiver<Job>,
     store: &SessionStore,
     depth: &AtomicUsize,
@@ -227,8 +228,11 @@ fn run(
         }
         running.store(true, Ordering::SeqCst);
         let t0 = Instant::now();
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&mut agent, &job, store, &mut caches)));
+        let mut conversation = Conversation::with_state(job.state.clone());
+        conversation.cache = caches.take(&job.session_id);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            answer(&mut engine, &mut conversation, &job, store)
+        }));
         running.store(false, Ordering::SeqCst);
         if matches!(result, Ok(Ok(_))) {
             // Moving average with weight 1/4 for the newest turn.
@@ -238,7 +242,6 @@ fn run(
         }
         let result = result.unwrap_or_else(|_| {
             tracing::error!("the agent panicked answering a turn; the turn is dropped");
-            agent.replace_state(DialogueState::new());
             Err(ApiError::Internal("the agent failed on this input".into()))
         });
         drop(lease);
@@ -248,46 +251,41 @@ fn run(
         // (the reply as shown) goes into the model's cache, which is saved for the session.
         let kept = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if answered {
-                if let Err(e) = agent.prefill_dialogue() {
+                if let Err(e) = engine.prefill(&mut conversation) {
                     tracing::debug!("cannot prefill the dialogue for its next turn: {e}");
                 }
             }
-            if let Some(snapshot) = agent.save_model_cache() {
+            if let Some(snapshot) = engine.save_cache(&conversation) {
                 caches.put(&job.session_id, snapshot);
             }
         }));
         if kept.is_err() {
             tracing::error!("the model panicked caching a dialogue; its cache is dropped");
         }
-        agent.replace_state(DialogueState::new());
     }
 }
 
 fn answer(
-    agent: &mut Agent,
+    engine: &mut Engine,
+    conversation: &mut Conversation,
     job: &Job,
     store: &SessionStore,
-    caches: &mut SessionCaches,
 ) -> Result<Vec<Recommendation>, ApiError> {
-    agent.replace_state(job.state.clone());
-    if let Some(snapshot) = caches.take(&job.session_id) {
-        agent.restore_model_cache(&snapshot);
-    }
     let mut reply = String::new();
-    let result = agent.respond_cancellable(&job.text, &job.cancel, &mut |ev| {
+    let result = engine.respond(conversation, &job.text, &job.cancel, &mut |ev| {
         if let AgentEvent::Text { text } = &ev {
             reply.push_str(text);
         }
         let _ = job.events.send(JobEvent::Agent(ev));
     });
-    let state = agent.state().clone();
+    let state = &conversation.state;
     let recs = match result {
         Ok(recs) => recs,
         Err(crate::Error::Cancelled) => return Err(ApiError::Internal("cancelled".into())),
         Err(e) => return Err(e.into()),
     };
     let recs_json = serde_json::to_string(&recs).unwrap_or_else(|_| "[]".into());
-    store.save_turn(&job.session_id, &state, &job.text, &reply, &recs_json)?;
+    store.save_turn(&job.session_id, state, &job.text, &reply, &recs_json)?;
     Ok(recs)
 }
 

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::agent::state::Polarity;
+use crate::dialogue::state::Polarity;
 use crate::agent::TurnStats;
 
 use super::input::{History, Input};

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use crate::agent::state::Polarity;
+use crate::dialogue::state::Polarity;
 
 use super::app::{App, Focus, Speaker};
 use super::wrap::{truncate, width, wrap};

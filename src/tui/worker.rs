@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use crate::agent::state::Polarity;
+use crate::dialogue::state::Polarity;
 use crate::agent::{Agent, AgentEvent, TurnStats};
 use crate::catalog::ItemId;
 use crate::Error;

@@ -1,4 +1,4 @@
-//! The agent's knowledge-graph tools: `kg_lookup` (facts about an item), `kg_filter` (attribute
+//! The knowledge-graph tools: `kg_lookup` (facts about an item), `kg_filter` (attribute
 //! constraints → items), `kg_expand` (personalized PageRank scores as a candidate generator) and
 //! `kg_explain` (a reason path between two items).
 //!
@@ -12,18 +12,17 @@ use std::path::Path;
 use petgraph::graph::NodeIndex;
 use serde::{Deserialize, Serialize};
 
-use crate::agent::attributes::AttributeLinker;
 use crate::catalog::ItemId;
 use crate::knowledge::{Constraint, KnowledgeGraph, NodeKind, PprParams, Relation};
 use crate::{Error, Result};
 
-/// The knowledge graph and the attribute linker over it, shared by the ranker and the agent.
+/// The knowledge graph and its tools, shared by the ranker (filters, PPR), the agent's reasons
+/// (explanation paths) and the front ends (item facts). The attribute linker over the same graph
+/// lives in the understanding layer ([`crate::dialogue::attributes::AttributeLinker`]).
 #[derive(Debug, Clone)]
 pub struct KgTools {
     /// The graph.
     pub graph: KnowledgeGraph,
-    /// Free text → attributes of `graph`.
-    pub linker: AttributeLinker,
 }
 
 /// `kg_lookup` result: the facts of one item, grouped by relation.
@@ -93,10 +92,9 @@ pub enum ToolCall {
 }
 
 impl KgTools {
-    /// Wraps a loaded graph and builds its linker.
+    /// Wraps a loaded graph.
     pub fn new(graph: KnowledgeGraph) -> Self {
-        let linker = AttributeLinker::new(&graph);
-        KgTools { graph, linker }
+        KgTools { graph }
     }
 
     /// Loads the graph of `dir` (e.g. `knowledge/movies`); errors of [`KnowledgeGraph::load`].

@@ -24,81 +24,17 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
-use super::{CandidateRanker, FusionWeights};
 use crate::agent::ToolRanker;
+use crate::dialogue::Tracker;
+use crate::rank::{CandidateRanker, FusionWeights, TuneProvenance, TunedWeights};
 use crate::catalog::{Catalog, Item};
 use crate::eval::{extract_points, metrics::MAX_K, EvalPoint, MetricsAccumulator, Protocol, Ranker};
 use crate::recommender::CoMentions;
 use crate::{Error, Result};
 
-/// Validation dialogues (ReDial train with full text), relative to the data folder: held out of
-/// every training statistic, used to select weights and models.
-pub const VALIDATION: &str = "redial/train_partial/train_subset_original_format.jsonl";
+pub use crate::eval::validation::{validation_split, VALIDATION};
 
-/// Reads the validation dialogues ([`VALIDATION`] under `source`) and refuses any that is also
-/// in the test split at `test_path`: the one validation set of `curator tune` and
-/// `curator train recommender`.
-///
-/// Errors: unreadable or malformed files; [`Error::InvalidInput`] on overlap with test.
-pub fn validation_split(source: &Path, test_path: &Path) -> Result<Vec<crate::eval::redial::RedialDialogue>> {
-    let val_path = source.join(VALIDATION);
-    let val_text = std::fs::read_to_string(&val_path).map_err(|e| Error::io(&val_path, e))?;
-    let val = crate::eval::redial::parse_redial(&val_text, &val_path)?;
-    let test_text = std::fs::read_to_string(test_path).map_err(|e| Error::io(test_path, e))?;
-    let test_ids: HashSet<String> =
-        crate::eval::redial::parse_redial(&test_text, test_path)?.into_iter().map(|d| d.conversation_id).collect();
-    if let Some(clash) = val.iter().find(|d| test_ids.contains(&d.conversation_id)) {
-        return Err(Error::InvalidInput(format!(
-            "validation dialogue {} is in the test split; refusing to tune or train on test",
-            clash.conversation_id
-        )));
-    }
-    Ok(val)
-}
 const TRAIN: &str = "redial/train_movie_level/train_movie_sequences_compact.jsonl";
-
-/// The tuned weights and how they were chosen; stored as `catalogs/movies/ranker.yaml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TunedWeights {
-    /// The chosen weights.
-    pub weights: FusionWeights,
-    /// How they were chosen (source files, counts, objective values).
-    pub provenance: TuneProvenance,
-}
-
-/// Record of one tuning run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TuneProvenance {
-    /// Validation file, relative to the data source folder.
-    pub validation_file: String,
-    /// Validation dialogues.
-    pub validation_dialogues: usize,
-    /// Validation instances and recommendations (de-dup protocol).
-    pub validation_instances: usize,
-    /// Ground-truth samples scored.
-    pub validation_recommendations: usize,
-    /// Training dialogues whose statistics were used while tuning (validation held out).
-    pub train_dialogues_used: usize,
-    /// Objective (mean of R@1, R@10, R@50, de-dup) of the default weights.
-    pub objective_default: f64,
-    /// Objective of the chosen weights.
-    pub objective_tuned: f64,
-    /// Recall@1/10/50 and NDCG@10 of the chosen weights on validation.
-    pub tuned_metrics: [f64; 4],
-}
-
-/// Loads tuned weights from `path` (`ranker.yaml`).
-///
-/// Errors: [`Error::Io`] if unreadable; [`Error::Parse`] with the line of malformed YAML.
-pub fn load_weights(path: &Path) -> Result<TunedWeights> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let tuned: TunedWeights = serde_yaml::from_str(&text)
-        .map_err(|e| Error::parse(path, e.location().map(|l| l.line()).unwrap_or(0), e.to_string()))?;
-    tuned.weights.validate().map_err(|m| Error::parse(path, 0, m))?;
-    Ok(tuned)
-}
 
 /// The validation objective of `ranker` on `points` (de-dup protocol): (mean of R@1/10/50,
 /// `[R@1, R@10, R@50, NDCG@10]`, recommendations scored). Two threads; zeros if one fails.
@@ -186,11 +122,11 @@ pub fn tune_only(
     let cf = CoMentions::from_pairs(&catalog, &stats.pairs);
     // The trained collaborative model, refit without the validation dialogues.
     let model: Option<Arc<dyn crate::recommender::Recommender>> =
-        match crate::recommender::train::load_model(catalog_dir)? {
+        match crate::assets::load_model(catalog_dir)? {
             Some(saved) => {
                 let info = saved.info();
                 let mix = info.provenance.get("mix").and_then(|m| m.as_str()).unwrap_or("dialogues");
-                let (m, _) = crate::recommender::train::fit_model(
+                let (m, _) = crate::train::fit_model(
                     source,
                     &catalog,
                     mix,
@@ -206,7 +142,8 @@ pub fn tune_only(
         };
     let points = extract_points(&val);
     // The knowledge graph holds no dialogue statistics, so it needs no holding out.
-    let knowledge = crate::agent::load_knowledge(catalog_dir)?;
+    let knowledge = crate::assets::load_knowledge(catalog_dir)?;
+    let tracker = Tracker::with_graph(catalog.clone(), knowledge.as_ref().map(|kt| &kt.graph));
     let eval = |w: FusionWeights| {
         let mut ranker = CandidateRanker::new(&catalog, cf.clone(), w);
         if let Some(m) = &model {
@@ -215,7 +152,7 @@ pub fn tune_only(
         if let Some(kt) = &knowledge {
             ranker = ranker.with_knowledge(&catalog, kt.clone());
         }
-        let ranker = ToolRanker::new(catalog.clone(), Arc::new(ranker));
+        let ranker = ToolRanker::new(tracker.clone(), Arc::new(ranker));
         objective(&ranker, &points)
     };
     let mut best = start.unwrap_or_default();

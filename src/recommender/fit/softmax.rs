@@ -23,9 +23,11 @@
 //! `B` is dense over the items that occur in training (m² f32, ≈ 150 MB for ReDial's ≈ 6,000
 //! items, twice with the prior) only while training.
 
-use super::{Gram, ItemModel, ModelSpec, Session};
+use super::Gram;
+use crate::recommender::sessions::Session;
+use crate::recommender::{ItemModel, ModelSpec};
 use crate::catalog::Catalog;
-use crate::eval::metrics::splitmix64;
+use crate::util::splitmix64;
 use crate::{Error, Result};
 
 /// One training instance: a slice of the flat context buffer and the target (active indices).

@@ -1,4 +1,24 @@
-//! Dialogue turns shared by the agent, the evaluation and the front ends.
+//! The understanding layer: dialogue turns, the explicit dialogue state, and the one
+//! [`Tracker`] that turns every utterance into that state.
+//!
+//! - [`state`]: [`DialogueState`] (turns, item mentions with role and polarity, recommended
+//!   items, genres and attributes asked for or ruled out) and its queries.
+//! - [`tracker`]: [`Tracker::observe`], the only way a turn enters a state: live chat, the
+//!   terminal UI, the HTTP server, every evaluation mode, tuning and training call it.
+//! - [`attributes`]: free text → knowledge-graph attributes (genres with cue words, people,
+//!   decades, keywords), each asked for or ruled out.
+//! - [`negation`]: the seeker's polarity toward an item from its clause.
+//!
+//! Below the recommender, the ranker and the agent; it imports only the catalog and the
+//! knowledge graph's types.
+
+pub mod attributes;
+pub mod negation;
+pub mod state;
+pub mod tracker;
+
+pub use state::{DialogueState, ItemMention, Polarity};
+pub use tracker::{Items, Tracker, Utterance};
 
 use serde::{Deserialize, Serialize};
 

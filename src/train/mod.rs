@@ -38,21 +38,23 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::interactions::{self, DataMix, InteractionCounts};
-use super::model::{Gram, ItemModel, ModelSpec, RecState, Recommender, SoftmaxTrainer};
-use super::CoMentions;
-use crate::agent::state::DialogueState;
+pub mod interactions;
+
+use interactions::{DataMix, InteractionCounts};
 use crate::catalog::{Catalog, Item, ItemId};
-use crate::dialogue::Turn;
+use crate::dialogue::{Items, Tracker, Turn};
+use crate::recommender::fit::softmax::SoftmaxTrainer;
+use crate::recommender::fit::Gram;
+use crate::recommender::{CoMentions, ItemModel, ModelSpec, RecState, Recommender};
 use crate::eval::metrics::{paired_bootstrap, PairedDifference, MAX_K};
 use crate::eval::redial::RedialDialogue;
 use crate::eval::{extract_points, EvalResult, MetricsAccumulator, Protocol, Ranker};
 use crate::rank::{CandidateRanker, FusionWeights};
 use crate::{Error, Result};
 
-pub use crate::rank::tune::VALIDATION;
+pub use crate::eval::validation::VALIDATION;
 /// The saved model's file name inside the catalog folder.
-pub const MODEL_FILE: &str = "recommender.bin";
+pub use crate::recommender::MODEL_FILE;
 
 /// What `curator train recommender` does.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,21 +183,15 @@ pub struct TrainReport {
     pub model_path: Option<String>,
 }
 
-pub use crate::rank::tune::validation_split;
+pub use crate::eval::validation::validation_split;
 
 /// Validation points as the recommender sees them: (state, de-dup ground truth).
 pub type ValidationSet = Vec<(RecState, Vec<ItemId>)>;
 
-fn state_for(context: &[Turn], catalog: &Catalog) -> DialogueState {
-    let mut state = DialogueState::new();
-    for t in context {
-        state.observe_turn(t.clone(), catalog);
-    }
-    state
-}
-
-/// Builds the validation set with `seeder`'s seed weights over `catalog`.
-pub fn validation_set(val: &[RedialDialogue], catalog: &Catalog, seeder: &CandidateRanker) -> ValidationSet {
+/// Builds the validation set with `seeder`'s seed weights, each context's state built by
+/// `tracker` (annotated items) over its catalog.
+pub fn validation_set(val: &[RedialDialogue], tracker: &Tracker, seeder: &CandidateRanker) -> ValidationSet {
+    let catalog = tracker.catalog();
     extract_points(val)
         .into_iter()
         .filter_map(|p| {
@@ -203,7 +199,7 @@ pub fn validation_set(val: &[RedialDialogue], catalog: &Catalog, seeder: &Candid
             if targets.is_empty() {
                 return None;
             }
-            let state = state_for(&p.context, catalog);
+            let state = tracker.replay(&p.context, Items::Annotated);
             Some((seeder.rec_state(&state, catalog), targets))
         })
         .collect()
@@ -232,16 +228,16 @@ pub fn score(model: &dyn Recommender, set: &ValidationSet) -> Result<ValidationS
 
 /// A [`Ranker`] over a collaborative model alone (for the ablation on test).
 pub struct ModelRanker<'a> {
-    catalog: &'a Catalog,
+    tracker: &'a Tracker,
     seeder: &'a CandidateRanker,
     model: &'a dyn Recommender,
     name: String,
 }
 
 impl<'a> ModelRanker<'a> {
-    /// `model` seeded like the agent (`seeder`'s weights) over `catalog`.
-    pub fn new(catalog: &'a Catalog, seeder: &'a CandidateRanker, model: &'a dyn Recommender, name: String) -> Self {
-        ModelRanker { catalog, seeder, model, name }
+    /// `model` seeded like the agent (`seeder`'s weights) over the states of `tracker`.
+    pub fn new(tracker: &'a Tracker, seeder: &'a CandidateRanker, model: &'a dyn Recommender, name: String) -> Self {
+        ModelRanker { tracker, seeder, model, name }
     }
 }
 
@@ -251,8 +247,8 @@ impl Ranker for ModelRanker<'_> {
     }
 
     fn rank(&self, context: &[Turn], k: usize) -> Vec<ItemId> {
-        let state = state_for(context, self.catalog);
-        match self.model.recommend_candidates(&self.seeder.rec_state(&state, self.catalog), k) {
+        let state = self.tracker.replay(context, Items::Annotated);
+        match self.model.recommend_candidates(&self.seeder.rec_state(&state, self.tracker.catalog()), k) {
             Ok(c) => c.into_iter().map(|c| c.id).collect(),
             Err(e) => {
                 tracing::warn!("recommender failed: {e}");
@@ -264,12 +260,7 @@ impl Ranker for ModelRanker<'_> {
 
 /// The seed weights of the agent: `ranker.yaml` in `catalog_dir`, else the defaults.
 fn seed_weights(catalog_dir: &Path) -> Result<FusionWeights> {
-    let path = catalog_dir.join("ranker.yaml");
-    if path.exists() {
-        Ok(crate::rank::tune::load_weights(&path)?.weights)
-    } else {
-        Ok(FusionWeights::default())
-    }
+    crate::rank::config::load_weights(catalog_dir)
 }
 
 /// The catalog with popularity recounted from the training dialogues minus `exclude`, and the
@@ -307,7 +298,7 @@ struct CachedPoint {
 /// fusion term but the collaborative and popularity ones is computed once per validation point
 /// ([`CandidateRanker::fusion_parts`]); scoring a model then costs its own scoring plus a sort.
 /// Gives the ranking of [`crate::agent::ToolRanker`] (same order, ties and title de-duplication),
-/// so the objective equals [`crate::rank::tune::objective`]'s up to float summation order.
+/// so the objective equals [`crate::tune::objective`]'s up to float summation order.
 #[derive(Debug)]
 pub struct AgentValidation {
     catalog: Arc<Catalog>,
@@ -319,16 +310,18 @@ pub struct AgentValidation {
 
 impl AgentValidation {
     /// Precomputes the terms of `ranker` (its weights, knowledge graph and co-mentions `cf`) for
-    /// the de-dup points of `points` over `catalog`. Two threads.
+    /// the de-dup points of `points`, their states built by `tracker` over its catalog. Two
+    /// threads.
     ///
     /// Errors: those of [`CandidateRanker::fusion_parts`].
     pub fn new(
-        catalog: Arc<Catalog>,
+        tracker: &Tracker,
         ranker: &CandidateRanker,
         cf: CoMentions,
         points: &[crate::eval::EvalPoint],
     ) -> Result<Self> {
-        let tools = crate::agent::ToolRanker::new(catalog.clone(), Arc::new(ranker.clone()));
+        let catalog = Arc::clone(tracker.catalog());
+        let tools = crate::agent::ToolRanker::new(tracker.clone(), Arc::new(ranker.clone()));
         let w = ranker.weights();
         let work: Vec<&crate::eval::EvalPoint> =
             points.iter().filter(|p| !p.targets_for(Protocol::Dedup).is_empty()).collect();
@@ -550,9 +543,9 @@ pub fn fit(
         catalog,
         &data.sessions,
         movielens_weight,
-        super::model::uses_bm25(&spec),
-        super::model::backward_of(&spec),
-        super::model::seeker_of(&spec),
+        crate::recommender::fit::uses_bm25(&spec),
+        crate::recommender::fit::backward_of(&spec),
+        crate::recommender::fit::seeker_of(&spec),
     );
     Ok((gram.train(spec, neighbours, catalog, &data.sessions)?, data.counts))
 }
@@ -583,9 +576,9 @@ pub fn fit_model(
         catalog,
         &data.sessions,
         0.0,
-        super::model::uses_bm25(&spec),
-        super::model::backward_of(&spec),
-        super::model::seeker_of(&spec),
+        crate::recommender::fit::uses_bm25(&spec),
+        crate::recommender::fit::backward_of(&spec),
+        crate::recommender::fit::seeker_of(&spec),
     );
     Ok((gram.train(spec, neighbours, catalog, &data.sessions)?, data.counts))
 }
@@ -614,15 +607,17 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     if let Some(f) = opts.families.iter().find(|f| !FAMILIES.contains(&f.as_str())) {
         return Err(Error::InvalidInput(format!("unknown model family {f:?}; known: {}", FAMILIES.join(", "))));
     }
-    let base = Catalog::load(&opts.catalog_dir)?;
+    let base = Arc::new(Catalog::load(&opts.catalog_dir)?);
     let val = validation_split(&opts.source, &opts.test_path)?;
     let val_ids: HashSet<String> = val.iter().map(|d| d.conversation_id.clone()).collect();
     let weights = seed_weights(&opts.catalog_dir)?;
     let (val_catalog, val_cf) = catalog_without(&opts.source, &base, &val_ids)?;
     let val_catalog = Arc::new(val_catalog);
+    let knowledge = crate::assets::load_knowledge(&opts.catalog_dir)?;
+    let val_tracker = Tracker::with_graph(Arc::clone(&val_catalog), knowledge.as_ref().map(|kt| &kt.graph));
     let val_points = extract_points(&val);
     let val_seeder = CandidateRanker::new(&val_catalog, val_cf.clone(), weights);
-    let set = validation_set(&val, &val_catalog, &val_seeder);
+    let set = validation_set(&val, &val_tracker, &val_seeder);
     crate::outln!(
         "validation: {} dialogues, {} instances / {} recommendations (de-dup); held out of training",
         val.len(),
@@ -633,10 +628,10 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     // The agent's ranker on validation (with the knowledge graph, like the agent): scores each
     // model as the ranker's collaborative part.
     let mut agent_ranker = CandidateRanker::new(&val_catalog, val_cf.clone(), weights);
-    if let Some(kt) = crate::agent::load_knowledge(&opts.catalog_dir)? {
-        agent_ranker = agent_ranker.with_knowledge(&val_catalog, kt);
+    if let Some(kt) = &knowledge {
+        agent_ranker = agent_ranker.with_knowledge(&val_catalog, Arc::clone(kt));
     }
-    let av = AgentValidation::new(val_catalog.clone(), &agent_ranker, val_cf.clone(), &val_points)?;
+    let av = AgentValidation::new(&val_tracker, &agent_ranker, val_cf.clone(), &val_points)?;
     let want = |family: &str| opts.families.is_empty() || opts.families.iter().any(|f| f == family);
     let ml_weights: &[f32] = if opts.quick { &[0.0] } else { &[0.0, 0.05, 0.3] };
     let knn: Vec<(f32, f32)> = if opts.quick {
@@ -1008,6 +1003,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         let test = crate::eval::redial::parse_redial(&test_text, &opts.test_path)?;
         let points = extract_points(&test);
         let seeder = CandidateRanker::new(&base, CoMentions::from_pairs(&base, std::iter::empty()), weights);
+        let base_tracker = Tracker::with_graph(Arc::clone(&base), knowledge.as_ref().map(|kt| &kt.graph));
         // INSPIRED dev (a tuning split, linked into the catalog by `curator eval inspired`).
         let dev_path = opts.test_path.parent().and_then(Path::parent).map(|e| e.join("inspired").join("dev.jsonl"));
         let dev_points = match dev_path.filter(|p| p.exists()) {
@@ -1026,7 +1022,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
                 &HashSet::new(),
             )?;
             let name = format!("{} [{}]", row.model, row.mix);
-            let ranker = ModelRanker::new(&base, &seeder, &m, name);
+            let ranker = ModelRanker::new(&base_tracker, &seeder, &m, name);
             row.test =
                 Protocol::ALL.iter().map(|&p| crate::eval::evaluate_redial(&points, p, &ranker, false)).collect();
             if !dev_points.is_empty() {
@@ -1047,10 +1043,11 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         let agent_catalog = Arc::new(Catalog::load(&opts.catalog_dir)?);
         let test_cf = CoMentions::load(&opts.catalog_dir.join("comentions.tsv"), &agent_catalog)?;
         let mut test_ranker = CandidateRanker::new(&agent_catalog, test_cf.clone(), weights);
-        if let Some(kt) = crate::agent::load_knowledge(&opts.catalog_dir)? {
-            test_ranker = test_ranker.with_knowledge(&agent_catalog, kt);
+        if let Some(kt) = &knowledge {
+            test_ranker = test_ranker.with_knowledge(&agent_catalog, Arc::clone(kt));
         }
-        let tv = AgentValidation::new(agent_catalog, &test_ranker, test_cf, &points)?;
+        let test_tracker = Tracker::with_graph(agent_catalog, knowledge.as_ref().map(|kt| &kt.graph));
+        let tv = AgentValidation::new(&test_tracker, &test_ranker, test_cf, &points)?;
         let c = tv.compare(&model, (top_cf, top_pop), (base_cf, base_pop))?;
         crate::outln!(
             "ReDial test, agent with the selected model: R@1 {:.4} R@10 {:.4} R@50 {:.4}; with co-mentions: R@1 {:.4} R@10 {:.4} R@50 {:.4}; selected minus co-mentions {}",
@@ -1129,16 +1126,12 @@ fn update_fusion(catalog_dir: &Path, tuned: &TunedFusion) -> Result<()> {
     if !path.exists() {
         return Ok(());
     }
-    let mut t = crate::rank::tune::load_weights(&path)?;
+    let mut t = crate::rank::config::load(&path)?;
     t.weights.cf = tuned.cf;
     t.weights.popularity = tuned.popularity;
     t.provenance.objective_tuned = tuned.score.objective;
     t.provenance.tuned_metrics = tuned.score.metrics;
-    let yaml = serde_yaml::to_string(&t).map_err(|e| Error::InvalidInput(format!("cannot serialise weights: {e}")))?;
-    let text = format!(
-        "# Fusion weights of the candidate ranker, chosen by `curator tune --source <data>` on a\n# validation split of the ReDial training dialogues (never the test split); `cf` and\n# `popularity` re-tuned for the collaborative model by `curator train recommender`.\n{yaml}"
-    );
-    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+    crate::rank::config::save(&path, &t, crate::rank::config::RETUNED_HEADER)?;
     crate::outln!("wrote {} (cf {}, popularity {})", path.display(), tuned.cf, tuned.popularity);
     Ok(())
 }
@@ -1290,17 +1283,6 @@ fn write_ablation(dir: &Path, report: &TrainReport) -> Result<()> {
     std::fs::write(&path, md).map_err(|e| Error::io(&path, e))?;
     crate::outln!("wrote {} and {}", dir.join("ablation.json").display(), path.display());
     Ok(())
-}
-
-/// Loads the model at `<catalog_dir>/recommender.bin` as a shared [`Recommender`], if present.
-///
-/// Errors: those of [`ItemModel::load`] for a present but damaged file.
-pub fn load_model(catalog_dir: &Path) -> Result<Option<Arc<ItemModel>>> {
-    let path = catalog_dir.join(MODEL_FILE);
-    if !path.exists() {
-        return Ok(None);
-    }
-    Ok(Some(Arc::new(ItemModel::load(&path)?)))
 }
 
 #[cfg(test)]

@@ -14,9 +14,9 @@
 //!   person named like a catalog film ("Patch Adams") is the film.
 //! - Decades and years: "80s", "the 1990s", "nineties", "from 1995".
 //! - Keywords: a small lexicon onto TMDB keywords ("violent" → violence, "zombies" → zombie).
-//! - Negation: "not", "no", "no more", "nothing (too)", "except", "without", "anything but", "hate"
-//!   within the three words before the attribute, in the same clause (clauses end at `,.;!?`, a
-//!   newline or "but").
+//! - Negation ([`super::negation`]): "not", "no", "no more", "nothing (too)", "except",
+//!   "without", "anything but", "hate" within the three words before the attribute, in the same
+//!   clause (clauses end at `,.;!?`, a newline or "but").
 //!
 //! Measured on INSPIRED by `curator eval attributes` (`src/eval/attributes.rs`); tuned on the dev
 //! split only.
@@ -26,6 +26,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use super::negation::{clauses, negated_at, Word};
 use crate::catalog::text::{is_common_word, normalize};
 use crate::knowledge::{Attribute, KnowledgeGraph, NodeKind, Relation};
 
@@ -172,8 +173,6 @@ const LEXICON: &[(&str, &str)] = &[
     ("whodunit", "mystery"),
 ];
 
-/// Words that negate a genre named within the next three words.
-const NEGATORS: &[&str] = &["avoid", "dont", "except", "hate", "never", "no", "nor", "not", "nothing", "without"];
 
 /// Genres mentioned in `text`, in order, each once (a later negation wins). "rom com" also
 /// yields comedy.
@@ -271,78 +270,6 @@ fn names_genre(words: &[Word], i: usize, len: usize) -> bool {
         "mystery" | "mysteries" => prev != "the" || FILM_NOUNS.contains(&next),
         _ => true,
     }
-}
-
-/// Whether a negator stands within the three words before `words[i]`.
-fn negated_at(words: &[Word], i: usize) -> bool {
-    words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(&w.norm.as_str()))
-}
-
-/// A word of the text: its normalised form, whether the original starts with a capital, and the
-/// byte range in the text it comes from: a run of letters, digits and apostrophes, less a
-/// possessive "'s" ("Tarantino's" gives "tarantino" with the range of "Tarantino"); each part of
-/// a hyphenated run has its own ("crime-drama" gives "crime" and "drama").
-#[derive(Debug, Clone)]
-struct Word {
-    norm: String,
-    capital: bool,
-    /// Written all in capitals, two letters or more ("LOVE"): shouting, not a name.
-    upper: bool,
-    span: Range<usize>,
-}
-
-/// Splits `text` into clauses of words for negation scope: clauses end at `,.;!?`, newlines and
-/// "but" ("anything but X" keeps its clause, its "but" read as the negator "not"). Words are runs
-/// of letters, digits, apostrophes and hyphens, normalised with [`normalize`].
-fn clauses(text: &str) -> Vec<Vec<Word>> {
-    let mut out: Vec<Vec<Word>> = vec![Vec::new()];
-    let mut run: Option<usize> = None;
-    for (at, c) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
-        if c.is_alphanumeric() || matches!(c, '\'' | '’' | '‘' | '`' | '-') {
-            run.get_or_insert(at);
-            continue;
-        }
-        if let Some(start) = run.take() {
-            let raw = &text[start..at];
-            let capital = raw.chars().next().is_some_and(char::is_uppercase);
-            let upper = raw.chars().filter(|c| c.is_alphabetic()).count() > 1
-                && raw.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
-            // A possessive "'s" is not part of the word ("Tarantino's" is "tarantino").
-            let stem = ["'s", "’s", "'S", "’S"].iter().find_map(|p| raw.strip_suffix(p)).unwrap_or(raw);
-            // Each part of a hyphenated run keeps its own span ("crime" in "crime-drama").
-            let mut from = start;
-            for piece in stem.split('-') {
-                let span = from..from + piece.len();
-                from += piece.len() + 1;
-                for part in normalize(piece).split(' ').filter(|x| !x.is_empty()) {
-                    let clause = out.last_mut().filter(|_| part != "but");
-                    match clause {
-                        Some(words) => words.push(Word { norm: part.to_string(), capital, upper, span: span.clone() }),
-                        None => {
-                            let last = out.last_mut().and_then(|w| w.last());
-                            if last.is_some_and(|w| w.norm == "anything") {
-                                if let Some(words) = out.last_mut() {
-                                    words.push(Word {
-                                        norm: "not".into(),
-                                        capital: false,
-                                        upper: false,
-                                        span: span.clone(),
-                                    });
-                                }
-                            } else {
-                                out.push(Vec::new());
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if matches!(c, ',' | '.' | ';' | '!' | '?' | '\n') && out.last().is_some_and(|w| !w.is_empty()) {
-            out.push(Vec::new());
-        }
-    }
-    out.retain(|w| !w.is_empty());
-    out
 }
 
 /// Phrase (normalised) → TMDB keyword of the graph (KECRS relation 14). Sorted.

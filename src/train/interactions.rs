@@ -26,6 +26,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, ItemId};
+pub use crate::recommender::sessions::{Session, Source};
 use crate::data::TrainDialogue;
 use crate::{Error, Result};
 
@@ -39,30 +40,6 @@ pub const INSPIRED_TRAIN: &str = "inspired/train_unicrs/train_data_dbpedia.jsonl
 pub const MOVIELENS_RATINGS: &str = "movielens/ml-latest-small/ratings.csv";
 /// ReDial movieId → MovieLens movieId.
 pub const MOVIELENS_LINKS: &str = "links/redial_to_movielens_small.csv";
-
-/// Where a session comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// A ReDial training dialogue (movie level or text).
-    Redial,
-    /// An INSPIRED training dialogue.
-    Inspired,
-    /// A MovieLens user (ratings ≥ 4).
-    Movielens,
-}
-
-/// One session: distinct catalog positions in order of first mention, each with its weight.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Session {
-    /// Where it comes from.
-    pub source: Source,
-    /// `(catalog position, implicit weight)`, distinct positions, in order of first mention.
-    pub items: Vec<(u32, f32)>,
-    /// Positions of `items` that only the seeker mentioned (ReDial `u` role "S" and never "R");
-    /// empty for sources without roles.
-    pub seeker_only: Vec<u32>,
-}
 
 /// Counts of one load, for the report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -293,7 +270,7 @@ fn load_inspired(path: &Path, catalog: &Catalog, out: &mut Interactions) -> Resu
         for t in &turns {
             for m in t.get("movie").and_then(|m| m.as_array()).into_iter().flatten() {
                 let Some(name) = m.as_str() else { continue };
-                let (title, year) = crate::data::split_title_year(name);
+                let (title, year) = crate::catalog::text::split_title_year(name);
                 match index.get(&(normalise_title(&title), year)) {
                     Some(&p) => push_item(&mut items, p, 1.0),
                     None => out.counts.inspired_unlinked += 1,

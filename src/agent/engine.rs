@@ -1,0 +1,422 @@
+//! The shared engine: assets, prompts, the model and its title trie; answers one turn of a
+//! [`Conversation`] (module doc of [`crate::agent`]).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::conversation::Conversation;
+use super::opening::accept_opening;
+use super::window::model_messages;
+use super::{check_message, AgentConfig, AgentEvent, Recommendation, RecommendPrompts, TurnStats, INTRO_MAX_TOKENS};
+use crate::assets::Assets;
+use crate::catalog::{Catalog, ItemId};
+use crate::dialogue::{DialogueState, Polarity, Role, Utterance};
+use crate::knowledge::tools::KgTools;
+use crate::llm::{
+    CacheSnapshot, ChatMessage, GenerationParams, LanguageModel, ListConstraint, ListSpec, TitleForm, TitleTrie,
+};
+use crate::{Error, Result};
+
+/// Most tokens [`Engine::prefill`] decodes between turns (≈ 1.2 s on 2 cores): a reply whose
+/// shown text differs from what the model decoded is ≈ 100–150 tokens; more means the window
+/// moved, and the next turn processes it instead (the front end stays responsive).
+const PREFILL_MAX_TOKENS: usize = 256;
+
+/// What every conversation shares: the assets (catalog, tracker, ranker, knowledge graph), the
+/// prompts, the model and the catalog's title trie in its tokenizer.
+pub struct Engine {
+    assets: Assets,
+    prompts: RecommendPrompts,
+    model: Option<Box<dyn LanguageModel>>,
+    config: AgentConfig,
+    /// The whole catalog's title trie in the model's tokenizer (built or loaded on first use);
+    /// `None` until then or when the model cannot tokenize.
+    trie: Option<TitleTrie>,
+    /// The conversation whose keys and values the model's cache holds.
+    live: Option<u64>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("catalog", &self.assets.catalog)
+            .field("model", &self.model.as_ref().map(|m| m.name().to_string()))
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// An engine over loaded assets. `model` may be `None` (replies then use the prompt's
+    /// fallback opening; everything else is the same).
+    pub fn new(
+        assets: Assets,
+        prompts: RecommendPrompts,
+        model: Option<Box<dyn LanguageModel>>,
+        config: AgentConfig,
+    ) -> Self {
+        Engine { assets, prompts, model, config, trie: None, live: None }
+    }
+
+    /// An engine over the project's committed data: the assets of [`crate::paths::catalog_dir`]
+    /// (with `config.weights`, else the catalog's `ranker.yaml`) and the prompts of
+    /// [`crate::paths::prompts_dir`].
+    ///
+    /// Errors: those of [`Assets::load`] and [`RecommendPrompts::load`].
+    pub fn from_project(model: Option<Box<dyn LanguageModel>>, config: AgentConfig) -> Result<Self> {
+        let assets = Assets::from_project(config.weights)?;
+        let prompts = RecommendPrompts::load(&crate::paths::prompts_dir())?;
+        Ok(Engine::new(assets, prompts, model, config))
+    }
+
+    /// The assets (catalog, tracker, ranker, graph).
+    pub fn assets(&self) -> &Assets {
+        &self.assets
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.assets.catalog
+    }
+
+    /// The knowledge-graph tools, when the graph is loaded.
+    pub fn knowledge(&self) -> Option<&Arc<KgTools>> {
+        self.assets.knowledge.as_ref()
+    }
+
+    /// The engine's settings.
+    pub fn config(&self) -> &AgentConfig {
+        &self.config
+    }
+
+    /// The model's name, if a model is loaded.
+    pub fn model_name(&self) -> Option<&str> {
+        self.model.as_deref().map(|m| m.name())
+    }
+
+    /// Makes the model's cache `conversation`'s: when another conversation (or none) used the
+    /// model last, its cache is dropped and the conversation's saved cache (if any) restored.
+    fn switch_to(&mut self, conversation: &mut Conversation) {
+        if self.live == Some(conversation.id) {
+            return;
+        }
+        if let Some(m) = self.model.as_mut() {
+            m.reset_cache();
+            if let Some(snapshot) = conversation.cache.take() {
+                m.restore_cache(&snapshot);
+            }
+        }
+        self.live = Some(conversation.id);
+    }
+
+    /// Saves the model's key/value cache when it holds `conversation`'s dialogue, for a front
+    /// end that serves many conversations with one engine (the HTTP server keeps it and puts it
+    /// back in [`Conversation::cache`] before the conversation's next turn, so that turn prefills
+    /// only its new tokens). `None` without a model or cache, or when the model holds another
+    /// conversation.
+    pub fn save_cache(&mut self, conversation: &Conversation) -> Option<CacheSnapshot> {
+        if self.live != Some(conversation.id) {
+            return None;
+        }
+        self.model.as_mut().and_then(|m| m.save_cache())
+    }
+
+    /// Restores `snapshot` as `conversation`'s cache now. Always safe: the model compares the
+    /// snapshot's tokens with the next prompt and recomputes from the first difference. Returns
+    /// whether a model took it.
+    pub fn restore_cache(&mut self, conversation: &Conversation, snapshot: &CacheSnapshot) -> bool {
+        let Some(m) = self.model.as_mut() else { return false };
+        m.reset_cache();
+        self.live = Some(conversation.id);
+        m.restore_cache(snapshot)
+    }
+
+    /// Prefills the model's cache with `conversation`'s dialogue as the next turn's prompt will
+    /// begin (system prompt, every turn so far, Curator's replies as shown), so that the next
+    /// message prefills only its own tokens. Front ends call it after a reply is shown, while the
+    /// seeker reads: the reply shown differs from what the model decoded wherever the agent
+    /// replaced or added text (a replaced opening, reasons). Decodes at most 256 tokens (more
+    /// are left to the next turn). Returns the number of tokens decoded now (0 without a model,
+    /// with a backend that keeps no cache, or when nothing or too much was missing).
+    ///
+    /// Errors: the model's (a dialogue longer than the context is cut as the next turn would
+    /// cut it, so an overflow is not expected).
+    pub fn prefill(&mut self, conversation: &mut Conversation) -> Result<usize> {
+        if self.model.is_none() || conversation.state.turns.is_empty() {
+            return Ok(0);
+        }
+        self.switch_to(conversation);
+        let Some(model) = self.model.as_deref_mut() else { return Ok(0) };
+        let messages = model_messages(&*model, &self.prompts, &self.config, &conversation.state.turns, None);
+        model.prefill_only(&messages, PREFILL_MAX_TOKENS)
+    }
+
+    /// The seeker likes or dislikes item `id` (a button or an API call, not text); the next
+    /// turn's ranking and reasons use it ([`crate::dialogue::Tracker::feedback`]).
+    ///
+    /// Errors: [`Error::InvalidInput`] when `id` is not in the catalog.
+    pub fn feedback(&mut self, conversation: &mut Conversation, id: ItemId, polarity: Polarity) -> Result<()> {
+        self.assets.tracker.feedback(&mut conversation.state, id, polarity)
+    }
+
+    /// The recommendations the ranker gives for `state`, best first, at most `k`, each with its
+    /// grounded reason (no model involved).
+    ///
+    /// Errors: ranking errors.
+    pub fn recommend(&self, state: &DialogueState, k: usize) -> Result<Vec<Recommendation>> {
+        super::recommend(&self.assets, state, k)
+    }
+
+    /// Answers one seeker message of `conversation`, sending events to `on_event` as they
+    /// happen, and stops promptly once `cancel` becomes true (checked between model tokens and
+    /// before each event).
+    ///
+    /// The message goes through the tracker, the ranker orders the candidates, the model (when
+    /// there is one) writes the reply with the list's titles decoded under the shortlist's trie;
+    /// the reply enters the state as a recommender turn with the items shown.
+    ///
+    /// Errors: [`Error::InvalidInput`] for an empty or oversize message or one with a control
+    /// character ([`check_message`]; the state is left unchanged); [`Error::Cancelled`] for a
+    /// cancelled turn (the seeker's message stays in the state, no recommendation is
+    /// recorded); ranking errors. A model failure is not an error: the reply falls back to the
+    /// prompt's fixed opening and a warning is logged.
+    pub fn respond(
+        &mut self,
+        conversation: &mut Conversation,
+        text: &str,
+        cancel: &AtomicBool,
+        on_event: &mut dyn FnMut(AgentEvent),
+    ) -> Result<Vec<Recommendation>> {
+        let text = check_message(text)?;
+        self.switch_to(conversation);
+        let t0 = Instant::now();
+        let history = conversation.state.turns.clone();
+        self.assets.tracker.observe(&mut conversation.state, Utterance::said(Role::Seeker, text));
+        let constrained = self.model.as_deref().is_some_and(|m| m.supports_constrained());
+        let k = if constrained {
+            self.config.shortlist.max(self.config.recommendations)
+        } else {
+            self.config.recommendations
+        };
+        let recs = self.recommend(&conversation.state, k)?;
+        let mut stats = TurnStats { tools_ms: t0.elapsed().as_secs_f64() * 1e3, ..TurnStats::default() };
+
+        let mut reply = String::new();
+        let emit = |piece: &str, reply: &mut String, on_event: &mut dyn FnMut(AgentEvent)| {
+            reply.push_str(piece);
+            on_event(AgentEvent::Text { text: piece.to_string() });
+        };
+        let state = &conversation.state;
+        let shown: Vec<Recommendation> = if recs.is_empty() {
+            emit(&self.prompts.no_results.clone(), &mut reply, on_event);
+            Vec::new()
+        } else if let Some(shown) =
+            self.constrained_reply(state, &history, text, &recs, &mut stats, cancel, on_event, &mut reply)
+        {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
+            on_event(AgentEvent::Recommendations { items: shown.clone() });
+            shown
+        } else {
+            // No model, or one that cannot decode under a constraint: the model (if any) writes
+            // the opening sentence, checked before it is shown, and the list comes from the ranker.
+            let recs: Vec<Recommendation> = recs.into_iter().take(self.config.recommendations).collect();
+            let intro = self.intro(state, text, &recs, &mut stats, cancel);
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
+            emit(&intro, &mut reply, on_event);
+            on_event(AgentEvent::Recommendations { items: recs.clone() });
+            for (i, r) in recs.iter().enumerate() {
+                emit(&format!("\n{}. {} — {}", i + 1, r.title, r.reason), &mut reply, on_event);
+            }
+            emit(&format!("\n{}", self.prompts.closing), &mut reply, on_event);
+            recs
+        };
+        let items = shown.iter().map(|r| r.id).collect();
+        let turn = Utterance { role: Role::Recommender, text: reply, items: Some(items) };
+        self.assets.tracker.observe(&mut conversation.state, turn);
+        on_event(AgentEvent::Done { stats });
+        Ok(shown)
+    }
+
+    /// The reply written by the model under the catalog constraint, streamed to `on_event` as it
+    /// is decoded: an opening line (shown once complete, if [`accept_opening`] takes it; else the
+    /// fixed opening), then `recommendations` numbered items whose titles are decoded over the
+    /// trie of `shortlist`, each followed by its reason, then the closing line. Returns the items
+    /// in the model's order, or `None` — with nothing emitted — when there is no constrained
+    /// model or it fails before writing anything (the caller then writes the reply itself).
+    #[allow(clippy::too_many_arguments)]
+    fn constrained_reply(
+        &mut self,
+        state: &DialogueState,
+        history: &[crate::dialogue::Turn],
+        user: &str,
+        shortlist: &[Recommendation],
+        stats: &mut TurnStats,
+        cancel: &AtomicBool,
+        on_event: &mut dyn FnMut(AgentEvent),
+        reply: &mut String,
+    ) -> Option<Vec<Recommendation>> {
+        let model = self.model.as_deref_mut().filter(|m| m.supports_constrained())?;
+        let catalog = &self.assets.catalog;
+        if self.trie.is_none() {
+            let titles: Vec<(u32, String)> = catalog.items().iter().map(|i| (i.id, i.display_name())).collect();
+            let dir = crate::paths::cache_dir().join("tries");
+            match TitleTrie::for_model(&*model, &titles, TitleForm::LeadingSpace, &dir) {
+                Ok(t) => self.trie = Some(t),
+                Err(e) => {
+                    tracing::warn!("cannot build the catalog trie; the list is written from the ranking: {e}");
+                    return None;
+                }
+            }
+        }
+        let trie = self.trie.as_ref()?.restrict(&shortlist.iter().map(|r| r.id).collect::<Vec<_>>());
+        let messages = model_messages(&*model, &self.prompts, &self.config, history, Some(user));
+        let reasons: std::collections::HashMap<u32, String> =
+            shortlist.iter().map(|r| (r.id, r.reason.clone())).collect();
+        let spec = ListSpec {
+            items: self.config.recommendations,
+            intro_max_tokens: INTRO_MAX_TOKENS,
+            closing: Some(self.prompts.closing.clone()),
+            free_slots: false,
+        };
+        let mut constraint = ListConstraint::new(&trie, spec)
+            .with_suffix(|k| reasons.get(&k).map(|r| format!(" — {r}")).unwrap_or_default());
+
+        // The opening line is held back until it is complete and checked; everything after it is
+        // passed on piece by piece.
+        let liked: Vec<ItemId> = state.items_with(Polarity::Liked);
+        let fallback = self.prompts.fallback_intro.clone();
+        let mut opening: Option<String> = Some(String::new());
+        let mut used_model_text = false;
+        let mut check_opening = |raw: &str| -> String {
+            match accept_opening(raw, &liked, catalog) {
+                Some(shown) => {
+                    used_model_text = true;
+                    shown
+                }
+                None => fallback.clone(),
+            }
+        };
+        let out = |piece: &str, reply: &mut String, on_event: &mut dyn FnMut(AgentEvent)| {
+            reply.push_str(piece);
+            on_event(AgentEvent::Text { text: piece.to_string() });
+        };
+        let params = GenerationParams { max_tokens: self.config.reply_tokens(), ..self.config.generation.clone() };
+        let result = model.generate_constrained(&messages, &params, &mut constraint, &mut |piece| {
+            if cancel.load(Ordering::Relaxed) {
+                return false;
+            }
+            match opening.as_mut() {
+                Some(buf) => {
+                    buf.push_str(piece);
+                    if let Some(nl) = buf.find('\n') {
+                        let (line, rest) = buf.split_at(nl);
+                        let shown = check_opening(line);
+                        let rest = rest.to_string();
+                        opening = None;
+                        out(&shown, reply, on_event);
+                        out(&rest, reply, on_event);
+                    }
+                }
+                None => out(piece, reply, on_event),
+            }
+            true
+        });
+        if let Some(buf) = opening.take() {
+            if !buf.is_empty() || result.is_ok() {
+                let shown = check_opening(&buf);
+                out(&shown, reply, on_event);
+            }
+        }
+        stats.model_text_used = used_model_text;
+        match result {
+            Ok(s) => stats.generation = Some(s),
+            Err(e) => {
+                tracing::warn!("constrained generation failed: {e}");
+                if reply.is_empty() {
+                    return None;
+                }
+            }
+        }
+        let items = constraint.into_items();
+        let shown = items.iter().filter_map(|it| shortlist.iter().find(|r| r.id == it.key).cloned()).collect();
+        stats.generated = items;
+        Some(shown)
+    }
+
+    /// The opening sentence: the model's, when it loads, runs, and [`accept_opening`] takes it;
+    /// otherwise the prompt's fallback.
+    fn intro(
+        &mut self,
+        state: &DialogueState,
+        user: &str,
+        recs: &[Recommendation],
+        stats: &mut TurnStats,
+        cancel: &AtomicBool,
+    ) -> String {
+        let fallback = self.prompts.fallback_intro.clone();
+        let catalog = &self.assets.catalog;
+        let Some(model) = self.model.as_mut() else {
+            return fallback;
+        };
+        let titles = |p: Polarity| -> String {
+            state
+                .items_with(p)
+                .iter()
+                .filter_map(|id| catalog.get(*id).map(|i| i.display_name()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut genres: Vec<&str> = Vec::new();
+        for r in recs {
+            for g in catalog.get(r.id).map(|i| i.genres.as_slice()).unwrap_or(&[]) {
+                if !genres.contains(&g.as_str()) && genres.len() < 3 {
+                    genres.push(g);
+                }
+            }
+        }
+        // The model sees at most the first 600 bytes of the message: the opening sentence needs no
+        // more, and a long message must not overflow the model's context.
+        let ctx = minijinja::context! {
+            user => crate::util::cut_at_char_boundary(user, 600),
+            liked => titles(Polarity::Liked),
+            disliked => titles(Polarity::Disliked),
+            count => recs.len(),
+            genres => if genres.is_empty() { "various genres".to_string() } else { genres.join(", ") },
+        };
+        let prompt = match self.prompts.render_intro(ctx) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("{e}");
+                return fallback;
+            }
+        };
+        let messages = [ChatMessage::system(self.prompts.system.trim()), ChatMessage::user(prompt)];
+        let mut out = String::new();
+        let result = model.generate(&messages, &self.config.generation, &mut |piece| {
+            out.push_str(piece);
+            !out.contains('\n') && !cancel.load(Ordering::Relaxed)
+        });
+        match result {
+            Ok(s) => stats.generation = Some(s),
+            Err(e) => {
+                tracing::warn!("the model failed; using the fixed opening: {e}");
+                return fallback;
+            }
+        }
+        // The model must not name items: a catalog title in its sentence other than one the
+        // seeker said they liked rejects it, so every item in the reply comes from the list (and
+        // the model cannot praise a movie the seeker disliked).
+        match accept_opening(&out, &state.items_with(Polarity::Liked), catalog) {
+            Some(sentence) => {
+                stats.model_text_used = true;
+                sentence
+            }
+            None => fallback,
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! The one negation model of the understanding layer, over one clause splitter ([`clauses`]):
+//!
+//! - an **item**'s polarity ([`item_polarity`]): disliked when a negator ("not", "no",
+//!   "except", "without", "besides", "nor") stands right before its title in the same sentence,
+//!   or a negative cue ("hated", "not a fan", "boring", …) is said in its stretch of the sentence
+//!   (sentences end at `.;!?` and newlines; "but" starts a new stretch: "I loved Heat but hated
+//!   Titanic"); liked otherwise;
+//! - an **attribute**'s negation ([`negated_at`]): a negator ("not", "no", "nothing", "except",
+//!   "without", "avoid", "hate", …) within the three words before it, in the same clause (clauses
+//!   also end at commas: "no horror, a funny movie" wants comedy).
+//!
+//! "anything but X" is read as "anything not X" by the splitter, for items and attributes alike.
+
+use std::ops::Range;
+
+use super::state::Polarity;
+use crate::catalog::text::normalize;
+
+/// Words that negate an attribute named within the next three words.
+const NEGATORS: &[&str] = &["avoid", "dont", "except", "hate", "never", "no", "nor", "not", "nothing", "without"];
+
+/// Words that negate the item whose title follows them directly ("not Titanic").
+const ITEM_NEGATORS: &[&str] = &["besides", "except", "no", "nor", "not", "without"];
+
+/// Phrases (normalised, word-bounded) that mark the seeker's dislike within a clause.
+const NEGATIVE_CUES: &[&str] = &[
+    "anything not",
+    "awful",
+    "boring",
+    "couldnt stand",
+    "did not enjoy",
+    "did not like",
+    "didnt enjoy",
+    "didnt like",
+    "dislike",
+    "disliked",
+    "dislikes",
+    "do not like",
+    "dont like",
+    "except",
+    "hate",
+    "hated",
+    "hates",
+    "meh",
+    "no more",
+    "not a big fan",
+    "not a fan",
+    "not good",
+    "not into",
+    "not like",
+    "not really into",
+    "overrated",
+    "sucked",
+    "terrible",
+    "too scary",
+    "wasnt a fan",
+    "wasnt good",
+    "worst",
+];
+
+/// The seeker's polarity toward the item whose title starts at byte `at` of `text` (module doc).
+/// An `at` past the end reads the last sentence.
+pub fn item_polarity(text: &str, at: usize) -> Polarity {
+    let words: Vec<Word> = clauses(text).concat();
+    let Some(target) = words.iter().find(|w| w.span.end > at).or(words.last()) else {
+        return Polarity::Liked;
+    };
+    let (sentence, segment) = (target.sentence, target.segment);
+    let before = words.iter().filter(|w| w.span.end <= at && w.sentence == sentence).next_back();
+    if before.is_some_and(|w| ITEM_NEGATORS.contains(&w.norm.as_str())) {
+        return Polarity::Disliked;
+    }
+    let stretch: Vec<&str> = words.iter().filter(|w| w.segment == segment).map(|w| w.norm.as_str()).collect();
+    let stretch = format!(" {} ", stretch.join(" "));
+    if NEGATIVE_CUES.iter().any(|c| stretch.contains(&format!(" {c} "))) {
+        Polarity::Disliked
+    } else {
+        Polarity::Liked
+    }
+}
+
+/// Whether a negator stands within the three words before `words[i]`.
+pub(super) fn negated_at(words: &[Word], i: usize) -> bool {
+    words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(&w.norm.as_str()))
+}
+
+/// A word of the text: its normalised form, whether the original starts with a capital, and the
+/// byte range in the text it comes from: a run of letters, digits and apostrophes, less a
+/// possessive "'s" ("Tarantino's" gives "tarantino" with the range of "Tarantino"); each part of
+/// a hyphenated run has its own ("crime-drama" gives "crime" and "drama").
+#[derive(Debug, Clone)]
+pub(super) struct Word {
+    /// The normalised word.
+    pub(super) norm: String,
+    /// Starts with a capital.
+    pub(super) capital: bool,
+    /// Written all in capitals, two letters or more ("LOVE"): shouting, not a name.
+    pub(super) upper: bool,
+    /// Byte range in the text.
+    pub(super) span: Range<usize>,
+    /// Index of the sentence (sentences end at `.;!?` and newlines).
+    pub(super) sentence: usize,
+    /// Index of the stretch between two "but"s or sentence ends (the scope of an item's
+    /// negative cues).
+    pub(super) segment: usize,
+}
+
+/// Splits `text` into clauses of words for negation scope: clauses end at `,.;!?`, newlines and
+/// "but" ("anything but X" keeps its clause, its "but" read as the negator "not"). Words are runs
+/// of letters, digits, apostrophes and hyphens, normalised with [`normalize`].
+pub(super) fn clauses(text: &str) -> Vec<Vec<Word>> {
+    let mut out: Vec<Vec<Word>> = vec![Vec::new()];
+    let mut run: Option<usize> = None;
+    let (mut sentence, mut segment) = (0usize, 0usize);
+    for (at, c) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
+        if c.is_alphanumeric() || matches!(c, '\'' | '’' | '‘' | '`' | '-') {
+            run.get_or_insert(at);
+            continue;
+        }
+        if let Some(start) = run.take() {
+            let raw = &text[start..at];
+            let capital = raw.chars().next().is_some_and(char::is_uppercase);
+            let upper = raw.chars().filter(|c| c.is_alphabetic()).count() > 1
+                && raw.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
+            // A possessive "'s" is not part of the word ("Tarantino's" is "tarantino").
+            let stem = ["'s", "’s", "'S", "’S"].iter().find_map(|p| raw.strip_suffix(p)).unwrap_or(raw);
+            // Each part of a hyphenated run keeps its own span ("crime" in "crime-drama").
+            let mut from = start;
+            for piece in stem.split('-') {
+                let span = from..from + piece.len();
+                from += piece.len() + 1;
+                for part in normalize(piece).split(' ').filter(|x| !x.is_empty()) {
+                    let clause = out.last_mut().filter(|_| part != "but");
+                    match clause {
+                        Some(words) => words.push(Word {
+                            norm: part.to_string(),
+                            capital,
+                            upper,
+                            span: span.clone(),
+                            sentence,
+                            segment,
+                        }),
+                        None => {
+                            let last = out.last_mut().and_then(|w| w.last());
+                            if last.is_some_and(|w| w.norm == "anything") {
+                                if let Some(words) = out.last_mut() {
+                                    words.push(Word {
+                                        norm: "not".into(),
+                                        capital: false,
+                                        upper: false,
+                                        span: span.clone(),
+                                        sentence,
+                                        segment,
+                                    });
+                                }
+                            } else {
+                                out.push(Vec::new());
+                                segment += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if matches!(c, ',' | '.' | ';' | '!' | '?' | '\n') && out.last().is_some_and(|w| !w.is_empty()) {
+            out.push(Vec::new());
+        }
+        if matches!(c, '.' | ';' | '!' | '?' | '\n') {
+            sentence += 1;
+            segment += 1;
+        }
+    }
+    out.retain(|w| !w.is_empty());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negative_cues_mark_only_their_clause() {
+        let t = "I loved Heat but I hated Titanic.";
+        assert_eq!(item_polarity(t, t.find("Heat").unwrap_or(0)), Polarity::Liked);
+        assert_eq!(item_polarity(t, t.find("Titanic").unwrap_or(0)), Polarity::Disliked);
+        let t = "Not a fan of Cats. Loved Alien!";
+        assert_eq!(item_polarity(t, t.find("Cats").unwrap_or(0)), Polarity::Disliked);
+        assert_eq!(item_polarity(t, t.find("Alien").unwrap_or(0)), Polarity::Liked);
+        assert_eq!(item_polarity("", 10), Polarity::Liked);
+        let t = "something darker, not Titanic";
+        assert_eq!(item_polarity(t, t.find("Titanic").unwrap_or(0)), Polarity::Disliked);
+    }
+
+    #[test]
+    fn cues_are_sorted_for_readability() {
+        assert!(NEGATIVE_CUES.windows(2).all(|w| w[0] < w[1]));
+        assert!(ITEM_NEGATORS.windows(2).all(|w| w[0] < w[1]));
+        assert!(NEGATORS.windows(2).all(|w| w[0] < w[1]));
+    }
+}

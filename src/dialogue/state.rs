@@ -1,0 +1,165 @@
+//! The explicit dialogue state: every item mentioned, with who mentioned it and the seeker's
+//! polarity, plus the items Curator already recommended. Every tool reads it; only the
+//! [`super::Tracker`] writes it.
+
+use serde::{Deserialize, Serialize};
+
+use super::attributes::{AttributeMention, GenreMention};
+use crate::catalog::{Catalog, ItemId};
+use crate::dialogue::{Role, Turn};
+use crate::knowledge::Attribute;
+
+/// The seeker's attitude toward a mentioned item, read from the clause that mentions it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Polarity {
+    /// Liked or asked for more like it ("I loved Heat").
+    Liked,
+    /// Disliked ("I hated Titanic", "not a fan of Cats").
+    Disliked,
+    /// Mentioned without a clear attitude (e.g. a recommender suggestion not yet answered).
+    Neutral,
+}
+
+/// One mention of a catalog item in the dialogue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemMention {
+    /// The item.
+    pub id: ItemId,
+    /// Who mentioned it.
+    pub role: Role,
+    /// Polarity read from the mentioning clause (seeker mentions default to liked).
+    pub polarity: Polarity,
+    /// Index of the turn (0-based) in [`DialogueState::turns`].
+    pub turn: usize,
+}
+
+/// Dialogue state shared by the agent's tools and the evaluation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DialogueState {
+    /// All turns so far, oldest first.
+    pub turns: Vec<Turn>,
+    /// Every item mention, in dialogue order (an item may appear more than once).
+    pub mentions: Vec<ItemMention>,
+    /// Items Curator recommended, in order.
+    pub recommended: Vec<ItemId>,
+    /// Genres the seeker asked for or rejected, with the 0-based turn index, in order.
+    pub genres: Vec<(GenreMention, usize)>,
+    /// Knowledge-graph attributes (genres, people, years, keywords) the seeker asked for or
+    /// rejected, with the 0-based turn index, in order (filled when a knowledge graph is loaded).
+    #[serde(default)]
+    pub attributes: Vec<(AttributeMention, usize)>,
+}
+
+impl DialogueState {
+    /// Empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Forgets everything (the `/reset` command).
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Appends `turn` and its item `mentions` (whose `turn` fields are its index); a recommender
+    /// turn's items are also recorded as recommended. Only the [`super::Tracker`] calls it.
+    pub(super) fn record(&mut self, turn: Turn, mentions: &[ItemMention]) {
+        if turn.role == Role::Recommender {
+            self.recommended.extend(turn.items.iter().copied());
+        }
+        self.mentions.extend_from_slice(mentions);
+        self.turns.push(turn);
+    }
+
+    /// Per catalog position, whether the item may not be recommended: it (or an item with the
+    /// same normalised title, see [`Catalog::same_title`]) was mentioned by anyone or already
+    /// recommended.
+    pub fn excluded_positions(&self, catalog: &Catalog) -> Vec<bool> {
+        let mut excluded = vec![false; catalog.len()];
+        for id in self.mentions.iter().map(|m| m.id).chain(self.recommended.iter().copied()) {
+            if let Some(p) = catalog.position(id) {
+                for &q in catalog.same_title(p) {
+                    excluded[q] = true;
+                }
+            }
+        }
+        excluded
+    }
+
+    /// Text of the last `n` seeker turns, oldest first, joined by newlines.
+    pub fn recent_seeker_text(&self, n: usize) -> String {
+        let mut v: Vec<&str> =
+            self.turns.iter().rev().filter(|t| t.role == Role::Seeker).take(n).map(|t| t.text.as_str()).collect();
+        v.reverse();
+        v.join("\n")
+    }
+
+    /// Attributes whose latest mention is a rejection ("not horror", "nothing too violent"):
+    /// hard constraints, in order of first mention.
+    pub fn rejected_attributes(&self) -> Vec<&Attribute> {
+        let mut out: Vec<&Attribute> = Vec::new();
+        for (m, _) in &self.attributes {
+            let latest = self.attributes.iter().rev().find(|(h, _)| h.attribute == m.attribute).map(|(h, _)| h.wanted);
+            if latest == Some(false) && !out.contains(&&m.attribute) {
+                out.push(&m.attribute);
+            }
+        }
+        out
+    }
+
+    /// Attributes asked for (latest mention not a rejection), with the turn of the latest
+    /// request, in order of first mention. Genres suggested only by cue words are included.
+    pub fn requested_attributes(&self) -> Vec<(&AttributeMention, usize)> {
+        let mut out: Vec<(&AttributeMention, usize)> = Vec::new();
+        for (m, _) in &self.attributes {
+            if out.iter().any(|(o, _)| o.attribute == m.attribute) {
+                continue;
+            }
+            if let Some((h, t)) = self.attributes.iter().rev().find(|(h, _)| h.attribute == m.attribute) {
+                if h.wanted {
+                    out.push((h, *t));
+                }
+            }
+        }
+        out
+    }
+
+    /// The requests of the latest seeker turn (its attributes asked for, genres only when a genre
+    /// name said them, not a cue word): the ranker's attribute filter, and what reasons cite.
+    pub fn latest_requests(&self) -> Vec<&Attribute> {
+        let last_seeker = self.turns.iter().rposition(|t| t.role == Role::Seeker);
+        self.requested_attributes()
+            .into_iter()
+            .filter(|(m, t)| Some(*t) == last_seeker && (m.explicit || !matches!(m.attribute, Attribute::Genre { .. })))
+            .map(|(m, _)| &m.attribute)
+            .collect()
+    }
+
+    /// Genres whose latest mention is a rejection ("no horror"): hard constraints.
+    pub fn rejected_genres(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for (g, _) in &self.genres {
+            let latest = self.genres.iter().rev().find(|(h, _)| h.genre == g.genre).map(|(h, _)| h.wanted);
+            if latest == Some(false) && !out.contains(&g.genre.as_str()) {
+                out.push(&g.genre);
+            }
+        }
+        out
+    }
+
+    /// Items by polarity, latest polarity winning, in order of first mention.
+    pub fn items_with(&self, polarity: Polarity) -> Vec<ItemId> {
+        let mut out: Vec<ItemId> = Vec::new();
+        for m in &self.mentions {
+            if out.contains(&m.id) {
+                continue;
+            }
+            let last = self.mentions.iter().rev().find(|x| x.id == m.id).map(|x| x.polarity);
+            if last == Some(polarity) {
+                out.push(m.id);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,256 @@
+//! The dialogue tracker: the one way a turn enters a [`DialogueState`].
+//!
+//! Live chat, the terminal UI, the HTTP server (stateless and session requests, `/v1/recommend`,
+//! `/v1/feedback`), every evaluation mode, `curator tune` and `curator train` build their states
+//! here, so what is measured and tuned is what users get. A turn is an [`Utterance`]: who spoke,
+//! the text, and — when they are known — the catalog items it mentions (ReDial `@movieId`
+//! placeholders, or the items Curator itself listed). Without known items the tracker links them
+//! from the text.
+//!
+//! For a seeker turn the tracker records, in order:
+//! 1. the items (linked or given), each with the polarity of its clause
+//!    ([`crate::dialogue::negation::item_polarity`]);
+//! 2. the genres of the text ([`crate::dialogue::attributes::genre_mentions`]);
+//! 3. with an attribute linker (a knowledge graph is loaded), the attributes of the text (people,
+//!    genres, decades, keywords; asked for or ruled out), and a linked title inside a person's
+//!    name is dropped ("with Keanu Reeves" is the actor, not *Keanu* (2016)).
+//!
+//! For a recommender turn the items are recorded as neutral mentions and as recommended. Linked
+//! from text, a reply in Curator's own list format ("1. Title (Year) — reason") contributes the
+//! listed titles only (the reasons name other films: "like Heat (1995)"), so a client replaying
+//! Curator's transcript rebuilds the state live chat had; any other text (a human recommender)
+//! is linked whole.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::attributes::AttributeLinker;
+use super::state::{DialogueState, ItemMention, Polarity};
+use super::{Role, Turn};
+use crate::catalog::{Catalog, ItemId};
+use crate::knowledge::KnowledgeGraph;
+use crate::{Error, Result};
+
+/// One turn as it reaches the tracker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Utterance {
+    /// Who spoke.
+    pub role: Role,
+    /// What was said (trimmed by the tracker).
+    pub text: String,
+    /// The catalog items the turn mentions, in order, when they are known: ReDial's `@movieId`
+    /// placeholders, or the items of Curator's own reply. `None`: the tracker links them from
+    /// `text` (what a person typed, or a transcript sent over HTTP).
+    pub items: Option<Vec<ItemId>>,
+}
+
+impl Utterance {
+    /// A turn whose items are linked from its text.
+    pub fn said(role: Role, text: impl Into<String>) -> Self {
+        Utterance { role, text: text.into(), items: None }
+    }
+
+    /// A turn whose items are known (`turn.items`, e.g. ReDial placeholders).
+    pub fn annotated(turn: Turn) -> Self {
+        Utterance { role: turn.role, text: turn.text, items: Some(turn.items) }
+    }
+
+    /// A turn of a dialogue replayed as a front end would see it: the text only, items linked
+    /// (the annotations of `turn`, if any, are ignored).
+    pub fn text_of(turn: &Turn) -> Self {
+        Utterance::said(turn.role, turn.text.clone())
+    }
+}
+
+/// How the items of a replayed dialogue are found ([`Tracker::replay`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Items {
+    /// The turns' own item annotations (ReDial `@movieId` placeholders): the ranker-level
+    /// evaluation protocols and training, which score against the same annotations.
+    Annotated,
+    /// Linked from the text, as every front end does (live chat, HTTP, the whole-agent
+    /// evaluation).
+    Linked,
+}
+
+/// Turns utterances into the dialogue state (module doc). Cheap to share (`Arc` inside).
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    catalog: Arc<Catalog>,
+    linker: Option<Arc<AttributeLinker>>,
+    /// "Title (Year)" → id, for Curator's own list lines (first id of a display name).
+    by_display: Arc<HashMap<String, ItemId>>,
+}
+
+impl Tracker {
+    /// A tracker over `catalog`, with the attribute linker of the knowledge graph when one is
+    /// loaded (`None`: items, polarity and genres only).
+    pub fn new(catalog: Arc<Catalog>, linker: Option<Arc<AttributeLinker>>) -> Self {
+        let mut by_display = HashMap::with_capacity(catalog.len());
+        for it in catalog.items() {
+            by_display.entry(it.display_name()).or_insert(it.id);
+        }
+        Tracker { catalog, linker, by_display: Arc::new(by_display) }
+    }
+
+    /// A tracker over `catalog` with the attribute linker of `graph` built here (`None`: no
+    /// attributes).
+    pub fn with_graph(catalog: Arc<Catalog>, graph: Option<&KnowledgeGraph>) -> Self {
+        Tracker::new(catalog, graph.map(|g| Arc::new(AttributeLinker::new(g))))
+    }
+
+    /// The catalog items are linked into.
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// The attribute linker, when a knowledge graph is loaded.
+    pub fn linker(&self) -> Option<&Arc<AttributeLinker>> {
+        self.linker.as_ref()
+    }
+
+    /// Records one turn in `state` (module doc) and returns the item mentions it added. Items
+    /// given in `turn.items` that are not in the catalog are kept as they are (the ranker skips
+    /// them); an empty text is recorded as an empty turn.
+    pub fn observe(&self, state: &mut DialogueState, turn: Utterance) -> Vec<ItemMention> {
+        let index = state.turns.len();
+        let text = turn.text.trim().to_string();
+        let mentions: Vec<ItemMention> = match turn.role {
+            Role::Seeker => self.seeker_items(&text, turn.items),
+            Role::Recommender => {
+                let items = turn.items.unwrap_or_else(|| self.recommender_items(&text));
+                items
+                    .into_iter()
+                    .map(|id| ItemMention { id, role: Role::Recommender, polarity: Polarity::Neutral, turn: index })
+                    .collect()
+            }
+        };
+        let mentions: Vec<ItemMention> = mentions.into_iter().map(|m| ItemMention { turn: index, ..m }).collect();
+        state.record(Turn { role: turn.role, text, items: mentions.iter().map(|m| m.id).collect() }, &mentions);
+        if turn.role == Role::Seeker {
+            let text = &state.turns[index].text;
+            let genres = super::attributes::genre_mentions(text);
+            let attributes = self.linker.as_ref().map(|l| l.link(text)).unwrap_or_default();
+            state.genres.extend(genres.into_iter().map(|g| (g, index)));
+            state.attributes.extend(attributes.into_iter().map(|a| (a, index)));
+        }
+        mentions
+    }
+
+    /// The state after `turns`, oldest first, their items found as `items` says.
+    pub fn replay(&self, turns: &[Turn], items: Items) -> DialogueState {
+        let mut state = DialogueState::new();
+        for t in turns {
+            let u = match items {
+                Items::Annotated => Utterance::annotated(t.clone()),
+                Items::Linked => Utterance::text_of(t),
+            };
+            self.observe(&mut state, u);
+        }
+        state
+    }
+
+    /// Records the seeker's explicit feedback on an item (a like or dislike button, not text):
+    /// a seeker mention with that polarity in the latest turn, read by the ranker and the reasons
+    /// like any other mention.
+    ///
+    /// Errors: [`Error::InvalidInput`] when `id` is not in the catalog (the state is unchanged).
+    pub fn feedback(&self, state: &mut DialogueState, id: ItemId, polarity: Polarity) -> Result<()> {
+        if self.catalog.get(id).is_none() {
+            return Err(Error::InvalidInput(format!("item {id} is not in the catalog")));
+        }
+        let turn = state.turns.len().saturating_sub(1);
+        state.mentions.push(ItemMention { id, role: Role::Seeker, polarity, turn });
+        Ok(())
+    }
+
+    /// The seeker's item mentions in `text` (turn index 0; the caller sets it): the given items
+    /// located by title in the text, or the linked ones less those inside a person's name.
+    fn seeker_items(&self, text: &str, given: Option<Vec<ItemId>>) -> Vec<ItemMention> {
+        let mention = |id, at| ItemMention {
+            id,
+            role: Role::Seeker,
+            polarity: super::negation::item_polarity(text, at),
+            turn: 0,
+        };
+        if let Some(items) = given {
+            // Each item's clause: where its title is written, else where the linker finds it
+            // (a typo, other case), else the start of the text.
+            let mut linked: Option<Vec<crate::catalog::Mention>> = None;
+            return items
+                .into_iter()
+                .map(|id| {
+                    let at = self.catalog.get(id).and_then(|it| text.find(&it.title)).or_else(|| {
+                        let found = linked.get_or_insert_with(|| self.catalog.link_text(text));
+                        found.iter().find(|m| m.id == id).map(|m| m.start)
+                    });
+                    mention(id, at.unwrap_or(0))
+                })
+                .collect();
+        }
+        let people = self.linker.as_ref().map(|l| l.person_spans(text)).unwrap_or_default();
+        self.catalog
+            .link_text(text)
+            .into_iter()
+            .filter(|m| !people.iter().any(|s| s.start <= m.start && m.end <= s.end))
+            .map(|m| mention(m.id, m.start))
+            .collect()
+    }
+
+    /// The items of a recommender's text: the titles of its numbered list lines when it has any
+    /// ("1. Title (Year) — reason"), else every item linked in it; each once, in order.
+    fn recommender_items(&self, text: &str) -> Vec<ItemId> {
+        let mut items: Vec<ItemId> = Vec::new();
+        let listed: Vec<&str> = text.lines().filter_map(list_title).collect();
+        if listed.is_empty() {
+            for m in self.catalog.link_text(text) {
+                if !items.contains(&m.id) {
+                    items.push(m.id);
+                }
+            }
+            return items;
+        }
+        for title in listed {
+            let found = match self.by_display.get(title) {
+                Some(&id) => Some(id),
+                None => self.catalog.link_text(title).first().map(|m| m.id),
+            };
+            if let Some(id) = found.filter(|id| !items.contains(id)) {
+                items.push(id);
+            }
+        }
+        items
+    }
+}
+
+/// The title of a list line in Curator's reply format, `N. Title (Year) — reason` (the reason
+/// optional): `None` for any other line.
+fn list_title(line: &str) -> Option<&str> {
+    let line = line.trim();
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 2 {
+        return None;
+    }
+    let rest = line[digits..].strip_prefix('.')?;
+    if !rest.starts_with(' ') {
+        return None;
+    }
+    let title = rest.split(" — ").next().unwrap_or("").trim();
+    (!title.is_empty()).then_some(title)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::list_title;
+
+    #[test]
+    fn list_lines_give_their_titles() {
+        assert_eq!(list_title("1. Heat (1995) — because of Collateral (2004)."), Some("Heat (1995)"));
+        assert_eq!(list_title("  12. Se7en (1995)"), Some("Se7en (1995)"));
+        assert_eq!(list_title("Here are some movies you might enjoy:"), None);
+        assert_eq!(list_title("1995. A year"), None);
+        assert_eq!(list_title("3.5 stars"), None);
+        assert_eq!(list_title("1. — nothing"), None);
+        assert_eq!(list_title(""), None);
+    }
+}
