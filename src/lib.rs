@@ -20,6 +20,7 @@ pub mod rank;
 pub mod recommender;
 pub mod server;
 pub mod tui;
+pub mod util;
 
 pub use error::{Error, Result};
 
