@@ -100,7 +100,7 @@ pub fn build_keys(cikm23_test: &Path, dialog_ids: &[String], out: &Path) -> Resu
     for k in &keys {
         tsv.push_str(&format!("{}\t{}\t{}\n", k.dialogue, k.utterance, k.rec));
     }
-    super::report::write_atomic(&out.join("cikm23_contexts.tsv"), tsv.as_bytes())?;
+    crate::util::write_atomic(&out.join("cikm23_contexts.tsv"), tsv.as_bytes())?;
     Ok(keys.len())
 }
 

@@ -371,7 +371,7 @@ pub fn build_split(source: &Path, split: &str, catalog: &Catalog, out: &Path) ->
         jsonl.push_str(&serde_json::to_string(d).map_err(|e| Error::InvalidInput(e.to_string()))?);
         jsonl.push('\n');
     }
-    super::report::write_atomic(&out.join(format!("{split}.jsonl")), jsonl.as_bytes())?;
+    crate::util::write_atomic(&out.join(format!("{split}.jsonl")), jsonl.as_bytes())?;
     let mut tsv = String::from("name\tid\tlink\n");
     for (name, (id, kind)) in &items.movies {
         let kind = match kind {
@@ -381,7 +381,7 @@ pub fn build_split(source: &Path, split: &str, catalog: &Catalog, out: &Path) ->
         };
         tsv.push_str(&format!("{name}\t{id}\t{kind}\n"));
     }
-    super::report::write_atomic(&out.join(format!("{split}_items.tsv")), tsv.as_bytes())?;
+    crate::util::write_atomic(&out.join(format!("{split}_items.tsv")), tsv.as_bytes())?;
     let (movies, exact, fuzzy, unlinked) = items.summary();
     Ok(SplitSummary { dialogues: dialogues.len(), sentences: rows.len(), movies, exact, fuzzy, unlinked })
 }
