@@ -401,12 +401,10 @@ pub fn load_inspired(path: &Path) -> Result<Vec<InspiredDialogue>> {
 /// [`Error::Parse`] naming the 1-based line of a malformed dialogue.
 pub fn parse_inspired(text: &str, path: &Path) -> Result<Vec<InspiredDialogue>> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        out.push(serde_json::from_str(line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?);
-    }
+    crate::util::for_each_jsonl_bytes(text.as_bytes(), path, |_, dialogue| {
+        out.push(dialogue);
+        Ok(())
+    })?;
     Ok(out)
 }
 
