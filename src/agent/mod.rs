@@ -32,6 +32,7 @@ use crate::llm::{
 };
 use crate::rank::{CandidateRanker, FusionWeights};
 use crate::recommender::CoMentions;
+use crate::util::cut_at_char_boundary;
 use crate::{Error, Result};
 
 pub use prompts::RecommendPrompts;
@@ -589,12 +590,8 @@ impl Agent {
         }
         // The model sees at most the first 600 bytes of the message: the opening sentence needs no
         // more, and a long message must not overflow the model's context.
-        let mut cut = user.len().min(600);
-        while !user.is_char_boundary(cut) {
-            cut -= 1;
-        }
         let ctx = minijinja::context! {
-            user => &user[..cut],
+            user => cut_at_char_boundary(user, 600),
             liked => titles(Polarity::Liked),
             disliked => titles(Polarity::Disliked),
             count => recs.len(),
@@ -665,11 +662,7 @@ fn model_messages(
     user: Option<&str>,
 ) -> Vec<ChatMessage> {
     let render = |text: &str| {
-        let mut cut = text.len().min(MODEL_INPUT_BYTES);
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let text = &text[..cut];
+        let text = cut_at_char_boundary(text, MODEL_INPUT_BYTES);
         prompts.render_intro(minijinja::context! { user => text }).unwrap_or_else(|_| text.to_string())
     };
     let budget = model.context_size().unwrap_or(usize::MAX).saturating_sub(config.reply_tokens() + 8);

@@ -123,11 +123,7 @@ pub fn clean_message(raw: &str) -> Option<String> {
     let line = raw.lines().map(str::trim).find(|l| !l.is_empty())?;
     let line = line.trim_start_matches("User:").trim_start_matches("Seeker:").trim();
     let line = line.trim_matches(|c| c == '"' || c == '“' || c == '”').trim();
-    let mut cut = line.len().min(300);
-    while !line.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let s = line[..cut].trim();
+    let s = crate::util::cut_at_char_boundary(line, 300).trim();
     (!s.is_empty()).then(|| s.to_string())
 }
 

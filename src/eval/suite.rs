@@ -37,7 +37,7 @@ use crate::eval::dialogue_metrics::{self as dm, ResponseMetrics};
 use crate::eval::metrics::{self, Metrics, MetricsAccumulator};
 use crate::eval::redial::{Answer, EvalPoint, RedialDialogue};
 use crate::eval::{report, Protocol, Ranker};
-use crate::util::{sha256_file, sha256_hex, write_atomic};
+use crate::util::{cut_at_char_boundary, sha256_file, sha256_hex, write_atomic};
 use crate::{Error, Result};
 
 /// Items of each list that count as "recommended" for the out-of-catalog rate, repeat rate and
@@ -184,11 +184,7 @@ pub fn agent_outcome(agent: &mut Agent, point: &EvalPoint, index: usize) -> Resu
     if text.is_empty() {
         text = "Hi".to_string();
     }
-    let mut cut = text.len().min(crate::agent::MAX_INPUT_BYTES);
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    text.truncate(cut);
+    text.truncate(cut_at_char_boundary(&text, crate::agent::MAX_INPUT_BYTES).len());
     let mut reply = String::new();
     let mut used = false;
     let recs = agent.respond(&text, &mut |ev| match ev {
