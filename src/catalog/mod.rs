@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub type ItemId = u32;
 
 /// One catalog item (a movie), as stored in `catalogs/movies/items.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Item {
     /// ReDial `movieId`.
     pub id: ItemId,
