@@ -240,13 +240,7 @@ const SYSTEM: &str = "You are a movie recommender. Reply with a numbered list of
 /// The model's messages for an evaluation point: the system prompt and the last 6 turns, each cut
 /// to 400 bytes, starting with a seeker turn.
 fn context_messages(context: &[Turn]) -> Vec<ChatMessage> {
-    let cut = |t: &str| {
-        let mut n = t.len().min(400);
-        while !t.is_char_boundary(n) {
-            n -= 1;
-        }
-        t[..n].to_string()
-    };
+    let cut = |t: &str| crate::util::cut_at_char_boundary(t, 400).to_string();
     let mut start = context.len().saturating_sub(6);
     while start < context.len() && context[start].role != Role::Seeker {
         start += 1;

@@ -172,6 +172,7 @@ pub fn splitmix64(state: &mut u64) -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde::Deserialize;
@@ -255,7 +256,7 @@ mod tests {
         assert!(matches!(err, Error::Parse { line: 3, .. }), "{err:?}");
         assert_eq!(
             err.to_string(),
-            format!("{}:3: invalid type: string \"two\", expected u32 at line 1 column 12", path.display())
+            format!("{}:3: invalid type: string \"two\", expected u32 at line 1 column 11", path.display())
         );
         std::fs::write(&path, "{\"id\":1}\nnot json\n").unwrap();
         let err = read_jsonl::<Row>(&path).unwrap_err();

@@ -62,7 +62,7 @@ impl Paths {
     }
 
     fn post(&self, path: &str, body: &Value) -> Value {
-        let r = self.client.post(format!("{}{path}", self.base)).json(body).send().unwrap();
+        let r = self.client.post(format!("{}{path}", self.base)).header("content-type", "application/json").body(body.to_string()).send().unwrap();
         let status = r.status().as_u16();
         let text = r.text().unwrap();
         assert_eq!(status, 200, "{path}: {text}");

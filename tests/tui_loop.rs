@@ -108,7 +108,7 @@ fn a_conversation_with_feedback_details_resize_and_quit() {
     assert_eq!(liked_first, 2);
     // The second turn's recommendations are family comedies, shown in the side panel.
     assert_eq!(app.recommendations.len(), 3);
-    assert!(app.recommendations.iter().all(|c| c.genres.iter().any(|g| g == "family" || g == "comedy")));
+    assert!(app.recommendations.iter().all(|c| c.item.genres.iter().any(|g| g == "family" || g == "comedy")));
     assert!(app.recommendations.iter().all(|c| c.feedback != Some(Polarity::Disliked)));
     let screen = terminal.backend().to_string();
     let first = &app.recommendations[0].title;

@@ -6,6 +6,7 @@
 
 use curator::dialogue::state::Polarity;
 use curator::agent::TurnStats;
+use curator::catalog::Item;
 use curator::tui::app::{update, Action, App};
 use curator::tui::draw::draw;
 use curator::tui::worker::{ItemCard, Taste, WorkerEvent};
@@ -22,16 +23,20 @@ fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
 fn cards() -> Vec<ItemCard> {
     vec![
         ItemCard {
-            id: 1,
+            item: Item {
+                id: 1,
+                title: "Law Abiding Citizen".into(),
+                year: Some(2009),
+                genres: vec!["action".into(), "crime".into(), "drama".into()],
+                directors: vec!["F. Gary Gray".into()],
+                writers: vec!["Kurt Wimmer".into()],
+                stars: vec!["Gerard Butler".into(), "Jamie Foxx".into(), "Leslie Bibb".into()],
+                plot: "A frustrated man decides to take justice into his own hands after a plea bargain sets one \
+                       of his family's killers free."
+                    .into(),
+                ..Item::default()
+            },
             title: "Law Abiding Citizen (2009)".into(),
-            year: Some(2009),
-            genres: vec!["action".into(), "crime".into(), "drama".into()],
-            directors: vec!["F. Gary Gray".into()],
-            writers: vec!["Kurt Wimmer".into()],
-            stars: vec!["Gerard Butler".into(), "Jamie Foxx".into(), "Leslie Bibb".into()],
-            plot: "A frustrated man decides to take justice into his own hands after a plea bargain sets one of \
-                   his family's killers free."
-                .into(),
             // Knowledge-graph facts of Law Abiding Citizen (2009) in knowledge/movies (KECRS TMDB).
             facts: vec![
                 (
@@ -55,14 +60,18 @@ fn cards() -> Vec<ItemCard> {
             feedback: None,
         },
         ItemCard {
-            id: 2,
+            item: Item {
+                id: 2,
+                title: "Seven".into(),
+                year: Some(1995),
+                genres: vec!["crime".into(), "drama".into(), "mystery".into()],
+                directors: vec!["David Fincher".into()],
+                writers: vec!["Andrew Kevin Walker".into()],
+                stars: vec!["Morgan Freeman".into(), "Brad Pitt".into()],
+                plot: "Two detectives hunt a serial killer who uses the seven deadly sins as his motives.".into(),
+                ..Item::default()
+            },
             title: "Seven (1995)".into(),
-            year: Some(1995),
-            genres: vec!["crime".into(), "drama".into(), "mystery".into()],
-            directors: vec!["David Fincher".into()],
-            writers: vec!["Andrew Kevin Walker".into()],
-            stars: vec!["Morgan Freeman".into(), "Brad Pitt".into()],
-            plot: "Two detectives hunt a serial killer who uses the seven deadly sins as his motives.".into(),
             facts: vec![],
             reason: "people who talked about Heat (1995) also brought it up (5 ReDial dialogues).".into(),
             feedback: None,

@@ -35,11 +35,7 @@ pub(super) fn model_messages(
     user: Option<&str>,
 ) -> Vec<ChatMessage> {
     let render = |text: &str| {
-        let mut cut = text.len().min(MODEL_INPUT_BYTES);
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let text = &text[..cut];
+        let text = crate::util::cut_at_char_boundary(text, MODEL_INPUT_BYTES);
         prompts.render_intro(minijinja::context! { user => text }).unwrap_or_else(|_| text.to_string())
     };
     let budget = model.context_size().unwrap_or(usize::MAX).saturating_sub(config.reply_tokens() + 8);

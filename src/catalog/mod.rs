@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub type ItemId = u32;
 
 /// One catalog item (a movie), as stored in `catalogs/movies/items.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Item {
     /// ReDial `movieId`.
     pub id: ItemId,
@@ -48,7 +48,6 @@ pub use index::{SearchFilters, SearchHit};
 pub use linking::{LinkCandidate, Mention};
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use crate::{Error, Result};
@@ -86,16 +85,7 @@ impl Catalog {
                 path.display()
             )));
         }
-        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let mut items = Vec::new();
-        for (i, line) in BufReader::new(file).lines().enumerate() {
-            let line = line.map_err(|e| Error::io(&path, e))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let item: Item = serde_json::from_str(&line).map_err(|e| Error::parse(&path, i + 1, e.to_string()))?;
-            items.push(item);
-        }
+        let items: Vec<Item> = crate::util::read_jsonl(&path)?;
         // Optional: the frequent words of the training dialogues (see `data`), which the linker
         // never links alone in lowercase.
         let words_path = dir.join("common_words.txt");

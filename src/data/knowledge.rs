@@ -31,7 +31,8 @@ use crate::catalog::{Item, ItemId};
 use crate::knowledge::{NodeKind, Relation};
 use crate::{Error, Result};
 
-use super::{read, sha256_hex, write_atomic};
+use super::read;
+use crate::util::{sha256_hex, write_atomic};
 
 const KECRS_ENTITIES: &str = "redial/kg/kecrs_tmdb/entity2entity_id4.json";
 const KECRS_KG: &str = "redial/kg/kecrs_tmdb/movie_kg4.json";

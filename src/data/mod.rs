@@ -27,13 +27,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::catalog::{Item, ItemId};
+use crate::util::{for_each_jsonl_bytes, sha256_hex, write_atomic};
 use crate::{Error, Result};
 
 pub mod knowledge;
@@ -107,14 +106,9 @@ pub const COMMON_WORDS: usize = 1000;
 /// placeholders removed, text normalised), ties broken alphabetically, returned sorted.
 fn common_words(path: &Path, bytes: &[u8]) -> Result<Vec<String>> {
     let mut df: HashMap<String, u32> = HashMap::new();
-    for (i, line) in BufReader::new(bytes).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?;
+    for_each_jsonl_bytes(bytes, path, |line_no, v: serde_json::Value| {
         let Some(msgs) = v.get("messages").and_then(|m| m.as_array()) else {
-            return Err(Error::parse(path, i + 1, "expected a `messages` array"));
+            return Err(Error::parse(path, line_no, "expected a `messages` array"));
         };
         for m in msgs {
             let text = m.get("text").and_then(|t| t.as_str()).unwrap_or("");
@@ -125,7 +119,8 @@ fn common_words(path: &Path, bytes: &[u8]) -> Result<Vec<String>> {
                 *df.entry(w.to_string()).or_insert(0) += 1;
             }
         }
-    }
+        Ok(())
+    })?;
     let mut ranked: Vec<(String, u32)> = df.into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut top: Vec<String> = ranked.into_iter().take(COMMON_WORDS).map(|(w, _)| w).collect();
@@ -139,24 +134,6 @@ pub use crate::assets::manifest::{verify_catalog, verify_outputs};
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io(path, e))
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let tmp = path.with_extension("tmp-build");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 fn parse_movies(path: &Path, bytes: &[u8]) -> Result<Vec<(ItemId, String)>> {
@@ -219,19 +196,14 @@ fn train_statistics_from(
     exclude: &HashSet<String>,
 ) -> Result<TrainStats> {
     let mut stats = TrainStats::default();
-    for (i, line) in BufReader::new(bytes).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let d: TrainDialogue = serde_json::from_str(&line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?;
+    for_each_jsonl_bytes(bytes, path, |_, d: TrainDialogue| {
         if exclude.contains(&d.id) {
-            continue;
+            return Ok(());
         }
         stats.dialogues += 1;
         let ids = dialogue_items(&d, known);
         if ids.is_empty() {
-            continue;
+            return Ok(());
         }
         stats.used += 1;
         for id in &ids {
@@ -243,7 +215,8 @@ fn train_statistics_from(
                 *stats.pairs.entry((*a, *b)).or_insert(0) += 1;
             }
         }
-    }
+        Ok(())
+    })?;
     Ok(stats)
 }
 

@@ -44,14 +44,9 @@ fn read_json(path: &Path) -> Result<serde_json::Value> {
 /// [`Error::Io`]; [`Error::Parse`] for a line without `dialog_id`, `context` or `rec`, or an
 /// INSPIRED index outside `dialog_ids`.
 pub fn read_cikm23(path: &Path, dialog_ids: &[String]) -> Result<Vec<Cikm23Key>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |m: &str| Error::parse(path, i + 1, m.to_string());
-        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| bad(&e.to_string()))?;
+    crate::util::for_each_jsonl(path, |line_no, v: serde_json::Value| {
+        let bad = |m: &str| Error::parse(path, line_no, m);
         let id = v["dialog_id"].as_str().ok_or_else(|| bad("no dialog_id"))?;
         let id = id.strip_prefix("test_").unwrap_or(id);
         let dialogue = if dialog_ids.is_empty() {
@@ -63,7 +58,8 @@ pub fn read_cikm23(path: &Path, dialog_ids: &[String]) -> Result<Vec<Cikm23Key>>
         let context = v["context"].as_array().ok_or_else(|| bad("no context"))?;
         let rec = v["rec"].as_array().ok_or_else(|| bad("no rec"))?;
         out.push(Cikm23Key { dialogue, utterance: context.len().saturating_sub(1), rec: rec.len() });
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -100,7 +96,7 @@ pub fn build_keys(cikm23_test: &Path, dialog_ids: &[String], out: &Path) -> Resu
     for k in &keys {
         tsv.push_str(&format!("{}\t{}\t{}\n", k.dialogue, k.utterance, k.rec));
     }
-    super::report::write_atomic(&out.join("cikm23_contexts.tsv"), tsv.as_bytes())?;
+    crate::util::write_atomic(&out.join("cikm23_contexts.tsv"), tsv.as_bytes())?;
     Ok(keys.len())
 }
 

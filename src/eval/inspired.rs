@@ -371,7 +371,7 @@ pub fn build_split(source: &Path, split: &str, catalog: &Catalog, out: &Path) ->
         jsonl.push_str(&serde_json::to_string(d).map_err(|e| Error::InvalidInput(e.to_string()))?);
         jsonl.push('\n');
     }
-    super::report::write_atomic(&out.join(format!("{split}.jsonl")), jsonl.as_bytes())?;
+    crate::util::write_atomic(&out.join(format!("{split}.jsonl")), jsonl.as_bytes())?;
     let mut tsv = String::from("name\tid\tlink\n");
     for (name, (id, kind)) in &items.movies {
         let kind = match kind {
@@ -381,7 +381,7 @@ pub fn build_split(source: &Path, split: &str, catalog: &Catalog, out: &Path) ->
         };
         tsv.push_str(&format!("{name}\t{id}\t{kind}\n"));
     }
-    super::report::write_atomic(&out.join(format!("{split}_items.tsv")), tsv.as_bytes())?;
+    crate::util::write_atomic(&out.join(format!("{split}_items.tsv")), tsv.as_bytes())?;
     let (movies, exact, fuzzy, unlinked) = items.summary();
     Ok(SplitSummary { dialogues: dialogues.len(), sentences: rows.len(), movies, exact, fuzzy, unlinked })
 }
@@ -401,12 +401,10 @@ pub fn load_inspired(path: &Path) -> Result<Vec<InspiredDialogue>> {
 /// [`Error::Parse`] naming the 1-based line of a malformed dialogue.
 pub fn parse_inspired(text: &str, path: &Path) -> Result<Vec<InspiredDialogue>> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        out.push(serde_json::from_str(line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?);
-    }
+    crate::util::for_each_jsonl_bytes(text.as_bytes(), path, |_, dialogue| {
+        out.push(dialogue);
+        Ok(())
+    })?;
     Ok(out)
 }
 

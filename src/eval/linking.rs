@@ -5,7 +5,6 @@
 //! and lowercased ("black panther"); a case is correct when the linker's top-1 item is the
 //! placeholder's id. Repeated mentions count each time.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use serde::Serialize;
@@ -36,17 +35,11 @@ pub struct LinkingReport {
 /// Errors: unreadable file, or a line that is not a JSON object with `messages` and
 /// `movieMentions` (named by line).
 pub fn linking_accuracy(path: &Path, catalog: &Catalog) -> Result<LinkingReport> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut report =
         LinkingReport { mentions: 0, correct: 0, accuracy: 0.0, same_title_other_id: 0, examples: Vec::new() };
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?;
+    crate::util::for_each_jsonl(path, |line_no, v: serde_json::Value| {
         let (Some(msgs), Some(names)) = (v["messages"].as_array(), v["movieMentions"].as_object()) else {
-            return Err(Error::parse(path, i + 1, "expected `messages` array and `movieMentions` object"));
+            return Err(Error::parse(path, line_no, "expected `messages` array and `movieMentions` object"));
         };
         for m in msgs {
             let text = m["text"].as_str().unwrap_or("");
@@ -76,7 +69,8 @@ pub fn linking_accuracy(path: &Path, catalog: &Catalog) -> Result<LinkingReport>
                 }
             }
         }
-    }
+        Ok(())
+    })?;
     report.accuracy = if report.mentions > 0 { report.correct as f64 / report.mentions as f64 } else { 0.0 };
     Ok(report)
 }

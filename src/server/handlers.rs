@@ -427,7 +427,7 @@ pub(crate) fn new_id() -> String {
     h.update(nanos.to_le_bytes());
     h.update(COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
     h.update(std::process::id().to_le_bytes());
-    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    crate::util::hex(&h.finalize()[..16])
 }
 
 /// `POST /v1/recommend`.

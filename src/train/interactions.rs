@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{Catalog, ItemId};
 pub use crate::recommender::sessions::{Session, Source};
 use crate::data::TrainDialogue;
+use crate::util::for_each_jsonl;
 use crate::{Error, Result};
 
 /// ReDial train split at movie level.
@@ -130,10 +131,6 @@ impl DataMix {
     }
 }
 
-fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
-}
-
 fn push_item(items: &mut Vec<(u32, f32)>, position: usize, weight: f32) {
     if !items.iter().any(|(p, _)| *p as usize == position) {
         items.push((position as u32, weight));
@@ -158,16 +155,11 @@ pub fn load(source: &Path, catalog: &Catalog, mix: DataMix, exclude: &HashSet<St
 
 fn load_redial(source: &Path, catalog: &Catalog, exclude: &HashSet<String>, out: &mut Interactions) -> Result<()> {
     let path = source.join(REDIAL_TRAIN);
-    let text = read_text(&path)?;
     let mut seen_ids: HashSet<String> = HashSet::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let d: TrainDialogue = serde_json::from_str(line).map_err(|e| Error::parse(&path, i + 1, e.to_string()))?;
+    for_each_jsonl(&path, |_, d: TrainDialogue| {
         seen_ids.insert(d.id.clone());
         if exclude.contains(&d.id) {
-            continue;
+            return Ok(());
         }
         out.counts.redial_dialogues += 1;
         let mut items: Vec<(u32, f32)> = Vec::new();
@@ -202,21 +194,17 @@ fn load_redial(source: &Path, catalog: &Catalog, exclude: &HashSet<String>, out:
             out.counts.redial_interactions += items.len();
             out.sessions.push(Session { source: Source::Redial, items, seeker_only });
         }
-    }
+        Ok(())
+    })?;
     let path = source.join(REDIAL_TEXT_JOINED);
-    let text = read_text(&path)?;
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| Error::parse(&path, i + 1, e.to_string()))?;
+    for_each_jsonl(&path, |line_no, v: serde_json::Value| {
         let id = match v.get("conversationId") {
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
-            None => return Err(Error::parse(&path, i + 1, "expected a `conversationId`")),
+            None => return Err(Error::parse(&path, line_no, "expected a `conversationId`")),
         };
         if seen_ids.contains(&id) || exclude.contains(&id) {
-            continue;
+            return Ok(());
         }
         let joined = v.get("text_joined").and_then(|t| t.as_str()).unwrap_or("");
         let mut items: Vec<(u32, f32)> = Vec::new();
@@ -232,8 +220,8 @@ fn load_redial(source: &Path, catalog: &Catalog, exclude: &HashSet<String>, out:
             out.counts.redial_interactions += items.len();
             out.sessions.push(Session { source: Source::Redial, items, seeker_only: Vec::new() });
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Catalog lookup on exact (lower-case title with collapsed spaces, year).
@@ -257,14 +245,8 @@ fn normalise_title(title: &str) -> String {
 }
 
 fn load_inspired(path: &Path, catalog: &Catalog, out: &mut Interactions) -> Result<()> {
-    let text = read_text(path)?;
     let index = title_index(catalog);
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let turns: Vec<serde_json::Value> =
-            serde_json::from_str(line).map_err(|e| Error::parse(path, i + 1, e.to_string()))?;
+    for_each_jsonl(path, |_, turns: Vec<serde_json::Value>| {
         out.counts.inspired_dialogues += 1;
         let mut items: Vec<(u32, f32)> = Vec::new();
         for t in &turns {
@@ -282,8 +264,8 @@ fn load_inspired(path: &Path, catalog: &Catalog, out: &mut Interactions) -> Resu
             out.counts.inspired_interactions += items.len();
             out.sessions.push(Session { source: Source::Inspired, items, seeker_only: Vec::new() });
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn load_movielens(ratings: &Path, links: &Path, catalog: &Catalog, out: &mut Interactions) -> Result<()> {

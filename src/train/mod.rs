@@ -36,7 +36,6 @@ use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 pub mod interactions;
 
@@ -1149,18 +1148,11 @@ pub fn record_in_manifest(catalog_dir: &Path, name: &str) -> Result<()> {
     let mut manifest: crate::data::Manifest =
         serde_json::from_slice(&bytes).map_err(|e| Error::parse(&path, e.line(), e.to_string()))?;
     let file = catalog_dir.join(name);
-    let data = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
-    let mut hex = String::with_capacity(64);
-    for b in Sha256::digest(&data) {
-        let _ = write!(hex, "{b:02x}");
-    }
-    manifest.outputs.insert(format!("catalogs/movies/{name}"), hex);
+    manifest.outputs.insert(format!("catalogs/movies/{name}"), crate::util::sha256_file(&file)?);
     let mut text = serde_json::to_string_pretty(&manifest)
         .map_err(|e| Error::InvalidInput(format!("cannot serialise manifest: {e}")))?;
     text.push('\n');
-    let tmp = path.with_extension("tmp-train");
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
+    crate::util::write_atomic(&path, text.as_bytes())
 }
 
 fn write_ablation(dir: &Path, report: &TrainReport) -> Result<()> {

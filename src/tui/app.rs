@@ -255,7 +255,7 @@ impl App {
         card.feedback = Some(polarity);
         let verb = if polarity == Polarity::Liked { "liked" } else { "disliked" };
         self.status = Some(format!("{verb} {} — the next reply takes it into account", card.title));
-        Some(Effect::Feedback(card.id, polarity))
+        Some(Effect::Feedback(card.item.id, polarity))
     }
 
     /// A slash command; `None` when `text` is not one.
@@ -507,7 +507,8 @@ mod tests {
     use super::*;
 
     fn card(id: u32, title: &str) -> ItemCard {
-        ItemCard { id, title: title.into(), reason: "because".into(), ..ItemCard::default() }
+        let item = crate::catalog::Item { id, title: title.into(), ..Default::default() };
+        ItemCard { item, title: title.into(), reason: "because".into(), ..ItemCard::default() }
     }
 
     fn typed(app: &mut App, text: &str) {

@@ -250,8 +250,8 @@ fn recommendation_rows(app: &App, width: usize) -> (Vec<Line<'static>>, Vec<usiz
             first = false;
             rows.push(Line::from(spans));
         }
-        if !card.genres.is_empty() {
-            for r in wrap(&card.genres.join(", "), width.saturating_sub(3)) {
+        if !card.item.genres.is_empty() {
+            for r in wrap(&card.item.genres.join(", "), width.saturating_sub(3)) {
                 rows.push(Line::styled(format!("   {r}"), Style::new().fg(Color::Blue)));
             }
         }
@@ -389,11 +389,11 @@ fn draw_details(frame: &mut Frame, app: &App, area: Rect) {
             rows.push(Line::from(vec![Span::styled(lead, label), Span::raw(r)]));
         }
     };
-    field("Year", card.year.map(|y| y.to_string()).unwrap_or_default());
-    field("Genres", card.genres.join(", "));
-    field("Director", card.directors.join(", "));
-    field("Writers", card.writers.join(", "));
-    field("Starring", card.stars.join(", "));
+    field("Year", card.item.year.map(|y| y.to_string()).unwrap_or_default());
+    field("Genres", card.item.genres.join(", "));
+    field("Director", card.item.directors.join(", "));
+    field("Writers", card.item.writers.join(", "));
+    field("Starring", card.item.stars.join(", "));
     for (rel, names) in &card.facts {
         let label = match rel.as_str() {
             "keyword" => "Keywords",
@@ -412,7 +412,7 @@ fn draw_details(frame: &mut Frame, app: &App, area: Rect) {
         _ => {}
     }
     rows.push(Line::default());
-    let plot = if card.plot.is_empty() { "(no plot summary in the catalog)" } else { card.plot.as_str() };
+    let plot = if card.item.plot.is_empty() { "(no plot summary in the catalog)" } else { card.item.plot.as_str() };
     for r in wrap(plot, width) {
         rows.push(Line::from(r));
     }

@@ -10,29 +10,18 @@ use std::time::Instant;
 
 use crate::dialogue::state::Polarity;
 use crate::agent::{Agent, AgentEvent, TurnStats};
-use crate::catalog::ItemId;
+use crate::catalog::{Item, ItemId};
 use crate::Error;
 
-/// A recommended item as the UI shows it: the reply's title and reason, and the catalog's facts
-/// for the details view.
+/// A recommended item as the UI shows it: the reply's title and reason, and the catalog item
+/// (year, genres, people, plot) for the details view.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ItemCard {
-    /// Catalog id.
-    pub id: ItemId,
-    /// "Title (Year)".
+    /// The catalog's item (a clone); when the catalog does not know the id, an item with only
+    /// the id and the reply's title.
+    pub item: Item,
+    /// "Title (Year)", as the reply names it.
     pub title: String,
-    /// Release year, when known.
-    pub year: Option<u16>,
-    /// Catalog genres.
-    pub genres: Vec<String>,
-    /// Directors.
-    pub directors: Vec<String>,
-    /// Writers.
-    pub writers: Vec<String>,
-    /// Leading actors.
-    pub stars: Vec<String>,
-    /// Plot summary (may be empty).
-    pub plot: String,
     /// Knowledge-graph facts beyond the fields above (`kg_lookup`): (relation, names) for
     /// keywords, companies, languages, sequels ("sequel" = items following it) and prequels, at
     /// most [`MAX_FACT_NAMES`] names each.
@@ -93,15 +82,9 @@ pub enum WorkerEvent {
 
 /// Builds the card of item `id` with `reason`, from the agent's catalog.
 pub fn card(agent: &Agent, id: ItemId, title: &str, reason: &str) -> ItemCard {
-    let mut card = ItemCard { id, title: title.to_string(), reason: reason.to_string(), ..ItemCard::default() };
-    if let Some(item) = agent.catalog().get(id) {
-        card.year = item.year;
-        card.genres = item.genres.clone();
-        card.directors = item.directors.clone();
-        card.writers = item.writers.clone();
-        card.stars = item.stars.clone();
-        card.plot = item.plot.clone();
-    }
+    let item =
+        agent.catalog().get(id).cloned().unwrap_or_else(|| Item { id, title: title.to_string(), ..Item::default() });
+    let mut card = ItemCard { item, title: title.to_string(), reason: reason.to_string(), ..ItemCard::default() };
     if let Some(facts) = agent.knowledge().and_then(|kt| kt.kg_lookup(id)) {
         // Genres, directors, writers and actors are shown from the catalog already.
         card.facts = facts

@@ -126,14 +126,12 @@ impl ItemModel {
         }
     }
 
-    /// Writes the model to `path` (through a temporary file and a rename).
+    /// Writes the model to `path` (through a temporary file and a rename, see
+    /// [`crate::util::write_atomic`]).
     ///
     /// Errors: [`Error::Io`].
     pub fn save(&self, path: &Path) -> Result<()> {
-        let bytes = self.to_bytes()?;
-        let tmp = path.with_extension("tmp-train");
-        std::fs::write(&tmp, &bytes).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+        crate::util::write_atomic(path, &self.to_bytes()?)
     }
 
     /// Reads a model written by [`ItemModel::save`].
