@@ -25,10 +25,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::agent::ToolRanker;
-use crate::dialogue::Tracker;
-use crate::rank::{CandidateRanker, FusionWeights, TuneProvenance, TunedWeights};
 use crate::catalog::{Catalog, Item};
+use crate::dialogue::Tracker;
 use crate::eval::{extract_points, metrics::MAX_K, EvalPoint, MetricsAccumulator, Protocol, Ranker};
+use crate::rank::{CandidateRanker, FusionWeights, TuneProvenance, TunedWeights};
 use crate::recommender::CoMentions;
 use crate::{Error, Result};
 
@@ -121,25 +121,24 @@ pub fn tune_only(
     let catalog = Arc::new(Catalog::from_items(items)?);
     let cf = CoMentions::from_pairs(&catalog, &stats.pairs);
     // The trained collaborative model, refit without the validation dialogues.
-    let model: Option<Arc<dyn crate::recommender::Recommender>> =
-        match crate::assets::load_model(catalog_dir)? {
-            Some(saved) => {
-                let info = saved.info();
-                let mix = info.provenance.get("mix").and_then(|m| m.as_str()).unwrap_or("dialogues");
-                let (m, _) = crate::train::fit_model(
-                    source,
-                    &catalog,
-                    mix,
-                    info.spec,
-                    info.movielens_weight,
-                    info.neighbours,
-                    &val_ids,
-                )?;
-                crate::outln!("collaborative model: {} refit without validation", info.spec.describe());
-                Some(Arc::new(m))
-            }
-            None => None,
-        };
+    let model: Option<Arc<dyn crate::recommender::Recommender>> = match crate::assets::load_model(catalog_dir)? {
+        Some(saved) => {
+            let info = saved.info();
+            let mix = info.provenance.get("mix").and_then(|m| m.as_str()).unwrap_or("dialogues");
+            let (m, _) = crate::train::fit_model(
+                source,
+                &catalog,
+                mix,
+                info.spec,
+                info.movielens_weight,
+                info.neighbours,
+                &val_ids,
+            )?;
+            crate::outln!("collaborative model: {} refit without validation", info.spec.describe());
+            Some(Arc::new(m))
+        }
+        None => None,
+    };
     let points = extract_points(&val);
     // The knowledge graph holds no dialogue statistics, so it needs no holding out.
     let knowledge = crate::assets::load_knowledge(catalog_dir)?;

@@ -2,8 +2,8 @@
 //! SmolLM2-135M model (one small integration test).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use curator::dialogue::state::Polarity;
 use curator::agent::{Agent, AgentConfig, AgentEvent, Recommendation};
+use curator::dialogue::state::Polarity;
 
 fn agent(model: Option<Box<dyn curator::llm::LanguageModel>>) -> Agent {
     Agent::from_project(model, AgentConfig::default()).expect("agent loads from the committed data")

@@ -4,10 +4,10 @@
 
 use std::sync::{Arc, OnceLock};
 
+use curator::catalog::{Catalog, ItemId};
 use curator::dialogue::attributes::AttributeLinker;
 use curator::dialogue::{DialogueState, Role, Tracker, Utterance};
 use curator::knowledge::tools::{KgTools, Seed, ToolCall};
-use curator::catalog::{Catalog, ItemId};
 use curator::knowledge::{Attribute, Constraint, KnowledgeGraph, NodeKind, PprParams, Relation};
 use curator::rank::CandidateRanker;
 use petgraph::graph::NodeIndex;

@@ -199,10 +199,7 @@ fn check(src: &Path) -> (Vec<String>, BTreeMap<String, BTreeSet<String>>, Vec<St
             };
             graph.entry(module.clone()).or_default().insert(target.clone());
             if to > from {
-                upward.push(format!(
-                    "{}:{line}: {module} (layer {from}) imports {target} (layer {to})",
-                    f.display()
-                ));
+                upward.push(format!("{}:{line}: {module} (layer {from}) imports {target} (layer {to})", f.display()));
             }
         }
     }
@@ -263,7 +260,10 @@ fn no_module_imports_a_higher_layer_and_there_is_no_cycle() {
     // Every module of the library is in the list, and every listed module exists.
     for layer in LAYERS {
         for m in *layer {
-            assert!(src.join(format!("{m}.rs")).exists() || src.join(m).join("mod.rs").exists(), "{m} is listed but absent");
+            assert!(
+                src.join(format!("{m}.rs")).exists() || src.join(m).join("mod.rs").exists(),
+                "{m} is listed but absent"
+            );
         }
     }
 }

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use curator::catalog::{Catalog, Item, ItemId};
-use curator::train::interactions::{self, DataMix, Session, Source};
 use curator::recommender::fit::{Gram, SoftmaxTrainer};
 use curator::recommender::{Feedback, ItemModel, ModelSpec, RecState, Recommender};
+use curator::train::interactions::{self, DataMix, Session, Source};
 use curator::Error;
 
 fn root() -> PathBuf {

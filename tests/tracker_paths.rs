@@ -34,7 +34,10 @@ struct Paths {
 impl Paths {
     fn start() -> Self {
         let assets = Assets::from_project(None).unwrap();
-        assert!(assets.tracker.linker().is_some(), "the committed knowledge graph gives the tracker its attribute linker");
+        assert!(
+            assets.tracker.linker().is_some(),
+            "the committed knowledge graph gives the tracker its attribute linker"
+        );
         let prompts = RecommendPrompts::load(&curator::paths::prompts_dir()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("sessions.sqlite");
@@ -62,7 +65,13 @@ impl Paths {
     }
 
     fn post(&self, path: &str, body: &Value) -> Value {
-        let r = self.client.post(format!("{}{path}", self.base)).header("content-type", "application/json").body(body.to_string()).send().unwrap();
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .unwrap();
         let status = r.status().as_u16();
         let text = r.text().unwrap();
         assert_eq!(status, 200, "{path}: {text}");

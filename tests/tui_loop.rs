@@ -6,8 +6,8 @@
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::Duration;
 
-use curator::dialogue::state::Polarity;
 use curator::agent::{Agent, AgentConfig};
+use curator::dialogue::state::Polarity;
 use curator::tui::app::{App, Focus, Speaker};
 use curator::tui::run::{event_loop, Incoming};
 use curator::tui::worker::Worker;

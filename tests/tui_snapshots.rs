@@ -4,9 +4,9 @@
 //! would, from fixed agent events, so the screens do not depend on the ranker's weights.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use curator::dialogue::state::Polarity;
 use curator::agent::TurnStats;
 use curator::catalog::Item;
+use curator::dialogue::state::Polarity;
 use curator::tui::app::{update, Action, App};
 use curator::tui::draw::draw;
 use curator::tui::worker::{ItemCard, Taste, WorkerEvent};

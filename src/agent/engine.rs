@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::conversation::Conversation;
 use super::opening::accept_opening;
 use super::window::model_messages;
-use super::{check_message, AgentConfig, AgentEvent, Recommendation, RecommendPrompts, TurnStats, INTRO_MAX_TOKENS};
+use super::{check_message, AgentConfig, AgentEvent, RecommendPrompts, Recommendation, TurnStats, INTRO_MAX_TOKENS};
 use crate::assets::Assets;
 use crate::catalog::{Catalog, ItemId};
 use crate::dialogue::{DialogueState, Polarity, Role, Utterance};

@@ -194,7 +194,10 @@ pub fn check_message(text: &str) -> Result<&str> {
         return Err(Error::InvalidInput("the message is empty".into()));
     }
     if text.len() > MAX_INPUT_BYTES {
-        return Err(Error::InvalidInput(format!("the message is {} bytes; the limit is {MAX_INPUT_BYTES}", text.len())));
+        return Err(Error::InvalidInput(format!(
+            "the message is {} bytes; the limit is {MAX_INPUT_BYTES}",
+            text.len()
+        )));
     }
     if let Some(c) = control_character(text) {
         return Err(Error::InvalidInput(format!(

@@ -4,6 +4,7 @@
 
 use crate::catalog::{Catalog, ItemId};
 
+/// Phrases of a small model declining, apologising, hedging or answering another task ("I'm
 /// not equipped to recommend movies.", "I'm not sure what to recommend", "Here's a revised
 /// version of your text"), which would contradict the list that follows (lower case).
 const REFUSALS: [&str; 22] = [
@@ -98,10 +99,10 @@ pub(super) fn clean_intro(raw: &str) -> String {
 }
 
 /// The one opening-line check: the line the model wrote (`raw`), as it will be shown
-/// ([`clean_intro`]), or `None` when it must be replaced by the fixed opening — it is empty,
+/// (cut to complete sentences), or `None` when it must be replaced by the fixed opening — it is empty,
 /// links to a catalog item other than one the seeker liked (`liked`), looks like it names a
-/// title ([`looks_like_a_title`]; words of the liked titles are allowed), or declines,
-/// apologises or hedges ([`refuses`]). The raw line is checked for titles, so a title in a
+/// title (quotes, digits, capitalised words; words of the liked titles are allowed), or declines,
+/// apologises or hedges. The raw line is checked for titles, so a title in a
 /// sentence that the cut drops still rejects it.
 pub fn accept_opening(raw: &str, liked: &[ItemId], catalog: &Catalog) -> Option<String> {
     let line = raw.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();

@@ -75,13 +75,11 @@ pub(super) fn model_messages(
     }
 }
 
-/// Phrases of a small model declining, apologising, hedging or answering another task ("I'm
-
 #[cfg(test)]
 mod tests {
     use super::{model_messages, NEXT_MESSAGE_TOKENS};
-    use crate::agent::AgentConfig;
     use crate::agent::prompts::RecommendPrompts;
+    use crate::agent::AgentConfig;
     use crate::dialogue::{Role, Turn};
     use crate::llm::{ChatMessage, GenerationParams, GenerationStats, LanguageModel};
 

@@ -64,4 +64,3 @@ pub fn verify_outputs(dir: &Path, prefix: &str) -> Result<()> {
     }
     Ok(())
 }
-

@@ -173,7 +173,6 @@ const LEXICON: &[(&str, &str)] = &[
     ("whodunit", "mystery"),
 ];
 
-
 /// Genres mentioned in `text`, in order, each once (a later negation wins). "rom com" also
 /// yields comedy.
 pub fn genre_mentions(text: &str) -> Vec<GenreMention> {

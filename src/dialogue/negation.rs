@@ -1,11 +1,11 @@
-//! The one negation model of the understanding layer, over one clause splitter ([`clauses`]):
+//! The one negation model of the understanding layer, over one clause splitter (`clauses`):
 //!
 //! - an **item**'s polarity ([`item_polarity`]): disliked when a negator ("not", "no",
 //!   "except", "without", "besides", "nor") stands right before its title in the same sentence,
 //!   or a negative cue ("hated", "not a fan", "boring", …) is said in its stretch of the sentence
 //!   (sentences end at `.;!?` and newlines; "but" starts a new stretch: "I loved Heat but hated
 //!   Titanic"); liked otherwise;
-//! - an **attribute**'s negation ([`negated_at`]): a negator ("not", "no", "nothing", "except",
+//! - an **attribute**'s negation (`negated_at`): a negator ("not", "no", "nothing", "except",
 //!   "without", "avoid", "hate", …) within the three words before it, in the same clause (clauses
 //!   also end at commas: "no horror, a funny movie" wants comedy).
 //!
@@ -66,7 +66,7 @@ pub fn item_polarity(text: &str, at: usize) -> Polarity {
         return Polarity::Liked;
     };
     let (sentence, segment) = (target.sentence, target.segment);
-    let before = words.iter().filter(|w| w.span.end <= at && w.sentence == sentence).next_back();
+    let before = words.iter().rfind(|w| w.span.end <= at && w.sentence == sentence);
     if before.is_some_and(|w| ITEM_NEGATORS.contains(&w.norm.as_str())) {
         return Polarity::Disliked;
     }

@@ -33,8 +33,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::dialogue::attributes::AttributeLinker;
 use crate::catalog::text::normalize;
+use crate::dialogue::attributes::AttributeLinker;
 use crate::knowledge::Attribute;
 use crate::{Error, Result};
 

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::catalog::{Catalog, ItemId};
 use crate::catalog::text::split_title_year;
+use crate::catalog::{Catalog, ItemId};
 use crate::{Error, Result};
 
 /// Result of [`linking_accuracy`].

@@ -79,7 +79,8 @@ pub fn load_weights(catalog_dir: &Path) -> Result<FusionWeights> {
 /// Errors: a weight out of range ([`Error::InvalidInput`], nothing written); a failed write.
 pub fn save(path: &Path, tuned: &TunedWeights, how: &str) -> Result<()> {
     tuned.weights.validate().map_err(Error::InvalidInput)?;
-    let yaml = serde_yaml::to_string(tuned).map_err(|e| Error::InvalidInput(format!("cannot serialise weights: {e}")))?;
+    let yaml =
+        serde_yaml::to_string(tuned).map_err(|e| Error::InvalidInput(format!("cannot serialise weights: {e}")))?;
     let header: String = how.lines().map(|l| format!("# {l}\n")).collect();
     crate::util::write_atomic(path, format!("{header}{yaml}").as_bytes())
 }

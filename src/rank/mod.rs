@@ -32,10 +32,10 @@ use serde::{Deserialize, Serialize};
 
 use petgraph::graph::NodeIndex;
 
-use crate::dialogue::{DialogueState, Polarity};
-use crate::knowledge::tools::KgTools;
 use crate::catalog::{Catalog, ItemId, SearchFilters};
 use crate::dialogue::Role;
+use crate::dialogue::{DialogueState, Polarity};
+use crate::knowledge::tools::KgTools;
 use crate::knowledge::{Attribute, NodeKind, PprParams};
 use crate::recommender::{CoMentions, Feedback, RecState, Recommender};
 use crate::Result;
@@ -342,7 +342,7 @@ impl CandidateRanker {
     }
 
     /// Adds the knowledge graph: hard constraints, the attribute filter and the `kg` and
-    /// `attribute` terms (module doc), and [`Candidate::kg_reason`].
+    /// `attribute` terms (module doc).
     pub fn with_knowledge(mut self, catalog: &Catalog, tools: Arc<KgTools>) -> Self {
         self.node_of = catalog
             .items()

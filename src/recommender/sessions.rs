@@ -27,4 +27,3 @@ pub struct Session {
     /// empty for sources without roles.
     pub seeker_only: Vec<u32>,
 }
-

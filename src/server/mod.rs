@@ -9,7 +9,7 @@
 //! `GET /v1/models`, `POST /v1/recommend` (ranking without generation), `POST /v1/feedback`,
 //! `GET /v1/sessions/{id}`, `GET /healthz`, `GET /readyz`, `GET /openapi.json`.
 //!
-//! Invariants: one [`Agent`] (and one model) answers every chat turn, one at a time, on the
+//! Invariants: one [`crate::agent::Engine`] (and one model) answers every chat turn, one at a time, on the
 //! generation worker; waiting turns sit in a bounded queue and a full queue is answered with 429
 //! and `Retry-After` (memory stays bounded); a turn is stored in SQLite before it is answered, so
 //! sessions survive `kill -9`; `/v1/recommend` never waits for the queue; the server binds

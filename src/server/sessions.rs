@@ -13,8 +13,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::error::ApiError;
 use super::wire::StoredMessage;
-use crate::dialogue::{DialogueState, Polarity, Tracker};
 use crate::catalog::ItemId;
+use crate::dialogue::{DialogueState, Polarity, Tracker};
 
 /// Longest session id accepted, in bytes.
 pub const MAX_SESSION_ID_LEN: usize = 64;

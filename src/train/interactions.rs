@@ -26,8 +26,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, ItemId};
-pub use crate::recommender::sessions::{Session, Source};
 use crate::data::TrainDialogue;
+pub use crate::recommender::sessions::{Session, Source};
 use crate::util::for_each_jsonl;
 use crate::{Error, Result};
 

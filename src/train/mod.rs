@@ -6,7 +6,7 @@
 //! split), held out of every training source while choosing (their conversation ids are
 //! excluded from the ReDial sessions). Each recommender utterance of a validation dialogue with
 //! a movie not mentioned before is one point (de-dup protocol); its context becomes a
-//! [`RecState`] exactly as in the agent (entity linking, seed weights of
+//! [`crate::recommender::RecState`] exactly as in the agent (entity linking, seed weights of
 //! `catalogs/movies/ranker.yaml`). Objective: mean of Recall@1, @10 and @50.
 //!
 //! Search, per data mix (dialogues only; dialogues + MovieLens at a few session weights):
@@ -30,7 +30,6 @@
 //! alone on the ReDial test split (standard and de-dup) and INSPIRED dev.
 
 use std::collections::HashSet;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -38,18 +37,22 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 pub mod interactions;
+mod output;
+mod validation;
 
-use interactions::{DataMix, InteractionCounts};
-use crate::catalog::{Catalog, Item, ItemId};
-use crate::dialogue::{Items, Tracker, Turn};
+pub use output::record_in_manifest;
+use output::{update_fusion, write_ablation};
+
+use crate::catalog::Catalog;
+use crate::dialogue::Tracker;
+use crate::eval::metrics::PairedDifference;
+use crate::eval::{extract_points, EvalResult, Protocol};
+use crate::rank::{CandidateRanker, FusionWeights};
 use crate::recommender::fit::softmax::SoftmaxTrainer;
 use crate::recommender::fit::Gram;
-use crate::recommender::{CoMentions, ItemModel, ModelSpec, RecState, Recommender};
-use crate::eval::metrics::{paired_bootstrap, PairedDifference, MAX_K};
-use crate::eval::redial::RedialDialogue;
-use crate::eval::{extract_points, EvalResult, MetricsAccumulator, Protocol, Ranker};
-use crate::rank::{CandidateRanker, FusionWeights};
+use crate::recommender::{CoMentions, ItemModel, ModelSpec, Recommender};
 use crate::{Error, Result};
+use interactions::{DataMix, InteractionCounts};
 
 pub use crate::eval::validation::VALIDATION;
 /// The saved model's file name inside the catalog folder.
@@ -183,347 +186,8 @@ pub struct TrainReport {
 }
 
 pub use crate::eval::validation::validation_split;
-
-/// Validation points as the recommender sees them: (state, de-dup ground truth).
-pub type ValidationSet = Vec<(RecState, Vec<ItemId>)>;
-
-/// Builds the validation set with `seeder`'s seed weights, each context's state built by
-/// `tracker` (annotated items) over its catalog.
-pub fn validation_set(val: &[RedialDialogue], tracker: &Tracker, seeder: &CandidateRanker) -> ValidationSet {
-    let catalog = tracker.catalog();
-    extract_points(val)
-        .into_iter()
-        .filter_map(|p| {
-            let targets = p.targets_for(Protocol::Dedup);
-            if targets.is_empty() {
-                return None;
-            }
-            let state = tracker.replay(&p.context, Items::Annotated);
-            Some((seeder.rec_state(&state, catalog), targets))
-        })
-        .collect()
-}
-
-/// Scores `model` on `set` (de-dup): objective and metrics with counts.
-///
-/// Errors: those of [`Recommender::recommend_candidates`].
-pub fn score(model: &dyn Recommender, set: &ValidationSet) -> Result<ValidationScore> {
-    let mut acc = MetricsAccumulator::new();
-    for (state, targets) in set {
-        let ranking: Vec<ItemId> = model.recommend_candidates(state, MAX_K)?.into_iter().map(|c| c.id).collect();
-        for &t in targets {
-            acc.add(&ranking, t);
-        }
-    }
-    let m = acc.mean();
-    let metrics = [m.recall_at_1, m.recall_at_10, m.recall_at_50, m.ndcg_at_10];
-    Ok(ValidationScore {
-        objective: (metrics[0] + metrics[1] + metrics[2]) / 3.0,
-        metrics,
-        instances: set.len(),
-        recommendations: acc.samples(),
-    })
-}
-
-/// A [`Ranker`] over a collaborative model alone (for the ablation on test).
-pub struct ModelRanker<'a> {
-    tracker: &'a Tracker,
-    seeder: &'a CandidateRanker,
-    model: &'a dyn Recommender,
-    name: String,
-}
-
-impl<'a> ModelRanker<'a> {
-    /// `model` seeded like the agent (`seeder`'s weights) over the states of `tracker`.
-    pub fn new(tracker: &'a Tracker, seeder: &'a CandidateRanker, model: &'a dyn Recommender, name: String) -> Self {
-        ModelRanker { tracker, seeder, model, name }
-    }
-}
-
-impl Ranker for ModelRanker<'_> {
-    fn name(&self) -> String {
-        self.name.clone()
-    }
-
-    fn rank(&self, context: &[Turn], k: usize) -> Vec<ItemId> {
-        let state = self.tracker.replay(context, Items::Annotated);
-        match self.model.recommend_candidates(&self.seeder.rec_state(&state, self.tracker.catalog()), k) {
-            Ok(c) => c.into_iter().map(|c| c.id).collect(),
-            Err(e) => {
-                tracing::warn!("recommender failed: {e}");
-                Vec::new()
-            }
-        }
-    }
-}
-
-/// The seed weights of the agent: `ranker.yaml` in `catalog_dir`, else the defaults.
-fn seed_weights(catalog_dir: &Path) -> Result<FusionWeights> {
-    crate::rank::config::load_weights(catalog_dir)
-}
-
-/// The catalog with popularity recounted from the training dialogues minus `exclude`, and the
-/// co-mention counts of the same dialogues (what `curator tune` sees).
-pub fn catalog_without(source: &Path, base: &Catalog, exclude: &HashSet<String>) -> Result<(Catalog, CoMentions)> {
-    let known: HashSet<_> = base.items().iter().map(|i| i.id).collect();
-    let stats = crate::data::train_statistics(&source.join(interactions::REDIAL_TRAIN), &known, exclude)?;
-    let items: Vec<Item> = base
-        .items()
-        .iter()
-        .map(|i| Item { popularity: stats.popularity.get(&i.id).copied().unwrap_or(0), ..i.clone() })
-        .collect();
-    let catalog = Catalog::from_items(items)?;
-    let cf = CoMentions::from_pairs(&catalog, &stats.pairs);
-    Ok((catalog, cf))
-}
-
-/// One validation point with the agent's non-collaborative fusion terms precomputed.
-#[derive(Debug)]
-struct CachedPoint {
-    /// The state as the collaborative model sees it.
-    rec: RecState,
-    /// Co-mention seeds (catalog position, weight).
-    seeds: Vec<(usize, f32)>,
-    /// `w_text·text + w_genre·genre + w_kg·kg + w_attribute·attribute` per catalog position;
-    /// −∞ for excluded items.
-    base: Vec<f32>,
-    /// Attribute-filter tier per catalog position (empty: all 0).
-    tier: Vec<u16>,
-    /// De-dup ground truth.
-    targets: Vec<ItemId>,
-}
-
-/// The agent's validation objective for many collaborative models at the cost of one: every
-/// fusion term but the collaborative and popularity ones is computed once per validation point
-/// ([`CandidateRanker::fusion_parts`]); scoring a model then costs its own scoring plus a sort.
-/// Gives the ranking of [`crate::agent::ToolRanker`] (same order, ties and title de-duplication),
-/// so the objective equals [`crate::tune::objective`]'s up to float summation order.
-#[derive(Debug)]
-pub struct AgentValidation {
-    catalog: Arc<Catalog>,
-    cf: CoMentions,
-    weights: FusionWeights,
-    popularity: Vec<f32>,
-    points: Vec<CachedPoint>,
-}
-
-impl AgentValidation {
-    /// Precomputes the terms of `ranker` (its weights, knowledge graph and co-mentions `cf`) for
-    /// the de-dup points of `points`, their states built by `tracker` over its catalog. Two
-    /// threads.
-    ///
-    /// Errors: those of [`CandidateRanker::fusion_parts`].
-    pub fn new(
-        tracker: &Tracker,
-        ranker: &CandidateRanker,
-        cf: CoMentions,
-        points: &[crate::eval::EvalPoint],
-    ) -> Result<Self> {
-        let catalog = Arc::clone(tracker.catalog());
-        let tools = crate::agent::ToolRanker::new(tracker.clone(), Arc::new(ranker.clone()));
-        let w = ranker.weights();
-        let work: Vec<&crate::eval::EvalPoint> =
-            points.iter().filter(|p| !p.targets_for(Protocol::Dedup).is_empty()).collect();
-        let build = |chunk: &[&crate::eval::EvalPoint]| -> Result<Vec<CachedPoint>> {
-            chunk
-                .iter()
-                .map(|p| {
-                    let state = tools.state_for(&p.context);
-                    let parts = ranker.fusion_parts(&state, &catalog, MAX_K)?;
-                    let n = catalog.len();
-                    let mut base = vec![f32::NEG_INFINITY; n];
-                    let mut tier = Vec::new();
-                    let tiers = parts.tiers();
-                    if tiers.iter().any(|&t| t > 0) {
-                        tier = tiers.iter().map(|&t| t.min(u16::MAX as usize) as u16).collect();
-                    }
-                    for (q, ex) in parts.excluded.iter().enumerate() {
-                        if !ex {
-                            base[q] = parts.base_score(q, &w);
-                        }
-                    }
-                    Ok(CachedPoint {
-                        rec: ranker.rec_state(&state, &catalog),
-                        seeds: parts.seeds,
-                        base,
-                        tier,
-                        targets: p.targets_for(Protocol::Dedup),
-                    })
-                })
-                .collect()
-        };
-        let half = work.len() / 2;
-        let (a, b) = std::thread::scope(|s| {
-            let h = s.spawn(|| build(&work[..half]));
-            let b = build(&work[half..]);
-            (h.join(), b)
-        });
-        let mut cached = a.map_err(|_| Error::InvalidInput("a validation thread panicked".to_string()))??;
-        cached.extend(b?);
-        let popularity = catalog.items().iter().map(|it| (1.0 + it.popularity as f32).ln()).collect::<Vec<_>>();
-        let max = popularity.iter().fold(0f32, |m, &x| m.max(x)).max(1e-6);
-        let popularity = popularity.into_iter().map(|x| x / max).collect();
-        Ok(AgentValidation { catalog, cf, weights: w, popularity, points: cached })
-    }
-
-    /// The fusion weights the terms were computed with.
-    pub fn weights(&self) -> FusionWeights {
-        self.weights
-    }
-
-    /// Re-tunes the `cf` and `popularity` fusion weights for `model` (`None`: co-mentions) by
-    /// coordinate ascent from the ranker's weights, two passes over `cf` ∈ {0.5, 0.7, 1, 1.4, 2}
-    /// and `popularity` ∈ {0.05, 0.1, 0.2, 0.3, 0.45}; a change must gain more than 1e-6.
-    ///
-    /// Errors: those of [`AgentValidation::score`].
-    pub fn retune(&self, model: Option<&dyn Recommender>) -> Result<TunedFusion> {
-        let (mut cf, mut pop) = (self.weights.cf, self.weights.popularity);
-        let mut best = self.score(model, cf, pop)?;
-        for _ in 0..2 {
-            let before = (cf, pop);
-            for v in [0.5, 0.7, 1.0, 1.4, 2.0] {
-                if v != cf {
-                    let s = self.score(model, v, pop)?;
-                    if s.objective > best.objective + 1e-6 {
-                        (best, cf) = (s, v);
-                    }
-                }
-            }
-            for v in [0.05, 0.1, 0.2, 0.3, 0.45] {
-                if v != pop {
-                    let s = self.score(model, cf, v)?;
-                    if s.objective > best.objective + 1e-6 {
-                        (best, pop) = (s, v);
-                    }
-                }
-            }
-            if (cf, pop) == before {
-                break;
-            }
-        }
-        Ok(TunedFusion { cf, popularity: pop, score: best })
-    }
-
-    /// The agent's validation objective (de-dup) with `model` as the collaborative part (`None`:
-    /// the co-mention counts) and fusion weights `cf_weight` and `popularity_weight` in place of
-    /// the ranker's. Two threads.
-    ///
-    /// Errors: the model's, for a state item it does not know.
-    pub fn score(
-        &self,
-        model: Option<&dyn Recommender>,
-        cf_weight: f32,
-        popularity_weight: f32,
-    ) -> Result<ValidationScore> {
-        Ok(Self::score_of(&self.ranks(model, cf_weight, popularity_weight)?))
-    }
-
-    /// The figures of per-instance ranks.
-    fn score_of(ranks: &[Vec<Option<usize>>]) -> ValidationScore {
-        let mut acc = MetricsAccumulator::new();
-        for &r in ranks.iter().flatten() {
-            acc.add_rank(r);
-        }
-        let m = acc.mean();
-        let metrics = [m.recall_at_1, m.recall_at_10, m.recall_at_50, m.ndcg_at_10];
-        ValidationScore {
-            objective: (metrics[0] + metrics[1] + metrics[2]) / 3.0,
-            metrics,
-            instances: ranks.len(),
-            recommendations: acc.samples(),
-        }
-    }
-
-    /// The agent with `model` (its `cf` and `popularity` weights `weights`) against the agent
-    /// with the co-mention counts (weights `co_mention_weights`): both sides' figures and a
-    /// paired bootstrap ([`paired_bootstrap`], 2,000 resamples over instances) of the objective
-    /// difference.
-    ///
-    /// Errors: those of [`AgentValidation::score`].
-    pub fn compare(
-        &self,
-        model: &dyn Recommender,
-        weights: (f32, f32),
-        co_mention_weights: (f32, f32),
-    ) -> Result<AgentComparison> {
-        let ra = self.ranks(Some(model), weights.0, weights.1)?;
-        let rb = self.ranks(None, co_mention_weights.0, co_mention_weights.1)?;
-        Ok(AgentComparison {
-            selected: Self::score_of(&ra),
-            co_mentions: Self::score_of(&rb),
-            difference: paired_bootstrap(&ra, &rb, 2000, 0x00C0_FFEE)?,
-        })
-    }
-
-    /// Per validation instance: the 1-based ranks of its ground-truth items (`None`: not in the
-    /// top [`MAX_K`]), as in [`AgentValidation::score`].
-    fn ranks(
-        &self,
-        model: Option<&dyn Recommender>,
-        cf_weight: f32,
-        popularity_weight: f32,
-    ) -> Result<Vec<Vec<Option<usize>>>> {
-        let n = self.catalog.len();
-        let run = |chunk: &[CachedPoint]| -> Result<Vec<Vec<Option<usize>>>> {
-            let mut ranks = Vec::new();
-            let mut cf = vec![0f32; n];
-            let mut order: Vec<(u16, f32, u32)> = Vec::with_capacity(n);
-            let mut taken = vec![false; n];
-            for p in chunk {
-                cf.iter_mut().for_each(|x| *x = 0.0);
-                match model {
-                    Some(m) => crate::rank::model_scores_into(m, &p.rec, &self.catalog, &mut cf)?,
-                    None => self.cf.score_into(&p.seeds, self.weights.beta, self.weights.shrink, &mut cf),
-                }
-                let cf_max = cf.iter().fold(0f32, |m, &x| m.max(x.abs()));
-                order.clear();
-                for (q, (&raw, (&base, &pop))) in cf.iter().zip(p.base.iter().zip(&self.popularity)).enumerate() {
-                    if base == f32::NEG_INFINITY {
-                        continue;
-                    }
-                    let c = if cf_max > 0.0 { raw / cf_max } else { 0.0 };
-                    let score = cf_weight * c + popularity_weight * pop + base;
-                    order.push((p.tier.get(q).copied().unwrap_or(0), score, q as u32));
-                }
-                let cmp = |a: &(u16, f32, u32), b: &(u16, f32, u32)| {
-                    b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2))
-                };
-                let head = (MAX_K + 64).min(order.len());
-                if head > 0 && head < order.len() {
-                    order.select_nth_unstable_by(head - 1, cmp);
-                    order.truncate(head);
-                }
-                order.sort_unstable_by(cmp);
-                taken.iter_mut().for_each(|x| *x = false);
-                let mut ranking: Vec<ItemId> = Vec::with_capacity(MAX_K);
-                for &(_, _, q) in order.iter() {
-                    let q = q as usize;
-                    if taken[q] {
-                        continue;
-                    }
-                    for &r in self.catalog.same_title(q) {
-                        taken[r] = true;
-                    }
-                    ranking.push(self.catalog.items()[q].id);
-                    if ranking.len() == MAX_K {
-                        break;
-                    }
-                }
-                ranks.push(p.targets.iter().map(|&t| crate::eval::metrics::rank_of(&ranking, t)).collect());
-            }
-            Ok(ranks)
-        };
-        let half = self.points.len() / 2;
-        let (a, b) = std::thread::scope(|s| {
-            let h = s.spawn(|| run(&self.points[..half]));
-            let b = run(&self.points[half..]);
-            (h.join(), b)
-        });
-        let mut ranks = a.map_err(|_| Error::InvalidInput("a validation thread panicked".to_string()))??;
-        ranks.extend(b?);
-        Ok(ranks)
-    }
-}
+use validation::seed_weights;
+pub use validation::{catalog_without, score, validation_set, AgentValidation, ModelRanker, ValidationSet};
 
 /// Fits `spec` (with its MovieLens weight) on the sources of the mix, skipping `exclude`.
 ///
@@ -598,39 +262,32 @@ fn bar(len: usize, progress: bool, msg: &str) -> ProgressBar {
 /// Most neighbours tried per item.
 const MAX_NEIGHBOURS: usize = 200;
 
-/// Runs training, selection, the optional ablation, and saving (module doc).
-///
-/// Errors: an unknown family in `opts.families` (before any data is read); missing or malformed
-/// inputs; overlap of validation and test; a failed write.
-pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
-    if let Some(f) = opts.families.iter().find(|f| !FAMILIES.contains(&f.as_str())) {
-        return Err(Error::InvalidInput(format!("unknown model family {f:?}; known: {}", FAMILIES.join(", "))));
+/// The best configuration of each (family, data mix): (family, mix name, validation score,
+/// spec, MovieLens weight).
+type Best = Vec<(String, String, ValidationScore, ModelSpec, f32)>;
+/// Keeps `s` for (`family`, `mix`) when it beats the best so far.
+fn consider(best: &mut Best, family: &str, mix: &str, s: ValidationScore, spec: ModelSpec, w: f32) {
+    match best.iter_mut().find(|b| b.0 == family && b.1 == mix) {
+        Some(b) if b.2.objective >= s.objective => {}
+        Some(b) => *b = (family.to_string(), mix.to_string(), s, spec, w),
+        None => best.push((family.to_string(), mix.to_string(), s, spec, w)),
     }
-    let base = Arc::new(Catalog::load(&opts.catalog_dir)?);
-    let val = validation_split(&opts.source, &opts.test_path)?;
-    let val_ids: HashSet<String> = val.iter().map(|d| d.conversation_id.clone()).collect();
-    let weights = seed_weights(&opts.catalog_dir)?;
-    let (val_catalog, val_cf) = catalog_without(&opts.source, &base, &val_ids)?;
-    let val_catalog = Arc::new(val_catalog);
-    let knowledge = crate::assets::load_knowledge(&opts.catalog_dir)?;
-    let val_tracker = Tracker::with_graph(Arc::clone(&val_catalog), knowledge.as_ref().map(|kt| &kt.graph));
-    let val_points = extract_points(&val);
-    let val_seeder = CandidateRanker::new(&val_catalog, val_cf.clone(), weights);
-    let set = validation_set(&val, &val_tracker, &val_seeder);
-    crate::outln!(
-        "validation: {} dialogues, {} instances / {} recommendations (de-dup); held out of training",
-        val.len(),
-        set.len(),
-        set.iter().map(|(_, t)| t.len()).sum::<usize>()
-    );
+}
 
-    // The agent's ranker on validation (with the knowledge graph, like the agent): scores each
-    // model as the ranker's collaborative part.
-    let mut agent_ranker = CandidateRanker::new(&val_catalog, val_cf.clone(), weights);
-    if let Some(kt) = &knowledge {
-        agent_ranker = agent_ranker.with_knowledge(&val_catalog, Arc::clone(kt));
-    }
-    let av = AgentValidation::new(&val_tracker, &agent_ranker, val_cf.clone(), &val_points)?;
+/// The validation search (module doc): every requested family over its grid and data mixes,
+/// each scored alone on `set` (the softmax model's epochs on the agent's objective `av`).
+/// Returns the best configuration of each (family, mix) and the interaction counts of the
+/// dialogues-only validation data.
+///
+/// Errors: those of loading the interactions and fitting or scoring a model.
+fn search(
+    opts: &TrainOptions,
+    val_catalog: &Catalog,
+    val_ids: &HashSet<String>,
+    set: &ValidationSet,
+    av: &AgentValidation,
+    weights: FusionWeights,
+) -> Result<(Best, InteractionCounts)> {
     let want = |family: &str| opts.families.is_empty() || opts.families.iter().any(|f| f == family);
     let ml_weights: &[f32] = if opts.quick { &[0.0] } else { &[0.0, 0.05, 0.3] };
     let knn: Vec<(f32, f32)> = if opts.quick {
@@ -671,33 +328,24 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     let mut val_counts = InteractionCounts::default();
     // The dialogues-only sessions (MovieLens weight 0), kept for the transition model.
     let mut dialogue_sessions: Option<Vec<interactions::Session>> = None;
-    // Best (score, spec, ml weight) per (family, mix name).
-    type Best = Vec<(String, String, ValidationScore, ModelSpec, f32)>;
     let mut best: Best = Vec::new();
-    fn consider(best: &mut Best, family: &str, mix: &str, s: ValidationScore, spec: ModelSpec, w: f32) {
-        match best.iter_mut().find(|b| b.0 == family && b.1 == mix) {
-            Some(b) if b.2.objective >= s.objective => {}
-            Some(b) => *b = (family.to_string(), mix.to_string(), s, spec, w),
-            None => best.push((family.to_string(), mix.to_string(), s, spec, w)),
-        }
-    }
     for &w in ml_weights {
         let mix = if w > 0.0 { DataMix::WITH_MOVIELENS } else { DataMix::DIALOGUES };
-        let data = interactions::load(&opts.source, &val_catalog, mix, &val_ids)?;
+        let data = interactions::load(&opts.source, val_catalog, mix, val_ids)?;
         if w == 0.0 {
             val_counts = data.counts.clone();
             dialogue_sessions = Some(data.sessions.clone());
         }
         for bm25 in [false, true] {
-            let gram = Gram::new(&val_catalog, &data.sessions, w, bm25);
+            let gram = Gram::new(val_catalog, &data.sessions, w, bm25);
             if !bm25 && want("popularity") {
-                let s = score(&gram.popularity_model(), &set)?;
+                let s = score(&gram.popularity_model(), set)?;
                 pb.inc(1);
                 consider(&mut best, "popularity", mix.name(), s, ModelSpec::Popularity, w);
             }
             for &(beta, shrink) in knn.iter().filter(|_| want("item-knn")) {
                 let spec = ModelSpec::ItemKnn { bm25, beta, shrink, backward: 1.0, seeker: 1.0 };
-                let s = score(&gram.item_knn(beta, shrink, MAX_NEIGHBOURS), &set)?;
+                let s = score(&gram.item_knn(beta, shrink, MAX_NEIGHBOURS), set)?;
                 pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
                 pb.inc(1);
                 consider(&mut best, "item-knn", mix.name(), s, spec, w);
@@ -706,7 +354,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             // idf² ≈ 10): only the binary matrix is searched.
             for &lambda in lambdas.iter().filter(|_| !bm25 && want("ease")) {
                 let spec = ModelSpec::Ease { lambda, bm25 };
-                let s = score(&gram.ease(lambda, MAX_NEIGHBOURS)?, &set)?;
+                let s = score(&gram.ease(lambda, MAX_NEIGHBOURS)?, set)?;
                 pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
                 pb.inc(1);
                 consider(&mut best, "ease", mix.name(), s, spec, w);
@@ -714,10 +362,10 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         }
         // Session-aware item-kNN: pairs in mention order count fully, reversed pairs less.
         for &backward in backwards.iter().filter(|_| want("session-knn")) {
-            let gram = Gram::with_order(&val_catalog, &data.sessions, w, false, backward);
+            let gram = Gram::with_order(val_catalog, &data.sessions, w, false, backward);
             for &(beta, shrink) in &knn {
                 let spec = ModelSpec::ItemKnn { bm25: false, beta, shrink, backward, seeker: 1.0 };
-                let s = score(&gram.item_knn(beta, shrink, MAX_NEIGHBOURS), &set)?;
+                let s = score(&gram.item_knn(beta, shrink, MAX_NEIGHBOURS), set)?;
                 pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
                 pb.inc(1);
                 consider(&mut best, "session-knn", mix.name(), s, spec, w);
@@ -725,10 +373,10 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         }
         // Role-aware item-kNN: items only seekers mentioned count less as candidates.
         for &seeker in seekers.iter().filter(|_| want("role-knn")) {
-            let gram = Gram::with_roles(&val_catalog, &data.sessions, w, false, 1.0, seeker);
+            let gram = Gram::with_roles(val_catalog, &data.sessions, w, false, 1.0, seeker);
             for &beta in role_betas {
                 let spec = ModelSpec::ItemKnn { bm25: false, beta, shrink: 0.0, backward: 1.0, seeker };
-                let s = score(&gram.item_knn(beta, 0.0, MAX_NEIGHBOURS), &set)?;
+                let s = score(&gram.item_knn(beta, 0.0, MAX_NEIGHBOURS), set)?;
                 pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
                 pb.inc(1);
                 consider(&mut best, "role-knn", mix.name(), s, spec, w);
@@ -746,10 +394,10 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             _ => None,
         });
         if let (Some((beta, shrink)), Some(lambda), true) = (knn_best, ease_best, want("knn+ease")) {
-            let gram = Gram::new(&val_catalog, &data.sessions, w, false);
+            let gram = Gram::new(val_catalog, &data.sessions, w, false);
             for &ease_share in shares {
                 let spec = ModelSpec::Blend { beta, shrink, lambda, ease_share };
-                let s = score(&gram.blend(beta, shrink, lambda, ease_share, MAX_NEIGHBOURS)?, &set)?;
+                let s = score(&gram.blend(beta, shrink, lambda, ease_share, MAX_NEIGHBOURS)?, set)?;
                 pb.set_message(format!("{} ml {w}: {:.4}", spec.describe(), s.objective));
                 pb.inc(1);
                 consider(&mut best, "knn+ease", mix.name(), s, spec, w);
@@ -761,23 +409,23 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     let ordered = match dialogue_sessions {
         _ if !(want("transition") || want("knn+transition") || want("softmax-knn")) => None,
         Some(s) => Some(s),
-        None => Some(interactions::load(&opts.source, &val_catalog, DataMix::DIALOGUES, &val_ids)?.sessions),
+        None => Some(interactions::load(&opts.source, val_catalog, DataMix::DIALOGUES, val_ids)?.sessions),
     };
     // The softmax item-kNN model starts from the agent's co-mentions (ReDial only, its β) and is
     // trained on the ReDial dialogues' order.
     if let (Some(sessions), true) = (&ordered, want("softmax-knn")) {
         let redial: Vec<interactions::Session> =
             sessions.iter().filter(|s| s.source == interactions::Source::Redial).cloned().collect();
-        let gram = Gram::new(&val_catalog, &redial, 0.0, false);
+        let gram = Gram::new(val_catalog, &redial, 0.0, false);
         // Epochs and rates are chosen on the agent's objective (fixed fusion weights): the
         // model-alone objective peaks earlier and misses what the model adds to the fusion.
         let mut top: Option<(f64, ValidationScore, ModelSpec)> = None;
         for &(lr, l2) in &softmax_grid {
-            let mut trainer = SoftmaxTrainer::new(&gram, &val_catalog, &redial, weights.beta, weights.recency)?;
+            let mut trainer = SoftmaxTrainer::new(&gram, val_catalog, &redial, weights.beta, weights.recency)?;
             for _ in 0..softmax_epochs {
                 let loss = trainer.epoch(lr, l2)?;
                 let model = trainer.model(lr, l2, MAX_NEIGHBOURS);
-                let s = score(&model, &set)?;
+                let s = score(&model, set)?;
                 let agent = av.score(Some(&model), weights.cf, weights.popularity)?;
                 pb.suspend(|| {
                     crate::outln!(
@@ -800,12 +448,12 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         }
     }
     if let (Some(sessions), true) = (&ordered, want("transition") || want("knn+transition")) {
-        let gram = Gram::new(&val_catalog, sessions, 0.0, false);
+        let gram = Gram::new(val_catalog, sessions, 0.0, false);
         let mut top: Option<(f64, ModelSpec, ItemModel)> = None;
         for &(lambda, decay) in &transitions {
             let spec = ModelSpec::Transition { lambda, decay };
-            let model = gram.transition(&val_catalog, sessions, lambda, decay, MAX_NEIGHBOURS)?;
-            let s = score(&model, &set)?;
+            let model = gram.transition(val_catalog, sessions, lambda, decay, MAX_NEIGHBOURS)?;
+            let s = score(&model, set)?;
             pb.set_message(format!("{}: {:.4}", spec.describe(), s.objective));
             pb.inc(1);
             if top.as_ref().is_none_or(|t| s.objective > t.0) {
@@ -818,7 +466,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             let knn = gram.item_knn(beta, shrink, MAX_NEIGHBOURS);
             for &share in transition_shares {
                 let spec = ModelSpec::KnnTransition { beta, shrink, lambda, decay, share };
-                let s = score(&knn.mixed(&transition, share, spec, MAX_NEIGHBOURS)?, &set)?;
+                let s = score(&knn.mixed(&transition, share, spec, MAX_NEIGHBOURS)?, set)?;
                 pb.set_message(format!("{}: {:.4}", spec.describe(), s.objective));
                 pb.inc(1);
                 consider(&mut best, "knn+transition", DataMix::DIALOGUES.name(), s, spec, 0.0);
@@ -826,6 +474,43 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         }
     }
     pb.finish_and_clear();
+    Ok((best, val_counts))
+}
+
+/// Trains every model family: runs training, selection, the optional ablation, and saving (module doc).
+///
+/// Errors: an unknown family in `opts.families` (before any data is read); missing or malformed
+/// inputs; overlap of validation and test; a failed write.
+pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
+    if let Some(f) = opts.families.iter().find(|f| !FAMILIES.contains(&f.as_str())) {
+        return Err(Error::InvalidInput(format!("unknown model family {f:?}; known: {}", FAMILIES.join(", "))));
+    }
+    let base = Arc::new(Catalog::load(&opts.catalog_dir)?);
+    let val = validation_split(&opts.source, &opts.test_path)?;
+    let val_ids: HashSet<String> = val.iter().map(|d| d.conversation_id.clone()).collect();
+    let weights = seed_weights(&opts.catalog_dir)?;
+    let (val_catalog, val_cf) = catalog_without(&opts.source, &base, &val_ids)?;
+    let val_catalog = Arc::new(val_catalog);
+    let knowledge = crate::assets::load_knowledge(&opts.catalog_dir)?;
+    let val_tracker = Tracker::with_graph(Arc::clone(&val_catalog), knowledge.as_ref().map(|kt| &kt.graph));
+    let val_points = extract_points(&val);
+    let val_seeder = CandidateRanker::new(&val_catalog, val_cf.clone(), weights);
+    let set = validation_set(&val, &val_tracker, &val_seeder);
+    crate::outln!(
+        "validation: {} dialogues, {} instances / {} recommendations (de-dup); held out of training",
+        val.len(),
+        set.len(),
+        set.iter().map(|(_, t)| t.len()).sum::<usize>()
+    );
+
+    // The agent's ranker on validation (with the knowledge graph, like the agent): scores each
+    // model as the ranker's collaborative part.
+    let mut agent_ranker = CandidateRanker::new(&val_catalog, val_cf.clone(), weights);
+    if let Some(kt) = &knowledge {
+        agent_ranker = agent_ranker.with_knowledge(&val_catalog, Arc::clone(kt));
+    }
+    let av = AgentValidation::new(&val_tracker, &agent_ranker, val_cf.clone(), &val_points)?;
+    let (best, val_counts) = search(opts, &val_catalog, &val_ids, &set, &av, weights)?;
     // The agent's previous collaborative part: co-mention counts of the ReDial training
     // dialogues with the fusion's β (item-kNN, binary, shrink 0, every neighbour).
     let baseline_spec = ModelSpec::ItemKnn { bm25: false, beta: weights.beta, shrink: 0.0, backward: 1.0, seeker: 1.0 };
@@ -1113,168 +798,6 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         write_ablation(&opts.results_dir, &report)?;
     }
     Ok(report)
-}
-
-/// Writes the re-tuned `cf` and `popularity` weights of the selected model into
-/// `<catalog_dir>/ranker.yaml` (the other weights kept), with its validation figures as the
-/// tuned objective. No `ranker.yaml`: nothing to do.
-///
-/// Errors: unreadable or malformed `ranker.yaml`; a failed write.
-fn update_fusion(catalog_dir: &Path, tuned: &TunedFusion) -> Result<()> {
-    let path = catalog_dir.join("ranker.yaml");
-    if !path.exists() {
-        return Ok(());
-    }
-    let mut t = crate::rank::config::load(&path)?;
-    t.weights.cf = tuned.cf;
-    t.weights.popularity = tuned.popularity;
-    t.provenance.objective_tuned = tuned.score.objective;
-    t.provenance.tuned_metrics = tuned.score.metrics;
-    crate::rank::config::save(&path, &t, crate::rank::config::RETUNED_HEADER)?;
-    crate::outln!("wrote {} (cf {}, popularity {})", path.display(), tuned.cf, tuned.popularity);
-    Ok(())
-}
-
-/// Adds (or updates) `catalogs/movies/<name>`'s sha256 in the catalog's `manifest.json`, so that
-/// the agent's start-up check covers the model file. No manifest: nothing to do.
-///
-/// Errors: unreadable or malformed manifest; a failed write.
-pub fn record_in_manifest(catalog_dir: &Path, name: &str) -> Result<()> {
-    let path = catalog_dir.join("manifest.json");
-    if !path.exists() {
-        return Ok(());
-    }
-    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-    let mut manifest: crate::data::Manifest =
-        serde_json::from_slice(&bytes).map_err(|e| Error::parse(&path, e.line(), e.to_string()))?;
-    let file = catalog_dir.join(name);
-    manifest.outputs.insert(format!("catalogs/movies/{name}"), crate::util::sha256_file(&file)?);
-    let mut text = serde_json::to_string_pretty(&manifest)
-        .map_err(|e| Error::InvalidInput(format!("cannot serialise manifest: {e}")))?;
-    text.push('\n');
-    crate::util::write_atomic(&path, text.as_bytes())
-}
-
-fn write_ablation(dir: &Path, report: &TrainReport) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut json = serde_json::to_string_pretty(report)
-        .map_err(|e| Error::InvalidInput(format!("cannot serialise the ablation: {e}")))?;
-    json.push('\n');
-    let path = dir.join("ablation.json");
-    std::fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
-    let mut md = String::new();
-    let _ = writeln!(md, "# Collaborative recommenders: ablation on ReDial test\n");
-    let _ = writeln!(
-        md,
-        "Produced by `curator train recommender --source ../shared/data --ablation`. Hyperparameters chosen on \
-         validation ({} ReDial train dialogues, {} instances / {} recommendations, de-dup), held out of training. \
-         Validation objective = mean of de-dup R@1/10/50: of the model alone; of the agent's candidate ranker \
-         (text, genre, popularity, knowledge graph) with the model as its collaborative part, with the fusion \
-         weights of `ranker.yaml`; and with `cf` and `popularity` re-tuned for that model (shown as cf/popularity). \
-         Test figures: each model alone (no fusion), refit on all training data, seeded from the dialogue state \
-         like the agent; ReDial test `evals/redial/test.jsonl` and INSPIRED dev `evals/inspired/dev.jsonl` (a \
-         tuning split), top-50 over the 6,924 movies.\n",
-        report.validation_dialogues, report.selected.validation.instances, report.selected.validation.recommendations
-    );
-    let _ = writeln!(md, "## Validation (ReDial train split held out, de-dup)\n");
-    let _ = writeln!(
-        md,
-        "| model | data | hyperparameters | alone | in agent | in agent, re-tuned (cf/pop) | R@1 / R@10 / R@50 re-tuned |"
-    );
-    let _ = writeln!(md, "|---|---|---|---:|---:|---:|---|");
-    let mix_of = |r: &AblationRow| {
-        if r.movielens_weight > 0.0 {
-            format!("{} (×{})", r.mix, r.movielens_weight)
-        } else {
-            r.mix.clone()
-        }
-    };
-    for r in &report.rows {
-        let agent = r.validation_agent.as_ref().map(|v| format!("{:.4}", v.objective)).unwrap_or_else(|| "-".into());
-        let (tuned, detail) = match &r.validation_agent_tuned {
-            Some(t) => (
-                format!("{:.4} ({}/{})", t.score.objective, t.cf, t.popularity),
-                format!("{:.4} / {:.4} / {:.4}", t.score.metrics[0], t.score.metrics[1], t.score.metrics[2]),
-            ),
-            None => ("-".into(), "-".into()),
-        };
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {:.4} | {agent} | {tuned} | {detail} |",
-            r.model,
-            mix_of(r),
-            r.spec.describe(),
-            r.validation.objective
-        );
-    }
-    let _ = writeln!(md, "\n## Test (model alone)\n");
-    let _ = writeln!(md, "| model | data | split | protocol | instances / recs | R@1 | R@10 | R@50 | NDCG@10 |");
-    let _ = writeln!(md, "|---|---|---|---|---:|---:|---:|---:|---:|");
-    for r in &report.rows {
-        for (split, t) in
-            r.test.iter().map(|t| ("ReDial test", t)).chain(r.inspired_dev.iter().map(|t| ("INSPIRED dev", t)))
-        {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {split} | {} | {} / {} | {:.4} | {:.4} | {:.4} | {:.4} |",
-                r.model,
-                mix_of(r),
-                t.protocol,
-                t.counts.instances,
-                t.counts.recommendations,
-                t.metrics.recall_at_1,
-                t.metrics.recall_at_10,
-                t.metrics.recall_at_50,
-                t.metrics.ndcg_at_10
-            );
-        }
-    }
-    let s = &report.selected;
-    let _ = writeln!(
-        md,
-        "\nSelected (best agent objective on validation with re-tuned cf and popularity): **{}** on {} (MovieLens \
-         weight {}), {} neighbours per item.\n",
-        s.spec.describe(),
-        s.mix,
-        s.movielens_weight,
-        s.neighbours
-    );
-    let _ = writeln!(
-        md,
-        "The whole agent (knowledge graph included) with the selected model against the agent with co-mentions, \
-         each with its own cf and popularity weights, de-dup protocol:\n"
-    );
-    let _ = writeln!(md, "| split | instances / recs | agent with | R@1 | R@10 | R@50 | NDCG@10 | objective |");
-    let _ = writeln!(md, "|---|---:|---|---:|---:|---:|---:|---:|");
-    let splits = [
-        ("validation", &report.versus_co_mentions_validation),
-        ("ReDial test (reported only)", &report.versus_co_mentions_test),
-    ];
-    for (split, c) in splits {
-        let Some(c) = c else { continue };
-        for (who, v) in [("selected model", &c.selected), ("co-mentions", &c.co_mentions)] {
-            let _ = writeln!(
-                md,
-                "| {split} | {} / {} | {who} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |",
-                v.instances, v.recommendations, v.metrics[0], v.metrics[1], v.metrics[2], v.metrics[3], v.objective
-            );
-        }
-    }
-    for (split, c) in splits {
-        if let Some(c) = c {
-            let _ = writeln!(
-                md,
-                "\nObjective (mean of R@1, R@10, R@50), selected minus co-mentions, {split}: {}.",
-                c.difference
-            );
-        }
-    }
-    let _ = writeln!(md);
-    let _ = writeln!(md, "Interactions of the final fit: {}.", report.interactions);
-    let path = dir.join("ablation.md");
-    std::fs::write(&path, md).map_err(|e| Error::io(&path, e))?;
-    crate::outln!("wrote {} and {}", dir.join("ablation.json").display(), path.display());
-    Ok(())
 }
 
 #[cfg(test)]

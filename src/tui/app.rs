@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use crate::dialogue::state::Polarity;
 use crate::agent::TurnStats;
+use crate::dialogue::state::Polarity;
 
 use super::input::{History, Input};
 use super::worker::{ItemCard, Taste, WorkerEvent};

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use crate::dialogue::state::Polarity;
 use crate::agent::{Agent, AgentEvent, TurnStats};
 use crate::catalog::{Item, ItemId};
+use crate::dialogue::state::Polarity;
 use crate::Error;
 
 /// A recommended item as the UI shows it: the reply's title and reason, and the catalog item

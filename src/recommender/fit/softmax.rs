@@ -24,9 +24,9 @@
 //! items, twice with the prior) only while training.
 
 use super::Gram;
+use crate::catalog::Catalog;
 use crate::recommender::sessions::Session;
 use crate::recommender::{ItemModel, ModelSpec};
-use crate::catalog::Catalog;
 use crate::util::splitmix64;
 use crate::{Error, Result};
 

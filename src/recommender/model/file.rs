@@ -148,7 +148,6 @@ impl ItemModel {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         ItemModel::from_bytes(&bytes, path)
     }
-
 }
 
 const MAGIC: &[u8] = b"CURATOR-RECOMMENDER\n";

@@ -28,7 +28,7 @@
 //!   earlier items, the latest weighted 1, with the agent's recency decay `d`). With
 //!   `S = Σ x_t x_tᵀ` and `T = Σ x_t e_tᵀ`, `B = (S + λI)⁻¹ T`. It predicts what a recommender
 //!   brings up next, where the co-occurrence models predict what else a session mentions.
-//! - **softmax item-kNN** ([`softmax`]): binary item-kNN weights fine-tuned by SGD on the softmax
+//! - **softmax item-kNN** ([`crate::recommender::fit::softmax`]): binary item-kNN weights fine-tuned by SGD on the softmax
 //!   loss of the next recommended item given the items said before it (same instances as the
 //!   transition model), projected onto `B ≥ 0`.
 
@@ -183,7 +183,7 @@ pub enum ModelSpec {
         /// Share `s` of the transition model in [0, 1].
         share: f32,
     },
-    /// Softmax item-kNN ([`softmax`]): binary item-kNN weights (exponent β) fine-tuned
+    /// Softmax item-kNN ([`crate::recommender::fit::softmax`]): binary item-kNN weights (exponent β) fine-tuned
     /// with the softmax loss of the next recommendation, context decay `d`, `epochs` epochs of
     /// SGD with learning rate `lr` and L2 weight `l2` toward the scaled item-kNN prior.
     Softmax {
