@@ -78,7 +78,7 @@ pub fn reason_for(
     let asked: Vec<String> = item
         .genres
         .iter()
-        .filter(|g| state.genres.iter().any(|(m, t)| m.wanted && m.genre == g.as_str() && Some(*t) == latest_turn))
+        .filter(|g| state.genres().iter().any(|(m, t)| m.wanted && m.genre == g.as_str() && Some(*t) == latest_turn))
         .cloned()
         .collect();
     let genre = |g: &[String]| g.iter().take(3).cloned().collect::<Vec<_>>().join(", ");

@@ -356,6 +356,12 @@ pub struct AttributeMention {
     pub explicit: bool,
 }
 
+impl From<GenreMention> for AttributeMention {
+    fn from(g: GenreMention) -> Self {
+        AttributeMention { attribute: Attribute::Genre { name: g.genre }, wanted: g.wanted, explicit: g.explicit }
+    }
+}
+
 /// Links free text to the attributes of a [`KnowledgeGraph`] (module doc).
 #[derive(Debug, Clone, Default)]
 pub struct AttributeLinker {

@@ -43,10 +43,9 @@ pub struct DialogueState {
     pub mentions: Vec<ItemMention>,
     /// Items Curator recommended, in order.
     pub recommended: Vec<ItemId>,
-    /// Genres the seeker asked for or rejected, with the 0-based turn index, in order.
-    pub genres: Vec<(GenreMention, usize)>,
-    /// Knowledge-graph attributes (genres, people, years, keywords) the seeker asked for or
-    /// rejected, with the 0-based turn index, in order (filled when a knowledge graph is loaded).
+    /// Attributes (genres, and with a knowledge graph people, years, keywords) the seeker asked
+    /// for or rejected, with the 0-based turn index, in order. Genres live here only
+    /// ([`DialogueState::genres`] reads them).
     #[serde(default)]
     pub attributes: Vec<(AttributeMention, usize)>,
 }
@@ -136,13 +135,27 @@ impl DialogueState {
             .collect()
     }
 
+    /// The genre mentions among [`DialogueState::attributes`], with their turn, in order.
+    pub fn genres(&self) -> Vec<(GenreMention, usize)> {
+        self.attributes
+            .iter()
+            .filter_map(|(m, t)| match &m.attribute {
+                Attribute::Genre { name } => {
+                    Some((GenreMention { genre: name.clone(), wanted: m.wanted, explicit: m.explicit }, *t))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Genres whose latest mention is a rejection ("no horror"): hard constraints.
-    pub fn rejected_genres(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        for (g, _) in &self.genres {
-            let latest = self.genres.iter().rev().find(|(h, _)| h.genre == g.genre).map(|(h, _)| h.wanted);
-            if latest == Some(false) && !out.contains(&g.genre.as_str()) {
-                out.push(&g.genre);
+    pub fn rejected_genres(&self) -> Vec<String> {
+        let genres = self.genres();
+        let mut out: Vec<String> = Vec::new();
+        for (g, _) in &genres {
+            let latest = genres.iter().rev().find(|(h, _)| h.genre == g.genre).map(|(h, _)| h.wanted);
+            if latest == Some(false) && !out.contains(&g.genre) {
+                out.push(g.genre.clone());
             }
         }
         out

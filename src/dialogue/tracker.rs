@@ -10,10 +10,10 @@
 //! For a seeker turn the tracker records, in order:
 //! 1. the items (linked or given), each with the polarity of its clause
 //!    ([`crate::dialogue::negation::item_polarity`]);
-//! 2. the genres of the text ([`crate::dialogue::attributes::genre_mentions`]);
-//! 3. with an attribute linker (a knowledge graph is loaded), the attributes of the text (people,
-//!    genres, decades, keywords; asked for or ruled out), and a linked title inside a person's
-//!    name is dropped ("with Keanu Reeves" is the actor, not *Keanu* (2016)).
+//! 2. the attributes of the text, asked for or ruled out: with an attribute linker (a knowledge
+//!    graph is loaded) genres, people, decades and keywords, and a linked title inside a
+//!    person's name is dropped ("with Keanu Reeves" is the actor, not *Keanu* (2016)); without
+//!    one, genres only ([`crate::dialogue::attributes::genre_mentions`]).
 //!
 //! For a recommender turn the items are recorded as neutral mentions and as recommended. Linked
 //! from text, a reply in Curator's own list format ("1. Title (Year) — reason") contributes the
@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::attributes::AttributeLinker;
+use super::attributes::{AttributeLinker, AttributeMention};
 use super::state::{DialogueState, ItemMention, Polarity};
 use super::{Role, Turn};
 use crate::catalog::{Catalog, ItemId};
@@ -129,9 +129,11 @@ impl Tracker {
         state.record(Turn { role: turn.role, text, items: mentions.iter().map(|m| m.id).collect() }, &mentions);
         if turn.role == Role::Seeker {
             let text = &state.turns[index].text;
-            let genres = super::attributes::genre_mentions(text);
-            let attributes = self.linker.as_ref().map(|l| l.link(text)).unwrap_or_default();
-            state.genres.extend(genres.into_iter().map(|g| (g, index)));
+            // The linker reads genres too; without one, genres are the only attributes.
+            let attributes = match &self.linker {
+                Some(l) => l.link(text),
+                None => super::attributes::genre_mentions(text).into_iter().map(AttributeMention::from).collect(),
+            };
             state.attributes.extend(attributes.into_iter().map(|a| (a, index)));
         }
         mentions

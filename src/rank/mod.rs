@@ -469,10 +469,11 @@ impl CandidateRanker {
         // Genres: rejected ones are hard constraints; requested ones a soft match (and a filter
         // when the latest seeker turn asks for them and `genre_filter` is on).
         let rejected = state.rejected_genres();
+        let genres = state.genres();
         let last_seeker = state.turns.iter().rposition(|t| t.role == Role::Seeker);
         let mut wanted: Vec<(&str, f32)> = Vec::new();
-        for (g, turn) in &state.genres {
-            if !g.wanted || rejected.contains(&g.genre.as_str()) {
+        for (g, turn) in &genres {
+            if !g.wanted || rejected.contains(&g.genre) {
                 continue;
             }
             let w = self.weights.recency.powi(last_turn_of(state).saturating_sub(*turn) as i32);
@@ -482,10 +483,9 @@ impl CandidateRanker {
             }
         }
         let wanted_total: f32 = wanted.iter().map(|(_, w)| w).sum();
-        let latest: Vec<&str> = state
-            .genres
+        let latest: Vec<&str> = genres
             .iter()
-            .filter(|(g, t)| g.wanted && Some(*t) == last_seeker && !rejected.contains(&g.genre.as_str()))
+            .filter(|(g, t)| g.wanted && Some(*t) == last_seeker && !rejected.contains(&g.genre))
             .map(|(g, _)| g.genre.as_str())
             .collect();
         let has = |p: usize, g: &str| catalog.items()[p].genres.iter().any(|h| h == g);

@@ -111,9 +111,9 @@ pub fn taste(agent: &Agent) -> Taste {
     let names = |p: Polarity| -> Vec<String> {
         state.items_with(p).iter().filter_map(|id| agent.catalog().get(*id).map(|i| i.display_name())).collect()
     };
-    let rejected: Vec<String> = state.rejected_genres().iter().map(|g| g.to_string()).collect();
+    let rejected: Vec<String> = state.rejected_genres();
     let mut wanted: Vec<String> = Vec::new();
-    for (g, _) in &state.genres {
+    for (g, _) in &state.genres() {
         if g.wanted && !rejected.contains(&g.genre) && !wanted.contains(&g.genre) {
             wanted.push(g.genre.clone());
         }
