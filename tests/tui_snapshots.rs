@@ -106,6 +106,7 @@ fn after_one_turn(size: (u16, u16)) -> App {
             disliked: vec![],
             wanted: vec![],
             rejected: vec!["horror".into()],
+            seen: vec![],
         })),
     );
     update(&mut app, Action::Agent(WorkerEvent::Done { stats: TurnStats::default(), total_ms: 84.0 }));

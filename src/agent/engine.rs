@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::conversation::Conversation;
-use super::opening::accept_opening;
+use super::opening::{accept_opening, acknowledge, choose_opening};
 use super::window::model_messages;
 use super::{check_message, AgentConfig, AgentEvent, RecommendPrompts, Recommendation, TurnStats, INTRO_MAX_TOKENS};
 use crate::assets::Assets;
@@ -17,6 +17,14 @@ use crate::llm::{
     CacheSnapshot, ChatMessage, GenerationParams, LanguageModel, ListConstraint, ListSpec, TitleForm, TitleTrie,
 };
 use crate::{Error, Result};
+
+/// How this turn's opening line is chosen ([`choose_opening`]).
+struct Opening {
+    /// What the seeker's reactions changed, said first.
+    ack: Option<String>,
+    /// The previous reply's opening, never said twice in a row.
+    previous: Option<String>,
+}
 
 /// Most tokens [`Engine::prefill`] decodes between turns (≈ 1.2 s on 2 cores): a reply whose
 /// shown text differs from what the model decoded is ≈ 100–150 tokens; more means the window
@@ -192,7 +200,17 @@ impl Engine {
         self.switch_to(conversation);
         let t0 = Instant::now();
         let history = conversation.state.turns.clone();
-        self.assets.tracker.observe(&mut conversation.state, Utterance::said(Role::Seeker, text));
+        let observed = self.assets.tracker.observe(&mut conversation.state, Utterance::said(Role::Seeker, text));
+        // The opening says what the seeker's reactions changed, and never repeats the last one.
+        let opening = Opening {
+            ack: acknowledge(&observed.reactions, &self.assets.catalog),
+            previous: history
+                .iter()
+                .rev()
+                .find(|t| t.role == Role::Recommender)
+                .and_then(|t| t.text.lines().next())
+                .map(|l| l.trim().to_string()),
+        };
         let constrained = self.model.as_deref().is_some_and(|m| m.supports_constrained());
         let k = if constrained {
             self.config.shortlist.max(self.config.recommendations)
@@ -212,7 +230,7 @@ impl Engine {
             emit(&self.prompts.no_results.clone(), &mut reply, on_event);
             Vec::new()
         } else if let Some(shown) =
-            self.constrained_reply(state, &history, text, &recs, &mut stats, cancel, on_event, &mut reply)
+            self.constrained_reply(state, &opening, &history, text, &recs, &mut stats, cancel, on_event, &mut reply)
         {
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled);
@@ -223,7 +241,7 @@ impl Engine {
             // No model, or one that cannot decode under a constraint: the model (if any) writes
             // the opening sentence, checked before it is shown, and the list comes from the ranker.
             let recs: Vec<Recommendation> = recs.into_iter().take(self.config.recommendations).collect();
-            let intro = self.intro(state, text, &recs, &mut stats, cancel);
+            let intro = self.intro(state, &opening, text, &recs, &mut stats, cancel);
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled);
             }
@@ -252,6 +270,7 @@ impl Engine {
     fn constrained_reply(
         &mut self,
         state: &DialogueState,
+        opening_rules: &Opening,
         history: &[crate::dialogue::Turn],
         user: &str,
         shortlist: &[Recommendation],
@@ -289,17 +308,19 @@ impl Engine {
         // The opening line is held back until it is complete and checked; everything after it is
         // passed on piece by piece.
         let liked: Vec<ItemId> = state.items_with(Polarity::Liked);
-        let fallback = self.prompts.fallback_intro.clone();
+        let (fallback, alternate) = (self.prompts.fallback_intro.clone(), self.prompts.alternate_intro.clone());
         let mut opening: Option<String> = Some(String::new());
         let mut used_model_text = false;
         let mut check_opening = |raw: &str| -> String {
-            match accept_opening(raw, &liked, catalog) {
-                Some(shown) => {
-                    used_model_text = true;
-                    shown
-                }
-                None => fallback.clone(),
-            }
+            let (shown, model) = choose_opening(
+                opening_rules.ack.as_deref(),
+                accept_opening(raw, &liked, catalog),
+                opening_rules.previous.as_deref(),
+                &fallback,
+                &alternate,
+            );
+            used_model_text = model;
+            shown
         };
         let out = |piece: &str, reply: &mut String, on_event: &mut dyn FnMut(AgentEvent)| {
             reply.push_str(piece);
@@ -353,15 +374,19 @@ impl Engine {
     fn intro(
         &mut self,
         state: &DialogueState,
+        rules: &Opening,
         user: &str,
         recs: &[Recommendation],
         stats: &mut TurnStats,
         cancel: &AtomicBool,
     ) -> String {
-        let fallback = self.prompts.fallback_intro.clone();
+        let (fallback, alternate) = (self.prompts.fallback_intro.as_str(), self.prompts.alternate_intro.as_str());
+        let choose = |model: Option<String>| {
+            choose_opening(rules.ack.as_deref(), model, rules.previous.as_deref(), fallback, alternate)
+        };
         let catalog = &self.assets.catalog;
-        let Some(model) = self.model.as_mut() else {
-            return fallback;
+        let Some(model) = self.model.as_mut().filter(|_| rules.ack.is_none()) else {
+            return choose(None).0;
         };
         let titles = |p: Polarity| -> String {
             state
@@ -392,7 +417,7 @@ impl Engine {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!("{e}");
-                return fallback;
+                return choose(None).0;
             }
         };
         let messages = [ChatMessage::system(self.prompts.system.trim()), ChatMessage::user(prompt)];
@@ -405,18 +430,14 @@ impl Engine {
             Ok(s) => stats.generation = Some(s),
             Err(e) => {
                 tracing::warn!("the model failed; using the fixed opening: {e}");
-                return fallback;
+                return choose(None).0;
             }
         }
         // The model must not name items: a catalog title in its sentence other than one the
         // seeker said they liked rejects it, so every item in the reply comes from the list (and
         // the model cannot praise a movie the seeker disliked).
-        match accept_opening(&out, &state.items_with(Polarity::Liked), catalog) {
-            Some(sentence) => {
-                stats.model_text_used = true;
-                sentence
-            }
-            None => fallback,
-        }
+        let (line, used) = choose(accept_opening(&out, &state.items_with(Polarity::Liked), catalog));
+        stats.model_text_used = used;
+        line
     }
 }

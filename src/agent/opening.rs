@@ -1,8 +1,11 @@
 //! The model's free opening line: cut to complete sentences, and refused (replaced by the
 //! prompt's fixed opening) when it names or looks like a title, declines, apologises or hedges.
-//! One check ([`accept_opening`]) for both ways a reply is written.
+//! One check ([`accept_opening`]) for both ways a reply is written; [`choose_opening`] prefers
+//! the acknowledgment of the seeker's reactions ([`acknowledge`]) and never repeats the previous
+//! reply's opening.
 
 use crate::catalog::{Catalog, ItemId};
+use crate::dialogue::{Polarity, Reaction};
 
 /// Phrases of a small model declining, apologising, hedging or answering another task ("I'm
 /// not equipped to recommend movies.", "I'm not sure what to recommend", "Here's a revised
@@ -118,6 +121,61 @@ pub fn accept_opening(raw: &str, liked: &[ItemId], catalog: &Catalog) -> Option<
         return None;
     }
     Some(shown)
+}
+
+/// The opening that says what the seeker's reactions to the last list changed ("Noted: you've
+/// seen Deadpool (2016) and didn't like it."), or `None` without reactions. Built from the
+/// state's own record, so it never contradicts it.
+pub fn acknowledge(reactions: &[Reaction], catalog: &Catalog) -> Option<String> {
+    let parts: Vec<String> = reactions
+        .iter()
+        .filter_map(|r| {
+            let title = catalog.get(r.id)?.display_name();
+            let liked = match r.polarity {
+                Some(Polarity::Liked) => Some(true),
+                Some(Polarity::Disliked) => Some(false),
+                _ => None,
+            };
+            Some(match (r.seen, liked, r.accepted) {
+                (Some(true), Some(false), _) => format!("you've seen {title} and didn't like it"),
+                (Some(true), Some(true), _) => format!("you've seen {title} and liked it"),
+                (Some(true), None, _) => format!("you've seen {title}"),
+                (_, _, true) => format!("you'll watch {title}"),
+                (Some(false), Some(true), _) => format!("you haven't seen {title} but it appeals to you"),
+                (Some(false), _, _) => format!("you haven't seen {title}"),
+                (None, Some(false), _) => format!("you don't like {title}"),
+                (None, Some(true), _) => format!("you like {title}"),
+                (None, None, false) => return None,
+            })
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!("Noted: {}.", parts.join("; ")))
+}
+
+/// The opening line of a reply, in order of preference: the acknowledgment of this turn's
+/// reactions (`ack`); the model's checked line (`model`, from [`accept_opening`]); the prompt's
+/// `fallback`; its `alternate` — never the same line as the previous reply's opening
+/// (`previous`). Returns the line and whether it is the model's.
+pub fn choose_opening(
+    ack: Option<&str>,
+    model: Option<String>,
+    previous: Option<&str>,
+    fallback: &str,
+    alternate: &str,
+) -> (String, bool) {
+    if let Some(a) = ack.filter(|a| Some(*a) != previous) {
+        return (a.to_string(), false);
+    }
+    if let Some(m) = model.filter(|m| Some(m.as_str()) != previous) {
+        return (m, true);
+    }
+    if Some(fallback) != previous {
+        return (fallback.to_string(), false);
+    }
+    (alternate.to_string(), false)
 }
 
 #[cfg(test)]

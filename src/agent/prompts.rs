@@ -20,6 +20,9 @@ pub struct RecommendPrompts {
     pub intro: String,
     /// Opening used when no model is loaded or the model's sentence is rejected.
     pub fallback_intro: String,
+    /// Opening used instead of `fallback_intro` when the previous reply opened with it (no
+    /// opening is said twice in a row).
+    pub alternate_intro: String,
     /// Reply when no candidate is left to recommend.
     pub no_results: String,
     /// Closing line after the list.

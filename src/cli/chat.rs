@@ -194,9 +194,10 @@ fn describe_state(agent: &Agent) -> String {
     let recommended: Vec<String> =
         agent.state().recommended.iter().filter_map(|id| agent.catalog().get(*id).map(|i| i.display_name())).collect();
     format!(
-        "liked: {}\ndisliked: {}\nasked for: {}\nruled out: {}\nrecommended so far: {}",
+        "liked: {}\ndisliked: {}\nseen: {}\nasked for: {}\nruled out: {}\nrecommended so far: {}",
         list(&taste.liked),
         list(&taste.disliked),
+        list(&taste.seen),
         list(&taste.wanted),
         list(&taste.rejected),
         list(&recommended)

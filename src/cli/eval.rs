@@ -50,6 +50,13 @@ pub enum EvalCommand {
         examples: bool,
     },
     /// Top-1 entity-linking accuracy on all ReDial test mentions (lowercase titles, no year).
+    /// The tracker's reading of liked / seen against the seekers' ReDial questionnaires (test,
+    /// and the validation split when `--source` is given); writes evals/results/tracking.md.
+    Tracking {
+        /// Raw data folder (like ../shared/data) for the validation split; without it, test only.
+        #[arg(long)]
+        source: Option<PathBuf>,
+    },
     Linking {
         /// ReDial dialogues (default: evals/redial/test.jsonl).
         #[arg(long)]
@@ -303,6 +310,56 @@ pub fn run(command: EvalCommand) -> anyhow::Result<()> {
             llm(limit, rank_limit, items, parts, model, out)
         }
         EvalCommand::Attributes { source, split, examples } => attributes(source, split, examples),
+        EvalCommand::Tracking { source } => {
+            let assets = Assets::from_project(None)?;
+            let test_path = curator::paths::evals_dir().join("redial").join("test.jsonl");
+            let test = curator::eval::load_redial(&test_path)?;
+            let mut md = String::from(
+                "# Dialogue tracking against the seekers' questionnaires
+
+Command: `curator eval tracking --source ../shared/data`. Module doc of `src/eval/tracking.rs` for the rules.
+
+",
+            );
+            let mut reports = vec![curator::eval::tracking::evaluate("ReDial test", &test, &assets.tracker)];
+            if let Some(source) = source {
+                let val = curator::eval::validation::validation_split(&source, &test_path)?;
+                reports.push(curator::eval::tracking::evaluate(
+                    "ReDial validation (train text)",
+                    &val,
+                    &assets.tracker,
+                ));
+            }
+            for r in &reports {
+                for (system, liked, seen) in &r.systems {
+                    curator::outln!(
+                        "{} {system}: liked accuracy {:.4} macro-F1 {:.4} ({} movies, {} dialogues); seen accuracy {:.4} macro-F1 {:.4}",
+                        r.split,
+                        liked.accuracy,
+                        liked.macro_f1,
+                        liked.movies,
+                        liked.dialogues,
+                        seen.accuracy,
+                        seen.macro_f1
+                    );
+                }
+                for (m, d) in &r.versus_before {
+                    curator::outln!(
+                        "{} tracker minus tracker without reactions, {m}: {:+.4} [{:+.4}, {:+.4}]",
+                        r.split,
+                        d.difference,
+                        d.low,
+                        d.high
+                    );
+                }
+                md.push_str(&r.markdown());
+                md.push('\n');
+            }
+            let out = curator::paths::evals_dir().join("results").join("tracking.md");
+            curator::util::write_atomic(&out, md.as_bytes())?;
+            curator::outln!("wrote {}", out.display());
+            Ok(())
+        }
         EvalCommand::Linking { data } => {
             let catalog = Catalog::load(&curator::paths::catalog_dir())?;
             let data = data.unwrap_or_else(|| curator::paths::evals_dir().join("redial").join("test.jsonl"));

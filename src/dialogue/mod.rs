@@ -8,17 +8,21 @@
 //! - [`attributes`]: free text → knowledge-graph attributes (genres with cue words, people,
 //!   decades, keywords), each asked for or ruled out.
 //! - [`negation`]: the seeker's polarity toward an item from its clause.
+//! - [`reactions`]: what a seeker turn says about the items of Curator's last list ("seen the
+//!   first one, hated it").
 //!
 //! Below the recommender, the ranker and the agent; it imports only the catalog and the
 //! knowledge graph's types.
 
 pub mod attributes;
 pub mod negation;
+pub mod reactions;
 pub mod state;
 pub mod tracker;
 
+pub use reactions::Reaction;
 pub use state::{DialogueState, ItemMention, Polarity};
-pub use tracker::{Items, Tracker, Utterance};
+pub use tracker::{Items, Observed, Tracker, Utterance};
 
 use serde::{Deserialize, Serialize};
 

@@ -58,6 +58,11 @@ const NEGATIVE_CUES: &[&str] = &[
     "worst",
 ];
 
+/// Whether a stretch of normalised words (space-padded: `" i hated it "`) says a negative cue.
+pub(super) fn is_negative_cue(stretch: &str) -> bool {
+    NEGATIVE_CUES.iter().any(|c| stretch.contains(&format!(" {c} ")))
+}
+
 /// The seeker's polarity toward the item whose title starts at byte `at` of `text` (module doc).
 /// An `at` past the end reads the last sentence.
 pub fn item_polarity(text: &str, at: usize) -> Polarity {
@@ -72,7 +77,7 @@ pub fn item_polarity(text: &str, at: usize) -> Polarity {
     }
     let stretch: Vec<&str> = words.iter().filter(|w| w.segment == segment).map(|w| w.norm.as_str()).collect();
     let stretch = format!(" {} ", stretch.join(" "));
-    if NEGATIVE_CUES.iter().any(|c| stretch.contains(&format!(" {c} "))) {
+    if is_negative_cue(&stretch) {
         Polarity::Disliked
     } else {
         Polarity::Liked

@@ -48,6 +48,13 @@ pub struct DialogueState {
     /// ([`DialogueState::genres`] reads them).
     #[serde(default)]
     pub attributes: Vec<(AttributeMention, usize)>,
+    /// What the seeker said about having seen items: (item, seen, 0-based turn), in order
+    /// (reactions to Curator's lists, [`super::reactions`]).
+    #[serde(default)]
+    pub seen: Vec<(ItemId, bool, usize)>,
+    /// Items the seeker accepted ("I'll watch the second"), in order.
+    #[serde(default)]
+    pub accepted: Vec<ItemId>,
 }
 
 impl DialogueState {
@@ -84,6 +91,31 @@ impl DialogueState {
             }
         }
         excluded
+    }
+
+    /// Whether the seeker said they have seen `id` (latest statement), `None` when not said.
+    pub fn seen_status(&self, id: ItemId) -> Option<bool> {
+        self.seen.iter().rev().find(|(i, _, _)| *i == id).map(|(_, s, _)| *s)
+    }
+
+    /// Items whose latest seen statement is `seen`, in order of first statement.
+    pub fn items_seen(&self, seen: bool) -> Vec<ItemId> {
+        let mut out: Vec<ItemId> = Vec::new();
+        for (id, _, _) in &self.seen {
+            if !out.contains(id) && self.seen_status(*id) == Some(seen) {
+                out.push(*id);
+            }
+        }
+        out
+    }
+
+    /// The items of the latest turn when it is the recommender's (the list a seeker's next turn
+    /// reacts to); empty otherwise.
+    pub fn last_listed(&self) -> &[ItemId] {
+        match self.turns.last() {
+            Some(t) if t.role == Role::Recommender => &t.items,
+            _ => &[],
+        }
     }
 
     /// Text of the last `n` seeker turns, oldest first, joined by newlines.

@@ -15,6 +15,10 @@
 //!    person's name is dropped ("with Keanu Reeves" is the actor, not *Keanu* (2016)); without
 //!    one, genres only ([`crate::dialogue::attributes::genre_mentions`]).
 //!
+//! 3. after a recommender's list, the seeker's reactions to it ([`super::reactions`]): seen or
+//!    not (`DialogueState::seen`), accepted (`DialogueState::accepted`), and a polarity said of
+//!    a listed item by reference ("the first one", "that one") as a seeker mention.
+//!
 //! For a recommender turn the items are recorded as neutral mentions and as recommended. Linked
 //! from text, a reply in Curator's own list format ("1. Title (Year) — reason") contributes the
 //! listed titles only (the reasons name other films: "like Heat (1995)"), so a client replaying
@@ -25,11 +29,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::attributes::{AttributeLinker, AttributeMention};
+use super::reactions::Reaction;
 use super::state::{DialogueState, ItemMention, Polarity};
 use super::{Role, Turn};
 use crate::catalog::{Catalog, ItemId};
 use crate::knowledge::KnowledgeGraph;
 use crate::{Error, Result};
+
+/// What one turn added to the state ([`Tracker::observe`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observed {
+    /// The item mentions of the turn (reactions' mentions included), in order.
+    pub mentions: Vec<ItemMention>,
+    /// What a seeker turn said about the items of the recommender's last list.
+    pub reactions: Vec<Reaction>,
+}
 
 /// One turn as it reaches the tracker.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +94,9 @@ pub struct Tracker {
     linker: Option<Arc<AttributeLinker>>,
     /// "Title (Year)" → id, for Curator's own list lines (first id of a display name).
     by_display: Arc<HashMap<String, ItemId>>,
+    /// Whether seeker turns are read as reactions to the last list (on unless
+    /// [`Tracker::without_reactions`]).
+    reactions: bool,
 }
 
 impl Tracker {
@@ -90,13 +107,20 @@ impl Tracker {
         for it in catalog.items() {
             by_display.entry(it.display_name()).or_insert(it.id);
         }
-        Tracker { catalog, linker, by_display: Arc::new(by_display) }
+        Tracker { catalog, linker, by_display: Arc::new(by_display), reactions: true }
     }
 
     /// A tracker over `catalog` with the attribute linker of `graph` built here (`None`: no
     /// attributes).
     pub fn with_graph(catalog: Arc<Catalog>, graph: Option<&KnowledgeGraph>) -> Self {
         Tracker::new(catalog, graph.map(|g| Arc::new(AttributeLinker::new(g))))
+    }
+
+    /// The same tracker without reactions to lists (the tracker before them; `curator eval
+    /// tracking` compares the two).
+    pub fn without_reactions(mut self) -> Self {
+        self.reactions = false;
+        self
     }
 
     /// The catalog items are linked into.
@@ -109,24 +133,50 @@ impl Tracker {
         self.linker.as_ref()
     }
 
-    /// Records one turn in `state` (module doc) and returns the item mentions it added. Items
-    /// given in `turn.items` that are not in the catalog are kept as they are (the ranker skips
-    /// them); an empty text is recorded as an empty turn.
-    pub fn observe(&self, state: &mut DialogueState, turn: Utterance) -> Vec<ItemMention> {
+    /// Records one turn in `state` (module doc) and returns what it added. Items given in
+    /// `turn.items` that are not in the catalog are kept as they are (the ranker skips them); an
+    /// empty text is recorded as an empty turn.
+    pub fn observe(&self, state: &mut DialogueState, turn: Utterance) -> Observed {
         let index = state.turns.len();
         let text = turn.text.trim().to_string();
-        let mentions: Vec<ItemMention> = match turn.role {
-            Role::Seeker => self.seeker_items(&text, turn.items),
+        let (mentions, at): (Vec<ItemMention>, Vec<usize>) = match turn.role {
+            Role::Seeker => self.seeker_items(&text, turn.items).into_iter().unzip(),
             Role::Recommender => {
                 let items = turn.items.unwrap_or_else(|| self.recommender_items(&text));
                 items
                     .into_iter()
-                    .map(|id| ItemMention { id, role: Role::Recommender, polarity: Polarity::Neutral, turn: index })
-                    .collect()
+                    .map(|id| {
+                        (ItemMention { id, role: Role::Recommender, polarity: Polarity::Neutral, turn: index }, 0)
+                    })
+                    .unzip()
             }
         };
         let mentions: Vec<ItemMention> = mentions.into_iter().map(|m| ItemMention { turn: index, ..m }).collect();
+        // A seeker's reactions to the list just shown ("seen the first one, hated it").
+        let reactions = match turn.role {
+            Role::Seeker if self.reactions => {
+                let linked: Vec<(ItemId, usize)> = mentions.iter().map(|m| m.id).zip(at.iter().copied()).collect();
+                super::reactions::reactions(&text, state.last_listed(), &linked, &self.catalog)
+            }
+            _ => Vec::new(),
+        };
         state.record(Turn { role: turn.role, text, items: mentions.iter().map(|m| m.id).collect() }, &mentions);
+        let mut added = mentions;
+        for r in &reactions {
+            if let Some(seen) = r.seen {
+                state.seen.push((r.id, seen, index));
+            }
+            if r.accepted && !state.accepted.contains(&r.id) {
+                state.accepted.push(r.id);
+            }
+            // A polarity said of a listed item by reference is a seeker mention (a title said
+            // outright already has one, read from its clause).
+            if let Some(polarity) = r.polarity.filter(|_| !added.iter().any(|m| m.id == r.id)) {
+                let m = ItemMention { id: r.id, role: Role::Seeker, polarity, turn: index };
+                state.mentions.push(m.clone());
+                added.push(m);
+            }
+        }
         if turn.role == Role::Seeker {
             let text = &state.turns[index].text;
             // The linker reads genres too; without one, genres are the only attributes.
@@ -136,7 +186,7 @@ impl Tracker {
             };
             state.attributes.extend(attributes.into_iter().map(|a| (a, index)));
         }
-        mentions
+        Observed { mentions: added, reactions }
     }
 
     /// The state after `turns`, oldest first, their items found as `items` says.
@@ -166,14 +216,12 @@ impl Tracker {
         Ok(())
     }
 
-    /// The seeker's item mentions in `text` (turn index 0; the caller sets it): the given items
-    /// located by title in the text, or the linked ones less those inside a person's name.
-    fn seeker_items(&self, text: &str, given: Option<Vec<ItemId>>) -> Vec<ItemMention> {
-        let mention = |id, at| ItemMention {
-            id,
-            role: Role::Seeker,
-            polarity: super::negation::item_polarity(text, at),
-            turn: 0,
+    /// The seeker's item mentions in `text` (turn index 0; the caller sets it), each with the
+    /// byte offset of its title: the given items located by title in the text, or the linked
+    /// ones less those inside a person's name.
+    fn seeker_items(&self, text: &str, given: Option<Vec<ItemId>>) -> Vec<(ItemMention, usize)> {
+        let mention = |id, at| {
+            (ItemMention { id, role: Role::Seeker, polarity: super::negation::item_polarity(text, at), turn: 0 }, at)
         };
         if let Some(items) = given {
             // Each item's clause: where its title is written, else where the linker finds it

@@ -279,6 +279,9 @@ fn taste_rows(app: &App, width: usize) -> Vec<Line<'static>> {
     let mut constraints: Vec<String> = t.wanted.clone();
     constraints.extend(t.rejected.iter().map(|g| format!("no {g}")));
     field("Wants", &constraints, Style::new().fg(Color::Blue));
+    if !t.seen.is_empty() {
+        field("Seen", &t.seen, Style::new().fg(Color::Gray));
+    }
     rows
 }
 

@@ -43,6 +43,8 @@ pub struct Taste {
     pub wanted: Vec<String>,
     /// Constraints rejected (hard constraints: no item having one is recommended).
     pub rejected: Vec<String>,
+    /// Items the seeker said they have seen ("Title (Year)").
+    pub seen: Vec<String>,
 }
 
 /// A request from the UI to the agent thread.
@@ -135,7 +137,9 @@ pub fn taste(agent: &Agent) -> Taste {
             wanted.push(d);
         }
     }
-    Taste { liked: names(Polarity::Liked), disliked: names(Polarity::Disliked), wanted, rejected }
+    let seen =
+        state.items_seen(true).iter().filter_map(|id| agent.catalog().get(*id).map(|i| i.display_name())).collect();
+    Taste { liked: names(Polarity::Liked), disliked: names(Polarity::Disliked), wanted, rejected, seen }
 }
 
 /// Handle on the agent thread.

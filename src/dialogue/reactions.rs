@@ -1,0 +1,253 @@
+//! Reactions to the recommender's last list: which listed items a seeker turn refers to, and what
+//! it says about each (seen or not, liked or not, accepted).
+//!
+//! References, in the seeker's words:
+//! - ordinals: "the first one", "1st", "number 2", "#3", "the second", "the last one";
+//! - deixis: "that one", "this one", "it", "that" (only after a one-item list), "both" (a
+//!   two-item list), "all of them", "none of those" (the whole list, each not accepted);
+//! - titles: a listed item linked in the text, or a distinctive word of its title ("seen
+//!   Martian" for *The Martian*; common words never count).
+//!
+//! The reaction to a reference is read in its stretch of the sentence (up to a "but" or the end
+//! of the sentence, [`super::negation`]); a stretch with cues and no reference of its own
+//! continues the previous one ("haven't seen it, but it sounds good"):
+//! - seen: "seen", "saw", "watched", "already"; not seen: "haven't seen", "never saw", "not
+//!   seen", "new to me", "never heard of";
+//! - disliked: the negative cues of [`super::negation`] ("hated", "didn't like", "boring");
+//!   liked: "loved", "liked", "great", "good", "enjoyed", "favourite", "sounds good", …;
+//! - accepted: "I'll watch", "will check it out", "add it to my list", "sounds good",
+//!   "I'll try", "I'll give it a go".
+//!
+//! "none of those" and "neither" mark every referenced item disliked when no other cue is said.
+
+use super::negation::{clauses, is_negative_cue, Word};
+use super::state::Polarity;
+use crate::catalog::{Catalog, ItemId};
+
+/// What one seeker turn says about one item of the recommender's last list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    /// The listed item referred to.
+    pub id: ItemId,
+    /// Seen (`Some(true)`), not seen (`Some(false)`), or not said.
+    pub seen: Option<bool>,
+    /// Liked or disliked, when said.
+    pub polarity: Option<Polarity>,
+    /// The seeker will watch it ("I'll watch the second").
+    pub accepted: bool,
+}
+
+/// Ordinal words (normalised) → 0-based index.
+const ORDINALS: &[(&str, usize)] = &[
+    ("1st", 0),
+    ("2nd", 1),
+    ("3rd", 2),
+    ("4th", 3),
+    ("5th", 4),
+    ("fifth", 4),
+    ("first", 0),
+    ("fourth", 3),
+    ("second", 1),
+    ("third", 2),
+];
+
+/// Number words after "number" / "#" (normalised) → 0-based index.
+const NUMBERS: &[(&str, usize)] = &[("five", 4), ("four", 3), ("one", 0), ("three", 2), ("two", 1)];
+
+/// Phrases (normalised, word-bounded) saying the seeker has not seen an item.
+const NOT_SEEN: &[&str] = &[
+    "did not see",
+    "didnt see",
+    "dont know it",
+    "have not seen",
+    "have not watched",
+    "havent seen",
+    "havent watched",
+    "never heard",
+    "never saw",
+    "never seen",
+    "never watched",
+    "new to me",
+    "not seen",
+    "not watched",
+];
+
+/// Phrases saying the seeker has seen an item.
+const SEEN: &[&str] = &["already", "saw", "seen", "watched"];
+
+/// Phrases saying the seeker likes an item (or would).
+const LIKED: &[&str] = &[
+    "amazing",
+    "awesome",
+    "enjoyed",
+    "favorite",
+    "favourite",
+    "good",
+    "great",
+    "interesting",
+    "like",
+    "liked",
+    "love",
+    "loved",
+    "nice",
+];
+
+/// Phrases saying the seeker will watch an item.
+const ACCEPTED: &[&str] = &[
+    "add it",
+    "check it out",
+    "check out",
+    "give it a",
+    "going to watch",
+    "ill check",
+    "ill give",
+    "ill try",
+    "ill watch",
+    "sounds good",
+    "sounds great",
+    "sounds interesting",
+    "will check",
+    "will try",
+    "will watch",
+];
+
+/// Whole-list references.
+const ALL: &[&str] = &["all of them", "all of those", "all of these", "all three", "all 3"];
+
+/// Whole-list rejections.
+const NONE: &[&str] = &["neither", "none of them", "none of those", "none of these"];
+
+/// Whether the phrase `p` (normalised words) occurs in `text` (normalised, space-padded).
+fn has(text: &str, p: &str) -> bool {
+    text.contains(&format!(" {p} "))
+}
+
+/// The reactions of the seeker's `text` to `listed` (the items of the recommender's last turn, in
+/// order). `linked`: the items the catalog linker found in `text`, each with the byte offset where
+/// its title starts (a listed one among them is a reference where it is said). Each listed item
+/// appears at most once, in list order.
+pub fn reactions(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], catalog: &Catalog) -> Vec<Reaction> {
+    if listed.is_empty() {
+        return Vec::new();
+    }
+    let words: Vec<Word> = clauses(text).concat();
+    let segments: Vec<usize> = {
+        let mut s: Vec<usize> = words.iter().map(|w| w.segment).collect();
+        s.dedup();
+        s
+    };
+    // References per segment.
+    let mut refs: Vec<(usize, Vec<usize>)> = Vec::new();
+    for &seg in &segments {
+        let ws: Vec<&Word> = words.iter().filter(|w| w.segment == seg).collect();
+        let norm = format!(" {} ", ws.iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" "));
+        let mut found: Vec<usize> = Vec::new();
+        let add = |i: usize, found: &mut Vec<usize>| {
+            if i < listed.len() && !found.contains(&i) {
+                found.push(i);
+            }
+        };
+        for (k, w) in ws.iter().enumerate() {
+            if let Some((_, i)) = ORDINALS.iter().find(|(o, _)| *o == w.norm) {
+                add(*i, &mut found);
+            }
+            if w.norm == "last" && ws.get(k + 1).is_none_or(|n| matches!(n.norm.as_str(), "one" | "movie" | "film")) {
+                add(listed.len() - 1, &mut found);
+            }
+            // "number 2", "number two", "#3" (the '#' is not a word character: a bare digit
+            // after "number", or a one-digit word written right after '#').
+            let after_number = k > 0 && ws[k - 1].norm == "number";
+            let hashed = w.span.start > 0 && text[..w.span.start].ends_with('#');
+            if after_number || hashed {
+                let n = w.norm.parse::<usize>().ok().and_then(|n| n.checked_sub(1));
+                let n = n.or_else(|| NUMBERS.iter().find(|(x, _)| *x == w.norm).map(|(_, i)| *i));
+                if let Some(i) = n {
+                    add(i, &mut found);
+                }
+            }
+        }
+        if ALL.iter().chain(NONE).any(|p| has(&norm, p)) || (listed.len() == 2 && has(&norm, "both")) {
+            (0..listed.len()).for_each(|i| add(i, &mut found));
+        }
+        if listed.len() == 1 && ["it", "that", "that one", "this one", "this", "them"].iter().any(|p| has(&norm, p)) {
+            add(0, &mut found);
+        }
+        // Titles: linked in this segment, or a distinctive word of a listed title said in it.
+        let span_words: Vec<&str> = ws.iter().map(|w| w.norm.as_str()).collect();
+        for (i, id) in listed.iter().enumerate() {
+            let linked_here = linked
+                .iter()
+                .any(|&(l, at)| l == *id && words.iter().find(|w| w.span.end > at).is_some_and(|w| w.segment == seg));
+            let partial = catalog
+                .get(*id)
+                .is_some_and(|it| title_words(&it.title).iter().any(|t| span_words.contains(&t.as_str())));
+            if linked_here || partial {
+                add(i, &mut found);
+            }
+        }
+        if !found.is_empty() || cues_in(&norm) {
+            refs.push((seg, found));
+        }
+    }
+    // A segment with cues but no reference continues the previous one.
+    let mut out: Vec<Reaction> = Vec::new();
+    let mut last: Vec<usize> = Vec::new();
+    for (seg, found) in &refs {
+        let found = if found.is_empty() { last.clone() } else { found.clone() };
+        last = found.clone();
+        let norm = format!(
+            " {} ",
+            words.iter().filter(|w| w.segment == *seg).map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ")
+        );
+        let seen = if NOT_SEEN.iter().any(|p| has(&norm, p)) {
+            Some(false)
+        } else if SEEN.iter().any(|p| has(&norm, p)) {
+            Some(true)
+        } else {
+            None
+        };
+        let accepted = ACCEPTED.iter().any(|p| has(&norm, p));
+        let polarity = if is_negative_cue(&norm) || NONE.iter().any(|p| has(&norm, p)) {
+            Some(Polarity::Disliked)
+        } else if accepted || LIKED.iter().any(|p| has(&norm, p)) {
+            Some(Polarity::Liked)
+        } else {
+            None
+        };
+        for i in found {
+            let id = listed[i];
+            let k = match out.iter().position(|r| r.id == id) {
+                Some(k) => k,
+                None => {
+                    out.push(Reaction { id, seen: None, polarity: None, accepted: false });
+                    out.len() - 1
+                }
+            };
+            let r = &mut out[k];
+            r.seen = seen.or(r.seen);
+            r.polarity = polarity.or(r.polarity);
+            r.accepted |= accepted && polarity != Some(Polarity::Disliked);
+        }
+    }
+    out.retain(|r| r.seen.is_some() || r.polarity.is_some() || r.accepted);
+    out.sort_by_key(|r| listed.iter().position(|&id| id == r.id));
+    out
+}
+
+/// Whether a stretch (normalised, space-padded) says anything a reaction reads.
+fn cues_in(norm: &str) -> bool {
+    NOT_SEEN.iter().chain(SEEN).chain(LIKED).chain(ACCEPTED).any(|p| has(norm, p)) || is_negative_cue(norm)
+}
+
+/// The distinctive words of a title (normalised): not common English words, at least four
+/// letters or a number ("martian" of *The Martian*, "deadpool", "2049").
+fn title_words(title: &str) -> Vec<String> {
+    crate::catalog::text::normalize(title)
+        .split(' ')
+        .filter(|w| {
+            (w.len() >= 4 || (w.len() >= 2 && w.chars().all(|c| c.is_ascii_digit())))
+                && !crate::catalog::text::is_common_word(w)
+        })
+        .map(str::to_string)
+        .collect()
+}

@@ -1,0 +1,163 @@
+//! Reactions to Curator's own lists, read by the one tracker on the committed catalog: every
+//! reference form (ordinals, deixis, titles and parts of titles) and every reaction (seen, not
+//! seen, liked, disliked, accepted, combined), and their use: a seen or disliked listed item is
+//! never recommended again, a disliked one becomes a negative seed, and the next reply says what
+//! changed without repeating its opening.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::OnceLock;
+
+use curator::agent::{Agent, AgentConfig, RecommendPrompts};
+use curator::assets::Assets;
+use curator::catalog::ItemId;
+use curator::dialogue::{DialogueState, Polarity, Role, Utterance};
+
+fn assets() -> &'static Assets {
+    static A: OnceLock<Assets> = OnceLock::new();
+    A.get_or_init(|| Assets::from_project(None).unwrap())
+}
+
+fn id(title: &str) -> ItemId {
+    let c = &assets().catalog.link_title(title, 1)[0];
+    c.id
+}
+
+fn name(id: ItemId) -> String {
+    assets().catalog.get(id).unwrap().display_name()
+}
+
+/// A state whose last turn is Curator's list of `titles`, then the seeker's `text`.
+fn after(titles: &[&str], text: &str) -> (DialogueState, Vec<ItemId>) {
+    let tracker = &assets().tracker;
+    let listed: Vec<ItemId> = titles.iter().map(|t| id(t)).collect();
+    let mut s = DialogueState::new();
+    tracker.observe(&mut s, Utterance::said(Role::Seeker, "I like science fiction"));
+    let reply = Utterance { role: Role::Recommender, text: "Here you go.".into(), items: Some(listed.clone()) };
+    tracker.observe(&mut s, reply);
+    tracker.observe(&mut s, Utterance::said(Role::Seeker, text));
+    (s, listed)
+}
+
+fn polarity(s: &DialogueState, id: ItemId) -> Option<Polarity> {
+    s.mentions.iter().rev().find(|m| m.id == id && m.role == Role::Seeker).map(|m| m.polarity)
+}
+
+const LIST: [&str; 3] = ["The Martian", "Inception", "Gravity"];
+
+#[test]
+fn ordinals_pick_their_item() {
+    for (text, i) in [
+        ("I have seen the first one", 0),
+        ("seen the 1st", 0),
+        ("I've seen number 2", 1),
+        ("already watched #3", 2),
+        ("seen the second", 1),
+        ("I saw the last one", 2),
+        ("number two, seen it", 1),
+    ] {
+        let (s, l) = after(&LIST, text);
+        assert_eq!(s.items_seen(true), [l[i]], "{text:?}: {:?}", s.seen);
+    }
+}
+
+#[test]
+fn seen_and_not_seen_are_told_apart() {
+    let (s, l) = after(&LIST, "haven't seen the first one");
+    assert_eq!(s.seen_status(l[0]), Some(false));
+    let (s, l) = after(&LIST, "never saw the third");
+    assert_eq!(s.seen_status(l[2]), Some(false));
+    let (s, l) = after(&LIST, "I already watched the second one");
+    assert_eq!(s.seen_status(l[1]), Some(true));
+    assert_eq!(s.seen_status(l[0]), None, "only the second was mentioned");
+}
+
+#[test]
+fn deixis_after_a_one_item_list_and_whole_lists() {
+    let (s, l) = after(&["Deadpool"], "I've seen that one");
+    assert_eq!(s.items_seen(true), [l[0]]);
+    let (s, l) = after(&["Deadpool"], "haven't seen it, but it sounds good");
+    assert_eq!(s.seen_status(l[0]), Some(false));
+    assert_eq!(s.accepted, [l[0]], "sounds good continues the same item");
+    assert_eq!(polarity(&s, l[0]), Some(Polarity::Liked));
+    // "it" after three items is ambiguous: nothing is recorded.
+    let (s, _) = after(&LIST, "I've seen it");
+    assert!(s.seen.is_empty(), "{:?}", s.seen);
+    let (s, l) = after(&["Deadpool", "Inception"], "I've seen both");
+    assert_eq!(s.items_seen(true), l);
+    let (s, l) = after(&LIST, "seen all of them");
+    assert_eq!(s.items_seen(true), l);
+    let (s, l) = after(&LIST, "none of those, sorry");
+    assert!(l.iter().all(|&i| polarity(&s, i) == Some(Polarity::Disliked)), "{:?}", s.mentions);
+}
+
+#[test]
+fn titles_and_parts_of_titles_are_references() {
+    let (s, l) = after(&LIST, "seen Martian already");
+    assert_eq!(s.items_seen(true), [l[0]]);
+    let (s, l) = after(&["Deadpool", "Inception"], "Deadpool sounds good");
+    assert_eq!(s.accepted, [l[0]]);
+    assert_eq!(polarity(&s, l[0]), Some(Polarity::Liked));
+    assert_eq!(polarity(&s, l[1]), None);
+}
+
+#[test]
+fn combined_reactions_and_acceptance() {
+    let (s, l) = after(&LIST, "I have seen the first one, hated it");
+    assert_eq!(s.items_seen(true), [l[0]]);
+    assert_eq!(polarity(&s, l[0]), Some(Polarity::Disliked));
+    let (s, l) = after(&LIST, "seen the first one and loved it, but not the second");
+    assert_eq!(polarity(&s, l[0]), Some(Polarity::Liked));
+    let (s, l) = after(&LIST, "I'll watch the second");
+    assert_eq!(s.accepted, [l[1]]);
+    assert_eq!(polarity(&s, l[1]), Some(Polarity::Liked));
+    let (s, l) = after(&LIST, "the third was boring");
+    assert_eq!(polarity(&s, l[2]), Some(Polarity::Disliked));
+    // No reference, no reaction: a new request is not about the list.
+    let (s, _) = after(&LIST, "something funny with Jim Carrey");
+    assert!(s.seen.is_empty() && s.accepted.is_empty());
+}
+
+#[test]
+fn the_issue_transcript_is_understood_and_replies_change() {
+    let prompts = RecommendPrompts::load(&curator::paths::prompts_dir()).unwrap();
+    let mut agent = Agent::new(assets().clone(), prompts, None, AgentConfig::default());
+    let mut openings: Vec<String> = Vec::new();
+    let mut shown: Vec<ItemId> = Vec::new();
+    let mut last = Vec::new();
+    for text in [
+        "I liked Inception and Interstellar",
+        "Seven is my favourite film",
+        "I want something funny for tonight, no Adam Sandler",
+        "I have seen the first one, hated it",
+    ] {
+        let mut reply = String::new();
+        let recs = agent
+            .respond(text, &mut |ev| {
+                if let curator::agent::AgentEvent::Text { text } = ev {
+                    reply.push_str(&text);
+                }
+            })
+            .unwrap();
+        openings.push(reply.lines().next().unwrap_or("").to_string());
+        last = recs.iter().map(|r| r.id).collect::<Vec<_>>();
+        shown.extend(&last);
+    }
+    let s = agent.state();
+    let liked: Vec<String> = s.items_with(Polarity::Liked).into_iter().map(name).collect();
+    for t in ["Inception (2010)", "Interstellar (2014)"] {
+        assert!(liked.iter().any(|l| l == t), "{t} liked: {liked:?}");
+    }
+    assert!(s.genres().iter().any(|(g, _)| g.genre == "comedy" && g.wanted));
+    assert!(s.rejected_attributes().iter().any(|a| a.describe() == "Adam Sandler"));
+    // The first item of the third reply: seen and disliked, and said so.
+    let third_first = shown[6];
+    assert_eq!(s.seen_status(third_first), Some(true));
+    assert_eq!(s.items_with(Polarity::Disliked), [third_first]);
+    assert!(openings[3].starts_with("Noted: you've seen") && openings[3].contains("didn't like it"), "{openings:?}");
+    assert!(openings[3].contains(&name(third_first)), "{openings:?}");
+    assert!(openings.windows(2).all(|w| w[0] != w[1]), "an opening repeats: {openings:?}");
+    // Nothing said or shown comes back.
+    let mut seen_ids = shown.clone();
+    seen_ids.truncate(shown.len() - last.len());
+    assert!(last.iter().all(|i| !seen_ids.contains(i) && !s.items_with(Polarity::Liked).contains(i)));
+}
