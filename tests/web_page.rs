@@ -3,7 +3,8 @@
 //! the API key under a strict Content-Security-Policy; the session view carries what the page
 //! shows; and in headless Chromium driven over WebDriver (chromedriver), a whole conversation —
 //! streamed replies, cards, like and dislike, what Curator knows, the session restored after a
-//! reload, the API key prompt — and HTML inside replies, titles and reasons shown as text.
+//! reload, the API key prompt, Stop cancelling a generation (with a model that never ends) — and
+//! HTML inside replies, titles and reasons shown as text.
 //!
 //! The browser tests need Debian's `chromium` and `chromium-driver` (`bash scripts/prereqs.sh
 //! --tests` installs them as root) and fail naming the install command without them. Their
@@ -20,6 +21,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use curator::dialogue::DialogueState;
+use curator::llm::{ChatMessage, GenerationParams, GenerationStats, LanguageModel, StopReason};
 use curator::server::sessions::SessionStore;
 use curator::server::{router, AppState, ServerOptions};
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -35,12 +37,17 @@ struct Served {
 }
 
 impl Served {
+    /// Without a model: replies use the fixed opening and the ranker's list.
     fn start(api_key: Option<&str>) -> Served {
+        Served::with(ServerOptions { api_key: api_key.map(str::to_string), ..ServerOptions::default() }, None)
+    }
+
+    /// With `options` (its database put in a fresh folder) and `model`.
+    fn with(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Served {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("sessions.sqlite");
-        let options =
-            ServerOptions { db_path: db.clone(), api_key: api_key.map(str::to_string), ..ServerOptions::default() };
-        let state = AppState::start(options, None).unwrap();
+        let options = ServerOptions { db_path: db.clone(), ..options };
+        let state = AppState::start(options, model).unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -469,5 +476,80 @@ fn with_an_api_key_the_page_asks_for_it_and_sends_it() {
             js(&c, "return [document.getElementById('key-dialog').open, sessionStorage.getItem('curator.apiKey')]")
                 .await;
         assert_eq!(state, json!([false, "s3cret"]));
+    });
+}
+
+/// A model whose opening line never ends: it writes "more " until its turn is cancelled, so only
+/// Stop (the page dropping the request) can end a reply.
+struct Endless;
+
+impl LanguageModel for Endless {
+    fn name(&self) -> &str {
+        "endless"
+    }
+
+    fn apply_chat_template(&self, messages: &[ChatMessage]) -> curator::Result<String> {
+        Ok(messages.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n"))
+    }
+
+    fn generate(
+        &mut self,
+        _: &[ChatMessage],
+        _: &GenerationParams,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> curator::Result<GenerationStats> {
+        let mut generated_tokens = 0;
+        while on_text("more ") {
+            generated_tokens += 1;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(GenerationStats {
+            prompt_tokens: 0,
+            cached_prompt_tokens: 0,
+            generated_tokens,
+            prompt_ms: 0.0,
+            generation_ms: 0.0,
+            time_to_first_token_ms: 0.0,
+            stop_reason: StopReason::Cancelled,
+        })
+    }
+}
+
+#[test]
+fn stop_cancels_the_generation() {
+    // No deadline within the test: only Stop can end the turn.
+    let options = ServerOptions { request_timeout: Duration::from_secs(3600), ..ServerOptions::default() };
+    let served = Served::with(options, Some(Box::new(Endless)));
+    let health = served.url("/healthz");
+    in_browser(&served, |c, url| async move {
+        c.goto(&url).await.unwrap();
+        type_into(&c, "#input", &format!("I loved Heat and Collateral{ENTER}")).await;
+        let writing = until(&c, "a reply being written", |p| p.busy).await;
+        assert_eq!(writing.messages.len(), 2);
+        let status = c.find(Locator::Css("#status")).await.unwrap().text().await.unwrap();
+        assert_eq!(status, "Curator is writing…");
+        let generating = move || {
+            let url = health.clone();
+            async move {
+                tokio::task::spawn_blocking(move || reqwest::blocking::get(url).unwrap().json_value()).await.unwrap()
+                    ["generating"]
+                    .as_bool()
+                    .unwrap()
+            }
+        };
+        assert!(generating().await, "the worker is generating the endless reply");
+        click(&c, "#stop").await;
+        let stopped = until(&c, "the stopped reply", |p| !p.busy).await;
+        assert_eq!(stopped.messages[1], ("assistant".to_string(), "[stopped]".to_string()));
+        assert_eq!(stopped.messages.len(), 2, "no error shown: {stopped:#?}");
+        assert!(js(&c, "return document.getElementById('stop').hidden").await.as_bool().unwrap());
+        // The server noticed the dropped request and cancelled the generation.
+        for _ in 0..600 {
+            if !generating().await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the worker still generates after Stop");
     });
 }

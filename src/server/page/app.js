@@ -192,7 +192,7 @@ async function send(text) {
     if (!r.ok) throw new Error(await errorText(r));
     if (!(await readStream(r, out))) throw new Error('the reply stopped before its end');
   } catch (e) {
-    if (e.name === 'AbortError') out.append(' [stopped]');
+    if (e.name === 'AbortError') out.append(out.textContent ? ' [stopped]' : '[stopped]');
     else addMessage('error', e.message);
   }
   if (running !== controller) return; // a new conversation started meanwhile
