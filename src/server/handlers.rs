@@ -538,19 +538,28 @@ pub(crate) async fn session(State(app): State<AppState>, Path(id): Path<String>)
         validate_session_id(&id)?;
         let app2 = app.clone();
         let id2 = id.clone();
-        let (messages, state) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-            Ok((app2.store.messages(&id2)?, app2.store.load(&id2)?))
+        let (messages, state, mut recommendations) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+            Ok((app2.store.messages(&id2)?, app2.store.load(&id2)?, app2.store.latest_recommendations(&id2)?))
         })
         .await
         .map_err(join_err)??;
         let (Some(messages), Some(state)) = (messages, state) else {
             return Err(ApiError::NotFound(format!("session {id:?} does not exist")));
         };
+        for r in &mut recommendations {
+            if let Some(item) = app.assets.catalog.get(r.id) {
+                r.year = item.year;
+                r.genres.clone_from(&item.genres);
+            }
+        }
         Ok(SessionView {
             object: "session",
             liked: item_refs(&state.items_with(Polarity::Liked), &app.assets.catalog),
             disliked: item_refs(&state.items_with(Polarity::Disliked), &app.assets.catalog),
             recommended: item_refs(&state.recommended, &app.assets.catalog),
+            wanted: state.requested_attributes().into_iter().map(|(m, _)| AttributeRef::of(&m.attribute)).collect(),
+            rejected: state.rejected_attributes().into_iter().map(AttributeRef::of).collect(),
+            recommendations,
             id,
             messages,
         })

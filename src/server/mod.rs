@@ -7,7 +7,8 @@
 //!
 //! Routes: `POST /v1/chat/completions` (OpenAI format, SSE streaming with `stream: true`),
 //! `GET /v1/models`, `POST /v1/recommend` (ranking without generation), `POST /v1/feedback`,
-//! `GET /v1/sessions/{id}`, `GET /healthz`, `GET /readyz`, `GET /openapi.json`.
+//! `GET /v1/sessions/{id}`, `GET /healthz`, `GET /readyz`, `GET /openapi.json`, and the web chat
+//! page (`GET /`, its script and stylesheet, module `page`), which loads without the API key.
 //!
 //! Invariants: one [`crate::agent::Engine`] (and one model) answers every chat turn, one at a time, on the
 //! generation worker; waiting turns sit in a bounded queue and a full queue is answered with 429
@@ -18,6 +19,7 @@
 mod error;
 mod handlers;
 mod openapi;
+mod page;
 pub mod sessions;
 pub mod wire;
 mod worker;
@@ -150,6 +152,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
         .route("/openapi.json", get(handlers::openapi))
+        .route("/", get(page::index))
+        .route("/page/app.css", get(page::css))
+        .route("/page/app.js", get(page::js))
         .merge(api)
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)

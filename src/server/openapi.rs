@@ -62,7 +62,16 @@ pub fn document() -> Value {
                     "messages": {"type": "array", "items": {"type": "object", "properties": {"role": {"type": "string"}, "content": {"type": "string"}}}},
                     "liked": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}},
                     "disliked": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}},
-                    "recommended": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}}}},
+                    "recommended": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}},
+                    "wanted": {"type": "array", "items": {"$ref": "#/components/schemas/AttributeRef"}, "description": "Attributes asked for, in order of first mention"},
+                    "rejected": {"type": "array", "items": {"$ref": "#/components/schemas/AttributeRef"}, "description": "Attributes ruled out: no recommended item has one"},
+                    "recommendations": {"type": "array", "items": {"$ref": "#/components/schemas/SessionRecommendation"}, "description": "The items of the latest reply, in its order"}}},
+                "AttributeRef": {"type": "object", "properties": {
+                    "kind": {"enum": ["genre", "person", "years", "keyword"]},
+                    "label": {"type": "string", "description": "As replies name it: \"thriller\", \"Denzel Washington\", \"the 1990s\""}}},
+                "SessionRecommendation": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "title": {"type": "string"}, "year": {"type": ["integer", "null"]},
+                    "genres": {"type": "array", "items": {"type": "string"}}, "reason": {"type": "string"}}},
                 "ModelList": {"type": "object", "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "object": {"const": "model"}, "created": {"type": "integer"}, "owned_by": {"type": "string"}}}}}},
                 "Health": {"type": "object", "properties": {"status": {"type": "string"}, "queue_depth": {"type": "integer"}, "queue_capacity": {"type": "integer"}, "generating": {"type": "boolean"}, "worker_alive": {"type": "boolean"}}},
                 "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
@@ -96,12 +105,13 @@ pub fn document() -> Value {
                 "requestBody": body("FeedbackRequest"),
                 "responses": {"200": ok("FeedbackResponse"), "400": err("Invalid request or unknown item"), "401": err("Missing or wrong API key"), "404": err("Unknown session"), "409": err("Session busy (Retry-After)")}}},
             "/v1/sessions/{id}": {"get": {
-                "summary": "A stored session: answered turns and what the seeker likes",
+                "summary": "A stored session: answered turns, what the seeker likes, asks for and rules out, and the latest reply's items",
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": ok("Session"), "400": err("Invalid session id"), "401": err("Missing or wrong API key"), "404": err("Unknown session")}}},
             "/healthz": {"get": {"summary": "Liveness", "security": [], "responses": {"200": ok("Health"), "503": ok("Health")}}},
             "/readyz": {"get": {"summary": "Readiness for chat traffic (queue not full)", "security": [], "responses": {"200": ok("Health"), "503": ok("Health")}}},
-            "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}}
+            "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+            "/": {"get": {"summary": "The web chat page (its script and stylesheet are /page/app.js and /page/app.css); a client of the routes above", "security": [], "responses": {"200": {"description": "HTML with a strict Content-Security-Policy", "content": {"text/html": {}}}}}}
         }
     })
 }

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::error::ApiError;
-use super::wire::StoredMessage;
+use super::wire::{SessionRecommendation, StoredMessage};
 use crate::catalog::ItemId;
 use crate::dialogue::{DialogueState, Polarity, Tracker};
 
@@ -227,5 +227,29 @@ impl SessionStore {
             out.push(r.map_err(db_err)?);
         }
         Ok(Some(out))
+    }
+
+    /// The items of session `id`'s latest reply as it stored them (id, title and reason; year
+    /// and genres are left for the caller to fill from the catalog); empty when the session has
+    /// no reply or does not exist.
+    ///
+    /// Errors: [`ApiError::Internal`] on a database failure or unreadable stored items.
+    pub fn latest_recommendations(&self, id: &str) -> Result<Vec<SessionRecommendation>, ApiError> {
+        let conn = self.lock()?;
+        let json: Option<Option<String>> = conn
+            .query_row(
+                "SELECT recommendations FROM messages WHERE session_id = ?1 AND role = 'assistant'
+                 ORDER BY seq DESC LIMIT 1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        match json.flatten() {
+            None => Ok(Vec::new()),
+            Some(j) => serde_json::from_str(&j).map_err(|e| {
+                ApiError::Internal(format!("stored recommendations of session {id:?} are unreadable: {e}"))
+            }),
+        }
     }
 }

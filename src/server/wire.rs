@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::agent::Recommendation;
 use crate::catalog::ItemId;
+use crate::knowledge::Attribute;
 
 /// One message of a chat request. `content` is kept as raw JSON and checked by
 /// [`ChatMessageIn::text`], so that a wrong shape gets a precise error.
@@ -318,6 +319,54 @@ pub struct SessionView {
     pub disliked: Vec<ItemRef>,
     /// Items recommended so far, in order.
     pub recommended: Vec<ItemRef>,
+    /// Attributes the seeker asked for (latest mention not a rejection), in order of first
+    /// mention: genres (also those suggested by words such as "funny"), people, years, keywords.
+    pub wanted: Vec<AttributeRef>,
+    /// Attributes the seeker ruled out ("no horror", "nothing too violent"): hard constraints,
+    /// no recommended item has one.
+    pub rejected: Vec<AttributeRef>,
+    /// The items of the latest reply, in its order (empty before the first reply).
+    pub recommendations: Vec<SessionRecommendation>,
+}
+
+/// An attribute of the dialogue state, as `GET /v1/sessions/{id}` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttributeRef {
+    /// `genre`, `person`, `years` or `keyword`.
+    pub kind: &'static str,
+    /// How replies name it: "thriller", "Denzel Washington", "the 1990s", "\"violence\"".
+    pub label: String,
+}
+
+impl AttributeRef {
+    /// The wire form of `attribute` (its label from [`Attribute::describe`]).
+    pub fn of(attribute: &Attribute) -> Self {
+        let kind = match attribute {
+            Attribute::Genre { .. } => "genre",
+            Attribute::Person { .. } => "person",
+            Attribute::Years { .. } => "years",
+            Attribute::Keyword { .. } => "keyword",
+        };
+        AttributeRef { kind, label: attribute.describe() }
+    }
+}
+
+/// One item of a session's latest reply (`GET /v1/sessions/{id}`): what the reply showed, read
+/// back from the stored turn, with the catalog's year and genres.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecommendation {
+    /// Catalog id.
+    pub id: ItemId,
+    /// "Title (Year)" as the reply showed it.
+    pub title: String,
+    /// Release year (catalog), when known.
+    #[serde(default)]
+    pub year: Option<u16>,
+    /// Genres, lowercase (catalog).
+    #[serde(default)]
+    pub genres: Vec<String>,
+    /// The reason the reply gave.
+    pub reason: String,
 }
 
 /// `GET /healthz` and `GET /readyz` response.
