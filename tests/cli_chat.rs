@@ -4,6 +4,9 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+#[allow(dead_code)] // only `model_path` is used here
+mod common;
+
 fn chat(input: &[u8]) -> (String, String, i32) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_curator"))
         .args(["chat", "--no-model"])
@@ -63,4 +66,30 @@ fn chat_survives_invalid_utf8_and_quits_on_command() {
     assert_eq!(code, 0);
     assert!(out.contains("you> \u{fffd}\u{fffd} broken\n(that line is not valid UTF-8"), "{out}");
     assert!(!out.contains("1. "), "nothing is answered after /quit: {out}");
+}
+
+/// Issue 20: `curator chat --plain --recommendations 10` with the real model panicked on the third
+/// "more please" (the dialogue window's start jumped past the end of the history; exit 101).
+#[test]
+fn plain_chat_with_ten_recommendations_answers_every_more_please() {
+    let model = std::env::var_os("CURATOR_MODEL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(curator::llm::fetch::default_model_path);
+    assert!(model.exists(), "the model file {} is missing: run `cargo run --release -- model fetch`", model.display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_curator"))
+        .args(["chat", "--plain", "--recommendations", "10", "--model"])
+        .arg(&model)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"I loved Heat\nmore please\nmore please\nmore please\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}\nstdout: {stdout}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Four replies, each a numbered list of ten.
+    assert_eq!(stdout.matches("curator> ").count(), 4, "{stdout}");
+    assert_eq!(stdout.matches("\n10. ").count(), 4, "{stdout}");
 }

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::Server;
+use common::{get_json as get, Server};
 
 /// `curator serve --no-model --db DB EXTRA…`, checked to bind 127.0.0.1 by default.
 fn start(db: &Path, extra: &[&str]) -> Server {
@@ -42,13 +42,6 @@ fn post_raw(
 
 fn post(s: &Server, path: &str, body: &Value) -> (u16, Value) {
     let (status, _, text) = post_raw(s, path, body.to_string());
-    (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")))
-}
-
-fn get(s: &Server, path: &str) -> (u16, Value) {
-    let r = client().get(s.url(path)).send().unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().unwrap();
     (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")))
 }
 

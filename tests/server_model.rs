@@ -9,27 +9,14 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-fn model_path() -> PathBuf {
-    let p =
-        std::env::var_os("CURATOR_MODEL").map(PathBuf::from).unwrap_or_else(curator::llm::fetch::default_model_path);
-    assert!(
-        p.exists(),
-        "the model file {} is missing: run `cargo run --release -- model fetch` (or `make model`), or point \
-         CURATOR_MODEL at a GGUF file",
-        p.display()
-    );
-    p
-}
-
 mod common;
 
-use common::Server;
+use common::{model_path, Server};
 
 fn start(db: &std::path::Path, queue: &str, timeout_secs: &str) -> Server {
     let args: Vec<std::ffi::OsString> = vec![

@@ -3,7 +3,10 @@
 
 Starts `curator serve --no-model` on 127.0.0.1 (port chosen by the OS, a fresh session database,
 an API key), then uses `openai.OpenAI(base_url=...)` for a normal and a streaming chat completion,
-a session continued through `extra_body`, and error mapping (unknown model, wrong key).
+a session continued through `extra_body`, error mapping (unknown model, wrong key), and the request
+fields: `stop` and `user` honoured, `n` > 1 and unsupported fields refused by name; then, with the
+default model (`curator model fetch`), `max_tokens` (finish_reason "length") and `seed` (same seed,
+same reply) on a second server.
 
 Usage: python3 tests/server_openai_client.py [PATH_TO_CURATOR_BINARY]
 (default: $CARGO_TARGET_DIR/release/curator, else ~/.cache/curator/target/release/curator).
@@ -33,23 +36,74 @@ def check(cond, what):
         raise AssertionError(what)
 
 
+def serve(exe, tmp, name, extra):
+    """`curator serve --port 0 EXTRA…` on 127.0.0.1; returns (process, base URL)."""
+    env = {k: v for k, v in os.environ.items() if k != "CURATOR_API_KEY"}
+    proc = subprocess.Popen(
+        [exe, "serve", "--port", "0", "--db", os.path.join(tmp, name), "--api-key", "test-key"] + extra,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    line = proc.stdout.readline().strip()
+    prefix = "curator serve: listening on "
+    if not line.startswith(prefix):
+        proc.kill()
+        raise AssertionError(f"unexpected first line: {line!r}")
+    return proc, line[len(prefix):] + "/v1"
+
+
+def request_fields(client) -> None:
+    """stop, user, n and unsupported fields against the server without a model."""
+    heat = [{"role": "user", "content": "I loved Heat and Collateral"}]
+    full = client.chat.completions.create(model="curator", messages=heat)
+    text = full.choices[0].message.content
+    cut = client.chat.completions.create(model="curator", messages=heat, stop=["\n2. "], user="user-42")
+    check(cut.choices[0].message.content == text[: text.index("\n2. ")], cut)
+    check(cut.choices[0].finish_reason == "stop", cut)
+    check(len(cut.model_extra["recommendations"]) == 1, cut.model_extra["recommendations"])
+    for kwargs, field in [({"n": 2}, "n"), ({"logit_bias": {"50256": -100}}, "logit_bias"),
+                          ({"presence_penalty": 1.0}, "presence_penalty"), ({"temperature": 5}, "temperature")]:
+        try:
+            client.chat.completions.create(model="curator", messages=heat, **kwargs)
+            check(False, f"{kwargs} accepted")
+        except openai.BadRequestError as e:
+            check(e.body["param"] == field and e.body["code"] in ("unsupported_field", "invalid_temperature"), e.body)
+    # Values that change nothing pass.
+    ok = client.chat.completions.create(model="curator", messages=heat, n=1, presence_penalty=0, logprobs=False,
+                                        max_tokens=500, seed=3, temperature=0.5, top_p=0.9)
+    check(ok.choices[0].finish_reason == "stop", ok)
+    print("request fields ok (stop, user, n, unsupported fields)")
+
+
+def model_fields(exe, tmp) -> None:
+    """max_tokens and seed with the default model."""
+    path = subprocess.run([exe, "model", "fetch"], check=True, capture_output=True, text=True).stdout.strip()
+    proc, base = serve(exe, tmp, "m.db", ["--model", path, "--timeout-secs", "600"])
+    try:
+        client = openai.OpenAI(base_url=base, api_key="test-key", timeout=600, max_retries=0)
+        heat = [{"role": "user", "content": "I loved Heat and Collateral"}]
+        short = client.chat.completions.create(model="curator", messages=heat, max_tokens=5)
+        check(short.choices[0].finish_reason == "length", short)
+        check(1 <= short.usage.completion_tokens <= 5, short.usage)
+        check(short.model_extra["recommendations"] == [], short.model_extra["recommendations"])
+        replies = [client.chat.completions.create(model="curator", messages=heat, temperature=1.5, top_p=1.0,
+                                                  seed=seed).choices[0].message.content for seed in (7, 7, 1, 2, 3)]
+        check(replies[0] == replies[1], replies[:2])
+        check(any(r != replies[0] for r in replies[2:]), replies)
+        print("model fields ok (max_tokens -> length, same seed -> same reply)")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def main() -> None:
     exe = binary()
     if not os.path.exists(exe):
         sys.exit(f"{exe} does not exist: build it first with `cargo build --release`")
     with tempfile.TemporaryDirectory() as tmp:
-        env = {k: v for k, v in os.environ.items() if k != "CURATOR_API_KEY"}
-        proc = subprocess.Popen(
-            [exe, "serve", "--no-model", "--port", "0", "--db", os.path.join(tmp, "s.db"), "--api-key", "test-key"],
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        proc, base = serve(exe, tmp, "s.db", ["--no-model"])
         try:
-            line = proc.stdout.readline().strip()
-            prefix = "curator serve: listening on "
-            check(line.startswith(prefix), f"unexpected first line: {line!r}")
-            base = line[len(prefix):] + "/v1"
             client = openai.OpenAI(base_url=base, api_key="test-key", timeout=60, max_retries=0)
 
             models = [m.id for m in client.models.list()]
@@ -112,9 +166,11 @@ def main() -> None:
             except openai.AuthenticationError:
                 pass
             print("errors ok")
+            request_fields(client)
         finally:
             proc.kill()
             proc.wait()
+        model_fields(exe, tmp)
     print("OpenAI Python client: all checks passed")
 
 

@@ -116,3 +116,39 @@ fn a_conversation_with_feedback_details_resize_and_quit() {
     assert!(screen.contains(&short), "side panel shows {short:?}:\n{screen}");
     assert!(screen.contains("What I know about you"), "{screen}");
 }
+
+/// A model whose generation panics: the agent thread dies mid-turn.
+struct Panics;
+
+impl curator::llm::LanguageModel for Panics {
+    fn name(&self) -> &str {
+        "panics"
+    }
+    fn apply_chat_template(&self, _: &[curator::llm::ChatMessage]) -> curator::Result<String> {
+        Ok(String::new())
+    }
+    fn generate(
+        &mut self,
+        _: &[curator::llm::ChatMessage],
+        _: &curator::llm::GenerationParams,
+        _: &mut dyn FnMut(&str) -> bool,
+    ) -> curator::Result<curator::llm::GenerationStats> {
+        panic!("the test model panics on purpose")
+    }
+}
+
+/// A panic on the agent thread ends the UI, and the front end learns it (so `curator chat` exits
+/// with an error and the panic's message, not with status 0).
+#[test]
+fn an_agent_panic_quits_the_ui_and_reports_the_message() {
+    let agent = Agent::from_project(Some(Box::new(Panics)), AgentConfig::default()).unwrap();
+    let (tx, rx) = channel();
+    let worker = Worker::spawn(agent, tx.clone(), Incoming::Agent).unwrap();
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut app = App::new("panics", 6924, (80, 24));
+    typed(&tx, "I loved Heat");
+    tx.send(key(KeyCode::Enter, KeyModifiers::NONE)).unwrap();
+    event_loop(&mut terminal, &mut app, &rx, &worker, &mut |_, _| {}).unwrap();
+    assert!(app.quit, "the UI quits when its agent stops");
+    assert_eq!(worker.shutdown().as_deref(), Some("the test model panics on purpose"));
+}

@@ -432,7 +432,7 @@ fn html_in_replies_titles_and_reasons_is_shown_as_text() {
     let recs = json!([{"id": 176314, "title": title, "reason": reason, "score": 1.0}]).to_string();
     SessionStore::open(&served.db)
         .unwrap()
-        .save_turn("xss-session", &DialogueState::new(), "<i>hello</i>", reply, &recs)
+        .save_turn("xss-session", &DialogueState::new(), &[], "<i>hello</i>", reply, &recs)
         .unwrap();
     in_browser(&served, |c, url| async move {
         c.goto(&url).await.unwrap();

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::conversation::Conversation;
+use super::limits::{FinishReason, StopFilter, TurnOptions};
 use super::opening::{accept_opening, acknowledge, choose_opening};
 use super::window::model_messages;
 use super::{check_message, AgentConfig, AgentEvent, RecommendPrompts, Recommendation, TurnStats, INTRO_MAX_TOKENS};
@@ -14,7 +15,8 @@ use crate::catalog::{Catalog, ItemId};
 use crate::dialogue::{DialogueState, Polarity, Role, Utterance};
 use crate::knowledge::tools::KgTools;
 use crate::llm::{
-    CacheSnapshot, ChatMessage, GenerationParams, LanguageModel, ListConstraint, ListSpec, TitleForm, TitleTrie,
+    CacheSnapshot, ChatMessage, GenerationParams, LanguageModel, ListConstraint, ListSpec, StopReason, TitleForm,
+    TitleTrie,
 };
 use crate::{Error, Result};
 
@@ -196,6 +198,23 @@ impl Engine {
         cancel: &AtomicBool,
         on_event: &mut dyn FnMut(AgentEvent),
     ) -> Result<Vec<Recommendation>> {
+        self.respond_with(conversation, text, &TurnOptions::default(), cancel, on_event)
+    }
+
+    /// [`Engine::respond`] under a client's per-turn `options`: sampling, a bound on the reply's
+    /// tokens, stop sequences ([`TurnOptions`]). The reply stored in the state and the items
+    /// recorded as recommended are those shown: a reply cut by `max_tokens` or a stop sequence
+    /// lists only the items before the cut. [`TurnStats::finish`] says why the reply ended.
+    ///
+    /// Errors: those of [`Engine::respond`].
+    pub fn respond_with(
+        &mut self,
+        conversation: &mut Conversation,
+        text: &str,
+        options: &TurnOptions,
+        cancel: &AtomicBool,
+        on_event: &mut dyn FnMut(AgentEvent),
+    ) -> Result<Vec<Recommendation>> {
         let text = check_message(text)?;
         self.switch_to(conversation);
         let t0 = Instant::now();
@@ -220,6 +239,27 @@ impl Engine {
         let recs = self.recommend(&conversation.state, k)?;
         let mut stats = TurnStats { tools_ms: t0.elapsed().as_secs_f64() * 1e3, ..TurnStats::default() };
 
+        // Every piece of text goes through the stop filter: what it passes is what the client sees
+        // and what the state keeps. With stop sequences the list of items waits for the cut.
+        let halt = Halt { cancel, stopped: AtomicBool::new(false) };
+        let mut filter = StopFilter::new(&options.stop);
+        let mut shown_text = String::new();
+        let mut held: Option<Vec<Recommendation>> = None;
+        let mut filtered = |ev: AgentEvent| match ev {
+            AgentEvent::Text { text } => {
+                let piece = filter.push(&text);
+                if filter.hit() {
+                    halt.stopped.store(true, Ordering::Relaxed);
+                }
+                if !piece.is_empty() {
+                    shown_text.push_str(&piece);
+                    on_event(AgentEvent::Text { text: piece });
+                }
+            }
+            AgentEvent::Recommendations { items } if !options.stop.is_empty() => held = Some(items),
+            other => on_event(other),
+        };
+        let sink: &mut dyn FnMut(AgentEvent) = &mut filtered;
         let mut reply = String::new();
         let emit = |piece: &str, reply: &mut String, on_event: &mut dyn FnMut(AgentEvent)| {
             reply.push_str(piece);
@@ -227,34 +267,53 @@ impl Engine {
         };
         let state = &conversation.state;
         let shown: Vec<Recommendation> = if recs.is_empty() {
-            emit(&self.prompts.no_results.clone(), &mut reply, on_event);
+            emit(&self.prompts.no_results.clone(), &mut reply, sink);
             Vec::new()
         } else if let Some(shown) =
-            self.constrained_reply(state, &opening, &history, text, &recs, &mut stats, cancel, on_event, &mut reply)
+            self.constrained_reply(state, &opening, &history, text, &recs, options, &mut stats, &halt, sink, &mut reply)
         {
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled);
             }
-            on_event(AgentEvent::Recommendations { items: shown.clone() });
+            sink(AgentEvent::Recommendations { items: shown.clone() });
             shown
         } else {
             // No model, or one that cannot decode under a constraint: the model (if any) writes
             // the opening sentence, checked before it is shown, and the list comes from the ranker.
             let recs: Vec<Recommendation> = recs.into_iter().take(self.config.recommendations).collect();
-            let intro = self.intro(state, &opening, text, &recs, &mut stats, cancel);
+            let intro = self.intro(state, &opening, text, &recs, options, &mut stats, &halt);
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled);
             }
-            emit(&intro, &mut reply, on_event);
-            on_event(AgentEvent::Recommendations { items: recs.clone() });
+            emit(&intro, &mut reply, sink);
+            sink(AgentEvent::Recommendations { items: recs.clone() });
             for (i, r) in recs.iter().enumerate() {
-                emit(&format!("\n{}. {} — {}", i + 1, r.title, r.reason), &mut reply, on_event);
+                emit(&format!("\n{}. {} — {}", i + 1, r.title, r.reason), &mut reply, sink);
             }
-            emit(&format!("\n{}", self.prompts.closing), &mut reply, on_event);
+            emit(&format!("\n{}", self.prompts.closing), &mut reply, sink);
             recs
         };
+        let rest = filter.finish();
+        if !rest.is_empty() {
+            shown_text.push_str(&rest);
+            on_event(AgentEvent::Text { text: rest });
+        }
+        if filter.hit() {
+            stats.finish = FinishReason::StopSequence;
+        } else if stats.generation.as_ref().is_some_and(|g| g.stop_reason == StopReason::MaxTokens) {
+            stats.finish = FinishReason::MaxTokens;
+        }
+        // A reply cut short lists only the items whose titles it shows.
+        let shown: Vec<Recommendation> = if stats.finish == FinishReason::Complete {
+            shown
+        } else {
+            shown.into_iter().filter(|r| shown_text.contains(&r.title)).collect()
+        };
+        if held.is_some() {
+            on_event(AgentEvent::Recommendations { items: shown.clone() });
+        }
         let items = shown.iter().map(|r| r.id).collect();
-        let turn = Utterance { role: Role::Recommender, text: reply, items: Some(items) };
+        let turn = Utterance { role: Role::Recommender, text: shown_text, items: Some(items) };
         self.assets.tracker.observe(&mut conversation.state, turn);
         on_event(AgentEvent::Done { stats });
         Ok(shown)
@@ -274,8 +333,9 @@ impl Engine {
         history: &[crate::dialogue::Turn],
         user: &str,
         shortlist: &[Recommendation],
+        options: &TurnOptions,
         stats: &mut TurnStats,
-        cancel: &AtomicBool,
+        halt: &Halt<'_>,
         on_event: &mut dyn FnMut(AgentEvent),
         reply: &mut String,
     ) -> Option<Vec<Recommendation>> {
@@ -326,9 +386,11 @@ impl Engine {
             reply.push_str(piece);
             on_event(AgentEvent::Text { text: piece.to_string() });
         };
-        let params = GenerationParams { max_tokens: self.config.reply_tokens(), ..self.config.generation.clone() };
+        let sampling = options.sampling.as_ref().unwrap_or(&self.config.generation);
+        let max_tokens = options.max_tokens.unwrap_or_else(|| self.config.reply_tokens());
+        let params = GenerationParams { max_tokens, ..sampling.clone() };
         let result = model.generate_constrained(&messages, &params, &mut constraint, &mut |piece| {
-            if cancel.load(Ordering::Relaxed) {
+            if halt.now() {
                 return false;
             }
             match opening.as_mut() {
@@ -348,7 +410,15 @@ impl Engine {
             true
         });
         if let Some(buf) = opening.take() {
-            if !buf.is_empty() || result.is_ok() {
+            let cut = result.as_ref().is_ok_and(|s| s.stop_reason == StopReason::MaxTokens);
+            if cut {
+                // Cut inside the opening line by `max_tokens`: the model's words as far as they
+                // went, if the check takes them; nothing (rather than the longer fixed line) if not.
+                if accept_opening(&buf, &liked, catalog).is_some() {
+                    used_model_text = true;
+                    out(&buf, reply, on_event);
+                }
+            } else if !buf.is_empty() || result.is_ok() {
                 let shown = check_opening(&buf);
                 out(&shown, reply, on_event);
             }
@@ -377,8 +447,9 @@ impl Engine {
         rules: &Opening,
         user: &str,
         recs: &[Recommendation],
+        options: &TurnOptions,
         stats: &mut TurnStats,
-        cancel: &AtomicBool,
+        halt: &Halt<'_>,
     ) -> String {
         let (fallback, alternate) = (self.prompts.fallback_intro.as_str(), self.prompts.alternate_intro.as_str());
         let choose = |model: Option<String>| {
@@ -422,9 +493,12 @@ impl Engine {
         };
         let messages = [ChatMessage::system(self.prompts.system.trim()), ChatMessage::user(prompt)];
         let mut out = String::new();
-        let result = model.generate(&messages, &self.config.generation, &mut |piece| {
+        let sampling = options.sampling.as_ref().unwrap_or(&self.config.generation);
+        let max_tokens = options.max_tokens.map_or(sampling.max_tokens, |m| m.min(sampling.max_tokens));
+        let params = GenerationParams { max_tokens, ..sampling.clone() };
+        let result = model.generate(&messages, &params, &mut |piece| {
             out.push_str(piece);
-            !out.contains('\n') && !cancel.load(Ordering::Relaxed)
+            !out.contains('\n') && !halt.now()
         });
         match result {
             Ok(s) => stats.generation = Some(s),
@@ -439,5 +513,17 @@ impl Engine {
         let (line, used) = choose(accept_opening(&out, &state.items_with(Polarity::Liked), catalog));
         stats.model_text_used = used;
         line
+    }
+}
+
+/// When a turn's generation must stop: the caller cancelled it, or a stop sequence ended the reply.
+struct Halt<'a> {
+    cancel: &'a AtomicBool,
+    stopped: AtomicBool,
+}
+
+impl Halt<'_> {
+    fn now(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || self.stopped.load(Ordering::Relaxed)
     }
 }

@@ -23,6 +23,7 @@
 
 mod conversation;
 mod engine;
+mod limits;
 mod opening;
 pub mod prompts;
 pub mod reasons;
@@ -43,6 +44,7 @@ use crate::{Error, Result};
 
 pub use conversation::Conversation;
 pub use engine::Engine;
+pub use limits::{FinishReason, TurnOptions};
 pub use opening::accept_opening;
 pub use prompts::RecommendPrompts;
 pub use reasons::reason_for;
@@ -168,6 +170,8 @@ pub struct TurnStats {
     /// The items the model wrote under the catalog constraint, in order, each with its rank-level
     /// score log π̄ (empty without a model).
     pub generated: Vec<GeneratedItem>,
+    /// Why the reply ended: complete, cut at [`TurnOptions::max_tokens`], or at a stop sequence.
+    pub finish: FinishReason,
 }
 
 /// Most free tokens of the model's opening line.

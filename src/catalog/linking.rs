@@ -391,6 +391,8 @@ impl Linker {
             }
             match hit {
                 Some((len, p, has_year)) => {
+                    // In bounds: `len <= n - i`, and `has_year` means `year_after(i + len)` found
+                    // a token at `i + len`; a token's `end` is a character boundary of `text`.
                     let last = if has_year { i + len } else { i + len - 1 };
                     let mut end = toks[last].end;
                     if has_year && text[end..].starts_with(')') {
@@ -511,6 +513,8 @@ impl Linker {
             }
             match accepted {
                 Some((len, c, has_year)) => {
+                    // In bounds: `len <= n - i`, and `has_year` means `year_after(i + len)` found
+                    // a token at `i + len`; a token's `end` is a character boundary of `text`.
                     let last = if has_year { i + len } else { i + len - 1 };
                     found.push(Mention {
                         start: toks[i].start,

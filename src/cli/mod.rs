@@ -138,6 +138,13 @@ enum DataCommand {
 /// Runs the command line; errors are printed with their causes and give exit code 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A panic is a bug: after Rust's message (thread, file:line, what), say so plainly. The
+    // process then exits with status 101 (or the front end turns it into an error exit).
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default_hook(info);
+        eprintln!("curator: internal error (a bug in curator); please report it with the input that caused it");
+    }));
     // Logs go to stderr; `RUST_LOG=curator=debug` shows more.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));

@@ -22,7 +22,7 @@ use super::sessions::validate_session_id;
 use super::wire::*;
 use super::worker::{CancelOnDrop, Job, JobEvent, SessionLease};
 use super::AppState;
-use crate::agent::{AgentEvent, Recommendation, MAX_INPUT_BYTES};
+use crate::agent::{AgentConfig, AgentEvent, FinishReason, Recommendation, TurnOptions, MAX_INPUT_BYTES};
 use crate::catalog::Catalog;
 use crate::dialogue::{DialogueState, Polarity, Role, Tracker, Utterance};
 
@@ -167,6 +167,129 @@ fn item_refs(ids: &[u32], catalog: &Catalog) -> Vec<ItemRef> {
     ids.iter().filter_map(|&id| catalog.get(id).map(|i| ItemRef { id, title: i.display_name() })).collect()
 }
 
+/// Largest `max_tokens` accepted (twice the default model's context).
+pub const MAX_TOKENS_LIMIT: u64 = 4096;
+/// Most stop sequences in one request (OpenAI's limit).
+pub const MAX_STOP_SEQUENCES: usize = 4;
+/// Longest stop sequence, in bytes.
+pub const MAX_STOP_BYTES: usize = 200;
+/// Longest `user` id, in bytes.
+pub const MAX_USER_BYTES: usize = 256;
+
+/// Whether `value` of the unsupported request field `key` changes nothing, so accepting it
+/// ignores nothing: null, `n: 1`, zero penalties, no log-probabilities, no tools, text output.
+fn neutral(key: &str, value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (key, value) {
+        (_, Value::Null) => true,
+        ("n", v) => v.as_u64() == Some(1),
+        ("presence_penalty" | "frequency_penalty", v) => v.as_f64() == Some(0.0),
+        ("logprobs" | "store", v) => v == &Value::Bool(false),
+        ("top_logprobs", v) => v.as_u64() == Some(0),
+        ("logit_bias", Value::Object(m)) => m.is_empty(),
+        ("tools" | "functions", Value::Array(a)) => a.is_empty(),
+        ("tool_choice" | "function_call", v) => v.as_str() == Some("none"),
+        ("parallel_tool_calls", v) => v.is_boolean(),
+        ("response_format", v) => {
+            v.get("type").and_then(Value::as_str) == Some("text") && v.as_object().is_some_and(|o| o.len() == 1)
+        }
+        ("modalities", v) => v.as_array().is_some_and(|a| a.len() == 1 && a[0] == "text"),
+        _ => false,
+    }
+}
+
+/// The per-turn settings of a chat request: sampling, `max_tokens`, `stop`, checked, and every
+/// other field refused unless [`neutral`].
+///
+/// Errors: [`ApiError::InvalidRequest`] naming the field and its allowed values.
+fn turn_options(req: &ChatCompletionRequest) -> Result<TurnOptions, ApiError> {
+    if let Some((key, value)) = req.other.iter().find(|(k, v)| !neutral(k, v)) {
+        let shown: String = value.to_string().chars().take(60).collect();
+        let message = if key == "n" {
+            format!("n is {shown}; Curator returns one choice per request: send n = 1 or leave it out")
+        } else {
+            format!("the field `{key}` ({shown}) is not supported by Curator's chat completions; leave it out")
+        };
+        return Err(ApiError::invalid("unsupported_field", Some(key), message));
+    }
+    let max_tokens = match (req.max_tokens, req.max_completion_tokens) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(ApiError::invalid(
+                "invalid_max_tokens",
+                Some("max_completion_tokens"),
+                format!("max_tokens is {a} and max_completion_tokens is {b}; send one of them"),
+            ))
+        }
+        (a, b) => a.or(b),
+    };
+    if let Some(m) = max_tokens.filter(|m| !(1..=MAX_TOKENS_LIMIT).contains(m)) {
+        return Err(ApiError::invalid(
+            "invalid_max_tokens",
+            Some("max_tokens"),
+            format!("max_tokens must be between 1 and {MAX_TOKENS_LIMIT}, not {m}"),
+        ));
+    }
+    if let Some(t) = req.temperature.filter(|t| !(0.0..=2.0).contains(t)) {
+        return Err(ApiError::invalid(
+            "invalid_temperature",
+            Some("temperature"),
+            format!("temperature must be between 0 and 2, not {t}"),
+        ));
+    }
+    if let Some(p) = req.top_p.filter(|p| !(*p > 0.0 && *p <= 1.0)) {
+        return Err(ApiError::invalid("invalid_top_p", Some("top_p"), format!("top_p must be in (0, 1], not {p}")));
+    }
+    let stop = match &req.stop {
+        None => Vec::new(),
+        Some(StopField::One(s)) => vec![s.clone()],
+        Some(StopField::Many(v)) => v.clone(),
+    };
+    if stop.len() > MAX_STOP_SEQUENCES {
+        return Err(ApiError::invalid(
+            "invalid_stop",
+            Some("stop"),
+            format!("stop has {} sequences; the limit is {MAX_STOP_SEQUENCES}", stop.len()),
+        ));
+    }
+    if let Some((i, s)) = stop.iter().enumerate().find(|(_, s)| s.is_empty() || s.len() > MAX_STOP_BYTES) {
+        return Err(ApiError::invalid(
+            "invalid_stop",
+            Some(&format!("stop[{i}]")),
+            format!("stop[{i}] is {} bytes; a stop sequence has 1 to {MAX_STOP_BYTES}", s.len()),
+        ));
+    }
+    if let Some(u) = req.user.as_ref().filter(|u| u.len() > MAX_USER_BYTES) {
+        return Err(ApiError::invalid(
+            "invalid_user",
+            Some("user"),
+            format!("user is {} bytes; the limit is {MAX_USER_BYTES}", u.len()),
+        ));
+    }
+    let sampling = (req.temperature.is_some() || req.top_p.is_some() || req.seed.is_some()).then(|| {
+        let base = AgentConfig::default().generation;
+        // Any integer seed: its 64 bits folded into the sampler's 32.
+        let seed = req.seed.map_or(base.seed, |s| {
+            let s = s as u64;
+            (s ^ (s >> 32)) as u32
+        });
+        crate::llm::GenerationParams {
+            temperature: req.temperature.map_or(base.temperature, |t| t as f32),
+            top_p: req.top_p.map_or(base.top_p, |p| p as f32),
+            seed,
+            ..base
+        }
+    });
+    Ok(TurnOptions { sampling, max_tokens: max_tokens.and_then(|m| usize::try_from(m).ok()), stop })
+}
+
+/// OpenAI's `finish_reason` of a turn that ended for `finish`.
+fn finish_reason(finish: FinishReason) -> &'static str {
+    match finish {
+        FinishReason::MaxTokens => "length",
+        FinishReason::Complete | FinishReason::StopSequence => "stop",
+    }
+}
+
 /// `POST /v1/chat/completions`.
 pub(crate) async fn chat_completions(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
     match chat_inner(app, body).await {
@@ -178,6 +301,7 @@ pub(crate) async fn chat_completions(State(app): State<AppState>, body: Result<B
 async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
     let req: ChatCompletionRequest = parse_body(body, app.options.max_body_bytes)?;
     check_model(req.model.as_deref())?;
+    let options = turn_options(&req)?;
     let mut messages = validate_messages(&req.messages)?;
     let last_raw = req.messages.last().map(|m| m.role.as_str()).unwrap_or("");
     let n = req.messages.len();
@@ -207,6 +331,18 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
         None => (new_id(), true),
     };
     let lease = SessionLease::acquire(&app.busy, &session_id)?;
+    // A stateless request's dialogue is stored with its turn, as sent (system messages aside).
+    let earlier: Vec<StoredMessage> = if stateless {
+        messages
+            .iter()
+            .map(|m| StoredMessage {
+                role: if m.role == Role::Seeker { "user" } else { "assistant" }.to_string(),
+                content: m.text.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let state = {
         let app = app.clone();
         let sid = session_id.clone();
@@ -231,7 +367,9 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
     app.worker.submit(Job {
         session_id: session_id.clone(),
         state,
+        earlier,
         text: text.clone(),
+        options,
         cancel,
         deadline,
         timeout_s: timeout.as_secs(),
@@ -266,12 +404,16 @@ struct ReplyMeta {
 async fn collect_reply(meta: ReplyMeta, mut rx: UnboundedReceiver<JobEvent>) -> Result<Response, ApiError> {
     let mut content = String::new();
     let mut usage = Usage::default();
+    let mut finish = "stop";
     loop {
         match tokio::time::timeout_at(meta.deadline, rx.recv()).await {
             Err(_) => return Err(ApiError::Timeout(meta.timeout_s)),
             Ok(None) => return Err(ApiError::Internal("the generation worker dropped the request".into())),
             Ok(Some(JobEvent::Agent(AgentEvent::Text { text }))) => content.push_str(&text),
-            Ok(Some(JobEvent::Agent(AgentEvent::Done { stats }))) => usage = Usage::of(stats.generation.as_ref()),
+            Ok(Some(JobEvent::Agent(AgentEvent::Done { stats }))) => {
+                usage = Usage::of(stats.generation.as_ref());
+                finish = finish_reason(stats.finish);
+            }
             Ok(Some(JobEvent::Agent(_))) => {}
             Ok(Some(JobEvent::Finished(Err(e)))) => return Err(e),
             Ok(Some(JobEvent::Finished(Ok(recommendations)))) => {
@@ -283,7 +425,7 @@ async fn collect_reply(meta: ReplyMeta, mut rx: UnboundedReceiver<JobEvent>) -> 
                     choices: vec![Choice {
                         index: 0,
                         message: ChatMessageOut { role: "assistant", content },
-                        finish_reason: "stop",
+                        finish_reason: finish,
                         logprobs: None,
                     }],
                     usage,
@@ -304,6 +446,7 @@ struct SseStream {
     _guard: CancelOnDrop,
     include_usage: bool,
     usage: Usage,
+    finish: &'static str,
     pending: VecDeque<String>,
     finished: bool,
 }
@@ -351,11 +494,12 @@ impl SseStream {
                     self.pending.push_back(f);
                 }
                 Ok(Some(JobEvent::Agent(AgentEvent::Done { stats }))) => {
-                    self.usage = Usage::of(stats.generation.as_ref())
+                    self.usage = Usage::of(stats.generation.as_ref());
+                    self.finish = finish_reason(stats.finish);
                 }
                 Ok(Some(JobEvent::Finished(Err(e)))) => self.finish_with_error(&e),
                 Ok(Some(JobEvent::Finished(Ok(_)))) => {
-                    let f = self.chunk(Delta::default(), Some("stop"), None);
+                    let f = self.chunk(Delta::default(), Some(self.finish), None);
                     self.pending.push_back(f);
                     if self.include_usage {
                         let usage = self.usage;
@@ -401,6 +545,7 @@ fn stream_response(
         _guard: guard,
         include_usage,
         usage: Usage::default(),
+        finish: "stop",
         pending: VecDeque::new(),
         finished: false,
     };

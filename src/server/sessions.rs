@@ -120,14 +120,17 @@ impl SessionStore {
         }
     }
 
-    /// Stores one answered turn in one transaction: the new `state`, the user's message and
-    /// the reply (with its recommendations as JSON). Creates the session if needed.
+    /// Stores one answered turn in one transaction: the new `state`, the messages that came
+    /// before it in the request (`earlier`: a stateless request's dialogue, in order; empty for a
+    /// stored session, which holds them already), the user's message and the reply (with its
+    /// recommendations as JSON). Creates the session if needed.
     ///
     /// Errors: [`ApiError::Internal`] on a database failure (nothing is stored then).
     pub fn save_turn(
         &self,
         id: &str,
         state: &DialogueState,
+        earlier: &[StoredMessage],
         user: &str,
         reply: &str,
         recommendations: &str,
@@ -143,11 +146,20 @@ impl SessionStore {
             params![id, now, state_json],
         )
         .map_err(db_err)?;
-        let seq: i64 = tx
+        let mut seq: i64 = tx
             .query_row("SELECT COALESCE(MAX(seq), -1) + 1 FROM messages WHERE session_id = ?1", params![id], |r| {
                 r.get(0)
             })
             .map_err(db_err)?;
+        for m in earlier {
+            tx.execute(
+                "INSERT INTO messages (session_id, seq, role, content, recommendations, created_at)
+                 VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
+                params![id, seq, m.role, m.content, now],
+            )
+            .map_err(db_err)?;
+            seq += 1;
+        }
         tx.execute(
             "INSERT INTO messages (session_id, seq, role, content, recommendations, created_at)
              VALUES (?1, ?2, 'user', ?3, NULL, ?4)",

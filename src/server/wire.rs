@@ -3,8 +3,11 @@
 //! The chat types follow OpenAI's Chat Completions API (`/v1/chat/completions`), so unmodified
 //! OpenAI clients work; Curator's additions are extension fields that such clients ignore or
 //! expose as extra attributes: `session_id` (request and response) and `recommendations`
-//! (response, and one streamed chunk). Unknown request fields (`temperature`, `max_tokens`, …)
-//! are accepted and ignored.
+//! (response, and one streamed chunk). No request field is ignored: the sampling fields
+//! (`temperature`, `top_p`, `seed`), `max_tokens` (or `max_completion_tokens`), `stop` and `user`
+//! are honoured; any other field is refused with a 400 naming it unless its value changes
+//! nothing (`n: 1`, `presence_penalty: 0`, `frequency_penalty: 0`, `logprobs: false`,
+//! `logit_bias: {}`, `tools: []`, `response_format: {"type": "text"}`, …).
 
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +83,47 @@ pub struct ChatCompletionRequest {
     /// `messages` and its id is returned.
     #[serde(default)]
     pub session_id: Option<String>,
+    /// Most tokens of the reply (1–4096), counted as `usage.completion_tokens` counts them: the
+    /// model's own tokens and the list text the agent feeds through it (markers, reasons, the
+    /// closing line). When reached, the reply ends there with `finish_reason: "length"` and lists
+    /// only the items it names in full. Without a model (`--no-model`) no token is generated
+    /// and nothing is cut.
+    #[serde(default)]
+    pub max_tokens: Option<u64>,
+    /// OpenAI's newer name for `max_tokens` (the same bound; send one of the two).
+    #[serde(default)]
+    pub max_completion_tokens: Option<u64>,
+    /// Sampling temperature of the model's text, 0–2 (0: greedy, the default).
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    /// Nucleus sampling mass, in (0, 1] (default 0.95; used when `temperature` > 0).
+    #[serde(default)]
+    pub top_p: Option<f64>,
+    /// Seed of the sampler: the same seed, dialogue and parameters give the same reply. Any
+    /// integer (folded to 32 bits).
+    #[serde(default)]
+    pub seed: Option<i64>,
+    /// Up to 4 stop sequences (a string or an array of strings, 1–200 bytes each): the reply ends
+    /// before the first one, which is not returned.
+    #[serde(default)]
+    pub stop: Option<StopField>,
+    /// An end-user id (OpenAI's abuse-monitoring hint): accepted (at most 256 bytes) and not
+    /// used otherwise.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Every other field, checked by the handler: refused unless its value changes nothing.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// OpenAI's `stop`: one string or an array of strings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum StopField {
+    /// One stop sequence.
+    One(String),
+    /// Several.
+    Many(Vec<String>),
 }
 
 /// OpenAI's `stream_options`.
@@ -130,7 +174,8 @@ pub struct Choice {
     pub index: u32,
     /// The reply.
     pub message: ChatMessageOut,
-    /// Always `stop`.
+    /// `stop` (the reply is complete, or a stop sequence ended it) or `length` (`max_tokens`
+    /// reached).
     pub finish_reason: &'static str,
     /// Always null (log-probabilities are not offered).
     pub logprobs: Option<()>,
@@ -176,7 +221,8 @@ pub struct ChunkChoice {
     pub index: u32,
     /// The new piece.
     pub delta: Delta,
-    /// `stop` in the last chunk of the reply, null before.
+    /// `stop` or `length` in the last chunk of the reply (as [`Choice::finish_reason`]), null
+    /// before.
     pub finish_reason: Option<&'static str>,
     /// Always null.
     pub logprobs: Option<()>,

@@ -18,7 +18,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::error::ApiError;
 use super::sessions::SessionStore;
-use crate::agent::{AgentEvent, Conversation, Engine, Recommendation};
+use super::wire::StoredMessage;
+use crate::agent::{AgentEvent, Conversation, Engine, Recommendation, TurnOptions};
 use crate::dialogue::DialogueState;
 use crate::llm::CacheSnapshot;
 
@@ -103,8 +104,13 @@ pub struct Job {
     pub session_id: String,
     /// The session's state before the turn.
     pub state: DialogueState,
+    /// The messages a stateless request sent before `text` (`user` and `assistant`, in order),
+    /// stored with the turn; empty for a stored session.
+    pub earlier: Vec<StoredMessage>,
     /// The seeker's message.
     pub text: String,
+    /// The client's per-turn settings (sampling, `max_tokens`, `stop`).
+    pub options: TurnOptions,
     /// Set to stop the turn (client gone, timeout).
     pub cancel: Arc<AtomicBool>,
     /// When the turn must be done; a job still queued at its deadline is answered with a timeout.
@@ -272,7 +278,7 @@ fn answer(
     store: &SessionStore,
 ) -> Result<Vec<Recommendation>, ApiError> {
     let mut reply = String::new();
-    let result = engine.respond(conversation, &job.text, &job.cancel, &mut |ev| {
+    let result = engine.respond_with(conversation, &job.text, &job.options, &job.cancel, &mut |ev| {
         if let AgentEvent::Text { text } = &ev {
             reply.push_str(text);
         }
@@ -285,7 +291,7 @@ fn answer(
         Err(e) => return Err(e.into()),
     };
     let recs_json = serde_json::to_string(&recs).unwrap_or_else(|_| "[]".into());
-    store.save_turn(&job.session_id, state, &job.text, &reply, &recs_json)?;
+    store.save_turn(&job.session_id, state, &job.earlier, &job.text, &reply, &recs_json)?;
     Ok(recs)
 }
 

@@ -242,6 +242,9 @@ pub fn run(agent: Agent) -> io::Result<()> {
     // The terminal comes back first; a reply being cancelled may take a moment to stop.
     drop(guard);
     let _ = input.join();
-    worker.shutdown();
+    // An agent that panicked made the UI quit; that is a failure, not a normal exit.
+    if let Some(panic) = worker.shutdown() {
+        return Err(io::Error::other(format!("the agent stopped on an internal error: {panic}")));
+    }
     result
 }

@@ -178,14 +178,20 @@ impl Worker {
         self.cancel.store(true, Ordering::SeqCst);
     }
 
-    /// Cancels any reply, closes the request channel and waits for the thread to end.
-    pub fn shutdown(mut self) {
+    /// Cancels any reply, closes the request channel and waits for the thread to end. Returns
+    /// the panic message when the agent thread ended by a panic (`None`: it ended normally), so
+    /// that the front end can exit with an error instead of success.
+    pub fn shutdown(mut self) -> Option<String> {
         self.cancel();
         let (dead, _) = std::sync::mpsc::channel();
         self.requests = dead;
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
+        let payload = self.handle.take()?.join().err()?;
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string());
+        Some(message)
     }
 }
 

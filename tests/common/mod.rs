@@ -67,3 +67,45 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The model file the tests run: `CURATOR_MODEL`, else the default model in the cache. A missing
+/// file fails the test with how to get it, never a silent pass.
+#[allow(dead_code)]
+pub fn model_path() -> std::path::PathBuf {
+    let p = std::env::var_os("CURATOR_MODEL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(curator::llm::fetch::default_model_path);
+    assert!(
+        p.exists(),
+        "the model file {} is missing: run `cargo run --release -- model fetch` (or `make model`), or point \
+         CURATOR_MODEL at a GGUF file",
+        p.display()
+    );
+    p
+}
+
+/// A blocking HTTP client with a generous timeout (a turn with the model on a loaded 2-core
+/// machine can take long).
+#[allow(dead_code)]
+pub fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(300)).build().unwrap()
+}
+
+/// `GET path` on `server`: the status and the body as JSON (a body that is not JSON fails).
+#[allow(dead_code)]
+pub fn get_json(server: &Server, path: &str) -> (u16, serde_json::Value) {
+    let r = http().get(server.url(path)).send().unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")))
+}
+
+/// `POST path` on `server` with a JSON `body`: the status and the body as JSON.
+#[allow(dead_code)]
+pub fn post_json(server: &Server, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    let r =
+        http().post(server.url(path)).header("content-type", "application/json").body(body.to_string()).send().unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")))
+}
