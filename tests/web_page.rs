@@ -256,6 +256,7 @@ struct Page {
     cards: Vec<Card>,
     liked: Vec<String>,
     disliked: Vec<String>,
+    seen: Vec<String>,
     wanted: Vec<String>,
     rejected: Vec<String>,
     busy: bool,
@@ -281,7 +282,7 @@ return {
     reason: c.querySelector('.reason').textContent,
     liked: c.querySelector('button.like').getAttribute('aria-pressed'),
   })),
-  liked: texts('#known-liked li'), disliked: texts('#known-disliked li'),
+  liked: texts('#known-liked li'), disliked: texts('#known-disliked li'), seen: texts('#known-seen li'),
   wanted: texts('#known-wanted li'), rejected: texts('#known-rejected li'),
   busy: document.getElementById('send').disabled,
   session: localStorage.getItem('curator.session'),
@@ -383,6 +384,10 @@ fn a_conversation_in_chromium_streams_takes_feedback_and_survives_a_reload() {
         assert_eq!(disliked.disliked, [titles[1].as_str()]);
         let left: Vec<&str> = disliked.cards.iter().map(|c| c.title.as_str()).collect();
         assert_eq!(left, [titles[0].as_str(), titles[2].as_str()]);
+        // "Seen it" on the third: listed as seen, never recommended again.
+        click(&c, "#cards .card:nth-child(2) button.seen").await;
+        let seen = until(&c, "the seen", |p| p.seen.len() == 1).await;
+        assert_eq!(seen.seen, [titles[2].as_str()]);
 
         // A second message: new cards, the disliked item gone, the requests in the state panel.
         type_into(&c, "#input", &format!("something from the 90s, no horror{ENTER}")).await;
@@ -394,6 +399,7 @@ fn a_conversation_in_chromium_streams_takes_feedback_and_survives_a_reload() {
         }
         assert_eq!(second.liked, liked.liked);
         assert_eq!(second.disliked, [titles[1].as_str()]);
+        assert_eq!(second.seen, [titles[2].as_str()]);
         assert!(second.wanted.contains(&"the 1990s".to_string()), "{:?}", second.wanted);
         assert_eq!(second.rejected, ["no horror"]);
         assert_eq!(second.session, first.session);

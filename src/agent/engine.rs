@@ -441,6 +441,7 @@ impl Engine {
 
     /// The opening sentence: the model's, when it loads, runs, and [`accept_opening`] takes it;
     /// otherwise the prompt's fallback.
+    #[allow(clippy::too_many_arguments)]
     fn intro(
         &mut self,
         state: &DialogueState,

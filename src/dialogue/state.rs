@@ -79,11 +79,12 @@ impl DialogueState {
     }
 
     /// Per catalog position, whether the item may not be recommended: it (or an item with the
-    /// same normalised title, see [`Catalog::same_title`]) was mentioned by anyone or already
-    /// recommended.
+    /// same normalised title, see [`Catalog::same_title`]) was mentioned by anyone, already
+    /// recommended, or said to be seen.
     pub fn excluded_positions(&self, catalog: &Catalog) -> Vec<bool> {
         let mut excluded = vec![false; catalog.len()];
-        for id in self.mentions.iter().map(|m| m.id).chain(self.recommended.iter().copied()) {
+        let seen = self.seen.iter().filter(|(_, s, _)| *s).map(|(id, _, _)| *id);
+        for id in self.mentions.iter().map(|m| m.id).chain(self.recommended.iter().copied()).chain(seen) {
             if let Some(p) = catalog.position(id) {
                 for &q in catalog.same_title(p) {
                     excluded[q] = true;

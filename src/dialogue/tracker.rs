@@ -45,6 +45,17 @@ pub struct Observed {
     pub reactions: Vec<Reaction>,
 }
 
+/// Feedback on an item outside the text: a button or an API call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feedback {
+    /// Liked.
+    Like,
+    /// Disliked.
+    Dislike,
+    /// Already seen (never recommended again).
+    Seen,
+}
+
 /// One turn as it reaches the tracker.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Utterance {
@@ -200,6 +211,25 @@ impl Tracker {
             self.observe(&mut state, u);
         }
         state
+    }
+
+    /// Records the seeker's feedback on an item: like or dislike as in [`Tracker::feedback`],
+    /// seen as a seen statement of the latest turn ([`DialogueState::seen`]).
+    ///
+    /// Errors: [`Error::InvalidInput`] when `id` is not in the catalog (the state is unchanged).
+    pub fn rate(&self, state: &mut DialogueState, id: ItemId, feedback: Feedback) -> Result<()> {
+        match feedback {
+            Feedback::Like => self.feedback(state, id, Polarity::Liked),
+            Feedback::Dislike => self.feedback(state, id, Polarity::Disliked),
+            Feedback::Seen => {
+                if self.catalog.get(id).is_none() {
+                    return Err(Error::InvalidInput(format!("item {id} is not in the catalog")));
+                }
+                let turn = state.turns.len().saturating_sub(1);
+                state.seen.push((id, true, turn));
+                Ok(())
+            }
+        }
     }
 
     /// Records the seeker's explicit feedback on an item (a like or dislike button, not text):

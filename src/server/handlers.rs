@@ -24,7 +24,7 @@ use super::worker::{CancelOnDrop, Job, JobEvent, SessionLease};
 use super::AppState;
 use crate::agent::{AgentConfig, AgentEvent, FinishReason, Recommendation, TurnOptions, MAX_INPUT_BYTES};
 use crate::catalog::Catalog;
-use crate::dialogue::{DialogueState, Polarity, Role, Tracker, Utterance};
+use crate::dialogue::{DialogueState, Feedback, Polarity, Role, Tracker, Utterance};
 
 /// The model id this server answers as.
 pub const MODEL_ID: &str = "curator";
@@ -637,15 +637,16 @@ pub(crate) async fn feedback(State(app): State<AppState>, body: Result<Bytes, By
     let run = async {
         let req: FeedbackRequest = parse_body(body, app.options.max_body_bytes)?;
         validate_session_id(&req.session_id)?;
-        let polarity = match req.rating.as_str() {
-            "like" => Polarity::Liked,
-            "dislike" => Polarity::Disliked,
+        let rating = match req.rating.as_str() {
+            "like" => Feedback::Like,
+            "dislike" => Feedback::Dislike,
+            "seen" => Feedback::Seen,
             other => {
                 return Err(ApiError::invalid(
                     "invalid_rating",
                     Some("rating"),
                     format!(
-                        "rating is {:?}; expected \"like\" or \"dislike\"",
+                        "rating is {:?}; expected \"like\", \"dislike\" or \"seen\"",
                         other.chars().take(40).collect::<String>()
                     ),
                 ))
@@ -663,7 +664,7 @@ pub(crate) async fn feedback(State(app): State<AppState>, body: Result<Bytes, By
         let app2 = app.clone();
         let sid = req.session_id.clone();
         tokio::task::spawn_blocking(move || {
-            let r = app2.store.record_feedback(&sid, req.item_id, polarity, &app2.assets.tracker);
+            let r = app2.store.record_feedback(&sid, req.item_id, rating, &app2.assets.tracker);
             drop(lease);
             r
         })
@@ -701,6 +702,7 @@ pub(crate) async fn session(State(app): State<AppState>, Path(id): Path<String>)
             object: "session",
             liked: item_refs(&state.items_with(Polarity::Liked), &app.assets.catalog),
             disliked: item_refs(&state.items_with(Polarity::Disliked), &app.assets.catalog),
+            seen: item_refs(&state.items_seen(true), &app.assets.catalog),
             recommended: item_refs(&state.recommended, &app.assets.catalog),
             wanted: state.requested_attributes().into_iter().map(|(m, _)| AttributeRef::of(&m.attribute)).collect(),
             rejected: state.rejected_attributes().into_iter().map(AttributeRef::of).collect(),

@@ -63,7 +63,7 @@ pub fn document() -> Value {
                     "liked": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}},
                     "disliked": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}}}},
                 "FeedbackRequest": {"type": "object", "required": ["session_id", "item_id", "rating"], "properties": {
-                    "session_id": {"type": "string"}, "item_id": {"type": "integer"}, "rating": {"enum": ["like", "dislike"]}}},
+                    "session_id": {"type": "string"}, "item_id": {"type": "integer"}, "rating": {"enum": ["like", "dislike", "seen"]}}},
                 "FeedbackResponse": {"type": "object", "properties": {
                     "object": {"const": "feedback"}, "session_id": {"type": "string"}, "item": {"$ref": "#/components/schemas/ItemRef"}, "rating": {"type": "string"}}},
                 "Session": {"type": "object", "properties": {
@@ -71,6 +71,7 @@ pub fn document() -> Value {
                     "messages": {"type": "array", "items": {"type": "object", "properties": {"role": {"type": "string"}, "content": {"type": "string"}}}},
                     "liked": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}},
                     "disliked": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}},
+                    "seen": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}, "description": "Items the seeker has seen (said in the dialogue or by feedback): never recommended again"},
                     "recommended": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}},
                     "wanted": {"type": "array", "items": {"$ref": "#/components/schemas/AttributeRef"}, "description": "Attributes asked for, in order of first mention"},
                     "rejected": {"type": "array", "items": {"$ref": "#/components/schemas/AttributeRef"}, "description": "Attributes ruled out: no recommended item has one"},

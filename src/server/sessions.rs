@@ -14,7 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::error::ApiError;
 use super::wire::{SessionRecommendation, StoredMessage};
 use crate::catalog::ItemId;
-use crate::dialogue::{DialogueState, Polarity, Tracker};
+use crate::dialogue::{DialogueState, Feedback, Tracker};
 
 /// Longest session id accepted, in bytes.
 pub const MAX_SESSION_ID_LEN: usize = 64;
@@ -188,7 +188,7 @@ impl SessionStore {
         &self,
         id: &str,
         item: ItemId,
-        polarity: Polarity,
+        feedback: Feedback,
         tracker: &Tracker,
     ) -> Result<(), ApiError> {
         let mut conn = self.lock()?;
@@ -202,10 +202,14 @@ impl SessionStore {
         };
         let mut state: DialogueState = serde_json::from_str(&json)
             .map_err(|e| ApiError::Internal(format!("stored state of session {id:?} is unreadable: {e}")))?;
-        tracker.feedback(&mut state, item, polarity)?;
+        tracker.rate(&mut state, item, feedback)?;
         let state_json =
             serde_json::to_string(&state).map_err(|e| ApiError::Internal(format!("cannot encode the state: {e}")))?;
-        let rating = if polarity == Polarity::Disliked { "dislike" } else { "like" };
+        let rating = match feedback {
+            Feedback::Like => "like",
+            Feedback::Dislike => "dislike",
+            Feedback::Seen => "seen",
+        };
         let now = now_s();
         tx.execute("UPDATE sessions SET state = ?2, updated_at = ?3 WHERE id = ?1", params![id, state_json, now])
             .map_err(db_err)?;

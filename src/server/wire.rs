@@ -324,7 +324,7 @@ pub struct FeedbackRequest {
     pub session_id: String,
     /// Catalog id of the item (e.g. from `recommendations[].id`).
     pub item_id: ItemId,
-    /// `like` or `dislike`.
+    /// `like`, `dislike` or `seen` (a seen item is never recommended again).
     pub rating: String,
 }
 
@@ -363,6 +363,8 @@ pub struct SessionView {
     pub liked: Vec<ItemRef>,
     /// Items the seeker dislikes.
     pub disliked: Vec<ItemRef>,
+    /// Items the seeker has seen (said in the dialogue or by feedback), never recommended again.
+    pub seen: Vec<ItemRef>,
     /// Items recommended so far, in order.
     pub recommended: Vec<ItemRef>,
     /// Attributes the seeker asked for (latest mention not a rejection), in order of first

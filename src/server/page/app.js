@@ -10,7 +10,7 @@ const ui = {
   messages: $('messages'), status: $('status'), form: $('composer'), input: $('input'),
   send: $('send'), stop: $('stop'), cards: $('cards'), noCards: $('no-cards'),
   newConversation: $('new-conversation'), liked: $('known-liked'), disliked: $('known-disliked'),
-  wanted: $('known-wanted'), rejected: $('known-rejected'),
+  wanted: $('known-wanted'), rejected: $('known-rejected'), seen: $('known-seen'),
   keyDialog: $('key-dialog'), keyForm: $('key-form'), keyInput: $('key-input'),
 };
 
@@ -84,6 +84,7 @@ function fill(list, texts) {
 function renderKnown() {
   fill(ui.liked, (view?.liked ?? []).map((i) => i.title));
   fill(ui.disliked, (view?.disliked ?? []).map((i) => i.title));
+  fill(ui.seen, (view?.seen ?? []).map((i) => i.title));
   fill(ui.wanted, (view?.wanted ?? []).map((a) => a.label));
   fill(ui.rejected, (view?.rejected ?? []).map((a) => `no ${a.label}`));
 }
@@ -96,7 +97,7 @@ function card(item, liked) {
   if (meta) li.append(node('p', 'meta', meta));
   li.append(node('p', 'reason', item.reason));
   const actions = node('div', 'actions');
-  for (const [rating, label] of [['like', 'Like'], ['dislike', 'Dislike']]) {
+  for (const [rating, label] of [['like', 'Like'], ['dislike', 'Dislike'], ['seen', 'Seen it']]) {
     const b = node('button', rating, label);
     b.type = 'button';
     b.setAttribute('aria-label', `${label} ${item.title}`);
