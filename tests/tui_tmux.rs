@@ -104,3 +104,40 @@ fn chat_in_a_real_terminal() {
     assert!(end.contains("CURATOR-EXIT=0"), "{end}");
     assert!(!end.contains("Message"), "the alternate screen is left: {end}");
 }
+
+/// `kill -TERM` and `kill -HUP` of `curator chat` restore the terminal (main screen, cooked
+/// mode) and end the program with a non-zero status and a message naming the signal.
+#[test]
+fn stop_signals_restore_the_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        println!("SKIPPED stop_signals_restore_the_terminal: tmux is not installed (apt-get install -y tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for signal in ["TERM", "HUP"] {
+        let name = format!("curator-tui-signal-{signal}-{}", std::process::id());
+        let pid_file = dir.path().join(format!("{signal}.pid"));
+        let bin = env!("CARGO_BIN_EXE_curator");
+        // The inner shell writes its pid and becomes curator; the outer one reports afterwards.
+        let cmd = format!(
+            "sh -c 'echo $$ > {}; exec {bin} chat --no-model'; echo CURATOR-EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon; sleep 60",
+            pid_file.display()
+        );
+        let out = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &name, "-x", "100", "-y", "30", &cmd])
+            .env("TERM", "xterm-256color")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
+        let s = Session(name);
+        s.wait("the welcome line", |t| t.contains("Curator — 6924 movies"));
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let kill = Command::new("kill").args([&format!("-{signal}"), pid.trim()]).output().unwrap();
+        assert!(kill.status.success(), "kill -{signal} {pid}");
+        let end = s.wait("the program to exit", |t| t.contains("CURATOR-EXIT=") && t.contains("icanon"));
+        assert!(!end.contains("CURATOR-EXIT=0"), "SIG{signal} must end with a failure status: {end}");
+        assert!(end.contains(&format!("stopped by SIG{signal}")), "{end}");
+        assert!(!end.contains("Message"), "the alternate screen is left: {end}");
+        assert!(end.lines().any(|l| l.trim() == "icanon"), "the terminal is back in cooked mode: {end}");
+    }
+}

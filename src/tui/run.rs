@@ -2,10 +2,12 @@
 //! input thread) and agent events (from the [`Worker`]); the loop turns each into an
 //! [`Action`], applies [`update`], carries out the [`Effect`]s and draws once per batch. The
 //! terminal is restored when the loop ends, on an error, and on a panic (a hook restores it before
-//! the message is printed). Ctrl+C arrives as a key in raw mode and quits like `/quit`.
+//! the message is printed). Ctrl+C arrives as a key in raw mode and quits like `/quit`; SIGTERM,
+//! SIGHUP and SIGINT sent to the process end the loop too, the terminal is restored, and
+//! [`run`] returns an error naming the signal (the program exits non-zero).
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
@@ -35,6 +37,19 @@ pub enum Incoming {
     Terminal(Event),
     /// An agent event.
     Agent(WorkerEvent),
+    /// A signal asking the program to stop (SIGTERM, SIGHUP, SIGINT): the loop ends with an
+    /// error naming it.
+    Signal(i32),
+}
+
+/// The name of a stop signal ([`Incoming::Signal`]).
+fn signal_name(signal: i32) -> String {
+    match signal {
+        signal_hook::consts::SIGTERM => "SIGTERM".to_string(),
+        signal_hook::consts::SIGHUP => "SIGHUP".to_string(),
+        signal_hook::consts::SIGINT => "SIGINT".to_string(),
+        other => format!("signal {other}"),
+    }
 }
 
 /// Timings of one loop iteration, reported after its frame is drawn (the benchmark reads them).
@@ -60,7 +75,7 @@ const MAX_BATCH: usize = 256;
 /// Runs the UI until the person quits: reads `rx`, updates `app`, talks to `worker`, draws on
 /// `terminal`; `on_frame` sees the state and the timings of each frame drawn.
 ///
-/// Errors: drawing failures of the backend.
+/// Errors: drawing failures of the backend; an [`Incoming::Signal`] (naming the signal).
 pub fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
@@ -98,6 +113,9 @@ where
                 Incoming::Agent(ev) => {
                     agent_events += 1;
                     Some(Action::Agent(ev))
+                }
+                Incoming::Signal(signal) => {
+                    return Err(io::Error::other(format!("stopped by {}", signal_name(signal))));
                 }
             };
             if let Some(action) = action {
@@ -220,8 +238,19 @@ pub fn run(agent: Agent) -> io::Result<()> {
     let worker = Worker::spawn(agent, tx.clone(), Incoming::Agent)?;
     let stop = Arc::new(AtomicBool::new(false));
     let stop_input = Arc::clone(&stop);
+    // A stop signal is noted here and turned into an event by the input thread (within 50 ms).
+    let caught = Arc::new(AtomicUsize::new(0));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP, signal_hook::consts::SIGINT] {
+        let value = usize::try_from(signal).unwrap_or(usize::MAX);
+        signal_hook::flag::register_usize(signal, Arc::clone(&caught), value)?;
+    }
     let input = std::thread::Builder::new().name("curator-input".into()).spawn(move || {
         while !stop_input.load(Ordering::SeqCst) {
+            let signal = caught.load(Ordering::SeqCst);
+            if signal != 0 {
+                let _ = tx.send(Incoming::Signal(i32::try_from(signal).unwrap_or(-1)));
+                break;
+            }
             match event::poll(Duration::from_millis(50)) {
                 Ok(true) => match event::read() {
                     Ok(ev) => {
