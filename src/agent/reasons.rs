@@ -75,10 +75,11 @@ pub fn reason_for(
     }
     // Genres the seeker asked for in their latest turn come next.
     let latest_turn = state.turns.iter().rposition(|t| t.role == Role::Seeker);
+    let genres = state.genres();
     let asked: Vec<String> = item
         .genres
         .iter()
-        .filter(|g| state.genres().iter().any(|(m, t)| m.wanted && m.genre == g.as_str() && Some(*t) == latest_turn))
+        .filter(|g| genres.iter().any(|(m, t)| m.wanted && m.genre == g.as_str() && Some(*t) == latest_turn))
         .cloned()
         .collect();
     let genre = |g: &[String]| g.iter().take(3).cloned().collect::<Vec<_>>().join(", ");

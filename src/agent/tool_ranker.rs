@@ -38,11 +38,6 @@ impl ToolRanker {
         ToolRanker::new(assets.tracker.clone(), Arc::clone(&assets.ranker))
     }
 
-    /// The same tracker with another ranker (other weights while tuning).
-    pub fn with_ranker(&self, ranker: Arc<CandidateRanker>) -> Self {
-        ToolRanker { tracker: self.tracker.clone(), ranker, items: self.items }
-    }
-
     /// The catalog.
     pub fn catalog(&self) -> &Arc<Catalog> {
         self.tracker.catalog()

@@ -75,12 +75,6 @@ impl Assets {
         let tracker = Tracker::with_graph(Arc::clone(&catalog), knowledge.as_ref().map(|kt| &kt.graph));
         Assets { catalog, knowledge, tracker, ranker }
     }
-
-    /// The same assets with another ranker (e.g. other fusion weights while tuning); the
-    /// catalog, graph and tracker are shared.
-    pub fn with_ranker(&self, ranker: Arc<CandidateRanker>) -> Self {
-        Assets { ranker, ..self.clone() }
-    }
 }
 
 /// The knowledge-graph folder that goes with `catalog_dir` (`<root>/catalogs/movies` →

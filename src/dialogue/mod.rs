@@ -22,7 +22,7 @@ pub mod tracker;
 
 pub use reactions::Reaction;
 pub use state::{DialogueState, ItemMention, Polarity};
-pub use tracker::{Feedback, Items, Observed, Tracker, Utterance};
+pub use tracker::{Items, Observed, Rating, Tracker, Utterance};
 
 use serde::{Deserialize, Serialize};
 

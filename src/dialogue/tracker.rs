@@ -45,9 +45,9 @@ pub struct Observed {
     pub reactions: Vec<Reaction>,
 }
 
-/// Feedback on an item outside the text: a button or an API call.
+/// A rating of an item outside the text: a button or an API call (`/v1/feedback`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Feedback {
+pub enum Rating {
     /// Liked.
     Like,
     /// Disliked.
@@ -217,11 +217,11 @@ impl Tracker {
     /// seen as a seen statement of the latest turn ([`DialogueState::seen`]).
     ///
     /// Errors: [`Error::InvalidInput`] when `id` is not in the catalog (the state is unchanged).
-    pub fn rate(&self, state: &mut DialogueState, id: ItemId, feedback: Feedback) -> Result<()> {
-        match feedback {
-            Feedback::Like => self.feedback(state, id, Polarity::Liked),
-            Feedback::Dislike => self.feedback(state, id, Polarity::Disliked),
-            Feedback::Seen => {
+    pub fn rate(&self, state: &mut DialogueState, id: ItemId, rating: Rating) -> Result<()> {
+        match rating {
+            Rating::Like => self.feedback(state, id, Polarity::Liked),
+            Rating::Dislike => self.feedback(state, id, Polarity::Disliked),
+            Rating::Seen => {
                 if self.catalog.get(id).is_none() {
                     return Err(Error::InvalidInput(format!("item {id} is not in the catalog")));
                 }

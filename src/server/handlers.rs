@@ -24,7 +24,7 @@ use super::worker::{CancelOnDrop, Job, JobEvent, SessionLease};
 use super::AppState;
 use crate::agent::{AgentConfig, AgentEvent, FinishReason, Recommendation, TurnOptions, MAX_INPUT_BYTES};
 use crate::catalog::Catalog;
-use crate::dialogue::{DialogueState, Feedback, Polarity, Role, Tracker, Utterance};
+use crate::dialogue::{DialogueState, Polarity, Rating, Role, Tracker, Utterance};
 
 /// The model id this server answers as.
 pub const MODEL_ID: &str = "curator";
@@ -638,9 +638,9 @@ pub(crate) async fn feedback(State(app): State<AppState>, body: Result<Bytes, By
         let req: FeedbackRequest = parse_body(body, app.options.max_body_bytes)?;
         validate_session_id(&req.session_id)?;
         let rating = match req.rating.as_str() {
-            "like" => Feedback::Like,
-            "dislike" => Feedback::Dislike,
-            "seen" => Feedback::Seen,
+            "like" => Rating::Like,
+            "dislike" => Rating::Dislike,
+            "seen" => Rating::Seen,
             other => {
                 return Err(ApiError::invalid(
                     "invalid_rating",

@@ -14,7 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::error::ApiError;
 use super::wire::{SessionRecommendation, StoredMessage};
 use crate::catalog::ItemId;
-use crate::dialogue::{DialogueState, Feedback, Tracker};
+use crate::dialogue::{DialogueState, Rating, Tracker};
 
 /// Longest session id accepted, in bytes.
 pub const MAX_SESSION_ID_LEN: usize = 64;
@@ -184,13 +184,7 @@ impl SessionStore {
     /// Errors: [`ApiError::NotFound`] when the session does not exist; an item not in the
     /// catalog ([`ApiError`] from [`crate::Error::InvalidInput`]); [`ApiError::Internal`] on a
     /// database failure.
-    pub fn record_feedback(
-        &self,
-        id: &str,
-        item: ItemId,
-        feedback: Feedback,
-        tracker: &Tracker,
-    ) -> Result<(), ApiError> {
+    pub fn record_feedback(&self, id: &str, item: ItemId, rating: Rating, tracker: &Tracker) -> Result<(), ApiError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(db_err)?;
         let json: Option<String> = tx
@@ -202,13 +196,13 @@ impl SessionStore {
         };
         let mut state: DialogueState = serde_json::from_str(&json)
             .map_err(|e| ApiError::Internal(format!("stored state of session {id:?} is unreadable: {e}")))?;
-        tracker.rate(&mut state, item, feedback)?;
+        tracker.rate(&mut state, item, rating)?;
         let state_json =
             serde_json::to_string(&state).map_err(|e| ApiError::Internal(format!("cannot encode the state: {e}")))?;
-        let rating = match feedback {
-            Feedback::Like => "like",
-            Feedback::Dislike => "dislike",
-            Feedback::Seen => "seen",
+        let rating = match rating {
+            Rating::Like => "like",
+            Rating::Dislike => "dislike",
+            Rating::Seen => "seen",
         };
         let now = now_s();
         tx.execute("UPDATE sessions SET state = ?2, updated_at = ?3 WHERE id = ?1", params![id, state_json, now])
