@@ -442,7 +442,9 @@ impl CandidateRanker {
                 for (i, c) in all.iter().enumerate() {
                     at[c.position] = i;
                 }
-                let mut score_of = vec![f32::NEG_INFINITY; catalog.len()];
+                // Items past the candidates (filled in fusion order) score below every candidate.
+                let floor = scores.iter().copied().fold(0f32, f32::min) - 1.0;
+                let mut score_of = vec![floor; catalog.len()];
                 for (i, &p) in set.positions.iter().enumerate() {
                     score_of[p] = scores[i];
                 }

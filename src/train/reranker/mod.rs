@@ -494,7 +494,7 @@ fn fold_of(conversation_id: &str) -> u8 {
     for b in conversation_id.bytes() {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    u8::from(splitmix64(&mut h) % 5 == 0)
+    u8::from(splitmix64(&mut h).is_multiple_of(5))
 }
 
 /// The validation contexts' features, from the cache when its key matches, else computed
@@ -1158,5 +1158,52 @@ mod tests {
         for it in catalog.items().iter().take(500) {
             assert_eq!(it.popularity, out.popularity.get(&it.id).copied().unwrap_or(0));
         }
+    }
+
+    /// The agent's ranker with the committed policy orders the candidate set by the policy
+    /// (filling past it in fusion order), never returns an excluded item, and without the policy
+    /// falls back to the fusion's order.
+    #[test]
+    fn the_agent_ranks_with_the_policy_and_falls_back_to_the_fusion() {
+        let assets = crate::assets::Assets::from_project(None).unwrap();
+        let Some(policy) = assets.ranker.policy().cloned() else {
+            eprintln!("no reranker.json in the catalog; skipped");
+            return;
+        };
+        let catalog = assets.catalog.as_ref();
+        let turns = vec![crate::dialogue::Turn {
+            role: crate::dialogue::Role::Seeker,
+            text: "I loved The Matrix (1999) and Alien (1979), something scary but not a comedy".to_string(),
+            items: Vec::new(),
+        }];
+        let state = assets.tracker.replay(&turns, Items::Linked);
+        assert!(!state.mentions.is_empty(), "the titles link");
+        let ranked = assets.ranker.rank(&state, catalog, 20).unwrap();
+        let set = assets.ranker.candidate_set(&state, catalog, 20).unwrap();
+        assert!(set.len() >= 100, "{} candidates", set.len());
+        let want: Vec<ItemId> = policy.ranking(&set, 20).into_iter().map(|p| catalog.items()[p].id).collect();
+        assert_eq!(ranked.iter().map(|c| c.id).collect::<Vec<_>>(), want);
+        assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score && w[1].score.is_finite()));
+        let excluded = state.excluded_positions(catalog);
+        assert!(ranked.iter().all(|c| !excluded[c.position]));
+        // Without the policy: the fusion, whose order the candidate set records.
+        let no_policy = fusion_only(&assets);
+        let ids: Vec<usize> = no_policy.rank(&state, catalog, 20).unwrap().into_iter().map(|c| c.position).collect();
+        assert_eq!(ids, set.fusion_order[..20].to_vec());
+        assert_ne!(ids, ranked.iter().map(|c| c.position).collect::<Vec<_>>(), "the policy reorders");
+    }
+
+    /// The catalog's ranker rebuilt without its policy.
+    fn fusion_only(assets: &crate::assets::Assets) -> CandidateRanker {
+        let dir = crate::paths::catalog_dir();
+        let cf = crate::recommender::CoMentions::load(&dir.join("comentions.tsv"), &assets.catalog).unwrap();
+        let mut r = CandidateRanker::new(&assets.catalog, cf, assets.ranker.weights());
+        if let Some(m) = crate::assets::load_model(&dir).unwrap() {
+            r = r.with_model(m);
+        }
+        if let Some(kt) = &assets.knowledge {
+            r = r.with_knowledge(&assets.catalog, Arc::clone(kt));
+        }
+        r
     }
 }
