@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use curator::dialogue::state::Polarity;
 use curator::dialogue::{DialogueState, Rating};
 use curator::server::sessions::{SessionLimits, SessionStore, SCHEMA_VERSION};
 use curator::server::ApiError;
@@ -18,50 +19,14 @@ mod common;
 
 use common::{get_json, post_json, Server};
 
-/// The DDL of schema 1, as the first release wrote it (no `user_version`, times in seconds).
-const SCHEMA_1: &str = "CREATE TABLE IF NOT EXISTS sessions (
-        id TEXT PRIMARY KEY,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        state TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS messages (
-        session_id TEXT NOT NULL REFERENCES sessions(id),
-        seq INTEGER NOT NULL,
-        role TEXT NOT NULL,
-        content TEXT NOT NULL,
-        recommendations TEXT,
-        created_at INTEGER NOT NULL,
-        PRIMARY KEY (session_id, seq)
-    );
-    CREATE TABLE IF NOT EXISTS feedback (
-        session_id TEXT NOT NULL REFERENCES sessions(id),
-        item_id INTEGER NOT NULL,
-        rating TEXT NOT NULL,
-        created_at INTEGER NOT NULL
-    );";
-
-fn now_s() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
-/// A schema-1 database file with one session of two messages and one feedback, written as the
-/// first release did (WAL, the state as the tracker's JSON).
-fn schema_1_file(path: &Path, at_s: i64) {
-    let conn = Connection::open(path).unwrap();
-    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-    conn.execute_batch(SCHEMA_1).unwrap();
-    let state = serde_json::to_string(&DialogueState::new()).unwrap();
-    conn.execute("INSERT INTO sessions VALUES ('old-1', ?1, ?1, ?2)", params![at_s, state]).unwrap();
-    conn.execute("INSERT INTO messages VALUES ('old-1', 0, 'user', 'I loved Heat', NULL, ?1)", params![at_s]).unwrap();
-    conn.execute(
-        "INSERT INTO messages VALUES ('old-1', 1, 'assistant', 'Try Ronin.', '[{\"id\":1,\"title\":\"Ronin\",\"reason\":\"r\",\"score\":1.0}]', ?1)",
-        params![at_s],
-    )
-    .unwrap();
-    conn.execute("INSERT INTO feedback VALUES ('old-1', 176314, 'like', ?1)", params![at_s]).unwrap();
-    assert_eq!(conn.pragma_query_value(None, "user_version", |r| r.get::<_, i32>(0)).unwrap(), 0);
-}
+/// A session database written by the previous release (schema 1: no `user_version`, times in
+/// seconds): `curator serve --no-model` at commit b85f7b4 answered one stateless request
+/// (`I loved Heat` / `Did you like Ronin?` / `Yes! Something like Collateral please`) and one
+/// feedback (like 176314, Heat (1995)); then its log was checkpointed into the file.
+const SCHEMA_1_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sessions_v1.sqlite");
+const SCHEMA_1_SESSION: &str = "dbe96ec14b4cf2b539fbbc30c7771d06";
+/// When that session was written, in seconds since the Unix epoch.
+const SCHEMA_1_AT_S: i64 = 1_796_571_604;
 
 fn limits(idle_s: u64, max: usize) -> SessionLimits {
     SessionLimits { idle: Duration::from_secs(idle_s), max_sessions: max }
@@ -82,37 +47,44 @@ fn ended_code(e: ApiError) -> (&'static str, String) {
 fn a_schema_1_database_migrates_to_the_current_schema_keeping_every_row() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("v1.sqlite");
-    let at = now_s() - 60;
-    schema_1_file(&db, at);
+    std::fs::copy(SCHEMA_1_FILE, &db).unwrap();
+    let conn = Connection::open(&db).unwrap();
+    assert_eq!(conn.pragma_query_value(None, "user_version", |r| r.get::<_, i32>(0)).unwrap(), 0);
+    drop(conn);
+    let forever = limits(100 * 365 * 24 * 3600, 100);
+    let id = SCHEMA_1_SESSION;
 
-    let store = SessionStore::open_with(&db, limits(3600, 100)).unwrap();
+    let store = SessionStore::open_with(&db, forever).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(SCHEMA_VERSION, 2);
-    assert_eq!(store.load("old-1").unwrap(), Some(DialogueState::new()));
-    let messages = store.messages("old-1").unwrap().unwrap();
+    let state = store.load(id).unwrap().expect("the old state is still readable");
+    assert!(state.items_with(Polarity::Liked).contains(&176314), "the feedback's like is in the state");
+    let messages = store.messages(id).unwrap().unwrap();
     assert_eq!(
-        messages.iter().map(|m| (m.role.as_str(), m.content.as_str())).collect::<Vec<_>>(),
-        [("user", "I loved Heat"), ("assistant", "Try Ronin.")]
+        messages.iter().map(|m| m.role.as_str()).collect::<Vec<_>>(),
+        ["user", "assistant", "user", "assistant"]
     );
-    let recs = store.latest_recommendations("old-1").unwrap();
-    assert_eq!((recs.len(), recs[0].title.as_str()), (1, "Ronin"));
-    let export = store.export("old-1").unwrap().unwrap();
-    assert_eq!((export.created_at_ms, export.updated_at_ms), (at * 1000, at * 1000), "seconds became ms");
-    assert_eq!(export.messages[1].created_at_ms, at * 1000);
+    assert_eq!(messages[2].content, "Yes! Something like Collateral please");
+    assert_eq!(store.latest_recommendations(id).unwrap().len(), 3);
+    let export = store.export(id).unwrap().unwrap();
+    let at = SCHEMA_1_AT_S * 1000;
+    assert_eq!((export.created_at_ms, export.updated_at_ms), (at, at), "seconds became ms");
+    assert!(export.messages.iter().all(|m| m.created_at_ms == at));
+    assert_eq!(export.messages[3].recommendations.as_ref().unwrap().as_array().unwrap().len(), 3);
     assert_eq!(export.feedback.len(), 1);
     assert_eq!((export.feedback[0].item_id, export.feedback[0].rating.as_str()), (176314, "like"));
-    assert_eq!(export.feedback[0].created_at_ms, at * 1000);
+    assert_eq!(export.feedback[0].created_at_ms, at);
     // The migrated file works as a new one: a turn appends, and erasing cascades to every table.
-    save(&store, "old-1", "more please");
-    assert_eq!(store.messages("old-1").unwrap().unwrap().len(), 4);
+    save(&store, id, "more please");
+    assert_eq!(store.messages(id).unwrap().unwrap().len(), 6);
     drop(store);
 
     // Opening again changes nothing.
-    let store = SessionStore::open_with(&db, limits(3600, 100)).unwrap();
+    let store = SessionStore::open_with(&db, forever).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(store.messages("old-1").unwrap().unwrap().len(), 4);
-    let erased = store.delete("old-1").unwrap().unwrap();
-    assert_eq!((erased.messages, erased.feedback), (4, 1));
+    assert_eq!(store.messages(id).unwrap().unwrap().len(), 6);
+    let erased = store.delete(id).unwrap().unwrap();
+    assert_eq!((erased.messages, erased.feedback), (6, 1));
     drop(store);
     let conn = Connection::open(&db).unwrap();
     for table in ["sessions", "messages", "feedback"] {
