@@ -4,7 +4,6 @@
 //! data back and erase it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
