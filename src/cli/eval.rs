@@ -134,9 +134,14 @@ pub struct RunArgs {
     /// Ranker mode: the agent's candidate ranker or the popularity baseline.
     #[arg(long, value_enum, default_value_t = RankerChoice::Agent)]
     ranker: RankerChoice,
-    /// Agent mode: a GGUF model (default: SmolLM2-135M-Instruct Q4_1).
+    /// Agent and zero-shot modes: a GGUF model (default: SmolLM2-135M-Instruct Q4_1), or with
+    /// `--backend openai` the served model's name.
     #[arg(long)]
     model: Option<PathBuf>,
+    /// The engine of agent and zero-shot modes (`--backend`, `--base-url`, `--server-kind`,
+    /// `--config`).
+    #[command(flatten)]
+    backend: super::backend::BackendArgs,
     /// Agent mode without a language model.
     #[arg(long, conflicts_with = "model")]
     no_model: bool,
@@ -153,7 +158,17 @@ pub struct RunArgs {
 
 impl RunArgs {
     fn ranker(mode: Mode, ranker: RankerChoice, limit: Option<usize>) -> Self {
-        RunArgs { limit, mode, ranker, model: None, no_model: false, recommendations: 10, data: None, out: None }
+        RunArgs {
+            limit,
+            mode,
+            ranker,
+            model: None,
+            backend: Default::default(),
+            no_model: false,
+            recommendations: 10,
+            data: None,
+            out: None,
+        }
     }
 }
 
@@ -164,6 +179,9 @@ pub enum Mode {
     Ranker,
     /// The whole agent (state tracking from text, tools, ranker, LLM reply).
     Agent,
+    /// The LLM alone, zero-shot (He et al., CIKM '23): it names titles freely, the linker maps
+    /// them to the catalog; the out-of-catalog rate is printed.
+    ZeroShot,
 }
 
 /// Which ranker in ranker mode.
@@ -205,15 +223,21 @@ fn model_path(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 
 fn agent(
     loaded: &Loaded,
+    backend: &super::backend::BackendArgs,
     model: Option<PathBuf>,
     no_model: bool,
     recommendations: u16,
 ) -> anyhow::Result<(Agent, Option<PathBuf>)> {
+    let config = backend.resolve(model.clone(), None)?;
     let (model, path) = if no_model {
         (None, None)
+    } else if config.backend == curator::llm::BackendKind::Llama {
+        let path = model_path(config.model.map(PathBuf::from))?;
+        (Some(super::backend::open_model(backend, Some(path.clone()), None, Default::default())?), Some(path))
     } else {
-        let path = model_path(model)?;
-        (Some(super::chat::load_model_with(Some(path.clone()), Default::default())?), Some(path))
+        let m = super::backend::open_model(backend, model, None, Default::default())?;
+        let name = PathBuf::from(m.name());
+        (Some(m), Some(name))
     };
     let prompts = RecommendPrompts::load(&curator::paths::prompts_dir())?;
     let config = AgentConfig { recommendations: usize::from(recommendations), ..AgentConfig::default() };
@@ -240,8 +264,25 @@ fn run_one(loaded: &Loaded, dataset: Dataset, split: &str, args: RunArgs) -> any
             run_suite(&opts, System::Ranker(&r), &loaded.catalog)?;
         }
         (Mode::Agent, _) => {
-            let (mut a, model_path) = agent(loaded, args.model, args.no_model, args.recommendations)?;
+            let (mut a, model_path) = agent(loaded, &args.backend, args.model, args.no_model, args.recommendations)?;
             run_suite(&opts, System::Agent { agent: &mut a, model_path }, &loaded.catalog)?;
+        }
+        (Mode::ZeroShot, _) => {
+            anyhow::ensure!(!args.no_model, "zero-shot mode needs a model (drop --no-model)");
+            let model = super::backend::open_model(&args.backend, args.model, None, Default::default())?;
+            let r = curator::eval::zero_shot::ZeroShotRanker::new(model, &loaded.catalog);
+            run_suite(&opts, System::Ranker(&r), &loaded.catalog)?;
+            let c = r.counts();
+            curator::outln!(
+                "zero-shot: {} points, {} list lines, {} linked to the catalog, {} out of catalog (OOC rate {:.4}), \
+                 {} points where the model failed",
+                c.points,
+                c.lines,
+                c.linked,
+                c.out_of_catalog,
+                c.ooc_rate(),
+                c.failures
+            );
         }
     }
     Ok(())
@@ -258,7 +299,7 @@ fn simulate(
 ) -> anyhow::Result<()> {
     let sim_path = model_path(sim_model)?;
     let mut sim = super::chat::load_model_with(Some(sim_path.clone()), Default::default())?;
-    let (mut a, _) = agent(loaded, model, no_model, recommendations)?;
+    let (mut a, _) = agent(loaded, &Default::default(), model, no_model, recommendations)?;
     let evals = curator::paths::evals_dir();
     curator::eval::simulate::run_simulation(
         &evals.join("redial").join("test.jsonl"),

@@ -1,5 +1,6 @@
 //! Command-line glue (clap): one function per subcommand, each a thin call into the library.
 
+mod backend;
 mod chat;
 mod eval;
 mod train;
@@ -36,6 +37,19 @@ enum Command {
         /// Repetitions of the 5-turn script for the tool timing.
         #[arg(long, default_value_t = 20)]
         repeats: usize,
+        /// The engine (`--backend`, `--base-url`, `--server-kind`, `--config`).
+        #[command(flatten)]
+        backend: backend::BackendArgs,
+    },
+    /// Check the set-up: compiled-in backends, the chosen backend's model, whether it loads and
+    /// answers, and its capabilities (stream, constrain, score).
+    Doctor {
+        /// llama: a GGUF file (default: the default model); openai: the served model's name.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// The engine (`--backend`, `--base-url`, `--server-kind`, `--config`).
+        #[command(flatten)]
+        backend: backend::BackendArgs,
     },
     /// Manage the language model.
     Model {
@@ -130,6 +144,9 @@ enum Command {
         /// traffic does not stall generation).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
         threads: Option<u16>,
+        /// The engine (`--backend`, `--base-url`, `--server-kind`, `--config`).
+        #[command(flatten)]
+        backend: backend::BackendArgs,
     },
     /// A person's stored data in the server's session database: export it as JSON, or erase it.
     Sessions {
@@ -207,8 +224,10 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Chat(args) => chat::run(args),
-        Command::Bench { model, no_model, runs, repeats } => {
-            let model = if no_model { None } else { Some(chat::load_model(model)?) };
+        Command::Doctor { model, backend } => backend::doctor(&backend, model),
+        Command::Bench { model, no_model, runs, repeats, backend } => {
+            let model =
+                if no_model { None } else { Some(backend::open_model(&backend, model, None, Default::default())?) };
             let build = |m| curator::agent::Agent::from_project(m, Default::default());
             let report = curator::bench::run(model, &build, runs, repeats)?;
             curator::outln!("{}", serde_json::to_string_pretty(&report)?);
@@ -281,6 +300,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             header_timeout_secs,
             cors_origins,
             threads,
+            backend,
         } => {
             let defaults = curator::server::ServerOptions::default();
             let options = curator::server::ServerOptions {
@@ -308,9 +328,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 None
             } else {
                 let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-                let n_threads = threads.map(usize::from).unwrap_or(cores.saturating_sub(1).max(1));
-                let llama = curator::llm::llama::LlamaOptions { n_threads, ..Default::default() };
-                Some(chat::load_model_with(model, llama)?)
+                let llama = curator::llm::llama::LlamaOptions {
+                    n_threads: cores.saturating_sub(1).max(1),
+                    ..Default::default()
+                };
+                Some(backend::open_model(&backend, model, threads.map(usize::from), llama)?)
             };
             curator::server::run(options, model)?;
             Ok(())

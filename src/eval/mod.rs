@@ -28,6 +28,7 @@ pub mod suite;
 pub mod suite_report;
 pub mod tracking;
 pub mod validation;
+pub mod zero_shot;
 
 use std::path::{Path, PathBuf};
 
