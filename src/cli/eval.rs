@@ -61,6 +61,18 @@ pub enum EvalCommand {
         /// ReDial dialogues (default: evals/redial/test.jsonl).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Instead: the surface-form benchmark (evals/linking/: INSPIRED dev and test mentions
+        /// as people typed them, and the hand-written variants), span precision / recall / F1
+        /// and top-1 accuracy with counts.
+        #[arg(long)]
+        variants: bool,
+        /// Print the benchmark's misses and wrong links (with --variants).
+        #[arg(long)]
+        examples: bool,
+        /// Rebuild evals/linking/inspired.jsonl from this raw data folder (e.g. ../shared/data)
+        /// first (with --variants).
+        #[arg(long)]
+        build: Option<PathBuf>,
     },
     /// ReDial test: standard, de-dup and He et al. protocols, dialogue metrics, counts printed.
     Redial(RunArgs),
@@ -401,7 +413,8 @@ Command: `curator eval tracking --source ../shared/data`. Module doc of `src/eva
             curator::outln!("wrote {}", out.display());
             Ok(())
         }
-        EvalCommand::Linking { data } => {
+        EvalCommand::Linking { variants: true, examples, build, .. } => surface(build, examples),
+        EvalCommand::Linking { data, .. } => {
             let catalog = Catalog::load(&curator::paths::catalog_dir())?;
             let data = data.unwrap_or_else(|| curator::paths::evals_dir().join("redial").join("test.jsonl"));
             let r = curator::eval::linking::linking_accuracy(&data, &catalog)?;
@@ -450,6 +463,73 @@ Command: `curator eval tracking --source ../shared/data`. Module doc of `src/eva
             report()
         }
     }
+}
+
+/// `curator eval linking --variants`: the surface-form benchmark (`curator::eval::surface`).
+fn surface(build: Option<PathBuf>, examples: bool) -> anyhow::Result<()> {
+    use curator::eval::surface;
+    let dir = curator::paths::evals_dir().join("linking");
+    let bench = dir.join("inspired.jsonl");
+    if let Some(source) = build {
+        let mut all = Vec::new();
+        for split in ["dev", "test"] {
+            let items = surface::read_item_table(
+                &curator::paths::evals_dir().join("inspired").join(format!("{split}_items.tsv")),
+            )?;
+            let tsv = source.join("inspired").join("dialog_data").join(format!("{split}.tsv"));
+            all.extend(surface::build_inspired(&tsv, split, &items)?);
+        }
+        let mut out = String::new();
+        for u in &all {
+            out.push_str(&serde_json::to_string(u)?);
+            out.push('\n');
+        }
+        std::fs::create_dir_all(&dir)?;
+        curator::util::write_atomic(&bench, out.as_bytes())?;
+        curator::outln!("wrote {} ({} utterances)", bench.display(), all.len());
+    }
+    let assets = Assets::from_project(None)?;
+    let utterances: Vec<surface::SurfaceUtterance> = curator::util::read_jsonl(&bench)?;
+    let (labelled, _) = surface::evaluate(&utterances, &assets.tracker);
+    let mut checked = utterances;
+    let added = surface::add_hand_mentions(&mut checked, &dir.join("inspired_added.tsv"), &assets.catalog)?;
+    let (figures, errors) = surface::evaluate(&checked, &assets.tracker);
+    let line = |what: &str, split: &str, f: &surface::SpanFigures| {
+        curator::outln!(
+            "INSPIRED {split}, {what} ({} utterances): span precision {:.4} ({} / {} predicted; {} on titles outside the catalog left out)  recall {:.4} ({} / {} gold)  F1 {:.4}  top-1 {:.4} ({} / {})",
+            f.utterances, f.precision(), f.correct, f.predicted, f.ignored, f.recall(), f.found, f.gold, f.f1(),
+            f.top1_accuracy(), f.top1, f.gold
+        );
+    };
+    for (split, f) in &labelled {
+        line("INSPIRED's labels", split, f);
+    }
+    for (split, f) in &figures {
+        line(&format!("labels + {added} mentions added by hand (both splits)"), split, f);
+    }
+    if examples {
+        for e in &errors {
+            curator::outln!(
+                "  {} {}\t{}\t{}\t{}\t{}\t{:?}",
+                e.kind,
+                e.split,
+                e.dialog_id,
+                e.utt_id,
+                e.said,
+                e.item,
+                e.text
+            );
+        }
+    }
+    let variants = surface::read_variants(&dir.join("variants.tsv"), &assets.catalog)?;
+    let outcomes = surface::evaluate_variants(&variants, &assets.tracker);
+    let ok = outcomes.iter().filter(|o| o.ok).count();
+    curator::outln!("hand-written variants: {ok} / {} linked as expected", outcomes.len());
+    for o in outcomes.iter().filter(|o| !o.ok || examples) {
+        let mark = if o.ok { "ok  " } else { "FAIL" };
+        curator::outln!("  {mark} [{}] {:?}: expected {}, got {:?}", o.kind, o.text, o.expected, o.got);
+    }
+    Ok(())
 }
 
 /// `curator eval attributes`: attribute-linking precision and recall on an INSPIRED split.
