@@ -234,9 +234,11 @@ fn ranker() -> CandidateRanker {
 #[test]
 fn a_title_inside_a_persons_name_is_the_person() {
     let text = "something with Keanu Reeves please";
+    // The catalog's linker already reads a title inside a longer capitalised name as part of
+    // it; the tracker's person spans below are the second guard.
     assert!(
-        catalog().link_text(text).iter().any(|m| catalog().get(m.id).is_some_and(|i| i.title == "Keanu")),
-        "the catalog links Keanu (2016) in {text:?}, so the rule below has something to do"
+        !catalog().link_text(text).iter().any(|m| catalog().get(m.id).is_some_and(|i| i.title == "Keanu")),
+        "the catalog links Keanu (2016) in {text:?}"
     );
     let people = linker().person_spans(text);
     assert_eq!(people.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>(), ["Keanu Reeves"]);

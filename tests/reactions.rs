@@ -119,17 +119,37 @@ fn combined_reactions_and_acceptance() {
 
 #[test]
 fn the_issue_transcript_is_understood_and_replies_change() {
+    replay_transcript([
+        "I liked Inception and Interstellar",
+        "Seven is my favourite film",
+        "I want something funny for tonight, no Adam Sandler",
+        "I have seen the first one, hated it",
+    ]);
+}
+
+/// The issue's transcript as typed: misspelt titles ("Inceptoin", "Intersteller") and the
+/// alternative title "Se7en" are linked, so Inception and Seven are liked and never come back.
+#[test]
+fn the_issue_transcript_as_typed_replays() {
+    let s = replay_transcript([
+        "I liked Inceptoin and Intersteller",
+        "Se7en is my favourite film",
+        "I want something funny for tonight, no Adam Sandler",
+        "I have seen the first one, hated it",
+    ]);
+    let liked: Vec<String> = s.items_with(Polarity::Liked).into_iter().map(name).collect();
+    assert!(liked.iter().any(|l| l == "Seven (1995)"), "{liked:?}");
+}
+
+/// Replays four seeker turns through an agent without a model and checks what the issue asks;
+/// returns the final state.
+fn replay_transcript(turns: [&str; 4]) -> DialogueState {
     let prompts = RecommendPrompts::load(&curator::paths::prompts_dir()).unwrap();
     let mut agent = Agent::new(assets().clone(), prompts, None, AgentConfig::default());
     let mut openings: Vec<String> = Vec::new();
     let mut shown: Vec<ItemId> = Vec::new();
     let mut last = Vec::new();
-    for text in [
-        "I liked Inception and Interstellar",
-        "Seven is my favourite film",
-        "I want something funny for tonight, no Adam Sandler",
-        "I have seen the first one, hated it",
-    ] {
+    for text in turns {
         let mut reply = String::new();
         let recs = agent
             .respond(text, &mut |ev| {
@@ -160,4 +180,5 @@ fn the_issue_transcript_is_understood_and_replies_change() {
     let mut seen_ids = shown.clone();
     seen_ids.truncate(shown.len() - last.len());
     assert!(last.iter().all(|i| !seen_ids.contains(i) && !s.items_with(Polarity::Liked).contains(i)));
+    s.clone()
 }
