@@ -236,6 +236,14 @@ fn end_session(conn: &Connection, id: &str, reason: Option<&str>, now: i64) -> r
     Ok(())
 }
 
+/// The time to stamp an activity with, in ms: now, or 1 ms after the latest stamp when that is
+/// not earlier, so that stamps order activities exactly (eviction picks the least recent even
+/// within one millisecond).
+fn activity_time(conn: &Connection) -> rusqlite::Result<i64> {
+    let latest: i64 = conn.query_row("SELECT COALESCE(MAX(updated_at), 0) FROM sessions", [], |r| r.get(0))?;
+    Ok(now_ms().max(latest.saturating_add(1)))
+}
+
 impl SessionStore {
     /// [`SessionStore::open_with`] with the default [`SessionLimits`].
     ///
@@ -412,9 +420,9 @@ impl SessionStore {
     ) -> Result<(), ApiError> {
         let state_json =
             serde_json::to_string(state).map_err(|e| ApiError::Internal(format!("cannot encode the state: {e}")))?;
-        let now = now_ms();
         let mut conn = self.lock()?;
         let tx = conn.transaction().map_err(db_err)?;
+        let now = activity_time(&tx).map_err(db_err)?;
         tx.execute("DELETE FROM ended WHERE id = ?1", params![id]).map_err(db_err)?;
         tx.execute(
             "INSERT INTO sessions (id, created_at, updated_at, state) VALUES (?1, ?2, ?2, ?3)
@@ -478,7 +486,7 @@ impl SessionStore {
             Rating::Dislike => "dislike",
             Rating::Seen => "seen",
         };
-        let now = now_ms();
+        let now = activity_time(&tx).map_err(db_err)?;
         tx.execute("UPDATE sessions SET state = ?2, updated_at = ?3 WHERE id = ?1", params![id, state_json, now])
             .map_err(db_err)?;
         tx.execute(
