@@ -229,7 +229,7 @@ pub fn clipped_objective(ctx: &Context, theta: &[f64], samples: &[Sampled], clip
 
 /// The supervised listwise objective of one context (ascent direction): the mean over its
 /// relevant candidates t of log softmax(s)_t = s_t − log Σ_j e^{s_j} (the Plackett–Luce
-/// likelihood of t first; ListNet-style), and its gradient x_t − E_p[x]. (0, 0) without a
+/// likelihood of t first; ListNet-style), and its gradient x_t − E_p(x). (0, 0) without a
 /// relevant candidate.
 pub fn softmax_likelihood(ctx: &Context, theta: &[f64]) -> (f64, [f64; D]) {
     let rel: Vec<usize> = (0..ctx.len()).filter(|&i| ctx.relevant[i]).collect();
