@@ -40,6 +40,7 @@ impl Item {
     }
 }
 
+pub mod config;
 mod index;
 mod linking;
 pub mod text;
@@ -64,6 +65,8 @@ pub struct Catalog {
     /// Per position: every position with the same normalised title (itself included), e.g. the
     /// ReDial duplicates "Heat (1995)" / "Heat (1996)" / "Heat (2006)".
     title_groups: Vec<Vec<usize>>,
+    /// What the items are called and which people roles they have (`catalog.yaml`).
+    config: config::CatalogConfig,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -73,10 +76,12 @@ impl std::fmt::Debug for Catalog {
 }
 
 impl Catalog {
-    /// Loads `items.jsonl` from `dir` (e.g. `catalogs/movies`) and builds the search index.
+    /// Loads `items.jsonl` and `catalog.yaml` (if any) from `dir` (e.g. `catalogs/movies`) and
+    /// builds the search index.
     ///
     /// Errors: [`Error::Missing`] when the file does not exist (with the command that builds it),
-    /// [`Error::Parse`] naming the line of a malformed record or a duplicate id.
+    /// [`Error::Parse`] naming the line of a malformed record or a duplicate id, and those of
+    /// [`config::CatalogConfig::load`].
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join("items.jsonl");
         if !path.exists() {
@@ -99,10 +104,18 @@ impl Catalog {
         } else {
             Vec::new()
         };
-        Self::with_common_words(items, common_words).map_err(|e| match e {
+        let config = config::CatalogConfig::load(dir)?;
+        let mut catalog = Self::with_common_words(items, common_words).map_err(|e| match e {
             Error::InvalidInput(m) => Error::parse(&path, 0, m),
             other => other,
-        })
+        })?;
+        catalog.config = config;
+        Ok(catalog)
+    }
+
+    /// The catalog's configuration (`catalog.yaml`; the movies defaults without one).
+    pub fn config(&self) -> &config::CatalogConfig {
+        &self.config
     }
 
     /// Builds a catalog from items (any order; stored sorted by id).
@@ -136,7 +149,7 @@ impl Catalog {
         }
         let title_groups =
             items.iter().map(|it| groups.get(&text::normalize(&it.title)).cloned().unwrap_or_default()).collect();
-        Ok(Catalog { items, by_id, index, linker, title_groups })
+        Ok(Catalog { items, by_id, index, linker, title_groups, config: config::CatalogConfig::movies() })
     }
 
     /// All items, sorted by id.
