@@ -121,24 +121,9 @@ pub fn tune_only(
     let catalog = Arc::new(Catalog::from_items(items)?);
     let cf = CoMentions::from_pairs(&catalog, &stats.pairs);
     // The trained collaborative model, refit without the validation dialogues.
-    let model: Option<Arc<dyn crate::recommender::Recommender>> = match crate::assets::load_model(catalog_dir)? {
-        Some(saved) => {
-            let info = saved.info();
-            let mix = info.provenance.get("mix").and_then(|m| m.as_str()).unwrap_or("dialogues");
-            let (m, _) = crate::train::fit_model(
-                source,
-                &catalog,
-                mix,
-                info.spec,
-                info.movielens_weight,
-                info.neighbours,
-                &val_ids,
-            )?;
-            crate::outln!("collaborative model: {} refit without validation", info.spec.describe());
-            Some(Arc::new(m))
-        }
-        None => None,
-    };
+    let model: Option<Arc<dyn crate::recommender::Recommender>> =
+        crate::train::refit_saved_model(source, catalog_dir, &catalog, &val_ids)?
+            .map(|m| Arc::new(m) as Arc<dyn crate::recommender::Recommender>);
     let points = extract_points(&val);
     // The knowledge graph holds no dialogue statistics, so it needs no holding out.
     let knowledge = crate::assets::load_knowledge(catalog_dir)?;

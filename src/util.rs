@@ -84,6 +84,28 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex(&hasher.finalize()))
 }
 
+/// Reads a small tab-separated table at `path`: its rows after the header line, each as its
+/// 1-based line number and exactly `fields` fields; blank lines and lines starting with `#`
+/// (comments) are skipped.
+///
+/// Errors: [`Error::Io`] naming `path` when it cannot be read; [`Error::Parse`] naming `path`
+/// and the line of a row with another number of fields (`what` names them).
+pub fn read_tsv_rows(path: &Path, fields: usize, what: &str) -> Result<Vec<(usize, Vec<String>)>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let row: Vec<String> = line.split('\t').map(str::to_string).collect();
+        if row.len() != fields {
+            return Err(Error::parse(path, i + 1, format!("expected {fields} tab-separated fields: {what}")));
+        }
+        out.push((i + 1, row));
+    }
+    Ok(out)
+}
+
 /// Reads the JSON-lines file at `path`: one `T` per line, in file order; blank (whitespace-only)
 /// lines are skipped.
 ///

@@ -163,6 +163,25 @@ fn tiny_terminal() {
 }
 
 #[test]
+fn below_the_minimum_size_the_screen_says_terminal_too_small() {
+    use curator::tui::draw::{MIN_HEIGHT, MIN_WIDTH};
+    let mut app = after_one_turn((19, 4));
+    type_text(&mut app, "hello");
+    insta::assert_snapshot!("too_small", screen(&app, 19, 4).backend());
+    let text = |w: u16, h: u16| {
+        let t = screen(&app, w, h);
+        t.backend().buffer().content().iter().map(|c| c.symbol()).collect::<String>()
+    };
+    for (w, h) in [(MIN_WIDTH - 1, 40), (120, MIN_HEIGHT - 1), (40, 2), (1, 1)] {
+        assert!(text(w, h).starts_with(&"Terminal too small"[..usize::from(w).min(8)]), "{w}x{h}: {}", text(w, h));
+    }
+    assert!(text(60, 2).contains(&format!("60×2: need {MIN_WIDTH}×{MIN_HEIGHT}")), "{}", text(60, 2));
+    for (w, h) in [(MIN_WIDTH, MIN_HEIGHT), (80, 24)] {
+        assert!(!text(w, h).contains("too small"), "{w}x{h} is large enough");
+    }
+}
+
+#[test]
 fn scrolled_back() {
     let mut app = after_one_turn((80, 16));
     update(&mut app, Action::ScrollUp(4));

@@ -1,5 +1,6 @@
 //! Runtime loading of a catalog's assets, in one place: the catalog, its knowledge graph, the
-//! trained collaborative model, the ranker's configuration (`ranker.yaml`), each checked against
+//! trained collaborative model, the ranker's configuration (`ranker.yaml`), the learned
+//! reranker (`reranker.json`, when present), each checked against
 //! its `manifest.json` ([`manifest`]), and the dialogue [`Tracker`] and [`CandidateRanker`] built
 //! over them. Live chat, the server, the evaluations, tuning and training all start here.
 //!
@@ -58,6 +59,9 @@ impl Assets {
         if let Some(kt) = &knowledge {
             ranker = ranker.with_knowledge(&catalog, Arc::clone(kt));
         }
+        if let Some(policy) = load_policy(catalog_dir)? {
+            ranker = ranker.with_policy(policy);
+        }
         Ok(Assets::from_parts(catalog, Arc::new(ranker)))
     }
 
@@ -97,6 +101,18 @@ pub fn load_knowledge(catalog_dir: &Path) -> Result<Option<Arc<KgTools>>> {
     let name = catalog_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     manifest::verify_outputs(&dir, &format!("knowledge/{name}/"))?;
     Ok(Some(Arc::new(KgTools::load(&dir)?)))
+}
+
+/// The learned reranker `<catalog_dir>/reranker.json` (`curator train reranker`), if present;
+/// without it the fusion orders the catalog.
+///
+/// Errors: those of [`crate::rank::Policy::load`] for a present but malformed file.
+pub fn load_policy(catalog_dir: &Path) -> Result<Option<Arc<crate::rank::Policy>>> {
+    let path = catalog_dir.join(crate::rank::RERANKER_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(crate::rank::Policy::load(&path)?)))
 }
 
 /// The trained collaborative model `<catalog_dir>/recommender.bin`, if present.

@@ -26,7 +26,8 @@ pub struct LinkCandidate {
     /// Combined score: 10 × similarity + year term + popularity term (higher is better).
     pub score: f32,
     /// 1 − (character edit distance ÷ longer length) between the article-stripped normalised
-    /// query and title, in [0, 1].
+    /// query and title, in [0, 1]; the distance is optimal string alignment (Levenshtein with
+    /// adjacent transpositions at cost 1).
     pub similarity: f32,
 }
 
@@ -117,6 +118,27 @@ pub(crate) struct Linker {
     max_words: usize,
     /// Frequent words of the training dialogues, never linked alone in lowercase.
     common: HashSet<String>,
+    /// Per position: the article-stripped normalised forms of its extra aliases
+    /// ([`super::Alias`]), for sequel lookups.
+    alias_forms: Vec<Vec<String>>,
+    /// Aliases that link only when written in capitals ("HP", not "hp").
+    caps_only: HashSet<String>,
+}
+
+/// A title the text asks for that the catalog lacks: a numbered sequel of a catalog title
+/// ("Gladiator II" when only *Gladiator* (2000) is there).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissingTitle {
+    /// Byte offset where the span starts in the input text.
+    pub start: usize,
+    /// Byte offset one past its end (the number included).
+    pub end: usize,
+    /// The span as written ("Gladiator II").
+    pub said: String,
+    /// The catalog item of the series the number was read against (the linked base title).
+    pub series: ItemId,
+    /// The entry number asked for (1-based).
+    pub number: u32,
 }
 
 /// Words after which a lowercase single word may be a title (normalised, sorted): verbs of
@@ -162,6 +184,8 @@ struct Token {
     end: usize,
     capitalized: bool,
     sentence_start: bool,
+    /// Written in capitals in text that has lowercase letters ("I LOVE it").
+    shouted: bool,
 }
 
 fn tokenize(text: &str) -> Vec<Token> {
@@ -173,7 +197,8 @@ fn tokenize(text: &str) -> Vec<Token> {
     let mut next_sentence_start = true;
     let flush = |cur: &mut String, start: usize, end: usize, cap: bool, ss: bool, out: &mut Vec<Token>| {
         if !cur.is_empty() {
-            out.push(Token { norm: normalize(cur), start, end, capitalized: cap, sentence_start: ss });
+            let shouted = cur.chars().count() > 1 && !cur.chars().any(char::is_lowercase);
+            out.push(Token { norm: normalize(cur), start, end, capitalized: cap, sentence_start: ss, shouted });
             cur.clear();
         }
     };
@@ -194,7 +219,14 @@ fn tokenize(text: &str) -> Vec<Token> {
                 next_sentence_start = true;
             }
             if c == '&' {
-                out.push(Token { norm: "and".into(), start: i, end: i + 1, capitalized: false, sentence_start: false });
+                out.push(Token {
+                    norm: "and".into(),
+                    start: i,
+                    end: i + 1,
+                    capitalized: false,
+                    sentence_start: false,
+                    shouted: false,
+                });
             }
         }
     }
@@ -203,6 +235,7 @@ fn tokenize(text: &str) -> Vec<Token> {
     if !text.chars().any(char::is_lowercase) {
         for t in &mut out {
             t.capitalized = false;
+            t.shouted = false;
         }
     }
     out
@@ -233,7 +266,8 @@ fn similarity(a: &str, b: &str) -> f32 {
     if longer == 0 {
         return 1.0;
     }
-    1.0 - strsim::levenshtein(a, b) as f32 / longer as f32
+    // Optimal string alignment: a transposition ("Inceptoin") costs one edit, as people type.
+    1.0 - strsim::osa_distance(a, b) as f32 / longer as f32
 }
 
 fn popularity_term(item: &Item) -> f32 {
@@ -249,29 +283,162 @@ fn year_term(item: &Item, year: Option<u16>) -> f32 {
     }
 }
 
+/// Words after a title that name what it is ("the Toy Story Movies"), not a longer name.
+const KIND_WORDS: &[&str] = &["film", "films", "franchise", "movie", "movies", "saga", "series", "trilogy"];
+
+/// Whether the span of tokens `i..=last` sits inside a longer capitalised name: a capitalised
+/// word (not "I", not the first of a sentence) right before it, or a capitalised word other
+/// than [`KIND_WORDS`] right after it, with only spaces between.
+fn embedded(text: &str, toks: &[Token], i: usize, last: usize) -> bool {
+    let gap = |a: &Token, b: &Token| text.get(a.end..b.start).is_some_and(|g| !g.is_empty() && g.trim().is_empty());
+    let before = i
+        .checked_sub(1)
+        .and_then(|j| toks.get(j))
+        .is_some_and(|p| p.capitalized && !p.sentence_start && p.norm != "i" && gap(p, &toks[i]));
+    let after = toks
+        .get(last + 1)
+        .is_some_and(|nx| nx.capitalized && !KIND_WORDS.contains(&nx.norm.as_str()) && gap(&toks[last], nx));
+    before || after
+}
+
+/// Whether a one-word span of a [`DESCRIPTIVE`] word stands next to another descriptive or
+/// genre word ("Romantic Comedy", "Noir, Action, Comedy", "Thriller category").
+fn genre_run(toks: &[Token], i: usize, last: usize) -> bool {
+    let descriptive = |t: &Token| DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok();
+    if i != last || !descriptive(&toks[i]) {
+        return false;
+    }
+    let genre_like = |t: &Token| {
+        descriptive(t)
+            || KIND_WORDS.contains(&t.norm.as_str())
+            || matches!(
+                t.norm.as_str(),
+                "noir" | "category" | "genre" | "genres" | "type" | "fans" | "fan" | "romantic" | "drama"
+            )
+    };
+    // Across "or" / "and": "Drama or Comedy".
+    let joined = |j: Option<usize>, step: fn(usize) -> Option<usize>| {
+        let t = j.and_then(|j| toks.get(j));
+        match t.map(|t| t.norm.as_str()) {
+            Some("or" | "and") => j.and_then(step).and_then(|k| toks.get(k)).is_some_and(genre_like),
+            _ => t.is_some_and(genre_like),
+        }
+    };
+    joined(i.checked_sub(1), |j| j.checked_sub(1)) || joined(Some(i + 1), |j| Some(j + 1))
+}
+
+/// Words of a numbered sequel's title between the series name and the number.
+const SEQUEL_WORDS: &[&str] = &["chapter", "episode", "part", "vol", "volume"];
+
+/// Words after a number that make it a count, not a sequel number ("Heat 2 times").
+const COUNT_WORDS: &[&str] = &[
+    "and", "episodes", "film", "films", "hour", "hours", "minutes", "mins", "more", "movie", "movies", "of", "or",
+    "out", "parts", "seasons", "stars", "times", "years",
+];
+
+/// A sequel number: "2", "ii", "two" (and after "part"/"episode", also "1", "i", "one").
+fn parse_number(word: &str, after_part: bool) -> Option<u32> {
+    const ROMAN: &[&str] = &["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"];
+    const WORDS: &[&str] = &["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+    let n = if word.len() <= 2 && word.bytes().all(|b| b.is_ascii_digit()) {
+        word.parse::<u32>().ok().filter(|n| (1..=20).contains(n))?
+    } else if let Some(k) = ROMAN.iter().position(|r| *r == word) {
+        k as u32 + 1
+    } else {
+        WORDS.iter().position(|w| *w == word)? as u32 + 1
+    };
+    (n > 1 || after_part).then_some(n)
+}
+
+/// The number right after the series name `key` in a normalised title form ("godfather part ii"
+/// → 2 for "godfather"), if any.
+fn numeral_after(form: &str, key: &str) -> Option<u32> {
+    let rest = form.strip_prefix(key)?.strip_prefix(' ')?;
+    let mut words = rest.split(' ');
+    let first = words.next()?;
+    if SEQUEL_WORDS.contains(&first) {
+        return parse_number(words.next()?, true);
+    }
+    parse_number(first, true)
+}
+
+/// A sequel number written right after a title ending before token `j`: the number and the
+/// index of its token. Only spaces may separate them ("Heat, 2 times" is not a sequel), and a
+/// number followed by a counted word ("Heat 2 times") is a count.
+fn sequel_number(text: &str, toks: &[Token], j: usize) -> Option<(u32, usize)> {
+    let spaced = |k: usize| k >= 1 && text.get(toks[k - 1].end..toks[k].start).is_some_and(|g| g.trim().is_empty());
+    let first = toks.get(j)?;
+    if !spaced(j) {
+        return None;
+    }
+    let (number, at) = if SEQUEL_WORDS.contains(&first.norm.as_str()) {
+        let next = toks.get(j + 1)?;
+        if !spaced(j + 1) {
+            return None;
+        }
+        (parse_number(&next.norm, true)?, j + 1)
+    } else {
+        (parse_number(&first.norm, false)?, j)
+    };
+    if toks.get(at + 1).is_some_and(|t| COUNT_WORDS.contains(&t.norm.as_str())) {
+        return None;
+    }
+    Some((number, at))
+}
+
+/// Whether the title at token `i` follows "the new", "the latest" or "the newest".
+fn latest_cue(toks: &[Token], i: usize) -> bool {
+    i >= 1 && matches!(toks[i - 1].norm.as_str(), "new" | "latest" | "newest")
+}
+
 impl Linker {
-    pub(crate) fn new(items: &[Item], common: HashSet<String>) -> Result<Self> {
+    pub(crate) fn new(items: &[Item], common: HashSet<String>, extra: &[super::Alias]) -> Result<Self> {
         let mut norm = Vec::with_capacity(items.len());
         let mut bare = Vec::with_capacity(items.len());
         let mut aliases: HashMap<String, Vec<usize>> = HashMap::new();
         let mut max_words = 1;
+        let add = |aliases: &mut HashMap<String, Vec<usize>>, key: String, k: usize| {
+            if key.is_empty() {
+                return;
+            }
+            let e = aliases.entry(key).or_default();
+            if !e.contains(&k) {
+                e.push(k);
+            }
+        };
         for (k, it) in items.iter().enumerate() {
             let n = normalize(&it.title);
             let b = strip_article(&n).to_string();
             max_words = max_words.max(n.split(' ').count());
-            for key in [n.clone(), b.clone()] {
-                if key.is_empty() {
-                    continue;
-                }
-                let e = aliases.entry(key).or_default();
-                if !e.contains(&k) {
-                    e.push(k);
-                }
-            }
+            add(&mut aliases, n.clone(), k);
+            add(&mut aliases, b.clone(), k);
             norm.push(n);
             bare.push(b);
         }
-        Ok(Linker { norm, bare, aliases, max_words, common })
+        let by_id: HashMap<ItemId, usize> = items.iter().enumerate().map(|(k, it)| (it.id, k)).collect();
+        let mut alias_forms = vec![Vec::new(); items.len()];
+        let mut caps_only = HashSet::new();
+        for a in extra {
+            let Some(&k) = by_id.get(&a.id) else {
+                return Err(crate::Error::InvalidInput(format!(
+                    "alias {:?} names item {}, not in the catalog",
+                    a.alias, a.id
+                )));
+            };
+            let n = normalize(&a.alias);
+            let b = strip_article(&n).to_string();
+            if n.is_empty() {
+                continue;
+            }
+            max_words = max_words.max(n.split(' ').count());
+            if a.caps_only {
+                caps_only.insert(n.clone());
+            }
+            add(&mut aliases, n.clone(), k);
+            add(&mut aliases, b.clone(), k);
+            alias_forms[k].push(b);
+        }
+        Ok(Linker { norm, bare, aliases, max_words, common, alias_forms, caps_only })
     }
 
     fn score(&self, items: &[Item], pos: usize, qnorm: &str, year: Option<u16>) -> (f32, f32) {
@@ -320,7 +487,8 @@ impl Linker {
     }
 
     fn span_allowed(&self, tokens: &[Token]) -> bool {
-        let informative = |t: &Token| t.capitalized && !t.sentence_start;
+        // A capital says "title" mid-sentence, unless a common word is shouted ("I LOVE it", "LOL").
+        let informative = |t: &Token| t.capitalized && !t.sentence_start && !(t.shouted && self.is_common(&t.norm));
         if tokens.len() == 1 {
             let t = &tokens[0];
             if t.norm == "i" || t.norm.chars().count() < 2 {
@@ -329,9 +497,12 @@ impl Linker {
             let weak = self.is_common(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok();
             return !weak || informative(t);
         }
-        // Several words: the built-in function-word list only ("black panther" links even though
-        // both words are frequent in dialogues; "get out of here" does not).
-        tokens.iter().any(|t| !is_common_word(&t.norm) || informative(t))
+        // Several words: the built-in function-word list and descriptive words only ("black
+        // panther" links even though both words are frequent in dialogues; "get out of here" and
+        // "a funny superhero movie" do not).
+        tokens.iter().any(|t| {
+            informative(t) || !(is_common_word(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok())
+        })
     }
 
     /// The best alias hit among `positions` for a span, preferring the year hint, then the exact
@@ -351,11 +522,17 @@ impl Linker {
         })
     }
 
-    pub(crate) fn link_text(&self, items: &[Item], index: &CatalogIndex, text: &str) -> Vec<Mention> {
+    pub(crate) fn link_text(
+        &self,
+        items: &[Item],
+        index: &CatalogIndex,
+        text: &str,
+    ) -> (Vec<Mention>, Vec<MissingTitle>) {
         let toks = tokenize(text);
         let n = toks.len();
         let mut covered = vec![false; n];
         let mut found: Vec<Mention> = Vec::new();
+        let mut missing: Vec<MissingTitle> = Vec::new();
         let year_after = |j: usize| -> Option<u16> { toks.get(j).and_then(|t| parse_year(&t.norm)) };
         let mut i = 0;
         while i < n {
@@ -367,6 +544,12 @@ impl Linker {
                     continue;
                 };
                 if !self.span_allowed(span) {
+                    continue;
+                }
+                // An abbreviation such as "HP" is one only in capitals.
+                if self.caps_only.contains(&key)
+                    && text[span[0].start..span[len - 1].end].chars().any(char::is_lowercase)
+                {
                     continue;
                 }
                 let year = year_after(i + len);
@@ -384,19 +567,83 @@ impl Linker {
                 }
                 all.sort_unstable();
                 all.dedup();
-                if let Some(p) = self.pick(items, &all, &key, year) {
-                    hit = Some((len, p, year.is_some()));
+                let Some(p) = self.pick(items, &all, &key, year) else { continue };
+                // Lowercase words that are also everyday phrases ("the judge", "true crime", "talk
+                // to me") are a title only where one is expected, or as the whole message; an
+                // article plus one word reads like one word, and a phrase of common words needs a
+                // well-known title (≥ 20 training dialogues: "black panther").
+                if len > 1
+                    && span.iter().all(|t| !t.capitalized)
+                    && year.is_none()
+                    && n > len
+                    && !title_context(&toks, i, &covered)
+                {
+                    let content: Vec<&Token> =
+                        span.iter().filter(|t| !matches!(t.norm.as_str(), "the" | "a" | "an")).collect();
+                    let everyday = content
+                        .iter()
+                        .all(|t| self.is_common(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok());
+                    if content.len() < 2 || (everyday && items[p].popularity < 20) {
+                        continue;
+                    }
+                }
+                // "the Toy Story movies": a leading article must not take the first word of a
+                // longer title that starts right after it.
+                if len > 1 && matches!(span[0].norm.as_str(), "the" | "a" | "an") && self.longer_after(&toks, i, len) {
                     break;
                 }
+                hit = Some((len, p, year.is_some(), key));
+                break;
             }
             match hit {
-                Some((len, p, has_year)) => {
+                Some((len, p, has_year, key)) => {
                     // In bounds: `len <= n - i`, and `has_year` means `year_after(i + len)` found
                     // a token at `i + len`; a token's `end` is a character boundary of `text`.
-                    let last = if has_year { i + len } else { i + len - 1 };
+                    let mut last = if has_year { i + len } else { i + len - 1 };
                     let mut end = toks[last].end;
                     if has_year && text[end..].starts_with(')') {
                         end += 1;
+                    }
+                    // A title inside a longer capitalised name is part of that name ("Amazon
+                    // Prime", "Jojo Rabbit", "Zombieland Double Tap", "Vietnam War"), and a
+                    // capitalised genre word next to another is a genre ("Drama or Comedy" is
+                    // not, but "Romantic Comedy" and "Noir, Action, Comedy" are).
+                    // The words stay open to the misspelling pass ("Shawshank Redmeption").
+                    let sequel = if has_year { None } else { sequel_number(text, &toks, i + len) };
+                    if !has_year && sequel.is_none() && (embedded(text, &toks, i, last) || genre_run(&toks, i, last)) {
+                        i += 1;
+                        continue;
+                    }
+                    let mut p = p;
+                    if !has_year {
+                        if let Some((number, number_tok)) = sequel {
+                            // "Godfather 2", "Harry Potter 3", "Gladiator II": the series entry,
+                            // or a title the catalog lacks (never the original).
+                            last = number_tok;
+                            end = toks[last].end;
+                            match self.sequel(items, strip_article(&key), p, number) {
+                                Some(q) => p = q,
+                                None => {
+                                    missing.push(MissingTitle {
+                                        start: toks[i].start,
+                                        end,
+                                        said: text[toks[i].start..end].to_string(),
+                                        series: items[p].id,
+                                        number,
+                                    });
+                                    for c in covered.iter_mut().take(last + 1).skip(i) {
+                                        *c = true;
+                                    }
+                                    i = last + 1;
+                                    continue;
+                                }
+                            }
+                        } else if latest_cue(&toks, i) {
+                            // "the new Dune": the latest entry of the series.
+                            if let Some(q) = self.series(items, strip_article(&key), p).last() {
+                                p = *q;
+                            }
+                        }
                     }
                     found.push(Mention { start: toks[i].start, end, id: items[p].id, position: p, similarity: 1.0 });
                     for c in covered.iter_mut().take(last + 1).skip(i) {
@@ -410,16 +657,103 @@ impl Linker {
         self.fuzzy_pass(items, index, text, &toks, &mut covered, &mut found);
         found.sort_by_key(|m| m.start);
         self.cohere(items, text, &mut found);
+        (found, missing)
+    }
+
+    /// Whether an alias starts at token `i + 1` and ends after token `i + len - 1`.
+    fn longer_after(&self, toks: &[Token], i: usize, len: usize) -> bool {
+        let n = toks.len();
+        (len..=self.max_words.min(n.saturating_sub(i + 1))).any(|l| {
+            let key = toks[i + 1..i + 1 + l].iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
+            self.aliases.contains_key(&key)
+        })
+    }
+
+    /// The entries of the series `key` names, oldest first: items with a year whose bare title
+    /// or alias is `key` or starts with `key` and a space, connected to the most popular of them
+    /// through shared stars or directors (so *Gladiator* (1992) is not a *Gladiator* (2000)
+    /// sequel); one entry per normalised title. When `key` gives none (an abbreviation such as
+    /// "lotr"), the bare title of `hit` is the key.
+    fn series(&self, items: &[Item], key: &str, hit: usize) -> Vec<usize> {
+        let found = self.series_of(items, key);
+        if found.is_empty() && key != self.bare[hit] {
+            return self.series_of(items, &self.bare[hit]);
+        }
         found
+    }
+
+    fn series_of(&self, items: &[Item], key: &str) -> Vec<usize> {
+        let prefix = format!("{key} ");
+        let starts = |f: &str| f == key || f.starts_with(&prefix);
+        let cands: Vec<usize> = (0..items.len())
+            .filter(|&p| items[p].year.is_some())
+            .filter(|&p| starts(&self.bare[p]) || self.alias_forms[p].iter().any(|f| starts(f)))
+            .collect();
+        let Some(&anchor) =
+            cands.iter().max_by(|&&a, &&b| items[a].popularity.cmp(&items[b].popularity).then(b.cmp(&a)))
+        else {
+            return Vec::new();
+        };
+        let people = |p: usize| items[p].stars.iter().chain(&items[p].directors);
+        let mut members = vec![anchor];
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for &c in &cands {
+                if !members.contains(&c) && members.iter().any(|&m| people(m).any(|x| people(c).any(|y| x == y))) {
+                    members.push(c);
+                    grew = true;
+                }
+            }
+        }
+        members.sort_by_key(|&p| (items[p].year, items[p].id));
+        let mut seen = HashSet::new();
+        members.retain(|&p| seen.insert(self.norm[p].clone()));
+        members
+    }
+
+    /// Entry `number` of the series `key` names ([`Linker::series`]): the entry whose title
+    /// carries that number right after the series name ("godfather part ii", "toy story 2",
+    /// the alias "star wars episode iv a new hope"); where no entry carries a number, the
+    /// `number`-th by year. Number 1 in a numbered series is its oldest unnumbered entry.
+    /// `None`: the catalog lacks it.
+    fn sequel(&self, items: &[Item], key: &str, hit: usize, number: u32) -> Option<usize> {
+        let members = self.series(items, key, hit);
+        let key = if self.series_of(items, key).is_empty() { self.bare[hit].as_str() } else { key };
+        let numbered: Vec<(usize, u32)> = members
+            .iter()
+            .filter_map(|&p| {
+                std::iter::once(&self.bare[p])
+                    .chain(&self.alias_forms[p])
+                    .find_map(|f| numeral_after(f, key))
+                    .map(|n| (p, n))
+            })
+            .collect();
+        if numbered.is_empty() {
+            return members.get(number.checked_sub(1)? as usize).copied();
+        }
+        if let Some(&(p, _)) = numbered.iter().find(|(_, n)| *n == number) {
+            return Some(p);
+        }
+        if number == 1 {
+            return members.iter().copied().find(|p| !numbered.iter().any(|(q, _)| q == p));
+        }
+        None
     }
 
     /// Re-picks ambiguous mentions (several items with the same bare title and no year in the
     /// text) toward the item sharing the most directors, writers and stars with the other
-    /// mentions of the same text: "Heat and Collateral" → Michael Mann's *Heat*.
+    /// mentions of the same text and the people the text names: "Heat and Collateral" and "Heat
+    /// with Al Pacino" → Michael Mann's *Heat*.
     fn cohere(&self, items: &[Item], text: &str, found: &mut [Mention]) {
-        if found.len() < 2 {
+        if found.is_empty() {
             return;
         }
+        let padded = format!(" {} ", normalize(text));
+        let named = |name: &str| {
+            let n = normalize(name);
+            n.contains(' ') && padded.contains(&format!(" {n} "))
+        };
         let people = |p: usize| -> Vec<&str> {
             let it = &items[p];
             it.directors.iter().chain(&it.writers).chain(&it.stars).map(String::as_str).collect()
@@ -438,7 +772,7 @@ impl Linker {
             }
             let others: Vec<&str> =
                 found.iter().enumerate().filter(|(j, _)| *j != k).flat_map(|(_, o)| people(o.position)).collect();
-            let overlap = |p: usize| people(p).iter().filter(|x| others.contains(x)).count();
+            let overlap = |p: usize| people(p).iter().filter(|x| others.contains(x) || named(x)).count();
             let current = overlap(m.position);
             if let Some(best) = alts
                 .iter()
@@ -501,8 +835,11 @@ impl Linker {
                     let words = |s: &str| s.split(' ').count();
                     let span_norm = span.iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
                     let same_len = words(strip_article(&span_norm)) == words(&self.bare[c.position]);
-                    let need = if len == 1 { 0.85 } else { 0.8 };
-                    if same_len && c.similarity >= need {
+                    // One word: at most one edit in seven letters, two in ten or more
+                    // ("Interstaller").
+                    let need = if len == 1 && chars < 10 { 0.85 } else { 0.8 };
+                    let last = if year.is_some() { i + len } else { i + len - 1 };
+                    if same_len && c.similarity >= need && (year.is_some() || !embedded(text, toks, i, last)) {
                         accepted = Some((len, *c, year.is_some()));
                         break;
                     }

@@ -46,7 +46,7 @@ mod linking;
 pub mod text;
 
 pub use index::{SearchFilters, SearchHit};
-pub use linking::{LinkCandidate, Mention};
+pub use linking::{LinkCandidate, Mention, MissingTitle};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -73,6 +73,44 @@ impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Catalog").field("items", &self.items.len()).finish()
     }
+}
+
+/// Another name of a catalog item, for entity linking: an alternative title ("Se7en" for
+/// *Seven* (1995), from MovieLens' "a.k.a." titles) or a common abbreviation ("LOTR").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias {
+    /// The item.
+    pub id: ItemId,
+    /// The other name, as written.
+    pub alias: String,
+    /// Linked only when written in capitals ("HP" but not "hp").
+    pub caps_only: bool,
+}
+
+/// Reads an alias file (`aliases.tsv`, built by `curator data build` from MovieLens titles, and
+/// the hand-written `aliases_hand.tsv`): a header, then `alias<TAB>item<TAB>note` rows, the item
+/// an id or its title as [`Item::display_name`] writes it; the note `caps` makes the alias
+/// [`Alias::caps_only`]. A missing file is no aliases.
+///
+/// Errors: [`Error::Io`] for an unreadable file; [`Error::Parse`] naming the line of a row
+/// without three fields or with a title the catalog lacks.
+pub fn read_aliases(path: &Path, catalog: &Catalog) -> Result<Vec<Alias>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let by_name = catalog.ids_by_display_name();
+    let mut out = Vec::new();
+    for (line, row) in crate::util::read_tsv_rows(path, 3, "alias, item, note")? {
+        let [alias, title, note] = [&row[0], &row[1], &row[2]];
+        let id = match title.parse::<ItemId>() {
+            Ok(id) if catalog.by_id.contains_key(&id) => Some(id),
+            Ok(_) => None,
+            Err(_) => by_name.get(title).copied(),
+        }
+        .ok_or_else(|| Error::parse(path, line, format!("{title:?} is not a catalog id or title")))?;
+        out.push(Alias { id, alias: alias.clone(), caps_only: note == "caps" });
+    }
+    Ok(out)
 }
 
 impl Catalog {
@@ -105,10 +143,13 @@ impl Catalog {
             Vec::new()
         };
         let config = config::CatalogConfig::load(dir)?;
-        let mut catalog = Self::with_common_words(items, common_words).map_err(|e| match e {
+        let mut catalog = Self::with_common_words(items, Vec::new()).map_err(|e| match e {
             Error::InvalidInput(m) => Error::parse(&path, 0, m),
             other => other,
         })?;
+        let mut aliases = read_aliases(&dir.join("aliases.tsv"), &catalog)?;
+        aliases.extend(read_aliases(&dir.join("aliases_hand.tsv"), &catalog)?);
+        catalog.linker = linking::Linker::new(&catalog.items, common_words.into_iter().collect(), &aliases)?;
         catalog.config = config;
         Ok(catalog)
     }
@@ -142,7 +183,7 @@ impl Catalog {
             }
         }
         let index = index::CatalogIndex::build(&items)?;
-        let linker = linking::Linker::new(&items, common_words.into_iter().collect())?;
+        let linker = linking::Linker::new(&items, common_words.into_iter().collect(), &[])?;
         let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
         for (k, it) in items.iter().enumerate() {
             groups.entry(text::normalize(&it.title)).or_default().push(k);
@@ -150,6 +191,12 @@ impl Catalog {
         let title_groups =
             items.iter().map(|it| groups.get(&text::normalize(&it.title)).cloned().unwrap_or_default()).collect();
         Ok(Catalog { items, by_id, index, linker, title_groups, config: config::CatalogConfig::movies() })
+    }
+
+    /// Display name ("Title (Year)", [`Item::display_name`]) → id; where ReDial lists one
+    /// display name twice, the larger id.
+    pub fn ids_by_display_name(&self) -> HashMap<String, ItemId> {
+        self.items.iter().map(|i| (i.display_name(), i.id)).collect()
     }
 
     /// All items, sorted by id.
@@ -202,6 +249,13 @@ impl Catalog {
     /// Finds item mentions in free text ("I loved Heat and Collateral"): non-overlapping spans,
     /// each linked to its best item, in text order.
     pub fn link_text(&self, text: &str) -> Vec<Mention> {
-        self.linker.link_text(&self.items, &self.index, text)
+        self.linker.link_text(&self.items, &self.index, text).0
+    }
+
+    /// The titles `text` asks for that the catalog lacks: numbered sequels of a catalog title
+    /// past the entries it has ("Gladiator II", "Rocky 2"), which [`Catalog::link_text`] leaves
+    /// unlinked rather than linking the original. In text order.
+    pub fn missing_titles(&self, text: &str) -> Vec<MissingTitle> {
+        self.linker.link_text(&self.items, &self.index, text).1
     }
 }

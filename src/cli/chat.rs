@@ -27,6 +27,9 @@ pub struct ChatArgs {
     /// CPU threads for the model (default: all; one fewer leaves a core to the terminal UI).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+    /// The engine (`--backend`, `--base-url`, `--server-kind`, `--config`).
+    #[command(flatten)]
+    pub backend: super::backend::BackendArgs,
 }
 
 const HELP: &str = "Tell me movies you like or dislike, or what you're in the mood for.\n\
@@ -37,28 +40,23 @@ pub fn load_model(path: Option<PathBuf>) -> anyhow::Result<Box<dyn LanguageModel
     load_model_with(path, curator::llm::llama::LlamaOptions::default())
 }
 
-/// [`load_model`] with explicit llama.cpp options.
+/// [`load_model`] with explicit llama.cpp options (the llama.cpp backend).
 pub fn load_model_with(
     path: Option<PathBuf>,
     options: curator::llm::llama::LlamaOptions,
 ) -> anyhow::Result<Box<dyn LanguageModel>> {
-    let path = match path {
-        Some(p) => p,
-        None => curator::llm::fetch::fetch_default_model(true).context("cannot get the default model")?,
-    };
-    let model = curator::llm::llama::LlamaCppModel::load(&path, &options)
-        .with_context(|| format!("cannot load the model {}", path.display()))?;
-    Ok(Box::new(model))
+    super::backend::open_model(&super::backend::BackendArgs::default(), path, None, options)
 }
 
 /// Runs the terminal UI, or the REPL (`--plain`, or stdin/stdout not a terminal), until the
 /// person quits.
 pub fn run(args: ChatArgs) -> anyhow::Result<()> {
-    let mut options = curator::llm::llama::LlamaOptions::default();
-    if let Some(n) = args.threads {
-        options.n_threads = usize::from(n);
-    }
-    let model = if args.no_model { None } else { Some(load_model_with(args.model, options)?) };
+    let threads = args.threads.map(usize::from);
+    let model = if args.no_model {
+        None
+    } else {
+        Some(super::backend::open_model(&args.backend, args.model, threads, Default::default())?)
+    };
     let config = AgentConfig { recommendations: usize::from(args.recommendations), ..AgentConfig::default() };
     let agent = Agent::from_project(model, config).context("cannot start the agent")?;
     if !args.plain && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {

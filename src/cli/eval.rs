@@ -61,6 +61,18 @@ pub enum EvalCommand {
         /// ReDial dialogues (default: evals/redial/test.jsonl).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Instead: the surface-form benchmark (evals/linking/: INSPIRED dev and test mentions
+        /// as people typed them, and the hand-written variants), span precision / recall / F1
+        /// and top-1 accuracy with counts.
+        #[arg(long)]
+        variants: bool,
+        /// Print the benchmark's misses and wrong links (with --variants).
+        #[arg(long)]
+        examples: bool,
+        /// Rebuild evals/linking/inspired.jsonl from this raw data folder (e.g. ../shared/data)
+        /// first (with --variants).
+        #[arg(long)]
+        build: Option<PathBuf>,
     },
     /// ReDial test: standard, de-dup and He et al. protocols, dialogue metrics, counts printed.
     Redial(RunArgs),
@@ -134,9 +146,14 @@ pub struct RunArgs {
     /// Ranker mode: the agent's candidate ranker or the popularity baseline.
     #[arg(long, value_enum, default_value_t = RankerChoice::Agent)]
     ranker: RankerChoice,
-    /// Agent mode: a GGUF model (default: SmolLM2-135M-Instruct Q4_1).
+    /// Agent and zero-shot modes: a GGUF model (default: SmolLM2-135M-Instruct Q4_1), or with
+    /// `--backend openai` the served model's name.
     #[arg(long)]
     model: Option<PathBuf>,
+    /// The engine of agent and zero-shot modes (`--backend`, `--base-url`, `--server-kind`,
+    /// `--config`).
+    #[command(flatten)]
+    backend: super::backend::BackendArgs,
     /// Agent mode without a language model.
     #[arg(long, conflicts_with = "model")]
     no_model: bool,
@@ -153,7 +170,17 @@ pub struct RunArgs {
 
 impl RunArgs {
     fn ranker(mode: Mode, ranker: RankerChoice, limit: Option<usize>) -> Self {
-        RunArgs { limit, mode, ranker, model: None, no_model: false, recommendations: 10, data: None, out: None }
+        RunArgs {
+            limit,
+            mode,
+            ranker,
+            model: None,
+            backend: Default::default(),
+            no_model: false,
+            recommendations: 10,
+            data: None,
+            out: None,
+        }
     }
 }
 
@@ -164,6 +191,9 @@ pub enum Mode {
     Ranker,
     /// The whole agent (state tracking from text, tools, ranker, LLM reply).
     Agent,
+    /// The LLM alone, zero-shot (He et al., CIKM '23): it names titles freely, the linker maps
+    /// them to the catalog; the out-of-catalog rate is printed.
+    ZeroShot,
 }
 
 /// Which ranker in ranker mode.
@@ -205,15 +235,21 @@ fn model_path(path: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 
 fn agent(
     loaded: &Loaded,
+    backend: &super::backend::BackendArgs,
     model: Option<PathBuf>,
     no_model: bool,
     recommendations: u16,
 ) -> anyhow::Result<(Agent, Option<PathBuf>)> {
+    let config = backend.resolve(model.clone(), None)?;
     let (model, path) = if no_model {
         (None, None)
+    } else if config.backend == curator::llm::BackendKind::Llama {
+        let path = model_path(config.model.map(PathBuf::from))?;
+        (Some(super::backend::open_model(backend, Some(path.clone()), None, Default::default())?), Some(path))
     } else {
-        let path = model_path(model)?;
-        (Some(super::chat::load_model_with(Some(path.clone()), Default::default())?), Some(path))
+        let m = super::backend::open_model(backend, model, None, Default::default())?;
+        let name = PathBuf::from(m.name());
+        (Some(m), Some(name))
     };
     let prompts = RecommendPrompts::load(&curator::paths::prompts_dir())?;
     let config = AgentConfig { recommendations: usize::from(recommendations), ..AgentConfig::default() };
@@ -240,8 +276,25 @@ fn run_one(loaded: &Loaded, dataset: Dataset, split: &str, args: RunArgs) -> any
             run_suite(&opts, System::Ranker(&r), &loaded.catalog)?;
         }
         (Mode::Agent, _) => {
-            let (mut a, model_path) = agent(loaded, args.model, args.no_model, args.recommendations)?;
+            let (mut a, model_path) = agent(loaded, &args.backend, args.model, args.no_model, args.recommendations)?;
             run_suite(&opts, System::Agent { agent: &mut a, model_path }, &loaded.catalog)?;
+        }
+        (Mode::ZeroShot, _) => {
+            anyhow::ensure!(!args.no_model, "zero-shot mode needs a model (drop --no-model)");
+            let model = super::backend::open_model(&args.backend, args.model, None, Default::default())?;
+            let r = curator::eval::zero_shot::ZeroShotRanker::new(model, &loaded.catalog);
+            run_suite(&opts, System::Ranker(&r), &loaded.catalog)?;
+            let c = r.counts();
+            curator::outln!(
+                "zero-shot: {} points, {} list lines, {} linked to the catalog, {} out of catalog (OOC rate {:.4}), \
+                 {} points where the model failed",
+                c.points,
+                c.lines,
+                c.linked,
+                c.out_of_catalog,
+                c.ooc_rate(),
+                c.failures
+            );
         }
     }
     Ok(())
@@ -258,7 +311,7 @@ fn simulate(
 ) -> anyhow::Result<()> {
     let sim_path = model_path(sim_model)?;
     let mut sim = super::chat::load_model_with(Some(sim_path.clone()), Default::default())?;
-    let (mut a, _) = agent(loaded, model, no_model, recommendations)?;
+    let (mut a, _) = agent(loaded, &Default::default(), model, no_model, recommendations)?;
     let evals = curator::paths::evals_dir();
     curator::eval::simulate::run_simulation(
         &evals.join("redial").join("test.jsonl"),
@@ -365,7 +418,8 @@ Command: `curator eval tracking --source ../shared/data`. Module doc of `src/eva
             curator::outln!("wrote {}", out.display());
             Ok(())
         }
-        EvalCommand::Linking { data } => {
+        EvalCommand::Linking { variants: true, examples, build, .. } => surface(build, examples),
+        EvalCommand::Linking { data, .. } => {
             let catalog = Catalog::load(&curator::paths::catalog_dir())?;
             let data = data.unwrap_or_else(|| curator::paths::evals_dir().join("redial").join("test.jsonl"));
             let r = curator::eval::linking::linking_accuracy(&data, &catalog)?;
@@ -414,6 +468,73 @@ Command: `curator eval tracking --source ../shared/data`. Module doc of `src/eva
             report()
         }
     }
+}
+
+/// `curator eval linking --variants`: the surface-form benchmark (`curator::eval::surface`).
+fn surface(build: Option<PathBuf>, examples: bool) -> anyhow::Result<()> {
+    use curator::eval::surface;
+    let dir = curator::paths::evals_dir().join("linking");
+    let bench = dir.join("inspired.jsonl");
+    if let Some(source) = build {
+        let mut all = Vec::new();
+        for split in ["dev", "test"] {
+            let items = surface::read_item_table(
+                &curator::paths::evals_dir().join("inspired").join(format!("{split}_items.tsv")),
+            )?;
+            let tsv = source.join("inspired").join("dialog_data").join(format!("{split}.tsv"));
+            all.extend(surface::build_inspired(&tsv, split, &items)?);
+        }
+        let mut out = String::new();
+        for u in &all {
+            out.push_str(&serde_json::to_string(u)?);
+            out.push('\n');
+        }
+        std::fs::create_dir_all(&dir)?;
+        curator::util::write_atomic(&bench, out.as_bytes())?;
+        curator::outln!("wrote {} ({} utterances)", bench.display(), all.len());
+    }
+    let assets = Assets::from_project(None)?;
+    let utterances: Vec<surface::SurfaceUtterance> = curator::util::read_jsonl(&bench)?;
+    let (labelled, _) = surface::evaluate(&utterances, &assets.tracker);
+    let mut checked = utterances;
+    let added = surface::add_hand_mentions(&mut checked, &dir.join("inspired_added.tsv"), &assets.catalog)?;
+    let (figures, errors) = surface::evaluate(&checked, &assets.tracker);
+    let line = |what: &str, split: &str, f: &surface::SpanFigures| {
+        curator::outln!(
+            "INSPIRED {split}, {what} ({} utterances): span precision {:.4} ({} / {} predicted; {} on titles outside the catalog left out)  recall {:.4} ({} / {} gold)  F1 {:.4}  top-1 {:.4} ({} / {})",
+            f.utterances, f.precision(), f.correct, f.predicted, f.ignored, f.recall(), f.found, f.gold, f.f1(),
+            f.top1_accuracy(), f.top1, f.gold
+        );
+    };
+    for (split, f) in &labelled {
+        line("INSPIRED's labels", split, f);
+    }
+    for (split, f) in &figures {
+        line(&format!("labels + {added} mentions added by hand (both splits)"), split, f);
+    }
+    if examples {
+        for e in &errors {
+            curator::outln!(
+                "  {} {}\t{}\t{}\t{}\t{}\t{:?}",
+                e.kind,
+                e.split,
+                e.dialog_id,
+                e.utt_id,
+                e.said,
+                e.item,
+                e.text
+            );
+        }
+    }
+    let variants = surface::read_variants(&dir.join("variants.tsv"), &assets.catalog)?;
+    let outcomes = surface::evaluate_variants(&variants, &assets.tracker);
+    let ok = outcomes.iter().filter(|o| o.ok).count();
+    curator::outln!("hand-written variants: {ok} / {} linked as expected", outcomes.len());
+    for o in outcomes.iter().filter(|o| !o.ok || examples) {
+        let mark = if o.ok { "ok  " } else { "FAIL" };
+        curator::outln!("  {mark} [{}] {:?}: expected {}, got {:?}", o.kind, o.text, o.expected, o.got);
+    }
+    Ok(())
 }
 
 /// `curator eval attributes`: attribute-linking precision and recall on an INSPIRED split.

@@ -1,5 +1,6 @@
 //! Command-line glue (clap): one function per subcommand, each a thin call into the library.
 
+mod backend;
 mod chat;
 mod eval;
 mod train;
@@ -40,6 +41,19 @@ enum Command {
         /// Repetitions of the 5-turn script for the tool timing.
         #[arg(long, default_value_t = 20)]
         repeats: usize,
+        /// The engine (`--backend`, `--base-url`, `--server-kind`, `--config`).
+        #[command(flatten)]
+        backend: backend::BackendArgs,
+    },
+    /// Check the set-up: compiled-in backends, the chosen backend's model, whether it loads and
+    /// answers, and its capabilities (stream, constrain, score).
+    Doctor {
+        /// llama: a GGUF file (default: the default model); openai: the served model's name.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// The engine (`--backend`, `--base-url`, `--server-kind`, `--config`).
+        #[command(flatten)]
+        backend: backend::BackendArgs,
     },
     /// Manage the language model.
     Model {
@@ -118,10 +132,53 @@ enum Command {
         /// Items recommended per chat turn.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=20))]
         recommendations: u16,
+        /// A session with no turn or feedback for this many seconds expires (its data is deleted).
+        #[arg(long, default_value_t = 7 * 24 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
+        session_idle_secs: u64,
+        /// Most sessions kept; beyond it the least recently active are deleted.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+        max_sessions: u64,
+        /// Most client connections open at once; more wait to be accepted.
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
+        max_connections: u32,
+        /// Seconds a client has to send a request's headers (and an idle keep-alive connection
+        /// stays open); then the connection is closed.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout_secs: u64,
+        /// An origin (scheme://host[:port]) whose web pages may call the API (CORS); repeat for
+        /// more. None by default: browsers keep other origins out.
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
         /// CPU threads for the model (default: all cores but one, at least 1, so that HTTP
         /// traffic does not stall generation).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
         threads: Option<u16>,
+        /// The engine (`--backend`, `--base-url`, `--server-kind`, `--config`).
+        #[command(flatten)]
+        backend: backend::BackendArgs,
+    },
+    /// A person's stored data in the server's session database: export it as JSON, or erase it.
+    Sessions {
+        /// SQLite session database (default: <cache>/sessions.sqlite, as `curator serve`).
+        #[arg(long, global = true)]
+        db: Option<PathBuf>,
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionsCommand {
+    /// Print everything stored about session ID (state, messages, recommendations, feedback,
+    /// times in ms) as JSON on stdout.
+    Export {
+        /// The session id.
+        id: String,
+    },
+    /// Erase session ID: its state, messages and feedback (overwritten, not just unlinked).
+    Delete {
+        /// The session id.
+        id: String,
     },
 }
 
@@ -220,8 +277,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Chat(args) => chat::run(args),
-        Command::Bench { model, no_model, runs, repeats } => {
-            let model = if no_model { None } else { Some(chat::load_model(model)?) };
+        Command::Doctor { model, backend } => backend::doctor(&backend, model),
+        Command::Bench { model, no_model, runs, repeats, backend } => {
+            let model =
+                if no_model { None } else { Some(backend::open_model(&backend, model, None, Default::default())?) };
             let build = |m| curator::agent::Agent::from_project(m, Default::default());
             let report = curator::bench::run(model, &build, runs, repeats)?;
             curator::outln!("{}", serde_json::to_string_pretty(&report)?);
@@ -288,7 +347,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             timeout_secs,
             max_body_bytes,
             recommendations,
+            session_idle_secs,
+            max_sessions,
+            max_connections,
+            header_timeout_secs,
+            cors_origins,
             threads,
+            backend,
         } => {
             let defaults = curator::server::ServerOptions::default();
             let options = curator::server::ServerOptions {
@@ -299,6 +364,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 request_timeout: std::time::Duration::from_secs(timeout_secs.max(1)),
                 max_body_bytes,
                 recommendations: usize::from(recommendations),
+                sessions: curator::server::sessions::SessionLimits {
+                    idle: std::time::Duration::from_secs(session_idle_secs),
+                    max_sessions: usize::try_from(max_sessions).unwrap_or(usize::MAX),
+                },
+                connections: curator::server::listen::ConnectionLimits {
+                    max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+                    header_timeout: std::time::Duration::from_secs(header_timeout_secs),
+                },
+                cors_origins,
             };
             // Like `chat::load_model`, with all cores but one for the model by default: with every
             // core, HTTP traffic on the same cores stalls llama.cpp's threads (turns measured at
@@ -307,14 +381,44 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 None
             } else {
                 let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-                let n_threads = threads.map(usize::from).unwrap_or(cores.saturating_sub(1).max(1));
-                let llama = curator::llm::llama::LlamaOptions { n_threads, ..Default::default() };
-                Some(chat::load_model_with(model, llama)?)
+                let llama = curator::llm::llama::LlamaOptions {
+                    n_threads: cores.saturating_sub(1).max(1),
+                    ..Default::default()
+                };
+                Some(backend::open_model(&backend, model, threads.map(usize::from), llama)?)
             };
             curator::server::run(options, model)?;
             Ok(())
         }
+        Command::Sessions { db, command } => sessions(db, command),
     }
+}
+
+/// `curator sessions export|delete ID`: exit 1 naming the session when it does not exist.
+fn sessions(db: Option<PathBuf>, command: SessionsCommand) -> anyhow::Result<()> {
+    use curator::server::sessions::{validate_session_id, SessionLimits, SessionStore};
+    let db = db.unwrap_or_else(|| curator::server::ServerOptions::default().db_path);
+    anyhow::ensure!(db.exists(), "the session database {} does not exist (--db names another)", db.display());
+    let store = SessionStore::open_with(&db, SessionLimits::UNBOUNDED)?;
+    let missing = |id: &str| anyhow::anyhow!("session {id:?} does not exist in {}", db.display());
+    match command {
+        SessionsCommand::Export { id } => {
+            validate_session_id(&id)?;
+            let export = store.export(&id)?.ok_or_else(|| missing(&id))?;
+            curator::outln!("{}", serde_json::to_string_pretty(&export)?);
+        }
+        SessionsCommand::Delete { id } => {
+            validate_session_id(&id)?;
+            let erased = store.delete(&id)?.ok_or_else(|| missing(&id))?;
+            curator::outln!(
+                "erased session {id:?}: {} messages, {} feedback from {}",
+                erased.messages,
+                erased.feedback,
+                db.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn load_catalog() -> anyhow::Result<curator::catalog::Catalog> {

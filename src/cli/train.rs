@@ -39,6 +39,32 @@ enum TrainCommand {
         #[arg(long, value_delimiter = ',', value_parser = family_name)]
         families: Vec<String>,
     },
+    /// Train the learned listwise reranker (Plackett–Luce policy over the candidate union) with
+    /// Rank-GRPO and its baselines on the ReDial train dialogues with text, select on
+    /// validation, and save catalogs/movies/reranker.json when it beats the fusion there.
+    Reranker {
+        /// The raw data folder (e.g. ../shared/data).
+        #[arg(long)]
+        source: PathBuf,
+        /// Epochs per variant (upper bound; early stopping on validation).
+        #[arg(long, default_value_t = 12)]
+        epochs: usize,
+        /// Seed of sampling and shuffling.
+        #[arg(long, default_value_t = 17)]
+        seed: u64,
+        /// Continue from the checkpoints in ~/.cache/curator/reranker.
+        #[arg(long)]
+        resume: bool,
+        /// Also score every variant on ReDial test and write evals/results/reranker.{json,md}.
+        #[arg(long)]
+        ablation: bool,
+        /// Choose and report only; write no policy.
+        #[arg(long)]
+        no_write: bool,
+        /// Use only the first N validation dialogues (smoke runs).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
 }
 
 /// Runs `curator train …`.
@@ -58,6 +84,24 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             };
             let report = curator::train::train(&opts)?;
             curator::outln!("interactions (final fit): {}", report.interactions);
+            Ok(())
+        }
+        TrainCommand::Reranker { source, epochs, seed, resume, ablation, no_write, limit } => {
+            let opts = curator::train::reranker::RerankerOptions {
+                source,
+                catalog_dir: curator::paths::catalog_dir(),
+                test_path: curator::paths::evals_dir().join("redial").join("test.jsonl"),
+                results_dir: curator::paths::evals_dir().join("results"),
+                cache_dir: curator::paths::cache_dir().join("reranker"),
+                epochs,
+                seed,
+                resume,
+                ablation,
+                write: !no_write,
+                progress: true,
+                limit,
+            };
+            curator::train::reranker::train_reranker(&opts)?;
             Ok(())
         }
     }

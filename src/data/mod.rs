@@ -104,6 +104,90 @@ const ID2INFO: &str = "redial/kg/cfcrs/id2info.json";
 const TRAIN: &str = "redial/train_movie_level/train_movie_sequences_compact.jsonl";
 const TEST: &str = "redial/test_data.jsonl";
 const TRAIN_TEXT: &str = "redial/train_partial/train_subset_original_format.jsonl";
+const MOVIELENS_LINKS: &str = "links/redial_to_movielens_small.csv";
+
+/// Alternative titles from MovieLens (GroupLens ml-latest-small, via the ReDial → MovieLens link
+/// table `links/redial_to_movielens_small.csv`, column `ml_title`): for every linked item, the
+/// MovieLens title with its trailing article restored ("Godfather: Part II, The" → "The
+/// Godfather: Part II") and each "a.k.a." title ("Seven (a.k.a. Se7en)" → "Se7en"), kept where
+/// its normalised form differs from the item's title. Returns `aliases.tsv` ([`crate::catalog::read_aliases`]:
+/// alias, item id, `movielens`), rows in link-table order.
+///
+/// Errors: a row of the link table that is not valid CSV (named by line).
+pub fn movielens_aliases(path: &Path, bytes: &[u8], items: &[Item]) -> Result<String> {
+    use crate::catalog::text::normalize;
+    let known: HashMap<ItemId, &Item> = items.iter().map(|i| (i.id, i)).collect();
+    let mut out = String::from("alias\ttitle\tnote\n");
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    for (k, rec) in reader.records().enumerate() {
+        let rec = rec.map_err(|e| Error::parse(path, k + 2, e.to_string()))?;
+        let (Some(id), Some(ml)) = (rec.get(0).and_then(|s| s.parse::<ItemId>().ok()), rec.get(5)) else {
+            continue;
+        };
+        let Some(item) = known.get(&id) else { continue };
+        let own = normalize(&item.title);
+        let mut seen = vec![own.clone(), crate::catalog::text::strip_article(&own).to_string()];
+        for alias in movielens_titles(ml) {
+            let n = normalize(&alias);
+            if n.chars().count() < 3 || seen.contains(&n) {
+                continue;
+            }
+            // One word links only as an abbreviation in capitals ("MIB") or with a digit
+            // ("Se7en", "ID4"), never as a year ("2012") or an ordinary word ("Love").
+            let note = if n.contains(' ') {
+                "movielens"
+            } else if alias.chars().all(|c| c.is_ascii_uppercase()) {
+                "caps"
+            } else if n.chars().any(|c| c.is_ascii_digit()) && n.chars().any(char::is_alphabetic) {
+                "movielens"
+            } else {
+                continue;
+            };
+            seen.push(n);
+            let _ = writeln!(out, "{alias}\t{id}\t{note}");
+        }
+    }
+    Ok(out)
+}
+
+/// The titles in a MovieLens title: the main title (trailing ", The" / ", A" / ", An" moved to
+/// the front) and every "(a.k.a. …)" title; the year and other parentheses (original-language
+/// titles) dropped.
+fn movielens_titles(ml: &str) -> Vec<String> {
+    let mut main = String::new();
+    let mut akas = Vec::new();
+    let mut rest = ml.trim();
+    while let Some(open) = rest.find(" (") {
+        main.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find(')').map(|c| c + open) else {
+            rest = "";
+            break;
+        };
+        if let Some(aka) = rest[open + 2..close].strip_prefix("a.k.a. ") {
+            akas.push(aka.trim().to_string());
+        }
+        rest = &rest[close + 1..];
+    }
+    main.push_str(rest);
+    let main = main.trim();
+    let mut titles = Vec::new();
+    if !main.is_empty() {
+        // "Birdman: Or (The Unexpected Virtue of Ignorance)": the parentheses were part of it.
+        if main.ends_with(':') || main.ends_with(" Or") {
+            return akas;
+        }
+        let fixed = ["The", "A", "An", "Les", "La", "Le", "El", "Il", "Das", "Der", "Die"].iter().find_map(|a| {
+            let suffix = format!(", {a}");
+            // "Lord of the Rings: The Two Towers, The" → "The Lord of the Rings: The Two Towers".
+            main.strip_suffix(&suffix).map(|m| format!("{a} {m}")).or_else(|| {
+                main.find(&format!("{suffix}:")).map(|at| format!("{a} {}{}", &main[..at], &main[at + suffix.len()..]))
+            })
+        });
+        titles.push(fixed.unwrap_or_else(|| main.to_string()));
+    }
+    titles.extend(akas);
+    titles
+}
 
 /// How many of the training dialogues' most frequent words go to `common_words.txt`.
 pub const COMMON_WORDS: usize = 1000;
@@ -354,6 +438,16 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
     }
     tracing::info!(?counts, "catalog audit");
 
+    // Alternative titles for linking, where the source has the MovieLens link table.
+    let links_path = source.join(MOVIELENS_LINKS);
+    let aliases = if links_path.is_file() {
+        let bytes = read(&links_path)?;
+        inputs.insert(MOVIELENS_LINKS.to_string(), sha256_hex(&bytes));
+        Some(movielens_aliases(&links_path, &bytes, &built)?)
+    } else {
+        None
+    };
+
     let mut comentions = String::from("item_a\titem_b\tdialogues\n");
     for ((a, b), n) in &pairs {
         let _ = writeln!(comentions, "{a}\t{b}\t{n}");
@@ -365,6 +459,10 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
         (PathBuf::from("catalogs/movies/common_words.txt"), words.as_bytes()),
         (PathBuf::from("evals/redial/test.jsonl"), test_bytes.as_slice()),
     ];
+    let mut outputs_list = outputs_list;
+    if let Some(a) = &aliases {
+        outputs_list.push((PathBuf::from("catalogs/movies/aliases.tsv"), a.as_bytes()));
+    }
     let mut outputs = BTreeMap::new();
     for (rel, bytes) in &outputs_list {
         write_atomic(&out.join(rel), bytes)?;
@@ -406,6 +504,21 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn movielens_titles_give_articles_back_and_aka_titles() {
+        assert_eq!(movielens_titles("Seven (a.k.a. Se7en) (1995)"), ["Seven", "Se7en"]);
+        assert_eq!(movielens_titles("Godfather: Part II, The (1974)"), ["The Godfather: Part II"]);
+        assert_eq!(
+            movielens_titles("Lord of the Rings: The Two Towers, The (2002)"),
+            ["The Lord of the Rings: The Two Towers"]
+        );
+        assert_eq!(movielens_titles("Woman in the Dunes (Suna no onna) (1964)"), ["Woman in the Dunes"]);
+        assert_eq!(
+            movielens_titles("Star Wars: Episode IV - A New Hope (1977)"),
+            ["Star Wars: Episode IV - A New Hope"]
+        );
+    }
 
     #[test]
     fn splits_names_with_double_spaces_and_missing_years() {

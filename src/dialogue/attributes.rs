@@ -263,7 +263,10 @@ fn names_genre(words: &[Word], i: usize, len: usize) -> bool {
     }
     let prev = prev.map(|w| w.norm.as_str()).unwrap_or("");
     match word.norm.as_str() {
-        "war" => !WAR_NAMES.contains(&prev) && !matches!(next, "i" | "ii" | "1" | "2" | "of"),
+        // "a war movie", "the war films": a film noun after it makes it the genre.
+        "war" => {
+            (FILM_NOUNS.contains(&next) || !WAR_NAMES.contains(&prev)) && !matches!(next, "i" | "ii" | "1" | "2" | "of")
+        }
         "history" => !matches!(prev, "my" | "your" | "his" | "her" | "its" | "our" | "their" | "of" | "the"),
         // "solve the mystery": the riddle of one film ("the mystery genre" stays a genre).
         "mystery" | "mysteries" => prev != "the" || FILM_NOUNS.contains(&next),
@@ -576,9 +579,12 @@ impl AttributeLinker {
                 {
                     if let Ok(y) = tok.parse::<u16>() {
                         if (1900..=2030).contains(&y) {
+                            // "after 2015" excludes 2015 and "before 1980" excludes 1980;
+                            // "since 2015" includes it.
                             let (from, to) = match w[i - 1].norm.as_str() {
-                                "since" | "after" => (y, 2030),
-                                "before" => (1900, y),
+                                "since" => (y, 2030),
+                                "after" => (y + 1, 2030),
+                                "before" => (1900, y - 1),
                                 _ => (y, y),
                             };
                             let span = w[i - 1].span.start..w[i].span.end;
@@ -677,6 +683,9 @@ mod tests {
         assert_eq!(g("I like movies about world war ii"), []);
         assert_eq!(g("the story includes love, the Vietnam War, and fame"), []);
         assert_eq!(g("I love war movies"), [("war", true)]);
+        assert_eq!(g("I want a war movie"), [("war", true)]);
+        assert_eq!(g("the war films of the 60s"), [("war", true)]);
+        assert_eq!(g("it is set during a war"), []);
         assert_eq!(g("I LOVE HORROR MOVIES"), [("horror", true)]);
         assert_eq!(g("Action Comedy please"), [("action", true), ("comedy", true)]);
         assert_eq!(g("I really like movies based on history"), [("history", true)]);

@@ -268,12 +268,18 @@ impl Tracker {
                 })
                 .collect();
         }
+        self.link_items(text).into_iter().map(|m| mention(m.id, m.start)).collect()
+    }
+
+    /// The catalog items a seeker's free text names, as the tracker reads them: the catalog's
+    /// title mentions ([`Catalog::link_text`]) less those inside a person's name the attribute
+    /// linker finds ("with Keanu Reeves" is the actor, not *Keanu* (2016)). Byte spans of `text`.
+    pub fn link_items(&self, text: &str) -> Vec<crate::catalog::Mention> {
         let people = self.linker.as_ref().map(|l| l.person_spans(text)).unwrap_or_default();
         self.catalog
             .link_text(text)
             .into_iter()
             .filter(|m| !people.iter().any(|s| s.start <= m.start && m.end <= s.end))
-            .map(|m| mention(m.id, m.start))
             .collect()
     }
 

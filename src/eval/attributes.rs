@@ -210,11 +210,15 @@ fn score(pred: &BTreeMap<String, bool>, is_gold: &dyn Fn(&str) -> bool, gold: us
     wrong || correct < gold
 }
 
-/// Evaluates `linker` on one INSPIRED `dialog_data` TSV file (module doc).
+/// A column lookup of [`open_inspired_tsv`]: the column's index, or an error naming it.
+pub(crate) type ColumnOf = Box<dyn Fn(&str) -> Result<usize>>;
+
+/// Opens an INSPIRED `dialog_data` TSV file (tab-separated, no quoting) and returns its reader
+/// with a lookup of columns by name.
 ///
-/// Errors: [`Error::Io`] for an unreadable file; [`Error::Parse`] naming the file and line of a
-/// row without the needed columns or with a malformed dict.
-pub fn evaluate(path: &Path, linker: &AttributeLinker) -> Result<AttributeReport> {
+/// Errors: [`Error::Parse`] naming the file when it cannot be opened or has no header; the
+/// lookup's error names a missing column.
+pub(crate) fn open_inspired_tsv(path: &Path) -> Result<(csv::Reader<std::fs::File>, ColumnOf)> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(b'\t')
         .quoting(false)
@@ -222,9 +226,19 @@ pub fn evaluate(path: &Path, linker: &AttributeLinker) -> Result<AttributeReport
         .from_path(path)
         .map_err(|e| Error::parse(path, 0, e.to_string()))?;
     let headers = reader.headers().map_err(|e| Error::parse(path, 1, e.to_string()))?.clone();
-    let col = |name: &str| {
-        headers.iter().position(|h| h == name).ok_or_else(|| Error::parse(path, 1, format!("no column {name}")))
+    let owned = path.to_path_buf();
+    let col = move |name: &str| {
+        headers.iter().position(|h| h == name).ok_or_else(|| Error::parse(&owned, 1, format!("no column {name}")))
     };
+    Ok((reader, Box::new(col)))
+}
+
+/// Evaluates `linker` on one INSPIRED `dialog_data` TSV file (module doc).
+///
+/// Errors: [`Error::Io`] for an unreadable file; [`Error::Parse`] naming the file and line of a
+/// row without the needed columns or with a malformed dict.
+pub fn evaluate(path: &Path, linker: &AttributeLinker) -> Result<AttributeReport> {
+    let (mut reader, col) = open_inspired_tsv(path)?;
     let (c_text, c_ph, c_names) = (col("text")?, col("text_with_placeholder")?, col("people_names")?);
     let c_speaker = col("speaker")?;
     let (c_genre, c_actor, c_director) = (col("genre_dict")?, col("actor_dict")?, col("director_dict")?);

@@ -26,8 +26,10 @@ mod report;
 pub mod simulate;
 pub mod suite;
 pub mod suite_report;
+pub mod surface;
 pub mod tracking;
 pub mod validation;
+pub mod zero_shot;
 
 use std::path::{Path, PathBuf};
 

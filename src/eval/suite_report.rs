@@ -353,27 +353,41 @@ fn read_simulations(dir: &Path) -> Vec<SimulationSummary> {
 /// # Errors
 /// [`Error::Io`] when the file cannot be written or plotters fails.
 pub fn plot_curves(path: &Path, title: &str, series: &[(String, Vec<f64>)]) -> Result<()> {
+    let points: Vec<(String, Vec<(f64, f64)>)> = series
+        .iter()
+        .map(|(name, values)| (name.clone(), values.iter().enumerate().map(|(k, v)| ((k + 1) as f64, *v)).collect()))
+        .collect();
+    plot_lines(path, title, ("K", "Recall@K"), &points)
+}
+
+/// Draws line `series` (name, (x, y) points) into an SVG at `path`, with axis descriptions
+/// `axes` = (x, y); x spans the points' range, y runs from 0 to 1.1 × the largest value.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be written or plotters fails.
+pub fn plot_lines(path: &Path, title: &str, axes: (&str, &str), series: &[(String, Vec<(f64, f64)>)]) -> Result<()> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
         let fail = |e: String| Error::io(path, std::io::Error::other(e));
         root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
-        let ymax = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.05f64, f64::max) * 1.1;
+        let all = || series.iter().flat_map(|(_, v)| v.iter().copied());
+        let ymax = all().map(|p| p.1).fold(0.05f64, f64::max) * 1.1;
+        let xmin = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
+        let xmax = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+        let (xmin, xmax) = if xmin < xmax { (xmin, xmax) } else { (0.0, 1.0) };
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 20))
             .margin(15)
             .x_label_area_size(40)
             .y_label_area_size(55)
-            .build_cartesian_2d(1usize..50usize, 0f64..ymax.min(1.0))
+            .build_cartesian_2d(xmin..xmax, 0f64..ymax.min(1.0))
             .map_err(|e| fail(e.to_string()))?;
-        chart.configure_mesh().x_desc("K").y_desc("Recall@K").draw().map_err(|e| fail(e.to_string()))?;
+        chart.configure_mesh().x_desc(axes.0).y_desc(axes.1).draw().map_err(|e| fail(e.to_string()))?;
         for (i, (name, values)) in series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             chart
-                .draw_series(LineSeries::new(
-                    values.iter().enumerate().map(|(k, v)| (k + 1, *v)),
-                    color.stroke_width(2),
-                ))
+                .draw_series(LineSeries::new(values.iter().copied(), color.stroke_width(2)))
                 .map_err(|e| fail(e.to_string()))?
                 .label(name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));

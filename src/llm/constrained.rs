@@ -131,6 +131,8 @@ pub struct ListConstraint<'t> {
     free_title: (String, usize),
     /// The opening line's text so far.
     intro_text: String,
+    /// Titles a backend without token-level control produced that name no allowed title.
+    unresolved: Vec<String>,
 }
 
 /// An opening line ends at the first sentence end (`.`, `!`, `?` closing a token) once it holds at
@@ -165,6 +167,7 @@ impl<'t> ListConstraint<'t> {
             pending_suffix: String::new(),
             free_title: (String::new(), 0),
             intro_text: String::new(),
+            unresolved: Vec::new(),
         }
     }
 
@@ -318,6 +321,78 @@ impl<'t> ListConstraint<'t> {
     /// Consumes the constraint, returning its items.
     pub fn into_items(self) -> Vec<GeneratedItem> {
         self.items
+    }
+
+    /// The titles still allowed, as `(key, text in the trie's form)` (e.g. `" Heat (1995)"`), in
+    /// trie order: what a backend without token-level control offers its server at a slot.
+    /// O(titles).
+    pub fn open_titles(&self) -> Vec<(u32, String)> {
+        let form = self.trie.form();
+        self.trie
+            .entries()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.budget.is_used(*i))
+            .map(|(_, e)| (e.key, form.render(&e.title)))
+            .collect()
+    }
+
+    /// The key of the still-allowed title whose text (trimmed, in either form) is exactly `text`
+    /// (trimmed); `None` when there is none.
+    pub fn resolve_open(&self, text: &str) -> Option<u32> {
+        let text = text.trim();
+        self.trie
+            .entries()
+            .iter()
+            .enumerate()
+            .find(|(i, e)| !self.budget.is_used(*i) && e.title.trim() == text)
+            .map(|(_, e)| e.key)
+    }
+
+    /// Writes the whole allowed title `key` into the current slot at once (a backend whose
+    /// server chose it): the item is recorded without token log-probabilities (`token_logprobs`
+    /// empty, `mean_logprob` 0) and the slot ends. Returns the title's text in the trie's form,
+    /// to be shown; `None` (and nothing changes) outside a slot at its start or when `key` is not
+    /// an allowed title.
+    pub fn choose_title(&mut self, key: u32) -> Option<String> {
+        if !matches!(&self.phase, Phase::Slot { node, logprobs } if *node == TitleTrie::ROOT && logprobs.is_empty()) {
+            return None;
+        }
+        let (entry, e) =
+            self.trie.entries().iter().enumerate().find(|(i, e)| e.key == key && !self.budget.is_used(*i))?;
+        let text = self.trie.form().render(&e.title);
+        self.budget.use_entry(self.trie, entry);
+        self.items.push(GeneratedItem {
+            rank: self.items.len() + 1,
+            key: e.key,
+            title: e.title.clone(),
+            token_logprobs: Vec::new(),
+            mean_logprob: 0.0,
+        });
+        self.pending_suffix = (self.suffix)(e.key);
+        self.phase = Phase::Marker;
+        Some(text)
+    }
+
+    /// Ends the list now (no closing text). For a backend whose server named no allowed title.
+    pub fn end_list(&mut self) {
+        self.phase = Phase::Done;
+    }
+
+    /// Writes at most `n` more items: the list ends (with its closing text) once `items().len()`
+    /// reaches the current count plus `n`. Only ever lowers the item count.
+    pub fn limit_items(&mut self, n: usize) {
+        self.spec.items = self.spec.items.min(self.items.len() + n);
+    }
+
+    /// Records a title a backend produced that resolves to no allowed title (counted, not shown).
+    pub fn record_unresolved(&mut self, title: String) {
+        self.unresolved.push(title);
+    }
+
+    /// The titles recorded by [`record_unresolved`](Self::record_unresolved), in order.
+    pub fn unresolved(&self) -> &[String] {
+        &self.unresolved
     }
 
     /// Whether the model is inside an item slot (writing a title).

@@ -5,8 +5,10 @@
 //! returns the per-token log-probabilities of a continuation (the unit of the rank-level score,
 //! DESIGN.md §5: log π̄(y|x) = mean of the token log-probs of title y after prompt x).
 //!
-//! The one real backend is [`LlamaCppModel`] (llama.cpp through `llama-cpp-2`), which runs the
-//! default model, SmolLM2-135M-Instruct in Q4_1, found or fetched by [`fetch_default_model`].
+//! Backends ([`backend`] picks one from the CLI or the YAML config): [`LlamaCppModel`] (llama.cpp
+//! through `llama-cpp-2`, the default), which runs the default model, SmolLM2-135M-Instruct in
+//! Q4_1, found or fetched by [`fetch_default_model`]; and [`OpenAiModel`], any OpenAI-compatible
+//! server ([`remote`]). The mistral.rs backend is named but not in this build (see [`backend`]).
 //! [`measure_throughput`] times a backend on a fixed prompt for `curator bench`.
 //!
 //! Invariants: text handed to callers is always valid UTF-8 (a character split across tokens is
@@ -14,13 +16,16 @@
 //! (for SmolLM2 `<|im_end|>`, id 2) and never shows them; a prompt that does not fit in the
 //! context is an [`Error::ContextOverflow`](crate::Error::ContextOverflow), never a crash.
 
+pub mod backend;
 pub mod bench;
 pub mod constrained;
 pub mod fetch;
 pub mod llama;
+pub mod remote;
 pub mod trie;
 mod utf8;
 
+pub use backend::{open_backend, BackendConfig, BackendKind};
 pub use bench::{bench_messages, measure_throughput, Throughput};
 pub use constrained::{mean_logprob, GeneratedItem, ListConstraint, ListSpec};
 pub use fetch::{
@@ -28,6 +33,7 @@ pub use fetch::{
     DEFAULT_MODEL_URL, DEFAULT_MODEL_WHEEL,
 };
 pub use llama::{LlamaCppModel, LlamaOptions};
+pub use remote::{OpenAiModel, RemoteOptions, ServerKind};
 pub use trie::{TitleForm, TitleTrie};
 
 use crate::Result;
@@ -112,10 +118,11 @@ impl Default for GenerationParams {
 }
 
 /// Why a call to [`LanguageModel::generate`] stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
-    /// The model produced an end-of-generation token (for SmolLM2 `<|im_end|>`).
+    /// The model produced an end-of-generation token (for SmolLM2 `<|im_end|>`). The default.
+    #[default]
     EndOfTurn,
     /// `max_tokens` tokens were generated.
     MaxTokens,
@@ -126,8 +133,8 @@ pub enum StopReason {
 }
 
 /// Counts and timings of one [`LanguageModel::generate`] call. Times are wall-clock
-/// milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// milliseconds. The default is all zeros, stopped at the end of the turn.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GenerationStats {
     /// Tokens in the templated prompt, including any reused from the cache.
     pub prompt_tokens: usize,
@@ -278,6 +285,19 @@ pub trait LanguageModel: Send {
         false
     }
 
+    /// How [`generate_constrained`](Self::generate_constrained) keeps titles in the allowed set,
+    /// in words (for `curator doctor`); `None` when it cannot. Default: token-level decoding under
+    /// the title trie when [`supports_constrained`](Self::supports_constrained), else `None`.
+    fn constraint_method(&self) -> Option<String> {
+        self.supports_constrained().then(|| "token trie (each title token chosen among the allowed ones)".to_string())
+    }
+
+    /// Whether [`generate`](Self::generate) hands text over piece by piece as it is produced
+    /// (rather than all at once at the end). Default `true`.
+    fn supports_streaming(&self) -> bool {
+        true
+    }
+
     /// Token log-probabilities of each of `continuations` after `prompt` (raw text), one vector
     /// per continuation as [`continuation_logprobs`](Self::continuation_logprobs) returns it. The
     /// rank-level score of a title is [`mean_logprob`] of its vector (append the end-of-item text,
@@ -414,15 +434,7 @@ mod tests {
                     break;
                 }
             }
-            Ok(GenerationStats {
-                prompt_tokens: 0,
-                cached_prompt_tokens: 0,
-                generated_tokens: 0,
-                prompt_ms: 0.0,
-                generation_ms: 0.0,
-                time_to_first_token_ms: 0.0,
-                stop_reason: StopReason::EndOfTurn,
-            })
+            Ok(GenerationStats::default())
         }
     }
 

@@ -332,6 +332,11 @@ impl TrieBudget {
         }
     }
 
+    /// Whether title `entry` (an index into [`TitleTrie::entries`]) was used or does not exist.
+    pub fn is_used(&self, entry: usize) -> bool {
+        self.used.get(entry).copied().unwrap_or(true)
+    }
+
     /// Titles still allowed.
     pub fn left(&self) -> usize {
         self.remaining.first().copied().unwrap_or(0) as usize

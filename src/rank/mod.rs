@@ -23,8 +23,10 @@
 //! items meet.
 
 pub mod config;
+pub mod policy;
 
 pub use config::{TuneProvenance, TunedWeights, RANKER_FILE};
+pub use policy::{CandidateSet, Policy, RERANKER_FILE};
 
 use std::sync::Arc;
 
@@ -291,6 +293,8 @@ pub struct CandidateRanker {
     knowledge: Option<Arc<KgTools>>,
     /// Catalog position → knowledge-graph node (`u32::MAX`: the graph lacks the item).
     node_of: Vec<u32>,
+    /// The learned reranker over the candidate set; `None`: the fusion orders the catalog.
+    policy: Option<Arc<Policy>>,
 }
 
 impl CandidateRanker {
@@ -304,7 +308,20 @@ impl CandidateRanker {
             log_max_pop: (1.0 + max_pop as f32).ln().max(1e-6),
             knowledge: None,
             node_of: Vec::new(),
+            policy: None,
         }
+    }
+
+    /// The same ranker ordering its candidates with the learned `policy` ([`policy`] module
+    /// doc); the fusion still generates the candidates and fills the list past them.
+    pub fn with_policy(mut self, policy: Arc<Policy>) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// The learned reranker, when attached.
+    pub fn policy(&self) -> Option<&Arc<Policy>> {
+        self.policy.as_ref()
     }
 
     /// The same ranker with its collaborative score taken from `model` (module doc).
@@ -402,14 +419,46 @@ impl CandidateRanker {
         seeds
     }
 
-    /// Ranks every catalog item not excluded by `state`; returns the best `k`, best first.
+    /// Ranks every catalog item not excluded by `state`; returns the best `k`, best first. With
+    /// a learned policy ([`CandidateRanker::with_policy`]) the candidate set is ordered by the
+    /// policy's score (`score` is then the policy's) and the fusion's order fills the list past
+    /// it; without one, by the fusion score.
     /// Ties break by catalog position (lower id first), so the order is deterministic.
     ///
     /// Errors if the search index fails, or the collaborative model refuses the state.
     pub fn rank(&self, state: &DialogueState, catalog: &Catalog, k: usize) -> Result<Vec<Candidate>> {
-        let parts = self.fusion_parts(state, catalog, k)?;
-        let cf = self.cf_scores(state, catalog, &parts.seeds)?;
-        let mut out = parts.candidates(catalog, &self.weights, &cf, k);
+        let (parts, mut out) = match &self.policy {
+            None => {
+                let parts = self.fusion_parts(state, catalog, k)?;
+                let cf = self.cf_scores(state, catalog, &parts.seeds)?;
+                let out = parts.candidates(catalog, &self.weights, &cf, k);
+                (parts, out)
+            }
+            Some(policy) => {
+                let (parts, all, set) = self.scored_candidates(state, catalog, k)?;
+                let scores = policy.scores(&set);
+                let order = policy::ranking_by(&set, &scores, k);
+                let mut at = vec![usize::MAX; catalog.len()];
+                for (i, c) in all.iter().enumerate() {
+                    at[c.position] = i;
+                }
+                // Items past the candidates (filled in fusion order) score below every candidate.
+                let floor = scores.iter().copied().fold(0f32, f32::min) - 1.0;
+                let mut score_of = vec![floor; catalog.len()];
+                for (i, &p) in set.positions.iter().enumerate() {
+                    score_of[p] = scores[i];
+                }
+                let out = order
+                    .into_iter()
+                    .filter_map(|p| all.get(at[p]).cloned())
+                    .map(|mut c| {
+                        c.score = score_of[c.position];
+                        c
+                    })
+                    .collect();
+                (parts, out)
+            }
+        };
         let items = catalog.items();
         for c in &mut out {
             c.because_of = parts
@@ -422,6 +471,165 @@ impl CandidateRanker {
                 .map(|(s, _, n)| (items[s].id, n));
         }
         Ok(out)
+    }
+
+    /// The candidate set of `state` with its raw features ([`policy`] module doc); `k` is the
+    /// list length the filters aim for (as in [`CandidateRanker::rank`]).
+    ///
+    /// Errors: those of [`CandidateRanker::rank`].
+    pub fn candidate_set(&self, state: &DialogueState, catalog: &Catalog, k: usize) -> Result<CandidateSet> {
+        Ok(self.scored_candidates(state, catalog, k)?.2)
+    }
+
+    /// The fusion parts, every non-excluded title group in fusion order (as [`Candidate`]s), and
+    /// the candidate set with features.
+    fn scored_candidates(
+        &self,
+        state: &DialogueState,
+        catalog: &Catalog,
+        k: usize,
+    ) -> Result<(FusionParts, Vec<Candidate>, CandidateSet)> {
+        let n = catalog.len();
+        let items = catalog.items();
+        let parts = self.fusion_parts(state, catalog, k)?;
+        let cf = self.cf_scores(state, catalog, &parts.seeds)?;
+        let all = parts.candidates(catalog, &self.weights, &cf, n);
+        let keep: Vec<bool> = parts.excluded.iter().map(|e| !e).collect();
+        let mut comention = vec![0f32; n];
+        self.cf.score_into(&parts.seeds, self.weights.beta, self.weights.shrink, &mut comention);
+        let norm = |v: &mut Vec<f32>| {
+            let m = v.iter().fold(0f32, |m, &x| m.max(x.abs()));
+            if m > 0.0 {
+                v.iter_mut().for_each(|x| *x /= m);
+            }
+        };
+        let mut cf_n = cf;
+        norm(&mut cf_n);
+        norm(&mut comention);
+        let ppr = if parts.kg.ppr.len() == n { parts.kg.ppr.clone() } else { vec![0f32; n] };
+        let cf_rank = policy::ranks_desc(&cf_n, &keep);
+        let co_rank = policy::ranks_desc(&comention, &keep);
+        let ppr_rank = policy::ranks_desc(&ppr, &keep);
+        // Title group → the member the fusion ranks first (its representative), and fusion ranks.
+        let mut rep = vec![usize::MAX; n];
+        let mut fusion_rank = vec![u32::MAX; n];
+        for (r, c) in all.iter().enumerate() {
+            for &q in catalog.same_title(c.position) {
+                if rep[q] == usize::MAX {
+                    rep[q] = c.position;
+                }
+            }
+            rep[c.position] = c.position;
+            fusion_rank[c.position] = r as u32;
+        }
+        let mut chosen = vec![false; n];
+        let push = |p: usize, chosen: &mut Vec<bool>| {
+            if let Some(&r) = rep.get(p) {
+                if r != usize::MAX {
+                    chosen[r] = true;
+                }
+            }
+        };
+        let top = |values: &[f32], m: usize, positive: bool| -> Vec<usize> {
+            let mut idx: Vec<usize> = (0..n).filter(|&p| keep[p] && (!positive || values[p] > 0.0)).collect();
+            idx.sort_unstable_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+            idx.truncate(m);
+            idx
+        };
+        for p in top(&cf_n, policy::CF_TOP, false) {
+            push(p, &mut chosen);
+        }
+        for v in [&comention, &ppr, &parts.text] {
+            for p in top(v, policy::OTHER_TOP, true) {
+                push(p, &mut chosen);
+            }
+        }
+        for p in top(&parts.popularity, policy::POPULARITY_TOP, false) {
+            push(p, &mut chosen);
+        }
+        let attribute = |p: usize| parts.kg.attribute.get(p).copied().unwrap_or(0.0);
+        for c in all.iter().filter(|c| attribute(c.position) > 0.0).take(policy::OTHER_TOP) {
+            push(c.position, &mut chosen);
+        }
+        for c in all.iter().take(policy::OTHER_TOP) {
+            push(c.position, &mut chosen);
+        }
+        // Seed facts: sequels/prequels, people and years of the positively seeded items.
+        let positive: Vec<usize> = parts.seeds.iter().filter(|(_, w)| *w > 0.0).map(|&(p, _)| p).collect();
+        let mut linked = vec![false; n];
+        if let Some(kt) = &self.knowledge {
+            for &s in &positive {
+                let id = items[s].id;
+                for f in kt.graph.sequels(id).into_iter().chain(kt.graph.prequels(id)) {
+                    if let Some(q) = catalog.position(f) {
+                        linked[q] = true;
+                        if keep[q] {
+                            push(q, &mut chosen);
+                        }
+                    }
+                }
+            }
+        }
+        let people: std::collections::HashSet<&str> = positive
+            .iter()
+            .flat_map(|&s| items[s].directors.iter().chain(&items[s].writers).chain(&items[s].stars))
+            .map(|x| x.as_str())
+            .collect();
+        let seed_years: Vec<f32> = positive.iter().filter_map(|&s| items[s].year).map(f32::from).collect();
+        let log_seeds = (1.0 + positive.len() as f32).ln();
+        let log_turns = (1.0 + state.turns.len() as f32).ln();
+        let no_seeds = if positive.is_empty() { 1.0 } else { 0.0 };
+        let tiers = parts.tiers();
+        let mut set = CandidateSet {
+            positions: Vec::new(),
+            features: Vec::new(),
+            fusion_order: all.iter().map(|c| c.position).collect(),
+        };
+        for c in all.iter().filter(|c| chosen[c.position]) {
+            let p = c.position;
+            let item = &items[p];
+            let shared = {
+                let mut seen: Vec<&str> = Vec::new();
+                for x in item.directors.iter().chain(&item.writers).chain(&item.stars) {
+                    if people.contains(x.as_str()) && !seen.contains(&x.as_str()) {
+                        seen.push(x.as_str());
+                    }
+                }
+                seen.len().min(5) as f32
+            };
+            let year_gap = match item.year {
+                Some(y) if !seed_years.is_empty() => {
+                    seed_years.iter().map(|s| (f32::from(y) - s).abs()).fold(f32::MAX, f32::min) / 10.0
+                }
+                _ => 5.0,
+            }
+            .min(5.0);
+            let ln1 = |r: u32| (1.0 + r as f32).ln();
+            let row: [f32; policy::D] = [
+                cf_n[p],
+                ln1(cf_rank[p]),
+                comention[p],
+                ln1(co_rank[p]),
+                ppr[p],
+                ln1(ppr_rank[p]),
+                parts.text[p],
+                parts.popularity[p],
+                parts.genre[p],
+                attribute(p),
+                tiers.get(p).copied().unwrap_or(0) as f32,
+                c.score,
+                ln1(fusion_rank[p]),
+                if linked[p] { 1.0 } else { 0.0 },
+                shared,
+                year_gap,
+                parts.popularity[p] * no_seeds,
+                cf_n[p] * log_seeds,
+                parts.popularity[p] * log_turns,
+            ];
+            set.positions.push(p);
+            set.features.extend_from_slice(&row);
+        }
+        Ok((parts, all, set))
     }
 
     /// The raw collaborative score per catalog position for `state`: the attached model's

@@ -30,6 +30,15 @@ pub enum ApiError {
     /// A session, item or route does not exist (404).
     #[error("{0}")]
     NotFound(String),
+    /// The session existed and has ended (404): `code` is `session_expired` (idle longer than
+    /// the server's limit) or `session_evicted` (the oldest, when the server kept its maximum).
+    #[error("{message}")]
+    SessionEnded {
+        /// `session_expired` or `session_evicted`.
+        code: &'static str,
+        /// Which session, when and why it ended, and what to do.
+        message: String,
+    },
     /// The method is not allowed on this route (405).
     #[error("method not allowed on this route")]
     MethodNotAllowed,
@@ -69,7 +78,7 @@ impl ApiError {
         match self {
             ApiError::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::ModelNotFound(_) | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::ModelNotFound(_) | ApiError::NotFound(_) | ApiError::SessionEnded { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::SessionBusy(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -87,6 +96,7 @@ impl ApiError {
             ApiError::Unauthorized => ("authentication_error", "invalid_api_key", None),
             ApiError::ModelNotFound(_) => ("invalid_request_error", "model_not_found", Some("model".to_string())),
             ApiError::NotFound(_) => ("not_found_error", "not_found", None),
+            ApiError::SessionEnded { code, .. } => ("not_found_error", *code, Some("session_id".to_string())),
             ApiError::MethodNotAllowed => ("invalid_request_error", "method_not_allowed", None),
             ApiError::SessionBusy(_) => ("invalid_request_error", "session_busy", Some("session_id".to_string())),
             ApiError::PayloadTooLarge(_) => ("invalid_request_error", "payload_too_large", None),
@@ -121,6 +131,10 @@ impl From<crate::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        if status.is_server_error() {
+            // Inside the request's span: the line carries its request id.
+            tracing::warn!(status = status.as_u16(), "{self}");
+        }
         let retry = self.retry_after();
         let mut resp = (status, axum::Json(self.body())).into_response();
         if let Some(s) = retry {

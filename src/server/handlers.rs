@@ -783,16 +783,31 @@ pub(crate) async fn require_key(State(app): State<AppState>, req: Request, next:
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), key.as_bytes())) {
+        if !given.is_some_and(|g| key_matches(g.as_bytes(), key.as_bytes())) {
             return ApiError::Unauthorized.into_response();
         }
     }
     next.run(req).await
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
+/// Whether the bearer token `given` is `key`, in time independent of where they differ and of
+/// their lengths: their SHA-256 digests (always 32 bytes) are compared with `subtle`'s
+/// constant-time equality.
+fn key_matches(given: &[u8], key: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    bool::from(Sha256::digest(given).as_slice().ct_eq(Sha256::digest(key).as_slice()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_matches;
+
+    #[test]
+    fn the_api_key_matches_only_itself() {
+        assert!(key_matches(b"s3cret-key", b"s3cret-key"));
+        for other in [&b""[..], b"s3cret-ke", b"s3cret-key ", b"S3cret-key", b"s3cret-kez"] {
+            assert!(!key_matches(other, b"s3cret-key"), "{:?}", String::from_utf8_lossy(other));
+        }
     }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -12,12 +12,15 @@
 //!
 //! Invariants: one [`crate::agent::Engine`] (and one model) answers every chat turn, one at a time, on the
 //! generation worker; waiting turns sit in a bounded queue and a full queue is answered with 429
-//! and `Retry-After` (memory stays bounded); a turn is stored in SQLite before it is answered, so
+//! and `Retry-After` (memory stays bounded); sessions expire after an idle time and the least
+//! recently active are evicted beyond a maximum count (their ids answer 404 saying which and
+//! why); a turn is stored in SQLite before it is answered, so
 //! sessions survive `kill -9`; `/v1/recommend` never waits for the queue; the server binds
 //! `127.0.0.1` unless told otherwise; no input makes it panic.
 
 mod error;
 mod handlers;
+pub mod listen;
 mod openapi;
 mod page;
 pub mod sessions;
@@ -31,8 +34,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnRequest, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub use error::ApiError;
 pub use handlers::MODEL_ID;
@@ -42,7 +50,8 @@ use crate::agent::{AgentConfig, Engine, RecommendPrompts};
 use crate::assets::Assets;
 use crate::llm::LanguageModel;
 use crate::{Error, Result};
-use sessions::SessionStore;
+use listen::ConnectionLimits;
+use sessions::{SessionLimits, SessionStore};
 use worker::Worker;
 
 /// Settings of `curator serve`.
@@ -63,6 +72,13 @@ pub struct ServerOptions {
     pub max_body_bytes: usize,
     /// Items recommended per chat turn (default 3).
     pub recommendations: usize,
+    /// Idle expiry and maximum count of stored sessions (default 7 days, 10,000).
+    pub sessions: SessionLimits,
+    /// Cap on open connections and the deadline for request headers (default 256, 10 s).
+    pub connections: ConnectionLimits,
+    /// Origins (`scheme://host[:port]`) whose web pages may call the API from a browser (CORS);
+    /// empty by default: no cross-origin access.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServerOptions {
@@ -75,6 +91,9 @@ impl Default for ServerOptions {
             request_timeout: Duration::from_secs(60),
             max_body_bytes: 64 * 1024,
             recommendations: 3,
+            sessions: SessionLimits::default(),
+            connections: ConnectionLimits::default(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -92,6 +111,7 @@ pub struct Inner {
     worker: Worker,
     busy: Arc<Mutex<HashSet<String>>>,
     options: ServerOptions,
+    cors: Option<CorsLayer>,
     started: u64,
 }
 
@@ -113,14 +133,16 @@ impl AppState {
     /// (`None`: the fixed opening sentence, same recommendations), opens the session database
     /// and starts the generation worker.
     ///
-    /// Errors: those of [`Assets::load`] and [`RecommendPrompts::load`]; an unusable session
+    /// Errors: a CORS origin that is not `scheme://host[:port]` ([`Error::InvalidInput`] naming
+    /// it); those of [`Assets::load`] and [`RecommendPrompts::load`]; an unusable session
     /// database ([`Error::Io`] naming the file).
     pub fn start(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Result<Self> {
+        let cors = cors_layer(&options.cors_origins)?;
         let config = AgentConfig { recommendations: options.recommendations.max(1), ..AgentConfig::default() };
         let assets = Assets::from_project(config.weights)?;
         let prompts = RecommendPrompts::load(&crate::paths::prompts_dir())?;
         let engine = Engine::new(assets.clone(), prompts, model, config);
-        let store = SessionStore::open(&options.db_path)
+        let store = SessionStore::open_with(&options.db_path, options.sessions)
             .map_err(|e| Error::io(&options.db_path, std::io::Error::other(e.to_string())))?;
         let store = Arc::new(store);
         let worker = Worker::start(engine, Arc::clone(&store), options.queue_capacity)
@@ -133,13 +155,16 @@ impl AppState {
             worker,
             busy: Arc::new(Mutex::new(HashSet::new())),
             options,
+            cors,
             started,
         })))
     }
 }
 
 /// The HTTP routes over `state` (see the module docs), with the body limit, the optional bearer
-/// check on `/v1/*`, and JSON 404/405 answers.
+/// check on `/v1/*`, JSON 404/405 answers, a request id on every request (`x-request-id`: the
+/// client's, or a new UUID; echoed in the response and carried by the `request` span of every
+/// log line about it), and CORS headers only for the configured origins.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/chat/completions", post(handlers::chat_completions))
@@ -148,6 +173,21 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/feedback", post(handlers::feedback))
         .route("/v1/sessions/{id}", get(handlers::session))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), handlers::require_key));
+    let cors = state.cors.clone();
+    let request_id = HeaderName::from_static("x-request-id");
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+        })
+        .on_request(DefaultOnRequest::new().level(Level::DEBUG))
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+    let layers = tower::ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .option_layer(cors);
+    let body_limit = state.options.max_body_bytes;
     Router::new()
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
@@ -158,8 +198,36 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
-        .layer(DefaultBodyLimit::max(state.options.max_body_bytes))
+        .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
+        .layer(layers)
+}
+
+/// The CORS layer for `origins` (`None` when empty: no CORS headers, so browsers keep other
+/// origins out): `GET`, `POST` and `OPTIONS` with `authorization` and `content-type`.
+///
+/// Errors: [`Error::InvalidInput`] naming an origin that is not `scheme://host[:port]`.
+fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let mut values = Vec::with_capacity(origins.len());
+    for o in origins {
+        let ok = (o.starts_with("http://") || o.starts_with("https://")) && !o.ends_with('/');
+        let value = HeaderValue::from_str(o).ok().filter(|_| ok).ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "CORS origin {o:?} is not an origin: write scheme://host[:port], e.g. https://app.example.com"
+            ))
+        })?;
+        values.push(value);
+    }
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(values))
+            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .expose_headers([HeaderName::from_static("x-request-id")]),
+    ))
 }
 
 /// Runs the server until Ctrl-C or SIGTERM: starts [`AppState`], binds `options.addr`, prints
@@ -172,17 +240,17 @@ pub fn run(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Res
     if !addr.ip().is_loopback() && options.api_key.is_none() {
         tracing::warn!("listening on {addr} without an API key: anyone who can reach it can use it");
     }
+    let limits = options.connections;
     let state = AppState::start(options, model)?;
+    let app = router(state);
     let rt =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::io("tokio runtime", e))?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| Error::io(format!("bind {addr}"), e))?;
         let local = listener.local_addr().map_err(|e| Error::io(format!("bind {addr}"), e))?;
         crate::outln!("curator serve: listening on http://{local}");
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| Error::io(format!("serve {local}"), e))
+        listen::serve(listener, app, limits, shutdown_signal()).await;
+        Ok(())
     })
 }
 

@@ -79,7 +79,8 @@ pub struct ChatCompletionRequest {
     #[serde(default)]
     pub stream_options: Option<StreamOptions>,
     /// Extension: continue the stored session with this id (1–64 of `A-Z a-z 0-9 _ -`); an
-    /// unknown id starts a new session under that id. Omitted: a new session is created from
+    /// unknown id starts a new session under that id; an expired or evicted one answers 404
+    /// (`session_expired`, `session_evicted`). Omitted: a new session is created from
     /// `messages` and its id is returned.
     #[serde(default)]
     pub session_id: Option<String>,

@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod interactions;
 mod output;
+pub mod reranker;
 mod search;
 mod validation;
 
@@ -247,7 +248,28 @@ pub fn fit_model(
     Ok((gram.train(spec, neighbours, catalog, &data.sessions)?, data.counts))
 }
 
-fn bar(len: usize, progress: bool, msg: &str) -> ProgressBar {
+/// The catalog's saved collaborative model (`recommender.bin`: family, hyperparameters, data mix)
+/// refit on `catalog` without the dialogues in `held_out`; `None` when the catalog has none.
+/// Used by `curator tune` and `curator train reranker` so that nothing is scored with a model
+/// fitted on its own dialogue.
+///
+/// Errors: those of [`crate::assets::load_model`] and [`fit_model`].
+pub fn refit_saved_model(
+    source: &Path,
+    catalog_dir: &Path,
+    catalog: &Catalog,
+    held_out: &HashSet<String>,
+) -> Result<Option<ItemModel>> {
+    let Some(saved) = crate::assets::load_model(catalog_dir)? else { return Ok(None) };
+    let info = saved.info();
+    let mix = info.provenance.get("mix").and_then(|m| m.as_str()).unwrap_or("dialogues");
+    let (m, _) = fit_model(source, catalog, mix, info.spec, info.movielens_weight, info.neighbours, held_out)?;
+    crate::outln!("collaborative model {} refit without {} held-out dialogues", info.spec.describe(), held_out.len());
+    Ok(Some(m))
+}
+
+/// A progress bar of `len` steps labelled `msg` (hidden without `progress`).
+pub(crate) fn bar(len: usize, progress: bool, msg: &str) -> ProgressBar {
     if !progress {
         return ProgressBar::hidden();
     }

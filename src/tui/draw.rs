@@ -1,6 +1,7 @@
 //! `draw(frame, &app)`: the screen as a function of the [`App`] state, with no I/O. The layout
 //! adapts to the terminal: a side panel from 80 columns up (below that, Tab shows it in place of
-//! the conversation), borders from 8 rows up; any size, down to 1×1, draws without panicking.
+//! the conversation), borders from 8 rows up. Below [`MIN_WIDTH`]×[`MIN_HEIGHT`] the screen says
+//! "terminal too small" instead; any size, down to 1×1, draws without panicking.
 
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -29,6 +30,13 @@ pub struct ScreenLayout {
     /// No borders (a very small terminal).
     pub compact: bool,
 }
+
+/// Narrowest terminal the chat is drawn in, in columns; below it the screen says "terminal too
+/// small".
+pub const MIN_WIDTH: u16 = 20;
+/// Lowest terminal the chat is drawn in, in rows (conversation, editor and footer); below it
+/// the screen says "terminal too small".
+pub const MIN_HEIGHT: u16 = 5;
 
 /// Side panel shown beside the conversation from this width up.
 pub const SIDE_PANEL_MIN_WIDTH: u16 = 80;
@@ -142,6 +150,10 @@ fn block(title: &str, focused: bool) -> Block<'static> {
 /// Draws the whole screen. Reads `app` only.
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame, area);
+        return;
+    }
     let layout = screen_layout(app, area.width, area.height);
     draw_conversation(frame, app, &layout);
     draw_input(frame, app, &layout);
@@ -152,6 +164,15 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if app.details {
         draw_details(frame, app, area);
     }
+}
+
+/// "Terminal too small", the size and the minimum, wrapped to whatever fits (no cursor).
+fn draw_too_small(frame: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::styled("Terminal too small", Style::new().add_modifier(Modifier::BOLD)),
+        Line::raw(format!("{}×{}: need {MIN_WIDTH}×{MIN_HEIGHT}", area.width, area.height)),
+    ];
+    frame.render_widget(Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }), area);
 }
 
 fn draw_conversation(frame: &mut Frame, app: &App, layout: &ScreenLayout) {

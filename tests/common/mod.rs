@@ -22,10 +22,20 @@ impl Server {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        Self::spawn_with_env(args, stderr, &[])
+    }
+
+    /// [`Server::spawn`] with extra environment variables (e.g. `RUST_LOG`).
+    pub fn spawn_with_env<I, S>(args: I, stderr: Stdio, env: &[(&str, &str)]) -> Server
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
         let mut child = Command::new(env!("CARGO_BIN_EXE_curator"))
             .args(["serve", "--port", "0"])
             .args(args)
             .env_remove("CURATOR_API_KEY")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()

@@ -1,0 +1,253 @@
+//! Choosing a backend: the `--backend llama|mistralrs|openai` flag and the same settings in a
+//! YAML file (`--config FILE`), read in two phases — [`BackendConfig`] mirrors the file and the
+//! flags and does no I/O; [`open_backend`] checks it and loads the model.
+//!
+//! ```yaml
+//! backend: openai                     # llama (default) | mistralrs | openai
+//! model: Qwen/Qwen2.5-7B-Instruct     # llama: a GGUF path; openai: the served model's name
+//! base_url: http://127.0.0.1:8000/v1  # openai only
+//! server_kind: vllm                   # vllm | llama-server | sglang | mistralrs | curator | generic
+//! timeout_secs: 120                   # openai: longest wait for one request
+//! retries: 3                          # openai: extra tries after 429 / 5xx / connection errors
+//! threads: 2                          # llama: CPU threads
+//! ```
+//!
+//! A backend that this build does not contain is an error naming the cargo feature that would
+//! bring it ([`BackendKind::feature`]), never a silent fallback. Invariant: an unknown field in the
+//! file is an error naming the file, line and field.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::llama::{LlamaCppModel, LlamaOptions};
+use super::remote::{OpenAiModel, RemoteOptions, ServerKind};
+use super::LanguageModel;
+use crate::{Error, Result};
+
+/// Which engine runs the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// llama.cpp in process (`llama-cpp-2`), a local GGUF file. The default.
+    #[default]
+    Llama,
+    /// mistral.rs in process, a local GGUF file (cargo feature `mistralrs`).
+    Mistralrs,
+    /// An OpenAI-compatible server over HTTP ([`OpenAiModel`]).
+    Openai,
+}
+
+impl BackendKind {
+    /// Every backend Curator names, compiled in or not.
+    pub const ALL: [BackendKind; 3] = [BackendKind::Llama, BackendKind::Mistralrs, BackendKind::Openai];
+
+    /// The name on the command line and in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Llama => "llama",
+            BackendKind::Mistralrs => "mistralrs",
+            BackendKind::Openai => "openai",
+        }
+    }
+
+    /// The cargo feature that compiles the backend in (`None`: always there).
+    pub fn feature(self) -> Option<&'static str> {
+        match self {
+            BackendKind::Mistralrs => Some("mistralrs"),
+            BackendKind::Llama | BackendKind::Openai => None,
+        }
+    }
+
+    /// Whether this build contains the backend. The mistral.rs backend is not written yet, so no
+    /// build has it.
+    pub fn compiled_in(self) -> bool {
+        !matches!(self, BackendKind::Mistralrs)
+    }
+}
+
+impl FromStr for BackendKind {
+    type Err = Error;
+
+    /// Parses `llama`, `mistralrs` or `openai`. Errors: [`Error::InvalidInput`] listing them.
+    fn from_str(s: &str) -> Result<Self> {
+        BackendKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| Error::InvalidInput(format!("unknown backend {s:?}: use llama, mistralrs or openai")))
+    }
+}
+
+/// The backends compiled into this build, in [`BackendKind::ALL`] order.
+pub fn compiled_backends() -> Vec<BackendKind> {
+    BackendKind::ALL.into_iter().filter(|k| k.compiled_in()).collect()
+}
+
+/// The backend settings as written in the YAML file or on the command line (no I/O, no checks
+/// beyond types). Fields that do not apply to the chosen backend are an error in
+/// [`open_backend`], not ignored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendConfig {
+    /// The engine. Default `llama`.
+    #[serde(default)]
+    pub backend: BackendKind,
+    /// llama / mistralrs: a GGUF file (default: the fetched SmolLM2-135M-Instruct Q4_1);
+    /// openai: the served model's name (default `curator` for a `curator` server).
+    pub model: Option<String>,
+    /// openai: base URL up to `/v1`.
+    pub base_url: Option<String>,
+    /// openai: which server it is (default `generic`).
+    pub server_kind: Option<ServerKind>,
+    /// openai: longest wait for one request in seconds (default 120).
+    pub timeout_secs: Option<u64>,
+    /// openai: extra tries after a 429, 5xx or connection error (default 3).
+    pub retries: Option<u32>,
+    /// llama: CPU threads (default: the caller's choice).
+    pub threads: Option<usize>,
+}
+
+impl BackendConfig {
+    /// Reads a YAML file of this shape.
+    ///
+    /// Errors: [`Error::Io`](crate::Error) naming the file when it cannot be read;
+    /// [`Error::InvalidInput`] naming the file, line and column, and the field, when it does not
+    /// parse (an unknown field included).
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_yaml::from_str(&text).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))
+    }
+
+    /// `self` with every field that `over` sets replaced by it (command-line flags over the
+    /// file); `backend` is replaced when `over_backend` is set.
+    pub fn overlay(mut self, over_backend: Option<BackendKind>, over: BackendConfig) -> Self {
+        if let Some(b) = over_backend {
+            self.backend = b;
+        }
+        self.model = over.model.or(self.model);
+        self.base_url = over.base_url.or(self.base_url);
+        self.server_kind = over.server_kind.or(self.server_kind);
+        self.timeout_secs = over.timeout_secs.or(self.timeout_secs);
+        self.retries = over.retries.or(self.retries);
+        self.threads = over.threads.or(self.threads);
+        self
+    }
+}
+
+/// Opens the configured backend. `llama` holds the caller's llama.cpp defaults (`threads`
+/// overrides its thread count).
+///
+/// Errors: [`Error::InvalidInput`] when the backend is not compiled in (naming its cargo
+/// feature), when a field is given that the backend does not use (e.g. `base_url` for llama), or
+/// when `openai` lacks `base_url`; otherwise the errors of [`LlamaCppModel::load`],
+/// [`fetch_default_model`](super::fetch::fetch_default_model) and [`OpenAiModel::connect`].
+pub fn open_backend(config: &BackendConfig, mut llama: LlamaOptions) -> Result<Box<dyn LanguageModel>> {
+    let kind = config.backend;
+    if !kind.compiled_in() {
+        return Err(Error::InvalidInput(format!(
+            "backend {} is not compiled in: build with `cargo build --release --features {}` (this version of \
+             Curator does not provide that feature yet), or use --backend llama or --backend openai",
+            kind.as_str(),
+            kind.feature().unwrap_or("?")
+        )));
+    }
+    let unused = |what: &str, set: bool| -> Result<()> {
+        if set {
+            Err(Error::InvalidInput(format!("{what} does not apply to the {} backend", kind.as_str())))
+        } else {
+            Ok(())
+        }
+    };
+    match kind {
+        BackendKind::Llama | BackendKind::Mistralrs => {
+            unused("base_url (--base-url)", config.base_url.is_some())?;
+            unused("server_kind (--server-kind)", config.server_kind.is_some())?;
+            unused("timeout_secs", config.timeout_secs.is_some())?;
+            unused("retries", config.retries.is_some())?;
+            if let Some(n) = config.threads {
+                llama.n_threads = n;
+            }
+            let path = match &config.model {
+                Some(p) => PathBuf::from(p),
+                None => super::fetch::fetch_default_model(true)?,
+            };
+            Ok(Box::new(LlamaCppModel::load(&path, &llama).map_err(|e| match e {
+                Error::Model(m) => Error::Model(format!("cannot load {}: {m}", path.display())),
+                other => other,
+            })?))
+        }
+        BackendKind::Openai => {
+            unused("threads (--threads)", config.threads.is_some())?;
+            let base = config.base_url.as_deref().ok_or_else(|| {
+                Error::InvalidInput("the openai backend needs a base URL (--base-url http://HOST:PORT/v1)".into())
+            })?;
+            let kind = config.server_kind.unwrap_or(ServerKind::Generic);
+            let model = match (&config.model, kind) {
+                (Some(m), _) => m.clone(),
+                (None, ServerKind::Curator) => "curator".to_string(),
+                (None, _) => {
+                    return Err(Error::InvalidInput(
+                        "the openai backend needs the served model's name (--model NAME)".into(),
+                    ))
+                }
+            };
+            let mut opts = RemoteOptions::new(base, &model, kind);
+            if let Some(t) = config.timeout_secs {
+                opts.timeout = Duration::from_secs(t.max(1));
+            }
+            if let Some(r) = config.retries {
+                opts.retries = r;
+            }
+            Ok(Box::new(OpenAiModel::connect(opts)?))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backend_not_compiled_in_names_its_feature() {
+        let cfg = BackendConfig { backend: BackendKind::Mistralrs, ..BackendConfig::default() };
+        let err = open_backend(&cfg, LlamaOptions::default()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("not compiled in") && err.contains("--features mistralrs"), "{err}");
+        assert_eq!(compiled_backends(), vec![BackendKind::Llama, BackendKind::Openai]);
+        assert_eq!("openai".parse::<BackendKind>().ok(), Some(BackendKind::Openai));
+        assert!("vllm".parse::<BackendKind>().is_err());
+    }
+
+    #[test]
+    fn fields_that_do_not_apply_are_refused() {
+        let cfg = BackendConfig { base_url: Some("http://x/v1".into()), ..BackendConfig::default() };
+        let err = open_backend(&cfg, LlamaOptions::default()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("base_url") && err.contains("llama backend"), "{err}");
+        let cfg = BackendConfig { backend: BackendKind::Openai, ..BackendConfig::default() };
+        let err = open_backend(&cfg, LlamaOptions::default()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("needs a base URL"), "{err}");
+    }
+
+    #[test]
+    fn the_yaml_file_parses_and_names_a_bad_field_with_its_line() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io(Path::new("tmp"), e))?;
+        let good = dir.path().join("good.yaml");
+        std::fs::write(
+            &good,
+            "backend: openai\nbase_url: http://127.0.0.1:8000/v1\nserver_kind: llama-server\nmodel: m\n",
+        )
+        .map_err(|e| Error::io(&good, e))?;
+        let cfg = BackendConfig::load(&good)?;
+        assert_eq!(cfg.backend, BackendKind::Openai);
+        assert_eq!(cfg.server_kind, Some(ServerKind::LlamaServer));
+        let over = cfg.clone().overlay(None, BackendConfig { model: Some("other".into()), ..BackendConfig::default() });
+        assert_eq!(over.model.as_deref(), Some("other"));
+        assert_eq!(over.base_url, cfg.base_url);
+        let bad = dir.path().join("bad.yaml");
+        std::fs::write(&bad, "backend: openai\nbase_ur: http://x\n").map_err(|e| Error::io(&bad, e))?;
+        let err = BackendConfig::load(&bad).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("bad.yaml") && err.contains("base_ur") && err.contains("line 2"), "{err}");
+        Ok(())
+    }
+}

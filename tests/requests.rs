@@ -1,0 +1,92 @@
+//! Requests read exactly by the one tracker on the committed catalog and graph: year bounds
+//! ("after 2015" excludes 2015), genre phrases that are not titles ("a war movie", "a funny
+//! superhero movie"), the people a seeker names choosing between same-title entries, and
+//! sequels asked by number (the entry, or nothing when the catalog lacks it).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::OnceLock;
+
+use curator::assets::Assets;
+use curator::dialogue::{DialogueState, Polarity, Role, Utterance};
+use curator::knowledge::Attribute;
+
+fn assets() -> &'static Assets {
+    static A: OnceLock<Assets> = OnceLock::new();
+    A.get_or_init(|| Assets::from_project(None).unwrap())
+}
+
+fn said(text: &str) -> DialogueState {
+    let mut s = DialogueState::new();
+    assets().tracker.observe(&mut s, Utterance::said(Role::Seeker, text));
+    s
+}
+
+fn years(s: &DialogueState) -> Vec<(u16, u16)> {
+    s.attributes
+        .iter()
+        .filter_map(|(a, _)| match a.attribute {
+            Attribute::Years { from, to } => Some((from, to)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn liked(s: &DialogueState) -> Vec<String> {
+    s.mentions
+        .iter()
+        .filter(|m| m.polarity == Polarity::Liked)
+        .map(|m| assets().catalog.get(m.id).unwrap().display_name())
+        .collect()
+}
+
+fn genres(s: &DialogueState) -> Vec<String> {
+    s.attributes
+        .iter()
+        .filter_map(|(a, _)| match &a.attribute {
+            Attribute::Genre { name } if a.wanted => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn after_and_before_exclude_the_year_since_includes_it() {
+    let after = years(&said("something after 2015"));
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].0, 2016);
+    let before = years(&said("a comedy from before 1980"));
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].1, 1979);
+    let since = years(&said("anything since 2015"));
+    assert_eq!(since[0].0, 2015);
+    assert_eq!(years(&said("a film from 1995")), [(1995, 1995)]);
+}
+
+#[test]
+fn a_war_movie_is_the_genre_not_a_film() {
+    let s = said("I want a war movie");
+    assert!(s.mentions.is_empty(), "{:?}", s.mentions);
+    assert_eq!(genres(&s), ["war"]);
+}
+
+#[test]
+fn a_funny_superhero_movie_likes_no_film() {
+    let s = said("I'd love a funny superhero movie");
+    assert!(liked(&s).is_empty(), "{:?}", liked(&s));
+    assert!(genres(&s).iter().any(|g| g == "comedy"), "{:?}", genres(&s));
+}
+
+#[test]
+fn the_people_named_pick_the_entry() {
+    assert_eq!(liked(&said("I loved Heat with Al Pacino and Robert De Niro")), ["Heat (1995)"]);
+}
+
+#[test]
+fn sequels_by_number() {
+    assert_eq!(liked(&said("I loved Godfather 2")), ["The Godfather Part II (1974)"]);
+    assert_eq!(liked(&said("I liked back to the future two")), ["Back to the Future Part II (1989)"]);
+    // Not in the catalog: no film is liked in its place, and the catalog says it is missing.
+    let text = "I loved Gladiator II";
+    assert!(liked(&said(text)).is_empty());
+    assert_eq!(assets().catalog.missing_titles(text).len(), 1);
+}
