@@ -193,6 +193,18 @@ pub fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A progress bar on stderr for `len` steps, labelled `message` ("{msg} [====>  ] pos/len (elapsed,
+/// eta)"); indicatif hides it when stderr is not a terminal.
+pub fn progress_bar(len: usize, message: String) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len as u64);
+    let style = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({elapsed_precise}, eta {eta})")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(message);
+    bar
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -108,3 +108,34 @@ fn a_damaged_catalog_file_is_an_error_naming_it() {
     let err = curator::data::verify_catalog(&dir).unwrap_err().to_string();
     assert!(err.contains("comentions.tsv is listed in") && err.contains("git checkout"), "{err}");
 }
+
+/// The committed movies catalog after the audit (`data::audit`): no URL escape in any title or
+/// graph node, and the hand-checked entries carry the metadata of the film the dialogues mean.
+#[test]
+fn the_committed_catalog_has_decoded_titles_and_audited_metadata() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let catalog = Catalog::load(&root.join("catalogs/movies")).unwrap();
+    let escaped: Vec<String> = catalog
+        .items()
+        .iter()
+        .filter(|i| curator::data::audit::has_escape(&i.title))
+        .map(|i| i.display_name())
+        .collect();
+    assert!(escaped.is_empty(), "titles still URL-escaped: {escaped:?}");
+    let nodes = std::fs::read_to_string(root.join("knowledge/movies/nodes.tsv")).unwrap();
+    let bad: Vec<&str> =
+        nodes.lines().filter(|l| l.contains("\titem\t") && curator::data::audit::has_escape(l)).collect();
+    assert!(bad.is_empty(), "graph item names still URL-escaped: {bad:?}");
+    assert_eq!(catalog.get(102513).unwrap().display_name(), "O Brother, Where Art Thou? (2000)");
+    assert_eq!(catalog.get(121381).unwrap().display_name(), "\"Crocodile\" Dundee (1986)");
+    // 300 (2007): Zack Snyder's, not the Hong Kong comedy of the same title and year.
+    let three_hundred = catalog.get(136877).unwrap();
+    assert_eq!(three_hundred.directors, vec!["Zack Snyder"]);
+    assert!(three_hundred.stars.contains(&"Gerard Butler".to_string()), "{three_hundred:?}");
+    // Heat (1996): Michael Mann's, not the Alyssa Milano drama.
+    let heat = catalog.get(199038).unwrap();
+    assert_eq!(heat.directors, vec!["Michael Mann"]);
+    assert!(!heat.stars.contains(&"Alyssa Milano".to_string()), "{heat:?}");
+    // Wanted (2015): no documentary metadata left.
+    assert!(catalog.get(180029).unwrap().genres.is_empty());
+}

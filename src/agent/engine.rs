@@ -66,6 +66,15 @@ impl Engine {
         model: Option<Box<dyn LanguageModel>>,
         config: AgentConfig,
     ) -> Self {
+        // The prompts in the catalog's words ("board games", not "movies"). `RecommendPrompts::load`
+        // checked that they render, so a failure here keeps the text as written, with a warning.
+        let prompts = match prompts.for_catalog(assets.catalog.config()) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("{e}; using the prompts as written");
+                prompts
+            }
+        };
         Engine { assets, prompts, model, config, trie: None, live: None }
     }
 

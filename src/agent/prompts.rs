@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::catalog::config::CatalogConfig;
 use crate::{Error, Result};
 
 /// The prompts of one recommendation turn (`prompts/recommend.yaml`).
@@ -44,7 +45,30 @@ impl RecommendPrompts {
         let env = minijinja::Environment::new();
         env.template_from_str(&p.intro)
             .map_err(|e| Error::parse(&path, e.line().unwrap_or(0), format!("field `intro`: {e}")))?;
+        // The other fields are templates over the catalog's nouns: check that they render.
+        p.for_catalog(&CatalogConfig::movies()).map_err(|e| Error::parse(&path, 0, e.to_string()))?;
         Ok(p)
+    }
+
+    /// The prompts with the catalog's words filled in: `system`, `fallback_intro`,
+    /// `alternate_intro`, `no_results` and `closing` are templates over `item`, `items` and
+    /// `category` ([`CatalogConfig::prompt_vars`]); `intro` keeps its per-turn variables.
+    ///
+    /// Errors: [`Error::InvalidInput`] naming the field whose template does not render.
+    pub fn for_catalog(&self, config: &CatalogConfig) -> Result<Self> {
+        let env = minijinja::Environment::new();
+        let vars = config.prompt_vars();
+        let render = |name: &str, t: &str| {
+            env.render_str(t, vars.clone()).map_err(|e| Error::InvalidInput(format!("prompt `{name}`: {e}")))
+        };
+        Ok(RecommendPrompts {
+            system: render("system", &self.system)?,
+            intro: self.intro.clone(),
+            fallback_intro: render("fallback_intro", &self.fallback_intro)?,
+            alternate_intro: render("alternate_intro", &self.alternate_intro)?,
+            no_results: render("no_results", &self.no_results)?,
+            closing: render("closing", &self.closing)?,
+        })
     }
 
     /// Renders the `intro` template.

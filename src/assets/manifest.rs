@@ -9,14 +9,15 @@ use serde::Deserialize;
 
 use crate::{Error, Result};
 
-/// Checks the files of a built catalog folder (`catalogs/movies/`) against the sha256 recorded in
+/// Checks the files of a built catalog folder (`catalogs/<name>/`) against the sha256 recorded in
 /// its `manifest.json`, so that a damaged or truncated file is an error instead of silently worse
 /// recommendations. A folder without a manifest (e.g. a test catalog) passes.
 ///
 /// Errors: [`Error::Parse`] for a malformed manifest; [`Error::InvalidInput`] naming the file whose
 /// bytes differ from the manifest, with how to restore it.
 pub fn verify_catalog(catalog_dir: &Path) -> Result<()> {
-    verify_outputs(catalog_dir, "catalogs/movies/")
+    let name = catalog_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    verify_outputs(catalog_dir, &format!("catalogs/{name}/"))
 }
 
 /// Checks every file of `dir` that `dir/manifest.json`'s `outputs` lists under `prefix` (e.g.

@@ -40,6 +40,7 @@ impl Item {
     }
 }
 
+pub mod config;
 mod index;
 mod linking;
 pub mod text;
@@ -64,6 +65,8 @@ pub struct Catalog {
     /// Per position: every position with the same normalised title (itself included), e.g. the
     /// ReDial duplicates "Heat (1995)" / "Heat (1996)" / "Heat (2006)".
     title_groups: Vec<Vec<usize>>,
+    /// What the items are called and which people roles they have (`catalog.yaml`).
+    config: config::CatalogConfig,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -111,10 +114,12 @@ pub fn read_aliases(path: &Path, catalog: &Catalog) -> Result<Vec<Alias>> {
 }
 
 impl Catalog {
-    /// Loads `items.jsonl` from `dir` (e.g. `catalogs/movies`) and builds the search index.
+    /// Loads `items.jsonl` and `catalog.yaml` (if any) from `dir` (e.g. `catalogs/movies`) and
+    /// builds the search index.
     ///
     /// Errors: [`Error::Missing`] when the file does not exist (with the command that builds it),
-    /// [`Error::Parse`] naming the line of a malformed record or a duplicate id.
+    /// [`Error::Parse`] naming the line of a malformed record or a duplicate id, and those of
+    /// [`config::CatalogConfig::load`].
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join("items.jsonl");
         if !path.exists() {
@@ -137,6 +142,7 @@ impl Catalog {
         } else {
             Vec::new()
         };
+        let config = config::CatalogConfig::load(dir)?;
         let mut catalog = Self::with_common_words(items, Vec::new()).map_err(|e| match e {
             Error::InvalidInput(m) => Error::parse(&path, 0, m),
             other => other,
@@ -144,7 +150,13 @@ impl Catalog {
         let mut aliases = read_aliases(&dir.join("aliases.tsv"), &catalog)?;
         aliases.extend(read_aliases(&dir.join("aliases_hand.tsv"), &catalog)?);
         catalog.linker = linking::Linker::new(&catalog.items, common_words.into_iter().collect(), &aliases)?;
+        catalog.config = config;
         Ok(catalog)
+    }
+
+    /// The catalog's configuration (`catalog.yaml`; the movies defaults without one).
+    pub fn config(&self) -> &config::CatalogConfig {
+        &self.config
     }
 
     /// Builds a catalog from items (any order; stored sorted by id).
@@ -178,7 +190,7 @@ impl Catalog {
         }
         let title_groups =
             items.iter().map(|it| groups.get(&text::normalize(&it.title)).cloned().unwrap_or_default()).collect();
-        Ok(Catalog { items, by_id, index, linker, title_groups })
+        Ok(Catalog { items, by_id, index, linker, title_groups, config: config::CatalogConfig::movies() })
     }
 
     /// Display name ("Title (Year)", [`Item::display_name`]) → id; where ReDial lists one

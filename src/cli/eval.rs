@@ -336,7 +336,12 @@ fn build(source: PathBuf) -> anyhow::Result<()> {
     use curator::eval::{cikm23, inspired};
     let catalog = Catalog::load(&curator::paths::catalog_dir())?;
     let evals = curator::paths::evals_dir();
-    let out = evals.join("inspired");
+    // INSPIRED linked into another catalog (`--catalog inspired`) goes to its own folder.
+    let name = curator::paths::catalog_name();
+    let out = match name.as_str() {
+        curator::paths::DEFAULT_CATALOG => evals.join("inspired"),
+        other => evals.join("inspired").join(other),
+    };
     for split in ["test", "dev"] {
         let s = inspired::build_split(&source, split, &catalog, &out)?;
         curator::outln!(

@@ -15,6 +15,10 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "curator", version, about)]
 struct Cli {
+    /// The catalog to use (a folder under catalogs/; see catalogs/README.md). Read by chat,
+    /// serve, eval, bench and link.
+    #[arg(long, global = true, default_value = curator::paths::DEFAULT_CATALOG)]
+    catalog: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -55,6 +59,11 @@ enum Command {
     Model {
         #[command(subcommand)]
         command: ModelCommand,
+    },
+    /// Build a catalog of your own items (the format: catalogs/README.md).
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
     },
     /// Build the committed data (catalog, statistics, eval split) from the raw sources.
     Data {
@@ -180,6 +189,22 @@ enum ModelCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Validate SRC (catalog.yaml, items.jsonl, optional interactions.jsonl and knowledge.tsv)
+    /// and write catalogs/NAME/ and knowledge/NAME/ with manifests.
+    Build {
+        /// The source folder.
+        src: PathBuf,
+        /// The catalog's name (folder under catalogs/ and knowledge/).
+        #[arg(long)]
+        name: String,
+        /// Root to write into (default: the repository root).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum DataCommand {
     /// Write catalogs/movies/ and evals/redial/ from a folder laid out like ../shared/data.
     Build {
@@ -222,7 +247,35 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if cli.catalog != curator::paths::DEFAULT_CATALOG {
+        match &cli.command {
+            Command::Chat(_)
+            | Command::Serve { .. }
+            | Command::Eval { .. }
+            | Command::Bench { .. }
+            | Command::Link { .. } => {}
+            _ => anyhow::bail!("--catalog is read by chat, serve, eval, bench and link only"),
+        }
+        curator::paths::select_catalog(&cli.catalog)?;
+    }
     match cli.command {
+        Command::Catalog { command: CatalogCommand::Build { src, name, out } } => {
+            let out = out.unwrap_or_else(curator::paths::project_root);
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let m = curator::data::catalog_build::build_catalog(&src, &name, &out, progress)
+                .with_context(|| format!("catalog build of {} failed", src.display()))?;
+            let edges: usize = m.edges.values().sum();
+            curator::outln!(
+                "wrote catalog {}: {} items, {} sessions, {} co-mentioned pairs, {} graph edges into {}",
+                m.name,
+                m.items,
+                m.sessions,
+                m.comention_pairs,
+                edges,
+                out.display()
+            );
+            Ok(())
+        }
         Command::Chat(args) => chat::run(args),
         Command::Doctor { model, backend } => backend::doctor(&backend, model),
         Command::Bench { model, no_model, runs, repeats, backend } => {

@@ -34,8 +34,8 @@ use crate::{Error, Result};
 use super::read;
 use crate::util::{sha256_hex, write_atomic};
 
-const KECRS_ENTITIES: &str = "redial/kg/kecrs_tmdb/entity2entity_id4.json";
-const KECRS_KG: &str = "redial/kg/kecrs_tmdb/movie_kg4.json";
+pub(crate) const KECRS_ENTITIES: &str = "redial/kg/kecrs_tmdb/entity2entity_id4.json";
+pub(crate) const KECRS_KG: &str = "redial/kg/kecrs_tmdb/movie_kg4.json";
 const UNICRS_ENTITIES: &str = "redial/kg/dbpedia_unicrs/entity2id.json";
 const UNICRS_KG: &str = "redial/kg/dbpedia_unicrs/dbpedia_subkg.json";
 const UNICRS_RELATIONS: &str = "redial/kg/dbpedia_unicrs/relation2id.json";
@@ -60,15 +60,23 @@ fn json<T: serde::de::DeserializeOwned>(path: &Path, bytes: &[u8], what: &str) -
     serde_json::from_slice(bytes).map_err(|e| Error::parse(path, e.line(), format!("expected {what}: {e}")))
 }
 
-/// KECRS triples with a catalog item as head: (item, relation id, tail entity name), both
-/// directions of the published graph folded onto the item.
-fn kecrs_triples(
+/// KECRS edges of each catalog item: (relation id, other entity's name), both directions of the
+/// published graph folded onto the item, in a deterministic order: heads by entity id, then each
+/// head's list in file order (for an item's own list that is TMDB's billing order).
+///
+/// KECRS gives one entity id to several ReDial ids of the same film (188 ids: "Heat (1995)" and
+/// "Heat (1996)"). With `every_alias` each of them gets the entity's edges; without, only the
+/// smallest movieId (the graph's long-standing choice).
+///
+/// Errors: a file that is not the expected JSON map (named, with its line).
+pub(crate) fn kecrs_edges(
     ent_path: &Path,
     ent_bytes: &[u8],
     kg_path: &Path,
     kg_bytes: &[u8],
     known: &BTreeSet<ItemId>,
-) -> Result<BTreeSet<(ItemId, u32, String)>> {
+    every_alias: bool,
+) -> Result<BTreeMap<ItemId, Vec<(u32, String)>>> {
     let entities: HashMap<String, u32> = json(ent_path, ent_bytes, "a map of entity name to id")?;
     let kg: HashMap<String, Vec<(u32, u32)>> = json(kg_path, kg_bytes, "a map of entity id to [relation, tail]")?;
     let as_item = |name: &str| name.parse::<ItemId>().ok().filter(|id| known.contains(id));
@@ -77,7 +85,14 @@ fn kecrs_triples(
     let mut sorted: Vec<(&String, &u32)> = entities.iter().collect();
     sorted.sort();
     let mut name_of: HashMap<u32, &str> = HashMap::with_capacity(entities.len());
+    let mut items_of: HashMap<u32, Vec<ItemId>> = HashMap::new();
     for (name, id) in sorted {
+        if let Some(item) = as_item(name) {
+            let list = items_of.entry(*id).or_default();
+            if every_alias || list.is_empty() {
+                list.push(item);
+            }
+        }
         match name_of.get(id) {
             Some(old) if as_item(old).is_some() || as_item(name).is_none() => {}
             _ => {
@@ -85,23 +100,42 @@ fn kecrs_triples(
             }
         }
     }
-    let mut out = BTreeSet::new();
-    for (head, edges) in &kg {
-        let Some(head_name) = head.parse::<u32>().ok().and_then(|h| name_of.get(&h).copied()) else { continue };
+    let mut heads: Vec<(u32, &Vec<(u32, u32)>)> =
+        kg.iter().filter_map(|(h, e)| h.parse::<u32>().ok().map(|h| (h, e))).collect();
+    heads.sort_by_key(|(h, _)| *h);
+    let mut out: BTreeMap<ItemId, Vec<(u32, String)>> = BTreeMap::new();
+    for (head, edges) in heads {
+        let Some(head_name) = name_of.get(&head).copied() else { continue };
         for &(rel, tail) in edges {
             let Some(tail_name) = name_of.get(&tail).copied() else { continue };
-            let (item, other) = match (as_item(head_name), as_item(tail_name)) {
+            let (items, other) = match (items_of.get(&head), items_of.get(&tail)) {
                 (Some(i), None) => (i, tail_name),
                 (None, Some(i)) => (i, head_name),
                 _ => continue,
             };
             let other = other.split_whitespace().collect::<Vec<_>>().join(" ");
-            if !other.is_empty() {
-                out.insert((item, rel, other));
+            if other.is_empty() {
+                continue;
+            }
+            for item in items {
+                out.entry(*item).or_default().push((rel, other.clone()));
             }
         }
     }
     Ok(out)
+}
+
+/// KECRS triples with a catalog item as head: (item, relation id, tail entity name); see
+/// [`kecrs_edges`].
+fn kecrs_triples(
+    ent_path: &Path,
+    ent_bytes: &[u8],
+    kg_path: &Path,
+    kg_bytes: &[u8],
+    known: &BTreeSet<ItemId>,
+) -> Result<BTreeSet<(ItemId, u32, String)>> {
+    let edges = kecrs_edges(ent_path, ent_bytes, kg_path, kg_bytes, known, false)?;
+    Ok(edges.into_iter().flat_map(|(item, e)| e.into_iter().map(move |(r, n)| (item, r, n))).collect())
 }
 
 /// Checks the meaning of the KECRS relation ids used (1 cast, 14 keyword, 15 production company,
@@ -315,6 +349,9 @@ pub fn build(source: &Path, out: &Path, items: &[Item]) -> Result<KnowledgeManif
         }
     }
     for (item, rel, name) in &kecrs {
+        if super::audit::dropped_by_hand(*item) {
+            continue; // every source describes another film (see `audit::HAND_CHECKED`)
+        }
         let (r, k) = match rel {
             1 => (Relation::Actor, NodeKind::Person),
             14 => (Relation::Keyword, NodeKind::Keyword),
@@ -324,6 +361,33 @@ pub fn build(source: &Path, out: &Path, items: &[Item]) -> Result<KnowledgeManif
         };
         triples.insert((*item, r, k, name.clone()));
     }
+    let graph = Graph { items, triples: &triples, sequels: &sequels };
+    write_graph(out, "movies", &graph, checks, inputs)
+}
+
+/// A graph to write: items (the catalog, in id order) and their attribute triples
+/// `(item, relation, kind, name)` and sequel pairs `(earlier, later)`.
+pub(crate) struct Graph<'a> {
+    /// The catalog's items in id order; they become nodes `0..items.len()`.
+    pub items: &'a [Item],
+    /// Item → attribute triples.
+    pub triples: &'a BTreeSet<(ItemId, Relation, NodeKind, String)>,
+    /// Item → item sequel pairs.
+    pub sequels: &'a BTreeSet<(ItemId, ItemId)>,
+}
+
+/// Writes `knowledge/<name>/{nodes.tsv, edges.tsv, manifest.json}` under `out` (the formats in
+/// `knowledge/README.md`), deterministic and sorted, and returns the manifest written.
+///
+/// Errors: a file that cannot be written (named).
+pub(crate) fn write_graph(
+    out: &Path,
+    name: &str,
+    graph: &Graph<'_>,
+    checks: Vec<String>,
+    inputs: BTreeMap<String, String>,
+) -> Result<KnowledgeManifest> {
+    let Graph { items, triples, sequels } = *graph;
     // Nodes: items first (id order), then attributes sorted by (kind, name).
     let mut node_of_item: HashMap<ItemId, usize> = HashMap::new();
     let mut nodes = String::from("node\tkind\tname\titem\tyear\n");
@@ -337,19 +401,19 @@ pub fn build(source: &Path, out: &Path, items: &[Item]) -> Result<KnowledgeManif
     node_counts.insert("item".into(), items.len());
     let attrs: BTreeSet<(NodeKind, &str)> = triples.iter().map(|t| (t.2, t.3.as_str())).collect();
     let mut node_of_attr: HashMap<(NodeKind, &str), usize> = HashMap::new();
-    for (k, name) in &attrs {
+    for (k, attr) in &attrs {
         let n = items.len() + node_of_attr.len();
-        node_of_attr.insert((*k, name), n);
-        let _ = writeln!(nodes, "{n}\t{}\t{}\t\t", k.as_str(), clean(name));
+        node_of_attr.insert((*k, attr), n);
+        let _ = writeln!(nodes, "{n}\t{}\t{}\t\t", k.as_str(), clean(attr));
         *node_counts.entry(k.as_str().to_string()).or_insert(0) += 1;
     }
     let mut edges: BTreeSet<(usize, Relation, usize)> = BTreeSet::new();
-    for (item, rel, kind, name) in &triples {
-        if let (Some(h), Some(t)) = (node_of_item.get(item), node_of_attr.get(&(*kind, name.as_str()))) {
+    for (item, rel, kind, attr) in triples {
+        if let (Some(h), Some(t)) = (node_of_item.get(item), node_of_attr.get(&(*kind, attr.as_str()))) {
             edges.insert((*h, *rel, *t));
         }
     }
-    for (a, b) in &sequels {
+    for (a, b) in sequels {
         if let (Some(h), Some(t)) = (node_of_item.get(a), node_of_item.get(b)) {
             edges.insert((*h, Relation::Sequel, *t));
         }
@@ -361,17 +425,16 @@ pub fn build(source: &Path, out: &Path, items: &[Item]) -> Result<KnowledgeManif
         *edge_counts.entry(r.as_str().to_string()).or_insert(0) += 1;
     }
     let mut outputs = BTreeMap::new();
-    for (rel, bytes) in
-        [("knowledge/movies/nodes.tsv", nodes.as_bytes()), ("knowledge/movies/edges.tsv", edges_tsv.as_bytes())]
-    {
-        write_atomic(&out.join(rel), bytes)?;
-        outputs.insert(rel.to_string(), sha256_hex(bytes));
+    for (file, bytes) in [("nodes.tsv", nodes.as_bytes()), ("edges.tsv", edges_tsv.as_bytes())] {
+        let rel = format!("knowledge/{name}/{file}");
+        write_atomic(&out.join(&rel), bytes)?;
+        outputs.insert(rel, sha256_hex(bytes));
     }
     let manifest = KnowledgeManifest { nodes: node_counts, edges: edge_counts, checks, inputs, outputs };
     let mut text = serde_json::to_string_pretty(&manifest)
         .map_err(|e| Error::InvalidInput(format!("cannot serialise the knowledge manifest: {e}")))?;
     text.push('\n');
-    write_atomic(&out.join("knowledge/movies/manifest.json"), text.as_bytes())?;
+    write_atomic(&out.join(format!("knowledge/{name}/manifest.json")), text.as_bytes())?;
     Ok(manifest)
 }
 

@@ -35,6 +35,8 @@ use crate::catalog::{Item, ItemId};
 use crate::util::{for_each_jsonl_bytes, sha256_hex, write_atomic};
 use crate::{Error, Result};
 
+pub mod audit;
+pub mod catalog_build;
 pub mod knowledge;
 
 /// Number of movies in ReDial's `movies_with_mentions.csv`.
@@ -45,7 +47,7 @@ pub const REDIAL_MOVIE_COUNT: usize = 6924;
 pub struct Manifest {
     /// Number of catalog items written.
     pub items: usize,
-    /// Items that received CFCRS metadata (`id2info.json`).
+    /// Items that keep CFCRS metadata (`id2info.json`) after the audit, repaired ones included.
     pub items_with_metadata: usize,
     /// Training dialogues read from `train_movie_level` (lines of the file).
     pub train_dialogues: usize,
@@ -55,6 +57,9 @@ pub struct Manifest {
     pub comention_pairs: usize,
     /// Dialogues in the copied ReDial test split.
     pub test_dialogues: usize,
+    /// What the catalog audit ([`audit`]) changed.
+    #[serde(default)]
+    pub audit: audit::AuditCounts,
     /// sha256 (hex) of each input, keyed by its path relative to the source folder.
     pub inputs: BTreeMap<String, String>,
     /// sha256 (hex) of each output, keyed by its path relative to the output root.
@@ -64,6 +69,8 @@ pub struct Manifest {
 /// CFCRS `id2info.json` record.
 #[derive(Debug, Deserialize)]
 struct Info {
+    #[serde(default)]
+    name: String,
     #[serde(default)]
     genre: Vec<String>,
     #[serde(default)]
@@ -369,43 +376,67 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
     inputs.insert(TEST.to_string(), sha256_hex(&test_bytes));
     let test_dialogues = test_bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
 
+    // KECRS (TMDB) edges of each item, for the audit's people check (absent in small fixtures).
+    let known_set: BTreeSet<ItemId> = known.iter().copied().collect();
+    let tmdb = if source.join(knowledge::KECRS_KG).is_file() {
+        let (ep, kp) = (source.join(knowledge::KECRS_ENTITIES), source.join(knowledge::KECRS_KG));
+        let (eb, kb) = (read(&ep)?, read(&kp)?);
+        inputs.insert(knowledge::KECRS_ENTITIES.to_string(), sha256_hex(&eb));
+        inputs.insert(knowledge::KECRS_KG.to_string(), sha256_hex(&kb));
+        knowledge::kecrs_edges(&ep, &eb, &kp, &kb, &known_set, true)?
+    } else {
+        BTreeMap::new()
+    };
+
     let mut items_jsonl = String::new();
     let mut with_meta = 0;
+    let mut counts = audit::AuditCounts::default();
     let mut built: Vec<Item> = Vec::with_capacity(movies.len());
-    for (id, name) in &movies {
-        let (title, year) = split_title_year(name);
-        let info = infos.get(&id.to_string());
-        if info.is_some() {
-            with_meta += 1;
-        }
-        let clean = |v: &Vec<String>| -> Vec<String> {
-            let mut out: Vec<String> = Vec::new();
-            for s in v {
-                let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-                if !s.is_empty() && !out.contains(&s) {
-                    out.push(s);
-                }
+    let clean = |v: &Vec<String>| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in v {
+            let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+            if !s.is_empty() && !out.contains(&s) {
+                out.push(s);
             }
-            out
+        }
+        out
+    };
+    for (id, raw_name) in &movies {
+        let name = match audit::decode_title(raw_name) {
+            Some(decoded) => {
+                counts.titles_decoded += 1;
+                decoded
+            }
+            None => {
+                if audit::has_escape(raw_name) {
+                    counts.titles_undecodable += 1;
+                }
+                raw_name.clone()
+            }
         };
-        let item = Item {
-            id: *id,
-            title,
-            year,
-            genres: info.map(|i| clean(&i.genre).into_iter().map(|g| g.to_lowercase()).collect()).unwrap_or_default(),
-            directors: info.map(|i| clean(&i.director)).unwrap_or_default(),
-            writers: info.map(|i| clean(&i.writer)).unwrap_or_default(),
-            stars: info.map(|i| clean(&i.star)).unwrap_or_default(),
-            plot: info.map(|i| i.plot.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default(),
-            imdb_id: info.and_then(|i| i.imdb_id.clone()).filter(|s| !s.trim().is_empty()),
-            popularity: popularity.get(id).copied().unwrap_or(0),
-        };
+        let (title, year) = split_title_year(&name);
+        let mut item =
+            Item { id: *id, title, year, popularity: popularity.get(id).copied().unwrap_or(0), ..Item::default() };
+        if let Some(info) = infos.get(&id.to_string()) {
+            item.genres = clean(&info.genre).into_iter().map(|g| g.to_lowercase()).collect();
+            item.directors = clean(&info.director);
+            item.writers = clean(&info.writer);
+            item.stars = clean(&info.star);
+            item.plot = info.plot.split_whitespace().collect::<Vec<_>>().join(" ");
+            item.imdb_id = info.imdb_id.clone().filter(|s| !s.trim().is_empty());
+            let edges = tmdb.get(id).map(Vec::as_slice).unwrap_or(&[]);
+            if audit::audit_item(&mut item, &name, &info.name, edges, &mut counts) != audit::Verdict::Dropped {
+                with_meta += 1;
+            }
+        }
         let line = serde_json::to_string(&item)
             .map_err(|e| Error::InvalidInput(format!("cannot serialise item {id}: {e}")))?;
         items_jsonl.push_str(&line);
         items_jsonl.push('\n');
         built.push(item);
     }
+    tracing::info!(?counts, "catalog audit");
 
     // Alternative titles for linking, where the source has the MovieLens link table.
     let links_path = source.join(MOVIELENS_LINKS);
@@ -452,6 +483,7 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
         train_dialogues_used: train_used,
         comention_pairs: pairs.len(),
         test_dialogues,
+        audit: counts,
         inputs,
         outputs,
     };

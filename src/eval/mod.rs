@@ -33,7 +33,7 @@ pub mod zero_shot;
 
 use std::path::{Path, PathBuf};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::ItemId;
@@ -157,13 +157,7 @@ fn progress_bar(len: usize, message: String, progress: bool) -> ProgressBar {
     if !progress {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(len as u64);
-    let style = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({elapsed_precise}, eta {eta})")
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.set_message(message);
-    bar
+    crate::util::progress_bar(len, message)
 }
 
 /// Asks `ranker` for its top [`metrics::MAX_K`] at every point that `needed` selects; `None`

@@ -582,12 +582,20 @@ impl SuiteOptions {
     /// `evals/results`.
     pub fn new(dataset: Dataset, split: &str) -> Self {
         let evals = crate::paths::evals_dir();
+        // Another catalog than movies has its own linked copy of the data and its own results
+        // folder: `evals/<dataset>/<catalog>/<split>.jsonl`, `evals/results/<catalog>/`.
+        let catalog = crate::paths::catalog_name();
+        let (data_dir, out_dir) = if catalog == crate::paths::DEFAULT_CATALOG {
+            (evals.join(dataset.id()), evals.join("results"))
+        } else {
+            (evals.join(dataset.id()).join(&catalog), evals.join("results").join(&catalog))
+        };
         SuiteOptions {
             dataset,
             split: split.to_string(),
-            data_path: evals.join(dataset.id()).join(format!("{split}.jsonl")),
+            data_path: data_dir.join(format!("{split}.jsonl")),
             limit: None,
-            out_dir: evals.join("results"),
+            out_dir,
             progress: true,
         }
     }

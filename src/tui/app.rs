@@ -83,6 +83,8 @@ pub struct App {
     pub model: String,
     /// Items in the catalog.
     pub catalog_size: usize,
+    /// The catalog's item noun, singular and plural ("movie", "movies"; `catalog.yaml`).
+    pub nouns: (String, String),
     /// Timings of the last reply.
     pub latency: Option<Latency>,
     /// A short note in the footer (cleared by the next key).
@@ -189,16 +191,31 @@ const STOPPING: &str = "stopping…";
 impl App {
     /// A fresh UI for a model named `model` over `catalog_size` items, on a `size` terminal.
     pub fn new(model: &str, catalog_size: usize, size: (u16, u16)) -> Self {
+        Self::with_nouns(model, catalog_size, size, ("movie", "movies"))
+    }
+
+    /// [`App::new`] for a catalog whose items are called `nouns` (singular, plural).
+    pub fn with_nouns(model: &str, catalog_size: usize, size: (u16, u16), nouns: (&str, &str)) -> Self {
+        let plural = nouns.1;
         App {
             model: model.to_string(),
             catalog_size,
+            nouns: (nouns.0.to_string(), plural.to_string()),
             size,
             messages: vec![Message {
                 speaker: Speaker::Notice,
-                text: format!("Curator — {catalog_size} movies, model {model}. Tell me what you like; /help for keys."),
+                text: format!(
+                    "Curator — {catalog_size} {plural}, model {model}. Tell me what you like; /help for keys."
+                ),
             }],
             ..App::default()
         }
+    }
+
+    /// The `/help` text in the catalog's words ([`HELP`] for movies).
+    pub fn help(&self) -> String {
+        let plural = if self.nouns.1.is_empty() { "movies" } else { self.nouns.1.as_str() };
+        HELP.replacen("movies", plural, 1)
     }
 
     /// The selected recommendation.
@@ -276,7 +293,8 @@ impl App {
                 vec![Effect::Quit]
             }
             "help" | "?" => {
-                self.notice(HELP);
+                let help = self.help();
+                self.notice(&help);
                 vec![]
             }
             "reset" => {

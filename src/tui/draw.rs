@@ -238,7 +238,8 @@ fn recommendation_rows(app: &App, width: usize) -> (Vec<Line<'static>>, Vec<usiz
     let mut rows = Vec::new();
     let mut starts = Vec::new();
     if app.recommendations.is_empty() {
-        for r in wrap("Recommendations appear here. Tell me a movie you liked.", width) {
+        let noun = if app.nouns.0.is_empty() { "movie" } else { app.nouns.0.as_str() };
+        for r in wrap(&format!("Recommendations appear here. Tell me a {noun} you liked."), width) {
             rows.push(Line::styled(r, Style::new().fg(Color::DarkGray)));
         }
         return (rows, starts);

@@ -231,6 +231,7 @@ impl Drop for TerminalGuard {
 pub fn run(agent: Agent) -> io::Result<()> {
     let model = agent.model_name().unwrap_or("none").to_string();
     let catalog_size = agent.catalog().len();
+    let nouns = (agent.catalog().config().item.clone(), agent.catalog().config().items_noun());
     let guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     let size = terminal.size()?;
@@ -265,7 +266,7 @@ pub fn run(agent: Agent) -> io::Result<()> {
             }
         }
     })?;
-    let mut app = App::new(&model, catalog_size, (size.width, size.height));
+    let mut app = App::with_nouns(&model, catalog_size, (size.width, size.height), (&nouns.0, &nouns.1));
     let result = event_loop(&mut terminal, &mut app, &rx, &worker, &mut |_, _| {});
     stop.store(true, Ordering::SeqCst);
     // The terminal comes back first; a reply being cancelled may take a moment to stop.

@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""Writes INSPIRED's own catalog in Curator's source format (catalogs/README.md) from the raw data.
+
+Usage: python3 scripts/inspired_catalog.py ../shared/data catalogs/sources/inspired
+then:  curator catalog build catalogs/sources/inspired --name inspired
+
+Items: every movie named in INSPIRED's dialogues — UniCRS's processed train/valid/test splits
+(`inspired/train_unicrs/*_data_dbpedia.jsonl`, turn field `movie`) and the original dev/test TSVs
+(`inspired/dialog_data/{dev,test}.tsv`, columns `movies` and `movie_dict`); one item per distinct
+"Title (Year)" name, ids 1..N in name order (deterministic).
+Metadata, merged in this order (the first source that has a field fills it, people lists are
+unions in source order):
+  1. CFCRS's typed INSPIRED KG (`inspired/cfcrs/{entity2id,kg,relation2id}.json`: star, director,
+     genre; keyed by the same "Title (Year)" names);
+  2. the ReDial catalog's metadata (`catalogs/movies/items.jsonl`, audited) where the same
+     normalised title and year exist (directors, writers, stars, genres, plot);
+  3. UniCRS's DBpedia sub-KG (`inspired/train_unicrs/{entity2id,dbpedia_subkg,relation2id}.json`)
+     through the turn's `movie_link` (starring, director, writer, genre).
+Interactions: the movies of each INSPIRED **train** dialogue (`train_data_dbpedia.jsonl`) in order,
+with the speaker's role; never valid/test.
+Also writes `sources.json`: what each source contributed (counts).
+Standard library only; deterministic output (sorted keys, no timestamps).
+"""
+import ast
+import csv
+import json
+import re
+import sys
+import unicodedata
+import urllib.parse
+from pathlib import Path
+
+csv.field_size_limit(1 << 30)
+NAME_RE = re.compile(r"^(.*?)\s*\((\d{4})(?: film)?\)\s*$")
+
+
+def split_name(name):
+    m = NAME_RE.match(name.strip())
+    if m:
+        return " ".join(m.group(1).split()), int(m.group(2))
+    return " ".join(name.split()), None
+
+
+def norm(title):
+    t = unicodedata.normalize("NFKD", title.lower())
+    t = "".join(c for c in t if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", t).split())
+
+
+def uri_name(uri):
+    s = uri.strip("<>").rsplit("/", 1)[-1]
+    s = s.split("__")[0]
+    s = urllib.parse.unquote(s).replace("_", " ")
+    s = re.sub(r"\s*\([^)]*\)\s*$", "", s)
+    return " ".join(s.split())
+
+
+def add(lst, values):
+    for v in values:
+        v = " ".join(str(v).split())
+        if v and v not in lst:
+            lst.append(v)
+
+
+def main(src, out):
+    src, out = Path(src), Path(out)
+    ins = src / "inspired"
+    names, links = set(), {}
+    train_sessions = []
+    for split in ["train", "valid", "test"]:
+        with open(ins / "train_unicrs" / f"{split}_data_dbpedia.jsonl", encoding="utf-8") as f:
+            for line in f:
+                dialog = json.loads(line)
+                session = []
+                for turn in dialog:
+                    movies = [m for m in turn.get("movie", []) if m.strip()]
+                    names.update(movies)
+                    if len(turn.get("movie", [])) == len(turn.get("movie_link", [])):
+                        for m, lk in zip(turn["movie"], turn["movie_link"]):
+                            if m.strip():
+                                links.setdefault(m, lk)
+                    for m in movies:
+                        if m not in [s[0] for s in session]:
+                            session.append((m, turn.get("role", "")))
+                if split == "train":
+                    train_sessions.append(session)
+    tsv_names = set()
+    for split in ["dev", "test"]:
+        with open(ins / "dialog_data" / f"{split}.tsv", encoding="utf-8") as f:
+            for row in csv.DictReader(f, delimiter="\t"):
+                try:
+                    d = ast.literal_eval(row.get("movie_dict") or "{}")
+                except (ValueError, SyntaxError):
+                    d = {}
+                tsv_names.update(k for k in d if k.strip())
+                tsv_names.update(m.strip() for m in (row.get("movies") or "").split(";") if m.strip())
+    names |= tsv_names
+    # Names that differ only in punctuation or case (", 21 Bridges (2019)") are one movie; its
+    # name is the cleanest spelling (starts with a letter or digit, then shortest, then smallest).
+    groups = {}
+    for n in names:
+        t, y = split_name(n)
+        groups.setdefault((norm(t), y), []).append(n)
+    canonical = {}
+    for key, group in groups.items():
+        best = min(group, key=lambda n: (not n[:1].isalnum() and not n.startswith("("), len(n), n))
+        for n in group:
+            canonical[n] = best
+    ordered = sorted(set(canonical.values()))
+    id_of = {n: i + 1 for i, n in enumerate(ordered)}
+    for n, c in canonical.items():
+        id_of[n] = id_of[c]
+    empty = lambda: {"people": {"director": [], "writer": [], "star": []}, "categories": [], "text": ""}
+    # Per source, then merged: the ReDial catalog (audited) first, DBpedia (the dialogue's own link)
+    # next, CFCRS last and only where it shares a person and a director with the others (when they
+    # have any: CFCRS's INSPIRED KG sometimes describes a namesake, e.g. a making-of documentary).
+    by_source = {"redial": {}, "dbpedia": {}, "cfcrs": {}}
+    items = {n: empty() for n in ordered}
+    contrib = {"items": len(ordered), "names": len(names), "names_merged_into_another": len(names) - len(ordered)}
+
+    # 1. CFCRS INSPIRED KG.
+    cf = ins / "cfcrs"
+    ent = json.load(open(cf / "entity2id.json", encoding="utf-8"))
+    rel = {v: k for k, v in json.load(open(cf / "relation2id.json", encoding="utf-8")).items()}
+    kg = json.load(open(cf / "kg.json", encoding="utf-8"))
+    name_of = {}
+    for k, v in sorted(ent.items()):
+        name_of.setdefault(v, k)
+    cfcrs_hit = 0
+    for raw in sorted(names):
+        n = canonical[raw]
+        eid = ent.get(raw)
+        if eid is None or str(eid) not in kg:
+            continue
+        cfcrs_hit += 1
+        it = by_source["cfcrs"].setdefault(n, empty())
+        for r, t in kg[str(eid)]:
+            tn = name_of.get(t)
+            if tn is None:
+                continue
+            kind = rel.get(r)
+            if kind == "star":
+                add(it["people"]["star"], [tn])
+            elif kind == "director":
+                add(it["people"]["director"], [tn])
+            elif kind == "genre":
+                add(it["categories"], [tn.lower()])
+    contrib["cfcrs_kg_items"] = cfcrs_hit
+
+    # 2. The ReDial catalog (audited), same normalised title and year.
+    redial = {}
+    with open(Path(__file__).resolve().parent.parent / "catalogs" / "movies" / "items.jsonl", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            redial.setdefault((norm(r["title"]), r.get("year")), r)
+    redial_hit = 0
+    for n in ordered:
+        t, y = split_name(n)
+        r = redial.get((norm(t), y))
+        if r is None:
+            continue
+        redial_hit += 1
+        it = by_source["redial"].setdefault(n, empty())
+        add(it["people"]["director"], r["directors"])
+        add(it["people"]["writer"], r["writers"])
+        add(it["people"]["star"], r["stars"])
+        add(it["categories"], r["genres"])
+        if not it["text"]:
+            it["text"] = r["plot"]
+    contrib["redial_catalog_items"] = redial_hit
+
+    # 3. UniCRS DBpedia sub-KG through movie_link.
+    uc = ins / "train_unicrs"
+    uent = json.load(open(uc / "entity2id.json", encoding="utf-8"))
+    urel = {v: k.rsplit("/", 1)[-1].strip(">") for k, v in json.load(open(uc / "relation2id.json", encoding="utf-8")).items()}
+    usub = json.load(open(uc / "dbpedia_subkg.json", encoding="utf-8"))
+    uname = {}
+    for k, v in sorted(uent.items()):
+        uname.setdefault(v, k)
+    dbp_hit, linked = 0, 0
+    for n in ordered:
+        lk = next((links[r] for r in sorted(groups[(norm(split_name(n)[0]), split_name(n)[1])]) if r in links), None)
+        if not lk:
+            continue
+        linked += 1
+        eid = uent.get(lk)
+        edges = usub.get(str(eid), []) if eid is not None else []
+        got = False
+        it = by_source["dbpedia"].setdefault(n, empty())
+        for r, t in edges:
+            kind, tn = urel.get(r), uname.get(t)
+            if tn is None:
+                continue
+            if kind == "starring":
+                add(it["people"]["star"], [uri_name(tn)])
+                got = True
+            elif kind == "director":
+                add(it["people"]["director"], [uri_name(tn)])
+                got = True
+            elif kind == "writer":
+                add(it["people"]["writer"], [uri_name(tn)])
+                got = True
+            elif kind == "genre":
+                g = uri_name(tn).lower().replace(" film", "").strip()
+                if g:
+                    add(it["categories"], [g])
+                got = True
+        dbp_hit += got
+    rejected = 0
+    for n in ordered:
+        it = items[n]
+        for src_name in ["redial", "dbpedia", "cfcrs"]:
+            m = by_source[src_name].get(n)
+            if m is None:
+                continue
+            ours = {p for v in it["people"].values() for p in v}
+            theirs = {p for v in m["people"].values() for p in v}
+            our_dirs, their_dirs = set(it["people"]["director"]), set(m["people"]["director"])
+            if src_name == "cfcrs" and (
+                (ours and theirs and not (ours & theirs)) or (our_dirs and their_dirs and not (our_dirs & their_dirs))
+            ):
+                rejected += 1
+                continue
+            for role in ["director", "writer", "star"]:
+                add(it["people"][role], m["people"][role])
+            add(it["categories"], m["categories"])
+            if not it["text"]:
+                it["text"] = m["text"]
+    contrib["cfcrs_rejected_disagreeing_people"] = rejected
+    contrib["dbpedia_linked_items"] = linked
+    contrib["dbpedia_subkg_items"] = dbp_hit
+    contrib["items_without_metadata"] = sum(
+        1 for n in ordered if not any(items[n]["people"].values()) and not items[n]["categories"]
+    )
+
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "catalog.yaml", "w", encoding="utf-8") as f:
+        f.write(
+            "# INSPIRED's own movies (scripts/inspired_catalog.py); build with\n"
+            "# `curator catalog build catalogs/sources/inspired --name inspired`.\n"
+            "name: inspired\nitem: movie\nitems: movies\ncategory: genre\npeople:\n"
+            "  - role: director\n    by: directed by\n  - role: writer\n    by: written by\n"
+            "  - role: star\n    by: starring\n"
+        )
+    with open(out / "items.jsonl", "w", encoding="utf-8") as f:
+        for n in ordered:
+            t, y = split_name(n)
+            it = items[n]
+            o = {"id": id_of[n], "title": t}
+            if y is not None:
+                o["year"] = y
+            people = {k: v for k, v in it["people"].items() if v}
+            if people:
+                o["people"] = people
+            if it["categories"]:
+                o["categories"] = it["categories"]
+            if it["text"]:
+                o["text"] = it["text"]
+            f.write(json.dumps(o, ensure_ascii=False, sort_keys=True) + "\n")
+    sessions = 0
+    with open(out / "interactions.jsonl", "w", encoding="utf-8") as f:
+        for k, s in enumerate(train_sessions):
+            if not s:
+                continue
+            sessions += 1
+            entries = [{"id": id_of[m], "role": role.lower()} for m, role in s]
+            f.write(json.dumps({"id": f"train-{k}", "items": entries}, sort_keys=True) + "\n")
+    contrib["train_sessions"] = sessions
+    with open(out / "sources.json", "w", encoding="utf-8") as f:
+        f.write(json.dumps(contrib, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(contrib, sort_keys=True))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2])
