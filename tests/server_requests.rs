@@ -44,7 +44,10 @@ fn a_history_longer_than_the_context_after_one_turn_is_answered() {
     let content = r["choices"][0]["message"]["content"].as_str().unwrap();
     for rec in recs {
         assert!(content.contains(rec["title"].as_str().unwrap()), "{rec} in {content}");
-        assert_ne!(rec["title"], "Heat (1995)", "a liked item is not recommended back");
+        // Both ReDial "Heat" entries are Michael Mann's film since the catalog audit.
+        for heat in ["Heat (1995)", "Heat (1996)"] {
+            assert_ne!(rec["title"], heat, "a liked item is not recommended back");
+        }
     }
     // The same dialogue streamed gets the same answer shape, not a broken stream.
     let (code, r) = post(&s, "/v1/chat/completions", &json!({"messages": messages, "stream": false}));
