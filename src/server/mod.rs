@@ -79,6 +79,9 @@ pub struct ServerOptions {
     /// Origins (`scheme://host[:port]`) whose web pages may call the API from a browser (CORS);
     /// empty by default: no cross-origin access.
     pub cors_origins: Vec<String>,
+    /// Whether the model may write each reply's opening sentence
+    /// ([`AgentConfig::model_opening`]); default `false`.
+    pub model_opening: bool,
 }
 
 impl Default for ServerOptions {
@@ -94,6 +97,7 @@ impl Default for ServerOptions {
             sessions: SessionLimits::default(),
             connections: ConnectionLimits::default(),
             cors_origins: Vec::new(),
+            model_opening: false,
         }
     }
 }
@@ -138,7 +142,11 @@ impl AppState {
     /// database ([`Error::Io`] naming the file).
     pub fn start(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Result<Self> {
         let cors = cors_layer(&options.cors_origins)?;
-        let config = AgentConfig { recommendations: options.recommendations.max(1), ..AgentConfig::default() };
+        let config = AgentConfig {
+            recommendations: options.recommendations.max(1),
+            model_opening: options.model_opening,
+            ..AgentConfig::default()
+        };
         let assets = Assets::from_project(config.weights)?;
         let prompts = RecommendPrompts::load(&crate::paths::prompts_dir())?;
         let engine = Engine::new(assets.clone(), prompts, model, config);
