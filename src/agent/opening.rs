@@ -255,7 +255,8 @@ fn noted_changes(observed: &Observed, state: &DialogueState, catalog: &Catalog) 
 }
 
 /// What the recommendations rest on, from the state: the (at most two) latest items the seeker
-/// liked, the attributes still asked for (at most three) and those ruled out (at most three) —
+/// liked, the attributes the latest turn asked for (at most three) and those ruled out (at most
+/// three) —
 /// "Since you like Heat (1995) and want the 1990s, without horror, try these:" — leaving out what
 /// `noted` (this turn's [`noted`] line, if any) already says; `None` when nothing is left.
 pub fn lead(state: &DialogueState, catalog: &Catalog, noted: Option<&str>) -> Option<String> {
@@ -270,8 +271,9 @@ pub fn lead(state: &DialogueState, catalog: &Catalog, noted: Option<&str>) -> Op
             .collect(),
         2,
     );
-    let wants: Vec<String> =
-        last_n(state.requested_attributes().iter().map(|(m, _)| m.attribute.describe()).filter(new).collect(), 3);
+    // Only the requests that filter this list (the latest turn's, [`DialogueState::latest_requests`]):
+    // an earlier "funny" is kept in the state but no longer restricts the list.
+    let wants: Vec<String> = last_n(state.latest_requests().iter().map(|a| a.describe()).filter(new).collect(), 3);
     let rejects: Vec<String> = state.rejected_attributes().iter().map(|a| a.describe()).filter(new).take(3).collect();
     let mut basis: Vec<String> = Vec::new();
     if !liked.is_empty() {
