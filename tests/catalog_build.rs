@@ -56,15 +56,21 @@ fn rebuilds_are_byte_identical_and_counts_match_the_fixture() {
     assert_eq!((config.item.as_str(), config.items_noun().as_str()), ("board game", "board games"));
 }
 
-#[test]
-fn the_agent_recommends_board_games_from_the_built_catalog() {
+/// An agent over the board-game catalog built into a temporary folder (kept alive by the
+/// returned guard) with the project's prompts.
+fn board_game_agent(model: Option<Box<dyn curator::llm::LanguageModel>>) -> (tempfile::TempDir, Agent) {
     let out = tempfile::tempdir().unwrap();
     build_catalog(&fixture(), "boardgames", out.path(), false).unwrap();
     let assets = Assets::load(&out.path().join("catalogs/boardgames"), None).unwrap();
     let prompts =
         curator::agent::prompts::RecommendPrompts::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
             .unwrap();
-    let mut agent = Agent::new(assets, prompts, None, AgentConfig::default());
+    (out, Agent::new(assets, prompts, model, AgentConfig::default()))
+}
+
+#[test]
+fn the_agent_recommends_board_games_from_the_built_catalog() {
+    let (_out, mut agent) = board_game_agent(None);
     let mut reply = String::new();
     let recs = agent
         .respond("I loved Agricola and Concordia, what should we play next?", &mut |ev| {
@@ -177,4 +183,44 @@ fn the_inspired_catalog_rebuilds_the_committed_files() {
     let items = std::fs::read_to_string(root.join("evals/inspired/inspired/test_items.tsv")).unwrap();
     let outside: Vec<&str> = items.lines().filter(|l| l.ends_with("\tnone")).collect();
     assert_eq!(outside, ["\t1000000000\tnone"], "{outside:?}");
+}
+
+/// The board-game catalog built by the command, chatted with by the real default model
+/// (SmolLM2-135M-Instruct, `$CURATOR_MODEL` or the fetched default): titles linked, the model
+/// writes the reply with the list's titles decoded under the catalog's trie (only board games of
+/// this catalog can be named), each with its reason, and no movie wording.
+#[test]
+fn the_real_model_chats_about_board_games_from_the_built_catalog() {
+    let path =
+        std::env::var_os("CURATOR_MODEL").map(PathBuf::from).unwrap_or_else(curator::llm::fetch::default_model_path);
+    assert!(path.exists(), "model file {} is missing: run `cargo run --release -- model fetch`", path.display());
+    let model = curator::llm::llama::LlamaCppModel::load(&path, &Default::default()).unwrap();
+    let (_out, mut agent) = board_game_agent(Some(Box::new(model)));
+    let titles: Vec<String> = (0..200).filter_map(|id| agent.catalog().get(id).map(|i| i.display_name())).collect();
+    assert_eq!(titles.len(), 60);
+    let mut reply = String::new();
+    let mut generated = 0;
+    let recs = agent
+        .respond("I loved Agricola and Concordia, what should we play next?", &mut |ev| match ev {
+            AgentEvent::Text { text } => reply.push_str(&text),
+            AgentEvent::Done { stats } => generated = stats.generation.map_or(0, |g| g.generated_tokens),
+            _ => {}
+        })
+        .unwrap();
+    assert!(generated > 0, "the model wrote nothing: {reply}");
+    assert_eq!(agent.state().items_with(curator::dialogue::state::Polarity::Liked), [5, 39], "{reply}");
+    assert_eq!(recs.len(), 3, "{reply}");
+    let list: Vec<&str> = reply.lines().filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_digit())).collect();
+    assert_eq!(list.len(), 3, "{reply}");
+    for (line, r) in list.iter().zip(&recs) {
+        // Each list line is one recommended board game of this catalog, with its reason.
+        assert!(titles.contains(&r.title), "{r:?} is not a title of the board-game catalog");
+        assert!(line.contains(&r.title) && line.contains(&r.reason), "{line:?} vs {r:?}");
+        assert!(![5, 39].contains(&r.id), "a mentioned game recommended: {r:?}");
+        assert!(r.reason.contains("Agricola (2007)") || r.reason.contains("Concordia (2013)"), "{r:?}");
+    }
+    let lower = reply.to_lowercase();
+    for word in ["movie", "film", "directed", "starring", "redial", "tmdb"] {
+        assert!(!lower.contains(word), "{word:?} in a board-game reply: {reply}");
+    }
 }

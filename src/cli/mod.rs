@@ -373,6 +373,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     header_timeout: std::time::Duration::from_secs(header_timeout_secs),
                 },
                 cors_origins,
+                catalogs_dir: defaults.catalogs_dir,
+                default_catalog: defaults.default_catalog,
             };
             // Like `chat::load_model`, with all cores but one for the model by default: with every
             // core, HTTP traffic on the same cores stalls llama.cpp's threads (turns measured at
