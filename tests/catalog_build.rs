@@ -14,10 +14,12 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/boardgames")
 }
 
-const OUTPUTS: [&str; 7] = [
+const OUTPUTS: [&str; 9] = [
     "catalogs/boardgames/items.jsonl",
     "catalogs/boardgames/comentions.tsv",
     "catalogs/boardgames/catalog.yaml",
+    "catalogs/boardgames/recommender.bin",
+    "catalogs/boardgames/ranker.yaml",
     "catalogs/boardgames/manifest.json",
     "knowledge/boardgames/nodes.tsv",
     "knowledge/boardgames/edges.tsv",
@@ -37,6 +39,16 @@ fn rebuilds_are_byte_identical_and_counts_match_the_fixture() {
     }
     assert_eq!(ma.items, 60);
     assert_eq!(ma.sessions, 15);
+    // Trained on the interactions: sessions 5, 10 and 15 held out (4 + 4 + 3 items: 3 + 3 + 2
+    // next-item points), the model chosen among the grid and saved, the weights chosen on them.
+    let t = ma.training.as_ref().expect("trained on interactions.jsonl");
+    assert_eq!((t.train_sessions, t.held_out_sessions, t.points), (12, 3, 8));
+    assert_eq!(t.grid.len(), curator::data::catalog_train::GRID.len());
+    let best = t.grid.iter().map(|r| r.objective).fold(f64::MIN, f64::max);
+    assert_eq!(t.grid.iter().find(|r| r.objective == best).map(|r| r.model.as_str()), Some(t.model.as_str()));
+    assert_eq!(t.ranker, "held-out sessions");
+    let model = curator::assets::load_model(&a.path().join("catalogs/boardgames")).unwrap().unwrap();
+    assert_eq!(model.info().sessions, 15, "the selected model is refit on every session");
     // Hand-checked: the sequel lines (7 Wonders → Duel, Patchwork → Doodle) and 6 companies.
     assert_eq!(ma.edges.get("sequel"), Some(&2));
     assert_eq!(ma.edges.get("company"), Some(&6));
@@ -167,10 +179,17 @@ fn the_inspired_catalog_rebuilds_the_committed_files() {
     let out = tempfile::tempdir().unwrap();
     let m = build_catalog(&root.join("catalogs/sources/inspired"), "inspired", out.path(), false).unwrap();
     assert_eq!((m.items, m.sessions, m.comention_pairs), (1814, 790, 7145));
+    // Every fifth of the 790 training sessions held out to choose the model; the weights are
+    // the source's ranker.yaml (chosen on INSPIRED dev by `curator --catalog inspired tune
+    // --inspired-dev`).
+    let t = m.training.as_ref().unwrap();
+    assert_eq!((t.train_sessions, t.held_out_sessions, t.ranker.as_str()), (632, 158, "source ranker.yaml"));
     for rel in [
         "catalogs/inspired/items.jsonl",
         "catalogs/inspired/comentions.tsv",
         "catalogs/inspired/catalog.yaml",
+        "catalogs/inspired/recommender.bin",
+        "catalogs/inspired/ranker.yaml",
         "catalogs/inspired/manifest.json",
         "knowledge/inspired/nodes.tsv",
         "knowledge/inspired/edges.tsv",

@@ -724,7 +724,7 @@ fn own_catalog_section(md: &mut String, catalog: &str, own: &[SuiteReport], movi
     let _ = writeln!(md, "## Standard and de-dup (measured), beside the ReDial catalog\n");
     let _ = writeln!(
         md,
-        "| split | catalog | system | mode | protocol | instances | recommendations | R@1 | R@10 | R@50 |"
+        "| catalog | split | system | mode | protocol | instances | recommendations | R@1 | R@10 | R@50 |"
     );
     let _ = writeln!(md, "|---|---|---|---|---|---:|---:|---:|---:|---:|");
     let rows = own.iter().map(|r| (format!("{catalog} ({items})"), r));
