@@ -759,11 +759,71 @@ fn own_catalog_section(md: &mut String, catalog: &str, own: &[SuiteReport], movi
             f4(m.recall_at_50)
         );
     }
+    paired_comparisons(md, catalog, &own, movies);
     he_table(md, &own);
     if let Some(c) = own.iter().find_map(|r| r.cross_check.clone()) {
         cross_check_text(md, Dataset::Inspired, &c);
     }
     runs_list(md, &own);
+}
+
+/// Paired bootstrap (2,000 resamples over evaluation points, seed 19;
+/// [`crate::eval::metrics::paired_bootstrap`]) of the standard-protocol objective (mean of
+/// R@1/10/50) of the own catalog's full agent-tools ranker runs against the same split's
+/// popularity run and the movies catalog's agent-tools run, where both runs stored their ranks
+/// for the same points and samples.
+fn paired_comparisons(md: &mut String, catalog: &str, own: &[SuiteReport], movies: &[SuiteReport]) {
+    let full = |r: &&SuiteReport| r.mode == "ranker" && r.limit.is_none() && !r.standard_ranks.is_empty();
+    let mut lines = Vec::new();
+    for a in own.iter().filter(full).filter(|r| r.system == "agent-tools") {
+        let others = own
+            .iter()
+            .filter(full)
+            .filter(|b| b.split == a.split && b.system != a.system)
+            .map(|b| (format!("{catalog} {}", b.system), b))
+            .chain(
+                movies
+                    .iter()
+                    .filter(full)
+                    .filter(|b| b.split == a.split && b.system == a.system)
+                    .map(|b| (format!("movies (ReDial) {}", b.system), b)),
+            );
+        for (name, b) in others {
+            match crate::eval::metrics::paired_bootstrap(&a.standard_ranks, &b.standard_ranks, 2000, 19) {
+                Ok(d) => lines.push(format!(
+                    "| {} | {catalog} {} − {name} | {} | {} | {:+.4} | [{:+.4}, {:+.4}] | {:.4} |",
+                    a.split,
+                    a.system,
+                    report::thousands(d.instances),
+                    report::thousands(d.samples),
+                    d.difference,
+                    d.low,
+                    d.high,
+                    d.p_not_better
+                )),
+                Err(e) => {
+                    lines.push(format!("| {} | {catalog} {} − {name} | not paired: {e} | | | | |", a.split, a.system))
+                }
+            }
+        }
+    }
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "Paired bootstrap of the standard-protocol objective (mean of R@1/10/50; 2,000 resamples over \
+         evaluation points, seed 19; share of resamples where the first is not better):\n"
+    );
+    let _ = writeln!(
+        md,
+        "| split | difference | instances | recommendations | Δ objective | 95 % interval | p(not better) |"
+    );
+    let _ = writeln!(md, "|---|---|---:|---:|---:|---|---:|");
+    for l in lines {
+        let _ = writeln!(md, "{l}");
+    }
+    md.push('\n');
 }
 
 /// The first cells of a run's table row: split (with its limit), system, mode.
