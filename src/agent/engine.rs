@@ -106,6 +106,23 @@ impl Engine {
         self.model.as_deref().map(|m| m.name())
     }
 
+    /// Takes the model out of this engine (a server with several catalogs moves its one model to
+    /// the engine of the catalog a turn is for); the engine then answers without a model.
+    pub fn take_model(&mut self) -> Option<Box<dyn LanguageModel>> {
+        self.live = None;
+        self.model.take()
+    }
+
+    /// Puts `model` (from [`Engine::take_model`] of an engine over another catalog) in this
+    /// engine, its cache emptied. The title trie is this engine's own (its catalog's titles).
+    pub fn set_model(&mut self, mut model: Option<Box<dyn LanguageModel>>) {
+        if let Some(m) = model.as_mut() {
+            m.reset_cache();
+        }
+        self.model = model;
+        self.live = None;
+    }
+
     /// Makes the model's cache `conversation`'s: when another conversation (or none) used the
     /// model last, its cache is dropped and the conversation's saved cache (if any) restored.
     fn switch_to(&mut self, conversation: &mut Conversation) {

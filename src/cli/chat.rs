@@ -32,8 +32,13 @@ pub struct ChatArgs {
     pub backend: super::backend::BackendArgs,
 }
 
-const HELP: &str = "Tell me movies you like or dislike, or what you're in the mood for.\n\
-Commands: /reset (start over), /state (what I know about you), /help, /quit (or Ctrl-D).";
+/// The `/help` text of the line-mode chat in the catalog's words (`items`: "movies", "board games").
+fn help(items: &str) -> String {
+    format!(
+        "Tell me {items} you like or dislike, or what you're in the mood for.\n\
+Commands: /reset (start over), /state (what I know about you), /help, /quit (or Ctrl-D)."
+    )
+}
 
 /// Loads the model named by `path`, or the default model (fetching it on first use).
 pub fn load_model(path: Option<PathBuf>) -> anyhow::Result<Box<dyn LanguageModel>> {
@@ -89,9 +94,11 @@ fn repl(mut agent: Agent) -> anyhow::Result<()> {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout();
+    let items = agent.catalog().config().items_noun();
+    let help = help(&items);
     writeln!(
         out,
-        "Curator — {} movies, model {}.\n{HELP}",
+        "Curator — {} {items}, model {}.\n{help}",
         agent.catalog().len(),
         agent.model_name().unwrap_or("none")
     )?;
@@ -149,7 +156,7 @@ fn repl(mut agent: Agent) -> anyhow::Result<()> {
             "" => continue,
             "/quit" | "/exit" => return Ok(()),
             "/help" => {
-                writeln!(out, "{HELP}")?;
+                writeln!(out, "{help}")?;
                 continue;
             }
             "/reset" => {
