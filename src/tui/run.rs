@@ -252,6 +252,12 @@ pub fn run(agent: Agent) -> io::Result<()> {
                 let _ = tx.send(Incoming::Signal(i32::try_from(signal).unwrap_or(-1)));
                 break;
             }
+            // A terminal that can no longer be read (its pseudo-terminal closed without a SIGHUP
+            // reaching us, e.g. a killed tmux server) is a hangup: the UI must end, not run on
+            // without input (found as an orphaned `curator chat` spinning for half an hour).
+            let gone = || {
+                let _ = tx.send(Incoming::Signal(signal_hook::consts::SIGHUP));
+            };
             match event::poll(Duration::from_millis(50)) {
                 Ok(true) => match event::read() {
                     Ok(ev) => {
@@ -259,10 +265,16 @@ pub fn run(agent: Agent) -> io::Result<()> {
                             break;
                         }
                     }
-                    Err(_) => break,
+                    Err(_) => {
+                        gone();
+                        break;
+                    }
                 },
                 Ok(false) => {}
-                Err(_) => break,
+                Err(_) => {
+                    gone();
+                    break;
+                }
             }
         }
     })?;
