@@ -43,7 +43,7 @@ use tower_http::trace::{DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use error::ApiError;
-pub use handlers::MODEL_ID;
+pub use handlers::{check_body, Endpoint, MODEL_ID};
 pub use openapi::document as openapi_document;
 
 use crate::agent::{AgentConfig, Engine, RecommendPrompts};
