@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes INSPIRED's own catalog in Curator's source format (catalogs/README.md) from the raw data.
 
-Usage: python3 scripts/inspired_catalog.py ../shared/data catalogs/sources/inspired
+Usage: python3 scripts/inspired_catalog.py ../shared/data catalogs/sources/inspired [--transfer-redial]
 then:  curator catalog build catalogs/sources/inspired --name inspired
 
 Items: every movie named in INSPIRED's dialogues — UniCRS's processed train/valid/test splits
@@ -17,7 +17,10 @@ unions in source order):
   3. UniCRS's DBpedia sub-KG (`inspired/train_unicrs/{entity2id,dbpedia_subkg,relation2id}.json`)
      through the turn's `movie_link` (starring, director, writer, genre).
 Interactions: the movies of each INSPIRED **train** dialogue (`train_data_dbpedia.jsonl`) in order,
-with the speaker's role; never valid/test.
+with the speaker's role; never valid/test. With `--transfer-redial`, also every ReDial **training**
+dialogue's movies (`redial/train_movie_level/train_movie_sequences_compact.jsonl`, field `u`)
+that are INSPIRED items (same normalised title and year as a ReDial catalog movie), kept when at
+least two are; appended after the INSPIRED sessions (ids `redial-<id>`).
 Also writes `sources.json`: what each source contributed (counts).
 Standard library only; deterministic output (sorted keys, no timestamps).
 """
@@ -62,7 +65,7 @@ def add(lst, values):
             lst.append(v)
 
 
-def main(src, out):
+def main(src, out, transfer=False):
     src, out = Path(src), Path(out)
     ins = src / "inspired"
     names, links = set(), {}
@@ -154,12 +157,14 @@ def main(src, out):
             r = json.loads(line)
             redial.setdefault((norm(r["title"]), r.get("year")), r)
     redial_hit = 0
+    inspired_of_redial = {}
     for n in ordered:
         t, y = split_name(n)
         r = redial.get((norm(t), y))
         if r is None:
             continue
         redial_hit += 1
+        inspired_of_redial[str(r["id"])] = id_of[n]
         it = by_source["redial"].setdefault(n, empty())
         add(it["people"]["director"], r["directors"])
         add(it["people"]["writer"], r["writers"])
@@ -265,13 +270,40 @@ def main(src, out):
             sessions += 1
             entries = [{"id": id_of[m], "role": role.lower()} for m, role in s]
             f.write(json.dumps({"id": f"train-{k}", "items": entries}, sort_keys=True) + "\n")
+        transferred = 0
+        if transfer:
+            # ReDial movie ids of every catalog entry with the same title and year as an item.
+            same = {}
+            with open(Path(__file__).resolve().parent.parent / "catalogs" / "movies" / "items.jsonl", encoding="utf-8") as g:
+                for line in g:
+                    r = json.loads(line)
+                    key = (norm(r["title"]), r.get("year"))
+                    first = redial.get(key)
+                    if first is not None and str(first["id"]) in inspired_of_redial:
+                        same[str(r["id"])] = inspired_of_redial[str(first["id"])]
+            seq = src / "redial" / "train_movie_level" / "train_movie_sequences_compact.jsonl"
+            with open(seq, encoding="utf-8") as g:
+                for line in g:
+                    d = json.loads(line)
+                    entries, seen = [], set()
+                    for m, role, *_ in d.get("u", []):
+                        i = same.get(str(m))
+                        if i is None or i in seen:
+                            continue
+                        seen.add(i)
+                        entries.append({"id": i, "role": "seeker" if role == "S" else "recommender"})
+                    if len(entries) >= 2:
+                        transferred += 1
+                        f.write(json.dumps({"id": f"redial-{d['id']}", "items": entries}, sort_keys=True) + "\n")
     contrib["train_sessions"] = sessions
+    if transfer:
+        contrib["redial_sessions_transferred"] = transferred
     with open(out / "sources.json", "w", encoding="utf-8") as f:
         f.write(json.dumps(contrib, indent=2, sort_keys=True) + "\n")
     print(json.dumps(contrib, sort_keys=True))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4) or (len(sys.argv) == 4 and sys.argv[3] != "--transfer-redial"):
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], transfer=len(sys.argv) == 4)

@@ -9,7 +9,9 @@ only (no installs).
          200 concurrent sessions of mixed traffic (chat 60 %, recommend 25 %, feedback 15 %)
          against the real default model: p50/p99 latency per endpoint, every non-2xx classified
          (only 429/503/504 are allowed), the server's RSS every 10 s (flat: every sample of the
-         last minute within 5 % of the mean of the second minute).
+         last minute within 5 % of the mean of the second minute). --warmup SECS runs the same
+         load first, so the measured minutes start with the model caches of the sessions (a
+         fixed 256 MiB budget, server/worker.rs KV_CACHE_BYTES) already full.
   kill:  python3 scripts/soak.py kill --sessions 200 --kills 10
          the same load while the server is killed with SIGKILL at random moments (5-25 s after
          it is ready) and restarted on the same database, 10 times; then every turn a client got
@@ -163,6 +165,7 @@ class Stats:
         self.status = {}  # endpoint -> {status: count}
         self.errors = {}  # endpoint -> {kind: count} (connection failures)
         self.requests = 0
+        self.warmup = None  # the warm-up's figures (summary()), when there was one
 
     def record(self, endpoint, status, secs):
         with self.lock:
@@ -237,7 +240,8 @@ def run_load(server, args, secs, kills, rng):
     tnames = titles()
     acked = {}
     stop_flag = threading.Event()
-    stop_at = time.time() + secs
+    warmup = getattr(args, "warmup", 0) if not kills else 0
+    stop_at = time.time() + warmup + secs
     run_id = f"{int(time.time())}"
     rss = []
     threads = []
@@ -249,7 +253,7 @@ def run_load(server, args, secs, kills, rng):
         )
         t.start()
         threads.append(t)
-    t0 = time.time()
+    t0 = time.time() + warmup  # RSS sample times count from the end of the warm-up
     restarts = []
     if kills:
         for k in range(kills):
@@ -262,6 +266,12 @@ def run_load(server, args, secs, kills, rng):
         time.sleep(10)  # load on the last incarnation too
         stop_flag.set()
     else:
+        if warmup:
+            print(f"warm-up: {warmup} s of the same load before the measured {secs} s", flush=True)
+            time.sleep(warmup)
+            with stats.lock:
+                stats.warmup = summary(stats)
+                stats.latency, stats.status, stats.errors = {}, {}, {}
         next_sample = t0
         while time.time() < stop_at:
             if time.time() >= next_sample:
@@ -271,7 +281,7 @@ def run_load(server, args, secs, kills, rng):
             time.sleep(0.2)
     for t in threads:
         t.join(timeout=CLIENT_TIMEOUT_S + 5)
-    return stats, acked, rss, restarts, time.time() - t0
+    return stats, acked, rss, restarts, time.time() - t0 + warmup
 
 
 def summary(stats):
@@ -342,6 +352,9 @@ def main():
     p.add_argument("--sessions", type=int, default=200)
     p.add_argument("--secs", type=int, default=300, help="soak duration (soak mode)")
     p.add_argument("--kills", type=int, default=10, help="SIGKILL + restart count (kill mode)")
+    p.add_argument("--warmup", type=int, default=0,
+                   help="soak mode: seconds of the same load before the measured --secs (figures, RSS "
+                        "minutes and checks count from its end; its own figures are reported apart)")
     p.add_argument("--seed", type=int, default=20)
     default_bin = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "curator")
     p.add_argument("--binary", default=default_bin)
@@ -360,6 +373,8 @@ def main():
         if args.mode == "soak":
             stats, acked, rss, _, wall = run_load(server, args, args.secs, 0, rng)
             result["wall_s"] = round(wall, 1)
+            result["warmup_s"] = args.warmup
+            result["warmup_endpoints"] = stats.warmup
             result["endpoints"] = summary(stats)
             bad = {ep: {c: n for c, n in v["status"].items() if not c.startswith("2") and int(c) not in ALLOWED}
                    for ep, v in result["endpoints"].items()}

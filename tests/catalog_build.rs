@@ -14,10 +14,12 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/boardgames")
 }
 
-const OUTPUTS: [&str; 7] = [
+const OUTPUTS: [&str; 9] = [
     "catalogs/boardgames/items.jsonl",
     "catalogs/boardgames/comentions.tsv",
     "catalogs/boardgames/catalog.yaml",
+    "catalogs/boardgames/recommender.bin",
+    "catalogs/boardgames/ranker.yaml",
     "catalogs/boardgames/manifest.json",
     "knowledge/boardgames/nodes.tsv",
     "knowledge/boardgames/edges.tsv",
@@ -37,6 +39,16 @@ fn rebuilds_are_byte_identical_and_counts_match_the_fixture() {
     }
     assert_eq!(ma.items, 60);
     assert_eq!(ma.sessions, 15);
+    // Trained on the interactions: sessions 5, 10 and 15 held out (4 + 4 + 3 items: 3 + 3 + 2
+    // next-item points), the model chosen among the grid and saved, the weights chosen on them.
+    let t = ma.training.as_ref().expect("trained on interactions.jsonl");
+    assert_eq!((t.train_sessions, t.held_out_sessions, t.points), (12, 3, 8));
+    assert_eq!(t.grid.len(), curator::data::catalog_train::GRID.len());
+    let best = t.grid.iter().map(|r| r.objective).fold(f64::MIN, f64::max);
+    assert_eq!(t.grid.iter().find(|r| r.objective == best).map(|r| r.model.as_str()), Some(t.model.as_str()));
+    assert_eq!(t.ranker, "held-out sessions");
+    let model = curator::assets::load_model(&a.path().join("catalogs/boardgames")).unwrap().unwrap();
+    assert_eq!(model.info().sessions, 15, "the selected model is refit on every session");
     // Hand-checked: the sequel lines (7 Wonders → Duel, Patchwork → Doodle) and 6 companies.
     assert_eq!(ma.edges.get("sequel"), Some(&2));
     assert_eq!(ma.edges.get("company"), Some(&6));
@@ -56,15 +68,21 @@ fn rebuilds_are_byte_identical_and_counts_match_the_fixture() {
     assert_eq!((config.item.as_str(), config.items_noun().as_str()), ("board game", "board games"));
 }
 
-#[test]
-fn the_agent_recommends_board_games_from_the_built_catalog() {
+/// An agent over the board-game catalog built into a temporary folder (kept alive by the
+/// returned guard) with the project's prompts.
+fn board_game_agent(model: Option<Box<dyn curator::llm::LanguageModel>>) -> (tempfile::TempDir, Agent) {
     let out = tempfile::tempdir().unwrap();
     build_catalog(&fixture(), "boardgames", out.path(), false).unwrap();
     let assets = Assets::load(&out.path().join("catalogs/boardgames"), None).unwrap();
     let prompts =
         curator::agent::prompts::RecommendPrompts::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts"))
             .unwrap();
-    let mut agent = Agent::new(assets, prompts, None, AgentConfig::default());
+    (out, Agent::new(assets, prompts, model, AgentConfig::default()))
+}
+
+#[test]
+fn the_agent_recommends_board_games_from_the_built_catalog() {
+    let (_out, mut agent) = board_game_agent(None);
     let mut reply = String::new();
     let recs = agent
         .respond("I loved Agricola and Concordia, what should we play next?", &mut |ev| {
@@ -90,7 +108,18 @@ fn the_agent_recommends_board_games_from_the_built_catalog() {
         assert!(co_played.contains(&r.id), "{r:?} shares no session with a liked game");
         assert!(r.reason.contains("Agricola (2007)") || r.reason.contains("Concordia (2013)"), "{r:?}");
     }
-    assert!(reply.contains("board games"), "{reply}");
+    assert!(reply.starts_with("Noted: you like Agricola (2007) and Concordia (2013)."), "{reply}");
+    // A vague message gets the question in the catalog's words.
+    agent.reset();
+    let recs = agent
+        .respond("hi", &mut |ev| {
+            if let AgentEvent::Text { text } = ev {
+                reply.push_str(&text)
+            }
+        })
+        .unwrap();
+    assert_eq!(recs.len(), 3, "{reply}");
+    assert!(reply.contains("What's a board game you loved, or a category you're in the mood for?"), "{reply}");
     for word in ["movie", "film", "directed", "starring", "ReDial", "TMDB"] {
         assert!(!reply.contains(word), "{word:?} in a board-game reply: {reply}");
     }
@@ -161,10 +190,17 @@ fn the_inspired_catalog_rebuilds_the_committed_files() {
     let out = tempfile::tempdir().unwrap();
     let m = build_catalog(&root.join("catalogs/sources/inspired"), "inspired", out.path(), false).unwrap();
     assert_eq!((m.items, m.sessions, m.comention_pairs), (1814, 790, 7145));
+    // Every fifth of the 790 training sessions held out to choose the model; the weights are
+    // the source's ranker.yaml (chosen on INSPIRED dev by `curator --catalog inspired tune
+    // --inspired-dev`).
+    let t = m.training.as_ref().unwrap();
+    assert_eq!((t.train_sessions, t.held_out_sessions, t.ranker.as_str()), (632, 158, "source ranker.yaml"));
     for rel in [
         "catalogs/inspired/items.jsonl",
         "catalogs/inspired/comentions.tsv",
         "catalogs/inspired/catalog.yaml",
+        "catalogs/inspired/recommender.bin",
+        "catalogs/inspired/ranker.yaml",
         "catalogs/inspired/manifest.json",
         "knowledge/inspired/nodes.tsv",
         "knowledge/inspired/edges.tsv",
@@ -177,4 +213,44 @@ fn the_inspired_catalog_rebuilds_the_committed_files() {
     let items = std::fs::read_to_string(root.join("evals/inspired/inspired/test_items.tsv")).unwrap();
     let outside: Vec<&str> = items.lines().filter(|l| l.ends_with("\tnone")).collect();
     assert_eq!(outside, ["\t1000000000\tnone"], "{outside:?}");
+}
+
+/// The board-game catalog built by the command, chatted with by the real default model
+/// (SmolLM2-135M-Instruct, `$CURATOR_MODEL` or the fetched default): titles linked, the model
+/// writes the reply with the list's titles decoded under the catalog's trie (only board games of
+/// this catalog can be named), each with its reason, and no movie wording.
+#[test]
+fn the_real_model_chats_about_board_games_from_the_built_catalog() {
+    let path =
+        std::env::var_os("CURATOR_MODEL").map(PathBuf::from).unwrap_or_else(curator::llm::fetch::default_model_path);
+    assert!(path.exists(), "model file {} is missing: run `cargo run --release -- model fetch`", path.display());
+    let model = curator::llm::llama::LlamaCppModel::load(&path, &Default::default()).unwrap();
+    let (_out, mut agent) = board_game_agent(Some(Box::new(model)));
+    let titles: Vec<String> = (0..200).filter_map(|id| agent.catalog().get(id).map(|i| i.display_name())).collect();
+    assert_eq!(titles.len(), 60);
+    let mut reply = String::new();
+    let mut generated = 0;
+    let recs = agent
+        .respond("I loved Agricola and Concordia, what should we play next?", &mut |ev| match ev {
+            AgentEvent::Text { text } => reply.push_str(&text),
+            AgentEvent::Done { stats } => generated = stats.generation.map_or(0, |g| g.generated_tokens),
+            _ => {}
+        })
+        .unwrap();
+    assert!(generated > 0, "the model wrote nothing: {reply}");
+    assert_eq!(agent.state().items_with(curator::dialogue::state::Polarity::Liked), [5, 39], "{reply}");
+    assert_eq!(recs.len(), 3, "{reply}");
+    let list: Vec<&str> = reply.lines().filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_digit())).collect();
+    assert_eq!(list.len(), 3, "{reply}");
+    for (line, r) in list.iter().zip(&recs) {
+        // Each list line is one recommended board game of this catalog, with its reason.
+        assert!(titles.contains(&r.title), "{r:?} is not a title of the board-game catalog");
+        assert!(line.contains(&r.title) && line.contains(&r.reason), "{line:?} vs {r:?}");
+        assert!(![5, 39].contains(&r.id), "a mentioned game recommended: {r:?}");
+        assert!(r.reason.contains("Agricola (2007)") || r.reason.contains("Concordia (2013)"), "{r:?}");
+    }
+    let lower = reply.to_lowercase();
+    for word in ["movie", "film", "directed", "starring", "redial", "tmdb"] {
+        assert!(!lower.contains(word), "{word:?} in a board-game reply: {reply}");
+    }
 }

@@ -55,7 +55,7 @@ fn a_schema_1_database_migrates_to_the_current_schema_keeping_every_row() {
 
     let store = SessionStore::open_with(&db, forever).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
     let state = store.load(id).unwrap().expect("the old state is still readable");
     assert!(state.items_with(Polarity::Liked).contains(&176314), "the feedback's like is in the state");
     let messages = store.messages(id).unwrap().unwrap();

@@ -32,8 +32,13 @@ pub struct ChatArgs {
     pub backend: super::backend::BackendArgs,
 }
 
-const HELP: &str = "Tell me movies you like or dislike, or what you're in the mood for.\n\
-Commands: /reset (start over), /state (what I know about you), /help, /quit (or Ctrl-D).";
+/// The `/help` text of the line-mode chat in the catalog's words (`items`: "movies", "board games").
+fn help(items: &str) -> String {
+    format!(
+        "Tell me {items} you like or dislike, or what you're in the mood for.\n\
+Commands: /reset (start over), /state (what I know about you), /help, /quit (or Ctrl-D)."
+    )
+}
 
 /// Loads the model named by `path`, or the default model (fetching it on first use).
 pub fn load_model(path: Option<PathBuf>) -> anyhow::Result<Box<dyn LanguageModel>> {
@@ -57,7 +62,11 @@ pub fn run(args: ChatArgs) -> anyhow::Result<()> {
     } else {
         Some(super::backend::open_model(&args.backend, args.model, threads, Default::default())?)
     };
-    let config = AgentConfig { recommendations: usize::from(args.recommendations), ..AgentConfig::default() };
+    let config = AgentConfig {
+        recommendations: usize::from(args.recommendations),
+        model_opening: super::backend::free_opening(&args.backend)?,
+        ..AgentConfig::default()
+    };
     let agent = Agent::from_project(model, config).context("cannot start the agent")?;
     if !args.plain && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         return curator::tui::run(agent).context("the terminal UI failed");
@@ -85,9 +94,11 @@ fn repl(mut agent: Agent) -> anyhow::Result<()> {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout();
+    let items = agent.catalog().config().items_noun();
+    let help = help(&items);
     writeln!(
         out,
-        "Curator — {} movies, model {}.\n{HELP}",
+        "Curator — {} {items}, model {}.\n{help}",
         agent.catalog().len(),
         agent.model_name().unwrap_or("none")
     )?;
@@ -145,7 +156,7 @@ fn repl(mut agent: Agent) -> anyhow::Result<()> {
             "" => continue,
             "/quit" | "/exit" => return Ok(()),
             "/help" => {
-                writeln!(out, "{HELP}")?;
+                writeln!(out, "{help}")?;
                 continue;
             }
             "/reset" => {

@@ -252,7 +252,11 @@ fn agent(
         (Some(m), Some(name))
     };
     let prompts = RecommendPrompts::load(&curator::paths::prompts_dir())?;
-    let config = AgentConfig { recommendations: usize::from(recommendations), ..AgentConfig::default() };
+    let config = AgentConfig {
+        recommendations: usize::from(recommendations),
+        model_opening: super::backend::free_opening(backend)?,
+        ..AgentConfig::default()
+    };
     Ok((Agent::new(loaded.assets.clone(), prompts, model, config), path))
 }
 
@@ -438,7 +442,9 @@ Command: `curator eval tracking --source ../shared/data`. Module doc of `src/eva
         EvalCommand::Redial(args) => run_one(&load()?, Dataset::Redial, "test", args),
         EvalCommand::Inspired { split, run } => {
             let split = if split == Split::Dev { "dev" } else { "test" };
-            run_one(&load()?, Dataset::Inspired, split, run)
+            run_one(&load()?, Dataset::Inspired, split, run)?;
+            // The figures go into evals/REPORT.md through the generator (own catalogs included).
+            report()
         }
         EvalCommand::Build { source } => build(source),
         EvalCommand::Simulate { limit, sim_model, model, no_model, max_turns, recommendations } => {

@@ -73,9 +73,14 @@ enum Command {
     /// Choose the ranker's fusion weights on a validation split of the ReDial training
     /// dialogues; writes catalogs/movies/ranker.yaml.
     Tune {
-        /// The raw data folder (e.g. ../shared/data).
-        #[arg(long)]
-        source: PathBuf,
+        /// The raw data folder (e.g. ../shared/data); required unless --inspired-dev.
+        #[arg(long, required_unless_present = "inspired_dev")]
+        source: Option<PathBuf>,
+        /// Tune the selected catalog (`--catalog NAME`, not movies) on INSPIRED dev
+        /// (evals/inspired/NAME/dev.jsonl); writes catalogs/sources/NAME/ranker.yaml, which the
+        /// next `curator catalog build catalogs/sources/NAME --name NAME` installs.
+        #[arg(long, conflicts_with_all = ["from", "score_only"])]
+        inspired_dev: bool,
         /// Start from the weights in this YAML file (a `ranker.yaml`) instead of the defaults.
         #[arg(long)]
         from: Option<PathBuf>,
@@ -253,8 +258,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             | Command::Serve { .. }
             | Command::Eval { .. }
             | Command::Bench { .. }
-            | Command::Link { .. } => {}
-            _ => anyhow::bail!("--catalog is read by chat, serve, eval, bench and link only"),
+            | Command::Link { .. }
+            | Command::Tune { inspired_dev: true, .. } => {}
+            _ => anyhow::bail!("--catalog is read by chat, serve, eval, bench, link and tune --inspired-dev only"),
         }
         curator::paths::select_catalog(&cli.catalog)?;
     }
@@ -306,7 +312,34 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Tune { source, from, score_only, only } => {
+        Command::Tune { inspired_dev: true, only, .. } => {
+            let name = curator::paths::catalog_name();
+            if name == curator::paths::DEFAULT_CATALOG {
+                anyhow::bail!("--inspired-dev tunes another catalog than movies: add --catalog NAME (movies is tuned with --source)");
+            }
+            let root = curator::paths::project_root();
+            let sources = root.join("catalogs").join("sources").join(&name);
+            if !sources.is_dir() {
+                anyhow::bail!(
+                    "{} does not exist: the tuned weights go into the catalog's source folder",
+                    sources.display()
+                );
+            }
+            let dev = curator::paths::evals_dir().join("inspired").join(&name).join("dev.jsonl");
+            let tuned = curator::tune::tune_on_dev(&curator::paths::catalog_dir(), &dev, only.as_deref())?;
+            let path = sources.join(curator::rank::RANKER_FILE);
+            let header = format!(
+                "Fusion weights of the {name} catalog, chosen by `curator --catalog {name} tune --inspired-dev` on\nINSPIRED dev (never test), starting from the weights `curator catalog build` chose on\nheld-out training sessions."
+            );
+            curator::rank::config::save(&path, &tuned, &header)?;
+            curator::outln!(
+                "wrote {}; install it with `curator catalog build catalogs/sources/{name} --name {name}`",
+                path.display()
+            );
+            Ok(())
+        }
+        Command::Tune { source, from, score_only, only, .. } => {
+            let Some(source) = source else { anyhow::bail!("--source is required") };
             let dir = curator::paths::catalog_dir();
             let test = curator::paths::evals_dir().join("redial").join("test.jsonl");
             let start = match from {
@@ -373,6 +406,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     header_timeout: std::time::Duration::from_secs(header_timeout_secs),
                 },
                 cors_origins,
+                model_opening: backend::free_opening(&backend)?,
+                catalogs_dir: defaults.catalogs_dir,
+                default_catalog: defaults.default_catalog,
             };
             // Like `chat::load_model`, with all cores but one for the model by default: with every
             // core, HTTP traffic on the same cores stalls llama.cpp's threads (turns measured at

@@ -7,9 +7,11 @@
 //! the field ("items.jsonl:12: field `people.designer[0]`: expected a string"). The build is
 //! deterministic: the same folder gives byte-identical files (sorted, no timestamps).
 //!
-//! Defaults without interactions: popularity 0 and no co-mentions, so the ranker uses content
-//! (BM25), the knowledge graph and attributes; with interactions, popularity and co-mention
-//! counts come from the sessions (the ranker's collaborative signal).
+//! Defaults without interactions: popularity 0, no co-mentions, no trained model and the default
+//! fusion weights, so the ranker uses content (BM25), the knowledge graph and attributes; with
+//! interactions, popularity and co-mention counts come from the sessions, and the collaborative
+//! model (`recommender.bin`) and the fusion weights (`ranker.yaml`) are trained on them
+//! ([`super::catalog_train`]; a source `ranker.yaml` is used as given).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -98,6 +100,9 @@ pub struct CatalogBuildManifest {
     pub inputs: BTreeMap<String, String>,
     /// sha256 (hex) of each output, keyed by its path relative to the output root.
     pub outputs: BTreeMap<String, String>,
+    /// What was trained on the interactions (absent without them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<super::catalog_train::Training>,
 }
 
 fn field_error(path: &Path, line: usize, e: serde_path_to_error::Error<serde_json::Error>) -> Error {
@@ -325,17 +330,7 @@ pub fn build_catalog(src: &Path, name: &str, out: &Path, progress: bool) -> Resu
     } else {
         Vec::new()
     };
-    let mut popularity: BTreeMap<ItemId, u32> = BTreeMap::new();
-    let mut pairs: BTreeMap<(ItemId, ItemId), u32> = BTreeMap::new();
-    for s in &sessions {
-        let sorted: Vec<ItemId> = s.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
-        for (k, a) in sorted.iter().enumerate() {
-            *popularity.entry(*a).or_insert(0) += 1;
-            for b in &sorted[k + 1..] {
-                *pairs.entry((*a, *b)).or_insert(0) += 1;
-            }
-        }
-    }
+    let (popularity, pairs) = super::catalog_train::count_sessions(&sessions);
     for it in &mut items {
         it.popularity = popularity.get(&it.id).copied().unwrap_or(0);
     }
@@ -391,13 +386,47 @@ pub fn build_catalog(src: &Path, name: &str, out: &Path, progress: bool) -> Resu
         write_atomic(&out.join(&rel), bytes)?;
         outputs.insert(rel, sha256_hex(bytes));
     }
-    // A stale trained model of an earlier build would not match these items.
-    let stale = out.join(&dir).join(crate::recommender::MODEL_FILE);
-    if stale.exists() {
-        std::fs::remove_file(&stale).map_err(|e| Error::io(&stale, e))?;
+    // A stale trained model or weights of an earlier build would not match these items.
+    for file in [crate::recommender::MODEL_FILE, crate::rank::RANKER_FILE] {
+        let stale = out.join(&dir).join(file);
+        if stale.exists() {
+            std::fs::remove_file(&stale).map_err(|e| Error::io(&stale, e))?;
+        }
     }
     let graph = Graph { items: &items, triples: &triples, sequels: &sequels };
     let kg = write_graph(out, name, &graph, Vec::new(), inputs.clone())?;
+    // With interactions: the collaborative model and the fusion weights (module
+    // `catalog_train`); a source `ranker.yaml` is used as given.
+    let ranker_path = src.join(crate::rank::RANKER_FILE);
+    let source_ranker = if ranker_path.exists() {
+        let bytes = read(&ranker_path)?;
+        inputs.insert(crate::rank::RANKER_FILE.to_string(), sha256_hex(&bytes));
+        Some(ranker_path.as_path())
+    } else {
+        None
+    };
+    let training = if sessions.is_empty() {
+        if let Some(p) = source_ranker {
+            crate::rank::config::load(p)?;
+            let bytes = read(p)?;
+            let rel = format!("{dir}/{}", crate::rank::RANKER_FILE);
+            write_atomic(&out.join(&rel), &bytes)?;
+            outputs.insert(rel, sha256_hex(&bytes));
+        }
+        None
+    } else {
+        let bar = if progress {
+            crate::util::progress_bar(super::catalog_train::GRID.len(), format!("training {name}"))
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let (training, files) = super::catalog_train::train(&out.join(&dir), &sessions, source_ranker, &bar)?;
+        bar.finish_and_clear();
+        for (file, bytes) in files {
+            outputs.insert(format!("{dir}/{file}"), sha256_hex(&bytes));
+        }
+        Some(training)
+    };
     let manifest = CatalogBuildManifest {
         name: name.to_string(),
         items: items.len(),
@@ -406,6 +435,7 @@ pub fn build_catalog(src: &Path, name: &str, out: &Path, progress: bool) -> Resu
         edges: kg.edges,
         inputs,
         outputs,
+        training,
     };
     let mut text = serde_json::to_string_pretty(&manifest)
         .map_err(|e| Error::InvalidInput(format!("cannot serialise the manifest: {e}")))?;

@@ -37,6 +37,7 @@ use crate::{Error, Result};
 
 pub mod audit;
 pub mod catalog_build;
+pub mod catalog_train;
 pub mod knowledge;
 
 /// Number of movies in ReDial's `movies_with_mentions.csv`.

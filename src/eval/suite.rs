@@ -398,6 +398,12 @@ pub struct SuiteReport {
     pub seconds_per_point: f64,
     /// Provenance.
     pub provenance: Provenance,
+    /// Per evaluation point (in order), the 1-based rank of each standard-protocol target in
+    /// the ranking (`null`: not in the top 50): what a paired bootstrap between two runs on the
+    /// same points resamples ([`crate::eval::metrics::paired_bootstrap`]). Absent in runs
+    /// written before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub standard_ranks: Vec<Vec<Option<usize>>>,
 }
 
 fn curve(ranks: &[Option<usize>]) -> Vec<f64> {
@@ -718,6 +724,13 @@ pub fn run_suite(opts: &SuiteOptions, mut system: System<'_>, catalog: &Catalog)
         seconds_total,
         seconds_per_point,
         provenance,
+        standard_ranks: points
+            .iter()
+            .zip(&outcomes)
+            .map(|(p, o)| {
+                p.targets_for(Protocol::Standard).into_iter().map(|t| metrics::rank_of(&o.ranking, t)).collect()
+            })
+            .collect(),
     };
     for line in summary_lines(&report) {
         crate::outln!("{line}");

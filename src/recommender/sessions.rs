@@ -14,6 +14,8 @@ pub enum Source {
     Inspired,
     /// A MovieLens user (ratings ≥ 4).
     Movielens,
+    /// A session of a built catalog's `interactions.jsonl` (`curator catalog build`).
+    Catalog,
 }
 
 /// One session: distinct catalog positions in order of first mention, each with its weight.

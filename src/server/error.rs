@@ -25,8 +25,13 @@ pub enum ApiError {
     #[error("missing or invalid API key: send `Authorization: Bearer <key>`")]
     Unauthorized,
     /// The `model` is not served here (404).
-    #[error("the model {0:?} does not exist; GET /v1/models lists the models served here")]
-    ModelNotFound(String),
+    #[error("the model {model:?} does not exist; served here: {served} (GET /v1/models)")]
+    ModelNotFound {
+        /// The model asked for (at most 100 characters).
+        model: String,
+        /// The served model ids, comma-separated.
+        served: String,
+    },
     /// A session, item or route does not exist (404).
     #[error("{0}")]
     NotFound(String),
@@ -78,7 +83,9 @@ impl ApiError {
         match self {
             ApiError::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::ModelNotFound(_) | ApiError::NotFound(_) | ApiError::SessionEnded { .. } => StatusCode::NOT_FOUND,
+            ApiError::ModelNotFound { .. } | ApiError::NotFound(_) | ApiError::SessionEnded { .. } => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::SessionBusy(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -94,7 +101,7 @@ impl ApiError {
         let (kind, code, param) = match self {
             ApiError::InvalidRequest { code, param, .. } => ("invalid_request_error", *code, param.clone()),
             ApiError::Unauthorized => ("authentication_error", "invalid_api_key", None),
-            ApiError::ModelNotFound(_) => ("invalid_request_error", "model_not_found", Some("model".to_string())),
+            ApiError::ModelNotFound { .. } => ("invalid_request_error", "model_not_found", Some("model".to_string())),
             ApiError::NotFound(_) => ("not_found_error", "not_found", None),
             ApiError::SessionEnded { code, .. } => ("not_found_error", *code, Some("session_id".to_string())),
             ApiError::MethodNotAllowed => ("invalid_request_error", "method_not_allowed", None),

@@ -17,17 +17,17 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
+use super::catalogs::model_id;
 use super::error::ApiError;
 use super::sessions::validate_session_id;
 use super::wire::*;
 use super::worker::{CancelOnDrop, Job, JobEvent, LeaseSlot, SessionLease};
 use super::AppState;
 use crate::agent::{AgentConfig, AgentEvent, FinishReason, Recommendation, TurnOptions, MAX_INPUT_BYTES};
+use crate::assets::Assets;
 use crate::catalog::Catalog;
 use crate::dialogue::{DialogueState, Polarity, Rating, Role, Tracker, Utterance};
 
-/// The model id this server answers as.
-pub const MODEL_ID: &str = "curator";
 /// Most messages accepted in one request.
 pub const MAX_MESSAGES: usize = 256;
 /// Longest assistant (or system) message accepted in a request's history, in bytes.
@@ -156,11 +156,40 @@ fn replay(state: &mut DialogueState, messages: &[Message], tracker: &Tracker) {
     }
 }
 
-fn check_model(model: Option<&str>) -> Result<(), ApiError> {
-    match model {
-        None | Some(MODEL_ID) => Ok(()),
-        Some(other) => Err(ApiError::ModelNotFound(other.chars().take(100).collect())),
-    }
+/// The catalog a request is for, with its assets: a stored session's own (a `model` or
+/// `catalog` naming another is refused), else the one the request names
+/// ([`super::catalogs::Catalogs::resolve`]), else the default. Blocking (database, loading).
+///
+/// Errors: those of `resolve`; [`ApiError::InvalidRequest`] (`catalog_mismatch`) when the
+/// request names a catalog other than its session's; those of the store and of loading.
+fn request_catalog(
+    app: &AppState,
+    session_id: Option<&str>,
+    model: Option<&str>,
+    catalog: Option<&str>,
+) -> Result<(String, Assets), ApiError> {
+    let named = app.catalogs.resolve(model, catalog)?;
+    let name = match session_id.map(|id| (id, app.store.catalog_of(id))) {
+        None => named,
+        Some((_, Err(e))) => return Err(e),
+        Some((_, Ok(None))) => named,
+        Some((id, Ok(Some(stored)))) => {
+            let own = stored.unwrap_or_else(|| app.catalogs.default_name().to_string());
+            if (model.is_some() || catalog.is_some()) && own != named {
+                return Err(ApiError::invalid(
+                    "catalog_mismatch",
+                    Some(if catalog.is_some() { "catalog" } else { "model" }),
+                    format!(
+                        "session {id:?} is about catalog {own:?} (model {}), but the request names catalog {named:?}; leave model and catalog out to continue it, or start a new session",
+                        model_id(&own)
+                    ),
+                ));
+            }
+            own
+        }
+    };
+    let assets = app.catalogs.assets(&name)?;
+    Ok((name, assets))
 }
 
 fn item_refs(ids: &[u32], catalog: &Catalog) -> Vec<ItemRef> {
@@ -308,10 +337,19 @@ struct ChatInput {
     text: String,
 }
 
-/// Decodes a chat request body and checks it (model, fields, messages, session id).
-fn decode_chat(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<ChatInput, ApiError> {
+/// Decodes a chat request body and checks it (model and catalog, fields, messages, session id);
+/// `resolve` checks a stateless request's `model` and `catalog` (a session's catalog is checked
+/// with the session).
+fn decode_chat(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+    resolve: &dyn Fn(Option<&str>, Option<&str>) -> Result<(), ApiError>,
+) -> Result<ChatInput, ApiError> {
     let req: ChatCompletionRequest = parse_body(body, limit)?;
-    check_model(req.model.as_deref())?;
+    if req.session_id.is_none() {
+        // Checked before anything else.
+        resolve(req.model.as_deref(), req.catalog.as_deref())?;
+    }
     let options = turn_options(&req)?;
     let mut messages = validate_messages(&req.messages)?;
     let last_raw = req.messages.last().map(|m| m.role.as_str()).unwrap_or("");
@@ -360,14 +398,15 @@ pub enum Endpoint {
 pub fn check_body(endpoint: Endpoint, body: &[u8]) -> Result<(), ApiError> {
     let body = Ok(Bytes::copy_from_slice(body));
     match endpoint {
-        Endpoint::ChatCompletions => decode_chat(body, usize::MAX).map(|_| ()),
+        Endpoint::ChatCompletions => decode_chat(body, usize::MAX, &|_, _| Ok(())).map(|_| ()),
         Endpoint::Recommend => decode_recommend(body, usize::MAX).map(|_| ()),
         Endpoint::Feedback => decode_feedback(body, usize::MAX).map(|_| ()),
     }
 }
 
 async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
-    let ChatInput { req, options, messages, text } = decode_chat(body, app.options.max_body_bytes)?;
+    let resolve = |model: Option<&str>, catalog: Option<&str>| app.catalogs.resolve(model, catalog).map(|_| ());
+    let ChatInput { req, options, messages, text } = decode_chat(body, app.options.max_body_bytes, &resolve)?;
     let (session_id, stateless) = match &req.session_id {
         Some(id) => (id.clone(), false),
         None => (new_id(), true),
@@ -385,21 +424,26 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
     } else {
         Vec::new()
     };
-    let state = {
+    let (state, catalog) = {
         let app = app.clone();
         let sid = session_id.clone();
-        tokio::task::spawn_blocking(move || -> Result<DialogueState, ApiError> {
-            if stateless {
+        let (model, catalog) = (req.model.clone(), req.catalog.clone());
+        tokio::task::spawn_blocking(move || -> Result<(DialogueState, (String, Assets)), ApiError> {
+            let session = (!stateless).then_some(sid.as_str());
+            let (name, assets) = request_catalog(&app, session, model.as_deref(), catalog.as_deref())?;
+            let state = if stateless {
                 let mut state = DialogueState::new();
-                replay(&mut state, &messages, &app.assets.tracker);
-                Ok(state)
+                replay(&mut state, &messages, &assets.tracker);
+                state
             } else {
-                Ok(app.store.load(&sid)?.unwrap_or_default())
-            }
+                app.store.load(&sid)?.unwrap_or_default()
+            };
+            Ok((state, (name, assets)))
         })
         .await
         .map_err(join_err)??
     };
+    let model = model_id(&catalog.0);
 
     let cancel = Arc::new(AtomicBool::new(false));
     let lease: LeaseSlot = Arc::new(std::sync::Mutex::new(Some(lease)));
@@ -408,6 +452,7 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
     let timeout = app.options.request_timeout;
     let deadline = Instant::now() + timeout;
     app.worker.submit(Job {
+        catalog,
         session_id: session_id.clone(),
         state,
         earlier,
@@ -420,6 +465,7 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
         lease,
     })?;
     let meta = ReplyMeta {
+        model,
         id: format!("chatcmpl-{}", new_id()),
         created: now_s(),
         session_id,
@@ -437,6 +483,8 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
 }
 
 struct ReplyMeta {
+    /// The model id answered as (`curator-NAME`).
+    model: String,
     id: String,
     created: u64,
     session_id: String,
@@ -464,7 +512,7 @@ async fn collect_reply(meta: ReplyMeta, mut rx: UnboundedReceiver<JobEvent>) -> 
                     id: meta.id,
                     object: "chat.completion",
                     created: meta.created,
-                    model: MODEL_ID.to_string(),
+                    model: meta.model,
                     choices: vec![Choice {
                         index: 0,
                         message: ChatMessageOut { role: "assistant", content },
@@ -500,7 +548,7 @@ impl SseStream {
             id: self.meta.id.clone(),
             object: "chat.completion.chunk",
             created: self.meta.created,
-            model: MODEL_ID.to_string(),
+            model: self.meta.model.clone(),
             choices: vec![ChunkChoice { index: 0, delta, finish_reason: finish, logprobs: None }],
             session_id: self.meta.session_id.clone(),
             recommendations: recs,
@@ -550,7 +598,7 @@ impl SseStream {
                             id: self.meta.id.clone(),
                             object: "chat.completion.chunk",
                             created: self.meta.created,
-                            model: MODEL_ID.to_string(),
+                            model: self.meta.model.clone(),
                             choices: Vec::new(),
                             session_id: self.meta.session_id.clone(),
                             recommendations: None,
@@ -668,19 +716,21 @@ fn decode_recommend(
 
 fn recommend_sync(app: &AppState, req: RecommendRequest, msgs: Vec<Message>) -> Result<RecommendResponse, ApiError> {
     let k = req.k.unwrap_or(10);
+    let (name, assets) = request_catalog(app, req.session_id.as_deref(), req.model.as_deref(), req.catalog.as_deref())?;
     let mut state = match &req.session_id {
         Some(id) => app.store.load(id)?.ok_or_else(|| ApiError::NotFound(format!("session {id:?} does not exist")))?,
         None => DialogueState::new(),
     };
-    replay(&mut state, &msgs, &app.assets.tracker);
+    replay(&mut state, &msgs, &assets.tracker);
     let k = usize::try_from(k).unwrap_or(10);
-    let items = crate::agent::recommend(&app.assets, &state, k)?;
+    let items = crate::agent::recommend(&assets, &state, k)?;
     Ok(RecommendResponse {
         object: "recommendation.list",
+        model: model_id(&name),
         session_id: req.session_id.clone(),
         items,
-        liked: item_refs(&state.items_with(Polarity::Liked), &app.assets.catalog),
-        disliked: item_refs(&state.items_with(Polarity::Disliked), &app.assets.catalog),
+        liked: item_refs(&state.items_with(Polarity::Liked), &assets.catalog),
+        disliked: item_refs(&state.items_with(Polarity::Disliked), &assets.catalog),
     })
 }
 
@@ -710,25 +760,27 @@ fn decode_feedback(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<
 pub(crate) async fn feedback(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
     let run = async {
         let (req, rating) = decode_feedback(body, app.options.max_body_bytes)?;
-        let Some(item) = app.assets.catalog.get(req.item_id) else {
-            return Err(ApiError::invalid(
-                "unknown_item",
-                Some("item_id"),
-                format!("item {} is not in the catalog", req.item_id),
-            ));
-        };
-        let item = ItemRef { id: req.item_id, title: item.display_name() };
         let lease = SessionLease::acquire(&app.busy, &req.session_id)?;
         let app2 = app.clone();
         let sid = req.session_id.clone();
-        tokio::task::spawn_blocking(move || {
-            let r = app2.store.record_feedback(&sid, req.item_id, rating, &app2.assets.tracker);
+        let item_id = req.item_id;
+        let item = tokio::task::spawn_blocking(move || {
+            let (name, assets) = request_catalog(&app2, Some(&sid), None, None)?;
+            let Some(item) = assets.catalog.get(item_id) else {
+                return Err(ApiError::invalid(
+                    "unknown_item",
+                    Some("item_id"),
+                    format!("item {item_id} is not in the catalog ({name:?}, the session's)"),
+                ));
+            };
+            let item = ItemRef { id: item_id, title: item.display_name() };
+            app2.store.record_feedback(&sid, item_id, rating, &assets.tracker)?;
             drop(lease);
-            r
+            Ok(item)
         })
         .await
         .map_err(join_err)??;
-        Ok(FeedbackResponse { object: "feedback", session_id: req.session_id, item, rating: req.rating })
+        Ok::<_, ApiError>(FeedbackResponse { object: "feedback", session_id: req.session_id, item, rating: req.rating })
     };
     match run.await {
         Ok(r) => Json(r).into_response(),
@@ -742,26 +794,33 @@ pub(crate) async fn session(State(app): State<AppState>, Path(id): Path<String>)
         validate_session_id(&id)?;
         let app2 = app.clone();
         let id2 = id.clone();
-        let (messages, state, mut recommendations) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-            Ok((app2.store.messages(&id2)?, app2.store.load(&id2)?, app2.store.latest_recommendations(&id2)?))
-        })
-        .await
-        .map_err(join_err)??;
+        let (messages, state, mut recommendations, (name, assets)) =
+            tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+                Ok((
+                    app2.store.messages(&id2)?,
+                    app2.store.load(&id2)?,
+                    app2.store.latest_recommendations(&id2)?,
+                    request_catalog(&app2, Some(&id2), None, None)?,
+                ))
+            })
+            .await
+            .map_err(join_err)??;
         let (Some(messages), Some(state)) = (messages, state) else {
             return Err(ApiError::NotFound(format!("session {id:?} does not exist")));
         };
         for r in &mut recommendations {
-            if let Some(item) = app.assets.catalog.get(r.id) {
+            if let Some(item) = assets.catalog.get(r.id) {
                 r.year = item.year;
                 r.genres.clone_from(&item.genres);
             }
         }
         Ok(SessionView {
             object: "session",
-            liked: item_refs(&state.items_with(Polarity::Liked), &app.assets.catalog),
-            disliked: item_refs(&state.items_with(Polarity::Disliked), &app.assets.catalog),
-            seen: item_refs(&state.items_seen(true), &app.assets.catalog),
-            recommended: item_refs(&state.recommended, &app.assets.catalog),
+            model: model_id(&name),
+            liked: item_refs(&state.items_with(Polarity::Liked), &assets.catalog),
+            disliked: item_refs(&state.items_with(Polarity::Disliked), &assets.catalog),
+            seen: item_refs(&state.items_seen(true), &assets.catalog),
+            recommended: item_refs(&state.recommended, &assets.catalog),
             wanted: state.requested_attributes().into_iter().map(|(m, _)| AttributeRef::of(&m.attribute)).collect(),
             rejected: state.rejected_attributes().into_iter().map(AttributeRef::of).collect(),
             recommendations,
@@ -776,12 +835,19 @@ pub(crate) async fn session(State(app): State<AppState>, Path(id): Path<String>)
 }
 
 /// `GET /v1/models`.
+/// `GET /v1/models`: `curator` (the default catalog), then `curator-NAME` for every catalog
+/// served, each with its catalog's name and plural item noun (from its `catalog.yaml`).
 pub(crate) async fn models(State(app): State<AppState>) -> Response {
-    Json(ModelList {
-        object: "list",
-        data: vec![ModelCard { id: MODEL_ID.to_string(), object: "model", created: app.started, owned_by: "curator" }],
-    })
-    .into_response()
+    let card = |id: String, name: &str| {
+        let items = crate::catalog::config::CatalogConfig::load(&app.catalogs.dir_of(name))
+            .map(|c| c.items_noun())
+            .unwrap_or_else(|_| "items".to_string());
+        ModelCard { id, catalog: name.to_string(), items, object: "model", created: app.started, owned_by: "curator" }
+    };
+    let default = app.catalogs.default_name();
+    let mut data = vec![card(super::MODEL_ID.to_string(), default)];
+    data.extend(app.catalogs.names().iter().map(|n| card(model_id(n), n)));
+    Json(ModelList { object: "list", data }).into_response()
 }
 
 fn health(app: &AppState, ok_status: &'static str) -> Health {

@@ -6,7 +6,7 @@
 //! socket (`127.0.0.1`, port 0).
 //!
 //! Routes: `POST /v1/chat/completions` (OpenAI format, SSE streaming with `stream: true`),
-//! `GET /v1/models`, `POST /v1/recommend` (ranking without generation), `POST /v1/feedback`,
+//! `GET /v1/models` (one model per catalog, module `catalogs`), `POST /v1/recommend` (ranking without generation), `POST /v1/feedback`,
 //! `GET /v1/sessions/{id}`, `GET /healthz`, `GET /readyz`, `GET /openapi.json`, and the web chat
 //! page (`GET /`, its script and stylesheet, module `page`), which loads without the API key.
 //!
@@ -18,6 +18,7 @@
 //! sessions survive `kill -9`; `/v1/recommend` never waits for the queue; the server binds
 //! `127.0.0.1` unless told otherwise; no input makes it panic.
 
+pub mod catalogs;
 mod error;
 mod handlers;
 pub mod listen;
@@ -42,12 +43,12 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+pub use catalogs::{model_id, DEFAULT_MODEL_ID as MODEL_ID};
 pub use error::ApiError;
-pub use handlers::{check_body, Endpoint, MODEL_ID};
+pub use handlers::{check_body, Endpoint};
 pub use openapi::document as openapi_document;
 
 use crate::agent::{AgentConfig, Engine, RecommendPrompts};
-use crate::assets::Assets;
 use crate::llm::LanguageModel;
 use crate::{Error, Result};
 use listen::ConnectionLimits;
@@ -79,6 +80,14 @@ pub struct ServerOptions {
     /// Origins (`scheme://host[:port]`) whose web pages may call the API from a browser (CORS);
     /// empty by default: no cross-origin access.
     pub cors_origins: Vec<String>,
+    /// Whether the model may write each reply's opening sentence
+    /// ([`AgentConfig::model_opening`]); default `false`.
+    pub model_opening: bool,
+    /// The folder of the catalogs served, one per model (default `<root>/catalogs`).
+    pub catalogs_dir: PathBuf,
+    /// The catalog of requests that name none (model `curator`; default: the `--catalog`
+    /// choice, [`crate::paths::catalog_name`]).
+    pub default_catalog: String,
 }
 
 impl Default for ServerOptions {
@@ -94,19 +103,22 @@ impl Default for ServerOptions {
             sessions: SessionLimits::default(),
             connections: ConnectionLimits::default(),
             cors_origins: Vec::new(),
+            model_opening: false,
+            catalogs_dir: crate::paths::project_root().join("catalogs"),
+            default_catalog: crate::paths::catalog_name(),
         }
     }
 }
 
-/// Shared state of the handlers: the assets (catalog, tracker, ranker: for replaying stateless
-/// dialogues and `/v1/recommend`), the session
+/// Shared state of the handlers: the catalogs served with their assets (catalog, tracker, ranker:
+/// for replaying stateless dialogues and `/v1/recommend`), the session
 /// store, the generation worker and the settings. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 /// The contents of [`AppState`].
 pub struct Inner {
-    assets: Assets,
+    catalogs: catalogs::Catalogs,
     store: Arc<SessionStore>,
     worker: Worker,
     busy: Arc<Mutex<HashSet<String>>>,
@@ -129,28 +141,36 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// Loads the project's catalog, tuned ranker and prompts, builds the agent around `model`
+    /// Finds the catalogs under `options.catalogs_dir`, loads the default one's assets (the
+    /// others load on their first request) and the prompts, builds the agent around `model`
     /// (`None`: the fixed opening sentence, same recommendations), opens the session database
     /// and starts the generation worker.
     ///
     /// Errors: a CORS origin that is not `scheme://host[:port]` ([`Error::InvalidInput`] naming
-    /// it); those of [`Assets::load`] and [`RecommendPrompts::load`]; an unusable session
-    /// database ([`Error::Io`] naming the file).
+    /// it); those of [`catalogs::Catalogs::open`] and [`RecommendPrompts::load`]; an unusable
+    /// session database ([`Error::Io`] naming the file).
     pub fn start(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Result<Self> {
         let cors = cors_layer(&options.cors_origins)?;
-        let config = AgentConfig { recommendations: options.recommendations.max(1), ..AgentConfig::default() };
-        let assets = Assets::from_project(config.weights)?;
+        let config = AgentConfig {
+            recommendations: options.recommendations.max(1),
+            model_opening: options.model_opening,
+            ..AgentConfig::default()
+        };
+        let catalogs =
+            catalogs::Catalogs::open(options.catalogs_dir.clone(), &options.default_catalog, config.weights)?;
+        let assets = catalogs.default_assets().map_err(|e| Error::InvalidInput(e.to_string()))?;
         let prompts = RecommendPrompts::load(&crate::paths::prompts_dir())?;
-        let engine = Engine::new(assets.clone(), prompts, model, config);
+        let engine = Engine::new(assets, prompts.clone(), model, config);
         let store = SessionStore::open_with(&options.db_path, options.sessions)
             .map_err(|e| Error::io(&options.db_path, std::io::Error::other(e.to_string())))?;
         let store = Arc::new(store);
-        let worker = Worker::start(engine, Arc::clone(&store), options.queue_capacity)
+        let default = catalogs.default_name().to_string();
+        let worker = Worker::start((default, engine), prompts, Arc::clone(&store), options.queue_capacity)
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
         let started =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         Ok(AppState(Arc::new(Inner {
-            assets,
+            catalogs,
             store,
             worker,
             busy: Arc::new(Mutex::new(HashSet::new())),

@@ -13,7 +13,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Curator",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Conversational movie recommender. OpenAI-compatible chat completions with catalog recommendations; every error is a JSON `Error`."
+            "description": "Conversational recommender over one or more catalogs (movies by default; `GET /v1/models` lists one model per catalog). OpenAI-compatible chat completions with catalog recommendations; every error is a JSON `Error`."
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Only when the server runs with --api-key"}},
@@ -22,7 +22,8 @@ pub fn document() -> Value {
                     "role": {"enum": ["system", "developer", "user", "assistant", "tool"]},
                     "content": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "object", "properties": {"type": {"const": "text"}, "text": {"type": "string"}}}}, {"type": "null"}]}}},
                 "ChatCompletionRequest": {"type": "object", "required": ["messages"], "properties": {
-                    "model": {"type": "string", "default": "curator"},
+                    "model": {"type": "string", "default": "curator", "description": "`curator` (the default catalog) or `curator-NAME` (catalog NAME), as `GET /v1/models` lists; unknown: 404 model_not_found. A stored session keeps its catalog."},
+                    "catalog": {"type": "string", "description": "Extension: the catalog NAME (must agree with model and with the session; unknown: 400 catalog_not_found)."},
                     "messages": {"type": "array", "minItems": 1, "maxItems": 256, "items": {"$ref": "#/components/schemas/Message"}},
                     "stream": {"type": "boolean", "default": false},
                     "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
@@ -37,7 +38,7 @@ pub fn document() -> Value {
                     "n": {"const": 1}},
                     "additionalProperties": {"description": "Refused with 400 (code unsupported_field) unless its value changes nothing, e.g. presence_penalty 0, logprobs false, tools []."}},
                 "Recommendation": {"type": "object", "properties": {
-                    "id": {"type": "integer", "description": "Catalog (ReDial) movie id"},
+                    "id": {"type": "integer", "description": "Catalog item id (ReDial movieId in the movies catalog)"},
                     "title": {"type": "string"}, "reason": {"type": "string"}, "score": {"type": "number"}}},
                 "Usage": {"type": "object", "properties": {"prompt_tokens": {"type": "integer"}, "completion_tokens": {"type": "integer"}, "total_tokens": {"type": "integer"}}},
                 "ChatCompletion": {"type": "object", "properties": {
@@ -52,13 +53,15 @@ pub fn document() -> Value {
                     "session_id": {"type": "string"},
                     "recommendations": {"type": "array", "items": {"$ref": "#/components/schemas/Recommendation"}},
                     "usage": {"$ref": "#/components/schemas/Usage"}}},
-                "RecommendRequest": {"type": "object", "properties": {
+                "RecommendRequest": {"type": "object", "additionalProperties": false, "properties": {
+                    "model": {"type": "string", "default": "curator"},
+                    "catalog": {"type": "string"},
                     "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
                     "session_id": {"type": "string"},
                     "k": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}}},
                 "ItemRef": {"type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"}}},
                 "RecommendResponse": {"type": "object", "properties": {
-                    "object": {"const": "recommendation.list"}, "session_id": {"type": ["string", "null"]},
+                    "object": {"const": "recommendation.list"}, "model": {"type": "string", "description": "The catalog's model: curator-NAME"}, "session_id": {"type": ["string", "null"]},
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Recommendation"}},
                     "liked": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}},
                     "disliked": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}}}},
@@ -67,7 +70,7 @@ pub fn document() -> Value {
                 "FeedbackResponse": {"type": "object", "properties": {
                     "object": {"const": "feedback"}, "session_id": {"type": "string"}, "item": {"$ref": "#/components/schemas/ItemRef"}, "rating": {"type": "string"}}},
                 "Session": {"type": "object", "properties": {
-                    "object": {"const": "session"}, "id": {"type": "string"},
+                    "object": {"const": "session"}, "id": {"type": "string"}, "model": {"type": "string", "description": "The session's catalog as a model: curator-NAME"},
                     "messages": {"type": "array", "items": {"type": "object", "properties": {"role": {"type": "string"}, "content": {"type": "string"}}}},
                     "liked": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}},
                     "disliked": {"type": "array", "items": {"$ref": "#/components/schemas/ItemRef"}},
@@ -82,7 +85,7 @@ pub fn document() -> Value {
                 "SessionRecommendation": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "title": {"type": "string"}, "year": {"type": ["integer", "null"]},
                     "genres": {"type": "array", "items": {"type": "string"}}, "reason": {"type": "string"}}},
-                "ModelList": {"type": "object", "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "object": {"const": "model"}, "created": {"type": "integer"}, "owned_by": {"type": "string"}}}}}},
+                "ModelList": {"type": "object", "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string", "description": "curator (the default catalog) or curator-NAME, one per catalog"}, "catalog": {"type": "string"}, "items": {"type": "string", "description": "The catalog's item noun, plural"}, "object": {"const": "model"}, "created": {"type": "integer"}, "owned_by": {"type": "string"}}}}}},
                 "Health": {"type": "object", "properties": {"status": {"type": "string"}, "queue_depth": {"type": "integer"}, "queue_capacity": {"type": "integer"}, "generating": {"type": "boolean"}, "worker_alive": {"type": "boolean"}}},
                 "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
                     "message": {"type": "string"}, "type": {"type": "string"}, "param": {"type": ["string", "null"]}, "code": {"type": "string"}}}}}

@@ -71,7 +71,9 @@ impl Default for SessionLimits {
 ///   `user_version = 0`.
 /// - 2: times in milliseconds, the `ended` table (ids of expired and evicted sessions, so their
 ///   404 says why), indexes for expiry and erasure, deletes cascade (`foreign_keys = ON`).
-pub const SCHEMA_VERSION: i32 = 2;
+/// - 3: `sessions.catalog`, the catalog a session's item ids belong to (`NULL` for sessions
+///   stored before: the server's default catalog).
+pub const SCHEMA_VERSION: i32 = 3;
 
 const SCHEMA_V1: &str = "CREATE TABLE IF NOT EXISTS sessions (
         id TEXT PRIMARY KEY,
@@ -128,6 +130,9 @@ const MIGRATE_1_TO_2: &str = "CREATE TABLE messages_v2 (
     );
     CREATE INDEX ended_by_time ON ended(ended_at);";
 
+/// Version 2 → 3: the catalog of each session (`NULL`: the server's default catalog).
+const MIGRATE_2_TO_3: &str = "ALTER TABLE sessions ADD COLUMN catalog TEXT;";
+
 /// One stored message with its time, as [`SessionStore::export`] gives it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExportedMessage {
@@ -180,6 +185,20 @@ pub struct Erased {
     pub feedback: usize,
 }
 
+/// One answered turn as [`SessionStore::save_turn_in`] stores it.
+#[derive(Debug, Clone, Copy)]
+pub struct Turn<'a> {
+    /// The messages a stateless request sent before `user` (`user` and `assistant`, in order);
+    /// empty for a stored session.
+    pub earlier: &'a [StoredMessage],
+    /// The seeker's message.
+    pub user: &'a str,
+    /// The reply as shown.
+    pub reply: &'a str,
+    /// The reply's recommendations as JSON.
+    pub recommendations: &'a str,
+}
+
 /// The SQLite session store.
 #[derive(Debug)]
 pub struct SessionStore {
@@ -213,11 +232,14 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<std::result::Result<(), St
         conn.execute_batch(SCHEMA_V1)?;
         version = 1;
     }
-    if version == 1 {
-        let tx = conn.transaction()?;
-        tx.execute_batch(MIGRATE_1_TO_2)?;
-        tx.pragma_update(None, "user_version", 2)?;
-        tx.commit()?;
+    for (from, step) in [(1, MIGRATE_1_TO_2), (2, MIGRATE_2_TO_3)] {
+        if version == from {
+            let tx = conn.transaction()?;
+            tx.execute_batch(step)?;
+            tx.pragma_update(None, "user_version", from + 1)?;
+            tx.commit()?;
+            version = from + 1;
+        }
     }
     Ok(Ok(()))
 }
@@ -402,6 +424,75 @@ impl SessionStore {
         }
     }
 
+    /// The catalog session `id` belongs to: `None` when there is no such live session,
+    /// `Some(None)` for a session stored without one (before schema 3: the server's default
+    /// catalog), else `Some(Some(name))`.
+    ///
+    /// Errors: [`ApiError::SessionEnded`] when the session expired or was evicted;
+    /// [`ApiError::Internal`] on a database failure.
+    pub fn catalog_of(&self, id: &str) -> Result<Option<Option<String>>, ApiError> {
+        let conn = self.lock()?;
+        if self.live_state(&conn, id)?.is_none() {
+            return Ok(None);
+        }
+        conn.query_row("SELECT catalog FROM sessions WHERE id = ?1", params![id], |r| r.get::<_, Option<String>>(0))
+            .optional()
+            .map_err(db_err)
+    }
+
+    /// [`SessionStore::save_turn`] for a session of catalog `catalog` (recorded when the session
+    /// is created; `None` leaves it unset: the server's default catalog).
+    ///
+    /// Errors: those of [`SessionStore::save_turn`].
+    pub fn save_turn_in(
+        &self,
+        catalog: Option<&str>,
+        id: &str,
+        state: &DialogueState,
+        turn: &Turn<'_>,
+    ) -> Result<(), ApiError> {
+        let state_json =
+            serde_json::to_string(state).map_err(|e| ApiError::Internal(format!("cannot encode the state: {e}")))?;
+        let mut conn = self.lock()?;
+        let tx = conn.transaction().map_err(db_err)?;
+        let now = activity_time(&tx).map_err(db_err)?;
+        tx.execute("DELETE FROM ended WHERE id = ?1", params![id]).map_err(db_err)?;
+        tx.execute(
+            "INSERT INTO sessions (id, created_at, updated_at, state, catalog) VALUES (?1, ?2, ?2, ?3, ?4)
+             ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, state = excluded.state",
+            params![id, now, state_json, catalog],
+        )
+        .map_err(db_err)?;
+        let mut seq: i64 = tx
+            .query_row("SELECT COALESCE(MAX(seq), -1) + 1 FROM messages WHERE session_id = ?1", params![id], |r| {
+                r.get(0)
+            })
+            .map_err(db_err)?;
+        for m in turn.earlier {
+            tx.execute(
+                "INSERT INTO messages (session_id, seq, role, content, recommendations, created_at)
+                 VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
+                params![id, seq, m.role, m.content, now],
+            )
+            .map_err(db_err)?;
+            seq += 1;
+        }
+        tx.execute(
+            "INSERT INTO messages (session_id, seq, role, content, recommendations, created_at)
+             VALUES (?1, ?2, 'user', ?3, NULL, ?4)",
+            params![id, seq, turn.user, now],
+        )
+        .map_err(db_err)?;
+        tx.execute(
+            "INSERT INTO messages (session_id, seq, role, content, recommendations, created_at)
+             VALUES (?1, ?2, 'assistant', ?3, ?4, ?5)",
+            params![id, seq + 1, turn.reply, turn.recommendations, now],
+        )
+        .map_err(db_err)?;
+        Self::sweep_in(&tx, self.limits, self.idle_ms(), Some(id)).map_err(db_err)?;
+        tx.commit().map_err(db_err)
+    }
+
     /// Stores one answered turn in one transaction: the new `state`, the messages that came
     /// before it in the request (`earlier`: a stateless request's dialogue, in order; empty for a
     /// stored session, which holds them already), the user's message and the reply (with its
@@ -418,46 +509,7 @@ impl SessionStore {
         reply: &str,
         recommendations: &str,
     ) -> Result<(), ApiError> {
-        let state_json =
-            serde_json::to_string(state).map_err(|e| ApiError::Internal(format!("cannot encode the state: {e}")))?;
-        let mut conn = self.lock()?;
-        let tx = conn.transaction().map_err(db_err)?;
-        let now = activity_time(&tx).map_err(db_err)?;
-        tx.execute("DELETE FROM ended WHERE id = ?1", params![id]).map_err(db_err)?;
-        tx.execute(
-            "INSERT INTO sessions (id, created_at, updated_at, state) VALUES (?1, ?2, ?2, ?3)
-             ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, state = excluded.state",
-            params![id, now, state_json],
-        )
-        .map_err(db_err)?;
-        let mut seq: i64 = tx
-            .query_row("SELECT COALESCE(MAX(seq), -1) + 1 FROM messages WHERE session_id = ?1", params![id], |r| {
-                r.get(0)
-            })
-            .map_err(db_err)?;
-        for m in earlier {
-            tx.execute(
-                "INSERT INTO messages (session_id, seq, role, content, recommendations, created_at)
-                 VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
-                params![id, seq, m.role, m.content, now],
-            )
-            .map_err(db_err)?;
-            seq += 1;
-        }
-        tx.execute(
-            "INSERT INTO messages (session_id, seq, role, content, recommendations, created_at)
-             VALUES (?1, ?2, 'user', ?3, NULL, ?4)",
-            params![id, seq, user, now],
-        )
-        .map_err(db_err)?;
-        tx.execute(
-            "INSERT INTO messages (session_id, seq, role, content, recommendations, created_at)
-             VALUES (?1, ?2, 'assistant', ?3, ?4, ?5)",
-            params![id, seq + 1, reply, recommendations, now],
-        )
-        .map_err(db_err)?;
-        Self::sweep_in(&tx, self.limits, self.idle_ms(), Some(id)).map_err(db_err)?;
-        tx.commit().map_err(db_err)
+        self.save_turn_in(None, id, state, &Turn { earlier, user, reply, recommendations })
     }
 
     /// Records the seeker's like or dislike of `item` in session `id`: the feedback row and the

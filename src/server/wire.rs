@@ -66,9 +66,14 @@ pub(crate) fn json_kind(v: &serde_json::Value) -> &'static str {
 /// `POST /v1/chat/completions` request body (OpenAI Chat Completions, plus `session_id`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ChatCompletionRequest {
-    /// Model id; must be one of `GET /v1/models` when given (`curator` by default).
+    /// Model id; must be one of `GET /v1/models` when given: `curator` (the default catalog) or
+    /// `curator-NAME` (catalog NAME). Absent: the default catalog, or a stored session's own.
     #[serde(default)]
     pub model: Option<String>,
+    /// Extension: the catalog (`NAME`, as in `curator-NAME`); must agree with `model` when both
+    /// are given, and with a stored session's catalog.
+    #[serde(default)]
+    pub catalog: Option<String>,
     /// The conversation. Stateless use: the whole dialogue, the last message from the user.
     /// With `session_id`: the stored session holds the history, only the last (user) message is read.
     pub messages: Vec<ChatMessageIn>,
@@ -259,8 +264,12 @@ pub struct ChatCompletionChunk {
 /// One entry of `GET /v1/models`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelCard {
-    /// The id to send as `model`.
+    /// The id to send as `model`: `curator` (the default catalog) or `curator-NAME`.
     pub id: String,
+    /// The catalog it recommends from (`NAME`: the folder under `catalogs/`).
+    pub catalog: String,
+    /// What the catalog's items are called, plural (its `catalog.yaml` `items`: "movies").
+    pub items: String,
     /// Always `model`.
     pub object: &'static str,
     /// Unix time (seconds) the server started.
@@ -278,9 +287,18 @@ pub struct ModelList {
     pub data: Vec<ModelCard>,
 }
 
-/// `POST /v1/recommend` request: a dialogue or a session, no text generation.
+/// `POST /v1/recommend` request: a dialogue or a session, no text generation. Unknown fields
+/// are refused (400 naming them).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RecommendRequest {
+    /// The catalog's model id (`curator`, `curator-NAME`; see `GET /v1/models`); absent: the
+    /// default catalog, or the session's.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The catalog (`NAME`); must agree with `model` and with the session's catalog.
+    #[serde(default)]
+    pub catalog: Option<String>,
     /// The dialogue (same shape as chat messages); user messages are the seeker's, assistant
     /// messages the recommender's. Required unless `session_id` is given; with a session, these
     /// messages are read as new seeker/recommender turns after the stored ones (not stored).
@@ -299,6 +317,8 @@ pub struct RecommendRequest {
 pub struct RecommendResponse {
     /// Always `recommendation.list`.
     pub object: &'static str,
+    /// The model (catalog) that ranked: `curator-NAME`.
+    pub model: String,
     /// The session read, if any.
     pub session_id: Option<String>,
     /// Ranked items, best first, each with id, title, reason and score.
@@ -356,6 +376,8 @@ pub struct StoredMessage {
 pub struct SessionView {
     /// Always `session`.
     pub object: &'static str,
+    /// The model (catalog) of the session: `curator-NAME`.
+    pub model: String,
     /// The session id.
     pub id: String,
     /// Every answered turn, oldest first.

@@ -1,5 +1,6 @@
-//! The generation worker: one thread owns the [`Engine`] (and so the one model), and answers chat
-//! turns one at a time from a bounded queue.
+//! The generation worker: one thread owns the [`Engine`]s (one per catalog served, created on a
+//! catalog's first turn) and the one model, which moves to the engine of the catalog each turn
+//! is for; it answers chat turns one at a time from a bounded queue.
 //!
 //! Each job carries its session's dialogue state, which becomes a [`Conversation`] of the one
 //! [`Engine`] for the turn and is stored (with the turn) in SQLite before the job reports
@@ -18,8 +19,10 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::error::ApiError;
 use super::sessions::SessionStore;
+use super::sessions::Turn;
 use super::wire::StoredMessage;
-use crate::agent::{AgentEvent, Conversation, Engine, Recommendation, TurnOptions};
+use crate::agent::{AgentEvent, Conversation, Engine, RecommendPrompts, Recommendation, TurnOptions};
+use crate::assets::Assets;
 use crate::dialogue::DialogueState;
 use crate::llm::CacheSnapshot;
 
@@ -117,6 +120,8 @@ impl Drop for CancelOnDrop {
 /// One chat turn to answer.
 #[derive(Debug)]
 pub struct Job {
+    /// The catalog the turn is for (its name) and its assets.
+    pub catalog: (String, Assets),
     /// The session the turn is stored in.
     pub session_id: String,
     /// The session's state before the turn.
@@ -154,11 +159,19 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker thread owning `engine`, with a queue of `capacity` waiting jobs (at
-    /// least 1). Answered turns are stored in `store`.
+    /// Starts the worker thread owning `engine` (the engine of catalog `catalog`, holding the
+    /// model), with a queue of `capacity` waiting jobs (at least 1). A job for another catalog
+    /// gets an engine of its own over `prompts` (as written; each engine puts them in its
+    /// catalog's words) and the engine's settings, and the model moves to it. Answered turns
+    /// are stored in `store`, with their catalog.
     ///
     /// Errors: [`ApiError::Internal`] if the thread cannot be spawned.
-    pub fn start(engine: Engine, store: Arc<SessionStore>, capacity: usize) -> Result<Self, ApiError> {
+    pub fn start(
+        engine: (String, Engine),
+        prompts: RecommendPrompts,
+        store: Arc<SessionStore>,
+        capacity: usize,
+    ) -> Result<Self, ApiError> {
         let capacity = capacity.max(1);
         let (tx, rx) = sync_channel::<Job>(capacity);
         let depth = Arc::new(AtomicUsize::new(0));
@@ -169,7 +182,8 @@ impl Worker {
         std::thread::Builder::new()
             .name("curator-generation".into())
             .spawn(move || {
-                run(engine, rx, &store, &d, &r, &t);
+                let engines = Engines { current: engine.0.clone(), engines: vec![engine], prompts };
+                run(engines, rx, &store, &d, &r, &t);
                 a.store(false, Ordering::Relaxed);
             })
             .map_err(|e| ApiError::Internal(format!("cannot start the generation worker: {e}")))?;
@@ -226,8 +240,38 @@ impl Worker {
     }
 }
 
+/// The worker's engines, one per catalog that had a turn; the model is in `current`'s.
+struct Engines {
+    engines: Vec<(String, Engine)>,
+    current: String,
+    prompts: RecommendPrompts,
+}
+
+impl Engines {
+    /// The engine of catalog `name` (created over `assets` on its first turn), holding the
+    /// model.
+    fn get(&mut self, name: &str, assets: &Assets) -> &mut Engine {
+        let i = match self.engines.iter().position(|(n, _)| n == name) {
+            Some(i) => i,
+            None => {
+                let config = self.engines.first().map(|(_, e)| e.config().clone()).unwrap_or_default();
+                let engine = Engine::new(assets.clone(), self.prompts.clone(), None, config);
+                self.engines.push((name.to_string(), engine));
+                self.engines.len() - 1
+            }
+        };
+        if self.current != name {
+            let current = &self.current;
+            let model = self.engines.iter_mut().find(|(n, _)| n == current).and_then(|(_, e)| e.take_model());
+            self.engines[i].1.set_model(model);
+            self.current = name.to_string();
+        }
+        &mut self.engines[i].1
+    }
+}
+
 fn run(
-    mut engine: Engine,
+    mut engines: Engines,
     rx: Receiver<Job>,
     store: &SessionStore,
     depth: &AtomicUsize,
@@ -235,7 +279,7 @@ fn run(
     turn_ms: &AtomicU64,
 ) {
     let mut caches = SessionCaches::default();
-    while let Ok(mut job) = rx.recv() {
+    while let Ok(job) = rx.recv() {
         depth.fetch_sub(1, Ordering::SeqCst);
         // The session is free again before the client hears the turn ended. Under the slot's
         // lock: a request that gave up set the flag before releasing the lease (CancelOnDrop).
@@ -258,8 +302,9 @@ fn run(
         let t0 = Instant::now();
         let mut conversation = Conversation::with_state(job.state.clone());
         conversation.cache = caches.take(&job.session_id);
+        let engine = engines.get(&job.catalog.0, &job.catalog.1);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            answer(&mut engine, &mut conversation, &job, store)
+            answer(&mut *engine, &mut conversation, &job, store)
         }));
         running.store(false, Ordering::SeqCst);
         if matches!(result, Ok(Ok(_))) {
@@ -313,7 +358,8 @@ fn answer(
         Err(e) => return Err(e.into()),
     };
     let recs_json = serde_json::to_string(&recs).unwrap_or_else(|_| "[]".into());
-    store.save_turn(&job.session_id, state, &job.earlier, &job.text, &reply, &recs_json)?;
+    let turn = Turn { earlier: &job.earlier, user: &job.text, reply: &reply, recommendations: &recs_json };
+    store.save_turn_in(Some(&job.catalog.0), &job.session_id, state, &turn)?;
     Ok(recs)
 }
 
