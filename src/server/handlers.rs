@@ -476,7 +476,7 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
         let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
         Ok(stream_response(meta, rx, guard, include_usage))
     } else {
-        let r = collect_reply(meta, rx).await;
+        let r = collect_reply(meta, rx, &guard).await;
         drop(guard);
         r
     }
@@ -492,13 +492,34 @@ struct ReplyMeta {
     deadline: tokio::time::Instant,
 }
 
-async fn collect_reply(meta: ReplyMeta, mut rx: UnboundedReceiver<JobEvent>) -> Result<Response, ApiError> {
+/// Longest wait, after a chat request's deadline, for the worker to stop the turn and let go of
+/// the session before the 504 is sent (so that the client's next turn does not find the session
+/// busy).
+const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn collect_reply(
+    meta: ReplyMeta,
+    mut rx: UnboundedReceiver<JobEvent>,
+    guard: &CancelOnDrop,
+) -> Result<Response, ApiError> {
     let mut content = String::new();
     let mut usage = Usage::default();
     let mut finish = "stop";
     loop {
         match tokio::time::timeout_at(meta.deadline, rx.recv()).await {
-            Err(_) => return Err(ApiError::Timeout(meta.timeout_s)),
+            Err(_) => {
+                // A running turn holds its session until the worker sees the flag; the worker
+                // frees the session before it reports the end (a queued turn's lease is released
+                // by `cancel` itself).
+                guard.cancel();
+                let grace = tokio::time::Instant::now() + CANCEL_GRACE;
+                while let Ok(Some(ev)) = tokio::time::timeout_at(grace, rx.recv()).await {
+                    if matches!(ev, JobEvent::Finished(_)) {
+                        break;
+                    }
+                }
+                return Err(ApiError::Timeout(meta.timeout_s));
+            }
             Ok(None) => return Err(ApiError::Internal("the generation worker dropped the request".into())),
             Ok(Some(JobEvent::Agent(AgentEvent::Text { text }))) => content.push_str(&text),
             Ok(Some(JobEvent::Agent(AgentEvent::Done { stats }))) => {

@@ -107,13 +107,21 @@ pub struct CancelOnDrop {
     pub lease: LeaseSlot,
 }
 
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
+impl CancelOnDrop {
+    /// Stops the job now (what dropping does): sets the flag, and releases the lease if the
+    /// worker has not started the job.
+    pub fn cancel(&self) {
         // The flag first: a worker that takes the slot's lock after us sees it and skips the job.
         self.cancel.store(true, Ordering::SeqCst);
         if let Ok(mut slot) = self.lease.lock() {
             slot.take();
         }
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.cancel();
     }
 }
 
