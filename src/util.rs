@@ -92,6 +92,13 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 /// and the line of a row with another number of fields (`what` names them).
 pub fn read_tsv_rows(path: &Path, fields: usize, what: &str) -> Result<Vec<(usize, Vec<String>)>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse_tsv_rows(&text, path, fields, what)
+}
+
+/// [`read_tsv_rows`] over a table already in memory; `path` only names the source in errors.
+///
+/// Errors: [`Error::Parse`] as [`read_tsv_rows`].
+pub fn parse_tsv_rows(text: &str, path: &Path, fields: usize, what: &str) -> Result<Vec<(usize, Vec<String>)>> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
         if line.trim().is_empty() || line.starts_with('#') {

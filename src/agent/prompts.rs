@@ -41,15 +41,23 @@ impl RecommendPrompts {
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join("recommend.yaml");
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let p: RecommendPrompts = serde_yaml::from_str(&text).map_err(|e| {
+        Self::parse(&path, &text)
+    }
+
+    /// [`RecommendPrompts::load`] over the text of a `recommend.yaml`; `path` only names it in
+    /// errors.
+    ///
+    /// Errors: [`Error::Parse`] as [`RecommendPrompts::load`].
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
+        let p: RecommendPrompts = serde_yaml::from_str(text).map_err(|e| {
             let line = e.location().map(|l| l.line()).unwrap_or(0);
-            Error::parse(&path, line, e.to_string())
+            Error::parse(path, line, e.to_string())
         })?;
         let env = minijinja::Environment::new();
         env.template_from_str(&p.intro)
-            .map_err(|e| Error::parse(&path, e.line().unwrap_or(0), format!("field `intro`: {e}")))?;
+            .map_err(|e| Error::parse(path, e.line().unwrap_or(0), format!("field `intro`: {e}")))?;
         // The other fields are templates over the catalog's nouns: check that they render.
-        p.for_catalog(&CatalogConfig::movies()).map_err(|e| Error::parse(&path, 0, e.to_string()))?;
+        p.for_catalog(&CatalogConfig::movies()).map_err(|e| Error::parse(path, 0, e.to_string()))?;
         Ok(p)
     }
 

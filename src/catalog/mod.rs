@@ -98,9 +98,17 @@ pub fn read_aliases(path: &Path, catalog: &Catalog) -> Result<Vec<Alias>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse_aliases(&text, path, catalog)
+}
+
+/// [`read_aliases`] over the text of an alias file; `path` only names the source in errors.
+///
+/// Errors: [`Error::Parse`] as [`read_aliases`].
+pub fn parse_aliases(text: &str, path: &Path, catalog: &Catalog) -> Result<Vec<Alias>> {
     let by_name = catalog.ids_by_display_name();
     let mut out = Vec::new();
-    for (line, row) in crate::util::read_tsv_rows(path, 3, "alias, item, note")? {
+    for (line, row) in crate::util::parse_tsv_rows(text, path, 3, "alias, item, note")? {
         let [alias, title, note] = [&row[0], &row[1], &row[2]];
         let id = match title.parse::<ItemId>() {
             Ok(id) if catalog.by_id.contains_key(&id) => Some(id),
@@ -111,6 +119,23 @@ pub fn read_aliases(path: &Path, catalog: &Catalog) -> Result<Vec<Alias>> {
         out.push(Alias { id, alias: alias.clone(), caps_only: note == "caps" });
     }
     Ok(out)
+}
+
+/// The words of a `common_words.txt`: one per line, trimmed, blank lines skipped.
+pub fn parse_common_words(text: &str) -> Vec<String> {
+    text.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect()
+}
+
+/// Why `items` cannot be a catalog: none, or an id twice.
+fn check_items(items: &[Item]) -> std::result::Result<(), String> {
+    if items.is_empty() {
+        return Err("the catalog has no items".into());
+    }
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    match items.iter().find(|it| !seen.insert(it.id)) {
+        Some(it) => Err(format!("item id {} appears twice", it.id)),
+        None => Ok(()),
+    }
 }
 
 impl Catalog {
@@ -128,30 +153,39 @@ impl Catalog {
                 path.display()
             )));
         }
-        let items: Vec<Item> = crate::util::read_jsonl(&path)?;
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let items = Self::parse_items(&bytes, &path)?;
         // Optional: the frequent words of the training dialogues (see `data`), which the linker
         // never links alone in lowercase.
         let words_path = dir.join("common_words.txt");
         let common_words = if words_path.exists() {
-            std::fs::read_to_string(&words_path)
-                .map_err(|e| Error::io(&words_path, e))?
-                .lines()
-                .map(|l| l.trim().to_string())
-                .filter(|l| !l.is_empty())
-                .collect()
+            parse_common_words(&std::fs::read_to_string(&words_path).map_err(|e| Error::io(&words_path, e))?)
         } else {
             Vec::new()
         };
         let config = config::CatalogConfig::load(dir)?;
-        let mut catalog = Self::with_common_words(items, Vec::new()).map_err(|e| match e {
-            Error::InvalidInput(m) => Error::parse(&path, 0, m),
-            other => other,
-        })?;
+        let mut catalog = Self::with_common_words(items, Vec::new())?;
         let mut aliases = read_aliases(&dir.join("aliases.tsv"), &catalog)?;
         aliases.extend(read_aliases(&dir.join("aliases_hand.tsv"), &catalog)?);
         catalog.linker = linking::Linker::new(&catalog.items, common_words.into_iter().collect(), &aliases)?;
         catalog.config = config;
         Ok(catalog)
+    }
+
+    /// Parses and checks the text of an `items.jsonl` (one [`Item`] per line) without building
+    /// the index: what [`Catalog::load`] does before indexing. `path` only names the source in
+    /// errors. Returns the items in file order.
+    ///
+    /// Errors: [`Error::Parse`] naming `path` and the line of a malformed record, or (line 0) an
+    /// empty file or a duplicate id.
+    pub fn parse_items(bytes: &[u8], path: &Path) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
+        crate::util::for_each_jsonl_bytes(bytes, path, |_, item: Item| {
+            items.push(item);
+            Ok(())
+        })?;
+        check_items(&items).map_err(|m| Error::parse(path, 0, m))?;
+        Ok(items)
     }
 
     /// The catalog's configuration (`catalog.yaml`; the movies defaults without one).
@@ -172,16 +206,9 @@ impl Catalog {
     ///
     /// Errors: as [`Catalog::from_items`].
     pub fn with_common_words(mut items: Vec<Item>, common_words: Vec<String>) -> Result<Self> {
-        if items.is_empty() {
-            return Err(Error::InvalidInput("the catalog has no items".into()));
-        }
+        check_items(&items).map_err(Error::InvalidInput)?;
         items.sort_by_key(|it| it.id);
-        let mut by_id = HashMap::with_capacity(items.len());
-        for (k, it) in items.iter().enumerate() {
-            if by_id.insert(it.id, k).is_some() {
-                return Err(Error::InvalidInput(format!("item id {} appears twice", it.id)));
-            }
-        }
+        let by_id: HashMap<ItemId, usize> = items.iter().enumerate().map(|(k, it)| (it.id, k)).collect();
         let index = index::CatalogIndex::build(&items)?;
         let linker = linking::Linker::new(&items, common_words.into_iter().collect(), &[])?;
         let mut groups: HashMap<String, Vec<usize>> = HashMap::new();

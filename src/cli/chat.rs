@@ -42,13 +42,13 @@ Commands: /reset (start over), /state (what I know about you), /help, /quit (or 
 
 /// Loads the model named by `path`, or the default model (fetching it on first use).
 pub fn load_model(path: Option<PathBuf>) -> anyhow::Result<Box<dyn LanguageModel>> {
-    load_model_with(path, curator::llm::llama::LlamaOptions::default())
+    load_model_with(path, curator::llm::LlamaOptions::default())
 }
 
 /// [`load_model`] with explicit llama.cpp options (the llama.cpp backend).
 pub fn load_model_with(
     path: Option<PathBuf>,
-    options: curator::llm::llama::LlamaOptions,
+    options: curator::llm::LlamaOptions,
 ) -> anyhow::Result<Box<dyn LanguageModel>> {
     super::backend::open_model(&super::backend::BackendArgs::default(), path, None, options)
 }

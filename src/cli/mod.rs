@@ -417,10 +417,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 None
             } else {
                 let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-                let llama = curator::llm::llama::LlamaOptions {
-                    n_threads: cores.saturating_sub(1).max(1),
-                    ..Default::default()
-                };
+                let llama =
+                    curator::llm::LlamaOptions { n_threads: cores.saturating_sub(1).max(1), ..Default::default() };
                 Some(backend::open_model(&backend, model, threads.map(usize::from), llama)?)
             };
             curator::server::run(options, model)?;

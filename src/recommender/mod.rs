@@ -55,8 +55,17 @@ impl CoMentions {
             )));
         }
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        Self::from_reader(BufReader::new(file), path, catalog)
+    }
+
+    /// [`CoMentions::load`] from the contents of a `comentions.tsv` (a reader of any source);
+    /// `path` only names it in errors.
+    ///
+    /// Errors: [`Error::Io`] for a failed read (or text that is not UTF-8); [`Error::Parse`] as
+    /// [`CoMentions::load`].
+    pub fn from_reader(reader: impl BufRead, path: &Path, catalog: &Catalog) -> Result<Self> {
         let mut neighbours: Vec<Vec<(u32, u32)>> = vec![Vec::new(); catalog.len()];
-        for (i, line) in BufReader::new(file).lines().enumerate() {
+        for (i, line) in reader.lines().enumerate() {
             let line = line.map_err(|e| Error::io(path, e))?;
             if i == 0 || line.is_empty() {
                 continue;

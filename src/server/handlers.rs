@@ -21,7 +21,7 @@ use super::catalogs::model_id;
 use super::error::ApiError;
 use super::sessions::validate_session_id;
 use super::wire::*;
-use super::worker::{CancelOnDrop, Job, JobEvent, SessionLease};
+use super::worker::{CancelOnDrop, Job, JobEvent, LeaseSlot, SessionLease};
 use super::AppState;
 use crate::agent::{AgentConfig, AgentEvent, FinishReason, Recommendation, TurnOptions, MAX_INPUT_BYTES};
 use crate::assets::Assets;
@@ -327,11 +327,28 @@ pub(crate) async fn chat_completions(State(app): State<AppState>, body: Result<B
     }
 }
 
-async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
-    let req: ChatCompletionRequest = parse_body(body, app.options.max_body_bytes)?;
+/// A chat request after decoding and every check that needs no server state.
+struct ChatInput {
+    req: ChatCompletionRequest,
+    options: TurnOptions,
+    /// The user and assistant messages before the last one.
+    messages: Vec<Message>,
+    /// The last user message, trimmed (not empty).
+    text: String,
+}
+
+/// Decodes a chat request body and checks it (model and catalog, fields, messages, session id);
+/// `resolve` checks a stateless request's `model` and `catalog` (a session's catalog is checked
+/// with the session).
+fn decode_chat(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+    resolve: &dyn Fn(Option<&str>, Option<&str>) -> Result<(), ApiError>,
+) -> Result<ChatInput, ApiError> {
+    let req: ChatCompletionRequest = parse_body(body, limit)?;
     if req.session_id.is_none() {
-        // Checked before anything else; a session's catalog is checked with the session.
-        app.catalogs.resolve(req.model.as_deref(), req.catalog.as_deref())?;
+        // Checked before anything else.
+        resolve(req.model.as_deref(), req.catalog.as_deref())?;
     }
     let options = turn_options(&req)?;
     let mut messages = validate_messages(&req.messages)?;
@@ -351,15 +368,47 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
     if text.is_empty() {
         return Err(ApiError::invalid(
             "empty_message",
-            Some(&format!("messages[{}].content", n - 1)),
+            Some(&format!("messages[{}].content", n.saturating_sub(1))),
             "the last user message is empty",
         ));
     }
+    if let Some(id) = &req.session_id {
+        validate_session_id(id)?;
+    }
+    Ok(ChatInput { req, options, messages, text })
+}
+
+/// Which endpoint's request body [`check_body`] decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `POST /v1/chat/completions` ([`ChatCompletionRequest`]).
+    ChatCompletions,
+    /// `POST /v1/recommend` ([`RecommendRequest`]).
+    Recommend,
+    /// `POST /v1/feedback` ([`FeedbackRequest`]).
+    Feedback,
+}
+
+/// Decodes `body` as the request of `endpoint` and runs every check the handler makes before it
+/// touches the catalog, the session store or the model (JSON shape, field types, unsupported
+/// fields, sampling ranges, message roles, sizes and control characters, session ids, `k`,
+/// `rating`): the server's request decoding without a server, for the fuzz targets (`fuzz/`).
+///
+/// Errors: the [`ApiError`] (a 400, or 404 for an unknown `model`) the handler would answer.
+pub fn check_body(endpoint: Endpoint, body: &[u8]) -> Result<(), ApiError> {
+    let body = Ok(Bytes::copy_from_slice(body));
+    match endpoint {
+        Endpoint::ChatCompletions => decode_chat(body, usize::MAX, &|_, _| Ok(())).map(|_| ()),
+        Endpoint::Recommend => decode_recommend(body, usize::MAX).map(|_| ()),
+        Endpoint::Feedback => decode_feedback(body, usize::MAX).map(|_| ()),
+    }
+}
+
+async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let resolve = |model: Option<&str>, catalog: Option<&str>| app.catalogs.resolve(model, catalog).map(|_| ());
+    let ChatInput { req, options, messages, text } = decode_chat(body, app.options.max_body_bytes, &resolve)?;
     let (session_id, stateless) = match &req.session_id {
-        Some(id) => {
-            validate_session_id(id)?;
-            (id.clone(), false)
-        }
+        Some(id) => (id.clone(), false),
         None => (new_id(), true),
     };
     let lease = SessionLease::acquire(&app.busy, &session_id)?;
@@ -397,7 +446,8 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
     let model = model_id(&catalog.0);
 
     let cancel = Arc::new(AtomicBool::new(false));
-    let guard = CancelOnDrop(Arc::clone(&cancel));
+    let lease: LeaseSlot = Arc::new(std::sync::Mutex::new(Some(lease)));
+    let guard = CancelOnDrop { cancel: Arc::clone(&cancel), lease: Arc::clone(&lease) };
     let (tx, rx) = unbounded_channel();
     let timeout = app.options.request_timeout;
     let deadline = Instant::now() + timeout;
@@ -412,7 +462,7 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
         deadline,
         timeout_s: timeout.as_secs(),
         events: tx,
-        lease: Some(lease),
+        lease,
     })?;
     let meta = ReplyMeta {
         model,
@@ -426,7 +476,7 @@ async fn chat_inner(app: AppState, body: Result<Bytes, BytesRejection>) -> Resul
         let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
         Ok(stream_response(meta, rx, guard, include_usage))
     } else {
-        let r = collect_reply(meta, rx).await;
+        let r = collect_reply(meta, rx, &guard).await;
         drop(guard);
         r
     }
@@ -442,13 +492,34 @@ struct ReplyMeta {
     deadline: tokio::time::Instant,
 }
 
-async fn collect_reply(meta: ReplyMeta, mut rx: UnboundedReceiver<JobEvent>) -> Result<Response, ApiError> {
+/// Longest wait, after a chat request's deadline, for the worker to stop the turn and let go of
+/// the session before the 504 is sent (so that the client's next turn does not find the session
+/// busy).
+const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn collect_reply(
+    meta: ReplyMeta,
+    mut rx: UnboundedReceiver<JobEvent>,
+    guard: &CancelOnDrop,
+) -> Result<Response, ApiError> {
     let mut content = String::new();
     let mut usage = Usage::default();
     let mut finish = "stop";
     loop {
         match tokio::time::timeout_at(meta.deadline, rx.recv()).await {
-            Err(_) => return Err(ApiError::Timeout(meta.timeout_s)),
+            Err(_) => {
+                // A running turn holds its session until the worker sees the flag; the worker
+                // frees the session before it reports the end (a queued turn's lease is released
+                // by `cancel` itself).
+                guard.cancel();
+                let grace = tokio::time::Instant::now() + CANCEL_GRACE;
+                while let Ok(Some(ev)) = tokio::time::timeout_at(grace, rx.recv()).await {
+                    if matches!(ev, JobEvent::Finished(_)) {
+                        break;
+                    }
+                }
+                return Err(ApiError::Timeout(meta.timeout_s));
+            }
             Ok(None) => return Err(ApiError::Internal("the generation worker dropped the request".into())),
             Ok(Some(JobEvent::Agent(AgentEvent::Text { text }))) => content.push_str(&text),
             Ok(Some(JobEvent::Agent(AgentEvent::Done { stats }))) => {
@@ -619,9 +690,9 @@ pub(crate) fn new_id() -> String {
 /// `POST /v1/recommend`.
 pub(crate) async fn recommend(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
     let run = async {
-        let req: RecommendRequest = parse_body(body, app.options.max_body_bytes)?;
+        let (req, msgs) = decode_recommend(body, app.options.max_body_bytes)?;
         let app2 = app.clone();
-        tokio::task::spawn_blocking(move || recommend_sync(&app2, req)).await.map_err(join_err)?
+        tokio::task::spawn_blocking(move || recommend_sync(&app2, req, msgs)).await.map_err(join_err)?
     };
     match run.await {
         Ok(r) => Json(r).into_response(),
@@ -629,7 +700,13 @@ pub(crate) async fn recommend(State(app): State<AppState>, body: Result<Bytes, B
     }
 }
 
-fn recommend_sync(app: &AppState, req: RecommendRequest) -> Result<RecommendResponse, ApiError> {
+/// Decodes a `/v1/recommend` body and checks it (`k`, session id, messages); returns the request
+/// and its validated messages (empty with a session id and no messages).
+fn decode_recommend(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<(RecommendRequest, Vec<Message>), ApiError> {
+    let req: RecommendRequest = parse_body(body, limit)?;
     let k = req.k.unwrap_or(10);
     if k == 0 || k > MAX_K {
         return Err(ApiError::invalid("invalid_k", Some("k"), format!("k must be between 1 and {MAX_K}, not {k}")));
@@ -637,12 +714,7 @@ fn recommend_sync(app: &AppState, req: RecommendRequest) -> Result<RecommendResp
     if let Some(id) = &req.session_id {
         validate_session_id(id)?;
     }
-    let (name, assets) = request_catalog(app, req.session_id.as_deref(), req.model.as_deref(), req.catalog.as_deref())?;
-    let mut state = match &req.session_id {
-        Some(id) => app.store.load(id)?.ok_or_else(|| ApiError::NotFound(format!("session {id:?} does not exist")))?,
-        None => DialogueState::new(),
-    };
-    match (&req.messages, &req.session_id) {
+    let msgs = match (&req.messages, &req.session_id) {
         (None, None) => {
             return Err(ApiError::invalid(
                 "missing_dialogue",
@@ -657,12 +729,20 @@ fn recommend_sync(app: &AppState, req: RecommendRequest) -> Result<RecommendResp
                 "messages is empty: send at least one message with role \"user\"",
             ))
         }
-        (Some(m), _) if !m.is_empty() => {
-            let msgs = validate_messages(m)?;
-            replay(&mut state, &msgs, &assets.tracker);
-        }
-        _ => {}
-    }
+        (Some(m), _) if !m.is_empty() => validate_messages(m)?,
+        _ => Vec::new(),
+    };
+    Ok((req, msgs))
+}
+
+fn recommend_sync(app: &AppState, req: RecommendRequest, msgs: Vec<Message>) -> Result<RecommendResponse, ApiError> {
+    let k = req.k.unwrap_or(10);
+    let (name, assets) = request_catalog(app, req.session_id.as_deref(), req.model.as_deref(), req.catalog.as_deref())?;
+    let mut state = match &req.session_id {
+        Some(id) => app.store.load(id)?.ok_or_else(|| ApiError::NotFound(format!("session {id:?} does not exist")))?,
+        None => DialogueState::new(),
+    };
+    replay(&mut state, &msgs, &assets.tracker);
     let k = usize::try_from(k).unwrap_or(10);
     let items = crate::agent::recommend(&assets, &state, k)?;
     Ok(RecommendResponse {
@@ -675,26 +755,32 @@ fn recommend_sync(app: &AppState, req: RecommendRequest) -> Result<RecommendResp
     })
 }
 
+/// Decodes a `/v1/feedback` body and checks it (session id, rating).
+fn decode_feedback(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<(FeedbackRequest, Rating), ApiError> {
+    let req: FeedbackRequest = parse_body(body, limit)?;
+    validate_session_id(&req.session_id)?;
+    let rating = match req.rating.as_str() {
+        "like" => Rating::Like,
+        "dislike" => Rating::Dislike,
+        "seen" => Rating::Seen,
+        other => {
+            return Err(ApiError::invalid(
+                "invalid_rating",
+                Some("rating"),
+                format!(
+                    "rating is {:?}; expected \"like\", \"dislike\" or \"seen\"",
+                    other.chars().take(40).collect::<String>()
+                ),
+            ))
+        }
+    };
+    Ok((req, rating))
+}
+
 /// `POST /v1/feedback`.
 pub(crate) async fn feedback(State(app): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
     let run = async {
-        let req: FeedbackRequest = parse_body(body, app.options.max_body_bytes)?;
-        validate_session_id(&req.session_id)?;
-        let rating = match req.rating.as_str() {
-            "like" => Rating::Like,
-            "dislike" => Rating::Dislike,
-            "seen" => Rating::Seen,
-            other => {
-                return Err(ApiError::invalid(
-                    "invalid_rating",
-                    Some("rating"),
-                    format!(
-                        "rating is {:?}; expected \"like\", \"dislike\" or \"seen\"",
-                        other.chars().take(40).collect::<String>()
-                    ),
-                ))
-            }
-        };
+        let (req, rating) = decode_feedback(body, app.options.max_body_bytes)?;
         let lease = SessionLease::acquire(&app.busy, &req.session_id)?;
         let app2 = app.clone();
         let sid = req.session_id.clone();
@@ -715,7 +801,7 @@ pub(crate) async fn feedback(State(app): State<AppState>, body: Result<Bytes, By
         })
         .await
         .map_err(join_err)??;
-        Ok(FeedbackResponse { object: "feedback", session_id: req.session_id, item, rating: req.rating })
+        Ok::<_, ApiError>(FeedbackResponse { object: "feedback", session_id: req.session_id, item, rating: req.rating })
     };
     match run.await {
         Ok(r) => Json(r).into_response(),

@@ -45,6 +45,7 @@ use tracing::Level;
 
 pub use catalogs::{model_id, DEFAULT_MODEL_ID as MODEL_ID};
 pub use error::ApiError;
+pub use handlers::{check_body, Endpoint};
 pub use openapi::document as openapi_document;
 
 use crate::agent::{AgentConfig, Engine, RecommendPrompts};

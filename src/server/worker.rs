@@ -90,13 +90,38 @@ impl Drop for SessionLease {
     }
 }
 
-/// Sets a cancel flag when dropped (a dropped response future or stream means the client left).
+/// The session lease of a queued job, shared by the job and the request that queued it: the
+/// worker takes it when it starts the job; a request that ends first (timeout, client gone)
+/// releases it with the job still queued, so the session is free by the time the client hears
+/// the request failed, and the worker then drops the job unanswered.
+pub type LeaseSlot = Arc<Mutex<Option<SessionLease>>>;
+
+/// Sets a cancel flag when dropped (a dropped response future or stream means the client left,
+/// or the request timed out), then releases the job's session lease if the worker has not
+/// started the job.
 #[derive(Debug)]
-pub struct CancelOnDrop(pub Arc<AtomicBool>);
+pub struct CancelOnDrop {
+    /// The job's cancel flag.
+    pub cancel: Arc<AtomicBool>,
+    /// The job's lease.
+    pub lease: LeaseSlot,
+}
+
+impl CancelOnDrop {
+    /// Stops the job now (what dropping does): sets the flag, and releases the lease if the
+    /// worker has not started the job.
+    pub fn cancel(&self) {
+        // The flag first: a worker that takes the slot's lock after us sees it and skips the job.
+        self.cancel.store(true, Ordering::SeqCst);
+        if let Ok(mut slot) = self.lease.lock() {
+            slot.take();
+        }
+    }
+}
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.cancel();
     }
 }
 
@@ -124,8 +149,9 @@ pub struct Job {
     pub timeout_s: u64,
     /// Where events go.
     pub events: UnboundedSender<JobEvent>,
-    /// Held until the job ends.
-    pub lease: Option<SessionLease>,
+    /// The session's lease: taken by the worker when it starts the job and held until the job
+    /// ends; released by the request instead if it ends before the job starts ([`LeaseSlot`]).
+    pub lease: LeaseSlot,
 }
 
 /// Handle to the worker: a bounded queue and its counters.
@@ -261,11 +287,15 @@ fn run(
     turn_ms: &AtomicU64,
 ) {
     let mut caches = SessionCaches::default();
-    while let Ok(mut job) = rx.recv() {
+    while let Ok(job) = rx.recv() {
         depth.fetch_sub(1, Ordering::SeqCst);
-        // The session is free again before the client hears the turn ended.
-        let lease = job.lease.take();
-        if job.cancel.load(Ordering::Relaxed) || job.events.is_closed() {
+        // The session is free again before the client hears the turn ended. Under the slot's
+        // lock: a request that gave up set the flag before releasing the lease (CancelOnDrop).
+        let lease = match job.lease.lock() {
+            Ok(mut slot) if !job.cancel.load(Ordering::SeqCst) => slot.take(),
+            _ => None,
+        };
+        if lease.is_none() || job.cancel.load(Ordering::Relaxed) || job.events.is_closed() {
             drop(lease);
             let _ = job.events.send(JobEvent::Finished(Err(ApiError::Internal("cancelled".into()))));
             continue;
