@@ -531,9 +531,13 @@ fn stop_cancels_the_generation() {
     let health = served.url("/healthz");
     in_browser(&served, |c, url| async move {
         c.goto(&url).await.unwrap();
+        // The first turn changes the state, so its opening is Curator's own and the reply ends;
+        // the second changes nothing, so the model writes the opening, endlessly.
         type_into(&c, "#input", &format!("I loved Heat and Collateral{ENTER}")).await;
+        until(&c, "the first reply", |p| p.messages.len() == 2 && !p.busy).await;
+        type_into(&c, "#input", &format!("more please{ENTER}")).await;
         let writing = until(&c, "a reply being written", |p| p.busy).await;
-        assert_eq!(writing.messages.len(), 2);
+        assert_eq!(writing.messages.len(), 4);
         let status = c.find(Locator::Css("#status")).await.unwrap().text().await.unwrap();
         assert_eq!(status, "Curator is writing…");
         let generating = move || {
@@ -548,8 +552,8 @@ fn stop_cancels_the_generation() {
         assert!(generating().await, "the worker is generating the endless reply");
         click(&c, "#stop").await;
         let stopped = until(&c, "the stopped reply", |p| !p.busy).await;
-        assert_eq!(stopped.messages[1], ("assistant".to_string(), "[stopped]".to_string()));
-        assert_eq!(stopped.messages.len(), 2, "no error shown: {stopped:#?}");
+        assert_eq!(stopped.messages[3], ("assistant".to_string(), "[stopped]".to_string()));
+        assert_eq!(stopped.messages.len(), 4, "no error shown: {stopped:#?}");
         assert!(js(&c, "return document.getElementById('stop').hidden").await.as_bool().unwrap());
         // The server noticed the dropped request and cancelled the generation.
         for _ in 0..600 {

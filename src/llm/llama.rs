@@ -579,15 +579,26 @@ impl LanguageModel for LlamaCppModel {
             match constraint.step() {
                 Step::Stop => break StopReason::EndOfTurn,
                 Step::Force(text) => {
-                    let toks = self.tokens(&text, false);
+                    let mut toks = self.tokens(&text, false);
                     if toks.is_empty() {
                         continue;
                     }
                     if self.cached.len() + toks.len() >= self.n_ctx {
                         break StopReason::ContextFull;
                     }
+                    // Forced text counts against `max_tokens` too: only the tokens that fit are
+                    // shown and decoded (the loop then ends with `MaxTokens`).
+                    let mut bytes = text.into_bytes();
+                    let left = params.max_tokens - generated;
+                    if toks.len() > left {
+                        toks.truncate(left);
+                        bytes.clear();
+                        for &t in &toks {
+                            self.model.vocab().token_to_piece_into(t, &mut bytes, false, None);
+                        }
+                    }
                     ttft.get_or_insert_with(|| elapsed_ms(start));
-                    if !emit(text.as_bytes(), &mut utf8, on_text) {
+                    if !emit(&bytes, &mut utf8, on_text) {
                         cancelled = true;
                         break StopReason::Cancelled;
                     }
