@@ -11,7 +11,7 @@
 //! other sessions and scored alone; the best (ties: grid order) is refit on every session and
 //! saved. Ranker: the fusion weights of `SRC/ranker.yaml` when the source has one (e.g. chosen on
 //! a dialogue dev split, `curator tune --inspired-dev`), else coordinate ascent
-//! ([`crate::tune::search_weights`]) of `popularity`, `kg`, `recency` and `cf` on the same
+//! ([`crate::eval::weights::search_weights`]) of `popularity`, `kg`, `recency` and `cf` on the same
 //! held-out points, with the model fitted without them. Everything is deterministic.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -228,7 +228,7 @@ pub fn train(
         }
         None => {
             let knowledge = crate::assets::load_knowledge(dir)?;
-            let parts = crate::tune::RankerParts {
+            let parts = crate::eval::weights::RankerParts {
                 catalog: train_catalog.clone(),
                 cf: CoMentions::from_pairs(&train_catalog, &pairs),
                 model: Some(Arc::new(held_model) as Arc<dyn Recommender>),
@@ -239,8 +239,14 @@ pub fn train(
             let eval = eval_points(&train_catalog, &points);
             let only: Vec<String> = SEARCHED.iter().map(|s| s.to_string()).collect();
             let passes = if eval.is_empty() { 0 } else { 2 };
-            let found =
-                crate::tune::search_weights(&parts, &tracker, &eval, FusionWeights::default(), Some(&only), passes)?;
+            let found = crate::eval::weights::search_weights(
+                &parts,
+                &tracker,
+                &eval,
+                FusionWeights::default(),
+                Some(&only),
+                passes,
+            )?;
             let tuned = TunedWeights {
                 weights: found.weights,
                 provenance: TuneProvenance {

@@ -29,6 +29,7 @@ pub mod suite_report;
 pub mod surface;
 pub mod tracking;
 pub mod validation;
+pub mod weights;
 pub mod zero_shot;
 
 use std::path::{Path, PathBuf};
