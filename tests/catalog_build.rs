@@ -109,7 +109,18 @@ fn the_agent_recommends_board_games_from_the_built_catalog() {
         assert!(co_played.contains(&r.id), "{r:?} shares no session with a liked game");
         assert!(r.reason.contains("Agricola (2007)") || r.reason.contains("Concordia (2013)"), "{r:?}");
     }
-    assert!(reply.contains("board games"), "{reply}");
+    assert!(reply.starts_with("Noted: you like Agricola (2007) and Concordia (2013)."), "{reply}");
+    // A vague message gets the question in the catalog's words.
+    agent.reset();
+    let recs = agent
+        .respond("hi", &mut |ev| {
+            if let AgentEvent::Text { text } = ev {
+                reply.push_str(&text)
+            }
+        })
+        .unwrap();
+    assert_eq!(recs.len(), 3, "{reply}");
+    assert!(reply.contains("What's a board game you loved, or a category you're in the mood for?"), "{reply}");
     for word in ["movie", "film", "directed", "starring", "ReDial", "TMDB"] {
         assert!(!reply.contains(word), "{word:?} in a board-game reply: {reply}");
     }

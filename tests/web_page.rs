@@ -523,8 +523,10 @@ impl LanguageModel for Endless {
 
 #[test]
 fn stop_cancels_the_generation() {
-    // No deadline within the test: only Stop can end the turn.
-    let options = ServerOptions { request_timeout: Duration::from_secs(3600), ..ServerOptions::default() };
+    // No deadline within the test: only Stop can end the turn. The model may write openings, so
+    // the endless one is asked for one.
+    let options =
+        ServerOptions { request_timeout: Duration::from_secs(3600), model_opening: true, ..ServerOptions::default() };
     let served = Served::with(options, Some(Box::new(Endless)));
     let health = served.url("/healthz");
     in_browser(&served, |c, url| async move {

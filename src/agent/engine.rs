@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::conversation::Conversation;
 use super::limits::{FinishReason, StopFilter, TurnOptions};
-use super::opening::{accept_opening, acknowledge, choose_opening};
+use super::opening::{accept_opening, is_vague, lead, noted, OpeningPlan};
 use super::window::model_messages;
 use super::{check_message, AgentConfig, AgentEvent, RecommendPrompts, Recommendation, TurnStats, INTRO_MAX_TOKENS};
 use crate::assets::Assets;
@@ -19,14 +19,6 @@ use crate::llm::{
     TitleTrie,
 };
 use crate::{Error, Result};
-
-/// How this turn's opening line is chosen ([`choose_opening`]).
-struct Opening {
-    /// What the seeker's reactions changed, said first.
-    ack: Option<String>,
-    /// The previous reply's opening, never said twice in a row.
-    previous: Option<String>,
-}
 
 /// Most tokens [`Engine::prefill`] decodes between turns (≈ 1.2 s on 2 cores): a reply whose
 /// shown text differs from what the model decoded is ≈ 100–150 tokens; more means the window
@@ -246,15 +238,23 @@ impl Engine {
         let t0 = Instant::now();
         let history = conversation.state.turns.clone();
         let observed = self.assets.tracker.observe(&mut conversation.state, Utterance::said(Role::Seeker, text));
-        // The opening says what the seeker's reactions changed, and never repeats the last one.
-        let opening = Opening {
-            ack: acknowledge(&observed.reactions, &self.assets.catalog),
-            previous: history
+        // The opening says what the turn changed and what the list rests on, asks after a vague
+        // message, and never repeats the last one.
+        let opening = {
+            let state = &conversation.state;
+            let catalog = &self.assets.catalog;
+            let previous = history
                 .iter()
                 .rev()
                 .find(|t| t.role == Role::Recommender)
                 .and_then(|t| t.text.lines().next())
-                .map(|l| l.trim().to_string()),
+                .map(|l| l.trim().to_string());
+            let question = is_vague(state).then(|| self.prompts.question.clone());
+            let lines = [self.prompts.fallback_intro.as_str(), self.prompts.alternate_intro.as_str()];
+            let model_writes = self.config.model_opening && self.model.is_some();
+            let noted = noted(&observed, state, catalog, &catalog.missing_titles(text));
+            let lead = lead(state, catalog, noted.as_deref());
+            OpeningPlan::new(noted, lead, question, lines, previous, model_writes)
         };
         let constrained = self.model.as_deref().is_some_and(|m| m.supports_constrained());
         let k = if constrained {
@@ -355,7 +355,7 @@ impl Engine {
     fn constrained_reply(
         &mut self,
         state: &DialogueState,
-        opening_rules: &Opening,
+        opening_rules: &OpeningPlan,
         history: &[crate::dialogue::Turn],
         user: &str,
         shortlist: &[Recommendation],
@@ -382,29 +382,26 @@ impl Engine {
         let messages = model_messages(&*model, &self.prompts, &self.config, history, Some(user));
         let reasons: std::collections::HashMap<u32, String> =
             shortlist.iter().map(|r| (r.id, r.reason.clone())).collect();
+        // A fixed opening is forced (the model writes none); otherwise the model gets free tokens
+        // for one.
+        let fixed = opening_rules.fixed.clone();
         let spec = ListSpec {
             items: self.config.recommendations,
-            intro_max_tokens: INTRO_MAX_TOKENS,
+            intro_max_tokens: if fixed.is_some() { 0 } else { INTRO_MAX_TOKENS },
             closing: Some(self.prompts.closing.clone()),
             free_slots: false,
         };
         let mut constraint = ListConstraint::new(&trie, spec)
+            .with_opening(fixed.as_deref().unwrap_or(""))
             .with_suffix(|k| reasons.get(&k).map(|r| format!(" — {r}")).unwrap_or_default());
 
-        // The opening line is held back until it is complete and checked; everything after it is
-        // passed on piece by piece.
-        let liked: Vec<ItemId> = state.items_with(Polarity::Liked);
-        let (fallback, alternate) = (self.prompts.fallback_intro.clone(), self.prompts.alternate_intro.clone());
-        let mut opening: Option<String> = Some(String::new());
+        // The model's opening line is held back until it is complete and checked; everything
+        // after it (and a fixed opening) is passed on piece by piece.
+        let tracker = &self.assets.tracker;
+        let mut opening: Option<String> = fixed.is_none().then(String::new);
         let mut used_model_text = false;
         let mut check_opening = |raw: &str| -> String {
-            let (shown, model) = choose_opening(
-                opening_rules.ack.as_deref(),
-                accept_opening(raw, &liked, catalog),
-                opening_rules.previous.as_deref(),
-                &fallback,
-                &alternate,
-            );
+            let (shown, model) = opening_rules.choose(accept_opening(raw, state, tracker));
             used_model_text = model;
             shown
         };
@@ -440,7 +437,7 @@ impl Engine {
             if cut {
                 // Cut inside the opening line by `max_tokens`: the model's words as far as they
                 // went, if the check takes them; nothing (rather than the longer fixed line) if not.
-                if accept_opening(&buf, &liked, catalog).is_some() {
+                if accept_opening(&buf, state, tracker).is_some() {
                     used_model_text = true;
                     out(&buf, reply, on_event);
                 }
@@ -471,19 +468,16 @@ impl Engine {
     fn intro(
         &mut self,
         state: &DialogueState,
-        rules: &Opening,
+        rules: &OpeningPlan,
         user: &str,
         recs: &[Recommendation],
         options: &TurnOptions,
         stats: &mut TurnStats,
         halt: &Halt<'_>,
     ) -> String {
-        let (fallback, alternate) = (self.prompts.fallback_intro.as_str(), self.prompts.alternate_intro.as_str());
-        let choose = |model: Option<String>| {
-            choose_opening(rules.ack.as_deref(), model, rules.previous.as_deref(), fallback, alternate)
-        };
+        let choose = |model: Option<String>| rules.choose(model);
         let catalog = &self.assets.catalog;
-        let Some(model) = self.model.as_mut().filter(|_| rules.ack.is_none()) else {
+        let Some(model) = self.model.as_mut().filter(|_| rules.fixed.is_none()) else {
             return choose(None).0;
         };
         let titles = |p: Polarity| -> String {
@@ -537,7 +531,7 @@ impl Engine {
         // The model must not name items: a catalog title in its sentence other than one the
         // seeker said they liked rejects it, so every item in the reply comes from the list (and
         // the model cannot praise a movie the seeker disliked).
-        let (line, used) = choose(accept_opening(&out, &state.items_with(Polarity::Liked), catalog));
+        let (line, used) = choose(accept_opening(&out, state, &self.assets.tracker));
         stats.model_text_used = used;
         line
     }

@@ -45,7 +45,7 @@ use crate::{Error, Result};
 pub use conversation::Conversation;
 pub use engine::Engine;
 pub use limits::{FinishReason, TurnOptions};
-pub use opening::accept_opening;
+pub use opening::{accept_opening, is_vague, lead, noted, OpeningPlan};
 pub use prompts::RecommendPrompts;
 pub use reasons::reason_for;
 pub use tool_ranker::ToolRanker;
@@ -67,6 +67,13 @@ pub struct AgentConfig {
     pub shortlist: usize,
     /// Fusion weights of the candidate ranker; `None`: the tuned `ranker.yaml` of the catalog.
     pub weights: Option<FusionWeights>,
+    /// Whether the model may write the reply's opening sentence (default `false`). A small model
+    /// (the default SmolLM2-135M) writes lines that contradict the dialogue ("I'm glad you're
+    /// enjoying the latest installment of your favorite film."), so only a model the backend
+    /// configuration marks as able (`free_opening: true`, `--free-opening`) writes one, and its
+    /// line is shown only when [`accept_opening`] finds it true to the state; otherwise the
+    /// opening is built from the state ([`OpeningPlan`]).
+    pub model_opening: bool,
 }
 
 impl Default for AgentConfig {
@@ -76,6 +83,7 @@ impl Default for AgentConfig {
             generation: GenerationParams { max_tokens: 400, ..GenerationParams::default() },
             shortlist: 3,
             weights: None,
+            model_opening: false,
         }
     }
 }

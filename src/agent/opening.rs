@@ -1,11 +1,14 @@
-//! The model's free opening line: cut to complete sentences, and refused (replaced by the
-//! prompt's fixed opening) when it names or looks like a title, declines, apologises or hedges.
-//! One check ([`accept_opening`]) for both ways a reply is written; [`choose_opening`] prefers
-//! the acknowledgment of the seeker's reactions ([`acknowledge`]) and never repeats the previous
-//! reply's opening.
-
-use crate::catalog::{Catalog, ItemId};
-use crate::dialogue::{Polarity, Reaction};
+//! The opening line of a reply, true to the dialogue state. [`OpeningPlan`] decides it before
+//! anything is decoded: what this turn changed ([`noted`]: "Noted: you've seen Deadpool (2016)
+//! and didn't like it.") and what the recommendations rest on ([`lead`]: "Since you like
+//! Interstellar (2014) and want comedy, without Adam Sandler, try these:"), a question after a
+//! vague first message, or the prompt's fixed lines — never the same line twice in a row. A
+//! model's free line is used only when the configuration says the model can write one
+//! ([`crate::agent::AgentConfig::model_opening`]) and [`accept_opening`] finds it true to the
+//! state (no item named except with the polarity the state holds, no refusal, no invented
+//! title).
+use crate::catalog::{Catalog, ItemId, MissingTitle};
+use crate::dialogue::{DialogueState, Observed, Polarity, Reaction, Role, Tracker, Utterance};
 
 /// Phrases of a small model declining, apologising, hedging or answering another task ("I'm
 /// not equipped to recommend movies.", "I'm not sure what to recommend", "Here's a revised
@@ -101,23 +104,41 @@ pub(super) fn clean_intro(raw: &str) -> String {
     }
 }
 
-/// The one opening-line check: the line the model wrote (`raw`), as it will be shown
-/// (cut to complete sentences), or `None` when it must be replaced by the fixed opening — it is empty,
-/// links to a catalog item other than one the seeker liked (`liked`), looks like it names a
-/// title (quotes, digits, capitalised words; words of the liked titles are allowed), or declines,
-/// apologises or hedges. The raw line is checked for titles, so a title in a
+/// The one opening-line check: the line the model wrote (`raw`), as it will be shown (cut to
+/// complete sentences), or `None` when it must not be shown — it is empty; it names a catalog
+/// item whose polarity, read by the same `tracker` that reads the seeker, is not the one `state`
+/// holds for it (only items the seeker liked or disliked may be named, and only as such: "Since
+/// you loved Heat" passes, "You'll love Titanic" does not); it looks like it names a title the
+/// catalog may not have (quotes, digits, capitalised words; words of the named items' titles
+/// are allowed); or it declines, apologises or hedges. The raw line is checked, so a title in a
 /// sentence that the cut drops still rejects it.
-pub fn accept_opening(raw: &str, liked: &[ItemId], catalog: &Catalog) -> Option<String> {
+pub fn accept_opening(raw: &str, state: &DialogueState, tracker: &Tracker) -> Option<String> {
+    let catalog = tracker.catalog();
     let line = raw.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    let liked_words: Vec<String> = liked
+    let shown = clean_intro(line);
+    if shown.is_empty() || refuses(&shown) {
+        tracing::debug!("model opening replaced (empty or refuses): {raw:?}");
+        return None;
+    }
+    // The model's line read as if the seeker had said it: each item it names, with the polarity
+    // its clause gives.
+    let mut scratch = DialogueState::new();
+    let read = tracker.observe(&mut scratch, Utterance::said(Role::Seeker, line));
+    let liked = state.items_with(Polarity::Liked);
+    let disliked = state.items_with(Polarity::Disliked);
+    let true_to_state = read.mentions.iter().all(|m| match m.polarity {
+        Polarity::Liked => liked.contains(&m.id),
+        Polarity::Disliked => disliked.contains(&m.id),
+        Polarity::Neutral => false,
+    });
+    let named_words: Vec<String> = liked
         .iter()
+        .chain(&disliked)
         .filter_map(|id| catalog.get(*id))
         .flat_map(|it| it.title.split_whitespace().map(str::to_string).collect::<Vec<_>>())
         .collect();
-    let shown = clean_intro(line);
-    let names_item = catalog.link_text(line).iter().any(|m| !liked.contains(&m.id));
-    if shown.is_empty() || names_item || looks_like_a_title(line, &liked_words) || refuses(&shown) {
-        tracing::debug!("model opening replaced (empty, names or looks like a title, or refuses): {raw:?}");
+    if !true_to_state || looks_like_a_title(line, &named_words) {
+        tracing::debug!("model opening replaced (names an item against the state, or looks like a title): {raw:?}");
         return None;
     }
     Some(shown)
@@ -140,7 +161,7 @@ pub fn acknowledge(reactions: &[Reaction], catalog: &Catalog) -> Option<String> 
                 (Some(true), Some(false), _) => format!("you've seen {title} and didn't like it"),
                 (Some(true), Some(true), _) => format!("you've seen {title} and liked it"),
                 (Some(true), None, _) => format!("you've seen {title}"),
-                (_, _, true) => format!("you'll watch {title}"),
+                (_, _, true) => format!("you'll try {title}"),
                 (Some(false), Some(true), _) => format!("you haven't seen {title} but it appeals to you"),
                 (Some(false), _, _) => format!("you haven't seen {title}"),
                 (None, Some(false), _) => format!("you don't like {title}"),
@@ -155,32 +176,290 @@ pub fn acknowledge(reactions: &[Reaction], catalog: &Catalog) -> Option<String> 
     Some(format!("Noted: {}.", parts.join("; ")))
 }
 
-/// The opening line of a reply, in order of preference: the acknowledgment of this turn's
-/// reactions (`ack`); the model's checked line (`model`, from [`accept_opening`]); the prompt's
-/// `fallback`; its `alternate` — never the same line as the previous reply's opening
-/// (`previous`). Returns the line and whether it is the model's.
-pub fn choose_opening(
-    ack: Option<&str>,
-    model: Option<String>,
-    previous: Option<&str>,
-    fallback: &str,
-    alternate: &str,
-) -> (String, bool) {
-    if let Some(a) = ack.filter(|a| Some(*a) != previous) {
-        return (a.to_string(), false);
+/// What the seeker's turn changed in the state, said back ("Noted: you like Inception (2010) and
+/// Interstellar (2014); you want comedy; no Adam Sandler."): the reactions to the last list
+/// ("you've seen X and didn't like it"), the items the turn named with their polarity, and the attributes it
+/// asked for or ruled out; then, for each numbered entry the seeker named that the catalog lacks
+/// (`missing`, [`Catalog::missing_titles`]), a sentence saying so ("I don't have Gladiator II in
+/// my catalog.") rather than silently linking the original. `None`
+/// when the turn changed none of these. Built from `observed` (the tracker's record of the turn)
+/// and the state after it, so it never contradicts the state.
+pub fn noted(
+    observed: &Observed,
+    state: &DialogueState,
+    catalog: &Catalog,
+    missing: &[MissingTitle],
+) -> Option<String> {
+    let missing: Vec<String> = missing.iter().map(|m| format!("I don't have {} in my catalog.", m.said)).collect();
+    let noted = noted_changes(observed, state, catalog);
+    let all: Vec<String> = noted.into_iter().chain(missing).collect();
+    (!all.is_empty()).then(|| all.join(" "))
+}
+
+/// [`noted`] without the missing titles.
+fn noted_changes(observed: &Observed, state: &DialogueState, catalog: &Catalog) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(ack) = acknowledge(&observed.reactions, catalog) {
+        parts.push(ack.trim_start_matches("Noted: ").trim_end_matches('.').to_string());
     }
-    if let Some(m) = model.filter(|m| Some(m.as_str()) != previous) {
-        return (m, true);
+    let reacted: Vec<ItemId> = observed.reactions.iter().map(|r| r.id).collect();
+    let named = |p: Polarity| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for m in &observed.mentions {
+            if m.role == Role::Seeker && m.polarity == p && !reacted.contains(&m.id) {
+                // The state's latest word on the item wins (a later clause may have changed it).
+                let latest = state.mentions.iter().rev().find(|x| x.id == m.id).map(|x| x.polarity);
+                let name = catalog.get(m.id).map(|i| i.display_name());
+                if let (Some(name), true) = (name, latest == Some(p)) {
+                    if !out.contains(&name) {
+                        out.push(name);
+                    }
+                }
+            }
+        }
+        out
+    };
+    let liked = named(Polarity::Liked);
+    if !liked.is_empty() {
+        parts.push(format!("you like {}", and_list(&liked)));
     }
-    if Some(fallback) != previous {
-        return (fallback.to_string(), false);
+    let disliked = named(Polarity::Disliked);
+    if !disliked.is_empty() {
+        parts.push(format!("you don't like {}", and_list(&disliked)));
     }
-    (alternate.to_string(), false)
+    let turn = state.turns.iter().rposition(|t| t.role == Role::Seeker);
+    let this_turn = |wanted: bool| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (m, t) in &state.attributes {
+            if Some(*t) == turn && m.wanted == wanted && (m.explicit || wanted) {
+                let d = m.attribute.describe();
+                if !out.contains(&d) {
+                    out.push(d);
+                }
+            }
+        }
+        out
+    };
+    let wants = this_turn(true);
+    if !wants.is_empty() {
+        parts.push(format!("you want {}", and_list(&wants)));
+    }
+    let rejects = this_turn(false);
+    if !rejects.is_empty() {
+        parts.push(format!("no {}", or_list(&rejects)));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!("Noted: {}.", parts.join("; ")))
+}
+
+/// What the recommendations rest on, from the state: the (at most two) latest items the seeker
+/// liked, the attributes the latest turn asked for (at most three) and those ruled out (at most
+/// three) —
+/// "Since you like Heat (1995) and want the 1990s, without horror, try these:" — leaving out what
+/// `noted` (this turn's [`noted`] line, if any) already says; `None` when nothing is left.
+pub fn lead(state: &DialogueState, catalog: &Catalog, noted: Option<&str>) -> Option<String> {
+    let new = |x: &String| !noted.is_some_and(|n| n.contains(x.as_str()));
+    let liked: Vec<String> = last_n(
+        state
+            .items_with(Polarity::Liked)
+            .iter()
+            .filter(|id| state.mentions.iter().any(|m| m.id == **id && m.role == Role::Seeker))
+            .filter_map(|id| catalog.get(*id).map(|i| i.display_name()))
+            .filter(new)
+            .collect(),
+        2,
+    );
+    // Only the requests that filter this list (the latest turn's, [`DialogueState::latest_requests`]):
+    // an earlier "funny" is kept in the state but no longer restricts the list.
+    let wants: Vec<String> = last_n(state.latest_requests().iter().map(|a| a.describe()).filter(new).collect(), 3);
+    let rejects: Vec<String> = state.rejected_attributes().iter().map(|a| a.describe()).filter(new).take(3).collect();
+    let mut basis: Vec<String> = Vec::new();
+    if !liked.is_empty() {
+        basis.push(format!("like {}", and_list(&liked)));
+    }
+    if !wants.is_empty() {
+        basis.push(format!("want {}", and_list(&wants)));
+    }
+    match (basis.is_empty(), rejects.is_empty()) {
+        (true, true) => None,
+        (true, false) => Some(format!("Leaving out {}, try these:", or_list(&rejects))),
+        (false, true) => Some(format!("Since you {}, try these:", basis.join(" and "))),
+        (false, false) => Some(format!("Since you {}, without {}, try these:", basis.join(" and "), or_list(&rejects))),
+    }
+}
+
+/// True when nothing in `state` says what the seeker wants: no item liked, no attribute asked
+/// for or ruled out, no reaction to a list ("hi", "recommend something").
+pub fn is_vague(state: &DialogueState) -> bool {
+    state.items_with(Polarity::Liked).is_empty()
+        && state.items_with(Polarity::Disliked).is_empty()
+        && state.attributes.is_empty()
+        && state.seen.is_empty()
+        && state.accepted.is_empty()
+}
+
+/// The last `n` of `xs`, in order.
+fn last_n(mut xs: Vec<String>, n: usize) -> Vec<String> {
+    let cut = xs.len().saturating_sub(n);
+    xs.drain(..cut);
+    xs
+}
+
+/// "A", "A and B", "A, B and C".
+fn and_list(xs: &[String]) -> String {
+    joined(xs, "and")
+}
+
+/// "A", "A or B", "A, B or C".
+fn or_list(xs: &[String]) -> String {
+    joined(xs, "or")
+}
+
+fn joined(xs: &[String], word: &str) -> String {
+    match xs {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} {word} {last}", init.join(", ")),
+    }
+}
+
+/// How this turn's opening line is chosen, decided before anything is decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpeningPlan {
+    /// The line to show without asking the model (the model then writes none): what the turn
+    /// changed, a question after a vague message, or — when the model may not write openings —
+    /// the first candidate not said last time.
+    pub fixed: Option<String>,
+    /// Lines to fall back on when the model's line is rejected, in order of preference; the
+    /// first that differs from `previous` is used.
+    pub candidates: Vec<String>,
+    /// The previous reply's opening, never said twice in a row.
+    pub previous: Option<String>,
+}
+
+impl OpeningPlan {
+    /// The plan for one turn: `noted` (what the turn changed, [`noted`]) and `lead` (what the
+    /// list rests on, [`lead`]) joined into one line; `question` (set after a vague message,
+    /// [`is_vague`]); the prompt's `fallback` and `alternate` lines; the `previous` reply's
+    /// opening; whether the model may write an opening (`model_writes`). A turn that changed the
+    /// state, and a vague one, always get the fixed line: the model cannot know what changed.
+    pub fn new(
+        noted: Option<String>,
+        lead: Option<String>,
+        question: Option<String>,
+        lines: [&str; 2],
+        previous: Option<String>,
+        model_writes: bool,
+    ) -> Self {
+        let [fallback, alternate] = lines;
+        let differs = |l: &String| Some(l.as_str()) != previous.as_deref();
+        // After a vague message the question stands where the lead would (the state holds no
+        // basis for one); what the turn changed (a title the catalog lacks) still comes first.
+        let lead = question.clone().or(lead);
+        let state_line = match (&noted, &lead) {
+            (Some(n), Some(l)) => Some(format!("{n} {l}")),
+            (Some(n), None) => Some(n.clone()),
+            (None, Some(l)) => Some(l.clone()),
+            (None, None) => None,
+        };
+        let mut candidates: Vec<String> = Vec::new();
+        for line in [state_line.clone(), question.clone(), Some(fallback.to_string()), Some(alternate.to_string())]
+            .into_iter()
+            .flatten()
+        {
+            if !candidates.contains(&line) {
+                candidates.push(line);
+            }
+        }
+        let first_new = candidates.iter().find(|l| differs(l)).cloned();
+        let fixed = if question.is_some() || noted.is_some() || !model_writes {
+            first_new.or_else(|| candidates.last().cloned())
+        } else {
+            None
+        };
+        OpeningPlan { fixed, candidates, previous }
+    }
+
+    /// The line shown and whether it is the model's: the fixed line if there is one; else the
+    /// model's checked line (`model`, from [`accept_opening`]) unless it repeats the previous
+    /// opening; else the first candidate that does not.
+    pub fn choose(&self, model: Option<String>) -> (String, bool) {
+        if let Some(f) = &self.fixed {
+            return (f.clone(), false);
+        }
+        let previous = self.previous.as_deref();
+        if let Some(m) = model.filter(|m| Some(m.as_str()) != previous) {
+            return (m, true);
+        }
+        let line = self.candidates.iter().find(|l| Some(l.as_str()) != previous).or(self.candidates.last());
+        (line.cloned().unwrap_or_default(), false)
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{clean_intro, looks_like_a_title, refuses};
+    use super::{clean_intro, joined, last_n, looks_like_a_title, refuses, OpeningPlan};
+
+    const LINES: [&str; 2] = ["Here you go:", "A few more:"];
+
+    fn plan(noted: Option<&str>, lead: Option<&str>, vague: bool, previous: Option<&str>, model: bool) -> OpeningPlan {
+        let s = |x: Option<&str>| x.map(str::to_string);
+        let question = vague.then(|| "What do you like?".to_string());
+        OpeningPlan::new(s(noted), s(lead), question, LINES, s(previous), model)
+    }
+
+    #[test]
+    fn a_turn_that_changed_the_state_says_so_first_and_the_model_writes_nothing() {
+        let p = plan(Some("Noted: you like Heat (1995)."), Some("Since you like X, try these:"), false, None, true);
+        assert_eq!(p.fixed.as_deref(), Some("Noted: you like Heat (1995). Since you like X, try these:"));
+        assert_eq!(p.choose(Some("Great picks!".into())), (p.fixed.clone().unwrap_or_default(), false));
+    }
+
+    #[test]
+    fn without_a_change_a_model_that_may_write_does_and_a_rejected_line_falls_back() {
+        let p = plan(None, Some("Since you like X, try these:"), false, None, true);
+        assert_eq!(p.fixed, None);
+        assert_eq!(p.choose(Some("Great picks!".into())), ("Great picks!".into(), true));
+        assert_eq!(p.choose(None), ("Since you like X, try these:".into(), false));
+        // The model's line is not said twice in a row either.
+        let p = plan(None, None, false, Some("Great picks!"), true);
+        assert_eq!(p.choose(Some("Great picks!".into())), ("Here you go:".into(), false));
+    }
+
+    #[test]
+    fn a_model_not_marked_able_never_writes_and_no_line_repeats() {
+        let p = plan(None, Some("Since you like X, try these:"), false, None, false);
+        assert_eq!(p.fixed.as_deref(), Some("Since you like X, try these:"));
+        assert!(!p.choose(Some("I'm glad you enjoyed the latest installment.".into())).1);
+        let p = plan(None, Some("Since you like X, try these:"), false, Some("Since you like X, try these:"), false);
+        assert_eq!(p.fixed.as_deref(), Some("Here you go:"));
+        let p = plan(None, None, false, Some("Here you go:"), false);
+        assert_eq!(p.fixed.as_deref(), Some("A few more:"));
+        // Even when every line was just said, one is chosen (the last resort).
+        let p = OpeningPlan::new(None, None, None, ["Same", "Same"], Some("Same".into()), false);
+        assert_eq!(p.fixed.as_deref(), Some("Same"));
+    }
+
+    #[test]
+    fn a_vague_message_gets_the_question_once() {
+        let p = plan(None, None, true, None, true);
+        assert_eq!(p.fixed.as_deref(), Some("What do you like?"));
+        let p = plan(None, None, true, Some("What do you like?"), false);
+        assert_eq!(p.fixed.as_deref(), Some("Here you go:"));
+    }
+
+    #[test]
+    fn lists_are_joined_the_english_way() {
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(joined(&v(&[]), "and"), "");
+        assert_eq!(joined(&v(&["A"]), "and"), "A");
+        assert_eq!(joined(&v(&["A", "B"]), "or"), "A or B");
+        assert_eq!(joined(&v(&["A", "B", "C"]), "and"), "A, B and C");
+        assert_eq!(last_n(v(&["A", "B", "C"]), 2), v(&["B", "C"]));
+        assert_eq!(last_n(v(&["A"]), 2), v(&["A"]));
+    }
 
     #[test]
     fn sentences_that_look_like_titles_are_caught() {

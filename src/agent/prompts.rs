@@ -24,6 +24,9 @@ pub struct RecommendPrompts {
     /// Opening used instead of `fallback_intro` when the previous reply opened with it (no
     /// opening is said twice in a row).
     pub alternate_intro: String,
+    /// Opening after a vague message ("hi", "recommend something": nothing in the state says
+    /// what the seeker wants): one short question, leading into a few broadly liked picks.
+    pub question: String,
     /// Reply when no candidate is left to recommend.
     pub no_results: String,
     /// Closing line after the list.
@@ -51,7 +54,7 @@ impl RecommendPrompts {
     }
 
     /// The prompts with the catalog's words filled in: `system`, `fallback_intro`,
-    /// `alternate_intro`, `no_results` and `closing` are templates over `item`, `items` and
+    /// `alternate_intro`, `question`, `no_results` and `closing` are templates over `item`, `items` and
     /// `category` ([`CatalogConfig::prompt_vars`]); `intro` keeps its per-turn variables.
     ///
     /// Errors: [`Error::InvalidInput`] naming the field whose template does not render.
@@ -66,6 +69,7 @@ impl RecommendPrompts {
             intro: self.intro.clone(),
             fallback_intro: render("fallback_intro", &self.fallback_intro)?,
             alternate_intro: render("alternate_intro", &self.alternate_intro)?,
+            question: render("question", &self.question)?,
             no_results: render("no_results", &self.no_results)?,
             closing: render("closing", &self.closing)?,
         })

@@ -29,6 +29,10 @@ pub struct BackendArgs {
     /// timeout_secs, retries, threads); flags override it.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Let the model write each reply's opening sentence (a model able to; the line is still
+    /// checked against the dialogue state). Default: the opening is built from the state.
+    #[arg(long)]
+    pub free_opening: bool,
 }
 
 impl BackendArgs {
@@ -43,10 +47,18 @@ impl BackendArgs {
             base_url: self.base_url.clone(),
             server_kind: self.server_kind,
             threads,
+            free_opening: self.free_opening.then_some(true),
             ..BackendConfig::default()
         };
         Ok(file.overlay(self.backend, flags))
     }
+}
+
+/// Whether the model may write reply openings (`--free-opening`, or `free_opening` in the file).
+///
+/// Errors: an unreadable or malformed `--config` file.
+pub fn free_opening(args: &BackendArgs) -> anyhow::Result<bool> {
+    Ok(args.resolve(None, None)?.free_opening.unwrap_or(false))
 }
 
 /// Opens the model that `args`, `model` and `threads` describe, with `llama` as the llama.cpp

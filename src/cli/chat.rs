@@ -62,7 +62,11 @@ pub fn run(args: ChatArgs) -> anyhow::Result<()> {
     } else {
         Some(super::backend::open_model(&args.backend, args.model, threads, Default::default())?)
     };
-    let config = AgentConfig { recommendations: usize::from(args.recommendations), ..AgentConfig::default() };
+    let config = AgentConfig {
+        recommendations: usize::from(args.recommendations),
+        model_opening: super::backend::free_opening(&args.backend)?,
+        ..AgentConfig::default()
+    };
     let agent = Agent::from_project(model, config).context("cannot start the agent")?;
     if !args.plain && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         return curator::tui::run(agent).context("the terminal UI failed");

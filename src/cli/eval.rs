@@ -252,7 +252,11 @@ fn agent(
         (Some(m), Some(name))
     };
     let prompts = RecommendPrompts::load(&curator::paths::prompts_dir())?;
-    let config = AgentConfig { recommendations: usize::from(recommendations), ..AgentConfig::default() };
+    let config = AgentConfig {
+        recommendations: usize::from(recommendations),
+        model_opening: super::backend::free_opening(backend)?,
+        ..AgentConfig::default()
+    };
     Ok((Agent::new(loaded.assets.clone(), prompts, model, config), path))
 }
 

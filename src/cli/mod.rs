@@ -406,6 +406,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     header_timeout: std::time::Duration::from_secs(header_timeout_secs),
                 },
                 cors_origins,
+                model_opening: backend::free_opening(&backend)?,
                 catalogs_dir: defaults.catalogs_dir,
                 default_catalog: defaults.default_catalog,
             };

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::negation::{clauses, negated_at, Word};
 use crate::catalog::text::{is_common_word, normalize};
-use crate::knowledge::{Attribute, KnowledgeGraph, NodeKind, Relation};
+use crate::knowledge::{Attribute, KnowledgeGraph, NodeKind, Relation, FIRST_YEAR, LAST_YEAR};
 
 /// One genre mentioned by the seeker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -578,13 +578,13 @@ impl AttributeLinker {
                     && matches!(w[i - 1].norm.as_str(), "from" | "in" | "since" | "after" | "before")
                 {
                     if let Ok(y) = tok.parse::<u16>() {
-                        if (1900..=2030).contains(&y) {
+                        if (FIRST_YEAR..=LAST_YEAR).contains(&y) {
                             // "after 2015" excludes 2015 and "before 1980" excludes 1980;
                             // "since 2015" includes it.
                             let (from, to) = match w[i - 1].norm.as_str() {
-                                "since" => (y, 2030),
-                                "after" => (y + 1, 2030),
-                                "before" => (1900, y - 1),
+                                "since" => (y, LAST_YEAR),
+                                "after" => (y + 1, LAST_YEAR),
+                                "before" => (FIRST_YEAR, y - 1),
                                 _ => (y, y),
                             };
                             let span = w[i - 1].span.start..w[i].span.end;

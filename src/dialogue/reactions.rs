@@ -2,7 +2,8 @@
 //! it says about each (seen or not, liked or not, accepted).
 //!
 //! References, in the seeker's words:
-//! - ordinals: "the first one", "1st", "number 2", "#3", "the second", "the last one";
+//! - ordinals: "the first one", "1st", "number 2", "#3", "the second", "the last one", and
+//!   leading or trailing runs: "the first two", "the top 3", "the last two";
 //! - deixis: "that one", "this one", "it", "that" (only after a one-item list), "both" (a
 //!   two-item list), "all of them", "none of those" (the whole list, each not accepted);
 //! - titles: a listed item linked in the text, or a distinctive word of its title ("seen
@@ -111,8 +112,17 @@ const ACCEPTED: &[&str] = &[
     "will watch",
 ];
 
-/// Whole-list references.
-const ALL: &[&str] = &["all of them", "all of those", "all of these", "all three", "all 3"];
+/// Whole-list references ("haven't seen any of them").
+const ALL: &[&str] = &[
+    "all of them",
+    "all of those",
+    "all of these",
+    "all three",
+    "all 3",
+    "any of them",
+    "any of those",
+    "any of these",
+];
 
 /// Whole-list rejections.
 const NONE: &[&str] = &["neither", "none of them", "none of those", "none of these"];
@@ -150,6 +160,19 @@ pub fn reactions(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], cata
         for (k, w) in ws.iter().enumerate() {
             if let Some((_, i)) = ORDINALS.iter().find(|(o, _)| *o == w.norm) {
                 add(*i, &mut found);
+            }
+            // "the first two", "the top 3", "the last two": a run from one end of the list.
+            let run = ws.get(k + 1).and_then(|n| match n.norm.as_str() {
+                "two" | "2" => Some(2),
+                "three" | "3" => Some(3),
+                "four" | "4" => Some(4),
+                "five" | "5" => Some(5),
+                _ => None,
+            });
+            match (w.norm.as_str(), run) {
+                ("first" | "top", Some(r)) => (0..r).for_each(|i| add(i, &mut found)),
+                ("last", Some(r)) => (listed.len().saturating_sub(r)..listed.len()).for_each(|i| add(i, &mut found)),
+                _ => {}
             }
             if w.norm == "last" && ws.get(k + 1).is_none_or(|n| matches!(n.norm.as_str(), "one" | "movie" | "film")) {
                 add(listed.len() - 1, &mut found);

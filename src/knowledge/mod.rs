@@ -195,6 +195,11 @@ pub fn company_display(name: &str) -> String {
     words.join(" ")
 }
 
+/// The earliest year an open-ended range reaches ("before 1980" is 1900–1979).
+pub const FIRST_YEAR: u16 = 1900;
+/// The latest year an open-ended range reaches ("after 2015" is 2016–2030).
+pub const LAST_YEAR: u16 = 2030;
+
 /// An attribute a seeker can ask for or reject.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -226,7 +231,8 @@ pub enum Attribute {
 }
 
 impl Attribute {
-    /// A short phrase for replies: "thriller", "Denzel Washington", "1990s", "\"violence\"".
+    /// A short phrase for replies: "thriller", "Denzel Washington", "the 1990s", "after 2015"
+    /// (an open range, [`LAST_YEAR`] / [`FIRST_YEAR`]), "\"violence\"".
     pub fn describe(&self) -> String {
         match self {
             Attribute::Genre { name } => name.clone(),
@@ -235,6 +241,8 @@ impl Attribute {
                 format!("the {from}s")
             }
             Attribute::Years { from, to } if from == to => format!("{from}"),
+            Attribute::Years { from, to } if *to == LAST_YEAR => format!("after {}", from.saturating_sub(1)),
+            Attribute::Years { from, to } if *from == FIRST_YEAR => format!("before {}", to.saturating_add(1)),
             Attribute::Years { from, to } => format!("{from}–{to}"),
             Attribute::Keyword { name } => format!("\"{name}\""),
         }

@@ -10,6 +10,7 @@
 //! timeout_secs: 120                   # openai: longest wait for one request
 //! retries: 3                          # openai: extra tries after 429 / 5xx / connection errors
 //! threads: 2                          # llama: CPU threads
+//! free_opening: true                  # the model may write each reply's opening sentence
 //! ```
 //!
 //! A backend that this build does not contain is an error naming the cargo feature that would
@@ -107,6 +108,11 @@ pub struct BackendConfig {
     pub retries: Option<u32>,
     /// llama: CPU threads (default: the caller's choice).
     pub threads: Option<usize>,
+    /// Whether the model can write a reply's opening sentence true to the dialogue (any
+    /// backend; default `false`: the opening is built from the dialogue state, as a 135M model's
+    /// lines contradict it). Even then a line is shown only when it passes the state check
+    /// (`agent::accept_opening`).
+    pub free_opening: Option<bool>,
 }
 
 impl BackendConfig {
@@ -132,6 +138,7 @@ impl BackendConfig {
         self.timeout_secs = over.timeout_secs.or(self.timeout_secs);
         self.retries = over.retries.or(self.retries);
         self.threads = over.threads.or(self.threads);
+        self.free_opening = over.free_opening.or(self.free_opening);
         self
     }
 }

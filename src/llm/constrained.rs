@@ -89,9 +89,16 @@ impl Default for ListSpec {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
-    Intro { used: usize },
+    /// An opening line fixed by the caller ([`ListConstraint::with_opening`]), forced first.
+    Opening(String),
+    Intro {
+        used: usize,
+    },
     Marker,
-    Slot { node: NodeId, logprobs: Vec<f32> },
+    Slot {
+        node: NodeId,
+        logprobs: Vec<f32>,
+    },
     Done,
 }
 
@@ -133,6 +140,9 @@ pub struct ListConstraint<'t> {
     intro_text: String,
     /// Titles a backend without token-level control produced that name no allowed title.
     unresolved: Vec<String>,
+    /// Whether an opening line (free or forced) comes before the list (its first marker then
+    /// starts a new line).
+    opened: bool,
 }
 
 /// An opening line ends at the first sentence end (`.`, `!`, `?` closing a token) once it holds at
@@ -156,6 +166,7 @@ impl<'t> ListConstraint<'t> {
     /// normally the leading-space form that follows `"1."`).
     pub fn new(trie: &'t TitleTrie, spec: ListSpec) -> Self {
         let phase = if spec.intro_max_tokens > 0 { Phase::Intro { used: 0 } } else { Phase::Marker };
+        let opened = spec.intro_max_tokens > 0;
         ListConstraint {
             trie,
             budget: TrieBudget::new(trie),
@@ -168,7 +179,18 @@ impl<'t> ListConstraint<'t> {
             free_title: (String::new(), 0),
             intro_text: String::new(),
             unresolved: Vec::new(),
+            opened,
         }
+    }
+
+    /// The list opens with `line`, forced (the model writes no opening of its own): the caller
+    /// wrote it, e.g. from the dialogue state. An empty `line` leaves the spec's opening as it is.
+    pub fn with_opening(mut self, line: &str) -> Self {
+        if !line.is_empty() {
+            self.phase = Phase::Opening(line.replace('\n', " "));
+            self.opened = true;
+        }
+        self
     }
 
     /// Text forced right after each item's title (before its line ends), by key: e.g. `" — "` and
@@ -178,11 +200,23 @@ impl<'t> ListConstraint<'t> {
         self
     }
 
+    /// Whether the model's free opening line is still being written (the next [`Self::step`] is
+    /// [`Step::Free`] for it). Asks without advancing the machine.
+    pub fn in_opening(&self) -> bool {
+        matches!(self.phase, Phase::Intro { .. })
+    }
+
     /// The next step. Never returns `Choose` with no option: a slot with nothing left to write
     /// ends the list.
     pub fn step(&mut self) -> Step {
         loop {
             match &self.phase {
+                Phase::Opening(line) => {
+                    let line = line.clone();
+                    self.intro_text.push_str(&line);
+                    self.phase = Phase::Marker;
+                    return Step::Force(line);
+                }
                 Phase::Intro { .. } => return Step::Free,
                 Phase::Marker => {
                     let k = self.items.len();
@@ -199,7 +233,7 @@ impl<'t> ListConstraint<'t> {
                         continue;
                     }
                     let mut text = std::mem::take(&mut self.pending_suffix);
-                    if k > 0 || self.spec.intro_max_tokens > 0 {
+                    if k > 0 || self.opened {
                         text.push('\n');
                     }
                     text.push_str(&format!("{}.", k + 1));
@@ -503,6 +537,21 @@ mod tests {
         // …a sentence end past INTRO_MIN_BYTES does (the token itself is still shown).
         assert!(c.free_token(" Here are some picks.", false));
         assert_ne!(c.step(), Step::Free);
+    }
+
+    #[test]
+    fn a_fixed_opening_is_forced_first_and_the_list_starts_on_a_new_line() {
+        let (_, trie) = setup();
+        // The spec's free opening is replaced: the model writes none.
+        let spec = ListSpec { items: 1, intro_max_tokens: 40, closing: None, free_slots: false };
+        let mut c = ListConstraint::new(&trie, spec).with_opening("Noted: you like Heat.\nSneaky");
+        assert_eq!(c.step(), Step::Force("Noted: you like Heat. Sneaky".into()), "one line, newlines flattened");
+        assert!(!c.free_token("free", false), "no free token after a fixed opening");
+        assert_eq!(c.step(), Step::Force("\n1.".into()));
+        // An empty line keeps the spec's own behaviour.
+        let spec = ListSpec { items: 1, intro_max_tokens: 0, closing: None, free_slots: false };
+        let mut c = ListConstraint::new(&trie, spec).with_opening("");
+        assert_eq!(c.step(), Step::Force("1.".into()));
     }
 
     /// Walks the machine choosing, in each slot, the first allowed token (or the end when allowed

@@ -728,7 +728,9 @@ impl LanguageModel for OpenAiModel {
                         break;
                     }
                     // However the opening ended, the list starts now.
-                    if constraint.step() == Step::Free {
+                    // (`step` is not asked: it would consume the list's first marker when the
+                    // opening already ended at a sentence end.)
+                    if constraint.in_opening() {
                         constraint.free_token("\n", true);
                     }
                 }

@@ -79,6 +79,9 @@ pub struct ServerOptions {
     /// Origins (`scheme://host[:port]`) whose web pages may call the API from a browser (CORS);
     /// empty by default: no cross-origin access.
     pub cors_origins: Vec<String>,
+    /// Whether the model may write each reply's opening sentence
+    /// ([`AgentConfig::model_opening`]); default `false`.
+    pub model_opening: bool,
     /// The folder of the catalogs served, one per model (default `<root>/catalogs`).
     pub catalogs_dir: PathBuf,
     /// The catalog of requests that name none (model `curator`; default: the `--catalog`
@@ -99,6 +102,7 @@ impl Default for ServerOptions {
             sessions: SessionLimits::default(),
             connections: ConnectionLimits::default(),
             cors_origins: Vec::new(),
+            model_opening: false,
             catalogs_dir: crate::paths::project_root().join("catalogs"),
             default_catalog: crate::paths::catalog_name(),
         }
@@ -146,7 +150,11 @@ impl AppState {
     /// session database ([`Error::Io`] naming the file).
     pub fn start(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Result<Self> {
         let cors = cors_layer(&options.cors_origins)?;
-        let config = AgentConfig { recommendations: options.recommendations.max(1), ..AgentConfig::default() };
+        let config = AgentConfig {
+            recommendations: options.recommendations.max(1),
+            model_opening: options.model_opening,
+            ..AgentConfig::default()
+        };
         let catalogs =
             catalogs::Catalogs::open(options.catalogs_dir.clone(), &options.default_catalog, config.weights)?;
         let assets = catalogs.default_assets().map_err(|e| Error::InvalidInput(e.to_string()))?;
