@@ -66,6 +66,7 @@ fn rebuilds_are_byte_identical_and_counts_match_the_fixture() {
     assert!(assets.knowledge.is_some(), "the graph is loaded with the catalog");
     let config = curator::catalog::config::CatalogConfig::load(&a.path().join("catalogs/boardgames")).unwrap();
     assert_eq!((config.item.as_str(), config.items_noun().as_str()), ("board game", "board games"));
+    assert_eq!((config.verb(), config.verb_past()), ("play", "played"));
 }
 
 /// An agent over the board-game catalog built into a temporary folder (kept alive by the
@@ -250,7 +251,8 @@ fn the_real_model_chats_about_board_games_from_the_built_catalog() {
         assert!(r.reason.contains("Agricola (2007)") || r.reason.contains("Concordia (2013)"), "{r:?}");
     }
     let lower = reply.to_lowercase();
-    for word in ["movie", "film", "directed", "starring", "redial", "tmdb"] {
+    assert!(reply.contains("Played any of these?"), "the closing in the catalog's words: {reply}");
+    for word in ["movie", "film", "directed", "starring", "redial", "tmdb", "seen any", "watch"] {
         assert!(!lower.contains(word), "{word:?} in a board-game reply: {reply}");
     }
 }

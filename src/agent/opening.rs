@@ -148,6 +148,7 @@ pub fn accept_opening(raw: &str, state: &DialogueState, tracker: &Tracker) -> Op
 /// seen Deadpool (2016) and didn't like it."), or `None` without reactions. Built from the
 /// state's own record, so it never contradicts it.
 pub fn acknowledge(reactions: &[Reaction], catalog: &Catalog) -> Option<String> {
+    let (verb, seen) = (catalog.config().verb(), catalog.config().verb_past());
     let parts: Vec<String> = reactions
         .iter()
         .filter_map(|r| {
@@ -158,12 +159,12 @@ pub fn acknowledge(reactions: &[Reaction], catalog: &Catalog) -> Option<String> 
                 _ => None,
             };
             Some(match (r.seen, liked, r.accepted) {
-                (Some(true), Some(false), _) => format!("you've seen {title} and didn't like it"),
-                (Some(true), Some(true), _) => format!("you've seen {title} and liked it"),
-                (Some(true), None, _) => format!("you've seen {title}"),
-                (_, _, true) => format!("you'll try {title}"),
-                (Some(false), Some(true), _) => format!("you haven't seen {title} but it appeals to you"),
-                (Some(false), _, _) => format!("you haven't seen {title}"),
+                (Some(true), Some(false), _) => format!("you've {seen} {title} and didn't like it"),
+                (Some(true), Some(true), _) => format!("you've {seen} {title} and liked it"),
+                (Some(true), None, _) => format!("you've {seen} {title}"),
+                (_, _, true) => format!("you'll {verb} {title}"),
+                (Some(false), Some(true), _) => format!("you haven't {seen} {title} but it appeals to you"),
+                (Some(false), _, _) => format!("you haven't {seen} {title}"),
                 (None, Some(false), _) => format!("you don't like {title}"),
                 (None, Some(true), _) => format!("you like {title}"),
                 (None, None, false) => return None,

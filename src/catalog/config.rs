@@ -45,6 +45,14 @@ pub struct CatalogConfig {
     /// One sentence on what the recommender does, for prompts ("You recommend movies.").
     #[serde(default)]
     pub description: Option<String>,
+    /// What one does with an item, base form, for replies ("you'll watch X"; "play", "read");
+    /// absent: "watch" ([`CatalogConfig::verb`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verb: Option<String>,
+    /// Its past participle ("you've seen X"; "played", "read"); absent: "seen"
+    /// ([`CatalogConfig::verb_past`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verb_past: Option<String>,
 }
 
 fn default_category() -> String {
@@ -62,7 +70,19 @@ impl CatalogConfig {
             people: vec![role("director", "directed by"), role("writer", "written by"), role("star", "starring")],
             category: "genre".into(),
             description: None,
+            verb: None,
+            verb_past: None,
         }
+    }
+
+    /// What one does with an item, base form: `verb`, else "watch" (the movies' word).
+    pub fn verb(&self) -> &str {
+        self.verb.as_deref().unwrap_or("watch")
+    }
+
+    /// The verb's past participle: `verb_past`, else "seen" (the movies' word).
+    pub fn verb_past(&self) -> &str {
+        self.verb_past.as_deref().unwrap_or("seen")
     }
 
     /// Whether this is the ReDial movies catalog's wording (reasons may name ReDial and TMDB).
@@ -76,9 +96,15 @@ impl CatalogConfig {
         self.people.get(slot).map(|r| r.by.as_str()).unwrap_or("by")
     }
 
-    /// The variables prompts may use: `item`, `items`, `category`.
+    /// The variables prompts may use: `item`, `items`, `category`, `verb`, `verb_past`.
     pub fn prompt_vars(&self) -> minijinja::Value {
-        minijinja::context! { item => self.item.clone(), items => self.items_noun(), category => self.category.clone() }
+        minijinja::context! {
+            item => self.item.clone(),
+            items => self.items_noun(),
+            category => self.category.clone(),
+            verb => self.verb().to_string(),
+            verb_past => self.verb_past().to_string(),
+        }
     }
 
     /// The plural item noun.
@@ -124,6 +150,11 @@ impl CatalogConfig {
         }
         if self.item.trim().is_empty() {
             return Err("field `item`: the item noun must not be empty".into());
+        }
+        for (field, v) in [("verb", &self.verb), ("verb_past", &self.verb_past)] {
+            if v.as_ref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(format!("field `{field}`: must not be empty when given"));
+            }
         }
         if self.people.len() > 3 {
             return Err(format!("field `people`: at most 3 roles, got {}", self.people.len()));

@@ -1,8 +1,7 @@
-//! The search over fusion weights shared by `curator tune` (ReDial validation), `curator tune
-//! --inspired-dev` and `curator catalog build` (a catalog's held-out sessions): the validation
-//! [`objective`] (mean of Recall@1, @10 and @50 on the de-dup protocol) and coordinate ascent
-//! ([`search_weights`]). Here, below the offline wing, so that the data build and the tuner can
-//! both use it without importing each other.
+//! Searching the candidate ranker's fusion weights: the validation [`objective`] (mean of
+//! Recall@1/10/50, de-dup) and coordinate ascent over a grid per weight ([`search_weights`]).
+//! Used by `curator tune` (ReDial validation, INSPIRED dev) and by `curator catalog build` (held-out
+//! interaction sessions); never given a test split by its callers.
 
 use std::sync::Arc;
 
