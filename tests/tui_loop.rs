@@ -135,6 +135,11 @@ impl curator::llm::LanguageModel for Panics {
     ) -> curator::Result<curator::llm::GenerationStats> {
         panic!("the test model panics on purpose")
     }
+    // The default model is not asked for a turn's opening (it is built from the state), so the
+    // model's first use is the prefill of the dialogue after the reply: it panics there too.
+    fn prefill_only(&mut self, _: &[curator::llm::ChatMessage], _: usize) -> curator::Result<usize> {
+        panic!("the test model panics on purpose")
+    }
 }
 
 /// A panic on the agent thread ends the UI, and the front end learns it (so `curator chat` exits
