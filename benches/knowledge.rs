@@ -7,9 +7,11 @@
 //! 1. **Load**: `KnowledgeGraph::load(knowledge/movies)` (parse both TSVs, build the petgraph and
 //!    the CSR walk), best and median of 5.
 //! 2. **Memory**: resident-set growth over the load (`/proc/self/statm`, Linux) and the CSR bytes.
-//! 3. **PPR per query**: personalized PageRank (default parameters) from 1 000 seed sets drawn
-//!    deterministically from the items with metadata: 1–3 liked items, one requested person or
-//!    genre, every fourth set a disliked item. Median, p90, max, mean in milliseconds.
+//! 3. **PPR per query**: personalized PageRank from 1 000 seed sets drawn deterministically from
+//!    the items with metadata (`benches/common/seeds.rs`: 1–3 liked items, one requested person
+//!    or genre, every fourth set a disliked item), by the exact power iteration and by the
+//!    default forward push (`cargo bench --bench ppr` measures its accuracy). Median, p90, max,
+//!    mean in milliseconds, and the ratio of the medians.
 //! 4. **Attribute linking per utterance** on a fixed request.
 //!
 //! Prints JSON. Other processes on the same cores (e.g. a compile) inflate every figure.
@@ -18,8 +20,10 @@
 use std::time::Instant;
 
 use curator::dialogue::attributes::AttributeLinker;
-use curator::knowledge::{KnowledgeGraph, NodeKind, PprParams};
-use petgraph::graph::NodeIndex;
+use curator::knowledge::{KnowledgeGraph, PprParams};
+
+#[path = "common/seeds.rs"]
+mod seeds;
 
 fn rss_bytes() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/statm").ok()?;
@@ -45,37 +49,22 @@ fn main() {
     }
     loads.sort_by(f64::total_cmp);
 
-    // Deterministic seed sets (a linear congruential generator; no external randomness).
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = |m: usize| {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        ((state >> 33) as usize) % m.max(1)
-    };
-    let items: Vec<usize> = (0..kg.item_count()).filter(|&i| kg.degree(NodeIndex::new(i)) >= 5).collect();
-    let people: Vec<NodeIndex<u32>> =
-        kg.nodes_of(NodeKind::Person).map(|(ix, _)| ix).filter(|&ix| kg.degree(ix) >= 3).collect();
-    let genres: Vec<NodeIndex<u32>> = kg.nodes_of(NodeKind::Genre).map(|(ix, _)| ix).collect();
-    let params = PprParams::default();
-    let mut times = Vec::new();
-    let mut checksum = 0f64;
-    for q in 0..1000 {
-        let mut seeds: Vec<(NodeIndex<u32>, f32)> = Vec::new();
-        for _ in 0..1 + next(3) {
-            seeds.push((NodeIndex::new(items[next(items.len())]), 1.0));
-        }
-        if q % 2 == 0 {
-            seeds.push((people[next(people.len())], 0.8));
-        } else {
-            seeds.push((genres[next(genres.len())], 0.5));
-        }
-        if q % 4 == 0 {
-            seeds.push((NodeIndex::new(items[next(items.len())]), -0.5));
-        }
+    // Both solvers on the same seed sets, interleaved so that load from other processes hits both.
+    let (exact, push) = (PprParams::exact(), PprParams::default());
+    let (mut times, mut push_times) = (Vec::new(), Vec::new());
+    let (mut checksum, mut push_checksum) = (0f64, 0f64);
+    for seeds in seeds::synthetic_sets(&kg) {
         let t = Instant::now();
-        let scores = kg.ppr(&seeds, &params);
+        let scores = kg.ppr(&seeds, &exact);
         times.push(t.elapsed().as_secs_f64() * 1e3);
         checksum += scores.iter().map(|&x| f64::from(x)).sum::<f64>();
+        let t = Instant::now();
+        let scores = kg.ppr(&seeds, &push);
+        push_times.push(t.elapsed().as_secs_f64() * 1e3);
+        push_checksum += scores.iter().map(|&x| f64::from(x)).sum::<f64>();
     }
+    let push_mean = push_times.iter().sum::<f64>() / push_times.len() as f64;
+    push_times.sort_by(f64::total_cmp);
     let mean = times.iter().sum::<f64>() / times.len() as f64;
     times.sort_by(f64::total_cmp);
 
@@ -98,14 +87,27 @@ fn main() {
             "ppr_csr_bytes": kg.walk_bytes(),
         },
         "ppr_ms": {
+            "method": "power iteration (exact reference)",
             "queries": times.len(),
-            "iterations": params.iterations,
-            "restart": params.restart,
+            "iterations": exact.iterations,
+            "restart": exact.restart,
             "median": quantile(&times, 0.5),
             "p90": quantile(&times, 0.9),
             "max": times[times.len() - 1],
             "mean": mean,
             "checksum": checksum,
+        },
+        "ppr_push_ms": {
+            "method": "forward push with hub vectors (default)",
+            "epsilon": curator::knowledge::DEFAULT_PUSH_EPSILON,
+            "hubs": kg.walk().hub_count(),
+            "queries": push_times.len(),
+            "median": quantile(&push_times, 0.5),
+            "p90": quantile(&push_times, 0.9),
+            "max": push_times[push_times.len() - 1],
+            "mean": push_mean,
+            "checksum": push_checksum,
+            "median_speedup_vs_exact": quantile(&times, 0.5) / quantile(&push_times, 0.5),
         },
         "link_ms": { "median": quantile(&link_times, 0.5), "max": link_times[link_times.len() - 1] },
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),

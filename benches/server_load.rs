@@ -10,7 +10,9 @@
 //!
 //! Knobs: `CURATOR_LOAD_SECS` (duration, default 10 for recommend, 60 for chat),
 //! `CURATOR_LOAD_CONNECTIONS` (default 4 for recommend, 16 for chat), `CURATOR_LOAD_NO_MODEL=1`
-//! (chat overload without the model), `CURATOR_LOAD_RETRY_MS` (pause after a 429, default 50).
+//! (chat overload without the model), `CURATOR_LOAD_RETRY_MS` (pause after a 429, default 50),
+//! `CURATOR_LOAD_BIN` (serve with another `curator` binary, e.g. a build of `main` kept as the
+//! reference of a speed change: run both in one session and compare the ratios).
 //! Client and server share the machine's cores.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -33,7 +35,10 @@ fn start(args: &[&str]) -> (Server, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut all: Vec<std::ffi::OsString> = vec!["--db".into(), dir.path().join("load.db").into()];
     all.extend(args.iter().map(Into::into));
-    let server = Server::spawn(all, Stdio::null());
+    let server = match std::env::var_os("CURATOR_LOAD_BIN") {
+        Some(bin) => Server::spawn_program(&bin, all, Stdio::null(), &[]),
+        None => Server::spawn(all, Stdio::null()),
+    };
     assert!(server.addr.starts_with("127.0.0.1:"));
     (server, dir)
 }
@@ -161,7 +166,8 @@ fn recommend_throughput() {
     let elapsed = t0.elapsed().as_secs_f64();
     lat.sort_by(f64::total_cmp);
     println!(
-        "{{\"bench\":\"recommend\",\"connections\":{conns},\"seconds\":{elapsed:.1},\"ok\":{},\"errors\":{errors},\"req_per_s\":{:.0},\"p50_ms\":{:.2},\"p90_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"server_rss_mb\":{:.0}}}",
+        "{{\"bench\":\"recommend\",\"server\":{:?},\"connections\":{conns},\"seconds\":{elapsed:.1},\"ok\":{},\"errors\":{errors},\"req_per_s\":{:.0},\"p50_ms\":{:.2},\"p90_ms\":{:.2},\"p99_ms\":{:.2},\"max_ms\":{:.2},\"server_rss_mb\":{:.0}}}",
+        std::env::var("CURATOR_LOAD_BIN").unwrap_or_else(|_| "this build".into()),
         lat.len(),
         lat.len() as f64 / elapsed,
         percentile(&lat, 50.0),

@@ -53,6 +53,10 @@ pub struct BenchReport {
     pub model_ttft_p50_from_turn2_ms: Option<f64>,
     /// Tool part alone: mean milliseconds per turn over `tool_turns` turns.
     pub tools_ms_per_turn: f64,
+    /// Tool part alone: median milliseconds per turn.
+    pub tools_ms_p50: f64,
+    /// Tool part alone: 99th percentile (nearest rank) in milliseconds per turn.
+    pub tools_ms_p99: f64,
     /// Turns timed for `tools_ms_per_turn`.
     pub tool_turns: usize,
     /// Threads available to the process.
@@ -106,25 +110,29 @@ pub fn run(
         }
     }
     let ttft = median(dialogue.iter().skip(1).filter_map(|t| t.model_ttft_ms).collect());
-    let mut tool_ms = 0.0;
-    let mut tool_turns = 0;
+    let mut tool_ms: Vec<f64> = Vec::new();
     let mut tools_agent = build(None)?;
     for _ in 0..repeats.max(1) {
         tools_agent.reset();
         for text in SCRIPT {
             tools_agent.respond(text, &mut |ev| {
                 if let AgentEvent::Done { stats } = ev {
-                    tool_ms += stats.tools_ms;
+                    tool_ms.push(stats.tools_ms);
                 }
             })?;
-            tool_turns += 1;
         }
     }
+    let tool_turns = tool_ms.len();
+    let mean = tool_ms.iter().sum::<f64>() / tool_turns.max(1) as f64;
+    tool_ms.sort_by(f64::total_cmp);
+    let p99 = tool_ms.get(((tool_turns as f64 * 0.99).ceil() as usize).saturating_sub(1)).copied().unwrap_or(0.0);
     Ok(BenchReport {
         throughput,
         dialogue,
         model_ttft_p50_from_turn2_ms: ttft,
-        tools_ms_per_turn: tool_ms / tool_turns.max(1) as f64,
+        tools_ms_per_turn: mean,
+        tools_ms_p50: median(tool_ms).unwrap_or(0.0),
+        tools_ms_p99: p99,
         tool_turns,
         threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     })

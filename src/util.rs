@@ -200,6 +200,35 @@ pub fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A sort key whose ascending order is the descending order of [`f32::total_cmp`] (NaNs and
+/// −0.0 placed as `total_cmp` places them): sorting plain integers instead of calling a float
+/// comparator through an index is several times faster on the catalog-sized sorts of a turn.
+pub fn descending_key(x: f32) -> u32 {
+    let b = x.to_bits();
+    let ascending = if b & 0x8000_0000 != 0 { !b } else { b | 0x8000_0000 };
+    !ascending
+}
+
+/// The indices `i` of `values` with `keep(i)`, by descending value ([`f32::total_cmp`]), ties by
+/// ascending index; only the first `m` (all of them when `m` is at least their count). The same
+/// order as sorting the kept indices with `values[b].total_cmp(&values[a]).then(a.cmp(&b))`, in
+/// O(n + m log m) when `m` is small (a selection, then a sort of the head).
+pub fn top_indices_desc(values: &[f32], keep: impl Fn(usize) -> bool, m: usize) -> Vec<usize> {
+    let mut keys: Vec<u64> = (0..values.len().min(u32::MAX as usize))
+        .filter(|&i| keep(i))
+        .map(|i| (u64::from(descending_key(values[i])) << 32) | i as u64)
+        .collect();
+    if m == 0 {
+        return Vec::new();
+    }
+    if m < keys.len() {
+        keys.select_nth_unstable(m - 1);
+        keys.truncate(m);
+    }
+    keys.sort_unstable();
+    keys.into_iter().map(|k| (k & 0xFFFF_FFFF) as usize).collect()
+}
+
 /// A progress bar on stderr for `len` steps, labelled `message` ("{msg} [====>  ] pos/len (elapsed,
 /// eta)"); indicatif hides it when stderr is not a terminal.
 pub fn progress_bar(len: usize, message: String) -> indicatif::ProgressBar {
@@ -216,7 +245,24 @@ pub fn progress_bar(len: usize, message: String) -> indicatif::ProgressBar {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde::Deserialize;
+
+    proptest! {
+        /// `top_indices_desc` gives the order of the float comparator it replaces.
+        #[test]
+        fn top_indices_match_the_comparator_sort(
+            values in proptest::collection::vec(prop_oneof![Just(0.0f32), Just(-0.0f32), Just(f32::NAN), -5.0f32..5.0], 0..200),
+            m in 0usize..250,
+            drop_every in 2usize..6,
+        ) {
+            let keep = |i: usize| !i.is_multiple_of(drop_every);
+            let mut idx: Vec<usize> = (0..values.len()).filter(|&i| keep(i)).collect();
+            idx.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+            idx.truncate(m);
+            prop_assert_eq!(top_indices_desc(&values, keep, m), idx);
+        }
+    }
 
     #[derive(Debug, PartialEq, Deserialize)]
     struct Row {

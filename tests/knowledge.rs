@@ -338,6 +338,45 @@ proptest! {
     }
 }
 
+/// Item nodes that are not seeds, best first (ties by index), positive scores only, at most `k`.
+fn top_items(scores: &[f32], seeds: &[(NodeIndex<u32>, f32)], k: usize) -> Vec<usize> {
+    curator::util::top_indices_desc(scores, |i| scores[i] > 0.0 && !seeds.iter().any(|s| s.0.index() == i), k)
+}
+
+/// The default PPR (forward push with hub vectors) on the committed graph: every item within the
+/// documented bound of the converged PPR (ε·W(v), plus the hub vectors' truncation), and its top
+/// 100 that of the exact power iteration up to a few items (`cargo bench --bench ppr` measures a
+/// mean top-100 recall of 0.99 on ReDial validation seeds).
+#[test]
+fn approximate_ppr_meets_its_bound_and_agrees_with_the_exact_one() {
+    let g = kg();
+    let eps = curator::knowledge::DEFAULT_PUSH_EPSILON;
+    let converged = PprParams { iterations: 60, ..PprParams::exact() };
+    let items: Vec<usize> = (0..g.item_count()).filter(|&i| g.degree(NodeIndex::new(i)) >= 5).collect();
+    let (mut recall, mut sets) = (0f64, 0usize);
+    for k in 0..24usize {
+        let mut seeds = vec![(NodeIndex::new(items[(k * 2_897) % items.len()]), 1.0f32)];
+        if k % 2 == 0 {
+            seeds.push((NodeIndex::new(items[(k * 613 + 11) % items.len()]), 0.5));
+        }
+        if k % 3 == 0 {
+            seeds.push((g.find(NodeKind::Genre, "comedy").unwrap(), 0.5));
+        }
+        let approx = g.ppr(&seeds, &PprParams::default());
+        let conv = g.ppr(&seeds, &converged);
+        for v in 0..g.item_count() {
+            let bound = eps * g.walk().weighted_degree(v) + 2e-5;
+            assert!((approx[v] - conv[v]).abs() <= bound, "set {k}, item node {v}: {} vs {}", approx[v], conv[v]);
+        }
+        let exact = g.ppr(&seeds, &PprParams::exact());
+        let (a, e) = (top_items(&approx, &seeds, 100), top_items(&exact, &seeds, 100));
+        assert_eq!(e.len(), 100);
+        recall += e.iter().filter(|i| a.contains(i)).count() as f64 / e.len() as f64;
+        sets += 1;
+    }
+    assert!(recall / sets as f64 >= 0.98, "mean top-100 recall {}", recall / sets as f64);
+}
+
 /// The knowledge build is byte-identical across runs and equal to the committed files (needs the
 /// raw data at `../shared/data`; without it the test says so and checks nothing).
 #[test]

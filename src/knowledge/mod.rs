@@ -15,7 +15,7 @@
 mod ppr;
 pub mod tools;
 
-pub use ppr::{PprParams, PprWalk};
+pub use ppr::{PprMethod, PprParams, PprWalk, PushState, DEFAULT_PUSH_EPSILON, HUB_DEGREE};
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -278,6 +278,8 @@ pub struct KnowledgeGraph {
     by_item: HashMap<ItemId, NodeIndex<u32>>,
     items: usize,
     walk: PprWalk,
+    /// Edges touching each node (both directions), so [`KnowledgeGraph::degree`] is O(1).
+    degrees: Vec<u32>,
 }
 
 fn field<'a>(cols: &[&'a str], i: usize, path: &Path, line: usize, what: &str) -> Result<&'a str> {
@@ -393,7 +395,12 @@ impl KnowledgeGraph {
             }
         }
         let walk = PprWalk::new(&graph, items);
-        KnowledgeGraph { graph, by_name, by_item, items, walk }
+        let mut degrees = vec![0u32; graph.node_count()];
+        for e in graph.edge_references() {
+            degrees[e.source().index()] += 1;
+            degrees[e.target().index()] += 1;
+        }
+        KnowledgeGraph { graph, by_name, by_item, items, walk, degrees }
     }
 
     /// Number of nodes.
@@ -438,8 +445,7 @@ impl KnowledgeGraph {
 
     /// Number of edges touching `ix` (both directions).
     pub fn degree(&self, ix: NodeIndex<u32>) -> usize {
-        self.graph.edges_directed(ix, Direction::Outgoing).count()
-            + self.graph.edges_directed(ix, Direction::Incoming).count()
+        self.degrees.get(ix.index()).map_or(0, |&d| d as usize)
     }
 
     /// Neighbours of `ix` through edges of `relation` in `direction` (outgoing: from an item to its
@@ -570,6 +576,18 @@ impl KnowledgeGraph {
         self.walk.run(seeds, params)
     }
 
+    /// The PPR transition matrix: the forward push's full state ([`PprWalk::push`]) and the
+    /// weighted degrees its error bound is stated in.
+    pub fn walk(&self) -> &PprWalk {
+        &self.walk
+    }
+
+    /// A PPR walk over this graph with hubs from `hub_degree` entries up (the benchmark's
+    /// comparison of hub thresholds; the graph's own walk uses [`HUB_DEGREE`]).
+    pub fn walk_with_hub_degree(&self, hub_degree: usize) -> PprWalk {
+        PprWalk::with_hub_degree(&self.graph, self.items, hub_degree)
+    }
+
     /// The shortest typed path from `liked` to `candidate`, as a reason. Length 1: one is the
     /// other's sequel. Length 2: a shared attribute, preferring director, writer, actor, keyword,
     /// company, then genre, and within a relation the attribute with the fewest items (the most
@@ -604,7 +622,11 @@ impl KnowledgeGraph {
             let best = na
                 .iter()
                 .filter(|x| nb.binary_search(x).is_ok())
-                .min_by_key(|x| (self.degree(**x), self.graph[**x].name.clone()))
+                .min_by(|x, y| {
+                    self.degree(**x)
+                        .cmp(&self.degree(**y))
+                        .then_with(|| self.graph[**x].name.cmp(&self.graph[**y].name))
+                })
                 .copied();
             if let Some(x) = best {
                 let name = &self.graph[x].display();

@@ -242,18 +242,22 @@ impl FusionParts {
             });
         }
         // Items meeting more of the latest requests come first (the attribute filter's tiers; all
-        // zero without it), then by score.
-        let tier = |c: &Candidate| self.kg.tier.get(c.position).copied().unwrap_or(0);
-        let order = |a: &Candidate, b: &Candidate| {
-            tier(b).cmp(&tier(a)).then(b.score.total_cmp(&a.score)).then(a.position.cmp(&b.position))
-        };
+        // zero without it), then by score, then by position: one integer key per candidate (`out`
+        // is in position order, so its index breaks ties as the position does).
+        let tier = |c: &Candidate| self.kg.tier.get(c.position).copied().unwrap_or(0).min(u32::MAX as usize) as u32;
+        let mut keys: Vec<(u64, u32)> = out
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ((u64::from(!tier(c)) << 32) | u64::from(crate::util::descending_key(c.score)), i as u32))
+            .collect();
         // Only the head can reach the top k after removing same-title duplicates.
-        let head = (k + 64).min(out.len());
-        if head > 0 && head < out.len() {
-            out.select_nth_unstable_by(head - 1, order);
-            out.truncate(head);
+        let head = (k + 64).min(keys.len());
+        if head > 0 && head < keys.len() {
+            keys.select_nth_unstable(head - 1);
+            keys.truncate(head);
         }
-        out.sort_unstable_by(order);
+        keys.sort_unstable();
+        let mut out: Vec<Candidate> = keys.iter().map(|&(_, i)| out[i as usize].clone()).collect();
         // One entry per title group: "The Notebook (2004)" and "(2013)" are not two picks.
         let mut taken = vec![false; n];
         out.retain(|c| {
@@ -275,7 +279,7 @@ impl FusionParts {
 ///
 /// Errors: the model's, for a state item it does not know.
 pub fn model_scores_into(model: &dyn Recommender, state: &RecState, catalog: &Catalog, cf: &mut [f32]) -> Result<()> {
-    for c in model.recommend_candidates(state, catalog.len())? {
+    for c in model.score_all(state)? {
         if let Some(x) = catalog.position(c.id).and_then(|p| cf.get_mut(p)) {
             *x = c.score;
         }
@@ -295,6 +299,8 @@ pub struct CandidateRanker {
     node_of: Vec<u32>,
     /// The learned reranker over the candidate set; `None`: the fusion orders the catalog.
     policy: Option<Arc<Policy>>,
+    /// How the `kg` term's personalized PageRank is computed (default: the forward push).
+    ppr: PprParams,
 }
 
 impl CandidateRanker {
@@ -309,6 +315,7 @@ impl CandidateRanker {
             knowledge: None,
             node_of: Vec::new(),
             policy: None,
+            ppr: PprParams::default(),
         }
     }
 
@@ -316,6 +323,14 @@ impl CandidateRanker {
     /// doc); the fusion still generates the candidates and fills the list past them.
     pub fn with_policy(mut self, policy: Arc<Policy>) -> Self {
         self.policy = Some(policy);
+        self
+    }
+
+    /// The same ranker computing personalized PageRank with `params` (default
+    /// [`PprParams::default`], the forward push; [`PprParams::exact`] for the power iteration
+    /// it approximates).
+    pub fn with_ppr(mut self, params: PprParams) -> Self {
+        self.ppr = params;
         self
     }
 
@@ -373,6 +388,35 @@ impl CandidateRanker {
     /// The knowledge-graph tools, when loaded.
     pub fn knowledge(&self) -> Option<&Arc<KgTools>> {
         self.knowledge.as_ref()
+    }
+
+    /// The seeds of the `kg` term's personalized PageRank for `state` (module doc): graph node and
+    /// weight of each collaborative seed the graph has, then each requested explicit genre,
+    /// person and keyword with its recency weight. Empty without a graph.
+    pub fn ppr_seeds(&self, state: &DialogueState, catalog: &Catalog) -> Vec<(NodeIndex<u32>, f32)> {
+        self.ppr_seed_nodes(state, &self.seeds(state, catalog))
+    }
+
+    fn ppr_seed_nodes(&self, state: &DialogueState, seeds: &[(usize, f32)]) -> Vec<(NodeIndex<u32>, f32)> {
+        let Some(kt) = &self.knowledge else { return Vec::new() };
+        let last = last_turn_of(state);
+        let mut nodes: Vec<(NodeIndex<u32>, f32)> = seeds
+            .iter()
+            .filter_map(|&(p, w)| {
+                self.node_of.get(p).filter(|&&x| x != u32::MAX).map(|&x| (NodeIndex::new(x as usize), w))
+            })
+            .collect();
+        for (m, t) in &state.requested_attributes() {
+            let w = self.weights.recency.powi(last.saturating_sub(*t) as i32);
+            let node = match &m.attribute {
+                Attribute::Genre { name } if m.explicit => kt.graph.find(NodeKind::Genre, name),
+                Attribute::Person { name, .. } => kt.graph.find(NodeKind::Person, name),
+                Attribute::Keyword { name } => kt.graph.find(NodeKind::Keyword, name),
+                _ => None,
+            };
+            nodes.extend(node.map(|x| (x, w)));
+        }
+        nodes
     }
 
     /// Per catalog position, whether the item has `a` (all false without a graph).
@@ -531,10 +575,7 @@ impl CandidateRanker {
             }
         };
         let top = |values: &[f32], m: usize, positive: bool| -> Vec<usize> {
-            let mut idx: Vec<usize> = (0..n).filter(|&p| keep[p] && (!positive || values[p] > 0.0)).collect();
-            idx.sort_unstable_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
-            idx.truncate(m);
-            idx
+            crate::util::top_indices_desc(&values[..n], |p| keep[p] && (!positive || values[p] > 0.0), m)
         };
         for p in top(&cf_n, policy::CF_TOP, false) {
             push(p, &mut chosen);
@@ -862,23 +903,8 @@ impl CandidateRanker {
         }
         // Personalized PageRank from the item seeds and the requested attribute nodes.
         if self.weights.kg != 0.0 {
-            let mut nodes: Vec<(NodeIndex<u32>, f32)> = seeds
-                .iter()
-                .filter_map(|&(p, w)| {
-                    self.node_of.get(p).filter(|&&x| x != u32::MAX).map(|&x| (NodeIndex::new(x as usize), w))
-                })
-                .collect();
-            for (m, t) in &requested {
-                let w = self.weights.recency.powi(last.saturating_sub(*t) as i32);
-                let node = match &m.attribute {
-                    Attribute::Genre { name } if m.explicit => kt.graph.find(NodeKind::Genre, name),
-                    Attribute::Person { name, .. } => kt.graph.find(NodeKind::Person, name),
-                    Attribute::Keyword { name } => kt.graph.find(NodeKind::Keyword, name),
-                    _ => None,
-                };
-                nodes.extend(node.map(|x| (x, w)));
-            }
-            let by_node = kt.graph.ppr(&nodes, &PprParams::default());
+            let nodes = self.ppr_seed_nodes(state, seeds);
+            let by_node = kt.graph.ppr(&nodes, &self.ppr);
             let mut ppr: Vec<f32> = (0..n)
                 .map(|p| self.node_of.get(p).and_then(|&x| by_node.get(x as usize)).copied().unwrap_or(0.0))
                 .collect();

@@ -337,8 +337,7 @@ pub fn ranking_by(set: &CandidateSet, scores: &[f32], k: usize) -> Vec<usize> {
 /// The 0-based rank of each entry of `values` among the entries with `keep[i]` (descending;
 /// ties by index); excluded entries get the count of kept ones.
 pub fn ranks_desc(values: &[f32], keep: &[bool]) -> Vec<u32> {
-    let mut idx: Vec<usize> = (0..values.len()).filter(|&i| keep.get(i).copied().unwrap_or(false)).collect();
-    idx.sort_unstable_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+    let idx = crate::util::top_indices_desc(values, |i| keep.get(i).copied().unwrap_or(false), values.len());
     let mut rank = vec![idx.len() as u32; values.len()];
     for (r, &i) in idx.iter().enumerate() {
         rank[i] = r as u32;

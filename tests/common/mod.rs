@@ -31,7 +31,18 @@ impl Server {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_curator"))
+        Self::spawn_program(env!("CARGO_BIN_EXE_curator").as_ref(), args, stderr, env)
+    }
+
+    /// [`Server::spawn_with_env`] of another `curator` binary `program` (the load benchmark's
+    /// reference build).
+    #[allow(dead_code)]
+    pub fn spawn_program<I, S>(program: &OsStr, args: I, stderr: Stdio, env: &[(&str, &str)]) -> Server
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut child = Command::new(program)
             .args(["serve", "--port", "0"])
             .args(args)
             .env_remove("CURATOR_API_KEY")

@@ -122,6 +122,14 @@ pub trait Recommender: Send + Sync + std::fmt::Debug {
     ///
     /// Errors: [`Error::InvalidInput`] naming a state item id the model does not know.
     fn recommend_candidates(&self, state: &RecState, k: usize) -> Result<Vec<ScoredItem>>;
+
+    /// Every item [`Recommender::recommend_candidates`] would return for an unbounded `k`, with
+    /// the same scores, in no particular order (callers that only read scores skip the sort).
+    ///
+    /// Errors: those of [`Recommender::recommend_candidates`].
+    fn score_all(&self, state: &RecState) -> Result<Vec<ScoredItem>> {
+        self.recommend_candidates(state, usize::MAX)
+    }
 }
 
 /// Which model family and hyperparameters.
@@ -431,5 +439,13 @@ impl Recommender for ItemModel {
         }
         cand.sort_unstable_by(order);
         Ok(cand.into_iter().map(|i| ScoredItem { id: self.ids[i as usize], score: scores[i as usize] }).collect())
+    }
+
+    fn score_all(&self, state: &RecState) -> Result<Vec<ScoredItem>> {
+        let (scores, excluded) = self.scores(state)?;
+        Ok((0..self.ids.len())
+            .filter(|&i| !excluded[i])
+            .map(|i| ScoredItem { id: self.ids[i], score: scores[i] })
+            .collect())
     }
 }
