@@ -6,8 +6,9 @@
 //! Backends checked: llama.cpp in process with the real default model (SmolLM2-135M-Instruct
 //! Q4_1), and the OpenAI-compatible remote backend against a real `curator serve` on 127.0.0.1
 //! (a child process with the same real model; server kind `curator`: no structured output and no
-//! scores, so its lists are free replies resolved to the allowed titles exactly). The mistral.rs
-//! backend is not compiled in (no build has it yet). A missing model file is a failure.
+//! scores, so its lists are free replies resolved to the allowed titles exactly); and, in a build
+//! with the cargo feature `mistralrs`, mistral.rs in process with the same GGUF (lists constrained
+//! by its llguidance regex, scores from its raw logits). A missing model file is a failure.
 //!
 //! Cancellation is asserted as behaviour (the call returns with `StopReason::Cancelled` and never
 //! hands over text after `false`), never as a time; its latency belongs to benchmarks.
@@ -262,4 +263,19 @@ fn openai_backend_against_curator_serve_conforms() {
     let err =
         m.generate(&[], &GenerationParams::default(), &mut |_| true).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("400") && err.contains("/chat/completions"), "{err}");
+}
+
+#[cfg(feature = "mistralrs")]
+#[test]
+fn mistralrs_backend_conforms() {
+    use curator::llm::MistralRsModel;
+    let path = common::model_path();
+    let mut m = MistralRsModel::load(&path).unwrap();
+    assert!(m.supports_logprobs() && m.supports_constrained());
+    run_suite(&mut m, &catalog(), &Expect { chooses_titles: true });
+    let err = MistralRsModel::load(std::path::Path::new("/nonexistent/model.gguf"))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("/nonexistent/model.gguf"), "{err}");
 }
