@@ -4,18 +4,27 @@
 # same GGUF, prompt, thread count and 64 greedy tokens), in alternating pairs so that both see the
 # same machine load; then the time to first token from turn 2 on (`curator eval llm --parts ttft`).
 #
-#   scripts/bench_engines.sh [PAIRS] [THREADS]      (defaults: 3 pairs, all cores)
+#   scripts/bench_engines.sh [PAIRS] [THREADS] [ENGINES]   (defaults: 3 pairs, all cores, llama)
+#
+# ENGINES `llama,mistralrs` builds with the cargo feature `mistralrs` and adds, in each pair, the
+# mistral.rs backend (`curator bench --backend mistralrs`) against its raw SDK run
+# (examples/raw_mistralrs.rs, same GGUF and dialogue, 64 greedy tokens) and against llama.cpp
+# through Curator in the same pair. mistral.rs (candle) uses all cores whatever THREADS says.
 #
 # Prints one line per pair and backend with prompt and decode tokens/s and the ratio
 # Curator / raw (target >= 0.95), then the TTFT p50. The machine may be shared: read the ratios
-# of one pair, not absolute figures across runs. The mistral.rs backend is not compiled in, so it
-# has no row. Needs python3 (for the JSON).
+# of one pair, not absolute figures across runs. Needs python3 (for the JSON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PAIRS=${1:-3}
 THREADS=${2:-$(nproc)}
+ENGINES=${3:-llama}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/curator/target}
-cargo build --release --quiet --bin curator --example raw_llama
+if [[ $ENGINES == *mistralrs* ]]; then
+  cargo build --release --quiet --features mistralrs --bin curator --example raw_llama --example raw_mistralrs
+else
+  cargo build --release --quiet --bin curator --example raw_llama
+fi
 BIN=$CARGO_TARGET_DIR/release
 MODEL=$("$BIN/curator" model fetch | tail -n 1)
 echo "model $MODEL, $THREADS threads, $PAIRS pairs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -31,6 +40,23 @@ print(f"pair {i}: llama.cpp via Curator prompt {p:7.1f} tok/s decode {g:6.1f} to
       f"prompt {rp:7.1f} decode {rg:6.1f} | ratio prompt {p/rp:.3f} decode {g/rg:.3f} "
       f"({cur['prompt_tokens']} prompt tokens, {cur['generated_tokens']} generated)")
 PY
+  if [[ $ENGINES == *mistralrs* ]]; then
+    MCUR=$("$BIN/curator" bench --backend mistralrs --model "$MODEL" --runs 3 --repeats 1)
+    MRAW=$("$BIN/examples/raw_mistralrs" "$MODEL" 3)
+    python3 - "$i" "$MCUR" "$MRAW" "$CUR" <<'PY'
+import json, sys
+i, cur, raw, lla = sys.argv[1], json.loads(sys.argv[2])["throughput"], json.loads(sys.argv[3]), json.loads(sys.argv[4])["throughput"]
+p, g = cur["prompt_tokens_per_second"], cur["generation_tokens_per_second"]
+rp, rg = raw["prompt_tokens_per_second"], raw["generation_tokens_per_second"]
+lp, lg = lla["prompt_tokens_per_second"], lla["generation_tokens_per_second"]
+print(f"pair {i}: mistral.rs via Curator prompt {p:7.1f} tok/s decode {g:6.1f} tok/s | raw mistralrs SDK "
+      f"prompt {rp:7.1f} decode {rg:6.1f} | ratio prompt {p/rp:.3f} decode {g/rg:.3f} "
+      f"({cur['prompt_tokens']} prompt tokens, {cur['generated_tokens']} generated; raw: {raw['prompt_tokens']} "
+      f"prompt tokens, engine-side prompt {raw['engine_prompt_tokens_per_second']:.1f} decode "
+      f"{raw['engine_generation_tokens_per_second']:.1f})")
+print(f"pair {i}: mistral.rs / llama.cpp, both via Curator: prompt {p/lp:.3f} decode {g/lg:.3f}")
+PY
+  fi
 done
 # TTFT from turn 2 on over the 10-turn script, with the dialogue prefilled between turns.
 OUT=$(mktemp)

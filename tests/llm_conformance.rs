@@ -6,10 +6,11 @@
 //! Backends checked: llama.cpp in process with the real default model (SmolLM2-135M-Instruct
 //! Q4_1), and the OpenAI-compatible remote backend against a real `curator serve` on 127.0.0.1
 //! (a child process with the same real model; server kind `curator`: no structured output and no
-//! scores, so its lists are free replies resolved to the allowed titles exactly), and, ignored by
-//! default, against a third-party server started by `scripts/third_party_server.sh`
-//! (llama-cpp-python's `llama_cpp.server`). The mistral.rs
-//! backend is not compiled in (no build has it yet). A missing model file is a failure.
+//! scores, so its lists are free replies resolved to the allowed titles exactly); in a build with
+//! the cargo feature `mistralrs`, mistral.rs in process with the same GGUF (lists constrained by
+//! its llguidance regex, scores from its raw logits); and, ignored by default, against a
+//! third-party server started by `scripts/third_party_server.sh` (llama-cpp-python's
+//! `llama_cpp.server`). A missing model file is a failure.
 //!
 //! Cancellation is asserted as behaviour (the call returns with `StopReason::Cancelled` and never
 //! hands over text after `false`), never as a time; its latency belongs to benchmarks.
@@ -282,4 +283,19 @@ fn openai_backend_against_a_third_party_server_conforms() {
     let mut m = OpenAiModel::connect(opts).unwrap();
     let chooses_titles = matches!(kind, ServerKind::LlamaServer | ServerKind::Vllm | ServerKind::Sglang);
     run_suite(&mut m, &catalog(), &Expect { chooses_titles });
+}
+
+#[cfg(feature = "mistralrs")]
+#[test]
+fn mistralrs_backend_conforms() {
+    use curator::llm::MistralRsModel;
+    let path = common::model_path();
+    let mut m = MistralRsModel::load(&path).unwrap();
+    assert!(m.supports_logprobs() && m.supports_constrained());
+    run_suite(&mut m, &catalog(), &Expect { chooses_titles: true });
+    let err = MistralRsModel::load(std::path::Path::new("/nonexistent/model.gguf"))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("/nonexistent/model.gguf"), "{err}");
 }

@@ -88,10 +88,11 @@ pub fn doctor(args: &BackendArgs, model: Option<PathBuf>) -> anyhow::Result<()> 
     if !missing.is_empty() {
         curator::outln!("backends not compiled in: {}", missing.join(", "));
     }
+    let engines = if cfg!(feature = "mistralrs") { "llama.cpp and mistral.rs" } else { "llama.cpp" };
     if cfg!(feature = "cuda") {
-        curator::outln!("llama.cpp GPU offload (cargo feature `cuda`): compiled in");
+        curator::outln!("{engines} GPU offload (cargo feature `cuda`): compiled in");
     } else {
-        curator::outln!("llama.cpp GPU offload (cargo feature `cuda`): not in this build (CPU only)");
+        curator::outln!("{engines} GPU offload (cargo feature `cuda`): not in this build (CPU only)");
     }
     let config = args.resolve(model, None)?;
     curator::outln!("backend: {}", config.backend.as_str());

@@ -64,12 +64,12 @@ impl BackendKind {
         }
     }
 
-    /// Whether this build contains the backend. The mistral.rs backend is not written yet, so no
-    /// build has it; llama.cpp is in every build with the (default) cargo feature `llama`.
+    /// Whether this build contains the backend: llama.cpp with the (default) cargo feature
+    /// `llama`, mistral.rs with the cargo feature `mistralrs`, the remote backend always.
     pub fn compiled_in(self) -> bool {
         match self {
             BackendKind::Llama => cfg!(feature = "llama"),
-            BackendKind::Mistralrs => false,
+            BackendKind::Mistralrs => cfg!(feature = "mistralrs"),
             BackendKind::Openai => true,
         }
     }
@@ -202,8 +202,8 @@ pub fn open_backend(config: &BackendConfig, mut llama: LlamaOptions) -> Result<B
     }
     if !kind.compiled_in() {
         return Err(Error::InvalidInput(format!(
-            "backend {} is not compiled in: build with `cargo build --release --features {}` (this version of \
-             Curator does not provide that feature yet), or use --backend llama or --backend openai",
+            "backend {} is not compiled in: build with `cargo build --release --features {}`, or use \
+             --backend llama or --backend openai",
             kind.as_str(),
             kind.feature().unwrap_or("?")
         )));
@@ -216,17 +216,15 @@ pub fn open_backend(config: &BackendConfig, mut llama: LlamaOptions) -> Result<B
         }
     };
     match kind {
-        #[cfg(not(feature = "llama"))]
-        BackendKind::Llama | BackendKind::Mistralrs => {
-            let _ = (&mut llama, PathBuf::new());
-            Err(Error::InvalidInput(format!("backend {} is not compiled in", kind.as_str())))
-        }
-        #[cfg(feature = "llama")]
         BackendKind::Llama | BackendKind::Mistralrs => {
             unused("base_url (--base-url)", config.base_url.is_some())?;
             unused("server_kind (--server-kind)", config.server_kind.is_some())?;
             unused("timeout_secs", config.timeout_secs.is_some())?;
             unused("retries", config.retries.is_some())?;
+            if kind == BackendKind::Mistralrs {
+                // mistral.rs (candle) takes its CPU threads from RAYON_NUM_THREADS, not per model.
+                unused("threads (--threads; set RAYON_NUM_THREADS instead)", config.threads.is_some())?;
+            }
             if let Some(n) = config.threads {
                 llama.n_threads = n;
             }
@@ -234,10 +232,13 @@ pub fn open_backend(config: &BackendConfig, mut llama: LlamaOptions) -> Result<B
                 Some(p) => PathBuf::from(p),
                 None => super::fetch::fetch_default_model(true)?,
             };
-            Ok(Box::new(LlamaCppModel::load(&path, &llama).map_err(|e| match e {
-                Error::Model(m) => Error::Model(format!("cannot load {}: {m}", path.display())),
+            let loaded = if kind == BackendKind::Llama { open_llama(&path, &llama) } else { open_mistralrs(&path) };
+            loaded.map_err(|e| match e {
+                Error::Model(m) if !m.contains(&path.display().to_string()) => {
+                    Error::Model(format!("cannot load {}: {m}", path.display()))
+                }
                 other => other,
-            })?))
+            })
         }
         BackendKind::Openai => {
             unused("threads (--threads)", config.threads.is_some())?;
@@ -266,6 +267,28 @@ pub fn open_backend(config: &BackendConfig, mut llama: LlamaOptions) -> Result<B
     }
 }
 
+/// The llama.cpp backend on the GGUF at `path`.
+#[cfg(feature = "llama")]
+fn open_llama(path: &Path, llama: &LlamaOptions) -> Result<Box<dyn LanguageModel>> {
+    Ok(Box::new(LlamaCppModel::load(path, llama)?))
+}
+
+#[cfg(not(feature = "llama"))]
+fn open_llama(_path: &Path, _llama: &LlamaOptions) -> Result<Box<dyn LanguageModel>> {
+    Err(Error::InvalidInput("backend llama is not compiled in".into()))
+}
+
+/// The mistral.rs backend on the GGUF at `path`.
+#[cfg(feature = "mistralrs")]
+fn open_mistralrs(path: &Path) -> Result<Box<dyn LanguageModel>> {
+    Ok(Box::new(super::mistralrs::MistralRsModel::load(path)?))
+}
+
+#[cfg(not(feature = "mistralrs"))]
+fn open_mistralrs(_path: &Path) -> Result<Box<dyn LanguageModel>> {
+    Err(Error::InvalidInput("backend mistralrs is not compiled in".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,11 +296,29 @@ mod tests {
     #[test]
     fn a_backend_not_compiled_in_names_its_feature() {
         let cfg = BackendConfig { backend: BackendKind::Mistralrs, ..BackendConfig::default() };
-        let err = open_backend(&cfg, LlamaOptions::default()).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("not compiled in") && err.contains("--features mistralrs"), "{err}");
-        assert_eq!(compiled_backends(), vec![BackendKind::Llama, BackendKind::Openai]);
+        if !cfg!(feature = "mistralrs") {
+            let err = open_backend(&cfg, LlamaOptions::default()).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("not compiled in") && err.contains("--features mistralrs"), "{err}");
+        }
+        let want: Vec<BackendKind> = [
+            (BackendKind::Llama, cfg!(feature = "llama")),
+            (BackendKind::Mistralrs, cfg!(feature = "mistralrs")),
+            (BackendKind::Openai, true),
+        ]
+        .into_iter()
+        .filter_map(|(k, on)| on.then_some(k))
+        .collect();
+        assert_eq!(compiled_backends(), want);
         assert_eq!("openai".parse::<BackendKind>().ok(), Some(BackendKind::Openai));
         assert!("vllm".parse::<BackendKind>().is_err());
+    }
+
+    #[cfg(feature = "mistralrs")]
+    #[test]
+    fn mistralrs_refuses_a_thread_count_it_cannot_apply() {
+        let cfg = BackendConfig { backend: BackendKind::Mistralrs, threads: Some(2), ..BackendConfig::default() };
+        let err = open_backend(&cfg, LlamaOptions::default()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("threads") && err.contains("RAYON_NUM_THREADS"), "{err}");
     }
 
     #[test]

@@ -38,6 +38,42 @@ pub fn default_model_path() -> PathBuf {
     paths::cache_dir().join("models").join(DEFAULT_MODEL_FILE)
 }
 
+/// Checks that `path` is a readable GGUF file (it exists, is a file, and starts with the magic
+/// `GGUF`), so that an engine (llama.cpp, mistral.rs) never sees a bad path.
+///
+/// Errors: [`Error::Missing`] naming the path and `curator model fetch` when it does not exist;
+/// [`Error::Io`] when it cannot be read; [`Error::Model`] naming the path for a directory or a
+/// file that is not GGUF.
+pub(crate) fn check_gguf(path: &Path) -> Result<()> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Missing(format!(
+                "model file {} not found; run `curator model fetch` (or `make model`) to download \
+                 the default model",
+                path.display()
+            )))
+        }
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(Error::Model(format!("{}: is a directory, not a GGUF model file", path.display())));
+    }
+    let mut magic = [0u8; 4];
+    match file.read_exact(&mut magic) {
+        Ok(()) if &magic == b"GGUF" => Ok(()),
+        Ok(()) => Err(Error::Model(format!(
+            "{}: not a GGUF model file (starts with {:02x?}, expected \"GGUF\")",
+            path.display(),
+            magic
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err(Error::Model(format!("{}: not a GGUF model file (shorter than 4 bytes)", path.display())))
+        }
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
 /// Returns the path of the default model, downloading it first if it is absent or has the wrong
 /// size. With `progress`, prints one-line notes and a byte progress bar on stderr.
 ///

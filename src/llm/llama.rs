@@ -12,6 +12,7 @@
 //! stderr: they are dropped, or sent to `tracing` when `CURATOR_LLAMA_LOG` is set.
 
 use super::constrained::{pick, Choice, ListConstraint, SplitMix64, Step};
+use super::fetch::check_gguf;
 use super::utf8::Utf8Stream;
 use super::{CacheSnapshot, ChatMessage, GenerationParams, GenerationStats, LanguageModel, StopReason};
 use crate::{Error, Result};
@@ -24,7 +25,6 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::{LlamaStateSeqFlags, SeqState};
-use std::io::Read;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -70,37 +70,6 @@ pub fn backend() -> Result<&'static LlamaBackend> {
 /// `'static`. Also serialises context creation, which llama.cpp does not allow concurrently on
 /// one model.
 static MODELS: Mutex<Vec<(PathBuf, &'static LlamaModel)>> = Mutex::new(Vec::new());
-
-/// Checks that `path` is a readable GGUF file, so that llama.cpp never sees a bad path.
-fn check_gguf(path: &Path) -> Result<()> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Missing(format!(
-                "model file {} not found; run `curator model fetch` (or `make model`) to download \
-                 the default model",
-                path.display()
-            )))
-        }
-        Err(e) => return Err(Error::io(path, e)),
-    };
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(Error::Model(format!("{}: is a directory, not a GGUF model file", path.display())));
-    }
-    let mut magic = [0u8; 4];
-    match file.read_exact(&mut magic) {
-        Ok(()) if &magic == b"GGUF" => Ok(()),
-        Ok(()) => Err(Error::Model(format!(
-            "{}: not a GGUF model file (starts with {:02x?}, expected \"GGUF\")",
-            path.display(),
-            magic
-        ))),
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Err(Error::Model(format!("{}: not a GGUF model file (shorter than 4 bytes)", path.display())))
-        }
-        Err(e) => Err(Error::io(path, e)),
-    }
-}
 
 /// A GGUF chat model run by llama.cpp on the CPU, with one context and a prefix cache.
 ///

@@ -8,7 +8,8 @@
 //! Backends ([`backend`] picks one from the CLI or the YAML config): [`LlamaCppModel`] (llama.cpp
 //! through `llama-cpp-2`, the default), which runs the default model, SmolLM2-135M-Instruct in
 //! Q4_1, found or fetched by [`fetch_default_model`]; and [`OpenAiModel`], any OpenAI-compatible
-//! server ([`remote`]). The mistral.rs backend is named but not in this build (see [`backend`]).
+//! server ([`remote`]); and, with the cargo feature `mistralrs`, `MistralRsModel` (mistral.rs in
+//! process, the same local GGUF).
 //! [`measure_throughput`] times a backend on a fixed prompt for `curator bench`.
 //!
 //! Invariants: text handed to callers is always valid UTF-8 (a character split across tokens is
@@ -22,6 +23,8 @@ pub mod constrained;
 pub mod fetch;
 #[cfg(feature = "llama")]
 pub mod llama;
+#[cfg(feature = "mistralrs")]
+pub mod mistralrs;
 pub mod remote;
 pub mod trie;
 mod utf8;
@@ -36,6 +39,8 @@ pub use fetch::{
 };
 #[cfg(feature = "llama")]
 pub use llama::LlamaCppModel;
+#[cfg(feature = "mistralrs")]
+pub use mistralrs::MistralRsModel;
 pub use remote::{OpenAiModel, RemoteOptions, ServerKind};
 pub use trie::{TitleForm, TitleTrie};
 

@@ -806,7 +806,7 @@ impl LanguageModel for OpenAiModel {
 }
 
 /// The parameters' ranges, as the local backend checks them. Errors: [`Error::InvalidInput`].
-fn check_params(params: &GenerationParams) -> Result<()> {
+pub(crate) fn check_params(params: &GenerationParams) -> Result<()> {
     if !(params.top_p > 0.0 && params.top_p <= 1.0) {
         return Err(Error::InvalidInput(format!("top_p {} must be in (0, 1]", params.top_p)));
     }
