@@ -6,7 +6,9 @@
 //! Backends checked: llama.cpp in process with the real default model (SmolLM2-135M-Instruct
 //! Q4_1), and the OpenAI-compatible remote backend against a real `curator serve` on 127.0.0.1
 //! (a child process with the same real model; server kind `curator`: no structured output and no
-//! scores, so its lists are free replies resolved to the allowed titles exactly). The mistral.rs
+//! scores, so its lists are free replies resolved to the allowed titles exactly), and, ignored by
+//! default, against a third-party server started by `scripts/third_party_server.sh`
+//! (llama-cpp-python's `llama_cpp.server`). The mistral.rs
 //! backend is not compiled in (no build has it yet). A missing model file is a failure.
 //!
 //! Cancellation is asserted as behaviour (the call returns with `StopReason::Cancelled` and never
@@ -262,4 +264,22 @@ fn openai_backend_against_curator_serve_conforms() {
     let err =
         m.generate(&[], &GenerationParams::default(), &mut |_| true).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("400") && err.contains("/chat/completions"), "{err}");
+}
+
+/// The remote backend against a third-party OpenAI-compatible server that the caller started
+/// (`scripts/third_party_server.sh`: llama-cpp-python's `llama_cpp.server` on 127.0.0.1 with the
+/// default model): `CURATOR_THIRD_PARTY_URL` (base URL up to `/v1`), `CURATOR_THIRD_PARTY_MODEL`
+/// (served name) and `CURATOR_THIRD_PARTY_KIND` (server kind, e.g. `llama-server`: titles under
+/// its GBNF grammar, so the server chooses them). Ignored by default (it needs that server); the
+/// script runs it with `--ignored`, where a missing variable is a failure.
+#[test]
+#[ignore = "needs a third-party server: scripts/third_party_server.sh"]
+fn openai_backend_against_a_third_party_server_conforms() {
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
+    let kind: ServerKind = var("CURATOR_THIRD_PARTY_KIND").parse().unwrap();
+    let mut opts = RemoteOptions::new(&var("CURATOR_THIRD_PARTY_URL"), &var("CURATOR_THIRD_PARTY_MODEL"), kind);
+    opts.api_key = None;
+    let mut m = OpenAiModel::connect(opts).unwrap();
+    let chooses_titles = matches!(kind, ServerKind::LlamaServer | ServerKind::Vllm | ServerKind::Sglang);
+    run_suite(&mut m, &catalog(), &Expect { chooses_titles });
 }

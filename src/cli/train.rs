@@ -91,6 +91,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 source,
                 catalog_dir: curator::paths::catalog_dir(),
                 test_path: curator::paths::evals_dir().join("redial").join("test.jsonl"),
+                inspired_test: Some(curator::paths::evals_dir().join("inspired").join("test.jsonl")),
                 results_dir: curator::paths::evals_dir().join("results"),
                 cache_dir: curator::paths::cache_dir().join("reranker"),
                 epochs,

@@ -211,6 +211,23 @@ pub fn paired_bootstrap(
     resamples: usize,
     seed: u64,
 ) -> crate::Result<PairedDifference> {
+    paired_bootstrap_at(a, b, &[1, 10, 50], resamples, seed)
+}
+
+/// [`paired_bootstrap`] of the mean of Recall@K over the cut-offs `ks` instead of the objective
+/// (`&[10]`: R@10 alone; `&[1, 10, 50]`: the objective).
+///
+/// Errors: those of [`paired_bootstrap`], and an empty `ks`.
+pub fn paired_bootstrap_at(
+    a: &[Vec<Option<usize>>],
+    b: &[Vec<Option<usize>>],
+    ks: &[usize],
+    resamples: usize,
+    seed: u64,
+) -> crate::Result<PairedDifference> {
+    if ks.is_empty() {
+        return Err(crate::Error::InvalidInput("a paired comparison needs at least one cut-off K".to_string()));
+    }
     if a.len() != b.len() || a.iter().zip(b).any(|(x, y)| x.len() != y.len()) {
         return Err(crate::Error::InvalidInput(
             "a paired comparison needs the same instances and samples on both sides".to_string(),
@@ -221,8 +238,8 @@ pub fn paired_bootstrap(
             "a paired comparison needs at least one instance and one resample".to_string(),
         ));
     }
-    // Per instance: (samples, Σ over samples of (hit@1 + hit@10 + hit@50)/3 for a − for b).
-    let hits = |r: &Option<usize>| (recall_at(*r, 1) + recall_at(*r, 10) + recall_at(*r, 50)) / 3.0;
+    // Per instance: (samples, Σ over samples of the mean of hit@K over `ks`, for a − for b).
+    let hits = |r: &Option<usize>| ks.iter().map(|&k| recall_at(*r, k)).sum::<f64>() / ks.len() as f64;
     let per: Vec<(f64, f64)> = a
         .iter()
         .zip(b)
@@ -298,6 +315,13 @@ mod tests {
         assert!(paired_bootstrap(&a, &vec![vec![None]; 3], 10, 7).is_err());
         assert!(paired_bootstrap(&[], &[], 10, 7).is_err());
         assert!(paired_bootstrap(&a, &a, 0, 7).is_err());
+        // One cut-off: at K = 10 both systems hit 2 of the 4 samples (a's rank 20 misses);
+        // at K = 50 a hits 3 and b 2, so a − b = ¼.
+        let at10 = paired_bootstrap_at(&a, &b, &[10], 200, 7).unwrap();
+        assert!(at10.difference.abs() < 1e-12, "{at10}");
+        let at50 = paired_bootstrap_at(&a, &b, &[50], 200, 7).unwrap();
+        assert!((at50.difference - 0.25).abs() < 1e-12, "{at50}");
+        assert!(paired_bootstrap_at(&a, &b, &[], 200, 7).is_err());
     }
 
     #[test]

@@ -476,6 +476,16 @@ impl KnowledgeGraph {
         v
     }
 
+    /// The nodes item `id` links to by `relation` (outgoing edges, graph order, unsorted: the
+    /// cheap form of [`KnowledgeGraph::facts`] for per-candidate features). Empty for an unknown id.
+    pub fn linked(&self, id: ItemId, relation: Relation) -> impl Iterator<Item = NodeIndex<u32>> + '_ {
+        self.item_node(id)
+            .into_iter()
+            .flat_map(move |ix| self.graph.edges_directed(ix, Direction::Outgoing))
+            .filter(move |e| *e.weight() == relation)
+            .map(|e| e.target())
+    }
+
     /// The items following `id` (its sequels).
     pub fn sequels(&self, id: ItemId) -> Vec<ItemId> {
         self.item_node(id)

@@ -38,7 +38,7 @@ use crate::catalog::{Catalog, ItemId, SearchFilters};
 use crate::dialogue::Role;
 use crate::dialogue::{DialogueState, Polarity};
 use crate::knowledge::tools::KgTools;
-use crate::knowledge::{Attribute, NodeKind, PprParams};
+use crate::knowledge::{Attribute, NodeKind, PprParams, Relation};
 use crate::recommender::{CoMentions, Feedback, RecState, Recommender};
 use crate::Result;
 
@@ -620,6 +620,30 @@ impl CandidateRanker {
         let log_seeds = (1.0 + positive.len() as f32).ln();
         let log_turns = (1.0 + state.turns.len() as f32).ln();
         let no_seeds = if positive.is_empty() { 1.0 } else { 0.0 };
+        // Closeness to what the seeker rejected: co-mentions from the disliked seeds alone.
+        let negative: Vec<(usize, f32)> = parts.seeds.iter().filter(|(_, w)| *w < 0.0).map(|&(p, w)| (p, -w)).collect();
+        let mut neg_comention = vec![0f32; n];
+        if !negative.is_empty() {
+            self.cf.score_into(&negative, self.weights.beta, self.weights.shrink, &mut neg_comention);
+            norm(&mut neg_comention);
+        }
+        let seed_genres: std::collections::HashSet<&str> =
+            positive.iter().flat_map(|&s| items[s].genres.iter()).map(|g| g.as_str()).collect();
+        let seed_keywords: std::collections::HashSet<NodeIndex<u32>> = match &self.knowledge {
+            Some(kt) => positive.iter().flat_map(|&s| kt.graph.linked(items[s].id, Relation::Keyword)).collect(),
+            None => Default::default(),
+        };
+        let log_disliked = (1.0 + negative.len() as f32).ln();
+        let text_len = state.turns.iter().rev().find(|t| t.role == Role::Seeker).map_or(0, |t| t.text.chars().count());
+        let log_text_len = (1.0 + text_len as f32).ln();
+        let last_turn = state.turns.len().saturating_sub(1);
+        let seed_age = state
+            .mentions
+            .iter()
+            .filter(|m| m.polarity != Polarity::Disliked)
+            .map(|m| last_turn.saturating_sub(m.turn))
+            .min()
+            .map_or(10.0, |a| a.min(10) as f32);
         let tiers = parts.tiers();
         let mut set = CandidateSet {
             positions: Vec::new(),
@@ -646,6 +670,20 @@ impl CandidateRanker {
             }
             .min(5.0);
             let ln1 = |r: u32| (1.0 + r as f32).ln();
+            let shared_genres = if item.genres.is_empty() {
+                0.0
+            } else {
+                item.genres.iter().filter(|g| seed_genres.contains(g.as_str())).count() as f32
+                    / item.genres.len() as f32
+            };
+            let shared_keywords = match &self.knowledge {
+                Some(kt) if !seed_keywords.is_empty() => {
+                    kt.graph.linked(item.id, Relation::Keyword).filter(|k| seed_keywords.contains(k)).take(5).count()
+                        as f32
+                }
+                _ => 0.0,
+            };
+            let year = item.year.map_or(0.0, |y| ((f32::from(y) - 2000.0) / 10.0).clamp(-8.0, 2.0));
             let row: [f32; policy::D] = [
                 cf_n[p],
                 ln1(cf_rank[p]),
@@ -666,6 +704,15 @@ impl CandidateRanker {
                 parts.popularity[p] * no_seeds,
                 cf_n[p] * log_seeds,
                 parts.popularity[p] * log_turns,
+                shared_genres,
+                shared_keywords,
+                neg_comention[p],
+                year,
+                log_seeds,
+                log_disliked,
+                log_turns,
+                log_text_len,
+                seed_age,
             ];
             set.positions.push(p);
             set.features.extend_from_slice(&row);

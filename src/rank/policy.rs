@@ -34,13 +34,29 @@
 //! | 16 | `popularity_no_seeds` | `popularity` × [no positive seed] | [0, 1] |
 //! | 17 | `cf_x_log_seeds` | `cf` × ln(1 + positive seeds) | ≈ [−3, 3] |
 //! | 18 | `popularity_x_log_turns` | `popularity` × ln(1 + turns) | [0, ≈4] |
+//! | 19 | `shared_genres` | share of the item's genres that positive seeds have (0 without genres) | [0, 1] |
+//! | 20 | `shared_keywords` | knowledge-graph keywords shared with positive seeds, capped at 5 | 0 … 5 |
+//! | 21 | `negative_comention` | co-mention score from the disliked seeds alone / max | [0, 1] |
+//! | 22 | `year` | (year − 2000) / 10, clamped (0 without a year) | [−8, 2] decades |
+//! | 23 | `log_seeds` | ln(1 + positive seeds) (context) | [0, ≈3] |
+//! | 24 | `log_disliked` | ln(1 + disliked seeds) (context) | [0, ≈2] |
+//! | 25 | `log_turns` | ln(1 + turns so far) (context) | [0, ≈4] |
+//! | 26 | `log_text_len` | ln(1 + characters of the latest seeker turn) (context) | [0, ≈7] |
+//! | 27 | `seed_age` | turns since the latest non-disliked item mention, capped at 10 (10 without) (context) | 0 … 10 |
 //!
-//! Context-level quantities (seed count, turn index) enter only through interactions, since a
-//! constant shift of every candidate's score leaves a Plackett–Luce policy unchanged. The LLM's
-//! rank-level score log π̄ is not a feature yet: the policy works without it.
+//! Context-level quantities (23–27) are the same for every candidate of a turn: a linear policy
+//! cannot use them (a constant shift of every score leaves a Plackett–Luce policy unchanged;
+//! their gradient is exactly zero), the MLP uses them through its hidden units, and the linear
+//! part sees seed and turn counts through the interactions 16–18. The LLM's rank-level score
+//! log π̄ is not a feature: the default model scores the ranker's top 100 at 6.7 s a context
+//! on 2 CPU cores (`curator eval llm --parts rank`), ≈ 18 h for the training, validation and
+//! test contexts, which waits for a GPU run.
 //!
-//! **Policy** ([`Policy`]): s(y) = θ · (φ(y) − μ) / σ, with μ, σ the training candidates'
-//! mean and standard deviation; π(y_k | y_<k) = exp s(y_k) / Σ_{j not yet placed} exp s(j).
+//! **Policy** ([`Policy`]): s(y) = θ · z + Σ_h v_h · max(0, W_h · z + b_h), z = (φ(y) − μ) / σ,
+//! with μ, σ the training candidates' mean and standard deviation; the hidden layer ([`Hidden`],
+//! H units, ReLU) is optional (absent: a linear policy). π(y_k | y_<k) = exp s(y_k) /
+//! Σ_{j not yet placed} exp s(j). Flat parameter layout for training ([`Policy::params`]):
+//! `[θ (D) | W (H × D, row-major) | b (H) | v (H)]`, [`params_len`] entries.
 //! Ranking = candidates by descending s (ties by catalog position). Saved as
 //! `<catalog>/reranker.json` by `curator train reranker`.
 
@@ -54,7 +70,7 @@ use crate::{Error, Result};
 pub const RERANKER_FILE: &str = "reranker.json";
 
 /// Feature count per candidate.
-pub const D: usize = 19;
+pub const D: usize = 28;
 
 /// Feature names, in vector order (module doc: units and ranges).
 pub const FEATURES: [&str; D] = [
@@ -77,6 +93,15 @@ pub const FEATURES: [&str; D] = [
     "popularity_no_seeds",
     "cf_x_log_seeds",
     "popularity_x_log_turns",
+    "shared_genres",
+    "shared_keywords",
+    "negative_comention",
+    "year",
+    "log_seeds",
+    "log_disliked",
+    "log_turns",
+    "log_text_len",
+    "seed_age",
 ];
 
 /// Index of `fusion_log_rank` in [`FEATURES`] (the reference policy's only feature).
@@ -118,7 +143,32 @@ impl CandidateSet {
     }
 }
 
-/// A linear Plackett–Luce policy over standardised features (module doc).
+/// Entries of the flat parameter vector of a policy with `hidden` hidden units:
+/// D + hidden · (D + 2) (module doc).
+pub fn params_len(hidden: usize) -> usize {
+    D + hidden * (D + 2)
+}
+
+/// Hidden units of a flat parameter vector of length `len` (None when `len` fits no layout).
+pub fn hidden_of(len: usize) -> Option<usize> {
+    let extra = len.checked_sub(D)?;
+    extra.is_multiple_of(D + 2).then_some(extra / (D + 2))
+}
+
+/// The optional ReLU hidden layer of a policy: H units over the standardised features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hidden {
+    /// Input weights W, row-major H × [`D`].
+    pub w: Vec<f32>,
+    /// Biases b, H.
+    pub b: Vec<f32>,
+    /// Output weights v, H.
+    pub v: Vec<f32>,
+}
+
+/// A Plackett–Luce policy over standardised features, linear or with one ReLU hidden layer
+/// (module doc).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
@@ -128,8 +178,11 @@ pub struct Policy {
     pub mean: Vec<f32>,
     /// Training standard deviation σ per feature (> 0).
     pub std: Vec<f32>,
-    /// Weights θ on the standardised features.
+    /// Weights θ on the standardised features (the linear part).
     pub theta: Vec<f32>,
+    /// The hidden layer (absent: a linear policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<Hidden>,
     /// How it was trained (variant, hyperparameters, validation figures, counts).
     #[serde(default)]
     pub provenance: serde_json::Value,
@@ -145,8 +198,36 @@ impl Policy {
             mean,
             std,
             theta,
+            hidden: None,
             provenance: Default::default(),
         }
+    }
+
+    /// A policy from a flat parameter vector (module doc; its length gives the hidden units)
+    /// over features standardised by `mean` and `std`.
+    ///
+    /// Errors: a length that fits no layout (names the length).
+    pub fn from_params(mean: Vec<f32>, std: Vec<f32>, params: &[f64]) -> std::result::Result<Self, String> {
+        let h = hidden_of(params.len())
+            .ok_or_else(|| format!("{} parameters fit no policy layout over {D} features", params.len()))?;
+        let f = |r: std::ops::Range<usize>| params[r].iter().map(|&x| x as f32).collect::<Vec<f32>>();
+        let mut p = Policy::new(mean, std, f(0..D));
+        if h > 0 {
+            let w0 = D;
+            let b0 = w0 + h * D;
+            let v0 = b0 + h;
+            p.hidden = Some(Hidden { w: f(w0..b0), b: f(b0..v0), v: f(v0..v0 + h) });
+        }
+        Ok(p)
+    }
+
+    /// The flat parameter vector (module doc).
+    pub fn params(&self) -> Vec<f64> {
+        let mut out: Vec<f64> = self.theta.iter().map(|&x| f64::from(x)).collect();
+        if let Some(h) = &self.hidden {
+            out.extend(h.w.iter().chain(&h.b).chain(&h.v).map(|&x| f64::from(x)));
+        }
+        out
     }
 
     /// Checks shapes and values: [`D`] entries each, names equal to [`FEATURES`], all finite, σ > 0.
@@ -166,6 +247,20 @@ impl Policy {
         if let Some(s) = self.std.iter().find(|s| **s <= 0.0) {
             return Err(format!("std holds {s}; every entry must be > 0"));
         }
+        if let Some(h) = &self.hidden {
+            let units = h.v.len();
+            if units == 0 || h.b.len() != units || h.w.len() != units * D {
+                return Err(format!(
+                    "hidden layer has {} input weights, {} biases and {} output weights; expected H × {D}, H and H with H ≥ 1",
+                    h.w.len(),
+                    h.b.len(),
+                    units
+                ));
+            }
+            if let Some(x) = h.w.iter().chain(&h.b).chain(&h.v).find(|x| !x.is_finite()) {
+                return Err(format!("hidden layer holds {x}; every entry must be finite"));
+            }
+        }
         Ok(())
     }
 
@@ -176,9 +271,20 @@ impl Policy {
         }
     }
 
-    /// The score s(y) of one raw feature row.
+    /// The score s(y) of one raw feature row (module doc).
     pub fn score_row(&self, raw: &[f32]) -> f32 {
-        (0..D).map(|j| self.theta[j] * (raw.get(j).copied().unwrap_or(0.0) - self.mean[j]) / self.std[j]).sum()
+        let mut z = [0f32; D];
+        self.standardise(raw, &mut z);
+        let mut s: f32 = z.iter().zip(&self.theta).map(|(a, b)| a * b).sum();
+        if let Some(h) = &self.hidden {
+            for (row, (b, v)) in h.w.chunks_exact(D).zip(h.b.iter().zip(&h.v)) {
+                let a: f32 = row.iter().zip(&z).map(|(w, x)| w * x).sum::<f32>() + b;
+                if a > 0.0 {
+                    s += v * a;
+                }
+            }
+        }
+        s
     }
 
     /// Scores of every candidate of `set`, in candidate order.

@@ -6,9 +6,11 @@
 //! (Kingma and Ba, ICLR 2015, Algorithm 1).
 //!
 //! Shapes: a context's standardised features are `x`, row-major `C × D` ([`D`] from
-//! `rank::policy`); θ has `D` entries; a list holds `N` candidate indices in `0..C`.
+//! `rank::policy`); θ is the policy's flat parameter vector (`rank::policy::params_len`: `D`
+//! entries for a linear policy, more with a hidden layer); a list holds `N` candidate indices in
+//! `0..C`.
 
-use crate::rank::policy::D;
+use crate::rank::policy::{hidden_of, D};
 use crate::util::splitmix64;
 
 /// One training context: standardised candidate features and which candidates are relevant.
@@ -38,9 +40,81 @@ impl Context {
     }
 }
 
-/// Scores s = x θ of every candidate (f64).
+/// ∂s_i/∂θ for every candidate i: row-major `C × P`, P = the parameter count.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Jacobian {
+    /// Parameters P (columns).
+    pub p: usize,
+    /// Rows, `C × P`.
+    pub rows: Vec<f64>,
+}
+
+impl Jacobian {
+    fn row(&self, i: usize) -> &[f64] {
+        &self.rows[i * self.p..(i + 1) * self.p]
+    }
+}
+
+/// Scores of every candidate under the flat parameters `theta` (linear, or with a ReLU hidden
+/// layer when its length says so: `rank::policy` module doc), and, when `jac` is given, their
+/// Jacobian: ∂s/∂θ = z, ∂s/∂W_hj = v_h·1(a_h > 0)·z_j, ∂s/∂b_h = v_h·1(a_h > 0),
+/// ∂s/∂v_h = max(0, a_h), with a_h = W_h·z + b_h.
+pub fn forward(ctx: &Context, theta: &[f64], jac: Option<&mut Jacobian>) -> Vec<f64> {
+    let h = hidden_of(theta.len()).unwrap_or(0);
+    let p = theta.len();
+    let (lin, rest) = theta.split_at(D.min(p));
+    let (w, rest) = rest.split_at((h * D).min(rest.len()));
+    let (b, v) = rest.split_at(h.min(rest.len()));
+    let c = ctx.len();
+    let mut jac = jac;
+    if let Some(j) = jac.as_deref_mut() {
+        j.p = p;
+        j.rows.clear();
+        j.rows.resize(c * p, 0.0);
+    }
+    let mut out = Vec::with_capacity(c);
+    for i in 0..c {
+        let x = ctx.row(i);
+        let mut s: f64 = x.iter().zip(lin).map(|(a, b)| f64::from(*a) * b).sum();
+        let mut row = jac.as_deref_mut().map(|j| &mut j.rows[i * p..(i + 1) * p]);
+        if let Some(r) = row.as_deref_mut() {
+            for (o, a) in r.iter_mut().zip(x) {
+                *o = f64::from(*a);
+            }
+        }
+        for u in 0..h {
+            let a: f64 = w[u * D..(u + 1) * D].iter().zip(x).map(|(w, x)| w * f64::from(*x)).sum::<f64>() + b[u];
+            if a > 0.0 {
+                s += v[u] * a;
+                if let Some(r) = row.as_deref_mut() {
+                    for (o, x) in r[D + u * D..D + (u + 1) * D].iter_mut().zip(x) {
+                        *o = v[u] * f64::from(*x);
+                    }
+                    r[D + h * D + u] = v[u];
+                    r[D + h * D + h + u] = a;
+                }
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// Scores of every candidate under `theta` ([`forward`] without the Jacobian).
 pub fn scores(ctx: &Context, theta: &[f64]) -> Vec<f64> {
-    (0..ctx.len()).map(|i| ctx.row(i).iter().zip(theta).map(|(a, b)| f64::from(*a) * b).sum()).collect()
+    forward(ctx, theta, None)
+}
+
+/// Flat parameters of a policy with `hidden` ReLU units whose scores equal the linear `theta`'s:
+/// the linear part copied, W drawn uniformly in ±1/√D (seeded), b and v zero.
+pub fn with_hidden(theta: &[f64], hidden: usize, seed: u64) -> Vec<f64> {
+    let mut rng = seed;
+    let mut out: Vec<f64> = theta.iter().copied().take(D).collect();
+    out.resize(D, 0.0);
+    let scale = 1.0 / (D as f64).sqrt();
+    out.extend((0..hidden * D).map(|_| (uniform(&mut rng) * 2.0 - 1.0) * scale));
+    out.extend(std::iter::repeat_n(0.0, 2 * hidden));
+    out
 }
 
 /// A uniform number in (0, 1) from `rng` (53 random bits, never 0).
@@ -65,33 +139,38 @@ pub fn gumbel_top_n(scores: &[f64], n: usize, rng: &mut u64) -> Vec<u32> {
 }
 
 /// log π(y_k | y_<k) for every rank k of `list` under the PL policy with `scores`, and, when
-/// `grads` is given, their gradients with respect to θ (row-major `N × D`):
-/// ∇ log π(y_k | y_<k) = x_{y_k} − Σ_{j not placed} p_j x_j.
-pub fn list_log_probs(ctx: &Context, scores: &[f64], list: &[u32], mut grads: Option<&mut Vec<f64>>) -> Vec<f64> {
-    let c = ctx.len();
+/// `grads` is given (the scores' [`Jacobian`] and an output), their gradients with respect to θ
+/// (row-major `N × P`): ∇ log π(y_k | y_<k) = J_{y_k} − Σ_{j not placed} p_j J_j.
+pub fn list_log_probs(scores: &[f64], list: &[u32], grads: Option<(&Jacobian, &mut Vec<f64>)>) -> Vec<f64> {
+    let c = scores.len();
     let m = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let e: Vec<f64> = scores.iter().map(|s| (s - m).exp()).collect();
-    let want_grad = grads.is_some();
+    let (jac, mut out_grads) = match grads {
+        Some((j, g)) => (Some(j), Some(g)),
+        None => (None, None),
+    };
+    let p = jac.map_or(0, |j| j.p);
     let mut removed = vec![false; c];
-    let exact = |removed: &[bool], s_acc: &mut [f64; D]| {
+    let exact = |removed: &[bool], s_acc: &mut Vec<f64>| {
         let mut z = 0.0;
-        *s_acc = [0.0; D];
+        s_acc.clear();
+        s_acc.resize(p, 0.0);
         for i in (0..c).filter(|&i| !removed[i]) {
             z += e[i];
-            if want_grad {
-                for (a, x) in s_acc.iter_mut().zip(ctx.row(i)) {
-                    *a += e[i] * f64::from(*x);
+            if let Some(j) = jac {
+                for (a, x) in s_acc.iter_mut().zip(j.row(i)) {
+                    *a += e[i] * x;
                 }
             }
         }
         z
     };
-    let mut s_acc = [0f64; D];
+    let mut s_acc = Vec::new();
     let mut z = exact(&removed, &mut s_acc);
     let z0 = z;
-    if let Some(g) = grads.as_deref_mut() {
+    if let Some(g) = out_grads.as_deref_mut() {
         g.clear();
-        g.reserve(list.len() * D);
+        g.reserve(list.len() * p);
     }
     let mut out = Vec::with_capacity(list.len());
     for &y in list {
@@ -101,15 +180,15 @@ pub fn list_log_probs(ctx: &Context, scores: &[f64], list: &[u32], mut grads: Op
             z = exact(&removed, &mut s_acc);
         }
         out.push(scores[y] - m - z.ln());
-        if let Some(g) = grads.as_deref_mut() {
-            for (j, a) in s_acc.iter().enumerate() {
-                g.push(f64::from(ctx.row(y)[j]) - a / z);
+        if let (Some(g), Some(j)) = (out_grads.as_deref_mut(), jac) {
+            for (a, x) in s_acc.iter().zip(j.row(y)) {
+                g.push(x - a / z);
             }
         }
         z -= e[y];
-        if want_grad {
-            for (a, x) in s_acc.iter_mut().zip(ctx.row(y)) {
-                *a -= e[y] * f64::from(*x);
+        if let Some(j) = jac {
+            for (a, x) in s_acc.iter_mut().zip(j.row(y)) {
+                *a -= e[y] * x;
             }
         }
         removed[y] = true;
@@ -196,14 +275,16 @@ pub struct Clip {
 /// The clipped rank-level objective of one context and its gradient (ascent direction):
 /// J = (1/ΣN_i) Σ_i Σ_k [min(w Â, clip(w, 1−ε_low, 1+ε_high) Â) − β (e^{l_ref−l} − (l_ref−l) − 1)],
 /// with w = exp(l − l_old), l = log π_θ(y_{i,k} | y_{i,<k}).
-pub fn clipped_objective(ctx: &Context, theta: &[f64], samples: &[Sampled], clip: Clip) -> (f64, [f64; D]) {
-    let s = scores(ctx, theta);
-    let mut grad = [0f64; D];
+pub fn clipped_objective(ctx: &Context, theta: &[f64], samples: &[Sampled], clip: Clip) -> (f64, Vec<f64>) {
+    let mut jac = Jacobian::default();
+    let s = forward(ctx, theta, Some(&mut jac));
+    let p = theta.len();
+    let mut grad = vec![0f64; p];
     let mut value = 0.0;
     let mut count = 0usize;
     let mut g = Vec::new();
     for smp in samples {
-        let l = list_log_probs(ctx, &s, &smp.list, Some(&mut g));
+        let l = list_log_probs(&s, &smp.list, Some((&jac, &mut g)));
         for k in 0..l.len() {
             let w = (l[k] - smp.logp_old[k]).exp();
             let a = smp.advantage[k];
@@ -214,7 +295,7 @@ pub fn clipped_objective(ctx: &Context, theta: &[f64], samples: &[Sampled], clip
             value += surrogate - clip.beta * kl;
             // d/dl: surrogate → a·w when active; KL → (1 − e^{d}) (so −β(1 − e^d)).
             let coef = if active { a * w } else { 0.0 } - clip.beta * (1.0 - d.exp());
-            for (gj, x) in grad.iter_mut().zip(&g[k * D..(k + 1) * D]) {
+            for (gj, x) in grad.iter_mut().zip(&g[k * p..(k + 1) * p]) {
                 *gj += coef * x;
             }
             count += 1;
@@ -229,29 +310,31 @@ pub fn clipped_objective(ctx: &Context, theta: &[f64], samples: &[Sampled], clip
 
 /// The supervised listwise objective of one context (ascent direction): the mean over its
 /// relevant candidates t of log softmax(s)_t = s_t − log Σ_j e^{s_j} (the Plackett–Luce
-/// likelihood of t first; ListNet-style), and its gradient x_t − E_p(x). (0, 0) without a
+/// likelihood of t first; ListNet-style), and its gradient J_t − E_p(J). (0, 0) without a
 /// relevant candidate.
-pub fn softmax_likelihood(ctx: &Context, theta: &[f64]) -> (f64, [f64; D]) {
+pub fn softmax_likelihood(ctx: &Context, theta: &[f64]) -> (f64, Vec<f64>) {
     let rel: Vec<usize> = (0..ctx.len()).filter(|&i| ctx.relevant[i]).collect();
-    let mut grad = [0f64; D];
+    let p = theta.len();
+    let mut grad = vec![0f64; p];
     if rel.is_empty() {
         return (0.0, grad);
     }
-    let s = scores(ctx, theta);
+    let mut jac = Jacobian::default();
+    let s = forward(ctx, theta, Some(&mut jac));
     let m = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let z: f64 = s.iter().map(|v| (v - m).exp()).sum();
-    let mut mean_x = [0f64; D];
+    let mut mean_j = vec![0f64; p];
     for (i, v) in s.iter().enumerate() {
-        let p = (v - m).exp() / z;
-        for (a, x) in mean_x.iter_mut().zip(ctx.row(i)) {
-            *a += p * f64::from(*x);
+        let q = (v - m).exp() / z;
+        for (a, x) in mean_j.iter_mut().zip(jac.row(i)) {
+            *a += q * x;
         }
     }
     let mut value = 0.0;
     for &t in &rel {
         value += s[t] - m - z.ln();
-        for (j, gj) in grad.iter_mut().enumerate() {
-            *gj += f64::from(ctx.row(t)[j]) - mean_x[j];
+        for ((gj, x), mj) in grad.iter_mut().zip(jac.row(t)).zip(&mean_j) {
+            *gj += x - mj;
         }
     }
     let r = rel.len() as f64;
@@ -308,7 +391,7 @@ mod tests {
     /// `tol` × (1 + |numeric|) per coordinate.
     fn assert_gradient(f: impl Fn(&[f64]) -> f64, theta: &[f64], analytic: &[f64], tol: f64) {
         let h = 1e-6;
-        for j in 0..D {
+        for j in 0..theta.len() {
             let mut up = theta.to_vec();
             up[j] += h;
             let mut down = theta.to_vec();
@@ -322,75 +405,89 @@ mod tests {
         }
     }
 
-    fn random_theta(seed: u64) -> Vec<f64> {
+    /// Random flat parameters of a policy with `hidden` ReLU units (0: linear).
+    fn random_theta(seed: u64, hidden: usize) -> Vec<f64> {
         let mut rng = seed;
-        (0..D).map(|_| uniform(&mut rng) - 0.5).collect()
+        (0..crate::rank::policy::params_len(hidden)).map(|_| uniform(&mut rng) - 0.5).collect()
     }
 
     #[test]
     fn clipped_objective_gradient_matches_finite_differences() {
-        let ctx = tiny(7, 9);
-        let theta_old = random_theta(1);
-        let theta_ref = random_theta(2);
-        let mut rng = 3u64;
-        let s_old = scores(&ctx, &theta_old);
-        let s_ref = scores(&ctx, &theta_ref);
-        let lists: Vec<Vec<u32>> = (0..4).map(|_| gumbel_top_n(&s_old, 5, &mut rng)).collect();
-        let rewards: Vec<Vec<f64>> = lists
-            .iter()
-            .map(|l| rank_rewards(&l.iter().map(|&i| ctx.relevant[i as usize]).collect::<Vec<_>>(), Reward::CausalDcg))
-            .collect();
-        let adv = advantages(&rewards);
-        let samples: Vec<Sampled> = lists
-            .iter()
-            .zip(adv)
-            .map(|(l, a)| Sampled {
-                list: l.clone(),
-                logp_old: list_log_probs(&ctx, &s_old, l, None),
-                logp_ref: list_log_probs(&ctx, &s_ref, l, None),
-                advantage: a,
-            })
-            .collect();
-        // A wide clip (every term active) and the default narrow one (some terms clipped).
-        for clip in [Clip { eps_low: 0.5, eps_high: 0.5, beta: 0.1 }, Clip { eps_low: 0.06, eps_high: 0.08, beta: 0.1 }]
-        {
-            // A point near θ_old (ratios within the clip range where the slope is non-zero).
-            let theta: Vec<f64> =
-                theta_old.iter().enumerate().map(|(j, t)| t + 0.01 * ((j % 5) as f64 - 2.0)).collect();
-            let (_, g) = clipped_objective(&ctx, &theta, &samples, clip);
-            assert_gradient(|t| clipped_objective(&ctx, t, &samples, clip).0, &theta, &g, 1e-5);
+        // Linear, and with 3 hidden ReLU units (every parameter block checked).
+        for hidden in [0, 3] {
+            let ctx = tiny(7, 9);
+            let theta_old = random_theta(1, hidden);
+            let theta_ref = random_theta(2, hidden);
+            let mut rng = 3u64;
+            let s_old = scores(&ctx, &theta_old);
+            let s_ref = scores(&ctx, &theta_ref);
+            let lists: Vec<Vec<u32>> = (0..4).map(|_| gumbel_top_n(&s_old, 5, &mut rng)).collect();
+            let rewards: Vec<Vec<f64>> = lists
+                .iter()
+                .map(|l| {
+                    rank_rewards(&l.iter().map(|&i| ctx.relevant[i as usize]).collect::<Vec<_>>(), Reward::CausalDcg)
+                })
+                .collect();
+            let adv = advantages(&rewards);
+            let samples: Vec<Sampled> = lists
+                .iter()
+                .zip(adv)
+                .map(|(l, a)| Sampled {
+                    list: l.clone(),
+                    logp_old: list_log_probs(&s_old, l, None),
+                    logp_ref: list_log_probs(&s_ref, l, None),
+                    advantage: a,
+                })
+                .collect();
+            // A wide clip (every term active) and the default narrow one (some terms clipped).
+            for clip in
+                [Clip { eps_low: 0.5, eps_high: 0.5, beta: 0.1 }, Clip { eps_low: 0.06, eps_high: 0.08, beta: 0.1 }]
+            {
+                // A point near θ_old (ratios within the clip range where the slope is non-zero).
+                let theta: Vec<f64> =
+                    theta_old.iter().enumerate().map(|(j, t)| t + 0.01 * ((j % 5) as f64 - 2.0)).collect();
+                let (_, g) = clipped_objective(&ctx, &theta, &samples, clip);
+                assert_gradient(|t| clipped_objective(&ctx, t, &samples, clip).0, &theta, &g, 1e-5);
+            }
         }
     }
 
     #[test]
     fn list_log_probs_are_normalised_and_their_gradient_is_right() {
-        let ctx = tiny(11, 4);
-        let theta = random_theta(5);
-        let s = scores(&ctx, &theta);
-        // All 4! orders of a 4-candidate PL policy sum to probability 1.
-        let mut total = 0.0;
-        let perms = [[0u32, 1, 2, 3], [0, 1, 3, 2], [0, 2, 1, 3], [0, 2, 3, 1], [0, 3, 1, 2], [0, 3, 2, 1]];
-        for p in perms {
-            for first in 0..4u32 {
-                let l: Vec<u32> = p.iter().map(|&v| (v + first) % 4).collect();
-                total += list_log_probs(&ctx, &s, &l, None).iter().sum::<f64>().exp();
+        for hidden in [0, 2] {
+            let ctx = tiny(11, 4);
+            let theta = random_theta(5, hidden);
+            let s = scores(&ctx, &theta);
+            // All 4! orders of a 4-candidate PL policy sum to probability 1.
+            let mut total = 0.0;
+            let perms = [[0u32, 1, 2, 3], [0, 1, 3, 2], [0, 2, 1, 3], [0, 2, 3, 1], [0, 3, 1, 2], [0, 3, 2, 1]];
+            for p in perms {
+                for first in 0..4u32 {
+                    let l: Vec<u32> = p.iter().map(|&v| (v + first) % 4).collect();
+                    total += list_log_probs(&s, &l, None).iter().sum::<f64>().exp();
+                }
             }
+            assert!((total - 1.0).abs() < 1e-9, "{total}");
+            let list = [2u32, 0, 3];
+            let mut g = Vec::new();
+            let mut jac = Jacobian::default();
+            forward(&ctx, &theta, Some(&mut jac));
+            list_log_probs(&s, &list, Some((&jac, &mut g)));
+            let p = theta.len();
+            let analytic: Vec<f64> = (0..p).map(|j| (0..3).map(|k| g[k * p + j]).sum()).collect();
+            let total = |t: &[f64]| list_log_probs(&scores(&ctx, t), &list, None).iter().sum::<f64>();
+            assert_gradient(total, &theta, &analytic, 1e-6);
         }
-        assert!((total - 1.0).abs() < 1e-9, "{total}");
-        let list = [2u32, 0, 3];
-        let mut g = Vec::new();
-        list_log_probs(&ctx, &s, &list, Some(&mut g));
-        let analytic: Vec<f64> = (0..D).map(|j| (0..3).map(|k| g[k * D + j]).sum()).collect();
-        let total = |t: &[f64]| list_log_probs(&ctx, &scores(&ctx, t), &list, None).iter().sum::<f64>();
-        assert_gradient(total, &theta, &analytic, 1e-6);
     }
 
     #[test]
     fn softmax_likelihood_gradient_matches_finite_differences() {
-        let ctx = tiny(13, 7);
-        let theta = random_theta(9);
-        let (_, g) = softmax_likelihood(&ctx, &theta);
-        assert_gradient(|t| softmax_likelihood(&ctx, t).0, &theta, &g, 1e-6);
+        for hidden in [0, 4] {
+            let ctx = tiny(13, 7);
+            let theta = random_theta(9, hidden);
+            let (_, g) = softmax_likelihood(&ctx, &theta);
+            assert_gradient(|t| softmax_likelihood(&ctx, t).0, &theta, &g, 1e-6);
+        }
     }
 
     #[test]

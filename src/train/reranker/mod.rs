@@ -23,7 +23,11 @@
 //! stopping and selection on reranker-validation by the objective of `curator tune` (mean of
 //! R@1, R@10, R@50); the test split is read only by `--ablation`, after selection.
 
+mod cache;
 pub mod grpo;
+mod report;
+pub use cache::CachedPoint;
+use cache::{cached, read_cache, write_cache, MAGIC};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -31,7 +35,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Catalog, ItemId};
+use crate::catalog::Catalog;
 use crate::dialogue::{Items, Tracker};
 use crate::eval::metrics::{paired_bootstrap, Metrics, PairedDifference, MAX_K};
 use crate::eval::{extract_points, EvalPoint, MetricsAccumulator, Protocol};
@@ -51,6 +55,9 @@ pub struct RerankerOptions {
     pub catalog_dir: PathBuf,
     /// ReDial test split: read to refuse overlap and, with `ablation`, to evaluate.
     pub test_path: PathBuf,
+    /// INSPIRED test split linked into the catalog (`evals/inspired/test.jsonl`): with
+    /// `ablation`, evaluated too when given.
+    pub inspired_test: Option<PathBuf>,
     /// Folder of the ablation report (`evals/results`).
     pub results_dir: PathBuf,
     /// Feature cache and checkpoints (`~/.cache/curator/reranker`).
@@ -134,7 +141,13 @@ pub struct TrainConfig {
     pub patience: usize,
     /// Seed.
     pub seed: u64,
+    /// Hidden ReLU units of the policy (0: linear; `rank::policy` module doc).
+    #[serde(default)]
+    pub hidden: usize,
 }
+
+/// Hidden units of the MLP variant (g): small enough for ≤ 1 ms over 300 candidates.
+pub const MLP_HIDDEN: usize = 16;
 
 impl TrainConfig {
     /// The defaults of `curator train reranker` for `variant` (G 8, N 20, ε_low 0.06,
@@ -151,6 +164,22 @@ impl TrainConfig {
             epochs,
             patience: 4,
             seed,
+            hidden: 0,
+        }
+    }
+
+    /// Report name: the variant's, with the hidden layer when there is one.
+    pub fn name(&self) -> String {
+        match self.hidden {
+            0 => self.variant.name().to_string(),
+            h => format!("{} + MLP ({h} ReLU)", self.variant.name()),
+        }
+    }
+
+    fn slug(&self) -> String {
+        match self.hidden {
+            0 => self.variant.slug().to_string(),
+            h => format!("{}-mlp{h}", self.variant.slug()),
         }
     }
 }
@@ -235,7 +264,7 @@ pub fn train_policy(
         .filter(|p| p.exists())
         .and_then(|p| std::fs::read_to_string(p).ok())
         .and_then(|s| serde_json::from_str::<Checkpoint>(&s).ok())
-        .filter(|c| c.config == *cfg && c.theta.len() == D);
+        .filter(|c| c.config == *cfg && c.theta.len() == theta0.len());
     let mut ck = match resumed {
         Some(c) => c,
         None => {
@@ -243,7 +272,7 @@ pub fn train_policy(
             Checkpoint {
                 config: *cfg,
                 theta: theta0.to_vec(),
-                adam: Adam::new(D, cfg.lr),
+                adam: Adam::new(theta0.len(), cfg.lr),
                 rng: cfg.seed,
                 best: Trained {
                     theta: theta0.to_vec(),
@@ -256,7 +285,8 @@ pub fn train_policy(
         }
     };
     let start = ck.best.curve.last().map(|e| e.epoch).unwrap_or(0);
-    let pb = bar(cfg.epochs, progress, cfg.variant.name());
+    let name = cfg.name();
+    let pb = bar(cfg.epochs, progress, &name);
     pb.set_position(start as u64);
     for epoch in start + 1..=cfg.epochs {
         if ck.since_best >= cfg.patience {
@@ -271,7 +301,7 @@ pub fn train_policy(
         for batch in order.chunks(cfg.batch.max(1)) {
             match cfg.variant {
                 Variant::Supervised => {
-                    let mut grad = [0f64; D];
+                    let mut grad = vec![0f64; ck.theta.len()];
                     for &c in batch {
                         let (v, g) = grpo::softmax_likelihood(train[c], &ck.theta);
                         reward_sum += v;
@@ -303,8 +333,8 @@ pub fn train_policy(
                                 .into_iter()
                                 .zip(adv)
                                 .map(|(list, advantage)| Sampled {
-                                    logp_old: grpo::list_log_probs(ctx, &s_old, &list, None),
-                                    logp_ref: grpo::list_log_probs(ctx, &s_ref, &list, None),
+                                    logp_old: grpo::list_log_probs(&s_old, &list, None),
+                                    logp_ref: grpo::list_log_probs(&s_ref, &list, None),
                                     list,
                                     advantage,
                                 })
@@ -313,7 +343,7 @@ pub fn train_policy(
                         })
                         .collect();
                     for _ in 0..cfg.mu.max(1) {
-                        let mut grad = [0f64; D];
+                        let mut grad = vec![0f64; ck.theta.len()];
                         for (c, samples) in &sampled {
                             let (_, g) = grpo::clipped_objective(train[*c], &ck.theta, samples, cfg.clip);
                             grad.iter_mut().zip(g).for_each(|(a, b)| *a += b / sampled.len() as f64);
@@ -335,7 +365,7 @@ pub fn train_policy(
             ck.since_best += 1;
         }
         pb.set_position(epoch as u64);
-        pb.set_message(format!("{} reward {reward:.4} val NDCG@10 {ndcg:.4} objective {obj:.4}", cfg.variant.name()));
+        pb.set_message(format!("{name} reward {reward:.4} val NDCG@10 {ndcg:.4} objective {obj:.4}"));
         if let Some(path) = checkpoint {
             let text = serde_json::to_string(&ck)
                 .map_err(|e| Error::InvalidInput(format!("cannot serialise a checkpoint: {e}")))?;
@@ -344,108 +374,6 @@ pub fn train_policy(
     }
     pb.finish_and_clear();
     Ok(ck.best)
-}
-
-/// One context's cached features and targets.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CachedPoint {
-    /// 0: reranker-train, 1: reranker-validation.
-    pub fold: u8,
-    /// Raw features, row-major `C × D`.
-    pub raw: Vec<f32>,
-    /// Per ground-truth item (de-dup): its candidate index, if a candidate.
-    pub target_candidate: Vec<Option<u32>>,
-    /// Per ground-truth item: its 1-based rank in the fusion's order (None: excluded).
-    pub target_fusion_rank: Vec<Option<u32>>,
-}
-
-const MAGIC: &[u8; 8] = b"CRRRK001";
-
-fn write_cache(path: &Path, points: &[CachedPoint]) -> Result<()> {
-    let mut out: Vec<u8> = Vec::new();
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&(D as u32).to_le_bytes());
-    out.extend_from_slice(&(points.len() as u32).to_le_bytes());
-    for p in points {
-        out.push(p.fold);
-        out.extend_from_slice(&((p.raw.len() / D) as u32).to_le_bytes());
-        out.extend_from_slice(&(p.target_candidate.len() as u32).to_le_bytes());
-        for (c, f) in p.target_candidate.iter().zip(&p.target_fusion_rank) {
-            out.extend_from_slice(&c.unwrap_or(u32::MAX).to_le_bytes());
-            out.extend_from_slice(&f.unwrap_or(u32::MAX).to_le_bytes());
-        }
-        for x in &p.raw {
-            out.extend_from_slice(&x.to_le_bytes());
-        }
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    crate::util::write_atomic(path, &out)
-}
-
-/// A cursor over the cache's bytes.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-    path: &'a Path,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let s = self
-            .bytes
-            .get(self.at..self.at + n)
-            .ok_or_else(|| Error::parse(self.path, 0, "feature cache: truncated".to_string()))?;
-        self.at += n;
-        Ok(s)
-    }
-
-    fn u32(&mut self) -> Result<u32> {
-        let s = self.take(4)?;
-        Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-    }
-}
-
-fn read_cache(path: &Path) -> Result<Vec<CachedPoint>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let bad = |m: &str| Error::parse(path, 0, format!("feature cache: {m}"));
-    let mut r = Reader { bytes: &bytes, at: 0, path };
-    if r.take(8)? != MAGIC {
-        return Err(bad("wrong magic"));
-    }
-    if r.u32()? as usize != D {
-        return Err(bad("feature count differs from this build"));
-    }
-    let n = r.u32()? as usize;
-    let opt = |v: u32| if v == u32::MAX { None } else { Some(v) };
-    let mut points = Vec::with_capacity(n.min(1 << 20));
-    for _ in 0..n {
-        let fold = r.take(1)?[0];
-        let c = r.u32()? as usize;
-        let t = r.u32()? as usize;
-        let mut target_candidate = Vec::new();
-        let mut target_fusion_rank = Vec::new();
-        for _ in 0..t {
-            target_candidate.push(opt(r.u32()?));
-            target_fusion_rank.push(opt(r.u32()?));
-        }
-        let raw = r.take(c * D * 4)?.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        points.push(CachedPoint { fold, raw, target_candidate, target_fusion_rank });
-    }
-    Ok(points)
-}
-
-/// The cached form of one point: candidate indices and fusion ranks of `targets`.
-fn cached(set: &CandidateSet, catalog: &Catalog, targets: &[ItemId], fold: u8) -> CachedPoint {
-    let index_of = |p: usize, v: &[usize]| v.iter().position(|&q| q == p).map(|i| i as u32);
-    let pos: Vec<Option<usize>> = targets.iter().map(|&t| catalog.position(t)).collect();
-    CachedPoint {
-        fold,
-        raw: set.features.clone(),
-        target_candidate: pos.iter().map(|p| p.and_then(|p| index_of(p, &set.positions))).collect(),
-        target_fusion_rank: pos.iter().map(|p| p.and_then(|p| index_of(p, &set.fusion_order)).map(|r| r + 1)).collect(),
-    }
 }
 
 /// Candidate sets of `points` (two threads; order kept), each with its state replayed by
@@ -599,6 +527,9 @@ pub struct ValidationFigures {
 /// Test figures of one system.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestFigures {
+    /// Test set ("ReDial test", "INSPIRED test").
+    #[serde(default)]
+    pub dataset: String,
     /// System name.
     pub system: String,
     /// Protocol.
@@ -611,6 +542,9 @@ pub struct TestFigures {
     pub metrics: Metrics,
     /// Minus the fusion, paired bootstrap (objective: mean of R@1/10/50).
     pub versus_fusion: Option<PairedDifference>,
+    /// Minus the fusion per metric, paired bootstrap: R@1, R@10, R@50 (empty for the fusion).
+    #[serde(default)]
+    pub versus_fusion_per_metric: Vec<PairedDifference>,
 }
 
 /// Candidate recall: the share of ground-truth samples inside the candidate set.
@@ -626,6 +560,13 @@ pub struct CandidateRecall {
     pub instances: usize,
     /// Mean candidate count per instance.
     pub mean_candidates: f64,
+}
+
+impl CandidateRecall {
+    /// The share of samples inside the candidates (0 without samples).
+    pub fn rate(&self) -> f64 {
+        self.inside as f64 / self.samples.max(1) as f64
+    }
 }
 
 /// The outcome of `curator train reranker`.
@@ -686,7 +627,7 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
         crate::outln!(
             "candidate recall {}: {:.4} ({} / {} samples, {} instances, {:.0} candidates each)",
             r.split,
-            r.inside as f64 / r.samples.max(1) as f64,
+            r.rate(),
             r.inside,
             r.samples,
             r.instances,
@@ -722,20 +663,19 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
         curve: None,
         best_epoch: None,
     }];
-    let mut trained: Vec<(Variant, Trained)> = Vec::new();
-    for variant in Variant::ALL {
-        let cfg = TrainConfig::new(variant, opts.epochs, opts.seed);
-        let ck = opts.cache_dir.join(format!("checkpoint-{}.json", variant.slug()));
+    let mut trained: Vec<(TrainConfig, Trained)> = Vec::new();
+    let run = |cfg: TrainConfig, init: &[f64]| -> Result<(ValidationFigures, Trained)> {
+        let ck = opts.cache_dir.join(format!("checkpoint-{}.json", cfg.slug()));
         if !opts.resume && ck.exists() {
             std::fs::remove_file(&ck).map_err(|e| Error::io(&ck, e))?;
         }
-        let t = train_policy(&train, &val, &theta0, &cfg, Some(&ck), opts.progress)?;
+        let t = train_policy(&train, &val, init, &cfg, Some(&ck), opts.progress)?;
         let (_, _, ranks) = validate(&val, &t.theta);
         let m = metrics_of(&ranks);
         let diff = paired_bootstrap(&ranks, &fusion_ranks, 1000, 17)?;
         crate::outln!(
             "{:<28} validation R@1 {:.4} R@10 {:.4} R@50 {:.4} NDCG@10 {:.4} objective {:.4} (best epoch {}); vs fusion {diff}",
-            variant.name(),
+            cfg.name(),
             m.recall_at_1,
             m.recall_at_10,
             m.recall_at_50,
@@ -743,15 +683,30 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
             objective_of(&m),
             t.best_epoch
         );
-        validation.push(ValidationFigures {
-            system: variant.name().to_string(),
+        let figures = ValidationFigures {
+            system: cfg.name(),
             metrics: m,
             objective: objective_of(&m),
             versus_fusion: Some(diff),
             curve: Some(t.curve.clone()),
             best_epoch: Some(t.best_epoch),
-        });
-        trained.push((variant, t));
+        };
+        Ok((figures, t))
+    };
+    for variant in Variant::ALL {
+        let cfg = TrainConfig::new(variant, opts.epochs, opts.seed);
+        let (v, t) = run(cfg, &theta0)?;
+        validation.push(v);
+        trained.push((cfg, t));
+    }
+    // (g): each variant again with a hidden layer, started from its linear weights (same scores
+    // at the start; the reference policy of its KL term is that start).
+    for i in 0..trained.len() {
+        let (cfg, t) = trained[i].clone();
+        let mlp = TrainConfig { hidden: MLP_HIDDEN, ..cfg };
+        let (v, t) = run(mlp, &grpo::with_hidden(&t.theta, MLP_HIDDEN, opts.seed))?;
+        validation.push(v);
+        trained.push((mlp, t));
     }
     crate::outln!(
         "fusion validation R@1 {:.4} R@10 {:.4} R@50 {:.4} NDCG@10 {:.4} objective {:.4} ({} instances / {} samples)",
@@ -765,17 +720,14 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
     );
     let best = (1..validation.len()).max_by(|&a, &b| validation[a].objective.total_cmp(&validation[b].objective));
     let selected = best.filter(|&i| validation[i].objective > validation[0].objective).map(|i| i - 1);
-    let make_policy = |i: usize| -> Policy {
-        let (variant, t) = &trained[i];
-        let mut p = Policy::new(
-            standardiser.mean.clone(),
-            standardiser.std.clone(),
-            t.theta.iter().map(|&x| x as f32).collect(),
-        );
+    let make_policy = |i: usize| -> Result<Policy> {
+        let (cfg, t) = &trained[i];
+        let mut p = Policy::from_params(standardiser.mean.clone(), standardiser.std.clone(), &t.theta)
+            .map_err(Error::InvalidInput)?;
         p.provenance = serde_json::json!({
             "trained_by": "curator train reranker --source <data>",
-            "variant": variant.name(),
-            "config": TrainConfig::new(*variant, opts.epochs, opts.seed),
+            "variant": cfg.name(),
+            "config": cfg,
             "best_epoch": t.best_epoch,
             "reference_scale": scale,
             "contexts": "ReDial train dialogues with full text (redial/train_partial/train_subset_original_format.jsonl), 80/20 split by conversation id; features from models fitted without them",
@@ -783,7 +735,7 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
             "validation": validation[i + 1].metrics,
             "validation_fusion": fusion_m,
         });
-        p
+        Ok(p)
     };
     let mut policy_path = None;
     match selected {
@@ -791,7 +743,7 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
             crate::outln!("selected: {} (beats the fusion on validation)", trained[i].0.name());
             if opts.write {
                 let path = opts.catalog_dir.join(crate::rank::RERANKER_FILE);
-                make_policy(i).save(&path)?;
+                make_policy(i)?.save(&path)?;
                 crate::outln!("wrote {}", path.display());
                 policy_path = Some(path.display().to_string());
             }
@@ -801,8 +753,8 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
     let mut test = Vec::new();
     if opts.ablation {
         let policies: Vec<(String, Policy)> =
-            (0..trained.len()).map(|i| (trained[i].0.name().to_string(), make_policy(i))).collect();
-        let (figures, recall) = evaluate_test(opts, &policies)?;
+            (0..trained.len()).map(|i| Ok((trained[i].0.name(), make_policy(i)?))).collect::<Result<_>>()?;
+        let (figures, recall) = report::evaluate_test(opts, &policies)?;
         test = figures;
         candidate_recall.extend(recall);
     }
@@ -811,399 +763,16 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
         candidate_recall,
         reference_scale: scale,
         validation,
-        selected: selected.map(|i| trained[i].0.name().to_string()),
+        selected: selected.map(|i| trained[i].0.name()),
         test,
         policy_path,
     };
     if opts.ablation {
-        write_report(opts, &report)?;
+        report::write_report(opts, &report)?;
     }
     Ok(report)
 }
 
-/// Scores the fusion and every policy on ReDial test (standard and de-dup) with the catalog's
-/// own models (fitted on all training dialogues).
-fn evaluate_test(
-    opts: &RerankerOptions,
-    policies: &[(String, Policy)],
-) -> Result<(Vec<TestFigures>, Vec<CandidateRecall>)> {
-    let assets = crate::assets::Assets::load(&opts.catalog_dir, None)?;
-    let test = crate::eval::load_redial(&opts.test_path)?;
-    let points = extract_points(&test);
-    let sets = candidate_sets(&assets.tracker, &assets.ranker, &points, opts.progress, "features (ReDial test)");
-    let catalog = assets.catalog.as_ref();
-    // Per system (fusion first) and point: the top MAX_K item ids.
-    let mut lists: Vec<Vec<Vec<ItemId>>> = vec![Vec::with_capacity(points.len()); policies.len() + 1];
-    let mut inside: Vec<Vec<bool>> = Vec::with_capacity(points.len());
-    let mut cands = 0usize;
-    let ids = |v: Vec<usize>| -> Vec<ItemId> { v.into_iter().map(|p| catalog.items()[p].id).collect() };
-    for (p, set) in points.iter().zip(&sets) {
-        let set = set.clone().unwrap_or_default();
-        cands += set.len();
-        lists[0].push(ids(set.fusion_order.iter().copied().take(MAX_K).collect()));
-        for (i, (_, pol)) in policies.iter().enumerate() {
-            lists[i + 1].push(ids(pol.ranking(&set, MAX_K)));
-        }
-        inside.push(
-            p.targets.iter().map(|t| catalog.position(t.item).is_some_and(|q| set.positions.contains(&q))).collect(),
-        );
-    }
-    let mut figures = Vec::new();
-    let mut recall = Vec::new();
-    for protocol in Protocol::ALL {
-        let chosen: Vec<usize> = (0..points.len()).filter(|&i| !points[i].targets_for(protocol).is_empty()).collect();
-        let ranks_of = |sys: usize| -> Vec<Vec<Option<usize>>> {
-            chosen
-                .iter()
-                .map(|&i| {
-                    points[i]
-                        .targets_for(protocol)
-                        .iter()
-                        .map(|&t| crate::eval::metrics::rank_of(&lists[sys][i], t))
-                        .collect()
-                })
-                .collect()
-        };
-        let fusion = ranks_of(0);
-        for sys in 0..=policies.len() {
-            let ranks = ranks_of(sys);
-            let name = if sys == 0 { "fusion (ranker.yaml)".to_string() } else { policies[sys - 1].0.clone() };
-            figures.push(TestFigures {
-                system: name,
-                protocol,
-                instances: chosen.len(),
-                samples: ranks.iter().map(Vec::len).sum(),
-                metrics: metrics_of(&ranks),
-                versus_fusion: if sys == 0 { None } else { Some(paired_bootstrap(&ranks, &fusion, 1000, 17)?) },
-            });
-        }
-        let (mut hit, mut n) = (0usize, 0usize);
-        for &i in &chosen {
-            for (t, &ins) in points[i].targets.iter().zip(&inside[i]) {
-                if protocol == Protocol::Standard || !t.mentioned_before {
-                    n += 1;
-                    hit += usize::from(ins);
-                }
-            }
-        }
-        recall.push(CandidateRecall {
-            split: format!("ReDial test ({protocol})"),
-            inside: hit,
-            samples: n,
-            instances: chosen.len(),
-            mean_candidates: cands as f64 / points.len().max(1) as f64,
-        });
-    }
-    Ok((figures, recall))
-}
-
-/// `R@1 | R@10 | R@50 | NDCG@10 | NDCG@50 | MRR@10` cells of a Markdown row.
-fn metric_cells(m: &Metrics) -> String {
-    [m.recall_at_1, m.recall_at_10, m.recall_at_50, m.ndcg_at_10, m.ndcg_at_50, m.mrr_at_10]
-        .iter()
-        .map(|v| format!("{v:.4}"))
-        .collect::<Vec<_>>()
-        .join(" | ")
-}
-
-/// A paired difference as "+d [low, high]" (empty for none).
-fn difference_cell(d: Option<PairedDifference>) -> String {
-    d.map(|d| format!("{:+.4} [{:+.4}, {:+.4}]", d.difference, d.low, d.high)).unwrap_or_default()
-}
-
-fn write_report(opts: &RerankerOptions, report: &RerankerReport) -> Result<()> {
-    std::fs::create_dir_all(&opts.results_dir).map_err(|e| Error::io(&opts.results_dir, e))?;
-    let json = serde_json::to_string_pretty(report).map_err(|e| Error::InvalidInput(e.to_string()))?;
-    crate::util::write_atomic(&opts.results_dir.join("reranker.json"), json.as_bytes())?;
-    let mut md = String::from("# Learned reranker: Rank-GRPO and baselines (ReDial)\n\n");
-    md.push_str(&format!(
-        "Regenerate: `curator train reranker --source ../shared/data --epochs {} --seed {} --ablation`\n(ReDial test is read only after selection; selection on reranker-validation).\n\n",
-        opts.epochs, opts.seed
-    ));
-    md.push_str("## Candidate recall (ground truth inside the candidate union)\n\n| split | recall | inside / samples | instances | candidates per instance |\n|---|---|---|---|---|\n");
-    for r in &report.candidate_recall {
-        md.push_str(&format!(
-            "| {} | {:.4} | {} / {} | {} | {:.0} |\n",
-            r.split,
-            r.inside as f64 / r.samples.max(1) as f64,
-            r.inside,
-            r.samples,
-            r.instances,
-            r.mean_candidates
-        ));
-    }
-    md.push_str(&format!(
-        "\n## Validation (reranker-validation, de-dup; {} instances)\n\n| system | R@1 | R@10 | R@50 | NDCG@10 | NDCG@50 | MRR@10 | objective | Δ objective vs fusion [95 % CI] | best epoch |\n|---|---|---|---|---|---|---|---|---|---|\n",
-        report.instances[1]
-    ));
-    for v in &report.validation {
-        md.push_str(&format!(
-            "| {} | {} | {:.4} | {} | {} |\n",
-            v.system,
-            metric_cells(&v.metrics),
-            v.objective,
-            difference_cell(v.versus_fusion),
-            v.best_epoch.map(|e| e.to_string()).unwrap_or_default()
-        ));
-    }
-    md.push_str(&format!(
-        "\nSelected for the agent: {}.\n",
-        report.selected.as_deref().unwrap_or("none (the fusion stays)")
-    ));
-    for protocol in Protocol::ALL {
-        md.push_str(&format!(
-            "\n## ReDial test, {protocol}\n\n| system | instances / samples | R@1 | R@10 | R@50 | NDCG@10 | NDCG@50 | MRR@10 | Δ objective vs fusion [95 % CI] |\n|---|---|---|---|---|---|---|---|---|\n"
-        ));
-        for t in report.test.iter().filter(|t| t.protocol == protocol) {
-            md.push_str(&format!(
-                "| {} | {} / {} | {} | {} |\n",
-                t.system,
-                t.instances,
-                t.samples,
-                metric_cells(&t.metrics),
-                difference_cell(t.versus_fusion)
-            ));
-        }
-    }
-    md.push_str("\nΔ objective: mean of R@1, R@10, R@50 minus the fusion's, paired bootstrap over instances (1,000 resamples, seed 17; `eval::metrics::paired_bootstrap`).\n");
-    md.push_str(
-        "\n## Setup and limits\n\n\
-- Same candidates, features (19, `rank::policy` module doc), standardisation (training means and \
-standard deviations), initial/reference policy (the fusion's order as a PL policy) and seed for \
-every variant; linear scores. G = 8 lists of N = 20 per context (Gumbel top-N), ε_low 0.06, \
-ε_high 0.08, β (KL, k3) 0.01, μ = 2, Adam 0.01, batch 32, early stopping (patience 4) on the \
-validation objective.\n\
-- Contexts: 2,263 full-text ReDial training dialogues, 80/20 by conversation id; their CF, \
-co-mention and popularity features come from statistics with all 2,263 held out; at test the \
-catalog's models (all 9,996 training dialogues) supply them.\n\
-- Not included: the LLM rank-level score feature (the policy works without it), an MLP, \
-INSPIRED, contexts from the movie-level training dialogues without text.\n\
-- The candidate union bounds every ranker over it (recall above); R@50 of the fusion over the \
-whole catalog is the first rows' figure, so most of the gap to the union's recall is ordering \
-inside it, and the linear re-weighting of the fusion's own signals moves it only a little.\n",
-    );
-    md.push_str("\n## Learning curves (validation NDCG@10 per epoch; epoch 0 = reference policy)\n\n");
-    for v in report.validation.iter().filter(|v| v.curve.is_some()) {
-        let curve = v.curve.as_deref().unwrap_or(&[]);
-        md.push_str(&format!(
-            "- {}: {}\n",
-            v.system,
-            curve
-                .iter()
-                .map(|e| format!("{}:{:.4}/{:.4}", e.epoch, e.reward, e.val_ndcg10))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
-    }
-    md.push_str("\n(epoch:reward/validation NDCG@10; reward = mean DCG@20 of the sampled lists for GRPO, mean log-likelihood for the supervised variant.)\n");
-    let curves = |f: fn(&EpochStat) -> f64| -> Vec<(String, Vec<(f64, f64)>)> {
-        report
-            .validation
-            .iter()
-            .filter_map(|v| {
-                v.curve.as_ref().map(|c| (v.system.clone(), c.iter().map(|e| (e.epoch as f64, f(e))).collect()))
-            })
-            .collect()
-    };
-    let plots = opts.results_dir.join("..").join("plots");
-    std::fs::create_dir_all(&plots).map_err(|e| Error::io(&plots, e))?;
-    crate::eval::suite_report::plot_lines(
-        &plots.join("reranker-val-ndcg10.svg"),
-        "Reranker: validation NDCG@10 per epoch (ReDial, de-dup)",
-        ("epoch", "NDCG@10"),
-        &curves(|e| e.val_ndcg10),
-    )?;
-    let grpo_only: Vec<(String, Vec<(f64, f64)>)> = curves(|e| e.reward)
-        .into_iter()
-        .filter(|(n, _)| n != Variant::Supervised.name())
-        .map(|(n, v)| (n, v.into_iter().filter(|p| p.0 > 0.0).collect()))
-        .collect();
-    crate::eval::suite_report::plot_lines(
-        &plots.join("reranker-reward.svg"),
-        "Reranker: mean DCG@20 of the sampled lists per epoch",
-        ("epoch", "reward"),
-        &grpo_only,
-    )?;
-    md.push_str("\nPlots: `evals/plots/reranker-val-ndcg10.svg`, `evals/plots/reranker-reward.svg`.\n");
-    crate::util::write_atomic(&opts.results_dir.join("reranker.md"), md.as_bytes())
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    /// Contexts whose one relevant candidate is drawn from a PL policy with weights `truth`.
-    fn synthetic(truth: &[f64], contexts: usize, candidates: usize, seed: u64) -> Vec<Context> {
-        let mut rng = seed;
-        let mut unif = || ((splitmix64(&mut rng) >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
-        (0..contexts)
-            .map(|_| {
-                let x: Vec<f32> = (0..candidates * D).map(|_| (unif() * 2.0 - 1.0) as f32).collect();
-                let mut ctx = Context { x, relevant: vec![false; candidates], targets: 1 };
-                let s: Vec<f64> = grpo::scores(&ctx, truth).into_iter().map(|v| v - (-unif().ln()).ln()).collect();
-                let best = (0..candidates).max_by(|&a, &b| s[a].total_cmp(&s[b])).unwrap();
-                ctx.relevant[best] = true;
-                ctx
-            })
-            .collect()
-    }
-
-    fn truth() -> Vec<f64> {
-        (0..D).map(|j| if j < 3 { [3.0, -2.0, 1.5][j] } else { 0.0 }).collect()
-    }
-
-    fn quick(variant: Variant, epochs: usize) -> TrainConfig {
-        TrainConfig { list_len: 5, batch: 16, lr: 0.05, patience: epochs, ..TrainConfig::new(variant, epochs, 3) }
-    }
-
-    #[test]
-    fn rank_grpo_learns_a_known_weight_vector() {
-        let truth = truth();
-        let train = synthetic(&truth, 300, 20, 1);
-        let val = synthetic(&truth, 150, 20, 2);
-        let zero = vec![0.0; D];
-        let (_, start, _) = validate(&val, &zero);
-        let (_, oracle, _) = validate(&val, &truth);
-        let t = train_policy(&train, &val, &zero, &quick(Variant::Grpo(Reward::ExpInf), 25), None, false).unwrap();
-        let (_, learned, _) = validate(&val, &t.theta);
-        let dot: f64 = t.theta.iter().zip(&truth).map(|(a, b)| a * b).sum();
-        let norm = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
-        let cosine = dot / (norm(&t.theta) * norm(&truth));
-        assert!(cosine > 0.9, "cosine {cosine}, θ {:?}", t.theta);
-        assert!(learned > start + 0.5 * (oracle - start), "objective {learned} (start {start}, oracle {oracle})");
-        // The supervised baseline learns it too.
-        let s = train_policy(&train, &val, &zero, &quick(Variant::Supervised, 25), None, false).unwrap();
-        let dot: f64 = s.theta.iter().zip(&truth).map(|(a, b)| a * b).sum();
-        assert!(dot / (norm(&s.theta) * norm(&truth)) > 0.9);
-    }
-
-    #[test]
-    fn the_same_seed_gives_the_same_weights_and_a_resumed_run_matches() {
-        let truth = truth();
-        let train = synthetic(&truth, 60, 12, 5);
-        let val = synthetic(&truth, 30, 12, 6);
-        let zero = vec![0.0; D];
-        let cfg = quick(Variant::Grpo(Reward::CausalDcg), 4);
-        let a = train_policy(&train, &val, &zero, &cfg, None, false).unwrap();
-        let b = train_policy(&train, &val, &zero, &cfg, None, false).unwrap();
-        assert_eq!(a, b);
-        let other = train_policy(&train, &val, &zero, &TrainConfig { seed: 4, ..cfg }, None, false).unwrap();
-        assert_ne!(a.curve, other.curve);
-        // Two epochs, then resume to four: the same curve as four at once.
-        let dir = tempfile::tempdir().unwrap();
-        let ck = dir.path().join("ck.json");
-        train_policy(&train, &val, &zero, &TrainConfig { epochs: 2, ..cfg }, Some(&ck), false).unwrap();
-        let text = std::fs::read_to_string(&ck).unwrap().replace("\"epochs\":2", "\"epochs\":4");
-        std::fs::write(&ck, text).unwrap();
-        let resumed = train_policy(&train, &val, &zero, &cfg, Some(&ck), false).unwrap();
-        assert_eq!(resumed.curve, a.curve);
-    }
-
-    #[test]
-    fn the_feature_cache_round_trips() {
-        let p = CachedPoint {
-            fold: 1,
-            raw: (0..2 * D).map(|i| i as f32 * 0.5).collect(),
-            target_candidate: vec![Some(1), None],
-            target_fusion_rank: vec![Some(7), None],
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f.bin");
-        write_cache(&path, std::slice::from_ref(&p)).unwrap();
-        assert_eq!(read_cache(&path).unwrap(), vec![p]);
-        std::fs::write(&path, b"CRRRK001\x01").unwrap();
-        assert!(read_cache(&path).unwrap_err().to_string().contains("truncated"));
-    }
-
-    /// Cross-fitting: the statistics behind the training contexts' features hold out every
-    /// validation dialogue, so a pair of movies that only one held-out dialogue mentions
-    /// together has no co-mention count there (raw data at `../shared/data`; without it the
-    /// test says so and checks nothing).
-    #[test]
-    fn a_dialogue_never_feeds_its_own_features() {
-        let source = crate::paths::project_root().join("../shared/data");
-        let test = crate::paths::evals_dir().join("redial/test.jsonl");
-        if !source.join(crate::eval::validation::VALIDATION).exists() {
-            eprintln!("no raw data at {}; skipped", source.display());
-            return;
-        }
-        let val = crate::eval::validation::validation_split(&source, &test).unwrap();
-        let held: HashSet<String> = val.iter().map(|d| d.conversation_id.clone()).collect();
-        let path = source.join(crate::train::interactions::REDIAL_TRAIN);
-        let base = Catalog::load(&crate::paths::catalog_dir()).unwrap();
-        let known: HashSet<ItemId> = base.items().iter().map(|i| i.id).collect();
-        let full = crate::data::train_statistics(&path, &known, &HashSet::new()).unwrap();
-        let out = crate::data::train_statistics(&path, &known, &held).unwrap();
-        assert!(full.dialogues - out.dialogues > 2000, "{} vs {}", full.dialogues, out.dialogues);
-        // Pairs of a held-out dialogue's annotated movies that one training dialogue co-mentions
-        // (that dialogue, unless its movie-level record lacks one of them): gone once held out.
-        let (mut checked, mut kept) = (0usize, 0usize);
-        for d in &val {
-            let ids: Vec<ItemId> = d.movie_mentions.keys().copied().filter(|i| known.contains(i)).collect();
-            for (i, &a) in ids.iter().enumerate() {
-                for &b in &ids[i + 1..] {
-                    let key = (a.min(b), a.max(b));
-                    if full.pairs.get(&key) == Some(&1) {
-                        checked += 1;
-                        kept += usize::from(out.pairs.contains_key(&key));
-                    }
-                }
-            }
-        }
-        assert!(checked > 100, "{checked} pairs checked");
-        assert!((kept as f64) < 0.02 * checked as f64, "{kept} of {checked} single-dialogue pairs survived");
-        // And the feature builder uses exactly this held-out set (`catalog_without`).
-        let (catalog, _) = crate::train::catalog_without(&source, &base, &held).unwrap();
-        for it in catalog.items().iter().take(500) {
-            assert_eq!(it.popularity, out.popularity.get(&it.id).copied().unwrap_or(0));
-        }
-    }
-
-    /// The agent's ranker with the committed policy orders the candidate set by the policy
-    /// (filling past it in fusion order), never returns an excluded item, and without the policy
-    /// falls back to the fusion's order.
-    #[test]
-    fn the_agent_ranks_with_the_policy_and_falls_back_to_the_fusion() {
-        let assets = crate::assets::Assets::from_project(None).unwrap();
-        let Some(policy) = assets.ranker.policy().cloned() else {
-            eprintln!("no reranker.json in the catalog; skipped");
-            return;
-        };
-        let catalog = assets.catalog.as_ref();
-        let turns = vec![crate::dialogue::Turn {
-            role: crate::dialogue::Role::Seeker,
-            text: "I loved The Matrix (1999) and Alien (1979), something scary but not a comedy".to_string(),
-            items: Vec::new(),
-        }];
-        let state = assets.tracker.replay(&turns, Items::Linked);
-        assert!(!state.mentions.is_empty(), "the titles link");
-        let ranked = assets.ranker.rank(&state, catalog, 20).unwrap();
-        let set = assets.ranker.candidate_set(&state, catalog, 20).unwrap();
-        assert!(set.len() >= 100, "{} candidates", set.len());
-        let want: Vec<ItemId> = policy.ranking(&set, 20).into_iter().map(|p| catalog.items()[p].id).collect();
-        assert_eq!(ranked.iter().map(|c| c.id).collect::<Vec<_>>(), want);
-        assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score && w[1].score.is_finite()));
-        let excluded = state.excluded_positions(catalog);
-        assert!(ranked.iter().all(|c| !excluded[c.position]));
-        // Without the policy: the fusion, whose order the candidate set records.
-        let no_policy = fusion_only(&assets);
-        let ids: Vec<usize> = no_policy.rank(&state, catalog, 20).unwrap().into_iter().map(|c| c.position).collect();
-        assert_eq!(ids, set.fusion_order[..20].to_vec());
-        assert_ne!(ids, ranked.iter().map(|c| c.position).collect::<Vec<_>>(), "the policy reorders");
-    }
-
-    /// The catalog's ranker rebuilt without its policy.
-    fn fusion_only(assets: &crate::assets::Assets) -> CandidateRanker {
-        let dir = crate::paths::catalog_dir();
-        let cf = crate::recommender::CoMentions::load(&dir.join("comentions.tsv"), &assets.catalog).unwrap();
-        let mut r = CandidateRanker::new(&assets.catalog, cf, assets.ranker.weights());
-        if let Some(m) = crate::assets::load_model(&dir).unwrap() {
-            r = r.with_model(m);
-        }
-        if let Some(kt) = &assets.knowledge {
-            r = r.with_knowledge(&assets.catalog, Arc::clone(kt));
-        }
-        r
-    }
-}
+mod tests;
