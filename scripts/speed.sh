@@ -3,13 +3,18 @@
 # reference `curator` binary built from another commit (e.g. main before a speed change), run
 # alternately in one session so that load from other processes hits both (docs/speed.md).
 #
-#   scripts/speed.sh [REFERENCE_CURATOR_BINARY]
+#   scripts/speed.sh [REFERENCE_CURATOR_BINARY [REFERENCE_HOME]]
+#
+# REFERENCE_HOME: the project folder the reference reads its catalog, graph and prompts from
+# (CURATOR_HOME), for a reference older than the committed assets (e.g.
+# `git archive OLD catalogs knowledge prompts | tar -x -C /tmp/ref`).
 #
 # Uses $CARGO_TARGET_DIR (default ./target). Prints JSON lines; compare ratios, not absolute
 # figures, on a shared machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ref="${1:-}"
+ref_home="${2:-$PWD}"
 target="${CARGO_TARGET_DIR:-target}"
 cargo build --release --quiet
 cargo bench --no-run --quiet --bench server_load --bench turn --bench knowledge 2>/dev/null
@@ -18,7 +23,11 @@ bins=("$target/release/curator")
 for round in 1 2; do
   for bin in "${bins[@]}"; do
     printf '{"round":%s,"bin":"%s","curator_bench":' "$round" "$bin"
-    "$bin" bench --no-model --repeats 40 | tr -d '\n '
+    if [ "$bin" = "$ref" ]; then
+      CURATOR_HOME="$ref_home" "$bin" bench --no-model --repeats 40 | tr -d '\n '
+    else
+      "$bin" bench --no-model --repeats 40 | tr -d '\n '
+    fi
     echo '}'
   done
 done
@@ -27,7 +36,8 @@ for conns in 4 8; do
     if [ "$bin" = "$target/release/curator" ]; then
       CURATOR_LOAD_CONNECTIONS=$conns cargo bench --quiet --bench server_load -- recommend
     else
-      CURATOR_LOAD_BIN="$bin" CURATOR_LOAD_CONNECTIONS=$conns cargo bench --quiet --bench server_load -- recommend
+      CURATOR_HOME="$ref_home" CURATOR_LOAD_BIN="$bin" CURATOR_LOAD_CONNECTIONS=$conns \
+        cargo bench --quiet --bench server_load -- recommend
     fi
   done
 done
