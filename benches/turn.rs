@@ -13,8 +13,13 @@
 //! - `candidate_set`: candidates and features (`fusion_parts` and `cf_scores` again inside);
 //! - `rank`: the ranker's whole order (candidates, features, policy);
 //! - `recommend`: `rank` plus the reasons (what `/v1/recommend` and a chat turn call);
+//! - `agent_turn`: the tool part of the agent's own turn (`TurnStats::tools_ms`, once per turn);
+//! - `ppr_exact`, `ppr_push`: the ranker's PPR seeds of the state by the power iteration and by
+//!   the default forward push, and by the push at three larger ε;
 //! - `policy_300`: the learned policy's scores and order over 300 candidates (a real candidate set,
 //!   its rows repeated if it has fewer), 2 000 times.
+//!
+//! The PPR hub vectors are computed first and timed apart (`hub_vectors_ms_once`).
 //!
 //! Milliseconds: median, p99 and mean per piece over all turns and repeats. Prints JSON. Other
 //! processes on the same cores inflate every figure: compare pieces within one run.
@@ -24,6 +29,7 @@ use std::time::Instant;
 
 use curator::agent::Agent;
 use curator::dialogue::{Role, Utterance};
+use curator::knowledge::PprParams;
 use curator::rank::CandidateSet;
 
 fn summary(mut v: Vec<f64>) -> serde_json::Value {
@@ -46,9 +52,26 @@ fn main() {
     let assets = agent.engine().assets().clone();
     let (catalog, ranker) = (&assets.catalog, &assets.ranker);
     let k = 10;
-    let names = ["track", "fusion_parts", "cf_scores", "candidate_set", "rank", "recommend", "agent_turn"];
+    let names = [
+        "track",
+        "fusion_parts",
+        "cf_scores",
+        "candidate_set",
+        "rank",
+        "recommend",
+        "agent_turn",
+        "ppr_exact",
+        "ppr_push",
+        "ppr_push_eps_1e-6",
+        "ppr_push_eps_3e-6",
+        "ppr_push_eps_1e-5",
+    ];
+    let kg = &assets.knowledge.as_ref().expect("the knowledge graph").graph;
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let mut sets: Vec<CandidateSet> = Vec::new();
+    let t = Instant::now();
+    kg.walk().prepare();
+    let hub_vectors_ms = t.elapsed().as_secs_f64() * 1e3;
     for text in curator::bench::SCRIPT {
         let before = agent.state().clone();
         let mut state = before.clone();
@@ -63,6 +86,12 @@ fn main() {
             let set = time(&mut times[3], || ranker.candidate_set(&state, catalog, k).unwrap());
             time(&mut times[4], || ranker.rank(&state, catalog, k).unwrap());
             time(&mut times[5], || curator::agent::recommend(&assets, &state, k).unwrap());
+            let seeds = ranker.ppr_seeds(&state, catalog);
+            time(&mut times[7], || kg.ppr(&seeds, &PprParams::exact()));
+            time(&mut times[8], || kg.ppr(&seeds, &PprParams::default()));
+            for (j, eps) in [1e-6, 3e-6, 1e-5].into_iter().enumerate() {
+                time(&mut times[9 + j], || kg.ppr(&seeds, &PprParams::push(eps)));
+            }
             if sets.len() < curator::bench::SCRIPT.len() && sets.iter().all(|s| s.len() != set.len()) {
                 sets.push(set);
             }
@@ -100,6 +129,7 @@ fn main() {
         report.insert("policy_300_checksum".into(), checksum.into());
         report.insert("candidate_set_sizes".into(), sets.iter().map(|s| s.len()).collect::<Vec<_>>().into());
     }
+    report.insert("hub_vectors_ms_once".into(), hub_vectors_ms.into());
     report.insert("repeats".into(), repeats.into());
     report.insert("cores".into(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0).into());
     println!("{}", serde_json::to_string_pretty(&report).unwrap());

@@ -15,7 +15,9 @@
 mod ppr;
 pub mod tools;
 
-pub use ppr::{PprMethod, PprParams, PprWalk, PushState, DEFAULT_PUSH_EPSILON, HUB_DEGREE};
+pub use ppr::{
+    PprMethod, PprParams, PprWalk, PushState, DEFAULT_PUSH_EPSILON, HUB_DEGREE, HUB_ITERATIONS, HUB_RESTART,
+};
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
