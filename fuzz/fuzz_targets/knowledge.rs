@@ -29,6 +29,8 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Some((ix, _, _)) = items.first() {
-        let _ = g.ppr(&[(*ix, 1.0)], &PprParams { restart: 0.3, iterations: 3 });
+        // Both solvers: a short power iteration and the default forward push.
+        let _ = g.ppr(&[(*ix, 1.0)], &PprParams { restart: 0.3, iterations: 3, ..PprParams::exact() });
+        let _ = g.ppr(&[(*ix, 1.0)], &PprParams::default());
     }
 });
