@@ -337,13 +337,16 @@ struct ChatInput {
     text: String,
 }
 
+/// Checks a stateless request's `model` and `catalog` against the catalogs served.
+type ResolveCatalog<'a> = dyn Fn(Option<&str>, Option<&str>) -> Result<(), ApiError> + 'a;
+
 /// Decodes a chat request body and checks it (model and catalog, fields, messages, session id);
 /// `resolve` checks a stateless request's `model` and `catalog` (a session's catalog is checked
 /// with the session).
 fn decode_chat(
     body: Result<Bytes, BytesRejection>,
     limit: usize,
-    resolve: &dyn Fn(Option<&str>, Option<&str>) -> Result<(), ApiError>,
+    resolve: &ResolveCatalog<'_>,
 ) -> Result<ChatInput, ApiError> {
     let req: ChatCompletionRequest = parse_body(body, limit)?;
     if req.session_id.is_none() {
