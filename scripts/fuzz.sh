@@ -48,7 +48,7 @@ for t in "${targets[@]}"; do
   if [ "$rc" != 0 ]; then
     tail -n 60 "$work.log" >&2
   fi
-  runs=$(awk -F: '/stat::number_of_executed_units/{gsub(/ /,"",$2); print $2}' "$work.log" | tail -n 1)
+  runs=$(awk '/stat::number_of_executed_units/{print $2}' "$work.log" | tail -n 1)
   echo "fuzz $t: ${runs:-?} executions in $(( $(date +%s) - t0 )) s, exit $rc"
   rm -rf "$work" "$work.log"
   if [ "$rc" != 0 ]; then
