@@ -1,10 +1,13 @@
 //! The tantivy index over the catalog: BM25 over title, people, genres and plot, plus a field of
 //! normalised titles used by the linker's fuzzy candidate generation.
 
+use std::collections::HashMap;
+
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, FuzzyTermQuery, Occur, Query, QueryParser};
+use tantivy::query::{Query, QueryParser};
+use tantivy::schema::IndexRecordOption;
 use tantivy::schema::{Field, Schema, FAST, STORED, TEXT};
-use tantivy::{Index, IndexReader, TantivyDocument, Term};
+use tantivy::{DocSet, Index, IndexReader, Searcher, TantivyDocument, TERMINATED};
 
 use super::{text, Item};
 use crate::{Error, Result};
@@ -52,7 +55,8 @@ pub struct SearchHit {
 pub(crate) struct CatalogIndex {
     reader: IndexReader,
     parser: QueryParser,
-    title_norm: Field,
+    /// Fuzzy matching over the `title_norm` terms.
+    vocab: TitleVocab,
 }
 
 fn tantivy_err(e: impl std::fmt::Display) -> Error {
@@ -92,7 +96,8 @@ impl CatalogIndex {
         parser.set_field_boost(title, 2.0);
         parser.set_field_boost(people, 1.5);
         parser.set_field_boost(genres, 1.5);
-        Ok(CatalogIndex { reader, parser, title_norm })
+        let vocab = TitleVocab::build(&reader.searcher(), title_norm)?;
+        Ok(CatalogIndex { reader, parser, vocab })
     }
 
     fn collect(&self, query: &dyn Query, limit: usize) -> Result<Vec<(usize, f32)>> {
@@ -132,12 +137,223 @@ impl CatalogIndex {
             .collect())
     }
 
+    /// A cache of per-token fuzzy matches, for many title lookups within one text (the linker's
+    /// fuzzy pass looks up overlapping spans, each word several times).
+    pub(crate) fn fuzzy_cache(&self) -> FuzzyCache<'_> {
+        FuzzyCache { vocab: &self.vocab, tokens: HashMap::new() }
+    }
+}
+
+/// The edit distance a query token of `n` characters may be off by: 0 up to 3 characters, 1 up
+/// to 7, 2 from 8 on (a transposition of neighbours counts as one edit).
+fn max_edits(n: usize) -> usize {
+    if n <= 3 {
+        0
+    } else if n < 8 {
+        1
+    } else {
+        2
+    }
+}
+
+/// A 64-bit FNV-1a hash of a character sequence (keys of the deletion table; a collision only
+/// adds a candidate that the distance check then drops).
+fn hash_chars(chars: impl Iterator<Item = char>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for c in chars {
+        for b in (c as u32).to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Hashes of every string made by deleting at most `depth` characters from `word` (the word
+/// itself included), deduplicated.
+fn deletion_hashes(word: &[char], depth: usize) -> Vec<u64> {
+    let mut out = vec![hash_chars(word.iter().copied())];
+    let mut frontier: Vec<Vec<char>> = vec![word.to_vec()];
+    for _ in 0..depth {
+        let mut next = Vec::new();
+        for w in &frontier {
+            for i in 0..w.len() {
+                let mut d = w.clone();
+                d.remove(i);
+                next.push(d);
+            }
+        }
+        next.sort_unstable();
+        next.dedup();
+        out.extend(next.iter().map(|d| hash_chars(d.iter().copied())));
+        frontier = next;
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The terms of the normalised-title field with their postings, and a symmetric-deletion table
+/// (Garbe's SymSpell) over them: the terms within edit distance 2 of a token are found by
+/// hashing the token's deletions instead of walking the term dictionary with a Levenshtein
+/// automaton per lookup. Built from the index's own term dictionary, so the matches are exactly
+/// those of tantivy's `FuzzyTermQuery` (a test checks the two agree).
+struct TitleVocab {
+    /// Each term's characters and its documents, as ranks in `DocAddress` order.
+    terms: Vec<(Vec<char>, Vec<u32>)>,
+    /// Deletion hash → indices into `terms`.
+    deletes: HashMap<u64, Vec<u32>>,
+    /// Document rank → catalog position (the `pos` fast field).
+    positions: Vec<usize>,
+}
+
+impl TitleVocab {
+    fn build(searcher: &Searcher, field: Field) -> Result<Self> {
+        let mut terms: Vec<(Vec<char>, Vec<u32>)> = Vec::new();
+        let mut positions = Vec::new();
+        // Ranks follow `DocAddress` order: segments in order, documents in order within each.
+        for segment in searcher.segment_readers() {
+            let base = u32::try_from(positions.len()).map_err(tantivy_err)?;
+            let col = segment.fast_fields().u64("pos").map_err(tantivy_err)?;
+            for doc in 0..segment.max_doc() {
+                positions.push(col.first(doc).map_or(usize::MAX, |p| p as usize));
+            }
+            let inverted = segment.inverted_index(field).map_err(tantivy_err)?;
+            let mut stream = inverted.terms().stream().map_err(tantivy_err)?;
+            while stream.advance() {
+                let Ok(term) = std::str::from_utf8(stream.key()) else { continue };
+                let mut postings = inverted
+                    .read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)
+                    .map_err(tantivy_err)?;
+                let mut docs = Vec::new();
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    docs.push(base + doc);
+                    doc = postings.advance();
+                }
+                terms.push((term.chars().collect(), docs));
+            }
+        }
+        // One entry per term across segments (their documents merged in rank order).
+        terms.sort_by(|a, b| a.0.cmp(&b.0));
+        terms.dedup_by(|later, first| {
+            if later.0 == first.0 {
+                first.1.append(&mut later.1);
+                first.1.sort_unstable();
+                true
+            } else {
+                false
+            }
+        });
+        let mut deletes: HashMap<u64, Vec<u32>> = HashMap::new();
+        for (t, (chars, _)) in terms.iter().enumerate() {
+            // A term is reached by any query token within that token's `max_edits`; a term of
+            // length n is within 2 edits only of tokens of length ≥ n - 2, so it needs as many
+            // deletions as the largest `max_edits` of a token of length ≤ n + 2.
+            let depth = max_edits(chars.len() + 2).min(chars.len());
+            for h in deletion_hashes(chars, depth) {
+                deletes.entry(h).or_default().push(t as u32);
+            }
+        }
+        Ok(TitleVocab { terms, deletes, positions })
+    }
+
+    /// The document ranks whose normalised title has a term within `max_edits` of `tok`, sorted.
+    fn fuzzy_docs(&self, tok: &str) -> Vec<u32> {
+        let chars: Vec<char> = tok.chars().collect();
+        let d = max_edits(chars.len());
+        let mut hits: Vec<u32> = Vec::new();
+        for h in deletion_hashes(&chars, d) {
+            if let Some(ts) = self.deletes.get(&h) {
+                hits.extend(ts);
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        let mut docs: Vec<u32> = Vec::new();
+        for t in hits {
+            let (term, postings) = &self.terms[t as usize];
+            if term.len().abs_diff(chars.len()) <= d && osa_distance(term, &chars) <= d {
+                docs.extend(postings);
+            }
+        }
+        docs.sort_unstable();
+        docs.dedup();
+        docs
+    }
+}
+
+/// The optimal-string-alignment distance (insertions, deletions, substitutions and transpositions
+/// of neighbours, each 1; no substring edited twice) between two character sequences: the
+/// distance of tantivy's Levenshtein automata with `transposition_cost_one`.
+fn osa_distance(a: &[char], b: &[char]) -> usize {
+    let w = b.len() + 1;
+    let mut prev2 = vec![0usize; w];
+    let mut prev: Vec<usize> = (0..w).collect();
+    let mut cur = vec![0usize; w];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// Per-token fuzzy matches of the normalised-title field, computed once per distinct token of a
+/// text.
+pub(crate) struct FuzzyCache<'a> {
+    vocab: &'a TitleVocab,
+    /// Token → its documents' ranks ([`TitleVocab::fuzzy_docs`]).
+    tokens: HashMap<String, Vec<u32>>,
+}
+
+impl FuzzyCache<'_> {
     /// Fuzzy candidates for a normalised title: every token may be misspelt by up to 1 edit
-    /// (2 for tokens of 8+ characters); tokens of ≤ 3 characters must match exactly.
-    pub(crate) fn fuzzy_title_candidates(&self, norm: &str, limit: usize) -> Result<Vec<usize>> {
+    /// (2 for tokens of 8+ characters, a transposition counting as one); tokens of ≤ 3 characters
+    /// must match exactly. At most `limit` catalog positions, most matched tokens first, ties in
+    /// index order: the same list as tantivy's `TopDocs` over a `BooleanQuery` of
+    /// `FuzzyTermQuery` clauses (constant scores that add up), which a test checks.
+    pub(crate) fn candidates(&mut self, norm: &str, limit: usize) -> Vec<usize> {
+        let mut counts: HashMap<u32, u32> = HashMap::new();
+        for tok in norm.split(' ').filter(|t| !t.is_empty()).take(16) {
+            let vocab = self.vocab;
+            let docs = self.tokens.entry(tok.to_string()).or_insert_with(|| vocab.fuzzy_docs(tok));
+            for &d in docs.iter() {
+                *counts.entry(d).or_insert(0) += 1;
+            }
+        }
+        let mut top: Vec<(u32, u32)> = counts.into_iter().map(|(d, c)| (c, d)).collect();
+        top.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        top.truncate(limit.max(1));
+        top.into_iter()
+            .filter_map(|(_, d)| self.vocab.positions.get(d as usize).copied())
+            .filter(|&p| p != usize::MAX)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use tantivy::query::{BooleanQuery, FuzzyTermQuery, Occur};
+
+    use super::*;
+    use crate::catalog::Catalog;
+    use tantivy::Term;
+
+    /// The fuzzy candidates as one tantivy query: a `BooleanQuery` of `FuzzyTermQuery` clauses,
+    /// top `limit` by `TopDocs` (the definition the cached path must reproduce).
+    fn by_boolean_query(index: &CatalogIndex, norm: &str, limit: usize) -> Vec<usize> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for tok in norm.split(' ').filter(|t| !t.is_empty()).take(16) {
-            let term = Term::from_field_text(self.title_norm, tok);
             let n = tok.chars().count();
             let dist = if n <= 3 {
                 0
@@ -146,12 +362,81 @@ impl CatalogIndex {
             } else {
                 2
             };
+            let field = index.reader.searcher().schema().get_field("title_norm").unwrap();
+            let term = Term::from_field_text(field, tok);
             clauses.push((Occur::Should, Box::new(FuzzyTermQuery::new(term, dist, true))));
         }
         if clauses.is_empty() {
-            return Ok(Vec::new());
+            return Vec::new();
         }
-        let q = BooleanQuery::new(clauses);
-        Ok(self.collect(&q, limit)?.into_iter().map(|(p, _)| p).collect())
+        index.collect(&BooleanQuery::new(clauses), limit).unwrap().into_iter().map(|(p, _)| p).collect()
+    }
+
+    #[test]
+    fn deletion_table_matches_equal_tantivy_fuzzy_queries() {
+        let catalog = Catalog::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalogs/movies")).unwrap();
+        let mut queries: Vec<String> = [
+            "inceptoin",
+            "intersteller",
+            "the shawshank redemtion",
+            "lord of the rings the return of the king",
+            "star wars 4",
+            "harry potter and the prisoner of azkaban",
+            "the the the",
+            "love love story",
+            "a",
+            "quantum frobnicator gigantic adventure",
+            "back to the futur",
+            "pokémon détective pikachu",
+            "ab ba abc acb abcd abdc badc",
+            "",
+        ]
+        .iter()
+        .map(|q| q.to_string())
+        .collect();
+        // Every 7th catalog title with one edit of each kind in its longest word.
+        for it in catalog.items().iter().step_by(7) {
+            let norm = text::normalize(&it.title);
+            let Some(long) = norm.split(' ').max_by_key(|w| w.chars().count()) else { continue };
+            let w: Vec<char> = long.chars().collect();
+            let n = w.len();
+            let mut variants = vec![norm.clone()];
+            if n >= 2 {
+                let mut t = w.clone();
+                t.swap(n / 2 - 1, n / 2);
+                variants.push(t.iter().collect());
+                let mut d = w.clone();
+                d.remove(n / 2);
+                variants.push(d.iter().collect());
+                let mut i = w.clone();
+                i.insert(n / 2, 'x');
+                i.insert(0, 'q');
+                variants.push(i.iter().collect());
+            }
+            for v in variants {
+                queries.push(norm.replacen(long, &v, 1));
+            }
+        }
+        let mut cache = catalog.index.fuzzy_cache();
+        let mut nonempty = 0;
+        for q in &queries {
+            for limit in [1, 64] {
+                let want = by_boolean_query(&catalog.index, q, limit);
+                nonempty += usize::from(!want.is_empty());
+                assert_eq!(cache.candidates(q, limit), want, "{q:?}, limit {limit}");
+                assert_eq!(catalog.index.fuzzy_cache().candidates(q, limit), want, "{q:?}, limit {limit}");
+            }
+        }
+        assert!(queries.len() > 3_000 && nonempty > 5_000, "{} queries, {nonempty} with candidates", queries.len());
+    }
+
+    #[test]
+    fn osa_distance_counts_transpositions_once() {
+        let d = |a: &str, b: &str| osa_distance(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>());
+        assert_eq!(d("inception", "inceptoin"), 1);
+        assert_eq!(d("ca", "abc"), 3);
+        assert_eq!(d("", "abc"), 3);
+        assert_eq!(d("kitten", "sitting"), 3);
+        assert_eq!(d("pokémon", "pokemon"), 1);
     }
 }

@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::index::CatalogIndex;
+use super::index::{CatalogIndex, FuzzyCache};
 use super::text::{is_common_word, normalize, strip_article};
 use super::{Item, ItemId};
 use crate::Result;
@@ -450,6 +450,17 @@ impl Linker {
     }
 
     pub(crate) fn link_title(&self, items: &[Item], index: &CatalogIndex, text: &str, k: usize) -> Vec<LinkCandidate> {
+        self.link_title_cached(items, &mut index.fuzzy_cache(), text, k)
+    }
+
+    /// [`Linker::link_title`] with fuzzy token matches shared across lookups of one text.
+    fn link_title_cached(
+        &self,
+        items: &[Item],
+        fuzzy: &mut FuzzyCache<'_>,
+        text: &str,
+        k: usize,
+    ) -> Vec<LinkCandidate> {
         let (qnorm, year) = split_query_year(text);
         let (qnorm, year) = if qnorm.is_empty() { (normalize(text), None) } else { (qnorm, year) };
         if qnorm.is_empty() || k == 0 {
@@ -461,22 +472,49 @@ impl Linker {
                 cands.extend(v);
             }
         }
-        // A tantivy failure only loses fuzzy candidates; exact aliases still answer.
-        if let Ok(fuzzy) = index.fuzzy_title_candidates(&qnorm, 64) {
-            cands.extend(fuzzy);
-        }
+        cands.extend(fuzzy.candidates(&qnorm, 64));
         cands.sort_unstable();
         cands.dedup();
-        let mut out: Vec<LinkCandidate> = cands
+        cands.retain(|&p| p < items.len());
+        self.top_scored(items, cands, &qnorm, year, k)
+    }
+
+    /// The `k` best of `cands` by [`Linker::score`] (ties: smaller id first). The edit distance
+    /// is at least the length difference, so `10 · (1 − |la − lb| / longer)` bounds the
+    /// similarity term from above; candidates are scored in order of that bound and the scan
+    /// stops once the bound falls below the k-th best score (the result is the full sort's).
+    fn top_scored(
+        &self,
+        items: &[Item],
+        cands: Vec<usize>,
+        qnorm: &str,
+        year: Option<u16>,
+        k: usize,
+    ) -> Vec<LinkCandidate> {
+        let qlen = strip_article(qnorm).chars().count();
+        let exact = |p: usize| if qnorm == self.norm[p] { 0.5 } else { 0.0 };
+        let mut bounded: Vec<(f32, usize)> = cands
             .into_iter()
-            .filter(|&p| p < items.len())
             .map(|p| {
-                let (score, similarity) = self.score(items, p, &qnorm, year);
-                LinkCandidate { position: p, id: items[p].id, score, similarity }
+                let blen = self.bare[p].chars().count();
+                let longer = qlen.max(blen);
+                let sim = if longer == 0 { 1.0 } else { 1.0 - qlen.abs_diff(blen) as f32 / longer as f32 };
+                let item = &items[p];
+                (10.0 * sim + exact(p) + year_term(item, year) + popularity_term(item), p)
             })
             .collect();
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-        out.truncate(k);
+        bounded.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let order = |a: &LinkCandidate, b: &LinkCandidate| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id));
+        let mut out: Vec<LinkCandidate> = Vec::with_capacity(k + 1);
+        for (bound, p) in bounded {
+            if out.len() == k && out.last().is_some_and(|worst| bound < worst.score) {
+                break;
+            }
+            let (score, similarity) = self.score(items, p, qnorm, year);
+            out.push(LinkCandidate { position: p, id: items[p].id, score, similarity });
+            out.sort_by(order);
+            out.truncate(k);
+        }
         out
     }
 
@@ -804,6 +842,7 @@ impl Linker {
                 && parse_year(&t.norm).is_none()
         };
         let mut budget = 64;
+        let mut fuzzy = index.fuzzy_cache();
         let mut i = 0;
         while i < n && budget > 0 {
             if covered[i] || !content(&toks[i]) {
@@ -830,7 +869,7 @@ impl Linker {
                     Some(y) => format!("{query} {y}"),
                     None => query.to_string(),
                 };
-                let best = self.link_title(items, index, &q, 1);
+                let best = self.link_title_cached(items, &mut fuzzy, &q, 1);
                 if let Some(c) = best.first() {
                     let words = |s: &str| s.split(' ').count();
                     let span_norm = span.iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
@@ -872,8 +911,59 @@ impl Linker {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounded_scan_returns_the_full_sort() {
+        let catalog =
+            crate::catalog::Catalog::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalogs/movies"))
+                .unwrap();
+        let (linker, items) = (&catalog.linker, catalog.items());
+        let mut queries: Vec<String> =
+            ["Inceptoin", "the matrix 1999", "Heat (1995)", "star wars 4", "a", "", "love story", "The The"]
+                .iter()
+                .map(|q| q.to_string())
+                .collect();
+        for (i, it) in items.iter().enumerate().step_by(11) {
+            let mut t: Vec<char> = it.title.chars().collect();
+            if t.len() > 3 && i % 2 == 0 {
+                t.swap(1, 2);
+            }
+            let year = it.year.map(|y| format!(" {}", y + (i % 3) as u16)).unwrap_or_default();
+            queries.push(t.iter().collect::<String>() + &year);
+        }
+        let mut compared = 0;
+        for q in &queries {
+            let (qnorm, year) = split_query_year(q);
+            let (qnorm, year) = if qnorm.is_empty() { (normalize(q), None) } else { (qnorm, year) };
+            if qnorm.is_empty() {
+                continue;
+            }
+            let mut cands: Vec<usize> = Vec::new();
+            for key in [qnorm.as_str(), strip_article(&qnorm)] {
+                cands.extend(linker.aliases.get(key).into_iter().flatten());
+            }
+            cands.extend(catalog.index.fuzzy_cache().candidates(&qnorm, 64));
+            cands.sort_unstable();
+            cands.dedup();
+            let mut all: Vec<LinkCandidate> = cands
+                .iter()
+                .map(|&p| {
+                    let (score, similarity) = linker.score(items, p, &qnorm, year);
+                    LinkCandidate { position: p, id: items[p].id, score, similarity }
+                })
+                .collect();
+            all.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+            for k in [1, 5] {
+                let got = catalog.link_title(q, k);
+                assert_eq!(got, all.iter().take(k).copied().collect::<Vec<_>>(), "{q:?}, k {k}");
+                compared += usize::from(!got.is_empty());
+            }
+        }
+        assert!(compared > 1_000, "{compared}");
+    }
 
     #[test]
     fn descriptive_words_are_sorted() {

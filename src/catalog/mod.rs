@@ -106,14 +106,15 @@ pub fn read_aliases(path: &Path, catalog: &Catalog) -> Result<Vec<Alias>> {
 ///
 /// Errors: [`Error::Parse`] as [`read_aliases`].
 pub fn parse_aliases(text: &str, path: &Path, catalog: &Catalog) -> Result<Vec<Alias>> {
-    let by_name = catalog.ids_by_display_name();
+    // Built on the first row that names its item by title (ids need no map).
+    let mut by_name = None;
     let mut out = Vec::new();
     for (line, row) in crate::util::parse_tsv_rows(text, path, 3, "alias, item, note")? {
         let [alias, title, note] = [&row[0], &row[1], &row[2]];
         let id = match title.parse::<ItemId>() {
             Ok(id) if catalog.by_id.contains_key(&id) => Some(id),
             Ok(_) => None,
-            Err(_) => by_name.get(title).copied(),
+            Err(_) => by_name.get_or_insert_with(|| catalog.ids_by_display_name()).get(title).copied(),
         }
         .ok_or_else(|| Error::parse(path, line, format!("{title:?} is not a catalog id or title")))?;
         out.push(Alias { id, alias: alias.clone(), caps_only: note == "caps" });
