@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::index::{CatalogIndex, FuzzyCache};
-use super::text::{is_common_word, normalize, strip_article};
+use super::text::{self, is_common_word, normalize, strip_article};
 use super::{Item, ItemId};
 use crate::Result;
 
@@ -506,9 +506,26 @@ impl Linker {
         bounded.sort_by(|a, b| b.0.total_cmp(&a.0));
         let order = |a: &LinkCandidate, b: &LinkCandidate| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id));
         let mut out: Vec<LinkCandidate> = Vec::with_capacity(k + 1);
+        let qchars: Vec<char> = strip_article(qnorm).chars().collect();
         for (bound, p) in bounded {
-            if out.len() == k && out.last().is_some_and(|worst| bound < worst.score) {
+            let worst = if out.len() == k { out.last().map(|w| w.score) } else { None };
+            if worst.is_some_and(|w| bound < w) {
                 break;
+            }
+            if let Some(w) = worst {
+                // Only a distance whose score reaches the k-th best can enter the list: find the
+                // largest such (the same f32 arithmetic as `score`) and stop the alignment there.
+                let bchars: Vec<char> = self.bare[p].chars().collect();
+                let longer = qchars.len().max(bchars.len());
+                let item = &items[p];
+                let at = |d: usize| {
+                    let sim = if longer == 0 { 1.0 } else { 1.0 - d as f32 / longer as f32 };
+                    10.0 * sim + exact(p) + year_term(item, year) + popularity_term(item)
+                };
+                let max = (qchars.len().abs_diff(bchars.len())..=longer).take_while(|&d| at(d) >= w).last();
+                if max.is_none_or(|m| text::osa_within(&qchars, &bchars, m).is_none()) {
+                    continue;
+                }
             }
             let (score, similarity) = self.score(items, p, qnorm, year);
             out.push(LinkCandidate { position: p, id: items[p].id, score, similarity });

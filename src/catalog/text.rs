@@ -285,6 +285,42 @@ const COMMON: &[&str] = &[
     "your",
 ];
 
+/// The optimal-string-alignment distance between two character sequences when it is at most
+/// `max`, else `None`: insertions, deletions, substitutions and transpositions of neighbours cost
+/// 1 each, no substring edited twice (`strsim::osa_distance`; the distance of tantivy's
+/// Levenshtein automata with `transposition_cost_one`). Stops as soon as a whole row of the table
+/// exceeds `max`: O(|a|·|b|) at worst, far less when the strings are far apart.
+pub(crate) fn osa_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let w = b.len() + 1;
+    let mut prev2 = vec![0usize; w];
+    let mut prev: Vec<usize> = (0..w).collect();
+    let mut cur = vec![0usize; w];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        // Every later cell descends from this row or the one before it (a transposition reaches
+        // two rows back, but only to add 1), so once both rows exceed `max` the end does too.
+        if row_min > max && prev.iter().min().is_some_and(|&m| m > max) {
+            return None;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    Some(prev[b.len()]).filter(|&d| d <= max)
+}
+
 /// Splits a ReDial movie name such as `"Heat  (1995)"` into a whitespace-normalised title and a
 /// year. Names without a trailing `(YYYY)` get `None`.
 pub fn split_title_year(name: &str) -> (String, Option<u16>) {
@@ -303,6 +339,33 @@ pub fn split_title_year(name: &str) -> (String, Option<u16>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn osa_within_agrees_with_strsim() {
+        // Short strings over a 3-letter alphabet (plus one non-ASCII letter), from a fixed LCG.
+        let mut x: u64 = 7;
+        let mut next = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) as usize
+        };
+        let alphabet = ['a', 'b', 'c', 'é'];
+        let mut within = 0;
+        for _ in 0..20_000 {
+            let a: Vec<char> = (0..next() % 9).map(|_| alphabet[next() % 4]).collect();
+            let b: Vec<char> = (0..next() % 9).map(|_| alphabet[next() % 4]).collect();
+            let want = strsim::osa_distance(&a.iter().collect::<String>(), &b.iter().collect::<String>());
+            for max in 0..5 {
+                let got = osa_within(&a, &b, max);
+                assert_eq!(got, Some(want).filter(|&d| d <= max), "{a:?} {b:?} max {max}");
+                within += usize::from(got.is_some());
+            }
+        }
+        assert!(within > 10_000, "{within}");
+        let c = |s: &str| s.chars().collect::<Vec<_>>();
+        assert_eq!(osa_within(&c("inception"), &c("inceptoin"), 1), Some(1));
+        assert_eq!(osa_within(&c("ca"), &c("abc"), 3), Some(3));
+        assert_eq!(osa_within(&c("kitten"), &c("sitting"), 2), None);
+    }
 
     #[test]
     fn normalizes_case_punctuation_accents_and_ampersands() {
