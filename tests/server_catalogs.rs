@@ -146,3 +146,19 @@ fn serve_catalog_sets_the_default_model() {
         assert_from(&c["recommendations"], &inspired, "default inspired");
     }
 }
+
+/// A server's catalogs come with their PPR hub vectors computed (the first `/v1/recommend` does
+/// not pay for them), the default at open and any other at its first use.
+#[test]
+fn served_catalogs_are_warm() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let catalogs = curator::server::catalogs::Catalogs::open(root.join("catalogs"), "movies", None).unwrap();
+    for name in ["movies", "inspired"] {
+        let assets = catalogs.assets(name).unwrap();
+        let kt = assets.knowledge.as_ref().expect("the committed catalogs have a knowledge graph");
+        assert!(kt.graph.walk().is_prepared(), "{name}");
+    }
+    // A graph loaded without a server is cold until its first query.
+    let cold = curator::assets::Assets::load(&root.join("catalogs/movies"), None).unwrap();
+    assert!(!cold.knowledge.as_ref().unwrap().graph.walk().is_prepared());
+}

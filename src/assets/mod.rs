@@ -65,6 +65,15 @@ impl Assets {
         Ok(Assets::from_parts(catalog, Arc::new(ranker)))
     }
 
+    /// Precomputes what the first ranking would otherwise pay: the knowledge graph's PPR hub
+    /// vectors (150–260 ms on 2 cores, docs/speed.md). A server calls it at start, so that its
+    /// first `/v1/recommend` is as fast as the rest; a no-op without a graph or when done.
+    pub fn warm(&self) {
+        if let Some(kt) = &self.knowledge {
+            kt.graph.walk().prepare();
+        }
+    }
+
     /// The assets of the project's default catalog ([`crate::paths::catalog_dir`]).
     ///
     /// Errors: those of [`Assets::load`].

@@ -269,6 +269,11 @@ impl PprWalk {
         self.hub_vectors.get_or_init(|| self.hub_vectors_of(&self.hubs));
     }
 
+    /// True once the hub vectors exist ([`PprWalk::prepare`] or a first default query).
+    pub fn is_prepared(&self) -> bool {
+        self.hub_vectors.get().is_some()
+    }
+
     /// Number of hubs (nodes whose residual is resolved by a precomputed vector).
     pub fn hub_count(&self) -> usize {
         self.hubs.len()

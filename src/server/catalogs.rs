@@ -64,6 +64,7 @@ impl Catalogs {
             )));
         }
         let assets = Assets::load(&dir.join(default), weights)?;
+        assets.warm();
         let loaded = Mutex::new(BTreeMap::from([(default.to_string(), assets)]));
         Ok(Catalogs { dir, default: default.to_string(), names, weights, loaded })
     }
@@ -143,6 +144,7 @@ impl Catalogs {
         }
         let assets = Assets::load(&self.dir.join(name), self.weights)
             .map_err(|e| ApiError::Internal(format!("cannot load catalog {name:?}: {e}")))?;
+        assets.warm();
         loaded.insert(name.to_string(), assets.clone());
         Ok(assets)
     }
