@@ -176,3 +176,83 @@ fn cors_is_closed_by_default_and_a_bad_origin_is_refused_by_name() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("\"app.example/\"") && err.contains("scheme://host"), "{err}");
 }
+
+/// Connections that send their headers at once and then trickle the body (one byte a second of
+/// a declared 200-byte body) are answered 408 `body_timeout` at the body deadline and closed,
+/// so they cannot hold the connection slots past it (a normal client queued behind them is
+/// served once they are closed), and a body
+/// over the limit is still a 413.
+#[test]
+fn a_slow_body_is_answered_408_at_the_body_deadline() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::spawn(
+        [
+            "--no-model",
+            "--db",
+            dir.path().join("s.db").to_str().unwrap(),
+            "--max-connections",
+            "8",
+            "--body-timeout-secs",
+            "2",
+            "--max-body-bytes",
+            "1000",
+        ],
+        Stdio::null(),
+    );
+    let head = "POST /v1/recommend HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n";
+    // As many slow bodies as the cap: without the deadline they would hold every slot.
+    let slow: Vec<std::thread::JoinHandle<(String, Duration)>> = (0..8)
+        .map(|_| {
+            let addr = s.addr.clone();
+            std::thread::spawn(move || {
+                let mut c = TcpStream::connect(&addr).unwrap();
+                c.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+                c.write_all(head.as_bytes()).unwrap();
+                let started = Instant::now();
+                let mut answer = Vec::new();
+                // One byte a second until the server answers and closes (or 20 s).
+                while started.elapsed() < Duration::from_secs(20) {
+                    let _ = c.write_all(b"{");
+                    let mut buf = [0u8; 4096];
+                    match c.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            answer.extend_from_slice(&buf[..n]);
+                            continue;
+                        }
+                        Err(_) => {}
+                    }
+                    std::thread::sleep(Duration::from_millis(800));
+                }
+                (String::from_utf8_lossy(&answer).into_owned(), started.elapsed())
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let ok = client
+        .post(s.url("/v1/recommend"))
+        .header("content-type", "application/json")
+        .body(json!({"messages": [{"role": "user", "content": "I loved Heat"}], "k": 3}).to_string())
+        .send()
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200, "a normal client is served while the slow bodies wait");
+    for h in slow {
+        let (answer, took) = h.join().unwrap();
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+        assert!(
+            answer.contains("body_timeout") && answer.to_ascii_lowercase().contains("connection: close"),
+            "{answer}"
+        );
+        assert!(took >= Duration::from_millis(1500) && took < Duration::from_secs(15), "answered after {took:?}");
+    }
+    let big = client
+        .post(s.url("/v1/recommend"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"messages\": [{{\"role\": \"user\", \"content\": \"{}\"}}]}}", "a".repeat(2000)))
+        .send()
+        .unwrap();
+    assert_eq!(big.status().as_u16(), 413);
+    assert!(big.text().unwrap().contains("payload_too_large"));
+}

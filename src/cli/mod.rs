@@ -150,6 +150,10 @@ enum Command {
         /// stays open); then the connection is closed.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
         header_timeout_secs: u64,
+        /// Seconds a client has to send a request's body once its headers are in; then the
+        /// request is answered 408 and the connection closed.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        body_timeout_secs: u64,
         /// An origin (scheme://host[:port]) whose web pages may call the API (CORS); repeat for
         /// more. None by default: browsers keep other origins out.
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
@@ -384,6 +388,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             max_sessions,
             max_connections,
             header_timeout_secs,
+            body_timeout_secs,
             cors_origins,
             threads,
             backend,
@@ -404,6 +409,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 connections: curator::server::listen::ConnectionLimits {
                     max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
                     header_timeout: std::time::Duration::from_secs(header_timeout_secs),
+                    body_timeout: std::time::Duration::from_secs(body_timeout_secs),
                 },
                 cors_origins,
                 model_opening: backend::free_opening(&backend)?,

@@ -53,6 +53,10 @@ pub enum ApiError {
     /// The body is larger than the limit in bytes (413).
     #[error("the request body is larger than the limit of {0} bytes")]
     PayloadTooLarge(usize),
+    /// The request body did not all arrive within the body deadline in seconds (408); the
+    /// connection is closed.
+    #[error("the request body did not arrive within {0} s")]
+    BodyTimeout(u64),
     /// The generation queue is full (429, with `Retry-After`).
     #[error("the server is busy: {capacity} chat requests are already waiting; retry after {retry_after_s} s")]
     QueueFull {
@@ -89,6 +93,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::SessionBusy(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::QueueFull { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
@@ -107,6 +112,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => ("invalid_request_error", "method_not_allowed", None),
             ApiError::SessionBusy(_) => ("invalid_request_error", "session_busy", Some("session_id".to_string())),
             ApiError::PayloadTooLarge(_) => ("invalid_request_error", "payload_too_large", None),
+            ApiError::BodyTimeout(_) => ("timeout_error", "body_timeout", None),
             ApiError::QueueFull { .. } => ("rate_limit_error", "queue_full", None),
             ApiError::Unavailable(_) => ("server_error", "unavailable", None),
             ApiError::Timeout(_) => ("timeout_error", "timeout", None),

@@ -5,7 +5,8 @@
 //! At the cap the loop stops accepting: new connections wait in the kernel's backlog until one
 //! closes (they are not refused). A connection whose request headers have not all arrived within
 //! the deadline is closed; the deadline runs from the moment the server starts reading a request,
-//! so an idle keep-alive connection is closed after it too. On shutdown the loop stops accepting
+//! so an idle keep-alive connection is closed after it too. A request whose body has not all
+//! arrived within the body deadline is answered 408 (a middleware of [`super::router`]). On shutdown the loop stops accepting
 //! and waits for the open connections to finish their requests.
 
 use std::future::Future;
@@ -28,11 +29,19 @@ pub struct ConnectionLimits {
     /// starts reading it (also the keep-alive idle limit); then the connection is closed
     /// (default 10 s).
     pub header_timeout: Duration,
+    /// Longest a client may take to send a request's body once its headers are in; then the
+    /// request is answered 408 and its connection closed (default 30 s: a body at the 64 KiB
+    /// limit arrives within it at 2.2 KB/s).
+    pub body_timeout: Duration,
 }
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
-        ConnectionLimits { max_connections: 256, header_timeout: Duration::from_secs(10) }
+        ConnectionLimits {
+            max_connections: 256,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+        }
     }
 }
 

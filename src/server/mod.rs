@@ -219,8 +219,42 @@ pub fn router(state: AppState) -> Router {
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), body_deadline))
         .with_state(state)
         .layer(layers)
+}
+
+/// Reads a request's whole body before its handler runs, within the body deadline
+/// ([`ConnectionLimits::body_timeout`]) and the body limit, so that a client trickling its body
+/// holds its connection slot for the deadline at most: 408 `body_timeout` past the deadline
+/// (connection closed), 413 `payload_too_large` past the limit, 400 `invalid_body` when the body
+/// cannot be read (e.g. broken chunked encoding).
+async fn body_deadline(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let deadline = state.options.connections.body_timeout;
+    let limit = state.options.max_body_bytes;
+    let (parts, body) = req.into_parts();
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Ok(Err(e)) => {
+            let cause = e.into_inner();
+            if cause.is::<http_body_util::LengthLimitError>() {
+                ApiError::PayloadTooLarge(limit).into_response()
+            } else {
+                ApiError::invalid("invalid_body", None, format!("cannot read the request body: {cause}"))
+                    .into_response()
+            }
+        }
+        Err(_) => {
+            let mut resp = ApiError::BodyTimeout(deadline.as_secs()).into_response();
+            resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        }
+    }
 }
 
 /// The CORS layer for `origins` (`None` when empty: no CORS headers, so browsers keep other

@@ -104,6 +104,7 @@ pub fn document() -> Value {
                     "401": err("Missing or wrong API key"),
                     "404": err("Unknown model"),
                     "409": err("The session is answering another request (Retry-After)"),
+                    "408": err("Body not all received within the body deadline (connection closed)"),
                     "413": err("Body larger than the limit"),
                     "429": err("Generation queue full (Retry-After)"),
                     "503": err("Generation worker unavailable (Retry-After)"),
@@ -112,11 +113,11 @@ pub fn document() -> Value {
             "/v1/recommend": {"post": {
                 "summary": "Ranked items with reasons for a dialogue or a session, without text generation",
                 "requestBody": body("RecommendRequest"),
-                "responses": {"200": ok("RecommendResponse"), "400": err("Invalid request"), "401": err("Missing or wrong API key"), "404": err("Unknown session"), "413": err("Body larger than the limit")}}},
+                "responses": {"200": ok("RecommendResponse"), "400": err("Invalid request"), "401": err("Missing or wrong API key"), "404": err("Unknown session"), "408": err("Body not all received within the body deadline (connection closed)"), "413": err("Body larger than the limit")}}},
             "/v1/feedback": {"post": {
                 "summary": "Like or dislike an item in a session",
                 "requestBody": body("FeedbackRequest"),
-                "responses": {"200": ok("FeedbackResponse"), "400": err("Invalid request or unknown item"), "401": err("Missing or wrong API key"), "404": err("Unknown session"), "409": err("Session busy (Retry-After)")}}},
+                "responses": {"200": ok("FeedbackResponse"), "400": err("Invalid request or unknown item"), "401": err("Missing or wrong API key"), "404": err("Unknown session"), "408": err("Body not all received within the body deadline (connection closed)"), "409": err("Session busy (Retry-After)"), "413": err("Body larger than the limit")}}},
             "/v1/sessions/{id}": {"get": {
                 "summary": "A stored session: answered turns, what the seeker likes, asks for and rules out, and the latest reply's items",
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
