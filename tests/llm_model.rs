@@ -157,3 +157,47 @@ fn bad_model_paths_are_errors_naming_the_path() {
         LlamaCppModel::load(&truncated, &LlamaOptions::default()).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("truncated.gguf"), "{err}");
 }
+
+#[test]
+fn a_saved_cache_is_a_file_restored_after_another_dialogue() -> Result<()> {
+    with_model(|m| {
+        let params = GenerationParams { max_tokens: 8, ..Default::default() };
+        let a = [ChatMessage::user("Name one film by Christopher Nolan.")];
+        let b = [ChatMessage::user("What colour is the sky on a clear day?")];
+        m.reset_cache();
+        let (reply_a, _) = generate_text(m, &a, &params)?;
+        let snapshot = m.save_cache().ok_or_else(|| Error::Model("no snapshot of a non-empty cache".into()))?;
+        assert!(!snapshot.tokens.is_empty() && snapshot.bytes > 10_000, "{snapshot:?}");
+
+        // Another dialogue takes the context; restoring gives dialogue A's cache back.
+        let (_, stats_b) = generate_text(m, &b, &params)?;
+        assert!(stats_b.cached_prompt_tokens < stats_b.prompt_tokens - 1, "{stats_b:?}");
+        assert!(m.restore_cache(&snapshot));
+        let (again, stats) = generate_text(m, &a, &params)?;
+        assert_eq!(again, reply_a, "greedy decoding from the restored cache");
+        assert_eq!(stats.cached_prompt_tokens, stats.prompt_tokens - 1, "{stats:?}");
+
+        // The snapshot is a file of this process's cache folder, removed with the snapshot.
+        let files = snapshot_files();
+        assert!(!files.is_empty(), "no file in {}/curator-kv-{}-*", std::env::temp_dir().display(), std::process::id());
+        assert!(files.iter().any(|(_, len)| *len == snapshot.bytes as u64), "{files:?} vs {snapshot:?}");
+        drop(snapshot);
+        assert_eq!(snapshot_files().len(), files.len() - 1);
+        Ok(())
+    })
+}
+
+/// The snapshot files (path, bytes) of this process's cache folders (`<temp>/curator-kv-<pid>-<n>/`).
+fn snapshot_files() -> Vec<(PathBuf, u64)> {
+    let prefix = format!("curator-kv-{}-", std::process::id());
+    let mut files = Vec::new();
+    for dir in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+        if !dir.file_name().to_string_lossy().starts_with(&prefix) {
+            continue;
+        }
+        for f in std::fs::read_dir(dir.path()).into_iter().flatten().flatten() {
+            files.push((f.path(), f.metadata().map(|m| m.len()).unwrap_or(0)));
+        }
+    }
+    files
+}

@@ -13,6 +13,7 @@
 
 use super::constrained::{pick, Choice, ListConstraint, SplitMix64, Step};
 use super::fetch::check_gguf;
+use super::kv_files::{KvDir, KvFile};
 use super::utf8::Utf8Stream;
 use super::{CacheSnapshot, ChatMessage, GenerationParams, GenerationStats, LanguageModel, StopReason};
 use crate::{Error, Result};
@@ -24,10 +25,9 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
-use llama_cpp_2::{LlamaStateSeqFlags, SeqState};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 /// llama.cpp's `LLAMA_FLASH_ATTN_TYPE_DISABLED` (`llama_flash_attn_type` is a C int; the sys crate
@@ -91,6 +91,8 @@ pub struct LlamaCppModel {
     cached: Vec<LlamaToken>,
     n_ctx: usize,
     n_batch: usize,
+    /// Where [`save_cache`](LanguageModel::save_cache) writes snapshots; made at the first save.
+    kv_dir: Option<Arc<KvDir>>,
 }
 
 impl std::fmt::Debug for LlamaCppModel {
@@ -162,6 +164,7 @@ impl LlamaCppModel {
             ctx,
             template: model.chat_template(None).ok(),
             cached: Vec::new(),
+            kv_dir: None,
         })
     }
 
@@ -756,26 +759,52 @@ impl LanguageModel for LlamaCppModel {
         Ok(n_tokens - keep)
     }
 
+    /// Writes the cache of sequence 0 to a file of this model's snapshot folder (`kv_files.rs`:
+    /// kept out of resident memory); `bytes` is the file's size. `None` when the cache is empty
+    /// or the file cannot be written (logged).
     fn save_cache(&mut self) -> Option<CacheSnapshot> {
         if self.cached.is_empty() {
             return None;
         }
-        let bytes = self.ctx.state_seq_get_size_ext(0, LlamaStateSeqFlags::empty());
-        let state = self.ctx.state_seq_get(0, LlamaStateSeqFlags::empty()).ok()?;
-        Some(CacheSnapshot { tokens: self.cached.iter().map(|t| t.0).collect(), bytes, state: Box::new(state) })
+        if self.kv_dir.is_none() {
+            match KvDir::create() {
+                Ok(dir) => self.kv_dir = Some(dir),
+                Err(e) => {
+                    tracing::warn!("cannot make a folder for saved model caches: {e}");
+                    return None;
+                }
+            }
+        }
+        let file = self.kv_dir.as_ref()?.new_file();
+        match self.ctx.state_seq_save_file(file.path(), 0, &self.cached) {
+            Ok(bytes) => {
+                Some(CacheSnapshot { tokens: self.cached.iter().map(|t| t.0).collect(), bytes, state: Box::new(file) })
+            }
+            Err(e) => {
+                tracing::warn!("cannot save the model cache to {}: {e}", file.path().display());
+                None
+            }
+        }
     }
 
+    /// Reads a snapshot file back into sequence 0; `false` (with an empty cache) when the
+    /// snapshot is not this backend's, the file cannot be read, or its tokens differ from the
+    /// snapshot's.
     fn restore_cache(&mut self, snapshot: &CacheSnapshot) -> bool {
         self.reset_cache();
-        let Some(state) = snapshot.state.downcast_ref::<SeqState>() else {
+        let Some(file) = snapshot.state.downcast_ref::<KvFile>() else {
             return false;
         };
-        if self.ctx.state_seq_set(state, 0).is_err() {
-            self.reset_cache();
-            return false;
+        match self.ctx.state_seq_load_file(file.path(), 0, self.n_ctx) {
+            Ok((tokens, _)) if tokens.iter().map(|t| t.0).eq(snapshot.tokens.iter().copied()) => {
+                self.cached = tokens;
+                true
+            }
+            _ => {
+                self.reset_cache();
+                false
+            }
         }
-        self.cached = snapshot.tokens.iter().map(|&t| LlamaToken(t)).collect();
-        true
     }
 
     fn context_size(&self) -> Option<usize> {

@@ -22,6 +22,8 @@ pub mod bench;
 pub mod constrained;
 pub mod fetch;
 #[cfg(feature = "llama")]
+mod kv_files;
+#[cfg(feature = "llama")]
 pub mod llama;
 #[cfg(feature = "mistralrs")]
 pub mod mistralrs;
@@ -356,7 +358,8 @@ pub trait LanguageModel: Send {
 pub struct CacheSnapshot {
     /// Token ids whose keys and values the snapshot holds, from position 0.
     pub tokens: Vec<i32>,
-    /// Size of `state` in bytes (for memory budgets).
+    /// Size of `state` in bytes, for the budget of saved caches (memory, or disk where the
+    /// backend keeps the state in a file: llama.cpp, `kv_files.rs`).
     pub bytes: usize,
     /// The backend's state; only the backend that made it can read it.
     pub state: Box<dyn std::any::Any + Send>,

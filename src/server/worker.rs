@@ -26,8 +26,9 @@ use crate::assets::Assets;
 use crate::dialogue::DialogueState;
 use crate::llm::CacheSnapshot;
 
-/// Memory for the model caches of recent sessions, in bytes (≈ 23 KB per token with
-/// SmolLM2-135M: about ten 1,000-token conversations).
+/// Budget for the saved model caches of recent sessions, in bytes (≈ 23 KB per token with
+/// SmolLM2-135M: about ten 1,000-token conversations). The llama.cpp backend keeps them as
+/// files, so this is disk in the system's temporary folder, not resident memory.
 pub const KV_CACHE_BYTES: usize = 256 << 20;
 
 /// The model caches of recent sessions, least recently used evicted first.
