@@ -1,7 +1,8 @@
 //! `curator serve` with the real default model (SmolLM2-135M-Instruct Q4_1): one chat turn whose
 //! opening the model writes, a streaming client that disconnects (the turn is cancelled and not
 //! stored; meanwhile its session answers other requests with 409), and a burst larger than the
-//! queue (every request completes or gets 429), and the per-request timeout (504).
+//! queue (every request completes or gets 429), the per-request timeout (504), and the saved
+//! model caches (files) removed on SIGTERM.
 //!
 //! A missing model is a failure, never a silent pass: run `cargo run --release -- model fetch`
 //! (or `make model`) first, or point `CURATOR_MODEL` at a GGUF file.
@@ -169,4 +170,21 @@ fn real_model_turn_disconnect_and_burst() {
         }
     }
     assert!(timed_out >= 1, "10 turns cannot all finish within 1 s");
+
+    // The sessions' saved model caches are files of the server's own folder, removed when it
+    // stops on SIGTERM.
+    wait_idle(&s);
+    let prefix = format!("curator-kv-{}-", s.pid());
+    let folders = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .map(|e| e.path())
+            .collect()
+    };
+    let saved: usize = folders().iter().map(|d| std::fs::read_dir(d).unwrap().count()).sum();
+    assert!(saved >= 1, "no saved cache in {}/{prefix}*", std::env::temp_dir().display());
+    assert!(s.terminate().success());
+    assert!(folders().is_empty(), "left behind: {:?}", folders());
 }

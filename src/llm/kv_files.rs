@@ -92,6 +92,19 @@ impl Drop for KvFile {
     }
 }
 
+/// Removes this process's snapshot folders (and the files in them), for a front end that ends
+/// while threads may still own snapshots (`curator serve` after its shutdown signal). A
+/// snapshot whose file is gone only fails to restore (the turn prefills its whole prompt).
+pub(crate) fn remove_own() {
+    let prefix = format!("{PREFIX}{}-", std::process::id());
+    let temp = std::env::temp_dir();
+    for entry in std::fs::read_dir(&temp).into_iter().flatten().flatten() {
+        if entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Removes `temp/curator-kv-<pid>-<n>` folders whose process no longer runs. Only where `/proc`
 /// tells (Linux); elsewhere nothing is removed. Errors are ignored: a folder that cannot be
 /// removed is only disk.
@@ -121,9 +134,14 @@ fn remove_orphans(temp: &Path) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+
+    /// `remove_own` removes every folder of the process: these tests take turns.
+    static TURNS: Mutex<()> = Mutex::new(());
 
     #[test]
     fn files_and_folders_are_removed_with_their_last_owner() {
+        let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
         let dir = KvDir::create().unwrap();
         let folder = dir.path().to_path_buf();
         assert!(folder.is_dir());
@@ -143,10 +161,24 @@ mod tests {
     }
 
     #[test]
+    fn a_process_removes_its_own_folders() {
+        let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = KvDir::create().unwrap();
+        let file = dir.new_file();
+        std::fs::write(file.path(), b"x").unwrap();
+        remove_own();
+        assert!(!dir.path().exists());
+        // Dropping after the folder went is harmless.
+        drop(file);
+        drop(dir);
+    }
+
+    #[test]
     fn folders_of_processes_that_no_longer_run_are_removed() {
         if !Path::new("/proc/self").exists() {
             return;
         }
+        let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
         // pid_max on Linux is at most 2^22: this pid never runs.
         let orphan = std::env::temp_dir().join(format!("{PREFIX}4294967294-0"));
         std::fs::create_dir_all(&orphan).unwrap();

@@ -354,6 +354,16 @@ pub trait LanguageModel: Send {
     }
 }
 
+/// Removes the files of every key/value cache this process saved (llama.cpp keeps them in
+/// `<temp>/curator-kv-<pid>-<n>/`); for a front end that ends while threads still hold
+/// snapshots. Snapshots held afterwards fail to restore, which only costs a full prefill.
+/// Errors are ignored (what cannot be removed is left in the temporary folder, and removed by
+/// the next process that saves a cache once this one has ended).
+pub fn remove_saved_caches() {
+    #[cfg(feature = "llama")]
+    kv_files::remove_own();
+}
+
 /// A saved key/value cache: the tokens it covers and the backend's opaque state.
 pub struct CacheSnapshot {
     /// Token ids whose keys and values the snapshot holds, from position 0.

@@ -286,7 +286,8 @@ fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>> {
 
 /// Runs the server until Ctrl-C or SIGTERM: starts [`AppState`], binds `options.addr`, prints
 /// `curator serve: listening on http://ADDR` on stdout (the bound port, when 0 was asked), and
-/// serves [`router`].
+/// serves [`router`]; on shutdown, removes the sessions' saved model caches
+/// ([`crate::llm::remove_saved_caches`]).
 ///
 /// Errors: those of [`AppState::start`]; the address cannot be bound ([`Error::Io`]).
 pub fn run(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Result<()> {
@@ -304,8 +305,11 @@ pub fn run(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Res
         let local = listener.local_addr().map_err(|e| Error::io(format!("bind {addr}"), e))?;
         crate::outln!("curator serve: listening on http://{local}");
         listen::serve(listener, app, limits, shutdown_signal()).await;
-        Ok(())
-    })
+        Ok::<(), Error>(())
+    })?;
+    // The workers may still hold sessions' saved model caches (files); the process ends now.
+    crate::llm::remove_saved_caches();
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -74,6 +74,20 @@ impl Server {
         self.child.id()
     }
 
+    /// SIGTERM (`kill -TERM`), then waits (at most 30 s) for a clean exit; returns its status.
+    #[allow(dead_code)]
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(sent.success(), "kill -TERM failed");
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the server did not exit within 30 s of SIGTERM");
+    }
+
     /// SIGKILL, no clean shutdown.
     #[allow(dead_code)]
     pub fn kill9(mut self) {
