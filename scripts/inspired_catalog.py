@@ -50,6 +50,15 @@ def norm(title):
     return " ".join(re.sub(r"[^a-z0-9]+", " ", t).split())
 
 
+ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
+
+
+def same_movie_key(title):
+    """norm(title) with Roman sequel numbers as digits ("Frozen II" and "Frozen 2" are one movie;
+    I, V and X stay words: "Malcolm X")."""
+    return " ".join(ROMAN.get(w, w) for w in norm(title).split())
+
+
 def uri_name(uri):
     s = uri.strip("<>").rsplit("/", 1)[-1]
     s = s.split("__")[0]
@@ -98,15 +107,52 @@ def main(src, out, transfer=False):
                 tsv_names.update(k for k in d if k.strip())
                 tsv_names.update(m.strip() for m in (row.get("movies") or "").split(";") if m.strip())
     names |= tsv_names
-    # Names that differ only in punctuation or case (", 21 Bridges (2019)") are one movie; its
-    # name is the cleanest spelling (starts with a letter or digit, then shortest, then smallest).
+    # Names that differ only in punctuation, case or a Roman sequel number (", 21 Bridges (2019)",
+    # "Frozen II (2019)" / "Frozen 2 (2019)") are one movie; its name is the cleanest spelling (starts with a letter or digit, then shortest, then smallest).
     groups = {}
     for n in names:
         t, y = split_name(n)
-        groups.setdefault((norm(t), y), []).append(n)
+        groups.setdefault((same_movie_key(t), y), []).append(n)
+    # The same title with years one apart is one movie named by two release years (festival
+    # and wide release, or two countries: "Ex Machina (2014)" / "(2015)"); its name keeps the
+    # year of the ReDial catalog's entry for the title when it has one of them, else the earlier.
+    redial_years = {}
+    with open(Path(__file__).resolve().parent.parent / "catalogs" / "movies" / "items.jsonl", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            redial_years.setdefault(same_movie_key(r["title"]), set()).add(r.get("year"))
+    years_of = {}
+    for t, y in groups:
+        if y is not None:
+            years_of.setdefault(t, []).append(y)
+    year_merged = 0
+    for t, years in sorted(years_of.items()):
+        years.sort()
+        clusters = [[years[0]]]
+        for y in years[1:]:
+            if y - clusters[-1][-1] == 1:
+                clusters[-1].append(y)
+            else:
+                clusters.append([y])
+        for cluster in clusters:
+            if len(cluster) < 2:
+                continue
+            keep = next((y for y in cluster if y in redial_years.get(t, ())), cluster[0])
+            merged = sorted(n for y in cluster for n in groups[(t, y)])
+            # Names with the kept year first: the movie's name is chosen among them.
+            merged = [n for n in merged if split_name(n)[1] == keep] + [n for n in merged if split_name(n)[1] != keep]
+            year_merged += sum(len(groups[(t, y)]) for y in cluster if y != keep)
+            for y in cluster:
+                groups[(t, y)] = merged
     canonical = {}
-    for key, group in groups.items():
-        best = min(group, key=lambda n: (not n[:1].isalnum() and not n.startswith("("), len(n), n))
+    for group in groups.values():
+        if group[0] in canonical:
+            continue
+        first_year = split_name(group[0])[1]
+        best = min(
+            (n for n in group if split_name(n)[1] == first_year),
+            key=lambda n: (not n[:1].isalnum() and not n.startswith("("), len(n), n),
+        )
         for n in group:
             canonical[n] = best
     ordered = sorted(set(canonical.values()))
@@ -119,7 +165,12 @@ def main(src, out, transfer=False):
     # have any: CFCRS's INSPIRED KG sometimes describes a namesake, e.g. a making-of documentary).
     by_source = {"redial": {}, "dbpedia": {}, "cfcrs": {}}
     items = {n: empty() for n in ordered}
-    contrib = {"items": len(ordered), "names": len(names), "names_merged_into_another": len(names) - len(ordered)}
+    contrib = {
+        "items": len(ordered),
+        "names": len(names),
+        "names_merged_into_another": len(names) - len(ordered),
+        "names_merged_by_year_one_apart": year_merged,
+    }
 
     # 1. CFCRS INSPIRED KG.
     cf = ins / "cfcrs"
@@ -184,7 +235,7 @@ def main(src, out, transfer=False):
         uname.setdefault(v, k)
     dbp_hit, linked = 0, 0
     for n in ordered:
-        lk = next((links[r] for r in sorted(groups[(norm(split_name(n)[0]), split_name(n)[1])]) if r in links), None)
+        lk = next((links[r] for r in sorted(groups[(same_movie_key(split_name(n)[0]), split_name(n)[1])]) if r in links), None)
         if not lk:
             continue
         linked += 1

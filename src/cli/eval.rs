@@ -349,7 +349,7 @@ fn build(source: PathBuf) -> anyhow::Result<()> {
     for split in ["test", "dev"] {
         let s = inspired::build_split(&source, split, &catalog, &out)?;
         curator::outln!(
-            "INSPIRED {split}: {} dialogues, {} sentences; {} movie names: {} linked exactly, {} by similar title and same year, {} outside the catalog",
+            "INSPIRED {split}: {} dialogues, {} sentences; {} movie names: {} linked exactly, {} by similar title or a year off, {} outside the catalog",
             s.dialogues, s.sentences, s.movies, s.exact, s.fuzzy, s.unlinked
         );
     }

@@ -244,13 +244,32 @@ fn render_quotes(text: &str) -> String {
     text.replace("QUOTATION_MARK", "\"").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A normalised title with Roman sequel numbers as digits ("frozen ii" → "frozen 2"); "i", "v"
+/// and "x" stay words ("malcolm x").
+fn sequel_digits(norm: &str) -> String {
+    norm.split(' ')
+        .map(|w| match w {
+            "ii" => "2",
+            "iii" => "3",
+            "iv" => "4",
+            "vi" => "6",
+            "vii" => "7",
+            "viii" => "8",
+            "ix" => "9",
+            w => w,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// How an INSPIRED name was linked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkKind {
     /// Same normalised title and the same year.
     Exact,
-    /// Title similarity ≥ 0.9 after the linker's normalisation, same year.
+    /// Title similarity ≥ 0.9 after the linker's normalisation (or the same title with Roman
+    /// sequel numbers read as digits) and the same year, or the same title with the year one off.
     Fuzzy,
     /// Not in the catalog.
     None,
@@ -259,23 +278,37 @@ pub enum LinkKind {
 /// Links an INSPIRED movie name ("Title (Year)", sometimes "(2012 film)" or "()") to the catalog:
 /// the linker's title candidates ([`Catalog::link_title`], top 10) are accepted when the year is
 /// equal (both known) and the normalised title is equal ([`LinkKind::Exact`]) or similar ≥ 0.9
-/// ([`LinkKind::Fuzzy`]); a name without a year links only on an equal title with a catalog item
-/// that has no year either. Returns the catalog id, or `None`.
+/// ([`LinkKind::Fuzzy`], also for a title equal once Roman sequel numbers are read as digits:
+/// "Frozen 2" for "Frozen II"); failing those, such a title whose year is one off
+/// ([`LinkKind::Fuzzy`]: one film, two release years). A name without a year links only on an
+/// equal title with a catalog item that has no year either. Returns the catalog id, or `None`.
 pub fn link_movie(catalog: &Catalog, name: &str) -> (Option<ItemId>, LinkKind) {
     let collapsed = name.split_whitespace().collect::<Vec<_>>().join(" ");
     // "(2012 film)" → "(2012)"; "()" dropped.
     let cleaned = collapsed.replace(" film)", ")").replace("()", "");
     let (title, year) = crate::catalog::text::split_title_year(cleaned.trim());
     let norm = crate::catalog::text::normalize(&title);
-    for c in catalog.link_title(&title, 10) {
+    let numbered = sequel_digits(&norm);
+    let candidates = catalog.link_title(&title, 10);
+    for c in &candidates {
         let Some(item) = catalog.get(c.id) else { continue };
         if item.year != year {
             continue;
         }
-        if crate::catalog::text::normalize(&item.title) == norm {
+        let theirs = crate::catalog::text::normalize(&item.title);
+        if theirs == norm {
             return (Some(c.id), LinkKind::Exact);
         }
-        if year.is_some() && c.similarity >= 0.9 {
+        if year.is_some() && (c.similarity >= 0.9 || sequel_digits(&theirs) == numbered) {
+            return (Some(c.id), LinkKind::Fuzzy);
+        }
+    }
+    // The same title a year off: one film under two release years (festival and wide
+    // release), e.g. "Ex Machina (2014)" for the catalog's Ex Machina (2015).
+    let year_off = |item_year: Option<u16>| matches!((item_year, year), (Some(a), Some(b)) if a.abs_diff(b) == 1);
+    for c in &candidates {
+        let Some(item) = catalog.get(c.id) else { continue };
+        if year_off(item.year) && sequel_digits(&crate::catalog::text::normalize(&item.title)) == numbered {
             return (Some(c.id), LinkKind::Fuzzy);
         }
     }
@@ -448,8 +481,47 @@ pub fn extract_inspired_points(dialogues: &[InspiredDialogue]) -> Vec<EvalPoint>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::catalog::Item;
+
+    #[test]
+    fn names_link_by_title_and_year_or_a_year_off() {
+        let item = |id: ItemId, title: &str, year: u16| Item {
+            id,
+            title: title.into(),
+            year: Some(year),
+            ..Default::default()
+        };
+        let catalog = Catalog::from_items(vec![
+            item(1, "Ex Machina", 2015),
+            item(2, "Halloween", 1978),
+            item(3, "Halloween", 2018),
+            item(4, "The Lion King", 1994),
+        ])
+        .unwrap();
+        assert_eq!(link_movie(&catalog, "Ex Machina (2015)"), (Some(1), LinkKind::Exact));
+        assert_eq!(link_movie(&catalog, "Ex Machina (2014)"), (Some(1), LinkKind::Fuzzy));
+        assert_eq!(link_movie(&catalog, "Ex Machina (2013)"), (None, LinkKind::None));
+        // An exact year wins over a year off; remakes decades apart stay apart.
+        assert_eq!(link_movie(&catalog, "Halloween (2018)"), (Some(3), LinkKind::Exact));
+        assert_eq!(link_movie(&catalog, "Halloween (2019)"), (Some(3), LinkKind::Fuzzy));
+        assert_eq!(link_movie(&catalog, "The Lion King (2019)"), (None, LinkKind::None));
+        // A year off needs the same title, not a similar one.
+        assert_eq!(link_movie(&catalog, "Ex Machine (2014)"), (None, LinkKind::None));
+        // Roman sequel numbers read as digits, both ways; "X" stays a word.
+        let catalog = Catalog::from_items(vec![
+            item(1, "Frozen II", 2019),
+            item(2, "Bad Boys 2", 2003),
+            item(3, "Malcolm X", 1992),
+        ])
+        .unwrap();
+        assert_eq!(link_movie(&catalog, "Frozen 2 (2019)"), (Some(1), LinkKind::Fuzzy));
+        assert_eq!(link_movie(&catalog, "Bad Boys II (2003)"), (Some(2), LinkKind::Fuzzy));
+        assert_eq!(link_movie(&catalog, "Frozen 2 (2020)"), (Some(1), LinkKind::Fuzzy));
+        assert_eq!(link_movie(&catalog, "Malcolm 10 (1992)"), (None, LinkKind::None));
+    }
 
     #[test]
     fn python_dicts_parse_without_evaluation() {
