@@ -1,6 +1,7 @@
 //! Tests of the linker's private parts: word lists, query years, the tokenizer, and the
 //! bounded candidate scan against the full sort.
 
+use super::context::TITLE_CUES;
 use super::*;
 
 #[test]
