@@ -7,7 +7,12 @@
 //!   year agreement and training popularity;
 //! - [`Linker::link_text`] scans an utterance for title spans: greedy longest exact alias match
 //!   (with or without a leading article, with an optional year after it), then a fuzzy pass over
-//!   the words left uncovered. Lowercase common words and genre words are never linked alone.
+//!   the words left uncovered. Lowercase common words and genre words are never linked alone;
+//!   a one-word title that is also a word of the language ("society", "Max", "California")
+//!   needs evidence (a meaningful capital, a cue before it, a year or sequel number after it,
+//!   the whole message: `linking/evidence.rs`, with word facts drawn from the catalog's plots,
+//!   titles and people in `linking/lexicon.rs`), and a misspelling must not be a correctly spelt
+//!   word ("21 Bridges" is not *Brides*).
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,8 +24,17 @@ use crate::Result;
 mod context;
 mod sequels;
 
-use context::{embedded, genre_run, latest_cue, parse_year, title_context, tokenize, Token, DESCRIPTIVE};
+mod evidence;
+mod lexicon;
+
+use context::{cue, embedded, genre_run, latest_cue, parse_year, subtitle_after, tokenize, Cue, Token, DESCRIPTIVE};
+use evidence::KINDS;
+use lexicon::Lexicon;
 use sequels::sequel_number;
+
+/// Training dialogues (item `popularity`) that make a title well known: a well-known title
+/// links from weaker evidence ("black panther", "Frozen was great").
+const WELL_KNOWN: u32 = 20;
 
 /// A scored candidate for a title query.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,6 +82,8 @@ pub(crate) struct Linker {
     alias_forms: Vec<Vec<String>>,
     /// Aliases that link only when written in capitals ("HP", not "hp").
     caps_only: HashSet<String>,
+    /// What the catalog's plots, titles and people say about words.
+    lexicon: Lexicon,
 }
 
 /// A title the text asks for that the catalog lacks: a numbered sequel of a catalog title
@@ -168,7 +184,8 @@ impl Linker {
             add(&mut aliases, b.clone(), k);
             alias_forms[k].push(b);
         }
-        Ok(Linker { norm, bare, aliases, max_words, common, alias_forms, caps_only })
+        let lexicon = Lexicon::new(items);
+        Ok(Linker { norm, bare, aliases, max_words, common, alias_forms, caps_only, lexicon })
     }
 
     fn score(&self, items: &[Item], pos: usize, qnorm: &str, year: Option<u16>) -> (f32, f32) {
@@ -291,8 +308,8 @@ impl Linker {
     }
 
     /// The best alias hit among `positions` for a span, preferring the year hint, then the exact
-    /// (article-included) form, then training popularity.
-    fn pick(&self, items: &[Item], positions: &[usize], span_norm: &str, year: Option<u16>) -> Option<usize> {
+    /// (article-included) form `span_norm` when given, then training popularity.
+    fn pick(&self, items: &[Item], positions: &[usize], span_norm: Option<&str>, year: Option<u16>) -> Option<usize> {
         positions.iter().copied().max_by(|&a, &b| {
             let s = |p: usize| {
                 let it = &items[p];
@@ -300,7 +317,7 @@ impl Linker {
                     (Some(q), Some(v)) if q == v => 10.0,
                     _ => 0.0,
                 };
-                let exact = if self.norm[p] == span_norm { 1.0 } else { 0.0 };
+                let exact = if span_norm == Some(self.norm[p].as_str()) { 1.0 } else { 0.0 };
                 y + exact + popularity_term(it)
             };
             s(a).total_cmp(&s(b)).then(b.cmp(&a))
@@ -328,20 +345,10 @@ impl Linker {
                 let Some(pos) = self.aliases.get(&key) else {
                     continue;
                 };
-                if !self.span_allowed(span) {
-                    continue;
-                }
                 // An abbreviation such as "HP" is one only in capitals.
                 if self.caps_only.contains(&key)
                     && text[span[0].start..span[len - 1].end].chars().any(char::is_lowercase)
                 {
-                    continue;
-                }
-                let year = year_after(i + len);
-                // A lowercase single word is a title only where a title is expected: "I loved
-                // heat", "have you seen jaws", "heat and collateral", "heat 1995", or the whole
-                // message; not "something with robots" or "serial killers".
-                if len == 1 && !span[0].capitalized && year.is_none() && n > 1 && !title_context(&toks, i, &covered) {
                     continue;
                 }
                 // Items whose bare title equals this span's bare form, e.g. both
@@ -352,23 +359,50 @@ impl Linker {
                 }
                 all.sort_unstable();
                 all.dedup();
-                let Some(p) = self.pick(items, &all, &key, year) else { continue };
-                // Lowercase words that are also everyday phrases ("the judge", "true crime", "talk
-                // to me") are a title only where one is expected, or as the whole message; an
-                // article plus one word reads like one word, and a phrase of common words needs a
-                // well-known title (≥ 20 training dialogues: "black panther").
-                if len > 1
-                    && span.iter().all(|t| !t.capitalized)
+                // A year that no entry of this title has (±1) is not this title's ("May 2020").
+                let year = year_after(i + len)
+                    .filter(|&y| all.iter().any(|&q| items[q].year.is_some_and(|v| v.abs_diff(y) <= 1)));
+                // Common words need a meaningful capital, or a year of this title ("IT (2017)").
+                if year.is_none() && !self.span_allowed(span) {
+                    continue;
+                }
+                // A lowercase article before a capitalised title may or may not be part of it
+                // ("the Alien movies" are *Alien*'s, "the Notebook" is *The Notebook*): then the
+                // exact form does not count, only popularity.
+                let article = |t: &Token| matches!(t.norm.as_str(), "the" | "a" | "an");
+                let article_said = !(len > 1 && article(&span[0]) && !span[0].capitalized && span[1].capitalized);
+                let Some(p) = self.pick(items, &all, article_said.then_some(key.as_str()), year) else { continue };
+                let cue = cue(text, &toks, i, &covered);
+                let well_known = items[p].popularity >= WELL_KNOWN;
+                // One word needs evidence that it is a title (`single_word_ok`), unless a year
+                // or a sequel number follows it ("Godfather 2") or it is the whole message.
+                if len == 1
                     && year.is_none()
-                    && n > len
-                    && !title_context(&toks, i, &covered)
+                    && n > 1
+                    && sequel_number(text, &toks, i + 1).is_none()
+                    && !self.single_word_ok(text, &toks, i, cue, well_known)
                 {
-                    let content: Vec<&Token> =
-                        span.iter().filter(|t| !matches!(t.norm.as_str(), "the" | "a" | "an")).collect();
-                    let everyday = content
-                        .iter()
-                        .all(|t| self.is_common(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok());
-                    if content.len() < 2 || (everyday && items[p].popularity < 20) {
+                    continue;
+                }
+                // Lowercase words that are also everyday phrases ("the judge", "true crime", "talk
+                // to me", "road trip") are a title only where one is expected, or as the whole
+                // message; an article plus one word reads like one word, and a phrase of common or
+                // ordinary words needs a well-known title ("black panther"), even after a cue when
+                // a kind of film follows ("I enjoy true crime docs"). The capital of an article
+                // opening a sentence says nothing ("The actors are key").
+                let lowercase = span.iter().all(|t| !t.capitalized || (t.sentence_start && article(t)));
+                if len > 1 && lowercase && year.is_none() && n > len {
+                    let content: Vec<&Token> = span.iter().filter(|t| !article(t)).collect();
+                    let everyday = content.iter().all(|t| {
+                        self.is_common(&t.norm)
+                            || self.lexicon.is_ordinary(&t.norm)
+                            || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok()
+                    });
+                    let kind_after = toks.get(i + len).is_some_and(|t| KINDS.contains(&t.norm.as_str()));
+                    if cue == Cue::None && (content.len() < 2 || (everyday && !well_known)) {
+                        continue;
+                    }
+                    if everyday && !well_known && kind_after {
                         continue;
                     }
                 }
@@ -395,7 +429,13 @@ impl Linker {
                     // not, but "Romantic Comedy" and "Noir, Action, Comedy" are).
                     // The words stay open to the misspelling pass ("Shawshank Redmeption").
                     let sequel = if has_year { None } else { sequel_number(text, &toks, i + len) };
-                    if !has_year && sequel.is_none() && (embedded(text, &toks, i, last) || genre_run(&toks, i, last)) {
+                    // So is a title followed by a colon and a subtitle ("Jumanji: The Next Level").
+                    if !has_year
+                        && sequel.is_none()
+                        && (embedded(text, &toks, i, last)
+                            || genre_run(&toks, i, last)
+                            || subtitle_after(text, &toks, last))
+                    {
                         i += 1;
                         continue;
                     }
@@ -549,11 +589,23 @@ impl Linker {
                     let words = |s: &str| s.split(' ').count();
                     let span_norm = span.iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
                     let same_len = words(strip_article(&span_norm)) == words(&self.bare[c.position]);
+                    // A span spelt exactly like the title was weighed by the exact pass; and a
+                    // misspelling of a title that is not well known must not be a real word.
+                    let typed = strip_article(&span_norm);
+                    let exact = typed == self.bare[c.position];
+                    let real_words = same_len
+                        && items[c.position].popularity < WELL_KNOWN
+                        && self.changes_only_real_words(typed, &self.bare[c.position]);
                     // One word: at most one edit in seven letters, two in ten or more
                     // ("Interstaller").
                     let need = if len == 1 && chars < 10 { 0.85 } else { 0.8 };
                     let last = if year.is_some() { i + len } else { i + len - 1 };
-                    if same_len && c.similarity >= need && (year.is_some() || !embedded(text, toks, i, last)) {
+                    if same_len
+                        && !exact
+                        && !real_words
+                        && c.similarity >= need
+                        && (year.is_some() || !embedded(text, toks, i, last))
+                    {
                         accepted = Some((len, *c, year.is_some()));
                         break;
                     }

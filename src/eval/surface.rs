@@ -144,7 +144,7 @@ pub fn align(text: &str, ph: &str) -> Vec<(Range<usize>, i64, bool)> {
 }
 
 /// Finds `literal` in `text` at or after `from`: (its start, its end). The placeholder text
-/// spaces out punctuation next to a placeholder ("[MOVIE_TITLE_0] , [MOVIE_TITLE_1]" for "The
+/// spaces out punctuation next to a placeholder (`[MOVIE_TITLE_0] , [MOVIE_TITLE_1]` for "The
 /// Princess Bride, The Breakfast Club"), so a literal not found as written is looked for
 /// without its edge spaces; a placeholder sometimes swallows the punctuation or words that
 /// follow it, so leading characters of the literal are dropped one word at a time until the

@@ -68,7 +68,6 @@ pub(super) const MAX_YEAR: u16 = 2035;
 /// Words after which a lowercase single word may be a title (normalised, sorted): verbs of
 /// watching and opinion, and comparisons ("something like heat").
 pub(super) const TITLE_CUES: &[&str] = &[
-    "about",
     "adore",
     "adored",
     "disliked",
@@ -86,20 +85,115 @@ pub(super) const TITLE_CUES: &[&str] = &[
     "saw",
     "see",
     "seen",
-    "than",
     "watch",
     "watched",
     "watching",
 ];
 
-/// Whether the word at `i` stands where a title is expected: after a [`TITLE_CUES`] word, or
-/// after "and" / "or" that follows a linked title (`covered`).
-pub(super) fn title_context(toks: &[Token], i: usize, covered: &[bool]) -> bool {
-    let Some(prev) = i.checked_sub(1).and_then(|j| toks.get(j)) else { return false };
-    if TITLE_CUES.binary_search(&prev.norm.as_str()).is_ok() {
-        return true;
+/// How strongly the words before a word say that a title stands there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Cue {
+    /// Nothing before it expects a title.
+    None,
+    /// A topic or a list: "about society", "better than heat", "Heat and collateral", "Heat,
+    /// jaws": as often a word as a title.
+    Weak,
+    /// A verb of watching or opinion ("I loved heat", "have you seen the first frozen"), a
+    /// comparison ("similar to grease", "what about jaws"), or quotes ("the movie 'Her'").
+    Strong,
+}
+
+/// Words that announce a title right after them ("the movie Her", "a film called Queen").
+const TITLE_NOUNS: &[&str] = &["called", "film", "movie", "named", "titled"];
+
+/// Words that may stand between a cue and the title it announces ("seen the first frozen").
+const BETWEEN_CUE_AND_TITLE: &[&str] = &["a", "an", "first", "last", "latest", "new", "original", "the"];
+
+/// The [`Cue`] for the word at `i`: a [`TITLE_CUES`] or [`TITLE_NOUNS`] word, "similar to",
+/// "compared to", "what about" or "how about" right before it, or a quote mark, is strong (across
+/// one or two [`BETWEEN_CUE_AND_TITLE`] words, weak: "seen the first frozen", "like the
+/// airport"); "about" or "than" right before it, or "and" / "or" / a comma right after a linked
+/// title (`covered`), is weak.
+pub(super) fn cue(text: &str, toks: &[Token], i: usize, covered: &[bool]) -> Cue {
+    let Some(word) = toks.get(i) else { return Cue::None };
+    let before = i.checked_sub(1).and_then(|j| toks.get(j));
+    let gap_start = before.map_or(0, |p| p.end);
+    let gap = text.get(gap_start..word.start).unwrap_or("");
+    if gap.ends_with(['"', '\'', '‘', '“']) {
+        return Cue::Strong;
     }
-    matches!(prev.norm.as_str(), "and" | "or") && i >= 2 && covered.get(i - 2).copied().unwrap_or(false)
+    let mut j = i;
+    for skipped in 0..3 {
+        let Some(k) = j.checked_sub(1) else { return Cue::None };
+        let prev = toks[k].norm.as_str();
+        let prev2 = k.checked_sub(1).map(|k2| toks[k2].norm.as_str());
+        if TITLE_CUES.binary_search(&prev).is_ok()
+            || (prev == "to" && matches!(prev2, Some("similar" | "compared")))
+            || (prev == "about" && matches!(prev2, Some("what" | "how")))
+            || TITLE_NOUNS.contains(&prev)
+        {
+            // "like the airport": with words between, as often a word as a title.
+            return if skipped == 0 { Cue::Strong } else { Cue::Weak };
+        }
+        if skipped == 0 && matches!(prev, "about" | "than") {
+            return Cue::Weak;
+        }
+        if !BETWEEN_CUE_AND_TITLE.contains(&prev) {
+            break;
+        }
+        j = k;
+    }
+    let after_title = |k: usize| covered.get(k).copied().unwrap_or(false);
+    match before {
+        Some(p) if matches!(p.norm.as_str(), "and" | "or") && i >= 2 && after_title(i - 2) => Cue::Weak,
+        Some(_) if gap.contains(',') && after_title(i - 1) => Cue::Weak,
+        _ => Cue::None,
+    }
+}
+
+/// Whether the word at `i` opens a clause after a comma, semicolon or colon ("So, It seems"),
+/// where people capitalise as at a sentence start.
+pub(super) fn clause_start(text: &str, toks: &[Token], i: usize) -> bool {
+    let (Some(prev), Some(word)) = (i.checked_sub(1).and_then(|j| toks.get(j)), toks.get(i)) else { return false };
+    text.get(prev.end..word.start).is_some_and(|g| g.contains([',', ';', ':']))
+}
+
+/// Month and weekday names: always capitalised, so their capital says nothing about a title
+/// ("in May 2020").
+const CALENDAR: &[&str] = &[
+    "april",
+    "august",
+    "december",
+    "february",
+    "friday",
+    "january",
+    "july",
+    "june",
+    "march",
+    "may",
+    "monday",
+    "november",
+    "october",
+    "saturday",
+    "september",
+    "sunday",
+    "thursday",
+    "tuesday",
+    "wednesday",
+];
+
+/// Whether `word` (normalised) is a month or weekday name.
+pub(super) fn is_calendar(word: &str) -> bool {
+    CALENDAR.contains(&word)
+}
+
+/// Whether the span ending at token `last` goes on with a subtitle after a colon, so it is the
+/// start of a longer title ("Jumanji: The Next Level", "Jumanji:next level", "Spider-Man: Into
+/// the Spiderverse"): a colon right after it, then a capitalised word or no space.
+pub(super) fn subtitle_after(text: &str, toks: &[Token], last: usize) -> bool {
+    let (Some(end), Some(next)) = (toks.get(last), toks.get(last + 1)) else { return false };
+    let Some(gap) = text.get(end.end..next.start) else { return false };
+    gap.starts_with(':') && gap.trim() == ":" && (gap == ":" || next.capitalized)
 }
 
 pub(super) struct Token {
