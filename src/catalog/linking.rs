@@ -7,7 +7,12 @@
 //!   year agreement and training popularity;
 //! - [`Linker::link_text`] scans an utterance for title spans: greedy longest exact alias match
 //!   (with or without a leading article, with an optional year after it), then a fuzzy pass over
-//!   the words left uncovered. Lowercase common words and genre words are never linked alone.
+//!   the words left uncovered. Lowercase common words and genre words are never linked alone;
+//!   a one-word title that is also a word of the language ("society", "Max", "California")
+//!   needs evidence (a meaningful capital, a cue before it, a year or sequel number after it,
+//!   the whole message: `linking/evidence.rs`, with word facts drawn from the catalog's plots,
+//!   titles and people in `linking/lexicon.rs`), and a misspelling must not be a correctly spelt
+//!   word ("21 Bridges" is not *Brides*).
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,6 +20,21 @@ use super::index::{CatalogIndex, FuzzyCache};
 use super::text::{self, is_common_word, normalize, strip_article};
 use super::{Item, ItemId};
 use crate::Result;
+
+mod context;
+mod sequels;
+
+mod evidence;
+mod lexicon;
+
+use context::{cue, embedded, genre_run, latest_cue, parse_year, subtitle_after, tokenize, Cue, Token, DESCRIPTIVE};
+use evidence::KINDS;
+use lexicon::Lexicon;
+use sequels::sequel_number;
+
+/// Training dialogues (item `popularity`) that make a title well known: a well-known title
+/// links from weaker evidence ("black panther", "Frozen was great").
+const WELL_KNOWN: u32 = 20;
 
 /// A scored candidate for a title query.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,67 +66,6 @@ pub struct Mention {
     pub similarity: f32,
 }
 
-/// Descriptive words that are also single-word titles ("Mystery", "Alien"); in lowercase they
-/// are read as attributes, not items. Sorted (checked by a test).
-const DESCRIPTIVE: &[&str] = &[
-    "action",
-    "adventure",
-    "alien",
-    "aliens",
-    "animated",
-    "animation",
-    "anime",
-    "biography",
-    "cartoon",
-    "cartoons",
-    "comedies",
-    "comedy",
-    "crime",
-    "dark",
-    "darker",
-    "disney",
-    "documentaries",
-    "documentary",
-    "drama",
-    "dramas",
-    "family",
-    "fantasy",
-    "funnier",
-    "gore",
-    "gory",
-    "heist",
-    "history",
-    "horror",
-    "kids",
-    "marvel",
-    "musical",
-    "musicals",
-    "mystery",
-    "recent",
-    "romance",
-    "romantic",
-    "scifi",
-    "similar",
-    "space",
-    "sport",
-    "sports",
-    "superhero",
-    "suspense",
-    "thriller",
-    "thrillers",
-    "vampire",
-    "vampires",
-    "violent",
-    "war",
-    "western",
-    "westerns",
-    "zombie",
-    "zombies",
-];
-
-const MIN_YEAR: u16 = 1870;
-const MAX_YEAR: u16 = 2035;
-
 pub(crate) struct Linker {
     /// Normalised title per item position.
     norm: Vec<String>,
@@ -123,6 +82,8 @@ pub(crate) struct Linker {
     alias_forms: Vec<Vec<String>>,
     /// Aliases that link only when written in capitals ("HP", not "hp").
     caps_only: HashSet<String>,
+    /// What the catalog's plots, titles and people say about words.
+    lexicon: Lexicon,
 }
 
 /// A title the text asks for that the catalog lacks: a numbered sequel of a catalog title
@@ -139,113 +100,6 @@ pub struct MissingTitle {
     pub series: ItemId,
     /// The entry number asked for (1-based).
     pub number: u32,
-}
-
-/// Words after which a lowercase single word may be a title (normalised, sorted): verbs of
-/// watching and opinion, and comparisons ("something like heat").
-const TITLE_CUES: &[&str] = &[
-    "about",
-    "adore",
-    "adored",
-    "disliked",
-    "enjoy",
-    "enjoyed",
-    "hate",
-    "hated",
-    "like",
-    "liked",
-    "likes",
-    "love",
-    "loved",
-    "loves",
-    "rewatched",
-    "saw",
-    "see",
-    "seen",
-    "than",
-    "watch",
-    "watched",
-    "watching",
-];
-
-/// Whether the word at `i` stands where a title is expected: after a [`TITLE_CUES`] word, or
-/// after "and" / "or" that follows a linked title (`covered`).
-fn title_context(toks: &[Token], i: usize, covered: &[bool]) -> bool {
-    let Some(prev) = i.checked_sub(1).and_then(|j| toks.get(j)) else { return false };
-    if TITLE_CUES.binary_search(&prev.norm.as_str()).is_ok() {
-        return true;
-    }
-    matches!(prev.norm.as_str(), "and" | "or") && i >= 2 && covered.get(i - 2).copied().unwrap_or(false)
-}
-
-struct Token {
-    norm: String,
-    start: usize,
-    end: usize,
-    capitalized: bool,
-    sentence_start: bool,
-    /// Written in capitals in text that has lowercase letters ("I LOVE it").
-    shouted: bool,
-}
-
-fn tokenize(text: &str) -> Vec<Token> {
-    let mut out: Vec<Token> = Vec::new();
-    let mut cur = String::new();
-    let mut start = 0;
-    let mut cap = false;
-    let mut sentence_start = true;
-    let mut next_sentence_start = true;
-    let flush = |cur: &mut String, start: usize, end: usize, cap: bool, ss: bool, out: &mut Vec<Token>| {
-        if !cur.is_empty() {
-            let shouted = cur.chars().count() > 1 && !cur.chars().any(char::is_lowercase);
-            out.push(Token { norm: normalize(cur), start, end, capitalized: cap, sentence_start: ss, shouted });
-            cur.clear();
-        }
-    };
-    for (i, c) in text.char_indices() {
-        if c.is_alphanumeric() {
-            if cur.is_empty() {
-                start = i;
-                cap = c.is_uppercase();
-                sentence_start = next_sentence_start;
-                next_sentence_start = false;
-            }
-            cur.push(c);
-        } else if matches!(c, '\'' | '’') && !cur.is_empty() {
-            // inside a word: "schindler's"
-        } else {
-            flush(&mut cur, start, i, cap, sentence_start, &mut out);
-            if matches!(c, '.' | '!' | '?' | '\n') {
-                next_sentence_start = true;
-            }
-            if c == '&' {
-                out.push(Token {
-                    norm: "and".into(),
-                    start: i,
-                    end: i + 1,
-                    capitalized: false,
-                    sentence_start: false,
-                    shouted: false,
-                });
-            }
-        }
-    }
-    flush(&mut cur, start, text.len(), cap, sentence_start, &mut out);
-    // In text written in capitals ("I LOVED HEAT"), capitals say nothing about titles.
-    if !text.chars().any(char::is_lowercase) {
-        for t in &mut out {
-            t.capitalized = false;
-            t.shouted = false;
-        }
-    }
-    out
-}
-
-fn parse_year(tok: &str) -> Option<u16> {
-    if tok.len() != 4 {
-        return None;
-    }
-    tok.parse::<u16>().ok().filter(|y| (MIN_YEAR..=MAX_YEAR).contains(y))
 }
 
 /// Splits a trailing year ("Heat (1995)", "heat 1995") off a title query.
@@ -281,114 +135,6 @@ fn year_term(item: &Item, year: Option<u16>) -> f32 {
         (Some(_), _) => -1.5,
         (None, _) => 0.0,
     }
-}
-
-/// Words after a title that name what it is ("the Toy Story Movies"), not a longer name.
-const KIND_WORDS: &[&str] = &["film", "films", "franchise", "movie", "movies", "saga", "series", "trilogy"];
-
-/// Whether the span of tokens `i..=last` sits inside a longer capitalised name: a capitalised
-/// word (not "I", not the first of a sentence) right before it, or a capitalised word other
-/// than [`KIND_WORDS`] right after it, with only spaces between.
-fn embedded(text: &str, toks: &[Token], i: usize, last: usize) -> bool {
-    let gap = |a: &Token, b: &Token| text.get(a.end..b.start).is_some_and(|g| !g.is_empty() && g.trim().is_empty());
-    let before = i
-        .checked_sub(1)
-        .and_then(|j| toks.get(j))
-        .is_some_and(|p| p.capitalized && !p.sentence_start && p.norm != "i" && gap(p, &toks[i]));
-    let after = toks
-        .get(last + 1)
-        .is_some_and(|nx| nx.capitalized && !KIND_WORDS.contains(&nx.norm.as_str()) && gap(&toks[last], nx));
-    before || after
-}
-
-/// Whether a one-word span of a [`DESCRIPTIVE`] word stands next to another descriptive or
-/// genre word ("Romantic Comedy", "Noir, Action, Comedy", "Thriller category").
-fn genre_run(toks: &[Token], i: usize, last: usize) -> bool {
-    let descriptive = |t: &Token| DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok();
-    if i != last || !descriptive(&toks[i]) {
-        return false;
-    }
-    let genre_like = |t: &Token| {
-        descriptive(t)
-            || KIND_WORDS.contains(&t.norm.as_str())
-            || matches!(
-                t.norm.as_str(),
-                "noir" | "category" | "genre" | "genres" | "type" | "fans" | "fan" | "romantic" | "drama"
-            )
-    };
-    // Across "or" / "and": "Drama or Comedy".
-    let joined = |j: Option<usize>, step: fn(usize) -> Option<usize>| {
-        let t = j.and_then(|j| toks.get(j));
-        match t.map(|t| t.norm.as_str()) {
-            Some("or" | "and") => j.and_then(step).and_then(|k| toks.get(k)).is_some_and(genre_like),
-            _ => t.is_some_and(genre_like),
-        }
-    };
-    joined(i.checked_sub(1), |j| j.checked_sub(1)) || joined(Some(i + 1), |j| Some(j + 1))
-}
-
-/// Words of a numbered sequel's title between the series name and the number.
-const SEQUEL_WORDS: &[&str] = &["chapter", "episode", "part", "vol", "volume"];
-
-/// Words after a number that make it a count, not a sequel number ("Heat 2 times").
-const COUNT_WORDS: &[&str] = &[
-    "and", "episodes", "film", "films", "hour", "hours", "minutes", "mins", "more", "movie", "movies", "of", "or",
-    "out", "parts", "seasons", "stars", "times", "years",
-];
-
-/// A sequel number: "2", "ii", "two" (and after "part"/"episode", also "1", "i", "one").
-fn parse_number(word: &str, after_part: bool) -> Option<u32> {
-    const ROMAN: &[&str] = &["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"];
-    const WORDS: &[&str] = &["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
-    let n = if word.len() <= 2 && word.bytes().all(|b| b.is_ascii_digit()) {
-        word.parse::<u32>().ok().filter(|n| (1..=20).contains(n))?
-    } else if let Some(k) = ROMAN.iter().position(|r| *r == word) {
-        k as u32 + 1
-    } else {
-        WORDS.iter().position(|w| *w == word)? as u32 + 1
-    };
-    (n > 1 || after_part).then_some(n)
-}
-
-/// The number right after the series name `key` in a normalised title form ("godfather part ii"
-/// → 2 for "godfather"), if any.
-fn numeral_after(form: &str, key: &str) -> Option<u32> {
-    let rest = form.strip_prefix(key)?.strip_prefix(' ')?;
-    let mut words = rest.split(' ');
-    let first = words.next()?;
-    if SEQUEL_WORDS.contains(&first) {
-        return parse_number(words.next()?, true);
-    }
-    parse_number(first, true)
-}
-
-/// A sequel number written right after a title ending before token `j`: the number and the
-/// index of its token. Only spaces may separate them ("Heat, 2 times" is not a sequel), and a
-/// number followed by a counted word ("Heat 2 times") is a count.
-fn sequel_number(text: &str, toks: &[Token], j: usize) -> Option<(u32, usize)> {
-    let spaced = |k: usize| k >= 1 && text.get(toks[k - 1].end..toks[k].start).is_some_and(|g| g.trim().is_empty());
-    let first = toks.get(j)?;
-    if !spaced(j) {
-        return None;
-    }
-    let (number, at) = if SEQUEL_WORDS.contains(&first.norm.as_str()) {
-        let next = toks.get(j + 1)?;
-        if !spaced(j + 1) {
-            return None;
-        }
-        (parse_number(&next.norm, true)?, j + 1)
-    } else {
-        (parse_number(&first.norm, false)?, j)
-    };
-    if toks.get(at + 1).is_some_and(|t| COUNT_WORDS.contains(&t.norm.as_str())) {
-        return None;
-    }
-    Some((number, at))
-}
-
-/// Whether the title at token `i` follows "the new", "the latest" or "the newest".
-fn latest_cue(toks: &[Token], i: usize) -> bool {
-    i >= 1 && matches!(toks[i - 1].norm.as_str(), "new" | "latest" | "newest")
 }
 
 impl Linker {
@@ -438,7 +184,8 @@ impl Linker {
             add(&mut aliases, b.clone(), k);
             alias_forms[k].push(b);
         }
-        Ok(Linker { norm, bare, aliases, max_words, common, alias_forms, caps_only })
+        let lexicon = Lexicon::new(items);
+        Ok(Linker { norm, bare, aliases, max_words, common, alias_forms, caps_only, lexicon })
     }
 
     fn score(&self, items: &[Item], pos: usize, qnorm: &str, year: Option<u16>) -> (f32, f32) {
@@ -561,8 +308,8 @@ impl Linker {
     }
 
     /// The best alias hit among `positions` for a span, preferring the year hint, then the exact
-    /// (article-included) form, then training popularity.
-    fn pick(&self, items: &[Item], positions: &[usize], span_norm: &str, year: Option<u16>) -> Option<usize> {
+    /// (article-included) form `span_norm` when given, then training popularity.
+    fn pick(&self, items: &[Item], positions: &[usize], span_norm: Option<&str>, year: Option<u16>) -> Option<usize> {
         positions.iter().copied().max_by(|&a, &b| {
             let s = |p: usize| {
                 let it = &items[p];
@@ -570,7 +317,7 @@ impl Linker {
                     (Some(q), Some(v)) if q == v => 10.0,
                     _ => 0.0,
                 };
-                let exact = if self.norm[p] == span_norm { 1.0 } else { 0.0 };
+                let exact = if span_norm == Some(self.norm[p].as_str()) { 1.0 } else { 0.0 };
                 y + exact + popularity_term(it)
             };
             s(a).total_cmp(&s(b)).then(b.cmp(&a))
@@ -598,20 +345,10 @@ impl Linker {
                 let Some(pos) = self.aliases.get(&key) else {
                     continue;
                 };
-                if !self.span_allowed(span) {
-                    continue;
-                }
                 // An abbreviation such as "HP" is one only in capitals.
                 if self.caps_only.contains(&key)
                     && text[span[0].start..span[len - 1].end].chars().any(char::is_lowercase)
                 {
-                    continue;
-                }
-                let year = year_after(i + len);
-                // A lowercase single word is a title only where a title is expected: "I loved
-                // heat", "have you seen jaws", "heat and collateral", "heat 1995", or the whole
-                // message; not "something with robots" or "serial killers".
-                if len == 1 && !span[0].capitalized && year.is_none() && n > 1 && !title_context(&toks, i, &covered) {
                     continue;
                 }
                 // Items whose bare title equals this span's bare form, e.g. both
@@ -622,23 +359,50 @@ impl Linker {
                 }
                 all.sort_unstable();
                 all.dedup();
-                let Some(p) = self.pick(items, &all, &key, year) else { continue };
-                // Lowercase words that are also everyday phrases ("the judge", "true crime", "talk
-                // to me") are a title only where one is expected, or as the whole message; an
-                // article plus one word reads like one word, and a phrase of common words needs a
-                // well-known title (≥ 20 training dialogues: "black panther").
-                if len > 1
-                    && span.iter().all(|t| !t.capitalized)
+                // A year that no entry of this title has (±1) is not this title's ("May 2020").
+                let year = year_after(i + len)
+                    .filter(|&y| all.iter().any(|&q| items[q].year.is_some_and(|v| v.abs_diff(y) <= 1)));
+                // Common words need a meaningful capital, or a year of this title ("IT (2017)").
+                if year.is_none() && !self.span_allowed(span) {
+                    continue;
+                }
+                // A lowercase article before a capitalised title may or may not be part of it
+                // ("the Alien movies" are *Alien*'s, "the Notebook" is *The Notebook*): then the
+                // exact form does not count, only popularity.
+                let article = |t: &Token| matches!(t.norm.as_str(), "the" | "a" | "an");
+                let article_said = !(len > 1 && article(&span[0]) && !span[0].capitalized && span[1].capitalized);
+                let Some(p) = self.pick(items, &all, article_said.then_some(key.as_str()), year) else { continue };
+                let cue = cue(text, &toks, i, &covered);
+                let well_known = items[p].popularity >= WELL_KNOWN;
+                // One word needs evidence that it is a title (`single_word_ok`), unless a year
+                // or a sequel number follows it ("Godfather 2") or it is the whole message.
+                if len == 1
                     && year.is_none()
-                    && n > len
-                    && !title_context(&toks, i, &covered)
+                    && n > 1
+                    && sequel_number(text, &toks, i + 1).is_none()
+                    && !self.single_word_ok(text, &toks, i, cue, well_known)
                 {
-                    let content: Vec<&Token> =
-                        span.iter().filter(|t| !matches!(t.norm.as_str(), "the" | "a" | "an")).collect();
-                    let everyday = content
-                        .iter()
-                        .all(|t| self.is_common(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok());
-                    if content.len() < 2 || (everyday && items[p].popularity < 20) {
+                    continue;
+                }
+                // Lowercase words that are also everyday phrases ("the judge", "true crime", "talk
+                // to me", "road trip") are a title only where one is expected, or as the whole
+                // message; an article plus one word reads like one word, and a phrase of common or
+                // ordinary words needs a well-known title ("black panther"), even after a cue when
+                // a kind of film follows ("I enjoy true crime docs"). The capital of an article
+                // opening a sentence says nothing ("The actors are key").
+                let lowercase = span.iter().all(|t| !t.capitalized || (t.sentence_start && article(t)));
+                if len > 1 && lowercase && year.is_none() && n > len {
+                    let content: Vec<&Token> = span.iter().filter(|t| !article(t)).collect();
+                    let everyday = content.iter().all(|t| {
+                        self.is_common(&t.norm)
+                            || self.lexicon.is_ordinary(&t.norm)
+                            || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok()
+                    });
+                    let kind_after = toks.get(i + len).is_some_and(|t| KINDS.contains(&t.norm.as_str()));
+                    if cue == Cue::None && (content.len() < 2 || (everyday && !well_known)) {
+                        continue;
+                    }
+                    if everyday && !well_known && kind_after {
                         continue;
                     }
                 }
@@ -665,7 +429,13 @@ impl Linker {
                     // not, but "Romantic Comedy" and "Noir, Action, Comedy" are).
                     // The words stay open to the misspelling pass ("Shawshank Redmeption").
                     let sequel = if has_year { None } else { sequel_number(text, &toks, i + len) };
-                    if !has_year && sequel.is_none() && (embedded(text, &toks, i, last) || genre_run(&toks, i, last)) {
+                    // So is a title followed by a colon and a subtitle ("Jumanji: The Next Level").
+                    if !has_year
+                        && sequel.is_none()
+                        && (embedded(text, &toks, i, last)
+                            || genre_run(&toks, i, last)
+                            || subtitle_after(text, &toks, last))
+                    {
                         i += 1;
                         continue;
                     }
@@ -722,78 +492,6 @@ impl Linker {
             let key = toks[i + 1..i + 1 + l].iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
             self.aliases.contains_key(&key)
         })
-    }
-
-    /// The entries of the series `key` names, oldest first: items with a year whose bare title
-    /// or alias is `key` or starts with `key` and a space, connected to the most popular of them
-    /// through shared stars or directors (so *Gladiator* (1992) is not a *Gladiator* (2000)
-    /// sequel); one entry per normalised title. When `key` gives none (an abbreviation such as
-    /// "lotr"), the bare title of `hit` is the key.
-    fn series(&self, items: &[Item], key: &str, hit: usize) -> Vec<usize> {
-        let found = self.series_of(items, key);
-        if found.is_empty() && key != self.bare[hit] {
-            return self.series_of(items, &self.bare[hit]);
-        }
-        found
-    }
-
-    fn series_of(&self, items: &[Item], key: &str) -> Vec<usize> {
-        let prefix = format!("{key} ");
-        let starts = |f: &str| f == key || f.starts_with(&prefix);
-        let cands: Vec<usize> = (0..items.len())
-            .filter(|&p| items[p].year.is_some())
-            .filter(|&p| starts(&self.bare[p]) || self.alias_forms[p].iter().any(|f| starts(f)))
-            .collect();
-        let Some(&anchor) =
-            cands.iter().max_by(|&&a, &&b| items[a].popularity.cmp(&items[b].popularity).then(b.cmp(&a)))
-        else {
-            return Vec::new();
-        };
-        let people = |p: usize| items[p].stars.iter().chain(&items[p].directors);
-        let mut members = vec![anchor];
-        let mut grew = true;
-        while grew {
-            grew = false;
-            for &c in &cands {
-                if !members.contains(&c) && members.iter().any(|&m| people(m).any(|x| people(c).any(|y| x == y))) {
-                    members.push(c);
-                    grew = true;
-                }
-            }
-        }
-        members.sort_by_key(|&p| (items[p].year, items[p].id));
-        let mut seen = HashSet::new();
-        members.retain(|&p| seen.insert(self.norm[p].clone()));
-        members
-    }
-
-    /// Entry `number` of the series `key` names ([`Linker::series`]): the entry whose title
-    /// carries that number right after the series name ("godfather part ii", "toy story 2",
-    /// the alias "star wars episode iv a new hope"); where no entry carries a number, the
-    /// `number`-th by year. Number 1 in a numbered series is its oldest unnumbered entry.
-    /// `None`: the catalog lacks it.
-    fn sequel(&self, items: &[Item], key: &str, hit: usize, number: u32) -> Option<usize> {
-        let members = self.series(items, key, hit);
-        let key = if self.series_of(items, key).is_empty() { self.bare[hit].as_str() } else { key };
-        let numbered: Vec<(usize, u32)> = members
-            .iter()
-            .filter_map(|&p| {
-                std::iter::once(&self.bare[p])
-                    .chain(&self.alias_forms[p])
-                    .find_map(|f| numeral_after(f, key))
-                    .map(|n| (p, n))
-            })
-            .collect();
-        if numbered.is_empty() {
-            return members.get(number.checked_sub(1)? as usize).copied();
-        }
-        if let Some(&(p, _)) = numbered.iter().find(|(_, n)| *n == number) {
-            return Some(p);
-        }
-        if number == 1 {
-            return members.iter().copied().find(|p| !numbered.iter().any(|(q, _)| q == p));
-        }
-        None
     }
 
     /// Re-picks ambiguous mentions (several items with the same bare title and no year in the
@@ -891,11 +589,23 @@ impl Linker {
                     let words = |s: &str| s.split(' ').count();
                     let span_norm = span.iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
                     let same_len = words(strip_article(&span_norm)) == words(&self.bare[c.position]);
+                    // A span spelt exactly like the title was weighed by the exact pass; and a
+                    // misspelling of a title that is not well known must not be a real word.
+                    let typed = strip_article(&span_norm);
+                    let exact = typed == self.bare[c.position];
+                    let real_words = same_len
+                        && items[c.position].popularity < WELL_KNOWN
+                        && self.changes_only_real_words(typed, &self.bare[c.position]);
                     // One word: at most one edit in seven letters, two in ten or more
                     // ("Interstaller").
                     let need = if len == 1 && chars < 10 { 0.85 } else { 0.8 };
                     let last = if year.is_some() { i + len } else { i + len - 1 };
-                    if same_len && c.similarity >= need && (year.is_some() || !embedded(text, toks, i, last)) {
+                    if same_len
+                        && !exact
+                        && !real_words
+                        && c.similarity >= need
+                        && (year.is_some() || !embedded(text, toks, i, last))
+                    {
                         accepted = Some((len, *c, year.is_some()));
                         break;
                     }

@@ -69,6 +69,10 @@ pub enum EvalCommand {
         /// Print the benchmark's misses and wrong links (with --variants).
         #[arg(long)]
         examples: bool,
+        /// Only this INSPIRED split's figures and examples (with --variants; default both). Tune
+        /// with `--split dev`: the test split's errors are not to be read while tuning.
+        #[arg(long, value_enum)]
+        split: Option<Split>,
         /// Rebuild evals/linking/inspired.jsonl from this raw data folder (e.g. ../shared/data)
         /// first (with --variants).
         #[arg(long)]
@@ -422,7 +426,7 @@ Command: `curator eval tracking --source ../shared/data`. Module doc of `src/eva
             curator::outln!("wrote {}", out.display());
             Ok(())
         }
-        EvalCommand::Linking { variants: true, examples, build, .. } => surface(build, examples),
+        EvalCommand::Linking { variants: true, examples, build, split, .. } => surface(build, examples, split),
         EvalCommand::Linking { data, .. } => {
             let catalog = Catalog::load(&curator::paths::catalog_dir())?;
             let data = data.unwrap_or_else(|| curator::paths::evals_dir().join("redial").join("test.jsonl"));
@@ -477,8 +481,13 @@ Command: `curator eval tracking --source ../shared/data`. Module doc of `src/eva
 }
 
 /// `curator eval linking --variants`: the surface-form benchmark (`curator::eval::surface`).
-fn surface(build: Option<PathBuf>, examples: bool) -> anyhow::Result<()> {
+fn surface(build: Option<PathBuf>, examples: bool, only: Option<Split>) -> anyhow::Result<()> {
     use curator::eval::surface;
+    let shown = |split: &str| match only {
+        None => true,
+        Some(Split::Dev) => split == "dev",
+        Some(Split::Test) => split == "test",
+    };
     let dir = curator::paths::evals_dir().join("linking");
     let bench = dir.join("inspired.jsonl");
     if let Some(source) = build {
@@ -512,14 +521,14 @@ fn surface(build: Option<PathBuf>, examples: bool) -> anyhow::Result<()> {
             f.top1_accuracy(), f.top1, f.gold
         );
     };
-    for (split, f) in &labelled {
+    for (split, f) in labelled.iter().filter(|(s, _)| shown(s)) {
         line("INSPIRED's labels", split, f);
     }
-    for (split, f) in &figures {
+    for (split, f) in figures.iter().filter(|(s, _)| shown(s)) {
         line(&format!("labels + {added} mentions added by hand (both splits)"), split, f);
     }
     if examples {
-        for e in &errors {
+        for e in errors.iter().filter(|e| shown(&e.split)) {
             curator::outln!(
                 "  {} {}\t{}\t{}\t{}\t{}\t{:?}",
                 e.kind,

@@ -143,17 +143,25 @@ pub fn align(text: &str, ph: &str) -> Vec<(Range<usize>, i64, bool)> {
     out
 }
 
-/// Finds `literal` in `text` at or after `from`: (its start, its end). A placeholder sometimes
-/// swallows the punctuation or words that follow it, so leading characters of the literal are
-/// dropped one word at a time until the rest is found.
+/// Finds `literal` in `text` at or after `from`: (its start, its end). The placeholder text
+/// spaces out punctuation next to a placeholder (`[MOVIE_TITLE_0] , [MOVIE_TITLE_1]` for "The
+/// Princess Bride, The Breakfast Club"), so a literal not found as written is looked for
+/// without its edge spaces; a placeholder sometimes swallows the punctuation or words that
+/// follow it, so leading characters of the literal are dropped one word at a time until the
+/// rest is found.
 fn find_literal(text: &str, from: usize, literal: &str) -> Option<(usize, usize)> {
     let mut lit = literal;
     loop {
         if lit.trim().is_empty() {
             return Some((text.len(), text.len()));
         }
-        if let Some(at) = text.get(from..).and_then(|t| t.find(lit)) {
+        let rest = text.get(from..)?;
+        if let Some(at) = rest.find(lit) {
             return Some((from + at, from + at + lit.len()));
+        }
+        let bare = lit.trim();
+        if let Some(at) = rest.find(bare) {
+            return Some((from + at, from + at + bare.len()));
         }
         let cut = lit.trim_start().find(' ').map(|c| c + (lit.len() - lit.trim_start().len()))?;
         lit = &lit[cut..];
@@ -505,6 +513,11 @@ mod tests {
         assert_eq!(&t[a[0].0.clone()], "Game Night");
         let t = "Frozen 2";
         assert_eq!(align(t, "[MOVIE_TITLE_0]"), vec![(0..8, 0, true)]);
+        // Punctuation spaced out in the placeholder text: every title of the list is placed.
+        let t = "Favourites: The Princess Bride, The Breakfast Club, IT, and Little Women.";
+        let a = align(t, "Favourites: [MOVIE_TITLE_0] , [MOVIE_TITLE_1] , [MOVIE_TITLE_2] , and [MOVIE_TITLE_3]");
+        let said: Vec<&str> = a.iter().map(|(r, _, _)| &t[r.clone()]).collect();
+        assert_eq!(said, ["The Princess Bride", "The Breakfast Club", "IT", "Little Women"]);
         // A literal that is not in the text: the mention is kept, unplaced.
         let a = align("Totally different", "Nothing [MOVIE_TITLE_0] alike");
         assert_eq!(a, vec![(0..17, 0, false)]);

@@ -1,7 +1,25 @@
-//! Tests of the linker's private parts: word lists, query years, the tokenizer, and the
-//! bounded candidate scan against the full sort.
+//! Tests of the linker's private parts: word lists, query years, the tokenizer, the bounded
+//! candidate scan against the full sort, the cues and word facts, and the evidence rules for one
+//! word and for misspellings (each with the failing input that motivated it).
 
+use std::sync::OnceLock;
+
+use super::context::{clause_start, cue, subtitle_after, TITLE_CUES};
+use super::lexicon::Lexicon;
 use super::*;
+use crate::catalog::Catalog;
+
+/// The committed catalog, loaded once.
+fn movies() -> &'static Catalog {
+    static C: OnceLock<Catalog> = OnceLock::new();
+    C.get_or_init(|| Catalog::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalogs/movies")).unwrap())
+}
+
+/// The display names `link_text` links in `text`.
+fn linked(text: &str) -> Vec<String> {
+    let c = movies();
+    c.link_text(text).iter().map(|m| c.get(m.id).unwrap().display_name()).collect()
+}
 
 #[test]
 fn bounded_scan_returns_the_full_sort() {
@@ -74,4 +92,146 @@ fn tokenizer_keeps_offsets_and_case() {
     assert!(t[2].capitalized && !t[2].sentence_start);
     assert!(t[3].sentence_start);
     assert_eq!(&"I loved Heat. the Matrix & Up!"[t[4].start..t[4].end], "Matrix");
+}
+
+#[test]
+fn cues_are_strong_weak_or_absent() {
+    let at = |text: &str, word: &str, covered: &[usize]| {
+        let toks = tokenize(text);
+        let i = toks.iter().position(|t| t.norm == word).unwrap();
+        let mut cov = vec![false; toks.len()];
+        for &k in covered {
+            cov[k] = true;
+        }
+        cue(text, &toks, i, &cov)
+    };
+    assert_eq!(at("I loved heat", "heat", &[]), Cue::Strong);
+    assert_eq!(at("something similar to grease", "grease", &[]), Cue::Strong);
+    assert_eq!(at("what about jaws", "jaws", &[]), Cue::Strong);
+    assert_eq!(at("the movie 'Her' is great", "her", &[]), Cue::Strong);
+    assert_eq!(at("a movie called Queen", "queen", &[]), Cue::Strong);
+    assert_eq!(at("I really enjoyed the first frozen", "frozen", &[]), Cue::Weak);
+    assert_eq!(at("think about society", "society", &[]), Cue::Weak);
+    assert_eq!(at("thinking about an interview", "interview", &[]), Cue::None);
+    assert_eq!(at("Suicide Squad, or closer", "closer", &[1]), Cue::Weak);
+    assert_eq!(at("Heat, jaws", "jaws", &[0]), Cue::Weak);
+    assert_eq!(at("Heat, jaws", "jaws", &[]), Cue::None);
+    assert_eq!(at("something with robots", "robots", &[]), Cue::None);
+}
+
+#[test]
+fn clause_starts_and_subtitles_are_read_from_punctuation() {
+    let t = "So, It seems";
+    assert!(clause_start(t, &tokenize(t), 1));
+    let t = "So It seems";
+    assert!(!clause_start(t, &tokenize(t), 1));
+    for (t, yes) in [
+        ("I liked Jumanji:next level.", true),
+        ("Jumanji: The Next Level is out", true),
+        ("I loved Jumanji: it was fun", false),
+        ("Jumanji is fun", false),
+    ] {
+        let toks = tokenize(t);
+        let at = toks.iter().position(|w| w.norm == "jumanji").unwrap();
+        assert_eq!(subtitle_after(t, &toks, at), yes, "{t:?}");
+    }
+}
+
+#[test]
+fn the_lexicon_counts_plots_titles_and_first_names() {
+    let item = |id: u32, title: &str, plot: &str, stars: &[&str]| Item {
+        id,
+        title: title.into(),
+        plot: plot.into(),
+        stars: stars.iter().map(|s| s.to_string()).collect(),
+        ..Item::default()
+    };
+    let mut items = Vec::new();
+    for k in 0..12 {
+        items.push(item(
+            k,
+            &format!("Film {k}"),
+            "A family moves to California, where society frowns on the waiting game in California.",
+            &[&format!("Max Person{k}")],
+        ));
+    }
+    items.push(item(99, "Kalifornia", "", &["Annie Solo"]));
+    let lex = Lexicon::new(&items);
+    assert!(lex.is_ordinary("society") && lex.is_ordinary("waiting") && lex.is_everyday("waiting"));
+    assert!(!lex.is_ordinary("california") && lex.is_name("california"));
+    assert!(lex.is_name("max") && !lex.is_name("annie"), "12 people named Max, one Annie");
+    assert!(lex.is_word("california") && lex.is_word("kalifornia") && !lex.is_word("kalifornya"));
+    // A family "moves": every plot word of two plots is a word; "a" opens the sentence.
+    assert!(lex.is_word("moves") && !lex.is_name("a"));
+    assert!(!Lexicon::new(&[]).is_word("moves"));
+}
+
+#[test]
+fn misspellings_that_are_real_words_are_other_words() {
+    let linker = &movies().linker;
+    assert!(linker.changes_only_real_words("bridges", "brides"));
+    assert!(linker.changes_only_real_words("california", "kalifornia"));
+    assert!(linker.changes_only_real_words("forrest", "forest"));
+    assert!(!linker.changes_only_real_words("interstaller", "interstellar"));
+    assert!(!linker.changes_only_real_words("how to lose a guys in 10 days", "how to lose a guy in 10 days"));
+    assert!(!linker.changes_only_real_words("heat", "heat"), "nothing changed");
+    // In text: "21 Bridges" is not *Brides*, California not *Kalifornia*, Forrest not *The Forest*;
+    // a well-known title may be spelt as the word it plays on.
+    assert!(linked("What is 21 Bridges about?").is_empty());
+    assert!(linked("I live in California as well!").is_empty());
+    assert!(linked("The movie begins with Forrest as a boy").is_empty());
+    assert_eq!(linked("I loved Inglorious Basterds"), ["Inglourious Basterds (2009)"]);
+    assert_eq!(linked("I loved Interstaller"), ["Interstellar (2014)"]);
+}
+
+#[test]
+fn ordinary_words_need_a_strong_cue_or_a_well_known_title() {
+    for text in [
+        "I love movies that make you think about society or whatnot",
+        "Would you say that this movie would be closer to Suicide Squad, or closer to the Dark Knight?",
+        "Do you like monster movies",
+        "I also really enjoy true crime docs.",
+        "that had me dying of laughter.",
+        "like the airport having the terminals to mars",
+        "I was thinking about an interview with Scorsese",
+    ] {
+        let got: Vec<String> =
+            linked(text).into_iter().filter(|t| !t.starts_with("Suicide") && !t.starts_with("The Dark")).collect();
+        assert!(got.is_empty(), "{text:?} linked {got:?}");
+    }
+    assert_eq!(linked("what about jaws"), ["Jaws (1975)"]);
+    assert_eq!(linked("I really enjoyed the first frozen."), ["Frozen (2013)"]);
+    assert_eq!(linked("something similar to grease"), ["Grease (1978)"]);
+}
+
+#[test]
+fn capitals_that_say_nothing_about_a_title() {
+    for text in [
+        "In the movie they play Max and Annie who are a couple.",
+        "It comes out in May 2020.",
+        "Waiting on a part two.",
+        "Release date: July 26, 2019 (USA)",
+        "You also like Comedy?",
+        "oh Yes!!!",
+        "So, It seems we have similar tastes.",
+        "I really liked Jumanji:next level.",
+        "The second one is called Jumanji: The next level",
+        "The actors are key in comedies",
+    ] {
+        assert!(linked(text).is_empty(), "{text:?} linked {:?}", linked(text));
+    }
+    assert_eq!(linked("I loved Max"), ["Max (2015)"]);
+    // A list of titles is a cue (which *It*: the one sharing people with the others).
+    let list = linked("I liked Heat, It and Jaws");
+    assert!(list.len() == 3 && list[1].starts_with("It ("), "{list:?}");
+    assert_eq!(linked("Some of my favorites are IT (2017), and Jaws"), ["It (2017)", "Jaws (1975)"]);
+    assert_eq!(linked("I have heard of the movie Her."), ["Her (2013)"]);
+    assert_eq!(linked("Jumanji was fun"), ["Jumanji (2017)"]);
+}
+
+#[test]
+fn a_lowercase_article_leaves_the_choice_to_popularity() {
+    assert_eq!(linked("I particularly like the Alien movies."), ["Alien (1979)"]);
+    assert_eq!(linked("I cried at the Notebook"), ["The Notebook (2004)"]);
+    assert_eq!(linked("I watched The Alien"), ["The Alien (2016)"]);
 }

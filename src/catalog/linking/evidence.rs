@@ -1,0 +1,68 @@
+//! When one word, or one misspelt word, is evidence enough for a title. Most one-word titles
+//! are also words of the language ("Society", "Closer", "Max", "California"): the word links as
+//! a title only with a capital that means something, a cue before it, a year after it, or as
+//! the whole message; and a misspelling must not be a correctly spelt word ("21 Bridges" is not
+//! *Brides*).
+
+use super::super::text::is_common_word;
+use super::context::{clause_start, is_calendar, Cue, Token, DESCRIPTIVE};
+use super::Linker;
+
+/// Plural nouns after which an ordinary word or phrase names a kind of film, not a title ("I
+/// like monster movies", "I enjoy true crime docs").
+pub(super) const KINDS: &[&str] = &["docs", "documentaries", "films", "flicks", "movies", "shows"];
+
+impl Linker {
+    /// Whether the one-word alias hit at token `i` (no year after it, not the whole message) is
+    /// a title, given the [`Cue`] before it and whether the title is well known.
+    ///
+    /// - Read as lowercase: a lowercase word, a month or weekday name ("in May"), and a
+    ///   sentence-initial everyday word of a title that is not well known ("Waiting on a part
+    ///   two."). Such a word needs a cue ("I loved heat"); a weak cue ("about society", "Suicide
+    ///   Squad, or closer") is not enough for an ordinary word unless the title is well known;
+    ///   and an ordinary word before "movies" / "films" names a kind ("I like monster movies").
+    /// - Capitalised, of a title that is not well known: a genre word is a genre ("You also like
+    ///   Comedy?"); a function word ("oh Yes!!!") or a name or place ("Max and Annie", "I live
+    ///   in California") needs a cue. Of a well-known title: a function word capitalised after
+    ///   a comma ("So, It seems") opens a clause, unless a cue (a list of titles) says otherwise.
+    pub(super) fn single_word_ok(&self, text: &str, toks: &[Token], i: usize, cue: Cue, well_known: bool) -> bool {
+        let Some(t) = toks.get(i) else { return false };
+        let word = t.norm.as_str();
+        let ordinary = self.lexicon.is_ordinary(word);
+        let everyday_start = t.sentence_start && self.lexicon.is_everyday(word) && !well_known;
+        let lower = !t.capitalized || is_calendar(word) || everyday_start;
+        if lower {
+            let kind_after = toks.get(i + 1).is_some_and(|nx| KINDS.contains(&nx.norm.as_str()));
+            return match cue {
+                Cue::None => false,
+                _ if ordinary && kind_after => false,
+                Cue::Weak => !ordinary || well_known,
+                Cue::Strong => true,
+            };
+        }
+        if well_known {
+            // "So, It seems": a function word capitalised after a comma opens a clause.
+            return cue != Cue::None || !(is_common_word(word) && clause_start(text, toks, i));
+        }
+        // A genre capitalised ("You also like Comedy?") is a genre.
+        if DESCRIPTIVE.binary_search(&word).is_ok() {
+            return false;
+        }
+        // A capitalised function word ("oh Yes!!!", "They end up") or name needs a cue.
+        cue != Cue::None || !(is_common_word(word) || self.lexicon.is_name(word))
+    }
+
+    /// Whether a misspelling match changes only correctly spelt words: every word of `typed`
+    /// that differs from the word at its place in `title` (both normalised, article-stripped,
+    /// as many words) is a word of the catalog's plots or titles, and not the singular or
+    /// plural of it ("Bridges" for *Brides*, "California" for *Kalifornia*, but not "guys" for
+    /// "guy"). Such a match is another word, not a typo.
+    pub(super) fn changes_only_real_words(&self, typed: &str, title: &str) -> bool {
+        let plural = |a: &str, b: &str| {
+            let (long, short) = if a.len() > b.len() { (a, b) } else { (b, a) };
+            long.strip_prefix(short).is_some_and(|rest| matches!(rest, "s" | "es"))
+        };
+        let mut changed = typed.split(' ').zip(title.split(' ')).filter(|(a, b)| a != b).peekable();
+        changed.peek().is_some() && changed.all(|(a, b)| self.lexicon.is_word(a) && !plural(a, b))
+    }
+}
