@@ -54,9 +54,14 @@ ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "
 
 
 def same_movie_key(title):
-    """norm(title) with Roman sequel numbers as digits ("Frozen II" and "Frozen 2" are one movie;
-    I, V and X stay words: "Malcolm X")."""
-    return " ".join(ROMAN.get(w, w) for w in norm(title).split())
+    """The title as one movie's key: norm(title) with Roman sequel numbers as digits ("Frozen II"
+    and "Frozen 2"; I, V and X stay words: "Malcolm X"), a leading article dropped ("The Matrix"
+    and "Matrix") and the words joined ("Spider-Man" and "Spiderman", "Super Bad" and
+    "Superbad"). Names are merged on it only with the same year."""
+    words = [ROMAN.get(w, w) for w in norm(title).split()]
+    if len(words) > 1 and words[0] in ("the", "a", "an"):
+        words = words[1:]
+    return "".join(words)
 
 
 def uri_name(uri):
@@ -113,6 +118,20 @@ def main(src, out, transfer=False):
     for n in names:
         t, y = split_name(n)
         groups.setdefault((same_movie_key(t), y), []).append(n)
+    # A name whose accented letters were mis-decoded ("Pok\ufffd\ufffdmon Detective Pikachu") is
+    # the one other name of its year that it matches with each mis-decoded run read as one or
+    # two letters.
+    for (t, y), group in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+        bad = [n for n in group if "\ufffd" in n]
+        if not bad or len(bad) != len(group):
+            continue
+        pattern = re.compile(
+            "^" + ".{1,2}".join(re.escape(same_movie_key(p)) for p in re.split("\ufffd+", split_name(bad[0])[0])) + "$"
+        )
+        others = [k for k in groups if k != (t, y) and k[1] == y and pattern.match(k[0])]
+        if len(others) == 1:
+            groups[others[0]] = groups[others[0]] + group
+            del groups[(t, y)]
     # The same title with years one apart is one movie named by two release years (festival
     # and wide release, or two countries: "Ex Machina (2014)" / "(2015)"); its name keeps the
     # year of the ReDial catalog's entry for the title when it has one of them, else the earlier.
@@ -144,6 +163,14 @@ def main(src, out, transfer=False):
             year_merged += sum(len(groups[(t, y)]) for y in cluster if y != keep)
             for y in cluster:
                 groups[(t, y)] = merged
+    # The name a movie keeps: the ReDial catalog's spelling when one of its names has it ("The
+    # Matrix", "Changeling", "Spider-Man"), then the cleanest (starts with a letter or digit,
+    # then shortest, then smallest).
+    redial_names = set()
+    with open(Path(__file__).resolve().parent.parent / "catalogs" / "movies" / "items.jsonl", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            redial_names.add((norm(r["title"]), r.get("year")))
     canonical = {}
     for group in groups.values():
         if group[0] in canonical:
@@ -151,7 +178,12 @@ def main(src, out, transfer=False):
         first_year = split_name(group[0])[1]
         best = min(
             (n for n in group if split_name(n)[1] == first_year),
-            key=lambda n: (not n[:1].isalnum() and not n.startswith("("), len(n), n),
+            key=lambda n: (
+                (norm(split_name(n)[0]), split_name(n)[1]) not in redial_names,
+                not n[:1].isalnum() and not n.startswith("("),
+                len(n),
+                n,
+            ),
         )
         for n in group:
             canonical[n] = best

@@ -244,10 +244,14 @@ fn render_quotes(text: &str) -> String {
     text.replace("QUOTATION_MARK", "\"").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A normalised title with Roman sequel numbers as digits ("frozen ii" → "frozen 2"); "i", "v"
-/// and "x" stay words ("malcolm x").
-fn sequel_digits(norm: &str) -> String {
-    norm.split(' ')
+/// A normalised title as one movie's key (as `scripts/inspired_catalog.py` merges names): Roman
+/// sequel numbers as digits ("frozen ii" → "frozen 2"; "i", "v" and "x" stay words: "malcolm
+/// x"), a leading article dropped ("the matrix" → "matrix") and the words joined ("spider man" and
+/// "spiderman"). Compared only with the same year, or a year off.
+fn same_movie_key(norm: &str) -> String {
+    let mut words: Vec<&str> = norm
+        .split(' ')
+        .filter(|w| !w.is_empty())
         .map(|w| match w {
             "ii" => "2",
             "iii" => "3",
@@ -258,8 +262,11 @@ fn sequel_digits(norm: &str) -> String {
             "ix" => "9",
             w => w,
         })
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect();
+    if words.len() > 1 && matches!(words[0], "the" | "a" | "an") {
+        words.remove(0);
+    }
+    words.concat()
 }
 
 /// How an INSPIRED name was linked.
@@ -268,8 +275,9 @@ fn sequel_digits(norm: &str) -> String {
 pub enum LinkKind {
     /// Same normalised title and the same year.
     Exact,
-    /// Title similarity ≥ 0.9 after the linker's normalisation (or the same title with Roman
-    /// sequel numbers read as digits) and the same year, or the same title with the year one off.
+    /// Title similarity ≥ 0.9 after the linker's normalisation (or the same movie key: Roman
+    /// numerals as digits, no leading article, words joined) and the same year, or the same key
+    /// with the year one off.
     Fuzzy,
     /// Not in the catalog.
     None,
@@ -278,9 +286,9 @@ pub enum LinkKind {
 /// Links an INSPIRED movie name ("Title (Year)", sometimes "(2012 film)" or "()") to the catalog:
 /// the linker's title candidates ([`Catalog::link_title`], top 10) are accepted when the year is
 /// equal (both known) and the normalised title is equal ([`LinkKind::Exact`]) or similar ≥ 0.9
-/// ([`LinkKind::Fuzzy`], also for a title equal once Roman sequel numbers are read as digits:
-/// "Frozen 2" for "Frozen II"); failing those, such a title whose year is one off
-/// ([`LinkKind::Fuzzy`]: one film, two release years). A name without a year links only on an
+/// ([`LinkKind::Fuzzy`], also for the same movie key: "Frozen 2" for "Frozen II", "Matrix" for
+/// "The Matrix", "Spiderman" for "Spider-Man"); failing those, the same key with the year one
+/// off ([`LinkKind::Fuzzy`]: one film, two release years). A name without a year links only on an
 /// equal title with a catalog item that has no year either. Returns the catalog id, or `None`.
 pub fn link_movie(catalog: &Catalog, name: &str) -> (Option<ItemId>, LinkKind) {
     let collapsed = name.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -288,28 +296,31 @@ pub fn link_movie(catalog: &Catalog, name: &str) -> (Option<ItemId>, LinkKind) {
     let cleaned = collapsed.replace(" film)", ")").replace("()", "");
     let (title, year) = crate::catalog::text::split_title_year(cleaned.trim());
     let norm = crate::catalog::text::normalize(&title);
-    let numbered = sequel_digits(&norm);
+    let key = same_movie_key(&norm);
     let candidates = catalog.link_title(&title, 10);
     for c in &candidates {
         let Some(item) = catalog.get(c.id) else { continue };
         if item.year != year {
             continue;
         }
-        let theirs = crate::catalog::text::normalize(&item.title);
-        if theirs == norm {
+        if crate::catalog::text::normalize(&item.title) == norm {
             return (Some(c.id), LinkKind::Exact);
         }
-        if year.is_some() && (c.similarity >= 0.9 || sequel_digits(&theirs) == numbered) {
+        if year.is_some() && c.similarity >= 0.9 {
             return (Some(c.id), LinkKind::Fuzzy);
         }
     }
-    // The same title a year off: one film under two release years (festival and wide
-    // release), e.g. "Ex Machina (2014)" for the catalog's Ex Machina (2015).
-    let year_off = |item_year: Option<u16>| matches!((item_year, year), (Some(a), Some(b)) if a.abs_diff(b) == 1);
-    for c in &candidates {
-        let Some(item) = catalog.get(c.id) else { continue };
-        if year_off(item.year) && sequel_digits(&crate::catalog::text::normalize(&item.title)) == numbered {
-            return (Some(c.id), LinkKind::Fuzzy);
+    // The same movie key (the linker's candidates need not hold "Spider-Man" for "Spiderman"),
+    // first with the same year, then a year off: one film under two release years (festival
+    // and wide release), e.g. "Ex Machina (2014)" for the catalog's Ex Machina (2015).
+    let Some(y) = year else { return (None, LinkKind::None) };
+    for off in [0, 1] {
+        let hit = catalog.items().iter().find(|item| {
+            item.year.is_some_and(|iy| iy.abs_diff(y) == off)
+                && same_movie_key(&crate::catalog::text::normalize(&item.title)) == key
+        });
+        if let Some(item) = hit {
+            return (Some(item.id), LinkKind::Fuzzy);
         }
     }
     (None, LinkKind::None)
@@ -521,6 +532,17 @@ mod tests {
         assert_eq!(link_movie(&catalog, "Bad Boys II (2003)"), (Some(2), LinkKind::Fuzzy));
         assert_eq!(link_movie(&catalog, "Frozen 2 (2020)"), (Some(1), LinkKind::Fuzzy));
         assert_eq!(link_movie(&catalog, "Malcolm 10 (1992)"), (None, LinkKind::None));
+        // A leading article and the spaces inside a title do not tell movies apart.
+        let catalog = Catalog::from_items(vec![
+            item(1, "The Matrix", 1999),
+            item(2, "Spider-Man", 2002),
+            item(3, "Superbad", 2007),
+        ])
+        .unwrap();
+        assert_eq!(link_movie(&catalog, "Matrix (1999)"), (Some(1), LinkKind::Fuzzy));
+        assert_eq!(link_movie(&catalog, "Spiderman (2002)"), (Some(2), LinkKind::Fuzzy));
+        assert_eq!(link_movie(&catalog, "Super Bad (2007)"), (Some(3), LinkKind::Fuzzy));
+        assert_eq!(link_movie(&catalog, "Matrix (2003)"), (None, LinkKind::None));
     }
 
     #[test]
