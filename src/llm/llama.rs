@@ -38,6 +38,9 @@ const FLASH_ATTN_ENABLED: i32 = 1;
 
 pub use super::backend::LlamaOptions;
 
+mod score_trie;
+use score_trie::{log_prob, log_sum_exp, ScoreTrie};
+
 /// Environment variable that sends llama.cpp's own logs to `tracing` when set (to anything but
 /// `0`); by default they are dropped.
 pub const LOG_ENV: &str = "CURATOR_LLAMA_LOG";
@@ -287,87 +290,6 @@ impl LlamaCppModel {
         }
         Ok(last)
     }
-}
-
-/// The token trie of the continuations scored by [`LanguageModel::score_continuations`]. Node 0
-/// is the end of the prompt; every other node is one token after its parent.
-#[derive(Default)]
-struct ScoreTrie {
-    token: Vec<LlamaToken>,
-    depth: Vec<usize>,
-    parent: Vec<usize>,
-    children: Vec<Vec<(LlamaToken, usize)>>,
-    /// Per node: log-probabilities of its children's tokens, in `children` order.
-    lps: Vec<Vec<f32>>,
-}
-
-impl ScoreTrie {
-    /// Adds a continuation; returns the node of each of its tokens.
-    fn insert(&mut self, tokens: &[LlamaToken]) -> Vec<usize> {
-        if self.token.is_empty() {
-            self.token.push(LlamaToken(-1));
-            self.depth.push(0);
-            self.parent.push(0);
-            self.children.push(Vec::new());
-            self.lps.push(Vec::new());
-        }
-        let mut node = 0;
-        let mut path = Vec::with_capacity(tokens.len());
-        for (d, &t) in tokens.iter().enumerate() {
-            node = match self.children[node].iter().find(|(x, _)| *x == t) {
-                Some(&(_, c)) => c,
-                None => {
-                    let c = self.token.len();
-                    self.token.push(t);
-                    self.depth.push(d);
-                    self.parent.push(node);
-                    self.children.push(Vec::new());
-                    self.lps.push(Vec::new());
-                    self.children[node].push((t, c));
-                    c
-                }
-            };
-            path.push(node);
-        }
-        path
-    }
-
-    /// Log-probabilities of `node`'s children under `logits` (one normalizer).
-    fn next_logprobs(&self, node: usize, logits: &[f32]) -> Vec<f32> {
-        let lse = log_sum_exp(logits);
-        self.children[node].iter().map(|&(t, _)| log_prob_with(logits, lse, t)).collect()
-    }
-
-    /// The stored log-probability of `token` after `node` (NaN if it was not computed).
-    fn lp_of(&self, node: usize, token: LlamaToken) -> f32 {
-        self.children[node]
-            .iter()
-            .position(|&(t, _)| t == token)
-            .and_then(|i| self.lps[node].get(i))
-            .copied()
-            .unwrap_or(f32::NAN)
-    }
-}
-
-/// `log softmax(logits)[token]`, computed in f64.
-fn log_prob(logits: &[f32], token: LlamaToken) -> f32 {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
-    let logit = usize::try_from(token.0).ok().and_then(|i| logits.get(i)).copied().unwrap_or(f32::NEG_INFINITY);
-    (logit as f64 - max - sum.ln()) as f32
-}
-
-/// `log Σ exp(logits)`, computed in f64 (the normalizer of a log-softmax).
-fn log_sum_exp(logits: &[f32]) -> f64 {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
-    max + sum.ln()
-}
-
-/// `log softmax(logits)[token]` given the normalizer `lse` from [`log_sum_exp`].
-fn log_prob_with(logits: &[f32], lse: f64, token: LlamaToken) -> f32 {
-    let logit = usize::try_from(token.0).ok().and_then(|i| logits.get(i)).copied().unwrap_or(f32::NEG_INFINITY);
-    (logit as f64 - lse) as f32
 }
 
 fn nanos(since: Instant) -> u64 {
@@ -854,46 +776,4 @@ impl Prefilled {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_prob_is_log_softmax() {
-        let logits = [1.0f32, 2.0, 3.0];
-        let z: f64 = logits.iter().map(|&l| (l as f64).exp()).sum();
-        for (i, &l) in logits.iter().enumerate() {
-            let want = (l as f64 - z.ln()) as f32;
-            assert!((log_prob(&logits, LlamaToken(i as i32)) - want).abs() < 1e-6);
-        }
-        assert_eq!(log_prob(&logits, LlamaToken(7)), f32::NEG_INFINITY);
-    }
-
-    #[test]
-    fn bad_paths_are_errors_naming_the_path() {
-        let dir = std::env::temp_dir().join(format!("curator-llama-test-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
-        let missing = dir.join("nope.gguf");
-        let err = check_gguf(&missing).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("nope.gguf") && err.contains("model fetch"), "{err}");
-        let text = dir.join("text.gguf");
-        let _ = std::fs::write(&text, b"hello world");
-        let err = check_gguf(&text).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("text.gguf") && err.contains("not a GGUF"), "{err}");
-        let tiny = dir.join("tiny.gguf");
-        let _ = std::fs::write(&tiny, b"GG");
-        let err = check_gguf(&tiny).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("tiny.gguf"), "{err}");
-        let err = check_gguf(&dir).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("directory"), "{err}");
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn sampler_rejects_bad_parameters() {
-        let bad_t = GenerationParams { temperature: -1.0, ..Default::default() };
-        assert!(matches!(sampler(&bad_t), Err(Error::InvalidInput(_))));
-        let bad_p = GenerationParams { temperature: 0.7, top_p: 0.0, ..Default::default() };
-        assert!(matches!(sampler(&bad_p), Err(Error::InvalidInput(_))));
-        assert!(sampler(&GenerationParams::default()).is_ok());
-    }
-}
+mod tests;
