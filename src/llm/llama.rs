@@ -25,6 +25,7 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use std::cell::OnceCell;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -94,8 +95,9 @@ pub struct LlamaCppModel {
     cached: Vec<LlamaToken>,
     n_ctx: usize,
     n_batch: usize,
-    /// Where [`save_cache`](LanguageModel::save_cache) writes snapshots; made at the first save.
-    kv_dir: Option<Arc<KvDir>>,
+    /// Where [`save_cache`](LanguageModel::save_cache) writes snapshots: made at the first save,
+    /// once (`None` inside when the folder cannot be made: saves are then skipped, warned once).
+    kv_dir: OnceCell<Option<Arc<KvDir>>>,
 }
 
 impl std::fmt::Debug for LlamaCppModel {
@@ -167,7 +169,7 @@ impl LlamaCppModel {
             ctx,
             template: model.chat_template(None).ok(),
             cached: Vec::new(),
-            kv_dir: None,
+            kv_dir: OnceCell::new(),
         })
     }
 
@@ -688,16 +690,12 @@ impl LanguageModel for LlamaCppModel {
         if self.cached.is_empty() {
             return None;
         }
-        if self.kv_dir.is_none() {
-            match KvDir::create() {
-                Ok(dir) => self.kv_dir = Some(dir),
-                Err(e) => {
-                    tracing::warn!("cannot make a folder for saved model caches: {e}");
-                    return None;
-                }
-            }
-        }
-        let file = self.kv_dir.as_ref()?.new_file();
+        let dir = self.kv_dir.get_or_init(|| {
+            KvDir::create()
+                .map_err(|e| tracing::warn!("cannot make a folder for saved model caches (none are kept): {e}"))
+                .ok()
+        });
+        let file = dir.as_ref()?.new_file();
         match self.ctx.state_seq_save_file(file.path(), 0, &self.cached) {
             Ok(bytes) => {
                 Some(CacheSnapshot { tokens: self.cached.iter().map(|t| t.0).collect(), bytes, state: Box::new(file) })
