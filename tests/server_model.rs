@@ -1,8 +1,8 @@
 //! `curator serve` with the real default model (SmolLM2-135M-Instruct Q4_1): one chat turn whose
 //! opening the model writes, a streaming client that disconnects (the turn is cancelled and not
 //! stored; meanwhile its session answers other requests with 409), and a burst larger than the
-//! queue (every request completes or gets 429), the per-request timeout (504), and the saved
-//! model caches (files) removed on SIGTERM.
+//! queue (every request completes or gets 429), the per-request timeout (504), the saved
+//! model caches (files) removed on SIGTERM, and a clean exit on SIGTERM right after a turn.
 //!
 //! A missing model is a failure, never a silent pass: run `cargo run --release -- model fetch`
 //! (or `make model`) first, or point `CURATOR_MODEL` at a GGUF file.
@@ -187,4 +187,15 @@ fn real_model_turn_disconnect_and_burst() {
     assert!(saved >= 1, "no saved cache in {}/{prefix}*", std::env::temp_dir().display());
     assert!(s.terminate().success());
     assert!(folders().is_empty(), "left behind: {:?}", folders());
+
+    // SIGTERM right after a turn's reply, while the worker caches the dialogue inside llama.cpp
+    // (a long message makes that take a while): the server waits for it and exits cleanly (it
+    // used to end with a segmentation fault).
+    let s = start(&dir.path().join("t.db"), "1", "600");
+    let long = format!("I loved Heat. {}", "I like slow crime dramas with moody night photography. ".repeat(40));
+    let body = json!({"session_id": "late", "messages": [{"role": "user", "content": long}]});
+    let r = client().post(format!("http://{}/v1/chat/completions", s.addr)).body(body.to_string()).send().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let status = s.terminate();
+    assert!(status.success(), "exit after SIGTERM: {status:?}");
 }

@@ -286,8 +286,8 @@ fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>> {
 
 /// Runs the server until Ctrl-C or SIGTERM: starts [`AppState`], binds `options.addr`, prints
 /// `curator serve: listening on http://ADDR` on stdout (the bound port, when 0 was asked), and
-/// serves [`router`]; on shutdown, removes the sessions' saved model caches
-/// ([`crate::llm::remove_saved_caches`]).
+/// serves [`router`]; on shutdown, waits (at most 30 s) for the generation worker's job in hand,
+/// then removes the sessions' saved model caches ([`crate::llm::remove_saved_caches`]).
 ///
 /// Errors: those of [`AppState::start`]; the address cannot be bound ([`Error::Io`]).
 pub fn run(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Result<()> {
@@ -297,7 +297,7 @@ pub fn run(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Res
     }
     let limits = options.connections;
     let state = AppState::start(options, model)?;
-    let app = router(state);
+    let app = router(state.clone());
     let rt =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::io("tokio runtime", e))?;
     rt.block_on(async move {
@@ -307,6 +307,11 @@ pub fn run(options: ServerOptions, model: Option<Box<dyn LanguageModel>>) -> Res
         listen::serve(listener, app, limits, shutdown_signal()).await;
         Ok::<(), Error>(())
     })?;
+    // The worker may be caching the last turn inside llama.cpp: the process must not end under
+    // it.
+    if !state.0.worker.shut_down(std::time::Duration::from_secs(30)) {
+        tracing::warn!("the generation worker was still busy 30 s after shutdown; exiting anyway");
+    }
     // The workers may still hold sessions' saved model caches (files); the process ends now.
     crate::llm::remove_saved_caches();
     Ok(())

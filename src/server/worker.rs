@@ -162,6 +162,10 @@ pub struct Worker {
     depth: Arc<AtomicUsize>,
     alive: Arc<AtomicBool>,
     running: Arc<AtomicBool>,
+    /// A job is in hand: from its dequeue to the end of its after-reply caching.
+    busy: Arc<AtomicBool>,
+    /// Set by [`Worker::shut_down`]: queued jobs are refused and nothing more is cached.
+    stopping: Arc<AtomicBool>,
     /// Moving average of a turn's duration in milliseconds (for `Retry-After`).
     turn_ms: Arc<AtomicU64>,
     capacity: usize,
@@ -187,16 +191,19 @@ impl Worker {
         let alive = Arc::new(AtomicBool::new(true));
         let running = Arc::new(AtomicBool::new(false));
         let turn_ms = Arc::new(AtomicU64::new(1000));
+        let busy = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::new(AtomicBool::new(false));
         let (d, a, r, t) = (Arc::clone(&depth), Arc::clone(&alive), Arc::clone(&running), Arc::clone(&turn_ms));
+        let flags = Flags { busy: Arc::clone(&busy), stopping: Arc::clone(&stopping) };
         std::thread::Builder::new()
             .name("curator-generation".into())
             .spawn(move || {
                 let engines = Engines { current: engine.0.clone(), engines: vec![engine], prompts };
-                run(engines, rx, &store, &d, &r, &t);
+                run(engines, rx, &store, &d, &r, &t, &flags);
                 a.store(false, Ordering::Relaxed);
             })
             .map_err(|e| ApiError::Internal(format!("cannot start the generation worker: {e}")))?;
-        Ok(Worker { tx, depth, alive, running, turn_ms, capacity })
+        Ok(Worker { tx, depth, alive, running, busy, stopping, turn_ms, capacity })
     }
 
     /// Queues `job`, or refuses it at once: [`ApiError::QueueFull`] when `capacity` jobs are
@@ -247,6 +254,44 @@ impl Worker {
     pub fn running(&self) -> bool {
         self.running.load(Ordering::SeqCst)
     }
+
+    /// Stops the worker for the process's exit: jobs still queued are refused (503), nothing
+    /// more is cached, and this waits (at most `wait`) until the job in hand, if any, is done, so
+    /// that the process does not end while the model is inside llama.cpp (which crashed
+    /// `curator serve` on SIGTERM right after a turn). Returns whether the worker became idle.
+    pub fn shut_down(&self, wait: std::time::Duration) -> bool {
+        self.stopping.store(true, Ordering::SeqCst);
+        let until = Instant::now() + wait;
+        while self.busy.load(Ordering::SeqCst) {
+            if Instant::now() >= until {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        true
+    }
+}
+
+/// The worker thread's side of [`Worker::shut_down`].
+struct Flags {
+    busy: Arc<AtomicBool>,
+    stopping: Arc<AtomicBool>,
+}
+
+/// Marks the worker busy while alive.
+struct Busy<'a>(&'a AtomicBool);
+
+impl<'a> Busy<'a> {
+    fn new(flag: &'a AtomicBool) -> Self {
+        flag.store(true, Ordering::SeqCst);
+        Busy(flag)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }
 
 /// The worker's engines, one per catalog that had a turn; the model is in `current`'s.
@@ -286,10 +331,17 @@ fn run(
     depth: &AtomicUsize,
     running: &AtomicBool,
     turn_ms: &AtomicU64,
+    flags: &Flags,
 ) {
     let mut caches = SessionCaches::default();
     while let Ok(job) = rx.recv() {
+        let _busy = Busy::new(&flags.busy);
         depth.fetch_sub(1, Ordering::SeqCst);
+        if flags.stopping.load(Ordering::SeqCst) {
+            job.cancel.store(true, Ordering::Relaxed);
+            let _ = job.events.send(JobEvent::Finished(Err(ApiError::Unavailable("the server is stopping".into()))));
+            continue;
+        }
         // The session is free again before the client hears the turn ended. Under the slot's
         // lock: a request that gave up set the flag before releasing the lease (CancelOnDrop).
         let lease = match job.lease.lock() {
@@ -331,6 +383,9 @@ fn run(
         let _ = job.events.send(JobEvent::Finished(result));
         // While the client reads the reply: the dialogue as the next turn's prompt will begin
         // (the reply as shown) goes into the model's cache, which is saved for the session.
+        if flags.stopping.load(Ordering::SeqCst) {
+            continue;
+        }
         let kept = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if answered {
                 if let Err(e) = engine.prefill(&mut conversation) {
