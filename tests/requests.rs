@@ -89,4 +89,14 @@ fn sequels_by_number() {
     let text = "I loved Gladiator II";
     assert!(liked(&said(text)).is_empty());
     assert_eq!(assets().catalog.missing_titles(text).len(), 1);
+    // A capitalised number word that is a title of its own, after a title with no series, is
+    // that title (found by a newcomer: "Collateral Seven" was said to be missing).
+    // Like any title inside a longer capitalised name ("Amazon Prime"), neither is linked then;
+    // with a comma both are.
+    for text in ["I loved Collateral Seven", "Heat Collateral Seven Zodiac Alien Aliens Jaws Rocky Up Her"] {
+        assert!(assets().catalog.missing_titles(text).is_empty(), "{text}");
+    }
+    assert_eq!(liked(&said("I loved Collateral, Seven")), ["Collateral (2004)", "Seven (1995)"]);
+    // A series with entries still reads it as a number: the seventh Rocky is missing.
+    assert_eq!(assets().catalog.missing_titles("I loved Rocky Seven").len(), 1);
 }

@@ -177,12 +177,16 @@ pub fn acknowledge(reactions: &[Reaction], catalog: &Catalog) -> Option<String> 
     Some(format!("Noted: {}.", parts.join("; ")))
 }
 
+/// The most titles the catalog lacks that one opening names ([`noted`]).
+const MAX_MISSING: usize = 3;
+
 /// What the seeker's turn changed in the state, said back ("Noted: you like Inception (2010) and
 /// Interstellar (2014); you want comedy; no Adam Sandler."): the reactions to the last list
 /// ("you've seen X and didn't like it"), the items the turn named with their polarity, and the attributes it
 /// asked for or ruled out; then, for each numbered entry the seeker named that the catalog lacks
 /// (`missing`, [`Catalog::missing_titles`]), a sentence saying so ("I don't have Gladiator II in
-/// my catalog.") rather than silently linking the original. `None`
+/// my catalog.": each title once, at most three) rather than silently linking the
+/// original. `None`
 /// when the turn changed none of these. Built from `observed` (the tracker's record of the turn)
 /// and the state after it, so it never contradicts the state.
 pub fn noted(
@@ -191,7 +195,15 @@ pub fn noted(
     catalog: &Catalog,
     missing: &[MissingTitle],
 ) -> Option<String> {
-    let missing: Vec<String> = missing.iter().map(|m| format!("I don't have {} in my catalog.", m.said)).collect();
+    // Each missing title once, however often the turn repeats it, and at most three.
+    let mut said: Vec<String> = Vec::new();
+    for m in missing {
+        let name = m.said.split_whitespace().collect::<Vec<_>>().join(" ");
+        if said.len() < MAX_MISSING && !said.iter().any(|s| s.eq_ignore_ascii_case(&name)) {
+            said.push(name);
+        }
+    }
+    let missing: Vec<String> = said.iter().map(|m| format!("I don't have {m} in my catalog.")).collect();
     let noted = noted_changes(observed, state, catalog);
     let all: Vec<String> = noted.into_iter().chain(missing).collect();
     (!all.is_empty()).then(|| all.join(" "))
@@ -400,6 +412,7 @@ impl OpeningPlan {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::{clean_intro, joined, last_n, looks_like_a_title, refuses, OpeningPlan};
 
@@ -449,6 +462,24 @@ mod tests {
         assert_eq!(p.fixed.as_deref(), Some("What do you like?"));
         let p = plan(None, None, true, Some("What do you like?"), false);
         assert_eq!(p.fixed.as_deref(), Some("Here you go:"));
+    }
+
+    /// Found by a newcomer: 4,000 bytes of repeated titles gave "I don't have Collateral Seven in
+    /// my catalog." once per repeat, until the reply's token limit.
+    #[test]
+    fn a_missing_title_is_said_once_and_at_most_three() {
+        use crate::catalog::Catalog;
+        use crate::dialogue::{DialogueState, Observed};
+        let catalog = Catalog::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("catalogs/movies")).unwrap();
+        let text = "Gladiator II, ".repeat(50) + "gladiator  ii, Rocky 9, Godfather 7, Saw 20";
+        let missing = catalog.missing_titles(&text);
+        assert_eq!(missing.len(), 54, "{missing:?}");
+        let said = super::noted(&Observed::default(), &DialogueState::default(), &catalog, &missing).unwrap();
+        assert_eq!(
+            said,
+            "I don't have Gladiator II in my catalog. I don't have Rocky 9 in my catalog. \
+             I don't have Godfather 7 in my catalog."
+        );
     }
 
     #[test]

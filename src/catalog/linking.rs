@@ -429,6 +429,13 @@ impl Linker {
                     // not, but "Romantic Comedy" and "Noir, Action, Comedy" are).
                     // The words stay open to the misspelling pass ("Shawshank Redmeption").
                     let sequel = if has_year { None } else { sequel_number(text, &toks, i + len) };
+                    // "Collateral Seven": a capitalised number word that is a title of its own,
+                    // after a title with no series, is no sequel number (nor a missing title).
+                    let sequel = sequel.filter(|&(number, at)| {
+                        let base = strip_article(&key);
+                        self.sequel(items, base, p, number).is_some()
+                            || !self.number_is_title(items, text, &toks[at], base, p)
+                    });
                     // So is a title followed by a colon and a subtitle ("Jumanji: The Next Level").
                     if !has_year
                         && sequel.is_none()

@@ -110,6 +110,18 @@ impl Linker {
         members
     }
 
+    /// Whether the number word `number` after the title `key` (linked to `hit`) is rather a
+    /// title of its own: a capitalised word, not digits, that the catalog has as a title
+    /// ("Seven", "Nine"), after a title that has no other entry ("Collateral Seven" is two films;
+    /// "Rocky Seven" still asks for a seventh *Rocky*).
+    pub(super) fn number_is_title(&self, items: &[Item], text: &str, number: &Token, key: &str, hit: usize) -> bool {
+        let word = &text[number.start..number.end];
+        number.capitalized
+            && word.chars().all(char::is_alphabetic)
+            && self.aliases.contains_key(&number.norm)
+            && self.series(items, key, hit).len() <= 1
+    }
+
     /// Entry `number` of the series `key` names ([`Linker::series`]): the entry whose title
     /// carries that number right after the series name ("godfather part ii", "toy story 2",
     /// the alias "star wars episode iv a new hope"); where no entry carries a number, the
