@@ -107,6 +107,31 @@ fn real_model_writes_a_reply_naming_catalog_items() {
     }
 }
 
+/// Found by hand: with the learned reranker, "a 90s thriller with Denzel Washington" listed The
+/// Silence of the Lambs and The Sixth Sense before Crimson Tide (the one film meeting all three),
+/// and "a funny horror movie" dropped the comedy. Items meeting more of the turn's requests come
+/// first, the rarer requests (a named actor) before the common ones (a genre, a decade).
+#[test]
+fn the_latest_requests_order_the_list_before_the_reranker() {
+    let mut a = agent(None);
+    let (_, recs) = turn(&mut a, "a 90s thriller with Denzel Washington");
+    assert_eq!(recs[0].title, "Crimson Tide (1995)", "{recs:?}");
+    for r in &recs {
+        let item = a.catalog().get(r.id).unwrap();
+        assert!(item.stars.iter().any(|s| s == "Denzel Washington"), "{} lacks Denzel Washington", r.title);
+    }
+    let mut a = agent(None);
+    let (_, recs) = turn(&mut a, "a funny horror movie from the 80s");
+    assert_eq!(recs.len(), 3);
+    for r in &recs {
+        let item = a.catalog().get(r.id).unwrap();
+        for want in ["comedy", "horror"] {
+            assert!(item.genres.iter().any(|g| g == want), "{} lacks {want}: {:?}", r.title, item.genres);
+        }
+        assert!(item.year.is_some_and(|y| (1980..1990).contains(&y)), "{} is not from the 80s", r.title);
+    }
+}
+
 #[test]
 fn genre_requests_steer_and_rejections_constrain() {
     let mut a = agent(None);

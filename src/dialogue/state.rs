@@ -157,15 +157,18 @@ impl DialogueState {
         out
     }
 
-    /// The requests of the latest seeker turn (its attributes asked for, genres only when a genre
-    /// name said them, not a cue word): the ranker's attribute filter, and what reasons cite.
+    /// The requests of the latest seeker turn: the ranker's attribute filter, and what reasons
+    /// cite. Its attributes asked for; a genre only a cue word suggested ("funny") only beside
+    /// one of them said outright ("a funny horror movie from the 80s" asks for comedy too; "yes
+    /// very funny" asks for nothing).
     pub fn latest_requests(&self) -> Vec<&Attribute> {
         let last_seeker = self.turns.iter().rposition(|t| t.role == Role::Seeker);
-        self.requested_attributes()
-            .into_iter()
-            .filter(|(m, t)| Some(*t) == last_seeker && (m.explicit || !matches!(m.attribute, Attribute::Genre { .. })))
-            .map(|(m, _)| &m.attribute)
-            .collect()
+        let latest: Vec<_> = self.requested_attributes().into_iter().filter(|(_, t)| Some(*t) == last_seeker).collect();
+        let outright = |m: &AttributeMention| m.explicit || !matches!(m.attribute, Attribute::Genre { .. });
+        if !latest.iter().any(|(m, _)| outright(m)) {
+            return Vec::new();
+        }
+        latest.into_iter().map(|(m, _)| &m.attribute).collect()
     }
 
     /// The genre mentions among [`DialogueState::attributes`], with their turn, in order.

@@ -170,6 +170,11 @@ struct KgTerms {
     /// Per catalog position, how many of the latest requests the item meets (a sequel asked for
     /// counts as all of them); empty when the filter did not run.
     tier: Vec<usize>,
+    /// Per catalog position, the summed specificity of the latest requests the item meets:
+    /// `Σ ln(n / n_a)` over met requests `a`, with `n` the items not excluded before the filter
+    /// and `n_a` those of them meeting `a` (a named actor is rarer, so more specific, than a
+    /// genre or a decade). Orders items within a tier; empty when the filter did not run.
+    specificity: Vec<f32>,
 }
 
 /// The terms of the fusion score of one dialogue state other than the collaborative one
@@ -194,6 +199,13 @@ impl FusionParts {
     /// filter's tiers; empty when the filter did not run).
     pub fn tiers(&self) -> &[usize] {
         &self.kg.tier
+    }
+
+    /// The order the latest requests impose on catalog position `p` before any score: its tier
+    /// ([`FusionParts::tiers`]), then the summed specificity of the requests it meets (`KgTerms`);
+    /// `(0, 0.0)` when the attribute filter did not run. Higher comes first.
+    pub fn request_key(&self, p: usize) -> (usize, f32) {
+        (self.kg.tier.get(p).copied().unwrap_or(0), self.kg.specificity.get(p).copied().unwrap_or(0.0))
     }
 
     /// The fused score of position `p` without its collaborative and popularity terms:
@@ -243,14 +255,18 @@ impl FusionParts {
             });
         }
         // Items meeting more of the latest requests come first (the attribute filter's tiers; all
-        // zero without it), then by score, then by position: one integer key per candidate (`out`
-        // is in position order, so its index breaks ties as the position does).
-        let tier = |c: &Candidate| self.kg.tier.get(c.position).copied().unwrap_or(0).min(u32::MAX as usize) as u32;
-        let mut keys: Vec<(u64, u32)> = out
-            .iter()
-            .enumerate()
-            .map(|(i, c)| ((u64::from(!tier(c)) << 32) | u64::from(crate::util::descending_key(c.score)), i as u32))
-            .collect();
+        // zero without it), the more specific requests first within a tier, then by score, then
+        // by position: one integer key per candidate (`out` is in position order, so its index
+        // breaks ties as the position does).
+        let key = |c: &Candidate| {
+            let (tier, specificity) = self.request_key(c.position);
+            let tier = tier.min(u32::MAX as usize) as u32;
+            (
+                (u64::from(!tier) << 32) | u64::from(crate::util::descending_key(specificity)),
+                crate::util::descending_key(c.score),
+            )
+        };
+        let mut keys: Vec<((u64, u32), u32)> = out.iter().enumerate().map(|(i, c)| (key(c), i as u32)).collect();
         // Only the head can reach the top k after removing same-title duplicates.
         let head = (k + 64).min(keys.len());
         if head > 0 && head < keys.len() {
@@ -482,7 +498,8 @@ impl CandidateRanker {
             Some(policy) => {
                 let (parts, all, set) = self.scored_candidates(state, catalog, k)?;
                 let scores = policy.scores(&set);
-                let order = policy::ranking_by(&set, &scores, k);
+                // The latest requests order first (as in the fusion), the policy within.
+                let order = policy::ranking_by_key(&set, &scores, |p| parts.request_key(p), k);
                 let mut at = vec![usize::MAX; catalog.len()];
                 for (i, c) in all.iter().enumerate() {
                     at[c.position] = i;
@@ -675,6 +692,19 @@ impl CandidateRanker {
             for &p in &follow {
                 met[p] = latest.len() + 1;
             }
+            // Specificity of each request among the items not excluded so far.
+            let available = excluded.iter().filter(|e| !**e).count().max(1) as f32;
+            let mut specificity = vec![0f32; n];
+            for a in &latest {
+                let has = self.positions_with(a, n);
+                let count = (0..n).filter(|&p| has[p] && !excluded[p]).count();
+                if count > 0 {
+                    let idf = (available / count as f32).ln().max(0.0);
+                    for p in (0..n).filter(|&p| has[p]) {
+                        specificity[p] += idf;
+                    }
+                }
+            }
             // The most constraints that at least k remaining items meet.
             let threshold = (1..=latest.len() + usize::from(!follow.is_empty()))
                 .rev()
@@ -688,6 +718,7 @@ impl CandidateRanker {
                 terms.filtered = true;
             }
             terms.tier = met;
+            terms.specificity = specificity;
         }
         // Attribute match over every requested person, year range and keyword, recency-weighted.
         let mut total = 0f32;

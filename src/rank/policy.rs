@@ -324,8 +324,23 @@ impl Policy {
 /// The candidates' positions ordered by descending `scores` (ties: candidate order, i.e. fusion
 /// order), then the remaining positions of the fusion's order; at most `k`.
 pub fn ranking_by(set: &CandidateSet, scores: &[f32], k: usize) -> Vec<usize> {
+    ranking_by_key(set, scores, |_| (0, 0.0), k)
+}
+
+/// [`ranking_by`] with a key that orders first: the candidates by descending `key(position)`
+/// (`(tier, specificity)`, [`super::FusionParts::request_key`]), then by descending `scores`,
+/// ties by candidate order; then the rest of the fusion's order; at most `k`.
+pub fn ranking_by_key(set: &CandidateSet, scores: &[f32], key: impl Fn(usize) -> (usize, f32), k: usize) -> Vec<usize> {
+    let keys: Vec<(usize, f32)> = set.positions.iter().map(|&p| key(p)).collect();
     let mut idx: Vec<usize> = (0..set.len().min(scores.len())).collect();
-    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    idx.sort_by(|&a, &b| {
+        keys[b]
+            .0
+            .cmp(&keys[a].0)
+            .then(keys[b].1.total_cmp(&keys[a].1))
+            .then(scores[b].total_cmp(&scores[a]))
+            .then(a.cmp(&b))
+    });
     let mut out: Vec<usize> = idx.into_iter().take(k).map(|i| set.positions[i]).collect();
     if out.len() < k {
         let taken: std::collections::HashSet<usize> = set.positions.iter().copied().collect();
