@@ -29,7 +29,7 @@ fn recommends_new_catalog_items_with_reasons() {
     let (reply, recs) = turn(&mut a, "I loved Heat and Collateral, what else should I watch?");
     assert_eq!(recs.len(), 3);
     let liked = a.state().items_with(Polarity::Liked);
-    assert_eq!(liked, [199038, 182301]); // "Heat (1996)": Michael Mann's film since the audit
+    assert_eq!(liked, [199038, 182301]); // ReDial's "Heat (1996)": Michael Mann's film since the audit
     for r in &recs {
         let item = a.catalog().get(r.id).expect("a catalog item");
         assert_ne!(item.title, "Heat");
@@ -39,7 +39,7 @@ fn recommends_new_catalog_items_with_reasons() {
     }
     // Reasons are grounded: at least one cites the seeker's own liked movie.
     assert!(
-        recs.iter().any(|r| r.reason.contains("Heat (1996)") || r.reason.contains("Collateral (2004)")),
+        recs.iter().any(|r| r.reason.contains("Heat (1995)") || r.reason.contains("Collateral (2004)")),
         "{recs:?}"
     );
 }

@@ -60,7 +60,8 @@ fn link_text_finds_titles_in_free_text() {
     let found: Vec<u32> = c.link_text(text).iter().map(|m| m.id).collect();
     // Heat is disambiguated toward Michael Mann's film by the other mention (Collateral). Since
     // the catalog audit both ReDial entries "Heat (1995)" and "Heat (1996)" carry Michael Mann's
-    // film (ReDial's seekers mean it by the 1996 entry, 44 training mentions against 8), and
+    // film (ReDial's seekers mean it by the 1996 entry, 44 training mentions against 8; shown as
+    // "Heat (1995)" since `audit::HAND_YEARS`), and
     // training popularity picks the one the dialogues use.
     assert_eq!(found, [199038, 182301]);
     let m = &c.link_text(text)[0];

@@ -31,8 +31,9 @@ fn chat_answers_resets_and_exits_cleanly_on_eof() {
     assert_eq!(code, 0, "stderr: {err}");
     assert!(out.contains("1. ") && out.contains("2. ") && out.contains("3. "), "{out}");
     // Both ReDial "Heat" entries carry Michael Mann's film since the catalog audit (issue 19);
-    // the linker picks the one ReDial's seekers use, 199038 "Heat (1996)".
-    assert!(out.contains("liked: Heat (1996), Collateral (2004)"), "{out}");
+    // the linker picks the one ReDial's seekers use, 199038 (ReDial's "Heat (1996)", shown with its
+    // release year since `audit::HAND_YEARS`).
+    assert!(out.contains("liked: Heat (1995), Collateral (2004)"), "{out}");
     // Attributes asked for and ruled out are part of the state, as in the TUI.
     assert!(out.contains("asked for: thriller\nruled out: \"violence\""), "{out}");
     assert!(out.contains("asked for: -\nruled out: -"), "state is empty after /reset: {out}");

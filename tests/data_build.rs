@@ -132,9 +132,11 @@ fn the_committed_catalog_has_decoded_titles_and_audited_metadata() {
     let three_hundred = catalog.get(136877).unwrap();
     assert_eq!(three_hundred.directors, vec!["Zack Snyder"]);
     assert!(three_hundred.stars.contains(&"Gerard Butler".to_string()), "{three_hundred:?}");
-    // Heat (1996): Michael Mann's, not the Alyssa Milano drama.
+    // ReDial's "Heat (1996)": Michael Mann's, not the Alyssa Milano drama, and released in 1995
+    // (`audit::HAND_YEARS`).
     let heat = catalog.get(199038).unwrap();
     assert_eq!(heat.directors, vec!["Michael Mann"]);
+    assert_eq!(heat.display_name(), "Heat (1995)");
     assert!(!heat.stars.contains(&"Alyssa Milano".to_string()), "{heat:?}");
     // Wanted (2015): no documentary metadata left.
     assert!(catalog.get(180029).unwrap().genres.is_empty());

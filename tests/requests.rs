@@ -78,7 +78,9 @@ fn a_funny_superhero_movie_likes_no_film() {
 
 #[test]
 fn the_people_named_pick_the_entry() {
-    assert_eq!(liked(&said("I loved Heat with Al Pacino and Robert De Niro")), ["Heat (1996)"]);
+    let s = said("I loved Heat with Al Pacino and Robert De Niro");
+    assert_eq!(liked(&s), ["Heat (1995)"]);
+    assert_eq!(s.mentions.iter().map(|m| m.id).collect::<Vec<_>>(), [199038]);
 }
 
 #[test]

@@ -101,7 +101,7 @@ fn a_conversation_with_feedback_details_resize_and_quit() {
         app.messages.iter().filter(|m| m.speaker == Speaker::Curator).map(|m| m.text.as_str()).collect();
     assert_eq!(replies.len(), 2);
     assert!(replies[0].contains("\n1. ") && replies[0].contains("\n3. "), "{}", replies[0]);
-    assert!(app.taste.liked.iter().any(|t| t == "Heat (1996)"), "{:?}", app.taste);
+    assert!(app.taste.liked.iter().any(|t| t == "Heat (1995)"), "{:?}", app.taste);
     // The liked recommendation is in the state the second turn used.
     assert_eq!(app.taste.liked.len(), 3, "{:?}", app.taste);
     let liked_first = app.history.entries().len();

@@ -77,7 +77,7 @@ fn chat_in_a_real_terminal() {
     let screen = s.wait("a reply with three recommendations", |t| t.contains("3. ") && t.contains("Seen any of these"));
     // The side panel lists the recommendations and what Curator knows.
     assert!(screen.contains("1. ") && screen.contains("↳"), "{screen}");
-    assert!(screen.contains("Liked     Heat (1996), Collateral (2004)"), "{screen}");
+    assert!(screen.contains("Liked     Heat (1995), Collateral (2004)"), "{screen}");
 
     // Tab to the list, like the first item, open its details.
     s.keys(&["Tab"]);

@@ -370,14 +370,14 @@ fn a_conversation_in_chromium_streams_takes_feedback_and_survives_a_reload() {
             assert!(meta.starts_with(&format!("{} · ", year_of(&card.title))), "{meta}");
             assert_eq!(card.liked, "false");
         }
-        assert_eq!(first.liked, ["Heat (1996)", "Collateral (2004)"]);
+        assert_eq!(first.liked, ["Heat (1995)", "Collateral (2004)"]);
         assert!(first.session.as_deref().is_some_and(|s| s.len() == 32), "{:?}", first.session);
         let titles: Vec<String> = first.cards.iter().map(|c| c.title.clone()).collect();
 
         // Like the first card, dislike the second: the state panel follows, the disliked card goes.
         click(&c, "#cards .card:nth-child(1) button.like").await;
         let liked = until(&c, "the like", |p| p.liked.len() == 3).await;
-        assert_eq!(liked.liked, ["Heat (1996)", "Collateral (2004)", titles[0].as_str()]);
+        assert_eq!(liked.liked, ["Heat (1995)", "Collateral (2004)", titles[0].as_str()]);
         assert_eq!(liked.cards[0].liked, "true");
         click(&c, "#cards .card:nth-child(2) button.dislike").await;
         let disliked = until(&c, "the dislike", |p| p.disliked.len() == 1).await;
@@ -477,7 +477,7 @@ fn with_an_api_key_the_page_asks_for_it_and_sends_it() {
         type_into(&c, "#input", &format!("I loved Heat and Collateral{ENTER}")).await;
         let page = until(&c, "the reply", |p| p.messages.len() == 2 && !p.busy).await;
         assert_eq!(page.cards.len(), 3, "{page:#?}");
-        assert_eq!(page.liked, ["Heat (1996)", "Collateral (2004)"]);
+        assert_eq!(page.liked, ["Heat (1995)", "Collateral (2004)"]);
         let state =
             js(&c, "return [document.getElementById('key-dialog').open, sessionStorage.getItem('curator.apiKey')]")
                 .await;

@@ -52,6 +52,19 @@ pub enum HandFix {
 ///   topped every request for "a documentary".
 pub const HAND_CHECKED: &[(ItemId, HandFix)] = &[(199038, HandFix::FromTmdb), (180029, HandFix::Drop)];
 
+/// Release years corrected by hand, with the evidence: ReDial's name gives another year.
+///
+/// - 199038 "Heat (1996)": the entry the dialogues mean by Michael Mann's *Heat* (see
+///   [`HAND_CHECKED`]; 31 training mentions against 7 for 176314 "Heat (1995)", the same film),
+///   released in December 1995 (TMDB, IMDb tt0113277). Shown as "Heat (1996)" it read as another
+///   film; both entries stay (ReDial's ground truth uses both ids) and form one title group.
+pub const HAND_YEARS: &[(ItemId, u16)] = &[(199038, 1995)];
+
+/// The year [`HAND_YEARS`] gives `id`, if any.
+pub fn hand_year(id: ItemId) -> Option<u16> {
+    HAND_YEARS.iter().find(|(h, _)| *h == id).map(|(_, y)| *y)
+}
+
 /// Whether every source's metadata of `id` is dropped ([`HandFix::Drop`]).
 pub fn dropped_by_hand(id: ItemId) -> bool {
     HAND_CHECKED.iter().any(|(h, fix)| *h == id && *fix == HandFix::Drop)

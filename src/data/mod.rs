@@ -417,6 +417,7 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
             }
         };
         let (title, year) = split_title_year(&name);
+        let year = audit::hand_year(*id).or(year);
         let mut item =
             Item { id: *id, title, year, popularity: popularity.get(id).copied().unwrap_or(0), ..Item::default() };
         if let Some(info) = infos.get(&id.to_string()) {

@@ -119,8 +119,9 @@ struct CachedPoint {
     /// `w_text·text + w_genre·genre + w_kg·kg + w_attribute·attribute` per catalog position;
     /// −∞ for excluded items.
     base: Vec<f32>,
-    /// Attribute-filter tier per catalog position (empty: all 0).
-    tier: Vec<u16>,
+    /// Attribute-filter tier and request specificity per catalog position
+    /// ([`crate::rank::FusionParts::request_key`]; empty: all 0).
+    tier: Vec<(u16, f32)>,
     /// De-dup ground truth.
     targets: Vec<ItemId>,
 }
@@ -167,7 +168,12 @@ impl AgentValidation {
                     let mut tier = Vec::new();
                     let tiers = parts.tiers();
                     if tiers.iter().any(|&t| t > 0) {
-                        tier = tiers.iter().map(|&t| t.min(u16::MAX as usize) as u16).collect();
+                        tier = (0..n)
+                            .map(|q| {
+                                let (t, specificity) = parts.request_key(q);
+                                (t.min(u16::MAX as usize) as u16, specificity)
+                            })
+                            .collect();
                     }
                     for (q, ex) in parts.excluded.iter().enumerate() {
                         if !ex {
@@ -299,7 +305,7 @@ impl AgentValidation {
         let run = |chunk: &[CachedPoint]| -> Result<Vec<Vec<Option<usize>>>> {
             let mut ranks = Vec::new();
             let mut cf = vec![0f32; n];
-            let mut order: Vec<(u16, f32, u32)> = Vec::with_capacity(n);
+            let mut order: Vec<((u16, f32), f32, u32)> = Vec::with_capacity(n);
             let mut taken = vec![false; n];
             for p in chunk {
                 cf.iter_mut().for_each(|x| *x = 0.0);
@@ -315,10 +321,10 @@ impl AgentValidation {
                     }
                     let c = if cf_max > 0.0 { raw / cf_max } else { 0.0 };
                     let score = cf_weight * c + popularity_weight * pop + base;
-                    order.push((p.tier.get(q).copied().unwrap_or(0), score, q as u32));
+                    order.push((p.tier.get(q).copied().unwrap_or((0, 0.0)), score, q as u32));
                 }
-                let cmp = |a: &(u16, f32, u32), b: &(u16, f32, u32)| {
-                    b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2))
+                let cmp = |a: &((u16, f32), f32, u32), b: &((u16, f32), f32, u32)| {
+                    b.0 .0.cmp(&a.0 .0).then(b.0 .1.total_cmp(&a.0 .1)).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2))
                 };
                 let head = (MAX_K + 64).min(order.len());
                 if head > 0 && head < order.len() {
