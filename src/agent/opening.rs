@@ -216,10 +216,27 @@ fn noted_changes(observed: &Observed, state: &DialogueState, catalog: &Catalog) 
         parts.push(ack.trim_start_matches("Noted: ").trim_end_matches('.').to_string());
     }
     let reacted: Vec<ItemId> = observed.reactions.iter().map(|r| r.id).collect();
+    // Titles named with a seen statement ("I've seen Inception"): said as that, not as a like
+    // the seeker did not say; a dislike said with it is kept.
+    let seen_past = catalog.config().verb_past();
+    let mut told: Vec<ItemId> = Vec::new();
+    for &(id, seen) in observed.seen.iter().filter(|(id, _)| !reacted.contains(id)) {
+        let Some(name) = catalog.get(id).map(|i| i.display_name()) else { continue };
+        if told.contains(&id) {
+            continue;
+        }
+        told.push(id);
+        let disliked = state.mentions.iter().rev().find(|x| x.id == id).map(|x| x.polarity) == Some(Polarity::Disliked);
+        parts.push(match (seen, disliked) {
+            (true, true) => format!("you've {seen_past} {name} and didn't like it"),
+            (true, false) => format!("you've {seen_past} {name}"),
+            (false, _) => format!("you haven't {seen_past} {name}"),
+        });
+    }
     let named = |p: Polarity| -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for m in &observed.mentions {
-            if m.role == Role::Seeker && m.polarity == p && !reacted.contains(&m.id) {
+            if m.role == Role::Seeker && m.polarity == p && !reacted.contains(&m.id) && !told.contains(&m.id) {
                 // The state's latest word on the item wins (a later clause may have changed it).
                 let latest = state.mentions.iter().rev().find(|x| x.id == m.id).map(|x| x.polarity);
                 let name = catalog.get(m.id).map(|i| i.display_name());

@@ -82,13 +82,69 @@ pub fn item_polarity(text: &str, at: usize) -> Polarity {
     if before.is_some_and(|w| ITEM_NEGATORS.contains(&w.norm.as_str())) {
         return Polarity::Disliked;
     }
-    let stretch: Vec<&str> = words.iter().filter(|w| w.segment == segment).map(|w| w.norm.as_str()).collect();
-    let stretch = format!(" {} ", stretch.join(" "));
+    let stretch = format!(" {} ", own_stretch(&words, target, segment).join(" "));
     if is_negative_cue(&stretch) {
         Polarity::Disliked
     } else {
         Polarity::Liked
     }
+}
+
+/// Subjects after which "and" starts a new statement ("I hated Heat and I have seen Inception").
+const NEW_SUBJECTS: &[&str] = &["i", "id", "ill", "im", "ive", "my", "we"];
+
+/// The words of `segment` around `target` (module doc), cut where "and" starts a new statement
+/// with its own subject ([`NEW_SUBJECTS`]): the scope of the target's cues.
+fn own_stretch<'a>(words: &'a [Word], target: &Word, segment: usize) -> Vec<&'a str> {
+    let seg: Vec<&Word> = words.iter().filter(|w| w.segment == segment).collect();
+    let at = seg.iter().position(|w| w.span == target.span).unwrap_or(0);
+    let cut =
+        |k: usize| seg[k].norm == "and" && seg.get(k + 1).is_some_and(|n| NEW_SUBJECTS.contains(&n.norm.as_str()));
+    let start = (0..at).rev().find(|&k| cut(k)).map_or(0, |k| k + 1);
+    let end = (at..seg.len()).find(|&k| cut(k)).unwrap_or(seg.len());
+    seg[start..end].iter().map(|w| w.norm.as_str()).collect()
+}
+
+/// Phrases (normalised, word-bounded) saying the seeker has not seen a title of their clause.
+const UNSEEN_CUES: &[&str] = &[
+    "did not see",
+    "didnt get to see",
+    "didnt see",
+    "have not seen",
+    "have not watched",
+    "havent seen",
+    "havent watched",
+    "never saw",
+    "never seen",
+    "never watched",
+    "not seen",
+    "not watched",
+    "not yet seen",
+    "yet to see",
+];
+
+/// Words saying the seeker has seen a title of their clause.
+const SEEN_CUES: &[&str] = &["saw", "seen", "watched"];
+
+/// Words that make a seen cue someone else's, or a wish ("have you seen X?", "I want to see X").
+const NOT_THE_SEEKERS: &[&str] = &["you", "want", "wanna", "will", "gonna", "going", "planning"];
+
+/// What the seeker says of having seen the item whose title starts at byte `at` of `text`, from
+/// the cues of its clause (clauses end at `,.;!?`, "but", and "and" before a new subject): not
+/// seen ("I haven't seen Inception", "never saw it"), seen ("I've seen Inception", "already
+/// watched Heat"), or nothing (`None`; also when the clause asks the other person, "have you seen
+/// X", or says a wish, "I want to see X").
+pub fn item_seen(text: &str, at: usize) -> Option<bool> {
+    let clauses = clauses(text);
+    let clause = clauses.iter().find(|c| c.iter().any(|w| w.span.end > at && w.span.start <= at))?;
+    let target = clause.iter().find(|w| w.span.end > at)?;
+    let stretch = own_stretch(clause, target, target.segment);
+    let padded = format!(" {} ", stretch.join(" "));
+    if UNSEEN_CUES.iter().any(|c| padded.contains(&format!(" {c} "))) {
+        return Some(false);
+    }
+    let seen = stretch.iter().any(|w| SEEN_CUES.contains(w));
+    (seen && !stretch.iter().any(|w| NOT_THE_SEEKERS.contains(w))).then_some(true)
 }
 
 /// Whether a negator stands within the three words before `words[i]`.
@@ -203,8 +259,33 @@ mod tests {
         assert_eq!(item_polarity(t, t.find("Titanic").unwrap_or(0)), Polarity::Disliked);
     }
 
+    /// Found by a newcomer: "I hated The Dark Knight and I have seen Inception" disliked both,
+    /// and "I've seen Inception" / "I never saw Inception" were read as liking it.
+    #[test]
+    fn and_with_a_new_subject_ends_a_cue_and_seen_is_read() {
+        let t = "I hated The Dark Knight and I have seen Inception";
+        assert_eq!(item_polarity(t, t.find("The Dark").unwrap_or(0)), Polarity::Disliked);
+        assert_eq!(item_polarity(t, t.find("Inception").unwrap_or(0)), Polarity::Liked);
+        assert_eq!(item_seen(t, t.find("Inception").unwrap_or(0)), Some(true));
+        assert_eq!(item_seen(t, t.find("The Dark").unwrap_or(0)), None);
+        // Without a new subject the cue still reaches both ("hated Heat and Titanic").
+        let t = "I hated Heat and Titanic";
+        assert_eq!(item_polarity(t, t.find("Titanic").unwrap_or(0)), Polarity::Disliked);
+        let seen = |t: &str, title: &str| item_seen(t, t.find(title).unwrap_or(0));
+        assert_eq!(seen("I never saw Inception", "Inception"), Some(false));
+        assert_eq!(seen("I haven't seen Inception yet", "Inception"), Some(false));
+        assert_eq!(seen("already watched Heat", "Heat"), Some(true));
+        assert_eq!(seen("I've seen Heat, loved Collateral", "Collateral"), None);
+        assert_eq!(seen("Have you seen Heat?", "Heat"), None);
+        assert_eq!(seen("I want to see Heat", "Heat"), None);
+        assert_eq!(seen("I loved Heat", "Heat"), None);
+    }
+
     #[test]
     fn cues_are_sorted_for_readability() {
+        assert!(UNSEEN_CUES.windows(2).all(|w| w[0] < w[1]));
+        assert!(SEEN_CUES.windows(2).all(|w| w[0] < w[1]));
+        assert!(NEW_SUBJECTS.windows(2).all(|w| w[0] < w[1]));
         assert!(NEGATIVE_CUES.windows(2).all(|w| w[0] < w[1]));
         assert!(ITEM_NEGATORS.windows(2).all(|w| w[0] < w[1]));
         assert!(NEGATORS.windows(2).all(|w| w[0] < w[1]));

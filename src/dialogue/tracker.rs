@@ -43,6 +43,10 @@ pub struct Observed {
     pub mentions: Vec<ItemMention>,
     /// What a seeker turn said about the items of the recommender's last list.
     pub reactions: Vec<Reaction>,
+    /// Seen statements about titles the seeker named outright (`(id, seen)`: "I've seen
+    /// Inception", "I never saw Heat"), besides those in `reactions`
+    /// ([`crate::dialogue::negation::item_seen`]).
+    pub seen: Vec<(ItemId, bool)>,
 }
 
 /// A rating of an item outside the text: a button or an API call (`/v1/feedback`).
@@ -171,7 +175,22 @@ impl Tracker {
             }
             _ => Vec::new(),
         };
+        // What the seeker says of having seen each title it names ("I haven't seen Inception"),
+        // unless a reaction to the list says it. The polarity stays: ReDial's seekers mark a film
+        // they have not seen as liked when it interests them (validation: liked accuracy .6557
+        // → .6485 when an unseen title was made neutral).
+        let mut title_seen: Vec<(ItemId, bool)> = Vec::new();
+        if turn.role == Role::Seeker {
+            for (m, &a) in mentions.iter().zip(&at) {
+                let Some(seen) = super::negation::item_seen(&text, a) else { continue };
+                if reactions.iter().any(|r| r.id == m.id && r.seen.is_some()) {
+                    continue;
+                }
+                title_seen.push((m.id, seen));
+            }
+        }
         state.record(Turn { role: turn.role, text, items: mentions.iter().map(|m| m.id).collect() }, &mentions);
+        state.seen.extend(title_seen.iter().map(|&(id, seen)| (id, seen, index)));
         let mut added = mentions;
         for r in &reactions {
             if let Some(seen) = r.seen {
@@ -197,7 +216,7 @@ impl Tracker {
             };
             state.attributes.extend(attributes.into_iter().map(|a| (a, index)));
         }
-        Observed { mentions: added, reactions }
+        Observed { mentions: added, reactions, seen: title_seen }
     }
 
     /// The state after `turns`, oldest first, their items found as `items` says.
