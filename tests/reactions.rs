@@ -182,3 +182,15 @@ fn replay_transcript(turns: [&str; 4]) -> DialogueState {
     assert!(last.iter().all(|i| !seen_ids.contains(i) && !s.items_with(Polarity::Liked).contains(i)));
     s.clone()
 }
+
+/// Positions past the end of the list, only where named outright.
+#[test]
+fn positions_beyond_the_list_are_found_only_when_named_outright() {
+    use curator::dialogue::reactions::beyond_list;
+    assert_eq!(beyond_list("#7 looks good", 3), [7]);
+    assert_eq!(beyond_list("the fourth one or number 5?", 3), [4, 5]);
+    assert_eq!(beyond_list("number 12, and #12 again", 3), [12]);
+    assert!(beyond_list("the first one and #3", 3).is_empty());
+    assert!(beyond_list("the Fourth of July movie", 3).is_empty());
+    assert!(beyond_list("four stars, 5 hours", 3).is_empty());
+}

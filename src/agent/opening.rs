@@ -185,7 +185,8 @@ const MAX_MISSING: usize = 3;
 /// ("you've seen X and didn't like it"), the items the turn named with their polarity, and the attributes it
 /// asked for or ruled out; then, for each numbered entry the seeker named that the catalog lacks
 /// (`missing`, [`Catalog::missing_titles`]), a sentence saying so ("I don't have Gladiator II in
-/// my catalog.": each title once, at most three) rather than silently linking the
+/// my catalog.": each title once, at most three), and for a list position the last list lacks,
+/// that it had fewer ("My last list had 3, so there is no #7.") rather than silently linking the
 /// original. `None`
 /// when the turn changed none of these. Built from `observed` (the tracker's record of the turn)
 /// and the state after it, so it never contradicts the state.
@@ -205,7 +206,12 @@ pub fn noted(
     }
     let missing: Vec<String> = said.iter().map(|m| format!("I don't have {m} in my catalog.")).collect();
     let noted = noted_changes(observed, state, catalog);
-    let all: Vec<String> = noted.into_iter().chain(missing).collect();
+    // "#7" after a list of three.
+    let beyond = observed.beyond_list.as_ref().map(|(positions, len)| {
+        let names: Vec<String> = positions.iter().map(|p| format!("#{p}")).collect();
+        format!("My last list had {len}, so there is no {}.", joined(&names, "or"))
+    });
+    let all: Vec<String> = noted.into_iter().chain(beyond).chain(missing).collect();
     (!all.is_empty()).then(|| all.join(" "))
 }
 

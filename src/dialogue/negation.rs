@@ -105,32 +105,12 @@ fn own_stretch<'a>(words: &'a [Word], target: &Word, segment: usize) -> Vec<&'a 
     seg[start..end].iter().map(|w| w.norm.as_str()).collect()
 }
 
-/// Phrases (normalised, word-bounded) saying the seeker has not seen a title of their clause.
-const UNSEEN_CUES: &[&str] = &[
-    "did not see",
-    "didnt get to see",
-    "didnt see",
-    "have not seen",
-    "have not watched",
-    "havent seen",
-    "havent watched",
-    "never saw",
-    "never seen",
-    "never watched",
-    "not seen",
-    "not watched",
-    "not yet seen",
-    "yet to see",
-];
-
-/// Words saying the seeker has seen a title of their clause.
-const SEEN_CUES: &[&str] = &["saw", "seen", "watched"];
-
 /// Words that make a seen cue someone else's, or a wish ("have you seen X?", "I want to see X").
 const NOT_THE_SEEKERS: &[&str] = &["you", "want", "wanna", "will", "gonna", "going", "planning"];
 
 /// What the seeker says of having seen the item whose title starts at byte `at` of `text`, from
-/// the cues of its clause (clauses end at `,.;!?`, "but", and "and" before a new subject): not
+/// the cues of its clause (clauses end at `,.;!?`, "but", and "and" before a new subject; the
+/// cue lists are those of the reactions to a list, `reactions::NOT_SEEN` and `SEEN`): not
 /// seen ("I haven't seen Inception", "never saw it"), seen ("I've seen Inception", "already
 /// watched Heat"), or nothing (`None`; also when the clause asks the other person, "have you seen
 /// X", or says a wish, "I want to see X").
@@ -140,10 +120,10 @@ pub fn item_seen(text: &str, at: usize) -> Option<bool> {
     let target = clause.iter().find(|w| w.span.end > at)?;
     let stretch = own_stretch(clause, target, target.segment);
     let padded = format!(" {} ", stretch.join(" "));
-    if UNSEEN_CUES.iter().any(|c| padded.contains(&format!(" {c} "))) {
+    if super::reactions::NOT_SEEN.iter().any(|c| padded.contains(&format!(" {c} "))) {
         return Some(false);
     }
-    let seen = stretch.iter().any(|w| SEEN_CUES.contains(w));
+    let seen = stretch.iter().any(|w| super::reactions::SEEN.contains(w));
     (seen && !stretch.iter().any(|w| NOT_THE_SEEKERS.contains(w))).then_some(true)
 }
 
@@ -283,8 +263,6 @@ mod tests {
 
     #[test]
     fn cues_are_sorted_for_readability() {
-        assert!(UNSEEN_CUES.windows(2).all(|w| w[0] < w[1]));
-        assert!(SEEN_CUES.windows(2).all(|w| w[0] < w[1]));
         assert!(NEW_SUBJECTS.windows(2).all(|w| w[0] < w[1]));
         assert!(NEGATIVE_CUES.windows(2).all(|w| w[0] < w[1]));
         assert!(ITEM_NEGATORS.windows(2).all(|w| w[0] < w[1]));

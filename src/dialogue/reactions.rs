@@ -56,7 +56,7 @@ const ORDINALS: &[(&str, usize)] = &[
 const NUMBERS: &[(&str, usize)] = &[("five", 4), ("four", 3), ("one", 0), ("three", 2), ("two", 1)];
 
 /// Phrases (normalised, word-bounded) saying the seeker has not seen an item.
-const NOT_SEEN: &[&str] = &[
+pub(super) const NOT_SEEN: &[&str] = &[
     "did not see",
     "didnt see",
     "dont know it",
@@ -74,7 +74,7 @@ const NOT_SEEN: &[&str] = &[
 ];
 
 /// Phrases saying the seeker has seen an item.
-const SEEN: &[&str] = &["already", "saw", "seen", "watched"];
+pub(super) const SEEN: &[&str] = &["already", "saw", "seen", "watched"];
 
 /// Phrases saying the seeker likes an item (or would).
 const LIKED: &[&str] = &[
@@ -126,6 +126,36 @@ const ALL: &[&str] = &[
 
 /// Whole-list rejections.
 const NONE: &[&str] = &["neither", "none of them", "none of those", "none of these"];
+
+/// The 1-based list positions `text` names outright that a list of `len` items does not have
+/// ("#7", "number 5", "the fourth one" after a 3-item list), each once, in order. Only these
+/// explicit forms: "first" or "second" alone say too little to be a reference.
+pub fn beyond_list(text: &str, len: usize) -> Vec<usize> {
+    let words: Vec<Word> = clauses(text).concat();
+    let mut out: Vec<usize> = Vec::new();
+    for (k, w) in words.iter().enumerate() {
+        let after_number = k > 0 && words[k - 1].norm == "number";
+        let hashed = w.span.start > 0 && text[..w.span.start].ends_with('#');
+        let index = if after_number || hashed {
+            w.norm
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .filter(|&i| i < 99)
+                .or_else(|| NUMBERS.iter().find(|(x, _)| *x == w.norm).map(|(_, i)| *i))
+        } else if words.get(k + 1).is_some_and(|n| matches!(n.norm.as_str(), "one" | "movie" | "film")) {
+            ORDINALS.iter().find(|(o, _)| *o == w.norm).map(|(_, i)| *i)
+        } else {
+            None
+        };
+        if let Some(i) = index.filter(|&i| i >= len) {
+            if !out.contains(&(i + 1)) {
+                out.push(i + 1);
+            }
+        }
+    }
+    out
+}
 
 /// Whether the phrase `p` (normalised words) occurs in `text` (normalised, space-padded).
 fn has(text: &str, p: &str) -> bool {

@@ -47,6 +47,9 @@ pub struct Observed {
     /// Inception", "I never saw Heat"), besides those in `reactions`
     /// ([`crate::dialogue::negation::item_seen`]).
     pub seen: Vec<(ItemId, bool)>,
+    /// 1-based positions the seeker named that the last list does not have ("#7" after three
+    /// items; [`super::reactions::beyond_list`]), with that list's length.
+    pub beyond_list: Option<(Vec<usize>, usize)>,
 }
 
 /// A rating of an item outside the text: a button or an API call (`/v1/feedback`).
@@ -167,6 +170,14 @@ impl Tracker {
             }
         };
         let mentions: Vec<ItemMention> = mentions.into_iter().map(|m| ItemMention { turn: index, ..m }).collect();
+        // "#7" after a list of three: said back to the seeker, not silently dropped.
+        let beyond_list = match turn.role {
+            Role::Seeker if self.reactions && !state.last_listed().is_empty() => {
+                let len = state.last_listed().len();
+                Some((super::reactions::beyond_list(&text, len), len)).filter(|(b, _)| !b.is_empty())
+            }
+            _ => None,
+        };
         // A seeker's reactions to the list just shown ("seen the first one, hated it").
         let reactions = match turn.role {
             Role::Seeker if self.reactions => {
@@ -216,7 +227,7 @@ impl Tracker {
             };
             state.attributes.extend(attributes.into_iter().map(|a| (a, index)));
         }
-        Observed { mentions: added, reactions, seen: title_seen }
+        Observed { mentions: added, reactions, seen: title_seen, beyond_list }
     }
 
     /// The state after `turns`, oldest first, their items found as `items` says.
