@@ -62,6 +62,16 @@ fn after_and_before_exclude_the_year_since_includes_it() {
     assert_eq!(years(&said("a film from 1995")), [(1995, 1995)]);
 }
 
+/// Found by a newcomer: "Alien and Aliens" was read as a genre pair (the keyword "alien"), and
+/// Alien (1979) was then recommended to the person who named it.
+#[test]
+fn a_title_and_its_plural_sequel_are_two_titles() {
+    assert_eq!(liked(&said("I loved Alien and Aliens")), ["Alien (1979)", "Aliens (1986)"]);
+    // Genre words joined by "and" stay genres.
+    let s = said("I want Horror and Comedy");
+    assert!(s.mentions.is_empty(), "{:?}", s.mentions);
+}
+
 #[test]
 fn a_war_movie_is_the_genre_not_a_film() {
     let s = said("I want a war movie");

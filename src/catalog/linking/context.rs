@@ -300,10 +300,17 @@ pub(super) fn genre_run(toks: &[Token], i: usize, last: usize) -> bool {
             )
     };
     // Across "or" / "and": "Drama or Comedy".
+    // A word and its own plural are two titles, never a genre pair ("Alien and Aliens").
+    let same_stem = |t: &Token| {
+        let (a, b) = (toks[i].norm.as_str(), t.norm.as_str());
+        a.strip_suffix('s') == Some(b) || b.strip_suffix('s') == Some(a)
+    };
     let joined = |j: Option<usize>, step: fn(usize) -> Option<usize>| {
         let t = j.and_then(|j| toks.get(j));
         match t.map(|t| t.norm.as_str()) {
-            Some("or" | "and") => j.and_then(step).and_then(|k| toks.get(k)).is_some_and(genre_like),
+            Some("or" | "and") => {
+                j.and_then(step).and_then(|k| toks.get(k)).is_some_and(|t| genre_like(t) && !same_stem(t))
+            }
             _ => t.is_some_and(genre_like),
         }
     };
