@@ -27,7 +27,7 @@ fn chat(input: &[u8]) -> (String, String, i32) {
 #[test]
 fn chat_answers_resets_and_exits_cleanly_on_eof() {
     let (out, err, code) =
-        chat(b"I loved Heat and Collateral, a thriller, nothing too violent\n/state\n/reset\n/state\n/bogus\n\n");
+        chat(b"I loved Heat and Collateral, a thriller, nothing too violent\n/state\n/reset\n/STATE\n/bogus\n\n");
     assert_eq!(code, 0, "stderr: {err}");
     assert!(out.contains("1. ") && out.contains("2. ") && out.contains("3. "), "{out}");
     // Both ReDial "Heat" entries carry Michael Mann's film since the catalog audit (issue 19);
@@ -38,6 +38,7 @@ fn chat_answers_resets_and_exits_cleanly_on_eof() {
     assert!(out.contains("asked for: thriller\nruled out: \"violence\""), "{out}");
     assert!(out.contains("asked for: -\nruled out: -"), "state is empty after /reset: {out}");
     assert!(out.contains("(new conversation)"));
+    // Commands in any case: "/STATE" is /state.
     assert!(out.contains("liked: -"), "state is empty after /reset: {out}");
     assert!(out.contains("unknown command \"/bogus\""), "{out}");
     // Piped input is echoed after the prompt, so the output reads as a transcript.

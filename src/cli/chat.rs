@@ -152,7 +152,9 @@ fn repl(mut agent: Agent) -> anyhow::Result<()> {
         if echo {
             writeln!(out, "{}", printable(line))?;
         }
-        match line {
+        // Commands in any case ("/STATE").
+        let command = if line.starts_with('/') { line.to_lowercase() } else { String::new() };
+        match if command.is_empty() { line } else { command.as_str() } {
             "" => continue,
             "/quit" | "/exit" => return Ok(()),
             "/help" => {
@@ -169,7 +171,7 @@ fn repl(mut agent: Agent) -> anyhow::Result<()> {
                 continue;
             }
             l if l.starts_with('/') => {
-                writeln!(out, "(unknown command {l:?}; try /help)")?;
+                writeln!(out, "(unknown command {line:?}; try /help)")?;
                 continue;
             }
             _ => {}
