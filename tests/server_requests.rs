@@ -109,6 +109,31 @@ fn unsupported_fields_and_bad_values_are_refused_naming_the_field() {
     assert_eq!(r["recommendations"].as_array().unwrap().len(), 3, "{r}");
 }
 
+/// A field inside a message is refused like a top-level one unless it changes nothing (found by
+/// a newcomer: `{"role": "user", "content": "hi", "foo": 1}` was accepted); a response message
+/// echoed back by a client, with its empty fields, passes.
+#[test]
+fn fields_inside_a_message_are_refused_unless_they_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_no_model(&dir.path().join("s.db"));
+    let bad = json!({"messages": [{"role": "user", "content": "I loved Heat", "foo": 1}]});
+    let (code, r) = post(&s, "/v1/chat/completions", &bad);
+    assert_eq!(code, 400, "{r}");
+    assert_eq!(r["error"]["param"], "messages[0].foo", "{r}");
+    assert!(r["error"]["message"].as_str().unwrap().contains("messages[0].foo (1)"), "{r}");
+    let bad = json!({"messages": [{"role": "user", "content": "I loved Heat", "tool_calls": [{"id": "x"}]}]});
+    let (code, r) = post(&s, "/v1/chat/completions", &bad);
+    assert_eq!(code, 400, "{r}");
+    assert_eq!(r["error"]["param"], "messages[0].tool_calls", "{r}");
+    let echoed = json!({"messages": [
+        {"role": "user", "content": "I loved Heat", "name": "ana"},
+        {"role": "assistant", "content": "1. Collateral (2004) — x", "refusal": null, "tool_calls": null,
+         "function_call": null, "audio": null, "annotations": []},
+        {"role": "user", "content": "seen the first one"}]});
+    let (code, r) = post(&s, "/v1/chat/completions", &echoed);
+    assert_eq!(code, 200, "{r}");
+}
+
 /// A stop sequence ends the reply before it (plain and streamed), and only the items listed
 /// before it are returned and stored as recommended.
 #[test]

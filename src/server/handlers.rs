@@ -121,6 +121,14 @@ fn validate_messages(messages: &[ChatMessageIn]) -> Result<Vec<Message>, ApiErro
                 ))
             }
         };
+        if let Some((key, value)) = m.unsupported_field() {
+            let shown: String = value.to_string().chars().take(60).collect();
+            return Err(ApiError::invalid(
+                "unsupported_field",
+                Some(&format!("messages[{i}].{key}")),
+                format!("messages[{i}].{key} ({shown}) is not supported by Curator's chat completions; leave it out"),
+            ));
+        }
         let param = format!("messages[{i}].content");
         let text =
             m.text().map_err(|e| ApiError::invalid("invalid_content", Some(&param), format!("messages[{i}].{e}")))?;

@@ -20,7 +20,9 @@ pub fn document() -> Value {
             "schemas": {
                 "Message": {"type": "object", "required": ["role"], "properties": {
                     "role": {"enum": ["system", "developer", "user", "assistant", "tool"]},
-                    "content": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "object", "properties": {"type": {"const": "text"}, "text": {"type": "string"}}}}, {"type": "null"}]}}},
+                    "content": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "object", "properties": {"type": {"const": "text"}, "text": {"type": "string"}}}}, {"type": "null"}]},
+                    "name": {"type": "string"}, "tool_call_id": {"type": "string"}},
+                    "additionalProperties": {"description": "Refused with 400 (code unsupported_field, param messages[i].field) unless an echoed response message's empty field: refusal, tool_calls, function_call, audio, annotations as null or []."}},
                 "ChatCompletionRequest": {"type": "object", "required": ["messages"], "properties": {
                     "model": {"type": "string", "default": "curator", "description": "`curator` (the default catalog) or `curator-NAME` (catalog NAME), as `GET /v1/models` lists; unknown: 404 model_not_found. A stored session keeps its catalog."},
                     "catalog": {"type": "string", "description": "Extension: the catalog NAME (must agree with model and with the session; unknown: 400 catalog_not_found)."},

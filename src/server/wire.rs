@@ -24,9 +24,34 @@ pub struct ChatMessageIn {
     /// A string, an array of content parts (`{"type": "text", "text": …}`), or null.
     #[serde(default)]
     pub content: serde_json::Value,
+    /// Every other field of the message, checked by [`ChatMessageIn::unsupported_field`]: a
+    /// client that echoes a response message back sends `refusal: null`, `annotations: []`, ….
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ChatMessageIn {
+    /// The first field besides `role` and `content` whose value would change the message's
+    /// meaning, which Curator cannot honour: anything but a participant `name` (one seeker per
+    /// conversation, so it changes nothing), a `tool_call_id` (tool messages are skipped), and
+    /// the fields of an echoed response message when empty (`refusal`, `tool_calls`,
+    /// `function_call`, `audio`, `annotations`: null or `[]`). `None` when every field passes.
+    pub fn unsupported_field(&self) -> Option<(&str, &serde_json::Value)> {
+        use serde_json::Value;
+        self.other
+            .iter()
+            .find(|(k, v)| {
+                let passes = match (k.as_str(), v) {
+                    ("name" | "tool_call_id", Value::String(_)) => true,
+                    ("refusal" | "tool_calls" | "function_call" | "audio" | "annotations", Value::Null) => true,
+                    ("tool_calls" | "annotations", Value::Array(a)) => a.is_empty(),
+                    _ => false,
+                };
+                !passes
+            })
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
     /// The message's text: the string, or the text parts joined by newlines (other part types
     /// are refused); `None` for a null content. `Err` names what is wrong with the shape.
     pub fn text(&self) -> Result<Option<String>, String> {
