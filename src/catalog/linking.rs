@@ -428,14 +428,15 @@ impl Linker {
                     // capitalised genre word next to another is a genre ("Drama or Comedy" is
                     // not, but "Romantic Comedy" and "Noir, Action, Comedy" are).
                     // The words stay open to the misspelling pass ("Shawshank Redmeption").
-                    let sequel = if has_year { None } else { sequel_number(text, &toks, i + len) };
+                    // A sequel number, with the entry it asks for (`None`: the catalog lacks it).
                     // "Collateral Seven": a capitalised number word that is a title of its own,
                     // after a title with no series, is no sequel number (nor a missing title).
-                    let sequel = sequel.filter(|&(number, at)| {
-                        let base = strip_article(&key);
-                        self.sequel(items, base, p, number).is_some()
-                            || !self.number_is_title(items, text, &toks[at], base, p)
-                    });
+                    let base = strip_article(&key);
+                    let sequel = if has_year { None } else { sequel_number(text, &toks, i + len) }
+                        .map(|(number, at)| (number, at, self.sequel(items, base, p, number)))
+                        .filter(|&(_, at, entry)| {
+                            entry.is_some() || !self.number_is_title(items, text, &toks[at], base, p)
+                        });
                     // So is a title followed by a colon and a subtitle ("Jumanji: The Next Level").
                     if !has_year
                         && sequel.is_none()
@@ -448,12 +449,12 @@ impl Linker {
                     }
                     let mut p = p;
                     if !has_year {
-                        if let Some((number, number_tok)) = sequel {
+                        if let Some((number, number_tok, entry)) = sequel {
                             // "Godfather 2", "Harry Potter 3", "Gladiator II": the series entry,
                             // or a title the catalog lacks (never the original).
                             last = number_tok;
                             end = toks[last].end;
-                            match self.sequel(items, strip_article(&key), p, number) {
+                            match entry {
                                 Some(q) => p = q,
                                 None => {
                                     missing.push(MissingTitle {

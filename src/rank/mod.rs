@@ -683,27 +683,22 @@ impl CandidateRanker {
             }
         }
         if (self.weights.attribute_filter && !latest.is_empty()) || !follow.is_empty() {
-            let mut met = vec![0usize; n];
-            for a in &latest {
-                for (p, h) in self.positions_with(a, n).into_iter().enumerate() {
-                    met[p] += usize::from(h);
-                }
-            }
-            for &p in &follow {
-                met[p] = latest.len() + 1;
-            }
-            // Specificity of each request among the items not excluded so far.
+            // Per request: the items meeting it (the tier counts them) and its specificity among
+            // the items not excluded so far.
             let available = excluded.iter().filter(|e| !**e).count().max(1) as f32;
+            let mut met = vec![0usize; n];
             let mut specificity = vec![0f32; n];
             for a in &latest {
                 let has = self.positions_with(a, n);
                 let count = (0..n).filter(|&p| has[p] && !excluded[p]).count();
-                if count > 0 {
-                    let idf = (available / count as f32).ln().max(0.0);
-                    for p in (0..n).filter(|&p| has[p]) {
-                        specificity[p] += idf;
-                    }
+                let idf = if count > 0 { (available / count as f32).ln().max(0.0) } else { 0.0 };
+                for p in (0..n).filter(|&p| has[p]) {
+                    met[p] += 1;
+                    specificity[p] += idf;
                 }
+            }
+            for &p in &follow {
+                met[p] = latest.len() + 1;
             }
             // The most constraints that at least k remaining items meet.
             let threshold = (1..=latest.len() + usize::from(!follow.is_empty()))
