@@ -512,6 +512,7 @@ fn surface(build: Option<PathBuf>, examples: bool, only: Option<Split>) -> anyho
     let utterances: Vec<surface::SurfaceUtterance> = curator::util::read_jsonl(&bench)?;
     let (labelled, _) = surface::evaluate(&utterances, &assets.tracker);
     let mut checked = utterances;
+    let review = surface::apply_review(&mut checked, &dir.join("inspired_rejected.tsv"))?;
     let added = surface::add_hand_mentions(&mut checked, &dir.join("inspired_added.tsv"), &assets.catalog)?;
     let (figures, errors) = surface::evaluate(&checked, &assets.tracker);
     let line = |what: &str, split: &str, f: &surface::SpanFigures| {
@@ -525,7 +526,11 @@ fn surface(build: Option<PathBuf>, examples: bool, only: Option<Split>) -> anyho
         line("INSPIRED's labels", split, f);
     }
     for (split, f) in figures.iter().filter(|(s, _)| shown(s)) {
-        line(&format!("labels + {added} mentions added by hand (both splits)"), split, f);
+        let what = format!(
+            "labels reviewed by hand (both splits: {} naming another film or a series made outside the catalog, {} naming no film removed, {added} mentions added)",
+            review.outside, review.removed
+        );
+        line(&what, split, f);
     }
     if examples {
         for e in errors.iter().filter(|e| shown(&e.split)) {
