@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::index::{CatalogIndex, FuzzyCache};
-use super::text::{self, is_common_word, normalize, strip_article};
+use super::text::{self, canonical_form, is_common_word, normalize, strip_article};
 use super::{Item, ItemId};
 use crate::Result;
 
@@ -69,6 +69,8 @@ pub struct Mention {
 pub(crate) struct Linker {
     /// Normalised title per item position.
     norm: Vec<String>,
+    /// [`canonical_form`] of `norm` per item position: "oceans 11" for *Ocean's Eleven*.
+    canon: Vec<String>,
     /// Article-stripped normalised title per item position.
     bare: Vec<String>,
     /// alias (normalised, with and without article) → item positions.
@@ -152,14 +154,20 @@ impl Linker {
                 e.push(k);
             }
         };
+        let mut canon = Vec::with_capacity(items.len());
         for (k, it) in items.iter().enumerate() {
             let n = normalize(&it.title);
             let b = strip_article(&n).to_string();
             max_words = max_words.max(n.split(' ').count());
             add(&mut aliases, n.clone(), k);
             add(&mut aliases, b.clone(), k);
+            // The same title with its numbers and "versus" spelt the other way.
+            let c = canonical_form(&n).into_owned();
+            add(&mut aliases, c.clone(), k);
+            add(&mut aliases, strip_article(&c).to_string(), k);
             norm.push(n);
             bare.push(b);
+            canon.push(c);
         }
         let by_id: HashMap<ItemId, usize> = items.iter().enumerate().map(|(k, it)| (it.id, k)).collect();
         let mut alias_forms = vec![Vec::new(); items.len()];
@@ -182,16 +190,19 @@ impl Linker {
             }
             add(&mut aliases, n.clone(), k);
             add(&mut aliases, b.clone(), k);
+            let c = canonical_form(&n).into_owned();
+            add(&mut aliases, strip_article(&c).to_string(), k);
+            add(&mut aliases, c, k);
             alias_forms[k].push(b);
         }
         let lexicon = Lexicon::new(items);
-        Ok(Linker { norm, bare, aliases, max_words, common, alias_forms, caps_only, lexicon })
+        Ok(Linker { norm, canon, bare, aliases, max_words, common, alias_forms, caps_only, lexicon })
     }
 
     fn score(&self, items: &[Item], pos: usize, qnorm: &str, year: Option<u16>) -> (f32, f32) {
         let qbare = strip_article(qnorm);
         let sim = similarity(qbare, &self.bare[pos]);
-        let exact = if qnorm == self.norm[pos] { 0.5 } else { 0.0 };
+        let exact = if canonical_form(qnorm) == self.canon[pos] { 0.5 } else { 0.0 };
         let item = &items[pos];
         (10.0 * sim + exact + year_term(item, year) + popularity_term(item), sim)
     }
@@ -214,7 +225,8 @@ impl Linker {
             return Vec::new();
         }
         let mut cands: Vec<usize> = Vec::new();
-        for key in [qnorm.as_str(), strip_article(&qnorm)] {
+        let qcanon = canonical_form(&qnorm);
+        for key in [qnorm.as_str(), strip_article(&qnorm), &qcanon, strip_article(&qcanon)] {
             if let Some(v) = self.aliases.get(key) {
                 cands.extend(v);
             }
@@ -239,7 +251,8 @@ impl Linker {
         k: usize,
     ) -> Vec<LinkCandidate> {
         let qlen = strip_article(qnorm).chars().count();
-        let exact = |p: usize| if qnorm == self.norm[p] { 0.5 } else { 0.0 };
+        let qcanon = canonical_form(qnorm);
+        let exact = |p: usize| if qcanon == self.canon[p] { 0.5 } else { 0.0 };
         let mut bounded: Vec<(f32, usize)> = cands
             .into_iter()
             .map(|p| {
@@ -308,8 +321,10 @@ impl Linker {
     }
 
     /// The best alias hit among `positions` for a span, preferring the year hint, then the exact
-    /// (article-included) form `span_norm` when given, then training popularity.
+    /// (article-included) form `span_norm` when given (numbers and "versus" spelt either way,
+    /// [`canonical_form`]), then training popularity.
     fn pick(&self, items: &[Item], positions: &[usize], span_norm: Option<&str>, year: Option<u16>) -> Option<usize> {
+        let span_canon = span_norm.map(canonical_form);
         positions.iter().copied().max_by(|&a, &b| {
             let s = |p: usize| {
                 let it = &items[p];
@@ -317,7 +332,7 @@ impl Linker {
                     (Some(q), Some(v)) if q == v => 10.0,
                     _ => 0.0,
                 };
-                let exact = if span_norm == Some(self.norm[p].as_str()) { 1.0 } else { 0.0 };
+                let exact = if span_canon.as_deref() == Some(self.canon[p].as_str()) { 1.0 } else { 0.0 };
                 y + exact + popularity_term(it)
             };
             s(a).total_cmp(&s(b)).then(b.cmp(&a))
@@ -342,7 +357,8 @@ impl Linker {
             for len in (1..=self.max_words.min(n - i)).rev() {
                 let span = &toks[i..i + len];
                 let key = span.iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
-                let Some(pos) = self.aliases.get(&key) else {
+                let Some(pos) = self.aliases.get(&key).or_else(|| self.aliases.get(canonical_form(&key).as_ref()))
+                else {
                     continue;
                 };
                 // An abbreviation such as "HP" is one only in capitals.
@@ -354,8 +370,11 @@ impl Linker {
                 // Items whose bare title equals this span's bare form, e.g. both
                 // "Black Panther" and "The Black Panther" for the span "black panther".
                 let mut all: Vec<usize> = pos.clone();
-                if let Some(more) = self.aliases.get(strip_article(&key)) {
-                    all.extend(more);
+                let canon = canonical_form(&key);
+                for k in [strip_article(&key), &canon, strip_article(&canon)] {
+                    if let Some(more) = self.aliases.get(k) {
+                        all.extend(more);
+                    }
                 }
                 all.sort_unstable();
                 all.dedup();
@@ -405,6 +424,26 @@ impl Linker {
                     if everyday && !well_known && kind_after {
                         continue;
                     }
+                }
+                // "after a Zombie apocalypse", "It was called Like a Boss", "on her bucket list":
+                // everyday words right after "a" / "an" (capitalised, of a title that is not well
+                // known: "More of a Toy Story or a Joker?" names films), or lowercase words after a
+                // possessive, are a noun phrase, not a title (a title that opens with the article
+                // spans it).
+                let everyday_span = span.iter().all(|t| {
+                    article(t)
+                        || self.is_common(&t.norm)
+                        || self.lexicon.is_ordinary(&t.norm)
+                        || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok()
+                });
+                let determiner = i.checked_sub(1).map(|k| toks[k].norm.as_str());
+                let noun_phrase = match determiner {
+                    Some("a" | "an") => everyday_span && (lowercase || !well_known),
+                    Some("my" | "your" | "his" | "her" | "our" | "their") => lowercase,
+                    _ => false,
+                };
+                if noun_phrase && year.is_none() && !article(&span[0]) {
+                    continue;
                 }
                 // "the Toy Story movies": a leading article must not take the first word of a
                 // longer title that starts right after it.
@@ -472,9 +511,18 @@ impl Linker {
                                 }
                             }
                         } else if latest_cue(&toks, i) {
-                            // "the new Dune": the latest entry of the series.
-                            if let Some(q) = self.series(items, strip_article(&key), p).last() {
-                                p = *q;
+                            // "the new Dune": the latest entry of the series, or of the films of
+                            // this very title ("the new Lion King" is the 2019 remake).
+                            let remakes = (0..items.len()).filter(|&q| self.bare[q] == self.bare[p]);
+                            let series = self.series(items, strip_article(&key), p);
+                            if let Some(q) = series
+                                .iter()
+                                .copied()
+                                .chain(remakes)
+                                .filter(|&q| items[q].year.is_some())
+                                .max_by_key(|&q| (items[q].year, std::cmp::Reverse(q)))
+                            {
+                                p = q;
                             }
                         }
                     }

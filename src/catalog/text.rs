@@ -68,6 +68,53 @@ pub fn strip_article(norm: &str) -> &str {
     norm
 }
 
+/// Number words that titles write either way ("Ocean's Eleven" / "Ocean's 11", "How to Lose a
+/// Guy in 10 Days" / "… in Ten Days"), with their digits.
+const NUMBER_WORDS: &[(&str, &str)] = &[
+    ("eight", "8"),
+    ("eighteen", "18"),
+    ("eleven", "11"),
+    ("fifteen", "15"),
+    ("five", "5"),
+    ("four", "4"),
+    ("fourteen", "14"),
+    ("nine", "9"),
+    ("nineteen", "19"),
+    ("one", "1"),
+    ("seven", "7"),
+    ("seventeen", "17"),
+    ("six", "6"),
+    ("sixteen", "16"),
+    ("ten", "10"),
+    ("thirteen", "13"),
+    ("three", "3"),
+    ("twelve", "12"),
+    ("twenty", "20"),
+    ("two", "2"),
+];
+
+/// The form of a normalised title under which spellings of numbers and of "versus" agree:
+/// number words one to twenty become digits and "vs" / "v" become "versus" ("oceans eleven" and
+/// "oceans 11" are both "oceans 11"; "joe vs the volcano" is "joe versus the volcano"). Only a
+/// title of two or more words once its article is stripped changes ("The One" stays "the one",
+/// so a lone "1" never names it); the rule depends on the string alone, so titles and typed text
+/// meet in the same form.
+pub fn canonical_form(norm: &str) -> std::borrow::Cow<'_, str> {
+    if !strip_article(norm).contains(' ') {
+        return std::borrow::Cow::Borrowed(norm);
+    }
+    let swap = |w: &str| -> Option<&'static str> {
+        if matches!(w, "vs" | "v") {
+            return Some("versus");
+        }
+        NUMBER_WORDS.binary_search_by(|(word, _)| (*word).cmp(w)).ok().map(|k| NUMBER_WORDS[k].1)
+    };
+    if !norm.split(' ').any(|w| swap(w).is_some()) {
+        return std::borrow::Cow::Borrowed(norm);
+    }
+    std::borrow::Cow::Owned(norm.split(' ').map(|w| swap(w).unwrap_or(w)).collect::<Vec<_>>().join(" "))
+}
+
 /// Common English words that are never linked to a title on their own when written in
 /// lowercase ("up", "her", "it" are titles too, but far more often just words).
 pub fn is_common_word(word: &str) -> bool {
@@ -383,6 +430,19 @@ mod tests {
         assert_eq!(strip_article("a quiet place"), "quiet place");
         assert_eq!(strip_article("the"), "the");
         assert_eq!(strip_article("there will be blood"), "there will be blood");
+    }
+
+    #[test]
+    fn numbers_and_versus_meet_in_one_form() {
+        assert!(NUMBER_WORDS.windows(2).all(|w| w[0].0 < w[1].0), "NUMBER_WORDS must stay sorted");
+        assert_eq!(canonical_form("oceans eleven"), "oceans 11");
+        assert_eq!(canonical_form("oceans 11"), "oceans 11");
+        assert_eq!(canonical_form("how to lose a guy in ten days"), "how to lose a guy in 10 days");
+        assert_eq!(canonical_form("joe vs the volcano"), "joe versus the volcano");
+        assert_eq!(canonical_form("batman v superman dawn of justice"), "batman versus superman dawn of justice");
+        // One word after the article: unchanged.
+        assert_eq!(canonical_form("the one"), "the one");
+        assert_eq!(canonical_form("seven"), "seven");
     }
 
     #[test]

@@ -270,18 +270,34 @@ pub(super) fn parse_year(tok: &str) -> Option<u16> {
 pub(super) const KIND_WORDS: &[&str] = &["film", "films", "franchise", "movie", "movies", "saga", "series", "trilogy"];
 
 /// Whether the span of tokens `i..=last` sits inside a longer capitalised name: a capitalised
-/// word (not "I", not the first of a sentence) right before it, or a capitalised word other
-/// than [`KIND_WORDS`] right after it, with only spaces between.
+/// word (not "I", not the first of a sentence, not a possessive such as "Marvel's") right before
+/// it, or right after it a capitalised word other than [`KIND_WORDS`] or digits run into letters
+/// ("Happy Death Day 2U"), with only spaces between.
 pub(super) fn embedded(text: &str, toks: &[Token], i: usize, last: usize) -> bool {
     let gap = |a: &Token, b: &Token| text.get(a.end..b.start).is_some_and(|g| !g.is_empty() && g.trim().is_empty());
+    // "Marvel's Black Panther", "Spielberg's Jaws": a possessive before a title is its maker.
+    let possessive = |p: &Token| text.get(p.start..p.end).is_some_and(|w| w.ends_with("'s") || w.ends_with("’s"));
     let before = i
         .checked_sub(1)
         .and_then(|j| toks.get(j))
-        .is_some_and(|p| p.capitalized && !p.sentence_start && p.norm != "i" && gap(p, &toks[i]));
-    let after = toks
-        .get(last + 1)
-        .is_some_and(|nx| nx.capitalized && !KIND_WORDS.contains(&nx.norm.as_str()) && gap(&toks[last], nx));
+        .is_some_and(|p| p.capitalized && !p.sentence_start && p.norm != "i" && !possessive(p) && gap(p, &toks[i]));
+    // A capitalised word, or digits run into letters ("Happy Death Day 2U"; not "3D" or "4K").
+    let longer = |nx: &Token| {
+        (nx.capitalized && !KIND_WORDS.contains(&nx.norm.as_str()))
+            || (nx.norm.starts_with(|c: char| c.is_ascii_digit())
+                && nx.norm.chars().any(char::is_alphabetic)
+                && !matches!(nx.norm.as_str(), "3d" | "4k" | "2d")
+                && parse_ordinal(&nx.norm).is_none())
+    };
+    let after = toks.get(last + 1).is_some_and(|nx| longer(nx) && gap(&toks[last], nx));
     before || after
+}
+
+/// The number of an ordinal written in digits ("2nd", "3rd", "21st", "4th").
+fn parse_ordinal(tok: &str) -> Option<u32> {
+    let digits = tok.trim_end_matches(|c: char| c.is_alphabetic());
+    let suffix = &tok[digits.len()..];
+    matches!(suffix, "st" | "nd" | "rd" | "th").then(|| digits.parse().ok()).flatten()
 }
 
 /// Whether a one-word span of a [`DESCRIPTIVE`] word stands next to another descriptive or
