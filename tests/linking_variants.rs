@@ -136,3 +136,13 @@ fn the_reviewed_inspired_benchmark_loads_and_scores() {
     assert!(err.contains("unknown reason \"bogus\""), "{err}");
     std::fs::remove_file(&bad).ok();
 }
+
+#[test]
+fn a_well_known_title_opening_the_message_alone_or_in_a_list_links() {
+    assert_eq!(linked("Alien, Heat, Jaws"), ["Alien (1979)", "Heat (1995)", "Jaws (1975)"]);
+    assert_eq!(linked("Alien and Heat"), ["Alien (1979)", "Heat (1995)"]);
+    assert_eq!(linked("Alien"), ["Alien (1979)"]);
+    // The genre word or a kind of film stays a request.
+    assert!(linked("Comedy").is_empty());
+    assert!(linked("Alien movies are my thing").is_empty());
+}

@@ -382,7 +382,12 @@ impl Linker {
                 let year = year_after(i + len)
                     .filter(|&y| all.iter().any(|&q| items[q].year.is_some_and(|v| v.abs_diff(y) <= 1)));
                 // Common words need a meaningful capital, or a year of this title ("IT (2017)").
-                if year.is_none() && !self.span_allowed(span) {
+                // A capital opening the message counts for a well-known title that is the whole
+                // message ("Alien") or heads a list of titles ("Alien, Heat, Jaws"); checked once
+                // the entry is picked.
+                let deferred = year.is_none() && !self.span_allowed(span);
+                let opening = span[0].capitalized && span[0].sentence_start && !span[0].shouted;
+                if deferred && !(opening && (n == len || self.title_follows_in_list(text, &toks, i + len))) {
                     continue;
                 }
                 // A lowercase article before a capitalised title may or may not be part of it
@@ -391,6 +396,9 @@ impl Linker {
                 let article = |t: &Token| matches!(t.norm.as_str(), "the" | "a" | "an");
                 let article_said = !(len > 1 && article(&span[0]) && !span[0].capitalized && span[1].capitalized);
                 let Some(p) = self.pick(items, &all, article_said.then_some(key.as_str()), year) else { continue };
+                if deferred && items[p].popularity < WELL_KNOWN {
+                    continue;
+                }
                 let cue = cue(text, &toks, i, &covered);
                 let well_known = items[p].popularity >= WELL_KNOWN;
                 // One word needs evidence that it is a title (`single_word_ok`), unless a year
@@ -539,6 +547,30 @@ impl Linker {
         found.sort_by_key(|m| m.start);
         self.cohere(items, text, &mut found);
         (found, missing)
+    }
+
+    /// Whether another title follows token `j - 1` in a list: a comma or "and" / "or" after it,
+    /// then a capitalised word that starts an alias ("Alien, Heat, Jaws"; "Alien and Heat").
+    fn title_follows_in_list(&self, text: &str, toks: &[Token], j: usize) -> bool {
+        let (Some(prev), Some(next)) = (j.checked_sub(1).and_then(|k| toks.get(k)), toks.get(j)) else {
+            return false;
+        };
+        let k = if text.get(prev.end..next.start).is_some_and(|g| g.contains(',')) {
+            j
+        } else if matches!(next.norm.as_str(), "and" | "or") {
+            j + 1
+        } else {
+            return false;
+        };
+        let Some(first) = toks.get(k).filter(|t| t.capitalized && !t.shouted) else { return false };
+        let mut key = first.norm.clone();
+        (1..=self.max_words.min(toks.len() - k)).any(|len| {
+            if len > 1 {
+                key.push(' ');
+                key.push_str(&toks[k + len - 1].norm);
+            }
+            self.aliases.contains_key(&key)
+        })
     }
 
     /// Whether an alias starts at token `i + 1` and ends after token `i + len - 1`.
