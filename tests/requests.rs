@@ -112,3 +112,33 @@ fn sequels_by_number() {
     // A series with entries still reads it as a number: the seventh Rocky is missing.
     assert_eq!(assets().catalog.missing_titles("I loved Rocky Seven").len(), 1);
 }
+
+fn people(s: &DialogueState) -> Vec<(String, bool)> {
+    s.attributes
+        .iter()
+        .filter_map(|(a, _)| match &a.attribute {
+            Attribute::Person { name, .. } => Some((name.clone(), a.wanted)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_prominent_surname_alone_names_the_person() {
+    assert_eq!(people(&said("I want more Nolan")), [("Christopher Nolan".to_string(), true)]);
+    assert_eq!(people(&said("something by Tarantino")), [("Quentin Tarantino".to_string(), true)]);
+    assert_eq!(people(&said("a Kubrick movie, but no Spielberg")).len(), 2);
+    assert!(!people(&said("a Kubrick movie, but no Spielberg"))[1].1, "no Spielberg is ruled out");
+    // Not a surname: a first name, a title ("Shakespeare in Love", "The Rock"), a longer name,
+    // shouting, a number's name ("21 Bridges").
+    for text in [
+        "I'm not so sure about David.",
+        "have you seen Shakespeare in Love?",
+        "something with the Rock",
+        "I like Nolan North",
+        "I LOVE NOLAN",
+        "I just saw 21 Bridges",
+    ] {
+        assert!(people(&said(text)).is_empty(), "{text:?}: {:?}", people(&said(text)));
+    }
+}
