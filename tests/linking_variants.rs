@@ -146,3 +146,18 @@ fn a_well_known_title_opening_the_message_alone_or_in_a_list_links() {
     assert!(linked("Comedy").is_empty());
     assert!(linked("Alien movies are my thing").is_empty());
 }
+
+#[test]
+fn a_verdict_or_favourite_around_a_lowercase_title_is_a_cue() {
+    assert_eq!(linked("inception is my favorite movie"), ["Inception (2010)"]);
+    assert_eq!(linked("my favorite is jaws"), ["Jaws (1975)"]);
+    assert_eq!(linked("my favorite movie is the matrix"), ["The Matrix (1999)"]);
+    assert_eq!(linked("titanic made me cry"), ["Titanic (1997)"]);
+    assert_eq!(linked("the godfather was too slow"), ["The Godfather (1972)"]);
+    assert_eq!(linked("my favorites are inception, the matrix"), ["Inception (2010)", "The Matrix (1999)"]);
+    assert_eq!(linked("Up made me cry"), ["Up (2009)"]);
+    // Said of a pronoun or an everyday word, a verdict is no cue; a genre stays a genre.
+    for text in ["It was great chatting with you!", "It is a great movie.", "life is good", "my favorite is comedy"] {
+        assert!(linked(text).is_empty(), "{text:?} linked {:?}", linked(text));
+    }
+}

@@ -27,10 +27,16 @@ mod sequels;
 mod evidence;
 mod lexicon;
 
-use context::{cue, embedded, genre_run, latest_cue, parse_year, subtitle_after, tokenize, Cue, Token, DESCRIPTIVE};
+use context::{
+    cue, cue_after, embedded, genre_run, latest_cue, parse_year, subtitle_after, tokenize, Cue, Token, DESCRIPTIVE,
+};
 use evidence::KINDS;
 use lexicon::Lexicon;
 use sequels::sequel_number;
+
+/// Subject pronouns that are also titles ("It", "Us", "Her", "Them!"): a verdict after one is
+/// said of the pronoun.
+const PRONOUNS: &[&str] = &["he", "her", "it", "she", "that", "them", "these", "they", "this", "those", "us", "we"];
 
 /// Training dialogues (item `popularity`) that make a title well known: a well-known title
 /// links from weaker evidence ("black panther", "Frozen was great").
@@ -383,11 +389,18 @@ impl Linker {
                     .filter(|&y| all.iter().any(|&q| items[q].year.is_some_and(|v| v.abs_diff(y) <= 1)));
                 // Common words need a meaningful capital, or a year of this title ("IT (2017)").
                 // A capital opening the message counts for a well-known title that is the whole
-                // message ("Alien") or heads a list of titles ("Alien, Heat, Jaws"); checked once
-                // the entry is picked.
+                // message ("Alien"), heads a list of titles ("Alien, Heat, Jaws") or gets a verdict
+                // ("Up made me cry"); checked once the entry is picked.
                 let deferred = year.is_none() && !self.span_allowed(span);
                 let opening = span[0].capitalized && span[0].sentence_start && !span[0].shouted;
-                if deferred && !(opening && (n == len || self.title_follows_in_list(text, &toks, i + len))) {
+                // "… is my favorite", "… made me cry", "… is hilarious" after the span; not after
+                // a pronoun, which is what such a verdict is most often said of ("It was great").
+                let pronoun = len == 1 && PRONOUNS.contains(&span[0].norm.as_str());
+                let verdict = if pronoun { Cue::None } else { cue_after(&toks, i + len) };
+                if deferred
+                    && !(opening
+                        && (n == len || verdict != Cue::None || self.title_follows_in_list(text, &toks, i + len)))
+                {
                     continue;
                 }
                 // A lowercase article before a capitalised title may or may not be part of it
@@ -399,7 +412,7 @@ impl Linker {
                 if deferred && items[p].popularity < WELL_KNOWN {
                     continue;
                 }
-                let cue = cue(text, &toks, i, &covered);
+                let cue = cue(text, &toks, i, &covered).max(verdict);
                 let well_known = items[p].popularity >= WELL_KNOWN;
                 // One word needs evidence that it is a title (`single_word_ok`), unless a year
                 // or a sequel number follows it ("Godfather 2") or it is the whole message.

@@ -90,8 +90,59 @@ pub(super) const TITLE_CUES: &[&str] = &[
     "watching",
 ];
 
+/// "Favourite" and its forms (normalised): "my favorite is jaws", "jaws is my fav".
+const FAVOURITE: &[&str] = &["fav", "fave", "favorite", "favorites", "favourite", "favourites", "favs"];
+
+/// Words saying what the seeker thought of a film, after "is" / "was" ("shrek is hilarious",
+/// "the godfather was too slow"): a weak cue that a title stands before them.
+const VERDICTS: &[&str] = &[
+    "amazing",
+    "awesome",
+    "beautiful",
+    "boring",
+    "brilliant",
+    "great",
+    "hilarious",
+    "masterpiece",
+    "overrated",
+    "so",
+    "terrible",
+    "too",
+    "underrated",
+];
+
+/// Whether the word at `i` is a form of "favourite".
+fn favourite_at(toks: &[Token], i: usize) -> bool {
+    toks.get(i).is_some_and(|t| FAVOURITE.contains(&t.norm.as_str()))
+}
+
+/// The [`Cue`] the words after a span ending before token `j` give: "is my favorite", "was one of
+/// my favourites", "made me cry" are strong; "is hilarious", "was too slow", "is the best", "is a
+/// masterpiece" weak ("inception is my favorite movie", "titanic made me cry").
+pub(super) fn cue_after(toks: &[Token], j: usize) -> Cue {
+    let at = |k: usize| toks.get(k).map_or("", |t| t.norm.as_str());
+    if at(j) == "made" && at(j + 1) == "me" {
+        return Cue::Strong;
+    }
+    if !matches!(at(j), "is" | "was" | "are" | "were") {
+        return Cue::None;
+    }
+    let k = j + 1;
+    if (at(k) == "my" && favourite_at(toks, k + 1)) || (at(k) == "one" && at(k + 1) == "of" && at(k + 2) == "my") {
+        return Cue::Strong;
+    }
+    if VERDICTS.contains(&at(k))
+        || (at(k) == "the" && at(k + 1) == "best")
+        || (matches!(at(k), "a" | "an") && VERDICTS.contains(&at(k + 1)))
+        || (at(k) == "a" && at(k + 1) == "classic")
+    {
+        return Cue::Weak;
+    }
+    Cue::None
+}
+
 /// How strongly the words before a word say that a title stands there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Cue {
     /// Nothing before it expects a title.
     None,
@@ -127,7 +178,15 @@ pub(super) fn cue(text: &str, toks: &[Token], i: usize, covered: &[bool]) -> Cue
         let Some(k) = j.checked_sub(1) else { return Cue::None };
         let prev = toks[k].norm.as_str();
         let prev2 = k.checked_sub(1).map(|k2| toks[k2].norm.as_str());
+        // "my favorite is jaws", "my favourite movie is the matrix", "my favorites are …".
+        let favourite_is = matches!(prev, "is" | "are" | "was" | "were")
+            && k.checked_sub(1).is_some_and(|k2| {
+                favourite_at(toks, k2)
+                    || (matches!(toks[k2].norm.as_str(), "movie" | "movies" | "film" | "films" | "one")
+                        && k2.checked_sub(1).is_some_and(|k3| favourite_at(toks, k3)))
+            });
         if TITLE_CUES.binary_search(&prev).is_ok()
+            || favourite_is
             || (prev == "to" && matches!(prev2, Some("similar" | "compared")))
             || (prev == "about" && matches!(prev2, Some("what" | "how")))
             || TITLE_NOUNS.contains(&prev)
