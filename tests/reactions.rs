@@ -194,3 +194,30 @@ fn positions_beyond_the_list_are_found_only_when_named_outright() {
     assert!(beyond_list("the Fourth of July movie", 3).is_empty());
     assert!(beyond_list("four stars, 5 hours", 3).is_empty());
 }
+
+/// Found by a newcomer run: parts of one sentence cut at commas say different things of
+/// different items, "the others" / "them all" / bare positions refer to the list, and "the
+/// others" after a list is not *The Others* (2001).
+#[test]
+fn commas_the_others_them_all_and_bare_positions() {
+    let (s, l) = after(&LIST, "seen the first one, the second one sounds good");
+    assert_eq!(s.items_seen(true), [l[0]]);
+    assert_eq!(s.seen_status(l[1]), None, "the second was not said seen");
+    assert_eq!(s.accepted, [l[1]]);
+    let (s, l) = after(&LIST, "I loved the first, hated the second");
+    assert_eq!((polarity(&s, l[0]), polarity(&s, l[1])), (Some(Polarity::Liked), Some(Polarity::Disliked)));
+    // Without cues of its own a part takes its sentence's: all three seen.
+    let (s, l) = after(&LIST, "I've seen the first, the second and the third");
+    assert_eq!(s.items_seen(true), l);
+    let (s, l) = after(&LIST, "hated the first one, never seen the others");
+    assert_eq!(polarity(&s, l[0]), Some(Polarity::Disliked));
+    assert_eq!(s.items_seen(false), [l[1], l[2]]);
+    assert!(s.mentions.iter().all(|m| name(m.id) != "The Others (2001)"), "{:?}", s.mentions);
+    let (s, l) = after(&LIST, "seen them all");
+    assert_eq!(s.items_seen(true), l);
+    let (s, l) = after(&LIST, "already watched 1 and 3");
+    assert_eq!(s.items_seen(true), [l[0], l[2]]);
+    // A number that is no position: nothing.
+    let (s, _) = after(&LIST, "I watched it 2 times");
+    assert!(s.seen.is_empty(), "{:?}", s.seen);
+}

@@ -122,7 +122,19 @@ const ALL: &[&str] = &[
     "any of them",
     "any of those",
     "any of these",
+    "each of them",
+    "em all",
+    "every one of them",
+    "them all",
 ];
+
+/// The rest of the list, after some items were named ("hated the first one, never seen the
+/// others").
+pub(super) const OTHERS: &[&str] =
+    &["the others", "the other ones", "the other two", "the other one", "the rest", "others"];
+
+/// Verbs after which a bare list position names an item ("already watched 1 and 3").
+const POSITION_VERBS: &[&str] = &["disliked", "hated", "liked", "loved", "saw", "seen", "watched"];
 
 /// Whole-list rejections.
 const NONE: &[&str] = &["neither", "none of them", "none of those", "none of these"];
@@ -171,15 +183,36 @@ pub fn reactions(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], cata
         return Vec::new();
     }
     let words: Vec<Word> = clauses(text).concat();
-    let segments: Vec<usize> = {
-        let mut s: Vec<usize> = words.iter().map(|w| w.segment).collect();
-        s.dedup();
-        s
+    // Parts: the stretches ([`super::negation`]) cut again at commas and semicolons, so "seen the
+    // first one, the second one sounds good" says two things about two items.
+    let part_of: Vec<(usize, usize)> = {
+        let mut part = 0;
+        words
+            .iter()
+            .enumerate()
+            .map(|(k, w)| {
+                if k > 0 && text.get(words[k - 1].span.end..w.span.start).is_some_and(|g| g.contains([',', ';'])) {
+                    part += 1;
+                }
+                (w.segment, part)
+            })
+            .collect()
     };
-    // References per segment.
-    let mut refs: Vec<(usize, Vec<usize>)> = Vec::new();
-    for &seg in &segments {
-        let ws: Vec<&Word> = words.iter().filter(|w| w.segment == seg).collect();
+    let units: Vec<(usize, usize)> = {
+        let mut u = part_of.clone();
+        u.dedup();
+        u
+    };
+    // References and cues per part.
+    struct Unit {
+        segment: usize,
+        found: Vec<usize>,
+        cues: Option<Cues>,
+    }
+    let mut parts: Vec<Unit> = Vec::new();
+    let mut taken: Vec<usize> = Vec::new();
+    for &unit in &units {
+        let ws: Vec<&Word> = words.iter().zip(&part_of).filter(|(_, u)| **u == unit).map(|(w, _)| w).collect();
         let norm = format!(" {} ", ws.iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" "));
         let mut found: Vec<usize> = Vec::new();
         let add = |i: usize, found: &mut Vec<usize>| {
@@ -208,12 +241,21 @@ pub fn reactions(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], cata
                 add(listed.len() - 1, &mut found);
             }
             // "number 2", "number two", "#3" (the '#' is not a word character: a bare digit
-            // after "number", or a one-digit word written right after '#').
+            // after "number", or a one-digit word written right after '#'); and a bare position
+            // right after a verb of watching or opinion, or joined to one ("already watched 1
+            // and 3", "loved 2").
             let after_number = k > 0 && ws[k - 1].norm == "number";
             let hashed = w.span.start > 0 && text[..w.span.start].ends_with('#');
-            if after_number || hashed {
+            let bare = w.norm.len() == 1
+                && k > 0
+                && (POSITION_VERBS.contains(&ws[k - 1].norm.as_str())
+                    || (matches!(ws[k - 1].norm.as_str(), "and" | "or")
+                        && k > 1
+                        && ws[k - 2].norm.len() == 1
+                        && ws[k - 2].norm.bytes().all(|b| b.is_ascii_digit())));
+            if after_number || hashed || bare {
                 let n = w.norm.parse::<usize>().ok().and_then(|n| n.checked_sub(1));
-                let n = n.or_else(|| NUMBERS.iter().find(|(x, _)| *x == w.norm).map(|(_, i)| *i));
+                let n = n.or_else(|| NUMBERS.iter().find(|(x, _)| *x == w.norm).map(|(_, i)| *i).filter(|_| !bare));
                 if let Some(i) = n {
                     add(i, &mut found);
                 }
@@ -225,12 +267,11 @@ pub fn reactions(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], cata
         if listed.len() == 1 && ["it", "that", "that one", "this one", "this", "them"].iter().any(|p| has(&norm, p)) {
             add(0, &mut found);
         }
-        // Titles: linked in this segment, or a distinctive word of a listed title said in it.
+        // Titles: linked in this part, or a distinctive word of a listed title said in it.
         let span_words: Vec<&str> = ws.iter().map(|w| w.norm.as_str()).collect();
+        let (from, to) = (ws.first().map_or(0, |w| w.span.start), ws.last().map_or(0, |w| w.span.end));
         for (i, id) in listed.iter().enumerate() {
-            let linked_here = linked
-                .iter()
-                .any(|&(l, at)| l == *id && words.iter().find(|w| w.span.end > at).is_some_and(|w| w.segment == seg));
+            let linked_here = linked.iter().any(|&(l, at)| l == *id && (from..to).contains(&at));
             let partial = catalog
                 .get(*id)
                 .is_some_and(|it| title_words(&it.title).iter().any(|t| span_words.contains(&t.as_str())));
@@ -238,48 +279,43 @@ pub fn reactions(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], cata
                 add(i, &mut found);
             }
         }
-        if !found.is_empty() || cues_in(&norm) {
-            refs.push((seg, found));
+        // "the others", "the rest": the listed items this turn has not referred to yet.
+        if OTHERS.iter().any(|p| has(&norm, p)) {
+            let named: Vec<usize> = taken.iter().chain(&found).copied().collect();
+            (0..listed.len()).filter(|i| !named.contains(i)).for_each(|i| add(i, &mut found));
+        }
+        taken.extend(found.iter().copied());
+        let cues = cues_in(&norm).then(|| Cues::read(&norm));
+        if !found.is_empty() || cues.is_some() {
+            parts.push(Unit { segment: unit.0, found, cues });
         }
     }
-    // A segment with cues but no reference continues the previous one.
+    // A part with references but no cues takes those of the nearest part of its stretch that
+    // has some ("I've seen the first, the second and the third"), the earlier first; a part with
+    // cues but no reference continues the references before it ("seen the first one, hated it").
+    let cues_near = |k: usize| -> Option<Cues> {
+        let same = |j: &usize| parts[*j].segment == parts[k].segment && parts[*j].cues.is_some();
+        (0..k).rev().find(same).or_else(|| (k + 1..parts.len()).find(same)).and_then(|j| parts[j].cues)
+    };
     let mut out: Vec<Reaction> = Vec::new();
     let mut last: Vec<usize> = Vec::new();
-    for (seg, found) in &refs {
-        let found = if found.is_empty() { last.clone() } else { found.clone() };
+    for (k, part) in parts.iter().enumerate() {
+        let found = if part.found.is_empty() { last.clone() } else { part.found.clone() };
         last = found.clone();
-        let norm = format!(
-            " {} ",
-            words.iter().filter(|w| w.segment == *seg).map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" ")
-        );
-        let seen = if NOT_SEEN.iter().any(|p| has(&norm, p)) {
-            Some(false)
-        } else if SEEN.iter().any(|p| has(&norm, p)) {
-            Some(true)
-        } else {
-            None
-        };
-        let accepted = ACCEPTED.iter().any(|p| has(&norm, p));
-        let polarity = if is_negative_cue(&norm) || NONE.iter().any(|p| has(&norm, p)) {
-            Some(Polarity::Disliked)
-        } else if accepted || LIKED.iter().any(|p| has(&norm, p)) {
-            Some(Polarity::Liked)
-        } else {
-            None
-        };
+        let Some(c) = part.cues.or_else(|| cues_near(k)) else { continue };
         for i in found {
             let id = listed[i];
-            let k = match out.iter().position(|r| r.id == id) {
-                Some(k) => k,
+            let at = match out.iter().position(|r| r.id == id) {
+                Some(at) => at,
                 None => {
                     out.push(Reaction { id, seen: None, polarity: None, accepted: false });
                     out.len() - 1
                 }
             };
-            let r = &mut out[k];
-            r.seen = seen.or(r.seen);
-            r.polarity = polarity.or(r.polarity);
-            r.accepted |= accepted && polarity != Some(Polarity::Disliked);
+            let r = &mut out[at];
+            r.seen = c.seen.or(r.seen);
+            r.polarity = c.polarity.or(r.polarity);
+            r.accepted |= c.accepted && c.polarity != Some(Polarity::Disliked);
         }
     }
     out.retain(|r| r.seen.is_some() || r.polarity.is_some() || r.accepted);
@@ -287,9 +323,39 @@ pub fn reactions(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], cata
     out
 }
 
+/// What a part of a turn says (seen, liked, accepted), whatever it refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cues {
+    seen: Option<bool>,
+    polarity: Option<Polarity>,
+    accepted: bool,
+}
+
+impl Cues {
+    /// The cues of a stretch (normalised, space-padded).
+    fn read(norm: &str) -> Cues {
+        let seen = if NOT_SEEN.iter().any(|p| has(norm, p)) {
+            Some(false)
+        } else if SEEN.iter().any(|p| has(norm, p)) {
+            Some(true)
+        } else {
+            None
+        };
+        let accepted = ACCEPTED.iter().any(|p| has(norm, p));
+        let polarity = if is_negative_cue(norm) || NONE.iter().any(|p| has(norm, p)) {
+            Some(Polarity::Disliked)
+        } else if accepted || LIKED.iter().any(|p| has(norm, p)) {
+            Some(Polarity::Liked)
+        } else {
+            None
+        };
+        Cues { seen, polarity, accepted }
+    }
+}
+
 /// Whether a stretch (normalised, space-padded) says anything a reaction reads.
 fn cues_in(norm: &str) -> bool {
-    NOT_SEEN.iter().chain(SEEN).chain(LIKED).chain(ACCEPTED).any(|p| has(norm, p)) || is_negative_cue(norm)
+    NOT_SEEN.iter().chain(SEEN).chain(LIKED).chain(ACCEPTED).chain(NONE).any(|p| has(norm, p)) || is_negative_cue(norm)
 }
 
 /// The distinctive words of a title (normalised): not common English words, at least four

@@ -169,7 +169,18 @@ impl Tracker {
                     .unzip()
             }
         };
-        let mentions: Vec<ItemMention> = mentions.into_iter().map(|m| ItemMention { turn: index, ..m }).collect();
+        let (mentions, at): (Vec<ItemMention>, Vec<usize>) = mentions
+            .into_iter()
+            .zip(at)
+            // After a list, lowercase "the others" is the rest of it, not *The Others* (2001).
+            .filter(|(m, a)| {
+                turn.role != Role::Seeker
+                    || state.last_listed().is_empty()
+                    || state.last_listed().contains(&m.id)
+                    || !super::reactions::OTHERS.iter().any(|p| text.get(*a..).is_some_and(|t| t.starts_with(p)))
+            })
+            .map(|(m, a)| (ItemMention { turn: index, ..m }, a))
+            .unzip();
         // "#7" after a list of three: said back to the seeker, not silently dropped.
         let beyond_list = match turn.role {
             Role::Seeker if self.reactions && !state.last_listed().is_empty() => {
