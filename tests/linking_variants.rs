@@ -161,3 +161,17 @@ fn a_verdict_or_favourite_around_a_lowercase_title_is_a_cue() {
         assert!(linked(text).is_empty(), "{text:?} linked {:?}", linked(text));
     }
 }
+
+/// Found by a newcomer run: subtitles said alone, an article dropped, and "date night" as an
+/// evening rather than *Date Night* (2010).
+#[test]
+fn subtitles_dropped_articles_and_evenings() {
+    assert_eq!(linked("The Last Jedi was disappointing"), ["Star Wars: Episode VIII – The Last Jedi (2017)"]);
+    assert_eq!(linked("I loved The Two Towers"), ["The Lord of the Rings: The Two Towers (2002)"]);
+    assert_eq!(linked("Fury Road is great"), ["Mad Max: Fury Road (2015)"]);
+    assert_eq!(linked("Godfather was too slow"), ["The Godfather (1972)"]);
+    assert_eq!(linked("Hangover was funny"), ["The Hangover (2009)"]);
+    // The exact form still counts when the titles are as well known: *Heat*, not *The Heat*.
+    assert_eq!(linked("I loved Heat"), ["Heat (1995)"]);
+    assert!(linked("I want something romantic for date night").is_empty());
+}

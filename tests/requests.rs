@@ -142,3 +142,21 @@ fn a_prominent_surname_alone_names_the_person() {
         assert!(people(&said(text)).is_empty(), "{text:?}: {:?}", people(&said(text)));
     }
 }
+
+/// Found by a newcomer run: "nothing older than 2015" was not read; "Heat was too long" was a like.
+#[test]
+fn older_and_newer_than_and_verdicts_of_length() {
+    let s = said("nothing older than 2015 please");
+    let ruled: Vec<_> = s
+        .attributes
+        .iter()
+        .filter_map(|(a, _)| match a.attribute {
+            Attribute::Years { from, to } => Some((from, to, a.wanted)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ruled, [(curator::knowledge::FIRST_YEAR, 2014, false)]);
+    assert_eq!(years(&said("something newer than 2010")), [(2011, curator::knowledge::LAST_YEAR)]);
+    let s = said("Heat was too long for me but I liked Collateral");
+    assert_eq!(liked(&s), ["Collateral (2004)"]);
+}

@@ -682,6 +682,23 @@ impl AttributeLinker {
                 if let Some((from, to)) = decade(tok) {
                     push(Attribute::Years { from, to }, !negated_at(i), w[i].span.clone(), &mut out);
                 } else if tok.len() == 4
+                    && i > 1
+                    && w[i - 1].norm == "than"
+                    && matches!(w[i - 2].norm.as_str(), "older" | "earlier" | "newer" | "later" | "recent")
+                {
+                    // "newer than 2010", "nothing older than 2015" (a ruled-out span of years).
+                    if let Ok(y) = tok.parse::<u16>() {
+                        if (FIRST_YEAR + 1..LAST_YEAR).contains(&y) {
+                            let (from, to) = if matches!(w[i - 2].norm.as_str(), "older" | "earlier") {
+                                (FIRST_YEAR, y - 1)
+                            } else {
+                                (y + 1, LAST_YEAR)
+                            };
+                            let span = w[i - 2].span.start..w[i].span.end;
+                            push(Attribute::Years { from, to }, !negated_at(i - 2), span, &mut out);
+                        }
+                    }
+                } else if tok.len() == 4
                     && i > 0
                     && matches!(w[i - 1].norm.as_str(), "from" | "in" | "since" | "after" | "before")
                 {
