@@ -124,7 +124,7 @@ fn the_reviewed_inspired_benchmark_loads_and_scores() {
     let (figures, _) = evaluate(&utterances, &a.tracker);
     let f1 = |split: &str| figures.iter().find(|(s, _)| s == split).map(|(_, f)| f.f1()).unwrap();
     assert!(f1("dev") >= 0.92, "dev F1 {}", f1("dev"));
-    assert!(f1("test") >= 0.83, "test F1 {}", f1("test"));
+    assert!(f1("test") >= 0.84, "test F1 {}", f1("test"));
     // Stale rows fail loudly: a review of words no label covers.
     let bad = std::env::temp_dir().join(format!("curator-review-{}.tsv", std::process::id()));
     std::fs::write(&bad, "split\tdialog_id\tutt_id\tsaid\titem\treason\tnote\ndev\tnope\t1\tx\tX\tperson\tn\n")
@@ -174,4 +174,24 @@ fn subtitles_dropped_articles_and_evenings() {
     // The exact form still counts when the titles are as well known: *Heat*, not *The Heat*.
     assert_eq!(linked("I loved Heat"), ["Heat (1995)"]);
     assert!(linked("I want something romantic for date night").is_empty());
+}
+
+/// Found by a newcomer run: a lowercase list, "fan of", "better than", "the original", and
+/// lowercase misspellings said alone or after a verb of opinion.
+#[test]
+fn lowercase_lists_comparisons_originals_and_typos() {
+    assert_eq!(linked("inception and the matrix"), ["Inception (2010)", "The Matrix (1999)"]);
+    assert_eq!(linked("not a fan of titanic"), ["Titanic (1997)"]);
+    assert_eq!(linked("Aliens is better than Alien"), ["Aliens (1986)", "Alien (1979)"]);
+    assert_eq!(
+        linked("Alien, Aliens and Predator are my favorites"),
+        ["Alien (1979)", "Aliens (1986)", "Predator (1987)"]
+    );
+    assert_eq!(linked("the original Jumanji"), ["Jumanji (1995)"]);
+    assert_eq!(linked("inceptoin"), ["Inception (2010)"]);
+    assert_eq!(linked("loved interstelar"), ["Interstellar (2014)"]);
+    // Genres joined, names in a plot, an ordinary word near a title: nothing.
+    for text in ["action and comedy", "Max and Annie set out to solve it", "something lighter"] {
+        assert!(linked(text).is_empty(), "{text:?} linked {:?}", linked(text));
+    }
 }

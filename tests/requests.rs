@@ -160,3 +160,19 @@ fn older_and_newer_than_and_verdicts_of_length() {
     let s = said("Heat was too long for me but I liked Collateral");
     assert_eq!(liked(&s), ["Collateral (2004)"]);
 }
+
+/// Found by a newcomer run: "I meant the original Jumanji" kept Jumanji (2017) liked beside 1995.
+#[test]
+fn a_correction_takes_back_the_other_film_of_the_title() {
+    let tracker = &assets().tracker;
+    let mut s = DialogueState::new();
+    tracker.observe(&mut s, Utterance::said(Role::Seeker, "I loved Jumanji"));
+    assert_eq!(liked(&s), ["Jumanji (2017)"]);
+    tracker.observe(&mut s, Utterance::said(Role::Seeker, "I meant the original Jumanji with Robin Williams"));
+    assert_eq!(liked(&s), ["Jumanji (1995)"]);
+    // Without a correction, both stay.
+    let mut s = DialogueState::new();
+    tracker.observe(&mut s, Utterance::said(Role::Seeker, "I loved Jumanji"));
+    tracker.observe(&mut s, Utterance::said(Role::Seeker, "and the original Jumanji too"));
+    assert_eq!(liked(&s).len(), 2);
+}

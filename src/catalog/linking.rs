@@ -28,7 +28,8 @@ mod evidence;
 mod lexicon;
 
 use context::{
-    cue, cue_after, embedded, genre_run, latest_cue, parse_year, subtitle_after, tokenize, Cue, Token, DESCRIPTIVE,
+    cue, cue_after, embedded, genre_run, latest_cue, original_cue, parse_year, subtitle_after, tokenize, Cue, Token,
+    DESCRIPTIVE,
 };
 use evidence::KINDS;
 use lexicon::Lexicon;
@@ -460,7 +461,14 @@ impl Linker {
                 if deferred && items[p].popularity < WELL_KNOWN {
                     continue;
                 }
-                let cue = cue(text, &toks, i, &covered).max(verdict);
+                // "inception and the matrix": a lowercase head of a list of titles (capitalised
+                // lists are as often names: "Max and Annie").
+                let list_head = if span.iter().all(|t| !t.capitalized) && self.title_follows(&toks, i + len) {
+                    Cue::Weak
+                } else {
+                    Cue::None
+                };
+                let cue = cue(text, &toks, i, &covered).max(verdict).max(list_head);
                 let well_known = items[p].popularity >= WELL_KNOWN;
                 // One word needs evidence that it is a title (`single_word_ok`), unless a year
                 // or a sequel number follows it ("Godfather 2") or it is the whole message.
@@ -595,6 +603,14 @@ impl Linker {
                             {
                                 p = q;
                             }
+                        } else if original_cue(&toks, i) {
+                            // "the original Jumanji": the oldest film of this title.
+                            if let Some(q) = (0..items.len())
+                                .filter(|&q| self.bare[q] == self.bare[p] && items[q].year.is_some())
+                                .min_by_key(|&q| (items[q].year, q))
+                            {
+                                p = q;
+                            }
                         }
                     }
                     found.push(Mention { start: toks[i].start, end, id: items[p].id, position: p, similarity: 1.0 });
@@ -616,6 +632,30 @@ impl Linker {
     /// before it ("the heat" for "heat").
     fn article_twin(&self, positions: &[usize], bare: &str) -> bool {
         positions.iter().any(|&q| self.canon[q] != bare && strip_article(&self.canon[q]) == bare)
+    }
+
+    /// Whether "and" / "or" at token `j` is followed by a title with a word that is neither common
+    /// nor a genre ("inception and the matrix", not "action and comedy").
+    fn title_follows(&self, toks: &[Token], j: usize) -> bool {
+        if !toks.get(j).is_some_and(|t| matches!(t.norm.as_str(), "and" | "or")) {
+            return false;
+        }
+        let k = j + 1;
+        let mut key = String::new();
+        (1..=self.max_words.min(toks.len().saturating_sub(k))).any(|len| {
+            let t = &toks[k + len - 1];
+            if !key.is_empty() {
+                key.push(' ');
+            }
+            key.push_str(&t.norm);
+            let words = &toks[k..k + len];
+            self.aliases.contains_key(&key)
+                && words.iter().any(|w| {
+                    !matches!(w.norm.as_str(), "the" | "a" | "an")
+                        && !self.is_common(&w.norm)
+                        && DESCRIPTIVE.binary_search(&w.norm.as_str()).is_err()
+                })
+        })
     }
 
     /// Whether another title follows token `j - 1` in a list: a comma or "and" / "or" after it,
@@ -731,7 +771,11 @@ impl Linker {
                 // One misspelt word is a title only when written like one: a lowercase word
                 // within edit distance 1 of a one-word title is usually another word
                 // ("something lighter" is not The Fighter).
-                if len == 1 && (chars < 6 || !span[0].capitalized) {
+                // Lowercase, it may still be the whole message ("inceptoin") or follow a verb
+                // of watching or opinion ("loved interstelar").
+                if len == 1
+                    && (chars < 6 || !(span[0].capitalized || n == 1 || cue(text, toks, i, covered) == Cue::Strong))
+                {
                     continue;
                 }
                 budget -= 1;

@@ -74,6 +74,15 @@ const NEGATIVE_CUES: &[&str] = &[
     "worst",
 ];
 
+/// Whether `text` corrects which film the seeker meant ("I meant the original Jumanji", "no, I
+/// mean the 1995 one", "I was talking about …").
+pub(super) fn is_correction(text: &str) -> bool {
+    let norm = format!(" {} ", normalize(text));
+    [" i meant ", " i mean ", " meant the ", " i was talking about ", " i was thinking of "]
+        .iter()
+        .any(|p| norm.contains(p))
+}
+
 /// Whether a stretch of normalised words (space-padded: `" i hated it "`) says a negative cue.
 pub(super) fn is_negative_cue(stretch: &str) -> bool {
     NEGATIVE_CUES.iter().any(|c| stretch.contains(&format!(" {c} ")))

@@ -211,6 +211,15 @@ impl Tracker {
                 title_seen.push((m.id, seen));
             }
         }
+        // "I meant the original Jumanji": a seeker correcting which film of a title they meant
+        // takes back what was said of the others of that title.
+        if turn.role == Role::Seeker && super::negation::is_correction(&text) {
+            let same = |a: ItemId, b: ItemId| match (self.catalog.position(a), self.catalog.position(b)) {
+                (Some(pa), Some(pb)) => pa != pb && self.catalog.same_title(pa).contains(&pb),
+                _ => false,
+            };
+            state.mentions.retain(|old| old.role != Role::Seeker || !mentions.iter().any(|m| same(m.id, old.id)));
+        }
         state.record(Turn { role: turn.role, text, items: mentions.iter().map(|m| m.id).collect() }, &mentions);
         state.seen.extend(title_seen.iter().map(|&(id, seen)| (id, seen, index)));
         let mut added = mentions;

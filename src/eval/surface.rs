@@ -41,8 +41,9 @@
 //! - `inspired_added.tsv` (split, dialog id, utterance id, the words, the item or
 //!   [`SERIES`]) lists the mentions added by hand: the film an `other-film` label meant, when the
 //!   catalog has it ("the new Lion King" is *The Lion King* (2019)); and every prediction the
-//!   labels called wrong, read in its utterance (dev and test, twice: after the linker was first
-//!   tuned on dev, and again after the review), added when the words name a catalog film — not
+//!   labels called wrong, read in its utterance (dev and test, three times: after the linker was
+//!   first tuned on dev, after the review, and after the rules tuned on the reviewed dev), added
+//!   when the words name a catalog film — not
 //!   a person ("The Rock"), a character ("Max") or a title outside the catalog ("Zombieland
 //!   Double Tap") — and added as [`SERIES`] when they name a series in general ("the Saw
 //!   movies"), as the review treats INSPIRED's own series labels.
@@ -463,11 +464,16 @@ pub struct SpanError {
 /// Most errors [`evaluate`] lists.
 pub const MAX_ERRORS: usize = 2000;
 
-/// Whether two items are the same film for scoring: the same id or the same normalised title.
+/// Whether two items are the same film for scoring: the same id, the same normalised title, or
+/// the same IMDb id (ReDial lists "Conjuring" and "The Conjuring (2013)", both tt1457767).
 fn same_film(catalog: &Catalog, a: ItemId, b: ItemId) -> bool {
     a == b
         || match (catalog.position(a), catalog.position(b)) {
             (Some(pa), Some(pb)) => catalog.same_title(pa).contains(&pb),
+            _ => false,
+        }
+        || match (catalog.get(a).and_then(|i| i.imdb_id.as_ref()), catalog.get(b).and_then(|i| i.imdb_id.as_ref())) {
+            (Some(x), Some(y)) => x == y,
             _ => false,
         }
 }

@@ -99,8 +99,10 @@ const VERDICTS: &[&str] = &[
     "amazing",
     "awesome",
     "beautiful",
+    "better",
     "boring",
     "brilliant",
+    "funnier",
     "great",
     "hilarious",
     "masterpiece",
@@ -109,6 +111,7 @@ const VERDICTS: &[&str] = &[
     "terrible",
     "too",
     "underrated",
+    "worse",
 ];
 
 /// Whether the word at `i` is a form of "favourite".
@@ -185,8 +188,10 @@ pub(super) fn cue(text: &str, toks: &[Token], i: usize, covered: &[bool]) -> Cue
                     || (matches!(toks[k2].norm.as_str(), "movie" | "movies" | "film" | "films" | "one")
                         && k2.checked_sub(1).is_some_and(|k3| favourite_at(toks, k3)))
             });
+        let fan_of = prev == "of" && matches!(prev2, Some("fan" | "fans"));
         if TITLE_CUES.binary_search(&prev).is_ok()
             || favourite_is
+            || fan_of
             || (prev == "to" && matches!(prev2, Some("similar" | "compared")))
             || (prev == "about" && matches!(prev2, Some("what" | "how")))
             || TITLE_NOUNS.contains(&prev)
@@ -386,7 +391,7 @@ pub(super) fn genre_run(toks: &[Token], i: usize, last: usize) -> bool {
             Some("or" | "and") => {
                 j.and_then(step).and_then(|k| toks.get(k)).is_some_and(|t| genre_like(t) && !same_stem(t))
             }
-            _ => t.is_some_and(genre_like),
+            _ => t.is_some_and(|t| genre_like(t) && !same_stem(t)),
         }
     };
     joined(i.checked_sub(1), |j| j.checked_sub(1)) || joined(Some(i + 1), |j| Some(j + 1))
@@ -395,4 +400,9 @@ pub(super) fn genre_run(toks: &[Token], i: usize, last: usize) -> bool {
 /// Whether the title at token `i` follows "the new", "the latest" or "the newest".
 pub(super) fn latest_cue(toks: &[Token], i: usize) -> bool {
     i >= 1 && matches!(toks[i - 1].norm.as_str(), "new" | "latest" | "newest")
+}
+
+/// Whether the title at token `i` follows "the original" or "the old" ("the original Jumanji").
+pub(super) fn original_cue(toks: &[Token], i: usize) -> bool {
+    i >= 1 && matches!(toks[i - 1].norm.as_str(), "original" | "old" | "older")
 }
