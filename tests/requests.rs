@@ -176,3 +176,21 @@ fn a_correction_takes_back_the_other_film_of_the_title() {
     tracker.observe(&mut s, Utterance::said(Role::Seeker, "and the original Jumanji too"));
     assert_eq!(liked(&s).len(), 2);
 }
+
+/// Found by a newcomer run: "no Marvel movies" and "not slashers" ruled nothing out.
+#[test]
+fn studios_and_subgenres_as_keywords() {
+    let ruled = |text: &str| -> Vec<String> {
+        said(text)
+            .attributes
+            .iter()
+            .filter(|(a, _)| !a.wanted)
+            .filter_map(|(a, _)| match &a.attribute {
+                Attribute::Keyword { name } => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(ruled("no Marvel movies please"), ["marvel cinematic universe"]);
+    assert_eq!(ruled("I like horror but not slashers"), ["slasher"]);
+}
