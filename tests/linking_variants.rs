@@ -195,3 +195,13 @@ fn lowercase_lists_comparisons_originals_and_typos() {
         assert!(linked(text).is_empty(), "{text:?} linked {:?}", linked(text));
     }
 }
+
+/// Found by a newcomer run: "toy story 2 and 3" linked only *Toy Story* (1995).
+#[test]
+fn joined_sequel_numbers_name_each_entry() {
+    assert_eq!(linked("toy story 2 and 3"), ["Toy Story 2 (1999)", "Toy Story 3 (2010)"]);
+    assert_eq!(linked("Toy Story 2 and 3"), ["Toy Story 2 (1999)", "Toy Story 3 (2010)"]);
+    // A count stays a count; a number the series lacks links nothing else (not the film *12*).
+    assert_eq!(linked("I saw Heat 2 or 3 times"), ["Heat (1995)"]);
+    assert_eq!(linked("Ocean's 11 and 12"), ["Ocean's Eleven (2001)"]);
+}

@@ -566,8 +566,34 @@ impl Linker {
                         continue;
                     }
                     let mut p = p;
+                    let base_hit = p;
+                    let mut extra: Vec<(usize, usize)> = Vec::new();
+                    let mut skip_to = last;
+                    // "Toy Story 2 and 3" with the numbered title matched whole: the further
+                    // entries of its series.
+                    if !has_year && sequel.is_none() {
+                        if let Some((series_key, _)) = base.rsplit_once(' ') {
+                            let numbered = base.rsplit(' ').next().and_then(|w| sequels::parse_number(w, true));
+                            if numbered.is_some() {
+                                for (n, k) in sequels::more_numbers(&toks, last) {
+                                    match self.sequel(items, series_key, base_hit, n) {
+                                        Some(q) => extra.push((q, k)),
+                                        // "Ocean's 11 and 12": a number of the series, not the
+                                        // film *12*; unread, but not linked elsewhere.
+                                        None => skip_to = skip_to.max(k),
+                                    }
+                                }
+                            }
+                        }
+                    }
                     if !has_year {
                         if let Some((number, number_tok, entry)) = sequel {
+                            // "toy story 2 and 3": the further entries the catalog has.
+                            for (n, k) in sequels::more_numbers(&toks, number_tok) {
+                                if let Some(q) = self.sequel(items, base, base_hit, n) {
+                                    extra.push((q, k));
+                                }
+                            }
                             // "Godfather 2", "Harry Potter 3", "Gladiator II": the series entry,
                             // or a title the catalog lacks (never the original).
                             last = number_tok;
@@ -614,6 +640,17 @@ impl Linker {
                         }
                     }
                     found.push(Mention { start: toks[i].start, end, id: items[p].id, position: p, similarity: 1.0 });
+                    for &(q, k) in &extra {
+                        found.push(Mention {
+                            start: toks[k].start,
+                            end: toks[k].end,
+                            id: items[q].id,
+                            position: q,
+                            similarity: 1.0,
+                        });
+                        last = last.max(k);
+                    }
+                    last = last.max(skip_to);
                     for c in covered.iter_mut().take(last + 1).skip(i) {
                         *c = true;
                     }

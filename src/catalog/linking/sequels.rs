@@ -60,10 +60,28 @@ pub(super) fn sequel_number(text: &str, toks: &[Token], j: usize) -> Option<(u32
     } else {
         (parse_number(&first.norm, false)?, j)
     };
-    if toks.get(at + 1).is_some_and(|t| COUNT_WORDS.contains(&t.norm.as_str())) {
+    // "toy story 2 and 3" names two entries; "Heat 2 or 3 times" counts.
+    let more = more_numbers(toks, at);
+    let after = more.last().map_or(at, |&(_, k)| k) + 1;
+    if toks.get(after).is_some_and(|t| COUNT_WORDS.contains(&t.norm.as_str()))
+        || (more.is_empty() && toks.get(at + 1).is_some_and(|t| COUNT_WORDS.contains(&t.norm.as_str())))
+    {
         return None;
     }
     Some((number, at))
+}
+
+/// The further entry numbers joined to a sequel number at token `at` by "and" / "or" ("toy story
+/// 2 and 3", "Godfather 2 or 3"): each number and its token.
+pub(super) fn more_numbers(toks: &[Token], at: usize) -> Vec<(u32, usize)> {
+    let mut out = Vec::new();
+    let mut k = at;
+    while toks.get(k + 1).is_some_and(|t| matches!(t.norm.as_str(), "and" | "or")) {
+        let Some(n) = toks.get(k + 2).and_then(|t| parse_number(&t.norm, true)) else { break };
+        out.push((n, k + 2));
+        k += 2;
+    }
+    out
 }
 
 impl Linker {
