@@ -174,7 +174,7 @@ const LEXICON: &[(&str, &str)] = &[
 ];
 
 /// Genres mentioned in `text`, in order, each once (a later negation wins). "rom com" also
-/// yields comedy.
+/// yields comedy, unless negated ("not a romcom" rules out romance only).
 pub fn genre_mentions(text: &str) -> Vec<GenreMention> {
     genres_in(&clauses(text)).into_iter().map(|(m, _)| m).collect()
 }
@@ -215,8 +215,10 @@ fn genres_in(clauses: &[Vec<Word>]) -> Vec<(GenreMention, Vec<Range<usize>>)> {
                         !CUES.contains(&phrase.as_str()) || phrase == "romantic" && FILM_NOUNS.contains(&next);
                     let span = words[i].span.start..words[i + len - 1].span.end;
                     push(genre, !negated, explicit, span.clone(), &mut out);
-                    if matches!(phrase.as_str(), "rom com" | "rom coms" | "romcom" | "romcoms") {
-                        push("comedy", !negated, explicit, span, &mut out);
+                    // "a rom-com" asks for both; "not a romcom" rules out the romance only, so a
+                    // comedy asked for before stays.
+                    if matches!(phrase.as_str(), "rom com" | "rom coms" | "romcom" | "romcoms") && !negated {
+                        push("comedy", true, explicit, span, &mut out);
                     }
                     matched = len;
                     break;
@@ -802,7 +804,9 @@ mod tests {
         assert_eq!(g("no horror, a funny animated movie"), [("horror", false), ("comedy", true), ("animation", true)]);
         assert_eq!(g("I loved Heat"), []);
         assert_eq!(g("anything but horror"), [("horror", false)]);
-        assert_eq!(g("no more romcoms"), [("romance", false), ("comedy", false)]);
+        // Ruling out a rom-com keeps a comedy asked for before (found by a newcomer run).
+        assert_eq!(g("no more romcoms"), [("romance", false)]);
+        assert_eq!(g("not a romcom though"), [("romance", false)]);
         // Comparative and superlative cue words ("something funnier").
         assert_eq!(g("something funnier now"), [("comedy", true)]);
         assert_eq!(g("the scariest one you know, nothing spookier"), [("horror", false)]);
