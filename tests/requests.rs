@@ -194,3 +194,38 @@ fn studios_and_subgenres_as_keywords() {
     assert_eq!(ruled("no Marvel movies please"), ["marvel cinematic universe"]);
     assert_eq!(ruled("I like horror but not slashers"), ["slasher"]);
 }
+
+/// Found by a second newcomer run: negative leads a few words before a person or genre, complaint
+/// verdicts, and numbers of time that are no titles.
+#[test]
+fn negative_leads_complaints_and_spans_of_time() {
+    let ruled = |text: &str| -> Vec<String> {
+        said(text)
+            .attributes
+            .iter()
+            .filter(|(a, _)| !a.wanted)
+            .map(|(a, _)| match &a.attribute {
+                Attribute::Person { name, .. } => name.clone(),
+                Attribute::Genre { name } => name.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(ruled("I'm not a fan of Ryan Gosling"), ["Ryan Gosling"]);
+    assert_eq!(ruled("I don't want anything by Michael Bay"), ["Michael Bay"]);
+    assert_eq!(ruled("not in the mood for action tonight"), ["action"]);
+    let disliked = |text: &str| -> Vec<String> {
+        said(text)
+            .mentions
+            .iter()
+            .filter(|m| m.polarity == Polarity::Disliked)
+            .map(|m| assets().catalog.get(m.id).unwrap().display_name())
+            .collect()
+    };
+    assert_eq!(disliked("Taxi Driver bored me"), ["Taxi Driver (1976)"]);
+    assert_eq!(disliked("Titanic was not my thing"), ["Titanic (1997)"]);
+    let s = said("I want something recent, like the last 5 years");
+    assert!(s.mentions.is_empty(), "{:?}", s.mentions);
+    let s = said("newer than 2010 please");
+    assert!(s.mentions.is_empty(), "{:?}", s.mentions);
+}

@@ -83,6 +83,9 @@ pub(crate) struct Linker {
     norm: Vec<String>,
     /// [`canonical_form`] of `norm` per item position: "oceans 11" for *Ocean's Eleven*.
     canon: Vec<String>,
+    /// Alias keys that only a title's [`canonical_form`] gives, no title as spelt ("the last 5
+    /// years" for *The Last Five Years*).
+    canonical_only: HashSet<String>,
     /// Article-stripped normalised title per item position.
     bare: Vec<String>,
     /// alias (normalised, with and without article) → item positions.
@@ -181,6 +184,7 @@ impl Linker {
             }
         };
         let mut canon = Vec::with_capacity(items.len());
+        let mut canonical_keys: HashSet<String> = HashSet::new();
         for (k, it) in items.iter().enumerate() {
             let n = normalize(&it.title);
             let b = strip_article(&n).to_string();
@@ -189,6 +193,10 @@ impl Linker {
             add(&mut aliases, b.clone(), k);
             // The same title with its numbers and "versus" spelt the other way.
             let c = canonical_form(&n).into_owned();
+            if c != n {
+                canonical_keys.insert(strip_article(&c).to_string());
+                canonical_keys.insert(c.clone());
+            }
             add(&mut aliases, c.clone(), k);
             add(&mut aliases, strip_article(&c).to_string(), k);
             norm.push(n);
@@ -238,7 +246,23 @@ impl Linker {
             alias_forms[k].push(b);
         }
         let lexicon = Lexicon::new(items);
-        Ok(Linker { norm, canon, bare, aliases, max_words, common, alias_forms, caps_only, lexicon })
+        // Keys that only the other spelling of a number gives ("the last 5 years").
+        for (n, b) in norm.iter().zip(&bare) {
+            canonical_keys.remove(n);
+            canonical_keys.remove(b);
+        }
+        Ok(Linker {
+            norm,
+            canon,
+            canonical_only: canonical_keys,
+            bare,
+            aliases,
+            max_words,
+            common,
+            alias_forms,
+            caps_only,
+            lexicon,
+        })
     }
 
     fn score(&self, items: &[Item], pos: usize, qnorm: &str, year: Option<u16>) -> (f32, f32) {
@@ -412,6 +436,7 @@ impl Linker {
             for len in (1..=self.max_words.min(n - i)).rev() {
                 let span = &toks[i..i + len];
                 let key = span.iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
+                let via_canonical = !self.aliases.contains_key(&key) || self.canonical_only.contains(&key);
                 let Some(pos) = self.aliases.get(&key).or_else(|| self.aliases.get(canonical_form(&key).as_ref()))
                 else {
                     continue;
@@ -470,6 +495,20 @@ impl Linker {
                 };
                 let cue = cue(text, &toks, i, &covered).max(verdict).max(list_head);
                 let well_known = items[p].popularity >= WELL_KNOWN;
+                // Digits for a number word in lowercase ("the last 5 years" is no *The Last Five
+                // Years*): only for a well-known title.
+                if via_canonical && !well_known && span.iter().all(|t| !t.capitalized) {
+                    continue;
+                }
+                // A year after a comparison or preposition is a year ("newer than 2010").
+                if len == 1
+                    && parse_year(&span[0].norm).is_some()
+                    && i.checked_sub(1).is_some_and(|k| {
+                        matches!(toks[k].norm.as_str(), "than" | "after" | "before" | "since" | "from" | "in" | "until")
+                    })
+                {
+                    continue;
+                }
                 // One word needs evidence that it is a title (`single_word_ok`), unless a year
                 // or a sequel number follows it ("Godfather 2") or it is the whole message.
                 if len == 1

@@ -26,6 +26,7 @@ const ITEM_NEGATORS: &[&str] = &["besides", "except", "no", "nor", "not", "witho
 const NEGATIVE_CUES: &[&str] = &[
     "anything not",
     "awful",
+    "bored me",
     "boring",
     "couldnt stand",
     "did not care for",
@@ -56,6 +57,10 @@ const NEGATIVE_CUES: &[&str] = &[
     "not great",
     "not into",
     "not like",
+    "not my cup of tea",
+    "not my kind",
+    "not my thing",
+    "not my type",
     "not really into",
     "overrated",
     "pretty bad",
@@ -147,8 +152,35 @@ pub fn item_seen(text: &str, at: usize) -> Option<bool> {
 
 /// Whether a negator stands within the three words before `words[i]`.
 pub(super) fn negated_at(words: &[Word], i: usize) -> bool {
-    words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(&w.norm.as_str()))
+    if words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(&w.norm.as_str())) {
+        return true;
+    }
+    // A longer negative lead ending at most four words before ("I'm not a fan of Ryan Gosling",
+    // "I don't want anything by Michael Bay", "not in the mood for action tonight").
+    let before: Vec<&str> = words[..i.min(words.len())].iter().map(|w| w.norm.as_str()).collect();
+    NEGATIVE_LEADS.iter().any(|lead| {
+        let lead: Vec<&str> = lead.split(' ').collect();
+        (0..before.len().saturating_sub(lead.len() - 1))
+            .any(|s| before[s..s + lead.len()] == lead[..] && i - (s + lead.len()) <= 4)
+    })
 }
+
+/// Phrases (normalised) that rule out what follows them within a few words.
+const NEGATIVE_LEADS: &[&str] = &[
+    "do not want",
+    "dont care for",
+    "dont feel like",
+    "dont want",
+    "not a big fan of",
+    "not a fan of",
+    "not in the mood for",
+    "not interested in",
+    "not into",
+    "not really into",
+    "rather not",
+    "sick of",
+    "tired of",
+];
 
 /// A word of the text: its normalised form, whether the original starts with a capital, and the
 /// byte range in the text it comes from: a run of letters, digits and apostrophes, less a

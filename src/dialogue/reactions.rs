@@ -232,6 +232,12 @@ pub fn reactions(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], cata
                 "five" | "5" => Some(5),
                 _ => None,
             });
+            // "the last 5 years" is a span of time, not the list's last five.
+            let run = run.filter(|_| {
+                !ws.get(k + 2).is_some_and(|t| {
+                    matches!(t.norm.as_str(), "years" | "months" | "weeks" | "days" | "hours" | "minutes" | "times")
+                })
+            });
             match (w.norm.as_str(), run) {
                 ("first" | "top", Some(r)) => (0..r).for_each(|i| add(i, &mut found)),
                 ("last", Some(r)) => (listed.len().saturating_sub(r)..listed.len()).for_each(|i| add(i, &mut found)),
