@@ -229,3 +229,17 @@ fn negative_leads_complaints_and_spans_of_time() {
     let s = said("newer than 2010 please");
     assert!(s.mentions.is_empty(), "{:?}", s.mentions);
 }
+
+/// Found by a second newcomer run: a dislike reached past a comma into a new statement.
+#[test]
+fn a_comma_before_a_verb_starts_a_new_statement() {
+    let s = said("I hated It and Get Out, seen Hereditary");
+    let disliked: Vec<String> = s
+        .mentions
+        .iter()
+        .filter(|m| m.polarity == Polarity::Disliked)
+        .map(|m| assets().catalog.get(m.id).unwrap().display_name())
+        .collect();
+    assert_eq!(disliked, ["It (2017)", "Get Out (2017)"]);
+    assert_eq!(liked(&s), ["Hereditary (2018)"]);
+}

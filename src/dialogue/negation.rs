@@ -105,7 +105,7 @@ pub fn item_polarity(text: &str, at: usize) -> Polarity {
     if before.is_some_and(|w| ITEM_NEGATORS.contains(&w.norm.as_str())) {
         return Polarity::Disliked;
     }
-    let stretch = format!(" {} ", own_stretch(&words, target, segment).join(" "));
+    let stretch = format!(" {} ", own_stretch(&words, target, segment, text).join(" "));
     if is_negative_cue(&stretch) {
         Polarity::Disliked
     } else {
@@ -118,15 +118,26 @@ const NEW_SUBJECTS: &[&str] = &["i", "id", "ill", "im", "ive", "my", "we"];
 
 /// The words of `segment` around `target` (module doc), cut where "and" starts a new statement
 /// with its own subject ([`NEW_SUBJECTS`]): the scope of the target's cues.
-fn own_stretch<'a>(words: &'a [Word], target: &Word, segment: usize) -> Vec<&'a str> {
+fn own_stretch<'a>(words: &'a [Word], target: &Word, segment: usize, text: &str) -> Vec<&'a str> {
     let seg: Vec<&Word> = words.iter().filter(|w| w.segment == segment).collect();
     let at = seg.iter().position(|w| w.span == target.span).unwrap_or(0);
-    let cut =
-        |k: usize| seg[k].norm == "and" && seg.get(k + 1).is_some_and(|n| NEW_SUBJECTS.contains(&n.norm.as_str()));
-    let start = (0..at).rev().find(|&k| cut(k)).map_or(0, |k| k + 1);
-    let end = (at..seg.len()).find(|&k| cut(k)).unwrap_or(seg.len());
+    // "and" before a new subject, or a comma before a verb opening a new statement ("I hated It
+    // and Get Out, seen Hereditary"): the word starts a stretch of its own.
+    let opens = |k: usize| {
+        let and_subject =
+            seg[k].norm == "and" && seg.get(k + 1).is_some_and(|n| NEW_SUBJECTS.contains(&n.norm.as_str()));
+        let comma_verb = k > 0
+            && STATEMENT_VERBS.contains(&seg[k].norm.as_str())
+            && text.get(seg[k - 1].span.end..seg[k].span.start).is_some_and(|g| g.contains(','));
+        and_subject || comma_verb
+    };
+    let start = (1..=at).rev().find(|&k| opens(k)).map_or(0, |k| if seg[k].norm == "and" { k + 1 } else { k });
+    let end = (at + 1..seg.len()).find(|&k| opens(k)).unwrap_or(seg.len());
     seg[start..end].iter().map(|w| w.norm.as_str()).collect()
 }
+
+/// Verbs that open a statement of their own after a comma ("…, seen Hereditary", "…, loved Heat").
+const STATEMENT_VERBS: &[&str] = &["enjoyed", "hated", "liked", "loved", "saw", "seen", "watched"];
 
 /// Words that make a seen cue someone else's, or a wish ("have you seen X?", "I want to see X").
 const NOT_THE_SEEKERS: &[&str] = &["you", "want", "wanna", "will", "gonna", "going", "planning"];
@@ -141,7 +152,7 @@ pub fn item_seen(text: &str, at: usize) -> Option<bool> {
     let clauses = clauses(text);
     let clause = clauses.iter().find(|c| c.iter().any(|w| w.span.end > at && w.span.start <= at))?;
     let target = clause.iter().find(|w| w.span.end > at)?;
-    let stretch = own_stretch(clause, target, target.segment);
+    let stretch = own_stretch(clause, target, target.segment, text);
     let padded = format!(" {} ", stretch.join(" "));
     if super::reactions::NOT_SEEN.iter().any(|c| padded.contains(&format!(" {c} "))) {
         return Some(false);
