@@ -243,3 +243,14 @@ fn a_comma_before_a_verb_starts_a_new_statement() {
     assert_eq!(disliked, ["It (2017)", "Get Out (2017)"]);
     assert_eq!(liked(&s), ["Hereditary (2018)"]);
 }
+
+/// Found by a second newcomer run: the opening read "Noted: no before 2015".
+#[test]
+fn a_ruled_out_span_of_years_is_said_back_in_words() {
+    let tracker = &assets().tracker;
+    let mut s = DialogueState::new();
+    let observed =
+        tracker.observe(&mut s, Utterance::said(Role::Seeker, "no horror, and nothing older than 2015 please"));
+    let noted = curator::agent::noted(&observed, &s, &assets().catalog, &[]).unwrap();
+    assert_eq!(noted, "Noted: no horror; nothing before 2015.");
+}

@@ -280,9 +280,14 @@ fn noted_changes(observed: &Observed, state: &DialogueState, catalog: &Catalog) 
     if !wants.is_empty() {
         parts.push(format!("you want {}", and_list(&wants)));
     }
-    let rejects = this_turn(false);
+    // "no horror or Adam Sandler"; a ruled-out span of years reads "nothing before 2015".
+    let (spans, rejects): (Vec<String>, Vec<String>) =
+        this_turn(false).into_iter().partition(|d| d.starts_with("before ") || d.starts_with("after "));
     if !rejects.is_empty() {
         parts.push(format!("no {}", or_list(&rejects)));
+    }
+    for d in spans {
+        parts.push(format!("nothing {d}"));
     }
     if parts.is_empty() {
         return None;
