@@ -25,7 +25,9 @@ mod context;
 mod sequels;
 
 mod evidence;
+mod fuzzy;
 mod lexicon;
+mod lists;
 
 use context::{
     cue, cue_after, embedded, genre_run, latest_cue, original_cue, parse_year, subtitle_after, tokenize, Cue, Token,
@@ -704,60 +706,6 @@ impl Linker {
         (found, missing)
     }
 
-    /// Whether `positions` hold a title that is `bare` (canonical, no article) with an article
-    /// before it ("the heat" for "heat").
-    fn article_twin(&self, positions: &[usize], bare: &str) -> bool {
-        positions.iter().any(|&q| self.canon[q] != bare && strip_article(&self.canon[q]) == bare)
-    }
-
-    /// Whether "and" / "or" at token `j` is followed by a title with a word that is neither common
-    /// nor a genre ("inception and the matrix", not "action and comedy").
-    fn title_follows(&self, toks: &[Token], j: usize) -> bool {
-        if !toks.get(j).is_some_and(|t| matches!(t.norm.as_str(), "and" | "or")) {
-            return false;
-        }
-        let k = j + 1;
-        let mut key = String::new();
-        (1..=self.max_words.min(toks.len().saturating_sub(k))).any(|len| {
-            let t = &toks[k + len - 1];
-            if !key.is_empty() {
-                key.push(' ');
-            }
-            key.push_str(&t.norm);
-            let words = &toks[k..k + len];
-            self.aliases.contains_key(&key)
-                && words.iter().any(|w| {
-                    !matches!(w.norm.as_str(), "the" | "a" | "an")
-                        && !self.is_common(&w.norm)
-                        && DESCRIPTIVE.binary_search(&w.norm.as_str()).is_err()
-                })
-        })
-    }
-
-    /// Whether another title follows token `j - 1` in a list: a comma or "and" / "or" after it,
-    /// then a capitalised word that starts an alias ("Alien, Heat, Jaws"; "Alien and Heat").
-    fn title_follows_in_list(&self, text: &str, toks: &[Token], j: usize) -> bool {
-        let (Some(prev), Some(next)) = (j.checked_sub(1).and_then(|k| toks.get(k)), toks.get(j)) else {
-            return false;
-        };
-        let k = if text.get(prev.end..next.start).is_some_and(|g| g.contains(',')) {
-            j
-        } else if matches!(next.norm.as_str(), "and" | "or") {
-            j + 1
-        } else {
-            return false;
-        };
-        let Some(first) = toks.get(k).filter(|t| t.capitalized && !t.shouted) else { return false };
-        let mut key = first.norm.clone();
-        (1..=self.max_words.min(toks.len() - k)).any(|len| {
-            if len > 1 {
-                key.push(' ');
-                key.push_str(&toks[k + len - 1].norm);
-            }
-            self.aliases.contains_key(&key)
-        })
-    }
-
     /// Whether an alias starts at token `i + 1` and ends after token `i + len - 1`.
     fn longer_after(&self, toks: &[Token], i: usize, len: usize) -> bool {
         let n = toks.len();
@@ -808,107 +756,6 @@ impl Linker {
             {
                 found[k].position = best;
                 found[k].id = items[best].id;
-            }
-        }
-    }
-
-    /// Links misspelt titles among the words no exact alias covered. Bounded: at most 64 fuzzy
-    /// lookups per text.
-    fn fuzzy_pass(
-        &self,
-        items: &[Item],
-        index: &CatalogIndex,
-        text: &str,
-        toks: &[Token],
-        covered: &mut [bool],
-        found: &mut Vec<Mention>,
-    ) {
-        let n = toks.len();
-        let content = |t: &Token| {
-            !self.is_common(&t.norm)
-                && DESCRIPTIVE.binary_search(&t.norm.as_str()).is_err()
-                && parse_year(&t.norm).is_none()
-        };
-        let mut budget = 64;
-        let mut fuzzy = index.fuzzy_cache();
-        let mut i = 0;
-        while i < n && budget > 0 {
-            if covered[i] || !content(&toks[i]) {
-                i += 1;
-                continue;
-            }
-            let mut accepted = None;
-            for len in (1..=6.min(n - i)).rev() {
-                let span = &toks[i..i + len];
-                if span.iter().enumerate().any(|(j, _)| covered[i + j]) || !content(&span[len - 1]) {
-                    continue;
-                }
-                let chars: usize = span.iter().map(|t| t.norm.chars().count()).sum();
-                // One misspelt word is a title only when written like one: a lowercase word
-                // within edit distance 1 of a one-word title is usually another word
-                // ("something lighter" is not The Fighter).
-                // Lowercase, it may still be the whole message ("inceptoin") or follow a verb
-                // of watching or opinion ("loved interstelar").
-                if len == 1
-                    && (chars < 6 || !(span[0].capitalized || n == 1 || cue(text, toks, i, covered) == Cue::Strong))
-                {
-                    continue;
-                }
-                budget -= 1;
-                let query = &text[span[0].start..span[len - 1].end];
-                let year = toks.get(i + len).and_then(|t| parse_year(&t.norm));
-                let q = match year {
-                    Some(y) => format!("{query} {y}"),
-                    None => query.to_string(),
-                };
-                let best = self.link_title_cached(items, &mut fuzzy, &q, 1);
-                if let Some(c) = best.first() {
-                    let words = |s: &str| s.split(' ').count();
-                    let span_norm = span.iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
-                    let same_len = words(strip_article(&span_norm)) == words(&self.bare[c.position]);
-                    // A span spelt exactly like the title was weighed by the exact pass; and a
-                    // misspelling of a title that is not well known must not be a real word.
-                    let typed = strip_article(&span_norm);
-                    let exact = typed == self.bare[c.position];
-                    let real_words = same_len
-                        && items[c.position].popularity < WELL_KNOWN
-                        && self.changes_only_real_words(typed, &self.bare[c.position]);
-                    // One word: at most one edit in seven letters, two in ten or more
-                    // ("Interstaller").
-                    let need = if len == 1 && chars < 10 { 0.85 } else { 0.8 };
-                    let last = if year.is_some() { i + len } else { i + len - 1 };
-                    if same_len
-                        && !exact
-                        && !real_words
-                        && c.similarity >= need
-                        && (year.is_some() || !embedded(text, toks, i, last))
-                    {
-                        accepted = Some((len, *c, year.is_some()));
-                        break;
-                    }
-                }
-                if budget == 0 {
-                    break;
-                }
-            }
-            match accepted {
-                Some((len, c, has_year)) => {
-                    // In bounds: `len <= n - i`, and `has_year` means `year_after(i + len)` found
-                    // a token at `i + len`; a token's `end` is a character boundary of `text`.
-                    let last = if has_year { i + len } else { i + len - 1 };
-                    found.push(Mention {
-                        start: toks[i].start,
-                        end: toks[last].end,
-                        id: c.id,
-                        position: c.position,
-                        similarity: c.similarity,
-                    });
-                    for c in covered.iter_mut().take(last + 1).skip(i) {
-                        *c = true;
-                    }
-                    i = last + 1;
-                }
-                None => i += 1,
             }
         }
     }

@@ -1,0 +1,111 @@
+//! The misspelling pass: titles typed with errors ("Inceptoin", "Shawshank Redmeption") among the
+//! words no exact alias covered.
+
+use super::super::index::CatalogIndex;
+use super::super::Item;
+use super::context::{cue, embedded, parse_year, Cue, Token, DESCRIPTIVE};
+use super::{Linker, Mention, WELL_KNOWN};
+use crate::catalog::text::strip_article;
+
+impl Linker {
+    /// Links misspelt titles among the words no exact alias covered. Bounded: at most 64 fuzzy
+    /// lookups per text.
+    pub(super) fn fuzzy_pass(
+        &self,
+        items: &[Item],
+        index: &CatalogIndex,
+        text: &str,
+        toks: &[Token],
+        covered: &mut [bool],
+        found: &mut Vec<Mention>,
+    ) {
+        let n = toks.len();
+        let content = |t: &Token| {
+            !self.is_common(&t.norm)
+                && DESCRIPTIVE.binary_search(&t.norm.as_str()).is_err()
+                && parse_year(&t.norm).is_none()
+        };
+        let mut budget = 64;
+        let mut fuzzy = index.fuzzy_cache();
+        let mut i = 0;
+        while i < n && budget > 0 {
+            if covered[i] || !content(&toks[i]) {
+                i += 1;
+                continue;
+            }
+            let mut accepted = None;
+            for len in (1..=6.min(n - i)).rev() {
+                let span = &toks[i..i + len];
+                if span.iter().enumerate().any(|(j, _)| covered[i + j]) || !content(&span[len - 1]) {
+                    continue;
+                }
+                let chars: usize = span.iter().map(|t| t.norm.chars().count()).sum();
+                // One misspelt word is a title only when written like one: a lowercase word
+                // within edit distance 1 of a one-word title is usually another word
+                // ("something lighter" is not The Fighter).
+                // Lowercase, it may still be the whole message ("inceptoin") or follow a verb
+                // of watching or opinion ("loved interstelar").
+                if len == 1
+                    && (chars < 6 || !(span[0].capitalized || n == 1 || cue(text, toks, i, covered) == Cue::Strong))
+                {
+                    continue;
+                }
+                budget -= 1;
+                let query = &text[span[0].start..span[len - 1].end];
+                let year = toks.get(i + len).and_then(|t| parse_year(&t.norm));
+                let q = match year {
+                    Some(y) => format!("{query} {y}"),
+                    None => query.to_string(),
+                };
+                let best = self.link_title_cached(items, &mut fuzzy, &q, 1);
+                if let Some(c) = best.first() {
+                    let words = |s: &str| s.split(' ').count();
+                    let span_norm = span.iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
+                    let same_len = words(strip_article(&span_norm)) == words(&self.bare[c.position]);
+                    // A span spelt exactly like the title was weighed by the exact pass; and a
+                    // misspelling of a title that is not well known must not be a real word.
+                    let typed = strip_article(&span_norm);
+                    let exact = typed == self.bare[c.position];
+                    let real_words = same_len
+                        && items[c.position].popularity < WELL_KNOWN
+                        && self.changes_only_real_words(typed, &self.bare[c.position]);
+                    // One word: at most one edit in seven letters, two in ten or more
+                    // ("Interstaller").
+                    let need = if len == 1 && chars < 10 { 0.85 } else { 0.8 };
+                    let last = if year.is_some() { i + len } else { i + len - 1 };
+                    if same_len
+                        && !exact
+                        && !real_words
+                        && c.similarity >= need
+                        && (year.is_some() || !embedded(text, toks, i, last))
+                    {
+                        accepted = Some((len, *c, year.is_some()));
+                        break;
+                    }
+                }
+                if budget == 0 {
+                    break;
+                }
+            }
+            match accepted {
+                Some((len, c, has_year)) => {
+                    // In bounds: `len <= n - i`, and `has_year` means `year_after(i + len)` found
+                    // a token at `i + len`; a token's `end` is a character boundary of `text`.
+                    let last = if has_year { i + len } else { i + len - 1 };
+                    found.push(Mention {
+                        start: toks[i].start,
+                        end: toks[last].end,
+                        id: c.id,
+                        position: c.position,
+                        similarity: c.similarity,
+                    });
+                    for c in covered.iter_mut().take(last + 1).skip(i) {
+                        *c = true;
+                    }
+                    i = last + 1;
+                }
+                None => i += 1,
+            }
+        }
+    }
+}
