@@ -19,20 +19,12 @@ impl Linker {
             return false;
         }
         let k = j + 1;
-        let mut key = String::new();
-        (1..=self.max_words.min(toks.len().saturating_sub(k))).any(|len| {
-            let t = &toks[k + len - 1];
-            if !key.is_empty() {
-                key.push(' ');
-            }
-            key.push_str(&t.norm);
-            let words = &toks[k..k + len];
-            self.aliases.contains_key(&key)
-                && words.iter().any(|w| {
-                    !matches!(w.norm.as_str(), "the" | "a" | "an")
-                        && !self.is_common(&w.norm)
-                        && DESCRIPTIVE.binary_search(&w.norm.as_str()).is_err()
-                })
+        self.alias_lengths_at(toks, k).any(|len| {
+            toks[k..k + len].iter().any(|w| {
+                !matches!(w.norm.as_str(), "the" | "a" | "an")
+                    && !self.is_common(&w.norm)
+                    && DESCRIPTIVE.binary_search(&w.norm.as_str()).is_err()
+            })
         })
     }
 
@@ -49,13 +41,17 @@ impl Linker {
         } else {
             return false;
         };
-        let Some(first) = toks.get(k).filter(|t| t.capitalized && !t.shouted) else { return false };
-        let mut key = first.norm.clone();
-        (1..=self.max_words.min(toks.len() - k)).any(|len| {
+        toks.get(k).is_some_and(|t| t.capitalized && !t.shouted) && self.alias_lengths_at(toks, k).next().is_some()
+    }
+
+    /// The lengths, shortest first, of the aliases that start at token `k`.
+    fn alias_lengths_at<'a>(&'a self, toks: &'a [Token], k: usize) -> impl Iterator<Item = usize> + 'a {
+        let mut key = String::new();
+        (1..=self.max_words.min(toks.len().saturating_sub(k))).filter(move |&len| {
             if len > 1 {
                 key.push(' ');
-                key.push_str(&toks[k + len - 1].norm);
             }
+            key.push_str(&toks[k + len - 1].norm);
             self.aliases.contains_key(&key)
         })
     }
