@@ -2,9 +2,10 @@
 //!
 //! - model throughput on a fixed prompt ([`crate::llm::bench::measure_throughput`]);
 //! - a scripted 5-turn dialogue through the whole agent: per turn, the tool part (linking, state,
-//!   ranking, reasons), the model's time to first token, and the time until the first reply text
-//!   reaches the front end (the opening sentence is checked before it is shown, so this includes
-//!   its whole generation);
+//!   ranking, reasons), the model's time to first token, the time until the first and the last
+//!   reply text reach the front end (a model-written opening is checked before it is shown, so
+//!   the first includes its whole generation), and the dialogue prefill that the front ends run
+//!   after each reply while the seeker reads (timed apart);
 //! - the tool part alone over the same turns repeated (after one untimed pass), for a stable
 //!   per-turn figure: mean, median and 99th percentile.
 
@@ -39,8 +40,15 @@ pub struct TurnFigures {
     pub model_new_prompt_tokens: Option<usize>,
     /// From `respond` being called to the first text event.
     pub first_text_ms: f64,
-    /// The whole turn.
+    /// From `respond` being called to the last text event: the whole reply on screen.
+    pub last_text_ms: f64,
+    /// The whole call (the reply on screen plus any work after its last text).
     pub total_ms: f64,
+    /// After the reply, the dialogue prefill the front ends run while the seeker reads
+    /// ([`Agent::prefill_dialogue`]): milliseconds, not part of the turn.
+    pub prefill_ms: f64,
+    /// Tokens that prefill decoded (the reply as shown, where the model did not read all of it).
+    pub prefill_tokens: usize,
 }
 
 /// The `curator bench` report.
@@ -52,6 +60,11 @@ pub struct BenchReport {
     pub dialogue: Vec<TurnFigures>,
     /// Median model time to first token over turns 2–5.
     pub model_ttft_p50_from_turn2_ms: Option<f64>,
+    /// Median over turns 2–5 of the whole reply (call to last text event,
+    /// [`TurnFigures::last_text_ms`]), milliseconds; the turn-1 prompt is processed from scratch.
+    pub turn_p50_from_turn2_ms: Option<f64>,
+    /// Median over turns 2–5 of first text event to last text event, milliseconds.
+    pub first_to_last_text_p50_from_turn2_ms: Option<f64>,
     /// Tool part alone: mean milliseconds per turn over `tool_turns` turns.
     pub tools_ms_per_turn: f64,
     /// Tool part alone: median milliseconds per turn.
@@ -92,13 +105,21 @@ pub fn run(
         for (i, text) in SCRIPT.iter().enumerate() {
             let t0 = Instant::now();
             let mut first: Option<f64> = None;
+            let mut last: Option<f64> = None;
             let mut stats = None;
             agent.respond(text, &mut |ev| match ev {
-                AgentEvent::Text { .. } if first.is_none() => first = Some(t0.elapsed().as_secs_f64() * 1e3),
+                AgentEvent::Text { .. } => {
+                    let now = t0.elapsed().as_secs_f64() * 1e3;
+                    first.get_or_insert(now);
+                    last = Some(now);
+                }
                 AgentEvent::Done { stats: s } => stats = Some(s),
                 _ => {}
             })?;
             let total_ms = t0.elapsed().as_secs_f64() * 1e3;
+            let t1 = Instant::now();
+            let prefill_tokens = agent.prefill_dialogue()?;
+            let prefill_ms = t1.elapsed().as_secs_f64() * 1e3;
             let s = stats.unwrap_or_default();
             dialogue.push(TurnFigures {
                 turn: i + 1,
@@ -106,11 +127,16 @@ pub fn run(
                 model_ttft_ms: s.generation.as_ref().map(|g| g.time_to_first_token_ms),
                 model_new_prompt_tokens: s.generation.as_ref().map(|g| g.prompt_tokens - g.cached_prompt_tokens),
                 first_text_ms: first.unwrap_or(total_ms),
+                last_text_ms: last.unwrap_or(total_ms),
                 total_ms,
+                prefill_ms,
+                prefill_tokens,
             });
         }
     }
     let ttft = median(dialogue.iter().skip(1).filter_map(|t| t.model_ttft_ms).collect());
+    let turn = median(dialogue.iter().skip(1).map(|t| t.last_text_ms).collect());
+    let first_to_last = median(dialogue.iter().skip(1).map(|t| t.last_text_ms - t.first_text_ms).collect());
     let mut tool_ms: Vec<f64> = Vec::new();
     let mut tools_agent = build(None)?;
     // One untimed pass: one-off costs (the PPR hub vectors, first allocations) are not per turn.
@@ -135,6 +161,8 @@ pub fn run(
         throughput,
         dialogue,
         model_ttft_p50_from_turn2_ms: ttft,
+        turn_p50_from_turn2_ms: turn,
+        first_to_last_text_p50_from_turn2_ms: first_to_last,
         tools_ms_per_turn: mean,
         tools_ms_p50: median(tool_ms).unwrap_or(0.0),
         tools_ms_p99: p99,

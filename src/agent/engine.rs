@@ -382,8 +382,8 @@ impl Engine {
         let messages = model_messages(&*model, &self.prompts, &self.config, history, Some(user));
         let reasons: std::collections::HashMap<u32, String> =
             shortlist.iter().map(|r| (r.id, r.reason.clone())).collect();
-        // A fixed opening is forced (the model writes none); otherwise the model gets free tokens
-        // for one.
+        // A fixed opening is shown (the model writes none, and does not read it before choosing
+        // titles); otherwise the model gets free tokens for one.
         let fixed = opening_rules.fixed.clone();
         let spec = ListSpec {
             items: self.config.recommendations,

@@ -16,9 +16,11 @@
 //! from catalog metadata and co-mention counts → the LLM writes the reply, streamed token by
 //! token: a free opening line, then a numbered list whose titles are decoded under the trie of
 //! the reranked shortlist ([`crate::llm::constrained`]), so every item named is a catalog item;
-//! each item's reason (from data) and the closing line are forced text. The model sees the
-//! dialogue so far (a sliding window when it would overflow its context) and reuses the keys and
-//! values of earlier turns. Without a model (or with one that cannot constrain) the list is
+//! a fixed opening, each item's reason (from data) and the closing line are shown without the
+//! model reading them during the turn (it chooses each title after its prompt, its own opening
+//! and the titles so far; the front ends' prefill decodes the reply as shown while the seeker
+//! reads). The model sees the dialogue so far (a sliding window when it would overflow its
+//! context) and reuses the keys and values of earlier turns. Without a model (or with one that cannot constrain) the list is
 //! written from the ranked list. Every front end consumes the same [`AgentEvent`] stream.
 
 mod conversation;

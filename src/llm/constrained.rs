@@ -3,8 +3,11 @@
 //! forced to a fixed text.
 //!
 //! The reply format marks the item slots: a numbered list, one item per line, `"1. Title (Year)"`.
-//! The list markers (`"1."`, `"\n2."`, …) and any text attached to an item (a reason from data)
-//! are forced, so the model cannot leave the format; inside a slot only children of the current
+//! The list markers (`"1."`, `"\n2."`, …) are forced, so the model cannot leave the format; text
+//! the caller wrote (a fixed opening, the reason from data after each title, the closing line) is
+//! shown without entering the model's context during the call ([`Step::Show`]): the model reads
+//! its prompt, its own opening and the list of titles so far, and the front end's prefill
+//! decodes the reply as shown while the seeker reads. Inside a slot only children of the current
 //! [`TitleTrie`] node that still lead to an unused title may be chosen, and at a complete title the
 //! end-of-item token (a newline) is allowed too. Outside the slots — the opening line — decoding
 //! is free. A title is never written twice in one list ([`TrieBudget`]).
@@ -35,6 +38,10 @@ pub enum Step {
     },
     /// Decode this text as given (tokenized by the backend, no BOS) and show it.
     Force(String),
+    /// Show this text without decoding it: text the caller wrote (a fixed opening, an item's
+    /// suffix, the closing line) that the model does not read before its next choice. It counts
+    /// against the reply's token budget like forced text.
+    Show(String),
     /// The list is complete.
     Stop,
 }
@@ -104,8 +111,8 @@ enum Phase {
 
 /// Where the time of a constrained generation went, filled in by the backend (nanoseconds,
 /// wall clock). The constraint's own cost per slot token is `select_ns / slot_tokens`; compare it
-/// with `decode_ns / decoded_tokens` (one decode step) and with `free_sample_ns / free_tokens`
-/// (the backend's own sampler over the whole vocabulary).
+/// with `decode_ns / decoded_tokens` (a decode step, batched paths averaged in) and with
+/// `free_sample_ns / free_tokens` (the backend's own sampler over the whole vocabulary).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct SlotTiming {
     /// Tokens chosen inside item slots (the end-of-item choices included).
@@ -117,10 +124,17 @@ pub struct SlotTiming {
     pub free_tokens: u64,
     /// Time the backend's sampler took over all free tokens.
     pub free_sample_ns: u64,
-    /// Single tokens decoded (chosen or free; forced text is decoded in batches and not counted).
+    /// Chosen and free tokens decoded: one by one, or a slot's single path
+    /// ([`ListConstraint::single_path`]) in one batch; forced text is counted apart.
     pub decoded_tokens: u64,
     /// Time spent decoding them.
     pub decode_ns: u64,
+    /// Forced tokens decoded in the call, in batches before the model's next choice (forced text
+    /// after the last choice is shown but left to the next prefill; backends that decode forced
+    /// text otherwise leave this 0).
+    pub forced_decoded_tokens: u64,
+    /// Time spent decoding those batches.
+    pub forced_decode_ns: u64,
 }
 
 /// The state machine of one constrained list over a [`TitleTrie`].
@@ -140,9 +154,14 @@ pub struct ListConstraint<'t> {
     intro_text: String,
     /// Titles a backend without token-level control produced that name no allowed title.
     unresolved: Vec<String>,
-    /// Whether an opening line (free or forced) comes before the list (its first marker then
+    /// Whether an opening line (free or fixed) comes before the list (its first marker then
     /// starts a new line).
     opened: bool,
+    /// Whether that opening is the caller's fixed line (shown, not decoded: the newline before
+    /// the first marker is shown only too).
+    fixed_opening: bool,
+    /// Steps already decided, returned before the phase is looked at again.
+    queued: Option<Step>,
 }
 
 /// An opening line ends at the first sentence end (`.`, `!`, `?` closing a token) once it holds at
@@ -180,15 +199,19 @@ impl<'t> ListConstraint<'t> {
             intro_text: String::new(),
             unresolved: Vec::new(),
             opened,
+            fixed_opening: false,
+            queued: None,
         }
     }
 
-    /// The list opens with `line`, forced (the model writes no opening of its own): the caller
-    /// wrote it, e.g. from the dialogue state. An empty `line` leaves the spec's opening as it is.
+    /// The list opens with `line`, shown (the model writes no opening of its own and does not
+    /// read this one during the call): the caller wrote it, e.g. from the dialogue state. An
+    /// empty `line` leaves the spec's opening as it is.
     pub fn with_opening(mut self, line: &str) -> Self {
         if !line.is_empty() {
             self.phase = Phase::Opening(line.replace('\n', " "));
             self.opened = true;
+            self.fixed_opening = true;
         }
         self
     }
@@ -209,36 +232,47 @@ impl<'t> ListConstraint<'t> {
     /// The next step. Never returns `Choose` with no option: a slot with nothing left to write
     /// ends the list.
     pub fn step(&mut self) -> Step {
+        if let Some(step) = self.queued.take() {
+            return step;
+        }
         loop {
             match &self.phase {
                 Phase::Opening(line) => {
                     let line = line.clone();
                     self.intro_text.push_str(&line);
                     self.phase = Phase::Marker;
-                    return Step::Force(line);
+                    return Step::Show(line);
                 }
                 Phase::Intro { .. } => return Step::Free,
                 Phase::Marker => {
                     let k = self.items.len();
+                    let mut shown = std::mem::take(&mut self.pending_suffix);
                     if k >= self.spec.items || self.budget.left() == 0 {
                         self.phase = Phase::Done;
-                        let mut text = std::mem::take(&mut self.pending_suffix);
                         if let Some(c) = &self.spec.closing {
-                            text.push('\n');
-                            text.push_str(c);
+                            shown.push('\n');
+                            shown.push_str(c);
                         }
-                        if !text.is_empty() {
-                            return Step::Force(text);
+                        if !shown.is_empty() {
+                            return Step::Show(shown);
                         }
                         continue;
                     }
-                    let mut text = std::mem::take(&mut self.pending_suffix);
-                    if k > 0 || self.opened {
-                        text.push('\n');
+                    // The newline ending the previous line is decoded (the model's list goes on),
+                    // except after a fixed opening, which the model did not read.
+                    let mut forced = String::new();
+                    if k == 0 && self.fixed_opening {
+                        shown.push('\n');
+                    } else if k > 0 || self.opened {
+                        forced.push('\n');
                     }
-                    text.push_str(&format!("{}.", k + 1));
+                    forced.push_str(&format!("{}.", k + 1));
                     self.phase = Phase::Slot { node: TitleTrie::ROOT, logprobs: Vec::new() };
-                    return Step::Force(text);
+                    if shown.is_empty() {
+                        return Step::Force(forced);
+                    }
+                    self.queued = Some(Step::Force(forced));
+                    return Step::Show(shown);
                 }
                 Phase::Slot { .. } if self.spec.free_slots => return Step::Free,
                 Phase::Slot { node, .. } => {
@@ -345,6 +379,31 @@ impl<'t> ListConstraint<'t> {
                 self.items.last()
             }
         }
+    }
+
+    /// Inside a slot, the tokens of the only way on: from the current node, while it is not a
+    /// complete title and has exactly one open child, that child's token (so the first is the
+    /// only option of the pending [`Step::Choose`]). Empty outside a slot or at a branch. A
+    /// backend may decode them in one batch (the logits of each position give the next token's
+    /// log-probability) and report each with [`Self::choose`], in order. O(path length ×
+    /// children).
+    pub fn single_path(&self) -> Vec<i32> {
+        let Phase::Slot { node, .. } = &self.phase else {
+            return Vec::new();
+        };
+        let mut node = *node;
+        let mut path = Vec::new();
+        while !self.budget.complete(self.trie, node) {
+            let mut open = self.trie.children(node).iter().filter(|&&(_, c)| self.budget.open(c));
+            match (open.next(), open.next()) {
+                (Some(&(t, c)), None) => {
+                    path.push(t);
+                    node = c;
+                }
+                _ => break,
+            }
+        }
+        path
     }
 
     /// The items written so far, in order.
@@ -540,14 +599,16 @@ mod tests {
     }
 
     #[test]
-    fn a_fixed_opening_is_forced_first_and_the_list_starts_on_a_new_line() {
+    fn a_fixed_opening_is_shown_first_and_the_list_starts_on_a_new_line() {
         let (_, trie) = setup();
         // The spec's free opening is replaced: the model writes none.
         let spec = ListSpec { items: 1, intro_max_tokens: 40, closing: None, free_slots: false };
         let mut c = ListConstraint::new(&trie, spec).with_opening("Noted: you like Heat.\nSneaky");
-        assert_eq!(c.step(), Step::Force("Noted: you like Heat. Sneaky".into()), "one line, newlines flattened");
+        assert_eq!(c.step(), Step::Show("Noted: you like Heat. Sneaky".into()), "one line, newlines flattened");
         assert!(!c.free_token("free", false), "no free token after a fixed opening");
-        assert_eq!(c.step(), Step::Force("\n1.".into()));
+        // The newline after the opening is shown, not decoded: the model never read the opening.
+        assert_eq!(c.step(), Step::Show("\n".into()));
+        assert_eq!(c.step(), Step::Force("1.".into()));
         // An empty line keeps the spec's own behaviour.
         let spec = ListSpec { items: 1, intro_max_tokens: 0, closing: None, free_slots: false };
         let mut c = ListConstraint::new(&trie, spec).with_opening("");
@@ -562,9 +623,11 @@ mod tests {
         let spec = ListSpec { items: 5, intro_max_tokens: 3, closing: Some("Bye".into()), free_slots: false };
         let mut c = ListConstraint::new(&trie, spec).with_suffix(|k| format!(" — reason {k}"));
         let mut text = String::new();
+        let mut decoded = String::new();
         assert_eq!(c.step(), Step::Free);
         assert!(c.free_token("Hi", false));
         text.push_str("Hi");
+        decoded.push_str("Hi");
         assert!(!c.free_token(".\n", false), "a newline ends the opening");
         let mut guard = 0;
         loop {
@@ -572,7 +635,11 @@ mod tests {
             assert!(guard < 100);
             match c.step() {
                 Step::Stop => break,
-                Step::Force(s) => text.push_str(&s),
+                Step::Force(s) => {
+                    text.push_str(&s);
+                    decoded.push_str(&s);
+                }
+                Step::Show(s) => text.push_str(&s),
                 Step::Free => break,
                 Step::Choose { tokens, end_allowed } => {
                     if end_allowed {
@@ -581,15 +648,42 @@ mod tests {
                     }
                     let tok = tokens[tokens.len() - 1];
                     text.push_str(&String::from_utf8(t.bytes(tok)).unwrap_or_default());
+                    decoded.push_str(&String::from_utf8(t.bytes(tok)).unwrap_or_default());
                     c.choose(Choice::Token(tok), -1.0);
                 }
             }
         }
         assert_eq!(text, "Hi\n1. Alien (1979) — reason 1\n2. Aliens (1986) — reason 2\nBye", "{text}");
+        // The model reads its opening, the markers and the titles; the reasons and the closing are
+        // only shown.
+        assert_eq!(decoded, "Hi\n1. Alien (1979)\n2. Aliens (1986)", "{decoded}");
         let items = c.into_items();
         assert_eq!(items.len(), 2, "only two titles exist; no repeats");
         assert_eq!(items[0].token_logprobs.len(), 5);
         assert!((items[0].mean_logprob - (-4.5 / 5.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_single_path_runs_to_the_next_branch_or_complete_title() {
+        let (t, trie) = setup();
+        let id = |piece: &str| (0..6).find(|&i| t.bytes(i) == piece.as_bytes()).unwrap_or(-1);
+        let mut c = ListConstraint::new(&trie, ListSpec { items: 2, ..ListSpec::default() });
+        assert!(c.single_path().is_empty(), "outside a slot");
+        assert_eq!(c.step(), Step::Force("1.".into()));
+        // " Alien" then a branch: " (" (Alien (1979)) or "s" (Aliens).
+        assert_eq!(c.single_path(), vec![id(" Alien")]);
+        c.choose(Choice::Token(id(" Alien")), -0.1);
+        assert!(c.single_path().is_empty(), "a branch");
+        c.choose(Choice::Token(id("s")), -0.1);
+        assert_eq!(c.single_path(), vec![id(" ("), id("1986"), id(")")], "one title left on this branch");
+        for tok in c.single_path() {
+            c.choose(Choice::Token(tok), -0.1);
+        }
+        assert!(c.single_path().is_empty(), "a complete title: the end is a choice");
+        assert!(c.choose(Choice::End, -0.1).is_some());
+        assert_eq!(c.step(), Step::Force("\n2.".into()));
+        // Aliens is used: the whole of Alien (1979) is one path.
+        assert_eq!(c.single_path(), vec![id(" Alien"), id(" ("), id("1979"), id(")")]);
     }
 
     #[test]

@@ -460,6 +460,11 @@ impl LanguageModel for LlamaCppModel {
         let mut utf8 = Utf8Stream::default();
         let mut piece = Vec::new();
         let mut cancelled = false;
+        // Forced text (list markers) is shown at once and decoded, in one batch, only when the
+        // model next has to choose (`pending`); shown text (the caller's opening, reasons and
+        // closing) is never decoded here: `prefill_only` decodes the reply as shown while the
+        // seeker reads, or the next turn's prompt does.
+        let mut pending: Vec<LlamaToken> = Vec::new();
         let emit = |bytes: &[u8], utf8: &mut Utf8Stream, on_text: &mut dyn FnMut(&str) -> bool| -> bool {
             let text = utf8.push(bytes);
             text.is_empty() || on_text(&text)
@@ -468,22 +473,32 @@ impl LanguageModel for LlamaCppModel {
             if generated >= params.max_tokens {
                 break StopReason::MaxTokens;
             }
-            if self.cached.len() >= self.n_ctx {
+            if self.cached.len() + pending.len() >= self.n_ctx {
                 break StopReason::ContextFull;
             }
-            let t_step = Instant::now();
-            match constraint.step() {
+            let mut t_step = Instant::now();
+            let step = constraint.step();
+            if !pending.is_empty() && matches!(step, Step::Free | Step::Choose { .. }) {
+                let t_decode = Instant::now();
+                idx = self.decode(&pending, pending.len() - 1, |_, _| ())?;
+                constraint.timing.forced_decoded_tokens += pending.len() as u64;
+                constraint.timing.forced_decode_ns += nanos(t_decode);
+                pending.clear();
+                t_step = Instant::now();
+            }
+            let decode = matches!(step, Step::Force(_));
+            match step {
                 Step::Stop => break StopReason::EndOfTurn,
-                Step::Force(text) => {
+                Step::Force(text) | Step::Show(text) => {
                     let mut toks = self.tokens(&text, false);
                     if toks.is_empty() {
                         continue;
                     }
-                    if self.cached.len() + toks.len() >= self.n_ctx {
+                    if decode && self.cached.len() + pending.len() + toks.len() >= self.n_ctx {
                         break StopReason::ContextFull;
                     }
-                    // Forced text counts against `max_tokens` too: only the tokens that fit are
-                    // shown and decoded (the loop then ends with `MaxTokens`).
+                    // Forced and shown text count against `max_tokens` too: only the tokens that
+                    // fit are shown (and, forced, decoded; the loop then ends with `MaxTokens`).
                     let mut bytes = text.into_bytes();
                     let left = params.max_tokens - generated;
                     if toks.len() > left {
@@ -498,8 +513,10 @@ impl LanguageModel for LlamaCppModel {
                         cancelled = true;
                         break StopReason::Cancelled;
                     }
-                    idx = self.decode(&toks, toks.len() - 1, |_, _| ())?;
                     generated += toks.len();
+                    if decode {
+                        pending.extend(toks);
+                    }
                 }
                 Step::Free => {
                     let t_sample = Instant::now();
@@ -524,6 +541,42 @@ impl LanguageModel for LlamaCppModel {
                     idx = self.decode(&[token], 0, |_, _| ())?;
                     constraint.timing.decoded_tokens += 1;
                     constraint.timing.decode_ns += nanos(t_decode);
+                }
+                // One way on (the shortlist leaves a single title on this branch): the rest of
+                // the path is decoded in one batch, each token's log-probability read from the
+                // position before it, as if chosen one by one.
+                Step::Choose { tokens: allowed, end_allowed } if allowed.len() == 1 && !end_allowed => {
+                    let mut path = constraint.single_path();
+                    if path.first() != allowed.first() {
+                        path = allowed;
+                    }
+                    path.truncate(params.max_tokens - generated);
+                    if self.cached.len() + path.len() >= self.n_ctx {
+                        break StopReason::ContextFull;
+                    }
+                    let toks: Vec<LlamaToken> = path.iter().map(|&t| LlamaToken(t)).collect();
+                    let mut lps = vec![log_prob(self.ctx.get_logits_ith(idx), toks[0])];
+                    constraint.timing.select_ns += nanos(t_step);
+                    ttft.get_or_insert_with(|| elapsed_ms(start));
+                    let t_decode = Instant::now();
+                    idx = self.decode(&toks, 0, |i, logits| {
+                        if let Some(&next) = toks.get(i + 1) {
+                            lps.push(log_prob(logits, next));
+                        }
+                    })?;
+                    constraint.timing.decoded_tokens += toks.len() as u64;
+                    constraint.timing.decode_ns += nanos(t_decode);
+                    piece.clear();
+                    for (&t, &lp) in path.iter().zip(&lps) {
+                        constraint.choose(Choice::Token(t), lp);
+                        self.model.vocab().token_to_piece_into(LlamaToken(t), &mut piece, false, None);
+                    }
+                    constraint.timing.slot_tokens += toks.len() as u64;
+                    generated += toks.len();
+                    if !emit(&piece, &mut utf8, on_text) {
+                        cancelled = true;
+                        break StopReason::Cancelled;
+                    }
                 }
                 Step::Choose { tokens: allowed, end_allowed } => {
                     let logits = self.ctx.get_logits_ith(idx);
@@ -553,8 +606,8 @@ impl LanguageModel for LlamaCppModel {
                             constraint.timing.decoded_tokens += 1;
                             constraint.timing.decode_ns += nanos(t_decode);
                         }
-                        // The end-of-item newline is not decoded: the forced text that follows
-                        // (the item's suffix, a newline and the next marker) is.
+                        // The end-of-item newline is not decoded: the forced newline and next
+                        // marker that follow the item's (shown) suffix are.
                         None => {
                             constraint.choose(Choice::End, lp);
                             constraint.timing.slot_tokens += 1;
@@ -568,6 +621,7 @@ impl LanguageModel for LlamaCppModel {
         if !rest.is_empty() && !cancelled {
             on_text(&rest);
         }
+        tracing::debug!(timing = ?constraint.timing, total_ms = elapsed_ms(start), "constrained list");
         Ok(pre.stats(generated, start, gen_start, ttft, stop_reason))
     }
 

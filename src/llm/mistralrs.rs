@@ -571,9 +571,13 @@ impl LanguageModel for MistralRsModel {
                 stop = StopReason::MaxTokens;
                 break;
             }
-            match constraint.step() {
+            let step = constraint.step();
+            // `reply` is what the model reads: shown-only text (the caller's opening, reasons and
+            // closing) is passed on but not added to it, as in the llama.cpp backend.
+            let read = matches!(step, Step::Force(_));
+            match step {
                 Step::Stop => break,
-                Step::Force(text) => {
+                Step::Force(text) | Step::Show(text) => {
                     let n = self.tokens(&text)?.len();
                     if n > budget {
                         stop = StopReason::MaxTokens;
@@ -581,7 +585,9 @@ impl LanguageModel for MistralRsModel {
                     }
                     budget -= n;
                     first.get_or_insert_with(|| ms(t0));
-                    reply.push_str(&text);
+                    if read {
+                        reply.push_str(&text);
+                    }
                     if !on_text(&text) {
                         stop = StopReason::Cancelled;
                         break;

@@ -270,11 +270,12 @@ pub trait LanguageModel: Send {
 
     /// Writes the assistant's next turn after `messages` under `constraint`: free tokens where the
     /// constraint says [`Step::Free`](constrained::Step::Free), only allowed title tokens inside
-    /// item slots, forced text where it says so. Every decoded piece (free, chosen or forced) goes
-    /// to `on_text` as it is produced; `on_text` returns `false` to stop. The generated items with
-    /// their rank-level scores are read from the constraint afterwards.
+    /// item slots, forced text where it says so, and shown text ([`Step::Show`](constrained::Step::Show))
+    /// passed on without entering what the model reads in this call. Every piece (free, chosen,
+    /// forced or shown) goes to `on_text` as it is produced; `on_text` returns `false` to stop.
+    /// The generated items with their rank-level scores are read from the constraint afterwards.
     ///
-    /// `params.max_tokens` bounds all tokens of the turn, forced ones included. Sampling inside a
+    /// `params.max_tokens` bounds all tokens of the turn, forced and shown ones included. Sampling inside a
     /// slot uses `params.temperature`, `top_p` and `seed` over the allowed tokens only.
     ///
     /// Errors: as [`generate`](Self::generate); [`Error::Model`](crate::Error::Model) when the
