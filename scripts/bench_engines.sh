@@ -12,7 +12,9 @@
 # through Curator in the same pair. mistral.rs (candle) uses all cores whatever THREADS says.
 #
 # Prints one line per pair and backend with prompt and decode tokens/s and the ratio
-# Curator / raw (target >= 0.95), then the TTFT p50. The machine may be shared: read the ratios
+# Curator / raw (target >= 0.95), the whole 3-item turn p50 over turns 2-5 of `curator bench`'s
+# dialogue (the reply from the call to its last text, the dialogue prefilled between turns as the
+# front ends do; target <= 1.0 s), then the TTFT p50. The machine may be shared: read the ratios
 # of one pair, not absolute figures across runs. Needs python3 (for the JSON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +41,10 @@ rp, rg = raw["prompt_tokens_per_second"], raw["generation_tokens_per_second"]
 print(f"pair {i}: llama.cpp via Curator prompt {p:7.1f} tok/s decode {g:6.1f} tok/s | raw llama-cpp-2 "
       f"prompt {rp:7.1f} decode {rg:6.1f} | ratio prompt {p/rp:.3f} decode {g/rg:.3f} "
       f"({cur['prompt_tokens']} prompt tokens, {cur['generated_tokens']} generated)")
+b = json.loads(sys.argv[2])
+print(f"pair {i}: llama.cpp via Curator, 3-item turns 2-5 of the bench dialogue: whole turn p50 "
+      f"{b['turn_p50_from_turn2_ms']:.0f} ms (call to last text; target <= 1000), first to last text p50 "
+      f"{b['first_to_last_text_p50_from_turn2_ms']:.0f} ms, model TTFT p50 {b['model_ttft_p50_from_turn2_ms']:.0f} ms")
 PY
   if [[ $ENGINES == *mistralrs* ]]; then
     MCUR=$("$BIN/curator" bench --backend mistralrs --model "$MODEL" --runs 3 --repeats 1)
@@ -55,6 +61,9 @@ print(f"pair {i}: mistral.rs via Curator prompt {p:7.1f} tok/s decode {g:6.1f} t
       f"prompt tokens, engine-side prompt {raw['engine_prompt_tokens_per_second']:.1f} decode "
       f"{raw['engine_generation_tokens_per_second']:.1f})")
 print(f"pair {i}: mistral.rs / llama.cpp, both via Curator: prompt {p/lp:.3f} decode {g/lg:.3f}")
+b = json.loads(sys.argv[2])
+print(f"pair {i}: mistral.rs via Curator, 3-item turns 2-5: whole turn p50 {b['turn_p50_from_turn2_ms']:.0f} ms, "
+      f"first to last text p50 {b['first_to_last_text_p50_from_turn2_ms']:.0f} ms")
 PY
   fi
 done

@@ -54,10 +54,14 @@ fn ordinals_pick_their_item() {
         ("seen the second", 1),
         ("I saw the last one", 2),
         ("number two, seen it", 1),
+        ("I've seen the middle one", 1),
     ] {
         let (s, l) = after(&LIST, text);
         assert_eq!(s.items_seen(true), [l[i]], "{text:?}: {:?}", s.seen);
     }
+    // Two items have no middle one.
+    let (s, _) = after(&["Deadpool", "Inception"], "I've seen the middle one");
+    assert!(s.seen.is_empty(), "{:?}", s.seen);
 }
 
 #[test]

@@ -246,6 +246,14 @@ pub fn reactions(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], cata
             if w.norm == "last" && ws.get(k + 1).is_none_or(|n| matches!(n.norm.as_str(), "one" | "movie" | "film")) {
                 add(listed.len() - 1, &mut found);
             }
+            // "the middle one" of an odd-length list (of an even one it names no single item).
+            if w.norm == "middle"
+                && listed.len() % 2 == 1
+                && listed.len() >= 3
+                && ws.get(k + 1).is_none_or(|n| matches!(n.norm.as_str(), "one" | "movie" | "film"))
+            {
+                add(listed.len() / 2, &mut found);
+            }
             // "number 2", "number two", "#3" (the '#' is not a word character: a bare digit
             // after "number", or a one-digit word written right after '#'); and a bare position
             // right after a verb of watching or opinion, or joined to one ("already watched 1
