@@ -106,7 +106,7 @@ fn has(item: ItemId, a: &Attribute) -> bool {
             it.directors.iter().chain(&it.writers).chain(&it.stars).any(|p| p.eq_ignore_ascii_case(name))
         }
         Attribute::Years { from, to } => it.year.is_some_and(|y| (*from..=*to).contains(&y)),
-        Attribute::Keyword { .. } => false,
+        Attribute::Keyword { .. } | Attribute::Company { .. } => false,
     }
 }
 

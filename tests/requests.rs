@@ -177,22 +177,43 @@ fn a_correction_takes_back_the_other_film_of_the_title() {
     assert_eq!(liked(&s).len(), 2);
 }
 
-/// Found by a newcomer run: "no Marvel movies" and "not slashers" ruled nothing out.
+/// Found by newcomer runs: "no Marvel movies" and "not slashers" ruled nothing out, then "no
+/// Marvel" let Deadpool through (Marvel Entertainment, not the MCU keyword) and "animated but
+/// not Disney" ruled nothing out.
 #[test]
-fn studios_and_subgenres_as_keywords() {
+fn studios_and_subgenres() {
     let ruled = |text: &str| -> Vec<String> {
         said(text)
             .attributes
             .iter()
             .filter(|(a, _)| !a.wanted)
             .filter_map(|(a, _)| match &a.attribute {
-                Attribute::Keyword { name } => Some(name.clone()),
+                Attribute::Keyword { name } | Attribute::Company { name } => Some(name.clone()),
                 _ => None,
             })
             .collect()
     };
-    assert_eq!(ruled("no Marvel movies please"), ["marvel cinematic universe"]);
+    assert_eq!(ruled("no Marvel movies please"), ["Marvel"]);
+    assert_eq!(ruled("nothing from the MCU"), ["marvel cinematic universe"]);
     assert_eq!(ruled("I like horror but not slashers"), ["slasher"]);
+    assert_eq!(ruled("animated but not Disney"), ["Disney"]);
+    // Asked for, "Marvel" is the MCU keyword and other studios no request (module doc).
+    let wanted = |text: &str| -> Vec<Attribute> {
+        said(text).attributes.iter().filter(|(a, _)| a.wanted).map(|(a, _)| a.attribute.clone()).collect()
+    };
+    assert_eq!(wanted("I love Marvel movies"), [Attribute::Keyword { name: "marvel cinematic universe".into() }]);
+    assert!(wanted("a Pixar movie").is_empty());
+    let kg = &assets().knowledge.as_ref().expect("the movies graph").graph;
+    let marvel = Attribute::Company { name: "Marvel".into() };
+    let deadpool = assets().catalog.items().iter().find(|i| i.display_name() == "Deadpool (2016)").expect("Deadpool");
+    assert!(kg.item_has(deadpool.id, &marvel), "Deadpool is a Marvel film");
+    let heat = assets().catalog.items().iter().find(|i| i.display_name() == "Heat (1995)").expect("Heat");
+    assert!(!kg.item_has(heat.id, &marvel));
+    // Every item the studio marks has a company naming it, and the MCU keyword's films are among them.
+    let mcu = kg.items_with(&Attribute::Keyword { name: "marvel cinematic universe".into() });
+    let studio = kg.items_with(&marvel);
+    assert!(mcu.iter().any(|&m| m), "the graph has MCU films");
+    assert!(mcu.iter().zip(&studio).all(|(&m, &s)| !m || s), "an MCU film without a Marvel company");
 }
 
 /// Found by a second newcomer run: negative leads a few words before a person or genre, complaint

@@ -163,6 +163,7 @@ pub fn kg_reason_in(kt: &KgTools, id: ItemId, state: &DialogueState, cfg: &Catal
                 Attribute::Years { .. } => format!("not from {}", a.describe()),
                 Attribute::Keyword { name } if cfg.is_movies() => format!("not tagged \"{name}\" on TMDB"),
                 Attribute::Keyword { name } => format!("not tagged \"{name}\""),
+                Attribute::Company { name } => format!("not from {name}"),
                 Attribute::Person { name, .. } => format!("without {name}"),
             });
             continue;
@@ -172,6 +173,7 @@ pub fn kg_reason_in(kt: &KgTools, id: ItemId, state: &DialogueState, cfg: &Catal
             Attribute::Years { .. } => node.year.map(|y| format!("from {y}")).unwrap_or_default(),
             Attribute::Keyword { name } if cfg.is_movies() => format!("tagged \"{name}\" on TMDB"),
             Attribute::Keyword { name } => format!("tagged \"{name}\""),
+            Attribute::Company { name } => format!("from {name}"),
             Attribute::Person { name, .. } => match kt.roles_of(id, name).first() {
                 Some(Relation::Director) => format!("{} {name}", cfg.by(0)),
                 Some(Relation::Writer) => format!("{} {name}", cfg.by(1)),

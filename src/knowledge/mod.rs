@@ -230,6 +230,12 @@ pub enum Attribute {
         /// The keyword.
         name: String,
     },
+    /// A studio: every production company (KECRS relation 15) whose name contains `name`,
+    /// case-insensitively ("Disney": Walt Disney Pictures, Walt Disney Animation Studios, …).
+    Company {
+        /// The studio as said back ("Disney", "DreamWorks").
+        name: String,
+    },
 }
 
 impl Attribute {
@@ -247,6 +253,7 @@ impl Attribute {
             Attribute::Years { from, to } if *from == FIRST_YEAR => format!("before {}", to.saturating_add(1)),
             Attribute::Years { from, to } => format!("{from}–{to}"),
             Attribute::Keyword { name } => format!("\"{name}\""),
+            Attribute::Company { name } => name.clone(),
         }
     }
 }
@@ -521,6 +528,11 @@ impl KnowledgeGraph {
         match attribute {
             Attribute::Genre { name } => mark(self.find(NodeKind::Genre, name), &[Relation::Genre]),
             Attribute::Keyword { name } => mark(self.find(NodeKind::Keyword, name), &[Relation::Keyword]),
+            Attribute::Company { name } => {
+                for c in self.companies(name) {
+                    mark(Some(c), &[Relation::Company]);
+                }
+            }
             Attribute::Person { name, role } => {
                 let roles: &[Relation] = match role {
                     Some(Relation::Director) => &[Relation::Director],
@@ -539,6 +551,15 @@ impl KnowledgeGraph {
         out
     }
 
+    /// The company nodes whose name contains `studio`, case-insensitively ([`Attribute::Company`]).
+    /// O(company nodes).
+    pub fn companies(&self, studio: &str) -> Vec<NodeIndex<u32>> {
+        self.nodes_of(NodeKind::Company)
+            .filter(|(_, n)| contains_ignoring_case(&n.name, studio))
+            .map(|(ix, _)| ix)
+            .collect()
+    }
+
     /// Whether item `id` has `attribute` (false for an unknown item or attribute).
     pub fn item_has(&self, id: ItemId, attribute: &Attribute) -> bool {
         let Some(ix) = self.item_node(id) else { return false };
@@ -548,6 +569,11 @@ impl KnowledgeGraph {
         match attribute {
             Attribute::Genre { name } => target(NodeKind::Genre, name, &[Relation::Genre]),
             Attribute::Keyword { name } => target(NodeKind::Keyword, name, &[Relation::Keyword]),
+            Attribute::Company { name } => self
+                .graph
+                .edges_directed(ix, Direction::Outgoing)
+                .filter(|e| *e.weight() == Relation::Company)
+                .any(|e| contains_ignoring_case(&self.graph[e.target()].name, name)),
             Attribute::Person { name, role: Some(r) } => target(NodeKind::Person, name, &[*r]),
             Attribute::Person { name, role: None } => {
                 target(NodeKind::Person, name, &[Relation::Director, Relation::Writer, Relation::Actor])
@@ -714,4 +740,9 @@ mod tests {
         let e = KnowledgeGraph::load(dir.path()).unwrap_err().to_string();
         assert!(e.contains("nodes.tsv:2") && e.contains("item id"), "{e}");
     }
+}
+
+/// Whether `haystack` contains `needle`, ASCII case ignored (studio names in the graph are lowercase).
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    !needle.is_empty() && haystack.to_ascii_lowercase().contains(&needle.to_ascii_lowercase())
 }

@@ -442,6 +442,7 @@ impl AttributeRef {
             Attribute::Person { .. } => "person",
             Attribute::Years { .. } => "years",
             Attribute::Keyword { .. } => "keyword",
+            Attribute::Company { .. } => "company",
         };
         AttributeRef { kind, label: attribute.describe() }
     }
