@@ -225,3 +225,35 @@ fn commas_the_others_them_all_and_bare_positions() {
     let (s, _) = after(&LIST, "I watched it 2 times");
     assert!(s.seen.is_empty(), "{:?}", s.seen);
 }
+
+/// Found by a newcomer run: "is the first one scary? my kid is 6" asked for horror. A yes/no
+/// question about an item asks: its genres are no request, its item keeps no polarity, and the
+/// reply answers it from the catalog.
+#[test]
+fn questions_about_an_item_are_answered_not_requested() {
+    let tracker = &assets().tracker;
+    let listed: Vec<ItemId> = LIST.iter().map(|t| id(t)).collect();
+    let mut s = DialogueState::new();
+    tracker.observe(&mut s, Utterance::said(Role::Seeker, "I like science fiction"));
+    let reply = Utterance { role: Role::Recommender, text: "Here you go.".into(), items: Some(listed.clone()) };
+    tracker.observe(&mut s, reply);
+    let seen = tracker.observe(&mut s, Utterance::said(Role::Seeker, "is the first one scary? my kid is 6"));
+    let last = s.turns.len() - 1;
+    assert!(s.attributes.iter().all(|(_, t)| *t != last), "{:?}", s.attributes);
+    assert_eq!(seen.questions.len(), 1);
+    assert_eq!(seen.questions[0].id, listed[0]);
+    assert_eq!(seen.questions[0].genres, ["horror"]);
+    let line = curator::agent::answer(&seen.questions[0], &assets().catalog).expect("an answer");
+    assert!(line.starts_with("The Martian (2015) is listed as ") && line.contains(", not horror"), "{line}");
+    // A title asked about is answered, not said back as liked (the state keeps its clause's
+    // polarity: asking is interest, as ReDial's questionnaires read it).
+    let seen = tracker.observe(&mut s, Utterance::said(Role::Seeker, "Is Heat violent?"));
+    assert_eq!(seen.questions.len(), 1);
+    let line = curator::agent::noted(&seen, &s, &assets().catalog, &[]).expect("a line");
+    assert!(line.starts_with("Heat (1995) is listed as ") && !line.contains("you like"), "{line}");
+    // "Is there anything scary like Alien?" is a request, not a question about Alien.
+    let seen = tracker.observe(&mut s, Utterance::said(Role::Seeker, "Is there anything scary like Alien?"));
+    assert!(seen.questions.is_empty());
+    let last = s.turns.len() - 1;
+    assert!(s.attributes.iter().any(|(m, t)| *t == last && m.wanted && m.attribute.describe() == "horror"));
+}

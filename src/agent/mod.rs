@@ -47,7 +47,7 @@ use crate::{Error, Result};
 pub use conversation::Conversation;
 pub use engine::Engine;
 pub use limits::{FinishReason, TurnOptions};
-pub use opening::{accept_opening, is_vague, lead, noted, OpeningPlan};
+pub use opening::{accept_opening, answer, is_vague, lead, noted, OpeningPlan};
 pub use prompts::RecommendPrompts;
 pub use reasons::reason_for;
 pub use tool_ranker::ToolRanker;

@@ -8,7 +8,7 @@
 //! state (no item named except with the polarity the state holds, no refusal, no invented
 //! title).
 use crate::catalog::{Catalog, ItemId, MissingTitle};
-use crate::dialogue::{DialogueState, Observed, Polarity, Reaction, Role, Tracker, Utterance};
+use crate::dialogue::{DialogueState, ItemQuestion, Observed, Polarity, Reaction, Role, Tracker, Utterance};
 
 /// Phrases of a small model declining, apologising, hedging or answering another task ("I'm
 /// not equipped to recommend movies.", "I'm not sure what to recommend", "Here's a revised
@@ -211,8 +211,34 @@ pub fn noted(
         let names: Vec<String> = positions.iter().map(|p| format!("#{p}")).collect();
         format!("My last list had {len}, so there is no {}.", joined(&names, "or"))
     });
-    let all: Vec<String> = noted.into_iter().chain(beyond).chain(missing).collect();
+    let answers = observed.questions.iter().take(MAX_ANSWERS).filter_map(|q| answer(q, catalog));
+    let all: Vec<String> = answers.chain(noted).chain(beyond).chain(missing).collect();
     (!all.is_empty()).then(|| all.join(" "))
+}
+
+/// The most item questions one opening answers ([`answer`]).
+const MAX_ANSWERS: usize = 2;
+
+/// The answer to a yes/no question about an item, from the catalog's genres and directors:
+/// "Toy Story 2 (1999) is listed as animation, comedy and family, not horror; directed by John
+/// Lasseter." `None` for an item the catalog lacks.
+pub fn answer(q: &ItemQuestion, catalog: &Catalog) -> Option<String> {
+    let item = catalog.get(q.id)?;
+    let title = item.display_name();
+    let not: Vec<String> = q.genres.iter().filter(|g| !item.genres.contains(g)).cloned().collect();
+    let mut line = if item.genres.is_empty() {
+        format!("{title} has no genres listed")
+    } else {
+        format!("{title} is listed as {}", and_list(&item.genres))
+    };
+    if !not.is_empty() {
+        line.push_str(&format!(", not {}", or_list(&not)));
+    }
+    if let Some(d) = item.directors.first() {
+        line.push_str(&format!("; {} {d}", catalog.config().by(0)));
+    }
+    line.push('.');
+    Some(line)
 }
 
 /// [`noted`] without the missing titles.
@@ -239,10 +265,13 @@ fn noted_changes(observed: &Observed, state: &DialogueState, catalog: &Catalog) 
             (false, _) => format!("you haven't {seen_past} {name}"),
         });
     }
+    // A title asked about ("is Heat violent?") is answered ([`answer`]), not said back as a like.
+    let asked: Vec<ItemId> = observed.questions.iter().map(|q| q.id).collect();
     let named = |p: Polarity| -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for m in &observed.mentions {
-            if m.role == Role::Seeker && m.polarity == p && !reacted.contains(&m.id) && !told.contains(&m.id) {
+            let quiet = reacted.contains(&m.id) || told.contains(&m.id) || asked.contains(&m.id);
+            if m.role == Role::Seeker && m.polarity == p && !quiet {
                 // The state's latest word on the item wins (a later clause may have changed it).
                 let latest = state.mentions.iter().rev().find(|x| x.id == m.id).map(|x| x.polarity);
                 let name = catalog.get(m.id).map(|i| i.display_name());

@@ -22,7 +22,7 @@ pub mod tracker;
 
 pub use reactions::Reaction;
 pub use state::{DialogueState, ItemMention, Polarity};
-pub use tracker::{Items, Observed, Rating, Tracker, Utterance};
+pub use tracker::{item_questions, ItemQuestion, Items, Observed, Rating, Tracker, Utterance};
 
 use serde::{Deserialize, Serialize};
 

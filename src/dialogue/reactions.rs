@@ -179,8 +179,19 @@ fn has(text: &str, p: &str) -> bool {
 /// its title starts (a listed one among them is a reference where it is said). Each listed item
 /// appears at most once, in list order.
 pub fn reactions(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], catalog: &Catalog) -> Vec<Reaction> {
+    scan(text, listed, linked, catalog).0
+}
+
+/// The listed items `text` refers to, whatever it says of them ("is the first one scary?" →
+/// the first; the forms of [`reactions`], cues or not), each once, in the order referred to.
+pub fn references(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], catalog: &Catalog) -> Vec<ItemId> {
+    scan(text, listed, linked, catalog).1
+}
+
+/// [`reactions`] and [`references`] in one pass.
+fn scan(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], catalog: &Catalog) -> (Vec<Reaction>, Vec<ItemId>) {
     if listed.is_empty() {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let words: Vec<Word> = clauses(text).concat();
     // Parts: the stretches ([`super::negation`]) cut again at commas and semicolons, so "seen the
@@ -334,7 +345,13 @@ pub fn reactions(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], cata
     }
     out.retain(|r| r.seen.is_some() || r.polarity.is_some() || r.accepted);
     out.sort_by_key(|r| listed.iter().position(|&id| id == r.id));
-    out
+    let mut referred: Vec<ItemId> = Vec::new();
+    for &i in &taken {
+        if !referred.contains(&listed[i]) {
+            referred.push(listed[i]);
+        }
+    }
+    (out, referred)
 }
 
 /// What a part of a turn says (seen, liked, accepted), whatever it refers to.
