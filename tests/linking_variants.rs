@@ -190,6 +190,10 @@ fn lowercase_lists_comparisons_originals_and_typos() {
     assert_eq!(linked("the original Jumanji"), ["Jumanji (1995)"]);
     assert_eq!(linked("inceptoin"), ["Inception (2010)"]);
     assert_eq!(linked("loved interstelar"), ["Interstellar (2014)"]);
+    // An article between the verb and the misspelt word changes nothing; after "like" (also a
+    // preposition) it does ("like the airport" is no title).
+    assert_eq!(linked("i loved the godfaher"), ["The Godfather (1972)"]);
+    assert!(linked("I like imagining stuff like the airport having terminals").is_empty());
     // Genres joined, names in a plot, an ordinary word near a title: nothing.
     for text in ["action and comedy", "Max and Annie set out to solve it", "something lighter"] {
         assert!(linked(text).is_empty(), "{text:?} linked {:?}", linked(text));

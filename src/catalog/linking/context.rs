@@ -196,8 +196,12 @@ pub(super) fn cue(text: &str, toks: &[Token], i: usize, covered: &[bool]) -> Cue
             || (prev == "about" && matches!(prev2, Some("what" | "how")))
             || TITLE_NOUNS.contains(&prev)
         {
-            // "like the airport": with words between, as often a word as a title.
-            return if skipped == 0 { Cue::Strong } else { Cue::Weak };
+            // "like the airport": with words between, as often a word as a title; after a verb of
+            // watching or opinion in the past, an article alone between changes nothing ("loved
+            // the godfaher").
+            let articles_only = toks[k + 1..i].iter().all(|t| matches!(t.norm.as_str(), "the" | "a" | "an"));
+            let past = matches!(prev, "loved" | "liked" | "enjoyed" | "hated" | "watched" | "saw" | "seen" | "adored");
+            return if skipped == 0 || (articles_only && past) { Cue::Strong } else { Cue::Weak };
         }
         if skipped == 0 && matches!(prev, "about" | "than") {
             return Cue::Weak;
