@@ -678,6 +678,11 @@ impl KnowledgeGraph {
     }
 }
 
+/// Whether `haystack` contains `needle`, ASCII case ignored (studio names in the graph are lowercase).
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    !needle.is_empty() && haystack.to_ascii_lowercase().contains(&needle.to_ascii_lowercase())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -740,9 +745,4 @@ mod tests {
         let e = KnowledgeGraph::load(dir.path()).unwrap_err().to_string();
         assert!(e.contains("nodes.tsv:2") && e.contains("item id"), "{e}");
     }
-}
-
-/// Whether `haystack` contains `needle`, ASCII case ignored (studio names in the graph are lowercase).
-fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
-    !needle.is_empty() && haystack.to_ascii_lowercase().contains(&needle.to_ascii_lowercase())
 }
