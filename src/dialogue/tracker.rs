@@ -71,8 +71,8 @@ pub struct ItemQuestion {
 const QUESTION_LEADS: &[&str] = &["are", "does", "did", "is", "was", "will", "would"];
 
 /// The questions of `text` about one item each, with the byte ranges of their sentences:
-/// sentences ending with '?' that open with a [`QUESTION_LEADS`] word (not followed by "there",
-/// "anything", "something" or "any") and refer to an item — a title `linked` inside the
+/// sentences ending with '?' that open with "is", "are", "was", "does", "did", "will" or
+/// "would" (not followed by "there", "anything", "something" or "any") and refer to an item — a title `linked` inside the
 /// sentence (`(id, byte offset)`), else a reference to the `listed` items ("the first one",
 /// "it" after a one-item list; [`super::reactions::reactions`]).
 pub fn item_questions(
