@@ -27,14 +27,20 @@ fn name(id: ItemId) -> String {
 }
 
 /// A state whose last turn is Curator's list of `titles`, then the seeker's `text`.
-fn after(titles: &[&str], text: &str) -> (DialogueState, Vec<ItemId>) {
+/// The state right after Curator listed `titles`, and their ids.
+fn listed(titles: &[&str]) -> (DialogueState, Vec<ItemId>) {
     let tracker = &assets().tracker;
     let listed: Vec<ItemId> = titles.iter().map(|t| id(t)).collect();
     let mut s = DialogueState::new();
     tracker.observe(&mut s, Utterance::said(Role::Seeker, "I like science fiction"));
     let reply = Utterance { role: Role::Recommender, text: "Here you go.".into(), items: Some(listed.clone()) };
     tracker.observe(&mut s, reply);
-    tracker.observe(&mut s, Utterance::said(Role::Seeker, text));
+    (s, listed)
+}
+
+fn after(titles: &[&str], text: &str) -> (DialogueState, Vec<ItemId>) {
+    let (mut s, listed) = listed(titles);
+    assets().tracker.observe(&mut s, Utterance::said(Role::Seeker, text));
     (s, listed)
 }
 
@@ -232,11 +238,7 @@ fn commas_the_others_them_all_and_bare_positions() {
 #[test]
 fn questions_about_an_item_are_answered_not_requested() {
     let tracker = &assets().tracker;
-    let listed: Vec<ItemId> = LIST.iter().map(|t| id(t)).collect();
-    let mut s = DialogueState::new();
-    tracker.observe(&mut s, Utterance::said(Role::Seeker, "I like science fiction"));
-    let reply = Utterance { role: Role::Recommender, text: "Here you go.".into(), items: Some(listed.clone()) };
-    tracker.observe(&mut s, reply);
+    let (mut s, listed) = listed(&LIST);
     let seen = tracker.observe(&mut s, Utterance::said(Role::Seeker, "is the first one scary? my kid is 6"));
     let last = s.turns.len() - 1;
     assert!(s.attributes.iter().all(|(_, t)| *t != last), "{:?}", s.attributes);
