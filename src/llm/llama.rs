@@ -11,7 +11,7 @@
 //! The llama.cpp backend is initialised once per process ([`backend`]); its logs never reach
 //! stderr: they are dropped, or sent to `tracing` when `CURATOR_LLAMA_LOG` is set.
 
-use super::constrained::{pick, Choice, ListConstraint, SplitMix64, Step};
+use super::constrained::ListConstraint;
 use super::fetch::check_gguf;
 use super::kv_files::{KvDir, KvFile};
 use super::utf8::Utf8Stream;
@@ -39,8 +39,9 @@ const FLASH_ATTN_ENABLED: i32 = 1;
 
 pub use super::backend::LlamaOptions;
 
+mod constrained_list;
 mod score_trie;
-use score_trie::{log_prob, log_sum_exp, ScoreTrie};
+use score_trie::{log_prob, ScoreTrie};
 
 /// Environment variable that sends llama.cpp's own logs to `tracing` when set (to anything but
 /// `0`); by default they are dropped.
@@ -438,191 +439,7 @@ impl LanguageModel for LlamaCppModel {
         constraint: &mut ListConstraint<'_>,
         on_text: &mut dyn FnMut(&str) -> bool,
     ) -> Result<GenerationStats> {
-        let start = Instant::now();
-        let mut sampler = sampler(params)?;
-        let mut rng = SplitMix64::new(u64::from(params.seed));
-        let end_item = match self.tokens("\n", false).as_slice() {
-            [t] => *t,
-            other => {
-                return Err(Error::Model(format!(
-                    "{}: a newline is {} tokens; constrained lists need it to be one",
-                    self.name,
-                    other.len()
-                )))
-            }
-        };
-        let pre = self.prefill(messages)?;
-        let mut idx = pre.idx;
-
-        let gen_start = Instant::now();
-        let mut ttft = None;
-        let mut generated = 0usize;
-        let mut utf8 = Utf8Stream::default();
-        let mut piece = Vec::new();
-        let mut cancelled = false;
-        // Forced text (list markers) is shown at once and decoded, in one batch, only when the
-        // model next has to choose (`pending`); shown text (the caller's opening, reasons and
-        // closing) is never decoded here: `prefill_only` decodes the reply as shown while the
-        // seeker reads, or the next turn's prompt does.
-        let mut pending: Vec<LlamaToken> = Vec::new();
-        let emit = |bytes: &[u8], utf8: &mut Utf8Stream, on_text: &mut dyn FnMut(&str) -> bool| -> bool {
-            let text = utf8.push(bytes);
-            text.is_empty() || on_text(&text)
-        };
-        let stop_reason = loop {
-            if generated >= params.max_tokens {
-                break StopReason::MaxTokens;
-            }
-            if self.cached.len() + pending.len() >= self.n_ctx {
-                break StopReason::ContextFull;
-            }
-            let mut t_step = Instant::now();
-            let step = constraint.step();
-            if !pending.is_empty() && matches!(step, Step::Free | Step::Choose { .. }) {
-                let t_decode = Instant::now();
-                idx = self.decode(&pending, pending.len() - 1, |_, _| ())?;
-                constraint.timing.forced_decoded_tokens += pending.len() as u64;
-                constraint.timing.forced_decode_ns += nanos(t_decode);
-                pending.clear();
-                t_step = Instant::now();
-            }
-            let decode = matches!(step, Step::Force(_));
-            match step {
-                Step::Stop => break StopReason::EndOfTurn,
-                Step::Force(text) | Step::Show(text) => {
-                    let mut toks = self.tokens(&text, false);
-                    if toks.is_empty() {
-                        continue;
-                    }
-                    if decode && self.cached.len() + pending.len() + toks.len() >= self.n_ctx {
-                        break StopReason::ContextFull;
-                    }
-                    // Forced and shown text count against `max_tokens` too: only the tokens that
-                    // fit are shown (and, forced, decoded; the loop then ends with `MaxTokens`).
-                    let mut bytes = text.into_bytes();
-                    let left = params.max_tokens - generated;
-                    if toks.len() > left {
-                        toks.truncate(left);
-                        bytes.clear();
-                        for &t in &toks {
-                            self.model.vocab().token_to_piece_into(t, &mut bytes, false, None);
-                        }
-                    }
-                    ttft.get_or_insert_with(|| elapsed_ms(start));
-                    if !emit(&bytes, &mut utf8, on_text) {
-                        cancelled = true;
-                        break StopReason::Cancelled;
-                    }
-                    generated += toks.len();
-                    if decode {
-                        pending.extend(toks);
-                    }
-                }
-                Step::Free => {
-                    let t_sample = Instant::now();
-                    let token = sampler.sample(&self.ctx, idx);
-                    constraint.timing.free_tokens += 1;
-                    constraint.timing.free_sample_ns += nanos(t_sample);
-                    ttft.get_or_insert_with(|| elapsed_ms(start));
-                    let eog = self.model.vocab().is_eog(token);
-                    piece.clear();
-                    if !eog {
-                        self.model.vocab().token_to_piece_into(token, &mut piece, false, None);
-                    }
-                    if !constraint.free_token(&String::from_utf8_lossy(&piece), eog) {
-                        continue;
-                    }
-                    generated += 1;
-                    if !emit(&piece, &mut utf8, on_text) {
-                        cancelled = true;
-                        break StopReason::Cancelled;
-                    }
-                    let t_decode = Instant::now();
-                    idx = self.decode(&[token], 0, |_, _| ())?;
-                    constraint.timing.decoded_tokens += 1;
-                    constraint.timing.decode_ns += nanos(t_decode);
-                }
-                // One way on (the shortlist leaves a single title on this branch): the rest of
-                // the path is decoded in one batch, each token's log-probability read from the
-                // position before it, as if chosen one by one.
-                Step::Choose { tokens: allowed, end_allowed } if allowed.len() == 1 && !end_allowed => {
-                    let mut path = constraint.single_path();
-                    if path.first() != allowed.first() {
-                        path = allowed;
-                    }
-                    path.truncate(params.max_tokens - generated);
-                    if self.cached.len() + path.len() >= self.n_ctx {
-                        break StopReason::ContextFull;
-                    }
-                    let toks: Vec<LlamaToken> = path.iter().map(|&t| LlamaToken(t)).collect();
-                    let mut lps = vec![log_prob(self.ctx.get_logits_ith(idx), toks[0])];
-                    constraint.timing.select_ns += nanos(t_step);
-                    ttft.get_or_insert_with(|| elapsed_ms(start));
-                    let t_decode = Instant::now();
-                    idx = self.decode(&toks, 0, |i, logits| {
-                        if let Some(&next) = toks.get(i + 1) {
-                            lps.push(log_prob(logits, next));
-                        }
-                    })?;
-                    constraint.timing.decoded_tokens += toks.len() as u64;
-                    constraint.timing.decode_ns += nanos(t_decode);
-                    piece.clear();
-                    for (&t, &lp) in path.iter().zip(&lps) {
-                        constraint.choose(Choice::Token(t), lp);
-                        self.model.vocab().token_to_piece_into(LlamaToken(t), &mut piece, false, None);
-                    }
-                    constraint.timing.slot_tokens += toks.len() as u64;
-                    generated += toks.len();
-                    if !emit(&piece, &mut utf8, on_text) {
-                        cancelled = true;
-                        break StopReason::Cancelled;
-                    }
-                }
-                Step::Choose { tokens: allowed, end_allowed } => {
-                    let logits = self.ctx.get_logits_ith(idx);
-                    let at = |t: i32| usize::try_from(t).ok().and_then(|i| logits.get(i)).copied();
-                    let mut options: Vec<f32> = allowed.iter().map(|&t| at(t).unwrap_or(f32::NEG_INFINITY)).collect();
-                    if end_allowed {
-                        options.push(at(end_item.0).unwrap_or(f32::NEG_INFINITY));
-                    }
-                    let i = pick(&options, params.temperature, params.top_p, &mut rng);
-                    let lp =
-                        (f64::from(options.get(i).copied().unwrap_or(f32::NEG_INFINITY)) - log_sum_exp(logits)) as f32;
-                    ttft.get_or_insert_with(|| elapsed_ms(start));
-                    match allowed.get(i) {
-                        Some(&t) => {
-                            constraint.choose(Choice::Token(t), lp);
-                            constraint.timing.slot_tokens += 1;
-                            constraint.timing.select_ns += nanos(t_step);
-                            generated += 1;
-                            piece.clear();
-                            self.model.vocab().token_to_piece_into(LlamaToken(t), &mut piece, false, None);
-                            if !emit(&piece, &mut utf8, on_text) {
-                                cancelled = true;
-                                break StopReason::Cancelled;
-                            }
-                            let t_decode = Instant::now();
-                            idx = self.decode(&[LlamaToken(t)], 0, |_, _| ())?;
-                            constraint.timing.decoded_tokens += 1;
-                            constraint.timing.decode_ns += nanos(t_decode);
-                        }
-                        // The end-of-item newline is not decoded: the forced newline and next
-                        // marker that follow the item's (shown) suffix are.
-                        None => {
-                            constraint.choose(Choice::End, lp);
-                            constraint.timing.slot_tokens += 1;
-                            constraint.timing.select_ns += nanos(t_step);
-                        }
-                    }
-                }
-            }
-        };
-        let rest = utf8.finish();
-        if !rest.is_empty() && !cancelled {
-            on_text(&rest);
-        }
-        tracing::debug!(timing = ?constraint.timing, total_ms = elapsed_ms(start), "constrained list");
-        Ok(pre.stats(generated, start, gen_start, ttft, stop_reason))
+        self.constrained_list(messages, params, constraint, on_text)
     }
 
     fn score_continuations(&mut self, prompt: &str, continuations: &[String]) -> Result<Vec<Vec<f32>>> {
