@@ -63,6 +63,9 @@ pub struct BenchReport {
     /// Median over turns 2–5 of the whole reply (call to last text event,
     /// [`TurnFigures::last_text_ms`]), milliseconds; the turn-1 prompt is processed from scratch.
     pub turn_p50_from_turn2_ms: Option<f64>,
+    /// Median over turns 2–5 of the call to the first text event, milliseconds (the opening is
+    /// written from the state and shown before the model reads its prompt).
+    pub first_text_p50_from_turn2_ms: Option<f64>,
     /// Median over turns 2–5 of first text event to last text event, milliseconds.
     pub first_to_last_text_p50_from_turn2_ms: Option<f64>,
     /// Tool part alone: mean milliseconds per turn over `tool_turns` turns.
@@ -136,6 +139,7 @@ pub fn run(
     }
     let ttft = median(dialogue.iter().skip(1).filter_map(|t| t.model_ttft_ms).collect());
     let turn = median(dialogue.iter().skip(1).map(|t| t.last_text_ms).collect());
+    let first_text = median(dialogue.iter().skip(1).map(|t| t.first_text_ms).collect());
     let first_to_last = median(dialogue.iter().skip(1).map(|t| t.last_text_ms - t.first_text_ms).collect());
     let mut tool_ms: Vec<f64> = Vec::new();
     let mut tools_agent = build(None)?;
@@ -162,6 +166,7 @@ pub fn run(
         dialogue,
         model_ttft_p50_from_turn2_ms: ttft,
         turn_p50_from_turn2_ms: turn,
+        first_text_p50_from_turn2_ms: first_text,
         first_to_last_text_p50_from_turn2_ms: first_to_last,
         tools_ms_per_turn: mean,
         tools_ms_p50: median(tool_ms).unwrap_or(0.0),

@@ -188,8 +188,13 @@ pub struct TtftTurn {
     /// Of those, reused from the cache.
     pub cached_tokens: usize,
     /// Time to first token, cache reused and the previous turn's dialogue prefilled after that
-    /// turn ([`Agent::prefill_dialogue`], as the front ends do while the seeker reads) (ms).
+    /// turn ([`Agent::prefill_dialogue`], as the front ends do while the seeker reads) (ms): the
+    /// model's first text ([`GenerationStats::time_to_first_token_ms`](crate::llm::GenerationStats::time_to_first_token_ms)),
+    /// the prompt of the turn processed.
     pub ttft_ms: f64,
+    /// In the same run, from `respond` being called to the reply's first text event (ms): the
+    /// agent's opening, written from the dialogue state, is shown before the model reads its prompt.
+    pub first_text_ms: f64,
     /// Tokens [`Agent::prefill_dialogue`] decoded after this turn (the reply as shown, where it
     /// differs from what the model decoded, and the turn's end).
     pub prefilled_after_tokens: usize,
@@ -209,6 +214,8 @@ pub struct TtftReport {
     /// Median time to first token from turn 2 on, cache reused and the dialogue prefilled
     /// between turns (ms).
     pub p50_from_turn_2_ms: f64,
+    /// Median over the same turns of the time to the reply's first text event ([`TtftTurn::first_text_ms`]).
+    pub p50_first_text_from_turn_2_ms: f64,
     /// Median from turn 2 on, cache reused, nothing prefilled between turns (ms).
     pub p50_cache_only_from_turn_2_ms: f64,
     /// Median over turns 1–9 of the prefill between turns (ms).
@@ -659,6 +666,7 @@ fn ttft(
         prompt_tokens: usize,
         cached_tokens: usize,
         ttft_ms: f64,
+        first_text_ms: f64,
         prefilled: usize,
         prefill_ms: f64,
     }
@@ -668,10 +676,14 @@ fn ttft(
         let mut out = Vec::new();
         for text in TTFT_SCRIPT {
             let mut stats = None;
-            agent.respond(text, &mut |ev| {
-                if let AgentEvent::Done { stats: s } = ev {
-                    stats = Some(s);
+            let mut first_text = None;
+            let t0 = Instant::now();
+            agent.respond(text, &mut |ev| match ev {
+                AgentEvent::Done { stats: s } => stats = Some(s),
+                AgentEvent::Text { .. } => {
+                    first_text.get_or_insert_with(|| ms(t0));
                 }
+                _ => {}
             })?;
             let g = stats.and_then(|s| s.generation).ok_or_else(|| Error::Model("the model did not run".into()))?;
             let t = Instant::now();
@@ -680,6 +692,7 @@ fn ttft(
                 prompt_tokens: g.prompt_tokens,
                 cached_tokens: g.cached_prompt_tokens,
                 ttft_ms: g.time_to_first_token_ms,
+                first_text_ms: first_text.unwrap_or_else(|| ms(t0)),
                 prefilled,
                 prefill_ms: if prefill { ms(t) } else { 0.0 },
             });
@@ -699,6 +712,7 @@ fn ttft(
             prompt_tokens: a.prompt_tokens,
             cached_tokens: a.cached_tokens,
             ttft_ms: a.ttft_ms,
+            first_text_ms: a.first_text_ms,
             prefilled_after_tokens: a.prefilled,
             prefill_after_ms: a.prefill_ms,
             ttft_cache_only_ms: b.ttft_ms,
@@ -708,6 +722,7 @@ fn ttft(
     let from_2 = |f: fn(&TtftTurn) -> f64| median(turns.iter().skip(1).map(f).collect());
     let r = TtftReport {
         p50_from_turn_2_ms: from_2(|t| t.ttft_ms),
+        p50_first_text_from_turn_2_ms: from_2(|t| t.first_text_ms),
         p50_cache_only_from_turn_2_ms: from_2(|t| t.ttft_cache_only_ms),
         p50_reprefill_from_turn_2_ms: from_2(|t| t.ttft_reprefill_ms),
         p50_prefill_after_ms: median(
@@ -717,11 +732,12 @@ fn ttft(
     };
     for t in &r.turns {
         crate::outln!(
-            "turn {}: {} prompt tokens, {} cached: TTFT {:.0} ms, then {} tokens prefilled in {:.0} ms \
-             (cache only: TTFT {:.0} ms; full re-prefill {:.0} ms)",
+            "turn {}: {} prompt tokens, {} cached: first text {:.0} ms, model TTFT {:.0} ms, then {} tokens \
+             prefilled in {:.0} ms (cache only: TTFT {:.0} ms; full re-prefill {:.0} ms)",
             t.turn,
             t.prompt_tokens,
             t.cached_tokens,
+            t.first_text_ms,
             t.ttft_ms,
             t.prefilled_after_tokens,
             t.prefill_after_ms,
@@ -730,10 +746,12 @@ fn ttft(
         );
     }
     crate::outln!(
-        "time to first token, p50 over turns 2-{}: {:.0} ms with the conversation cache and the dialogue \
+        "p50 over turns 2-{}: first reply text {:.0} ms (the opening, shown while the model reads its \
+         prompt); model time to first token {:.0} ms with the conversation cache and the dialogue \
          prefilled between turns (p50 {:.0} ms per prefill, while the seeker reads); {:.0} ms with the cache \
          only; {:.0} ms re-prefilling",
         r.turns.len(),
+        r.p50_first_text_from_turn_2_ms,
         r.p50_from_turn_2_ms,
         r.p50_prefill_after_ms,
         r.p50_cache_only_from_turn_2_ms,

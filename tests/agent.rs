@@ -107,6 +107,37 @@ fn real_model_writes_a_reply_naming_catalog_items() {
     }
 }
 
+/// The fixed opening is shown before the model reads its prompt; when the prompt then fails (here
+/// it overflows a 64-token context), the reply goes on with the ranking's list after the opening
+/// rather than stopping there or repeating it.
+#[test]
+fn a_model_failing_after_the_opening_leaves_the_rankings_list() {
+    let path = std::env::var_os("CURATOR_MODEL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(curator::llm::fetch::default_model_path);
+    assert!(path.exists(), "model file {} is missing: run `make model` first", path.display());
+    let options = curator::llm::llama::LlamaOptions { n_ctx: 64, ..Default::default() };
+    let model = curator::llm::llama::LlamaCppModel::load(&path, &options).unwrap();
+    let mut a = agent(Some(Box::new(model)));
+    let mut reply = String::new();
+    let mut announced = Vec::new();
+    let recs = a
+        .respond("I loved Heat and Collateral, what else should I watch?", &mut |ev| match ev {
+            AgentEvent::Text { text } => reply.push_str(&text),
+            AgentEvent::Recommendations { items } => announced.push(items.len()),
+            AgentEvent::Done { .. } => {}
+        })
+        .unwrap();
+    assert_eq!(recs.len(), 3, "{reply}");
+    assert_eq!(announced, [3], "one Recommendations event: {reply}");
+    let first = reply.lines().next().unwrap();
+    assert!(first.starts_with("Noted: you like Heat"), "{reply}");
+    assert_eq!(reply.matches(first).count(), 1, "the opening once: {reply}");
+    for (i, r) in recs.iter().enumerate() {
+        assert!(reply.contains(&format!("{}. {} — {}", i + 1, r.title, r.reason)), "{reply}");
+    }
+}
+
 /// Found by hand: with the learned reranker, "a 90s thriller with Denzel Washington" listed The
 /// Silence of the Lambs and The Sixth Sense before Crimson Tide (the one film meeting all three),
 /// and "a funny horror movie" dropped the comedy. Items meeting more of the turn's requests come

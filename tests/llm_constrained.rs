@@ -267,3 +267,52 @@ fn a_long_list_is_never_cut_off() {
     let closing = reply.lines().last().unwrap();
     assert!(!closing.starts_with(|c: char| c.is_ascii_digit()), "a closing line ends the reply: {reply}");
 }
+
+/// The caller's fixed opening reaches the seeker before the model reads its prompt: a call
+/// cancelled at that first text has processed no prompt token, and a call that goes on processes
+/// the prompt once the model is needed (the list's first marker) and times its first text there.
+#[test]
+fn a_fixed_opening_is_shown_before_the_prompt_is_processed() {
+    let mut m = model().lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let all = titles();
+    let trie = TitleTrie::for_model(&*m, &all, TitleForm::LeadingSpace, dir.path()).unwrap();
+    let shortlist: Vec<u32> = all.iter().take(20).map(|t| t.0).collect();
+    let small = trie.restrict(&shortlist);
+    // A prompt that shares nothing with the cache: every token of it is new.
+    m.reset_cache();
+    let messages = [
+        ChatMessage::system("You are a movie recommender. Answer with a numbered list of movies."),
+        ChatMessage::user("Something with a heist in it, please, and nothing too long."),
+    ];
+    let params = GenerationParams { max_tokens: 200, ..Default::default() };
+    let spec = ListSpec { items: 2, intro_max_tokens: 0, closing: None, free_slots: false };
+    let opening = "Noted: you want a heist film.";
+    let mut c = ListConstraint::new(&small, spec.clone()).with_opening(opening);
+    let mut first = None;
+    let stats = m
+        .generate_constrained(&messages, &params, &mut c, &mut |p| {
+            first.get_or_insert_with(|| p.to_string());
+            false
+        })
+        .unwrap();
+    assert_eq!(first.as_deref(), Some(opening));
+    assert_eq!(stats.stop_reason, curator::llm::StopReason::Cancelled);
+    assert_eq!(stats.prompt_ms, 0.0, "{stats:?}");
+    assert_eq!(stats.cached_prompt_tokens, 0, "{stats:?}");
+    assert!(stats.prompt_tokens > 20, "{stats:?}");
+
+    // Not cancelled: the prompt is processed after the opening, before the first marker.
+    let mut c = ListConstraint::new(&small, spec).with_opening(opening);
+    let mut reply = String::new();
+    let stats = m
+        .generate_constrained(&messages, &params, &mut c, &mut |p| {
+            reply.push_str(p);
+            true
+        })
+        .unwrap();
+    assert!(reply.starts_with(&format!("{opening}\n1.")), "{reply}");
+    assert_eq!(c.into_items().len(), 2, "{reply}");
+    assert!(stats.prompt_ms > 0.0 && stats.cached_prompt_tokens == 0, "{stats:?}");
+    assert!(stats.time_to_first_token_ms >= stats.prompt_ms, "{stats:?}");
+}

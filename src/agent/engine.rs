@@ -313,10 +313,7 @@ impl Engine {
             }
             emit(&intro, &mut reply, sink);
             sink(AgentEvent::Recommendations { items: recs.clone() });
-            for (i, r) in recs.iter().enumerate() {
-                emit(&format!("\n{}. {} — {}", i + 1, r.title, r.reason), &mut reply, sink);
-            }
-            emit(&format!("\n{}", self.prompts.closing), &mut reply, sink);
+            self.write_list(&recs, &mut reply, sink);
             recs
         };
         let rest = filter.finish();
@@ -447,6 +444,7 @@ impl Engine {
             }
         }
         stats.model_text_used = used_model_text;
+        let items = constraint.into_items();
         match result {
             Ok(s) => stats.generation = Some(s),
             Err(e) => {
@@ -454,12 +452,32 @@ impl Engine {
                 if reply.is_empty() {
                     return None;
                 }
+                // Failed after the opening was shown (the prompt is read once the model is
+                // needed) and before any title: the list comes from the ranking.
+                if items.is_empty() {
+                    let recs: Vec<Recommendation> =
+                        shortlist.iter().take(self.config.recommendations).cloned().collect();
+                    self.write_list(&recs, reply, on_event);
+                    return Some(recs);
+                }
             }
         }
-        let items = constraint.into_items();
         let shown = items.iter().filter_map(|it| shortlist.iter().find(|r| r.id == it.key).cloned()).collect();
         stats.generated = items;
         Some(shown)
+    }
+
+    /// Emits `recs` as the reply's numbered list, each with its reason, then the closing line
+    /// as text events, appending the text to `reply`.
+    fn write_list(&self, recs: &[Recommendation], reply: &mut String, on_event: &mut dyn FnMut(AgentEvent)) {
+        let mut out = |text: String| {
+            reply.push_str(&text);
+            on_event(AgentEvent::Text { text });
+        };
+        for (i, r) in recs.iter().enumerate() {
+            out(format!("\n{}. {} — {}", i + 1, r.title, r.reason));
+        }
+        out(format!("\n{}", self.prompts.closing));
     }
 
     /// The opening sentence: the model's, when it loads, runs, and [`accept_opening`] takes it;

@@ -237,6 +237,14 @@ impl LlamaCppModel {
         self.prefill_tokens(&tokens)
     }
 
+    /// What [`prefill`](Self::prefill) would have to process, without processing it: for a call
+    /// cancelled before the model was needed (`prompt_ms` 0; `idx` is not a valid logits index).
+    fn unread(&mut self, messages: &[ChatMessage]) -> Result<Prefilled> {
+        let tokens = self.tokens(&self.apply_chat_template(messages)?, true);
+        let keep = self.cached.iter().zip(&tokens).take_while(|(a, b)| a == b).count();
+        Ok(Prefilled { n_tokens: tokens.len(), keep, idx: -1, prompt_ms: 0.0 })
+    }
+
     /// [`prefill`](Self::prefill) of an already templated and tokenized prompt.
     fn prefill_tokens(&mut self, tokens: &[LlamaToken]) -> Result<Prefilled> {
         if tokens.is_empty() {

@@ -584,8 +584,8 @@ impl LanguageModel for MistralRsModel {
                         break;
                     }
                     budget -= n;
-                    first.get_or_insert_with(|| ms(t0));
                     if read {
+                        first.get_or_insert_with(|| ms(t0));
                         reply.push_str(&text);
                     }
                     if !on_text(&text) {

@@ -158,8 +158,11 @@ pub struct GenerationStats {
     /// Time from the end of prompt processing to the end of the call: sampling and decoding of
     /// the generated tokens.
     pub generation_ms: f64,
-    /// Time from the start of the call (templating and tokenizing included) to the first
-    /// sampled token; equals the whole call when nothing was generated.
+    /// Time from the start of the call (templating and tokenizing included) to the first text
+    /// of the model's part: a sampled token, or in a constrained list a forced marker or a chosen
+    /// title token (text the caller wrote and the model does not read, [`Step::Show`](constrained::Step::Show),
+    /// is not counted: it is shown before the prompt is processed). Equals the whole call when
+    /// the model produced nothing.
     pub time_to_first_token_ms: f64,
     /// Why generation stopped.
     pub stop_reason: StopReason,

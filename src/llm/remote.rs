@@ -760,7 +760,6 @@ impl LanguageModel for OpenAiModel {
                 // Shown only: `reply` is what the server continues, the model's own part of the
                 // reply (as in the llama.cpp backend, it does not read the caller's text).
                 Step::Show(text) => {
-                    first.get_or_insert_with(|| ms(t0));
                     if !on_text(&text) {
                         cancelled = true;
                         break;

@@ -10,7 +10,7 @@ use super::super::constrained::{pick, Choice, ListConstraint, SplitMix64, Step};
 use super::super::utf8::Utf8Stream;
 use super::super::{ChatMessage, GenerationParams, GenerationStats, StopReason};
 use super::score_trie::{log_prob, log_sum_exp};
-use super::{elapsed_ms, nanos, sampler, LlamaCppModel};
+use super::{elapsed_ms, nanos, sampler, LlamaCppModel, Prefilled};
 use crate::{Error, Result};
 
 impl LlamaCppModel {
@@ -36,10 +36,13 @@ impl LlamaCppModel {
                 )))
             }
         };
-        let pre = self.prefill(messages)?;
-        let mut idx = pre.idx;
-
-        let gen_start = Instant::now();
+        // The prompt is processed when the model is first needed: text shown before that (the
+        // caller's fixed opening) reaches the seeker at once, while the prompt is read.
+        let mut pre: Option<Prefilled> = None;
+        let mut idx = 0;
+        let mut gen_start = start;
+        // Milliseconds to the first text of the model's part (a forced marker, a sampled or
+        // chosen token): shown text does not count.
         let mut ttft = None;
         let mut generated = 0usize;
         let mut utf8 = Utf8Stream::default();
@@ -58,11 +61,18 @@ impl LlamaCppModel {
             if generated >= params.max_tokens {
                 break StopReason::MaxTokens;
             }
-            if self.cached.len() + pending.len() >= self.n_ctx {
+            if pre.is_some() && self.cached.len() + pending.len() >= self.n_ctx {
                 break StopReason::ContextFull;
             }
             let mut t_step = Instant::now();
             let step = constraint.step();
+            if pre.is_none() && !matches!(step, Step::Show(_) | Step::Stop) {
+                let p = self.prefill(messages)?;
+                idx = p.idx;
+                pre = Some(p);
+                gen_start = Instant::now();
+                t_step = gen_start;
+            }
             if !pending.is_empty() && matches!(step, Step::Free | Step::Choose { .. }) {
                 let t_decode = Instant::now();
                 idx = self.decode(&pending, pending.len() - 1, |_, _| ())?;
@@ -93,7 +103,9 @@ impl LlamaCppModel {
                             self.model.vocab().token_to_piece_into(t, &mut bytes, false, None);
                         }
                     }
-                    ttft.get_or_insert_with(|| elapsed_ms(start));
+                    if decode {
+                        ttft.get_or_insert_with(|| elapsed_ms(start));
+                    }
                     if !emit(&bytes, &mut utf8, on_text) {
                         cancelled = true;
                         break StopReason::Cancelled;
@@ -207,6 +219,17 @@ impl LlamaCppModel {
             on_text(&rest);
         }
         tracing::debug!(timing = ?constraint.timing, total_ms = elapsed_ms(start), "constrained list");
+        // Ended before the model was needed (cancelled, or the budget spent on shown text): the
+        // prompt is read all the same unless the call was cancelled, so the next turn starts warm.
+        let pre = match pre {
+            Some(p) => p,
+            None if cancelled => self.unread(messages)?,
+            None => {
+                let p = self.prefill(messages)?;
+                gen_start = Instant::now();
+                p
+            }
+        };
         Ok(pre.stats(generated, start, gen_start, ttft, stop_reason))
     }
 }
