@@ -12,7 +12,9 @@
 //!   needs evidence (a meaningful capital, a cue before it, a year or sequel number after it,
 //!   the whole message: `linking/evidence.rs`, with word facts drawn from the catalog's plots,
 //!   titles and people in `linking/lexicon.rs`), and a misspelling must not be a correctly spelt
-//!   word ("21 Bridges" is not *Brides*).
+//!   word ("21 Bridges" is not *Brides*); a title that stands for a person ("he and the Rock",
+//!   "The Rock and Kevin Hart", "one with Iron Man") or starts a longer name ("the Knights of
+//!   Ren") is not linked.
 
 use std::collections::{HashMap, HashSet};
 
@@ -600,6 +602,7 @@ impl Linker {
                     if !has_year
                         && sequel.is_none()
                         && (embedded(text, &toks, i, last)
+                            || self.names_a_person(&toks, i, last)
                             || genre_run(&toks, i, last)
                             || subtitle_after(text, &toks, last))
                     {

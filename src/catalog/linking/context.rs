@@ -194,7 +194,9 @@ pub(super) fn cue(text: &str, toks: &[Token], i: usize, covered: &[bool]) -> Cue
             || fan_of
             || (prev == "to" && matches!(prev2, Some("similar" | "compared")))
             || (prev == "about" && matches!(prev2, Some("what" | "how")))
-            || TITLE_NOUNS.contains(&prev)
+            // "the movie Her", not "a Wes Anderson movie, it follows …".
+            || (TITLE_NOUNS.contains(&prev)
+                && text.get(toks[k].end..toks[k + 1].start).is_some_and(|g| !g.contains([',', '.', ';', ':', '!', '?'])))
         {
             // "like the airport": with words between, as often a word as a title; after a verb of
             // watching or opinion in the past, an article alone between changes nothing ("loved
@@ -358,7 +360,12 @@ pub(super) fn embedded(text: &str, toks: &[Token], i: usize, last: usize) -> boo
                 && parse_ordinal(&nx.norm).is_none())
     };
     let after = toks.get(last + 1).is_some_and(|nx| longer(nx) && gap(&toks[last], nx));
-    before || after
+    // "the Knights of Ren", "Star Wars of Ren": "of" (and "the") then a capitalised word.
+    let of_name = toks.get(last + 1).is_some_and(|o| o.norm == "of" && gap(&toks[last], o)) && {
+        let k = if toks.get(last + 2).is_some_and(|t| t.norm == "the") { last + 3 } else { last + 2 };
+        toks.get(k).is_some_and(|nx| nx.capitalized && !nx.shouted && gap(&toks[k - 1], nx))
+    };
+    before || after || of_name
 }
 
 /// The number of an ordinal written in digits ("2nd", "3rd", "21st", "4th").

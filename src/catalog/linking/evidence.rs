@@ -6,7 +6,7 @@
 
 use super::super::text::is_common_word;
 use super::context::{clause_start, is_calendar, Cue, Token, DESCRIPTIVE};
-use super::Linker;
+use super::{Linker, PRONOUNS};
 
 /// Plural nouns after which an ordinary word or phrase names a kind of film, not a title ("I
 /// like monster movies", "I enjoy true crime docs").
@@ -24,7 +24,9 @@ impl Linker {
     /// - Capitalised, of a title that is not well known: a genre word is a genre ("You also like
     ///   Comedy?"); a function word ("oh Yes!!!") or a name or place ("Max and Annie", "I live
     ///   in California") needs a cue. Of a well-known title: a function word capitalised after
-    ///   a comma ("So, It seems") opens a clause, unless a cue (a list of titles) says otherwise.
+    ///   a comma ("So, It seems") opens a clause, unless a cue (a list of titles) says otherwise;
+    ///   a pronoun title ("It", "Us", "Her") capitalised mid-sentence needs a cue ("Got It" is the
+    ///   pronoun, "I loved It" the film).
     pub(super) fn single_word_ok(&self, text: &str, toks: &[Token], i: usize, cue: Cue, well_known: bool) -> bool {
         let Some(t) = toks.get(i) else { return false };
         let word = t.norm.as_str();
@@ -41,6 +43,11 @@ impl Linker {
             };
         }
         if well_known {
+            // A pronoun title capitalised mid-sentence ("Got It", "an It was") is the pronoun
+            // unless a cue says otherwise ("I loved It").
+            if PRONOUNS.contains(&word) {
+                return cue != Cue::None;
+            }
             // "So, It seems": a function word capitalised after a comma opens a clause.
             return cue != Cue::None || !(is_common_word(word) && clause_start(text, toks, i));
         }
@@ -64,5 +71,37 @@ impl Linker {
         };
         let mut changed = typed.split(' ').zip(title.split(' ')).filter(|(a, b)| a != b).peekable();
         changed.peek().is_some() && changed.all(|(a, b)| self.lexicon.is_word(a) && !plural(a, b))
+    }
+
+    /// Whether the span of tokens `i..=last` names a person, not a film: coordinated with a
+    /// pronoun or a catalog person ("he and the Rock act together", "The Rock and Kevin Hart",
+    /// "You mentioned The Rock and he's in it"), or after "with" following a word for a film
+    /// ("the remake with The Rock", "one with Iron Man").
+    pub(super) fn names_a_person(&self, toks: &[Token], i: usize, last: usize) -> bool {
+        let at = |k: Option<usize>| k.and_then(|k| toks.get(k)).map_or("", |t| t.norm.as_str());
+        let pronoun = |w: &str| matches!(w, "he" | "she" | "him" | "her" | "hes" | "shes");
+        // "he and the Rock": the article the span left out counts as its start.
+        let i = if i > 0 && matches!(at(Some(i - 1)), "the" | "a" | "an") { i - 1 } else { i };
+        let before = at(i.checked_sub(1));
+        let before2 = at(i.checked_sub(2));
+        if before == "and" && pronoun(before2) {
+            return true;
+        }
+        if at(Some(last + 1)) == "and" {
+            if pronoun(at(Some(last + 2))) {
+                return true;
+            }
+            let name = |len: usize| (last + 2..last + 2 + len).map(|k| at(Some(k))).collect::<Vec<_>>().join(" ");
+            if toks.get(last + 2).is_some_and(|t| t.capitalized)
+                && (2..=3).any(|len| self.lexicon.is_person(&name(len)))
+            {
+                return true;
+            }
+        }
+        before == "with"
+            && matches!(
+                before2,
+                "one" | "remake" | "movie" | "movies" | "film" | "films" | "version" | "something" | "anything"
+            )
     }
 }

@@ -33,6 +33,8 @@ pub(super) struct Lexicon {
     words: HashSet<String>,
     /// First word of a person's name → distinct people of the catalog with it.
     first_names: HashMap<String, u32>,
+    /// Every person's whole name of two words or more (normalised: "kevin hart").
+    people: HashSet<String>,
 }
 
 impl Lexicon {
@@ -75,13 +77,15 @@ impl Lexicon {
             people.extend(it.directors.iter().chain(&it.writers).chain(&it.stars).map(String::as_str));
         }
         let mut first_names: HashMap<String, u32> = HashMap::new();
+        let mut names = HashSet::new();
         for p in people {
             let toks = tokenize(p);
             if toks.len() >= 2 {
                 *first_names.entry(toks[0].norm.clone()).or_insert(0) += 1;
+                names.insert(toks.iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" "));
             }
         }
-        Lexicon { lower, proper, words, first_names }
+        Lexicon { lower, proper, words, first_names, people: names }
     }
 
     /// An ordinary word: written in lowercase in a plot ("society", "closer", "frozen").
@@ -99,6 +103,11 @@ impl Lexicon {
     /// the first name of several of the catalog's people ("Max", "Joe").
     pub(super) fn is_name(&self, word: &str) -> bool {
         self.proper.contains(word) || self.first_names.get(word).is_some_and(|&c| c >= FIRST_NAME_PEOPLE)
+    }
+
+    /// A person of the catalog, by whole name of two or more words (normalised: "kevin hart").
+    pub(super) fn is_person(&self, name: &str) -> bool {
+        self.people.contains(name)
     }
 
     /// A correctly spelt word: in two or more plots or in a title ("bridges", "california").

@@ -235,3 +235,35 @@ fn a_lowercase_article_leaves_the_choice_to_popularity() {
     assert_eq!(linked("I cried at the Notebook"), ["The Notebook (2004)"]);
     assert_eq!(linked("I watched The Alien"), ["The Alien (2016)"]);
 }
+
+#[test]
+fn a_pronoun_title_mid_sentence_needs_a_cue() {
+    // INSPIRED dev: "Got It", "an It was not very clear" are the pronoun.
+    assert!(linked("Got It").is_empty(), "{:?}", linked("Got It"));
+    assert!(linked("I was reading about it while you replied earlier an It was not very clear").is_empty());
+    // A cue before it makes it the film.
+    assert_eq!(linked("I loved It"), vec!["It (2017)"]);
+    assert_eq!(linked("have you seen It?"), vec!["It (2017)"]);
+}
+
+#[test]
+fn a_title_that_names_a_person_or_a_longer_name_is_not_linked() {
+    // Coordinated with a pronoun or a catalog person, or "with" after a word for a film.
+    assert!(linked("I like when he and the Rock act together.").is_empty());
+    assert!(linked("You mentioned The Rock and he's in that one.").is_empty());
+    assert!(linked("The remake with The rock and Kevin Hart is the same concept").is_empty());
+    assert!(linked("It's one with Iron Man?").is_empty());
+    // "of" and a capitalised name after the title: a longer name.
+    assert!(linked("It has new images of the Knights of Ren").is_empty());
+    // The same titles where nothing says person stay films.
+    assert_eq!(linked("I loved The Rock with Sean Connery"), vec!["The Rock (1996)"]);
+    assert_eq!(linked("Iron Man was great"), vec!["Iron Man (2008)"]);
+}
+
+#[test]
+fn a_title_noun_announces_a_title_only_without_punctuation_between() {
+    // "a film called closer" announces a title; "a long movie, closer to three hours" does not.
+    assert!(linked("It was a long movie, closer to three hours").is_empty());
+    assert_eq!(linked("a film called closer"), vec!["Closer (2004)"]);
+    assert_eq!(linked("have you seen the movie society"), vec!["Society (1989)"]);
+}
