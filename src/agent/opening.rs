@@ -248,6 +248,10 @@ fn noted_changes(observed: &Observed, state: &DialogueState, catalog: &Catalog) 
         parts.push(ack.trim_start_matches("Noted: ").trim_end_matches('.').to_string());
     }
     let reacted: Vec<ItemId> = observed.reactions.iter().map(|r| r.id).collect();
+    // "sorry, I meant Heat": "Heat (1995), not Ronin (1998)"; what follows says the new one's polarity.
+    for (now, back) in &observed.corrected {
+        parts.push(format!("{now}, not {back}"));
+    }
     // Titles named with a seen statement ("I've seen Inception"): said as that, not as a like
     // the seeker did not say; a dislike said with it is kept.
     let seen_past = catalog.config().verb_past();

@@ -54,6 +54,10 @@ pub struct Observed {
     /// [`item_questions`]): the genres such a question names are asked of the item, not
     /// requested.
     pub questions: Vec<ItemQuestion>,
+    /// Corrections of the previous seeker turn ("sorry, I meant Heat", "I meant Chris Pratt"):
+    /// `(now, taken back)` as said back ("Heat (1995)", "Ronin (1998)"; people by name). The
+    /// thing taken back leaves the state and the new one takes its polarity.
+    pub corrected: Vec<(String, String)>,
 }
 
 /// A seeker's yes/no question about one item ([`Observed::questions`]).
@@ -233,7 +237,7 @@ impl Tracker {
                     .unzip()
             }
         };
-        let (mentions, at): (Vec<ItemMention>, Vec<usize>) = mentions
+        let (mut mentions, at): (Vec<ItemMention>, Vec<usize>) = mentions
             .into_iter()
             .zip(at)
             // After a list, lowercase "the others" is the rest of it, not *The Others* (2001).
@@ -296,6 +300,36 @@ impl Tracker {
             };
             state.mentions.retain(|old| old.role != Role::Seeker || !mentions.iter().any(|m| same(m.id, old.id)));
         }
+        let mut corrected: Vec<(String, String)> = Vec::new();
+        let correction = turn.role == Role::Seeker && super::negation::is_correction(&text);
+        // "I liked Ronin" then "sorry, I meant Heat": another title than the previous seeker
+        // turn's only one takes its place (and its polarity and seen statement), when this turn
+        // names one title.
+        let previous_seeker = state.turns.iter().rposition(|t| t.role == Role::Seeker);
+        if let (true, Some(p), [new]) = (correction, previous_seeker, &mut mentions[..]) {
+            let before: Vec<ItemMention> =
+                state.mentions.iter().filter(|m| m.role == Role::Seeker && m.turn == p).cloned().collect();
+            if let [old] = &before[..] {
+                if old.id != new.id {
+                    state.mentions.retain(|m| !(m.role == Role::Seeker && m.turn == p && m.id == old.id));
+                    if new.polarity == Polarity::Liked {
+                        new.polarity = old.polarity;
+                    }
+                    let old_seen: Vec<bool> =
+                        state.seen.iter().filter(|(id, _, t)| *id == old.id && *t == p).map(|s| s.1).collect();
+                    state.seen.retain(|(id, _, t)| !(*id == old.id && *t == p));
+                    if let Some(&seen) = old_seen.last() {
+                        if !title_seen.iter().any(|(id, _)| *id == new.id) {
+                            title_seen.push((new.id, seen));
+                        }
+                    }
+                    let name = |id: ItemId| self.catalog.get(id).map(|i| i.display_name());
+                    if let (Some(a), Some(b)) = (name(new.id), name(old.id)) {
+                        corrected.push((a, b));
+                    }
+                }
+            }
+        }
         state.record(Turn { role: turn.role, text, items: mentions.iter().map(|m| m.id).collect() }, &mentions);
         state.seen.extend(title_seen.iter().map(|&(id, seen)| (id, seen, index)));
         let mut added = mentions;
@@ -326,10 +360,47 @@ impl Tracker {
                 Some(l) => l.link(&text),
                 None => super::attributes::genre_mentions(&text).into_iter().map(AttributeMention::from).collect(),
             };
+            // "I meant Chris Pratt": one person now takes the place of the previous seeker turn's
+            // person sharing a name with them ("Chris Evans"), or of its only person, with its
+            // wish (wanted or ruled out).
+            let mut attributes = attributes;
+            if let (true, Some(p)) = (correction, previous_seeker) {
+                let person = |a: &AttributeMention| match &a.attribute {
+                    crate::knowledge::Attribute::Person { name, .. } => Some(name.clone()),
+                    _ => None,
+                };
+                let new_people: Vec<usize> =
+                    (0..attributes.len()).filter(|&k| person(&attributes[k]).is_some()).collect();
+                let old_people: Vec<usize> = (0..state.attributes.len())
+                    .filter(|&k| state.attributes[k].1 == p && person(&state.attributes[k].0).is_some())
+                    .collect();
+                if let [k] = new_people[..] {
+                    let name = person(&attributes[k]).unwrap_or_default();
+                    let words: Vec<String> =
+                        crate::catalog::text::normalize(&name).split(' ').map(str::to_string).collect();
+                    let shares =
+                        |o: &str| crate::catalog::text::normalize(o).split(' ').any(|w| words.iter().any(|x| x == w));
+                    let taken = old_people
+                        .iter()
+                        .copied()
+                        .rfind(|&o| person(&state.attributes[o].0).is_some_and(|n| n != name && shares(&n)))
+                        .or(match old_people[..] {
+                            [o] if person(&state.attributes[o].0).is_some_and(|n| n != name) => Some(o),
+                            _ => None,
+                        });
+                    if let Some(o) = taken {
+                        let (old, _) = state.attributes.remove(o);
+                        if attributes[k].wanted {
+                            attributes[k].wanted = old.wanted;
+                        }
+                        corrected.push((name, person(&old).unwrap_or_default()));
+                    }
+                }
+            }
             state.attributes.extend(attributes.into_iter().map(|a| (a, index)));
         }
         let questions = questions.into_iter().map(|(q, _)| q).collect();
-        Observed { mentions: added, reactions, seen: title_seen, beyond_list, questions }
+        Observed { mentions: added, reactions, seen: title_seen, beyond_list, questions, corrected }
     }
 
     /// The state after `turns`, oldest first, their items found as `items` says.
