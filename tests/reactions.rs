@@ -259,3 +259,27 @@ fn questions_about_an_item_are_answered_not_requested() {
     let last = s.turns.len() - 1;
     assert!(s.attributes.iter().any(|(m, t)| *t == last && m.wanted && m.attribute.describe() == "horror"));
 }
+
+/// "seen 2 of those, not Jackie Brown": a count with its exception named marks the rest of the
+/// list seen and the exception unseen, and says nothing of liking it; "2" before "of those" is a
+/// count, never the list's second item.
+#[test]
+fn a_count_of_the_list_with_its_exception_marks_the_rest() {
+    let list = ["Jackie Brown", "Pulp Fiction", "Reservoir Dogs"];
+    let (s, ids) = after(&list, "seen 2 of those, not Jackie Brown");
+    let (mut seen, unseen) = (s.items_seen(true), s.items_seen(false));
+    seen.sort_unstable();
+    let mut want = vec![ids[1], ids[2]];
+    want.sort_unstable();
+    assert_eq!(seen, want, "seen: {:?}", seen.iter().map(|&i| name(i)).collect::<Vec<_>>());
+    assert_eq!(unseen, [ids[0]]);
+    assert_eq!(polarity(&s, ids[0]), Some(Polarity::Neutral), "not said disliked");
+    // The same with the count as a word, and the whole list counted.
+    let (s, _) = after(&list, "I've watched two of them, but not Pulp Fiction");
+    assert_eq!(s.items_seen(false), [ids[1]]);
+    let (s, _) = after(&list, "I have seen 3 of those already");
+    assert_eq!(s.items_seen(true).len(), 3);
+    // A count without its exception names no item (which two is not said).
+    let (s, _) = after(&list, "seen 2 of those");
+    assert!(s.items_seen(true).is_empty(), "{:?}", s.items_seen(true));
+}

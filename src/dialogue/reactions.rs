@@ -32,7 +32,9 @@ pub struct Reaction {
     pub id: ItemId,
     /// Seen (`Some(true)`), not seen (`Some(false)`), or not said.
     pub seen: Option<bool>,
-    /// Liked or disliked, when said.
+    /// Liked or disliked, when said; `Neutral` for an item excepted from a count ("seen 2 of
+    /// those, not Jackie Brown": nothing is said of liking it, whatever "not" would say of a
+    /// title alone).
     pub polarity: Option<Polarity>,
     /// The seeker will watch it ("I'll watch the second").
     pub accepted: bool,
@@ -219,6 +221,10 @@ fn scan(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], catalog: &Cat
         segment: usize,
         found: Vec<usize>,
         cues: Option<Cues>,
+        /// "seen 2 of those": how many listed items, not which.
+        count: Option<usize>,
+        /// Opens with "not" / "except" / "but not": "…, not Jackie Brown".
+        except: bool,
     }
     let mut parts: Vec<Unit> = Vec::new();
     let mut taken: Vec<usize> = Vec::new();
@@ -226,6 +232,7 @@ fn scan(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], catalog: &Cat
         let ws: Vec<&Word> = words.iter().zip(&part_of).filter(|(_, u)| **u == unit).map(|(w, _)| w).collect();
         let norm = format!(" {} ", ws.iter().map(|w| w.norm.as_str()).collect::<Vec<_>>().join(" "));
         let mut found: Vec<usize> = Vec::new();
+        let mut count: Option<usize> = None;
         let add = |i: usize, found: &mut Vec<usize>| {
             if i < listed.len() && !found.contains(&i) {
                 found.push(i);
@@ -278,6 +285,22 @@ fn scan(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], catalog: &Cat
                         && k > 1
                         && ws[k - 2].norm.len() == 1
                         && ws[k - 2].norm.bytes().all(|b| b.is_ascii_digit())));
+            // "seen 2 of those", "watched two of them": a count of listed items, not a position.
+            let of_list = ws.get(k + 1).is_some_and(|n| n.norm == "of")
+                && ws
+                    .get(k + 2)
+                    .is_some_and(|n| matches!(n.norm.as_str(), "those" | "them" | "these" | "the" | "your"));
+            if of_list && !hashed && !after_number {
+                let n = w
+                    .norm
+                    .parse::<usize>()
+                    .ok()
+                    .or_else(|| NUMBERS.iter().find(|(x, _)| *x == w.norm).map(|(_, i)| i + 1));
+                if let Some(n) = n.filter(|&n| n >= 1) {
+                    count = Some(n);
+                }
+                continue;
+            }
             if after_number || hashed || bare {
                 let n = w.norm.parse::<usize>().ok().and_then(|n| n.checked_sub(1));
                 let n = n.or_else(|| NUMBERS.iter().find(|(x, _)| *x == w.norm).map(|(_, i)| *i).filter(|_| !bare));
@@ -310,9 +333,27 @@ fn scan(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], catalog: &Cat
             (0..listed.len()).filter(|i| !named.contains(i)).for_each(|i| add(i, &mut found));
         }
         taken.extend(found.iter().copied());
+        let except = norm.starts_with(" not ") || norm.starts_with(" except ") || norm.starts_with(" but not ");
         let cues = cues_in(&norm).then(|| Cues::read(&norm));
-        if !found.is_empty() || cues.is_some() {
-            parts.push(Unit { segment: unit.0, found, cues });
+        if !found.is_empty() || cues.is_some() || count.is_some() {
+            parts.push(Unit { segment: unit.0, found, cues, count, except });
+        }
+    }
+    // "seen 2 of those, not Jackie Brown": a count with the exceptions named next makes the rest
+    // of the list (the exceptions take the opposite seen statement and nothing else); a count
+    // of the whole list is the whole list; any other count names no item.
+    for k in 0..parts.len() {
+        let Some(n) = parts[k].count.filter(|_| parts[k].found.is_empty()) else { continue };
+        let next = parts.get(k + 1).filter(|p| p.except && !p.found.is_empty());
+        let excepted: Vec<usize> = next.map(|p| p.found.clone()).unwrap_or_default();
+        if n + excepted.len() != listed.len() {
+            continue;
+        }
+        parts[k].found = (0..listed.len()).filter(|i| !excepted.contains(i)).collect();
+        if let (Some(c), false) = (parts[k].cues, excepted.is_empty()) {
+            // Neutral: "not Jackie Brown" there denies the seeing, not a liking.
+            parts[k + 1].cues =
+                c.seen.map(|seen| Cues { seen: Some(!seen), polarity: Some(Polarity::Neutral), accepted: false });
         }
     }
     // A part with references but no cues takes those of the nearest part of its stretch that

@@ -340,6 +340,15 @@ impl Tracker {
             if r.accepted && !state.accepted.contains(&r.id) {
                 state.accepted.push(r.id);
             }
+            // An item excepted from a count ("seen 2 of those, not Jackie Brown") is said neither
+            // liked nor disliked, whatever its clause's "not" read.
+            if r.polarity == Some(Polarity::Neutral) {
+                for m in state.mentions.iter_mut().chain(added.iter_mut()) {
+                    if m.id == r.id && m.turn == index && m.role == Role::Seeker {
+                        m.polarity = Polarity::Neutral;
+                    }
+                }
+            }
             // A polarity said of a listed item by reference is a seeker mention (a title said
             // outright already has one, read from its clause).
             if let Some(polarity) = r.polarity.filter(|_| !added.iter().any(|m| m.id == r.id)) {
