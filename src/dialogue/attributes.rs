@@ -201,6 +201,13 @@ fn genres_in(clauses: &[Vec<Word>]) -> Vec<(GenreMention, Vec<Range<usize>>)> {
     for words in clauses {
         let mut i = 0;
         while i < words.len() {
+            // "like Toy Story but for adults", "an adult cartoon": not a family film.
+            if let Some(len) = adult_audience(words, i) {
+                let span = words[i].span.start..words[i + len - 1].span.end;
+                push("family", negated_at(words, i), true, span, &mut out);
+                i += len;
+                continue;
+            }
             let mut matched = 0;
             for len in [2, 1] {
                 if i + len > words.len() {
@@ -232,6 +239,23 @@ fn genres_in(clauses: &[Vec<Word>]) -> Vec<(GenreMention, Vec<Range<usize>>)> {
         }
     }
     out
+}
+
+/// The number of words at `i` that ask for an adult audience: "for adults", "for grown ups",
+/// "for grownups", or "adult" before a film noun or "animation" / "cartoon(s)" ("an adult
+/// cartoon": the one word, so the noun after it is still read).
+fn adult_audience(words: &[Word], i: usize) -> Option<usize> {
+    let at = |k: usize| words.get(k).map_or("", |w| w.norm.as_str());
+    match (at(i), at(i + 1), at(i + 2)) {
+        ("for", "adults" | "grownups", _) => Some(2),
+        ("for", "grown", "ups") => Some(3),
+        ("adult", next, _)
+            if FILM_NOUNS.contains(&next) || matches!(next, "animation" | "cartoon" | "cartoons" | "animated") =>
+        {
+            Some(1)
+        }
+        _ => None,
+    }
 }
 
 /// Nouns after which a genre adjective names the genre ("romantic comedy", "romantic movie").
@@ -748,6 +772,10 @@ mod tests {
             [("comedy", true), ("animation", true), ("family", true)]
         );
         assert_eq!(g("something scary, but no slasher gore"), [("horror", false)]);
+        // An adult audience rules out family films: "like Toy Story but for adults".
+        assert_eq!(g("something like Toy Story but for adults"), [("family", false)]);
+        assert_eq!(g("an adult cartoon, for grown ups"), [("family", false), ("animation", true)]);
+        assert_eq!(g("a comedy for my kids, not for adults"), [("comedy", true), ("family", true)]);
         assert_eq!(g("a rom-com please"), [("romance", true), ("comedy", true)]);
         assert_eq!(g("Sci-Fi but nothing too romantic"), [("sci-fi", true), ("romance", false)]);
         assert_eq!(g("no horror, a funny animated movie"), [("horror", false), ("comedy", true), ("animation", true)]);
