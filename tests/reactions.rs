@@ -283,3 +283,33 @@ fn a_count_of_the_list_with_its_exception_marks_the_rest() {
     let (s, _) = after(&list, "seen 2 of those");
     assert!(s.items_seen(true).is_empty(), "{:?}", s.items_seen(true));
 }
+
+/// "is the 9th one scary?" after three items asks about a position the list does not have: it
+/// is said back, and "scary" is not read as a request for horror; ordinals in digits and up to
+/// "tenth" are read.
+#[test]
+fn a_question_about_a_position_beyond_the_list_requests_nothing() {
+    let (mut s, _) = listed(&LIST);
+    let observed = assets().tracker.observe(&mut s, Utterance::said(Role::Seeker, "is the 9th one scary?"));
+    assert_eq!(observed.beyond_list, Some((vec![9], 3)));
+    let wanted = |s: &DialogueState| -> Vec<String> {
+        s.requested_attributes().iter().map(|(m, _)| m.attribute.describe()).collect::<Vec<_>>()
+    };
+    // The first turn of `listed` asked for science fiction; nothing more.
+    assert_eq!(wanted(&s), ["sci-fi"]);
+    let (mut s, _) = listed(&LIST);
+    let observed = assets().tracker.observe(&mut s, Utterance::said(Role::Seeker, "I loved the seventh one"));
+    assert_eq!(observed.beyond_list, Some((vec![7], 3)));
+    // A request after such a question still counts.
+    let (mut s, _) = listed(&LIST);
+    assert_eq!(
+        assets()
+            .tracker
+            .observe(&mut s, Utterance::said(Role::Seeker, "is the 9th one scary? I want a comedy."))
+            .beyond_list,
+        Some((vec![9], 3))
+    );
+    let mut got = wanted(&s);
+    got.sort();
+    assert_eq!(got, ["comedy", "sci-fi"]);
+}

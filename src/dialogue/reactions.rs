@@ -54,6 +54,24 @@ const ORDINALS: &[(&str, usize)] = &[
     ("third", 2),
 ];
 
+/// The 0-based index an ordinal names: [`ORDINALS`]' words, "sixth" to "tenth", and any
+/// ordinal in digits ("9th", "21st": 1 to 99).
+fn ordinal_index(word: &str) -> Option<usize> {
+    if let Some((_, i)) = ORDINALS.iter().find(|(o, _)| *o == word) {
+        return Some(*i);
+    }
+    let words = [("sixth", 5), ("seventh", 6), ("eighth", 7), ("ninth", 8), ("tenth", 9)];
+    if let Some((_, i)) = words.iter().find(|(o, _)| *o == word) {
+        return Some(*i);
+    }
+    let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &word[digits.len()..];
+    if !digits.is_empty() && matches!(suffix, "st" | "nd" | "rd" | "th") {
+        return digits.parse::<usize>().ok().filter(|n| (1..=99).contains(n)).map(|n| n - 1);
+    }
+    None
+}
+
 /// Number words after "number" / "#" (normalised) → 0-based index.
 const NUMBERS: &[(&str, usize)] = &[("five", 4), ("four", 3), ("one", 0), ("three", 2), ("two", 1)];
 
@@ -158,7 +176,7 @@ pub fn beyond_list(text: &str, len: usize) -> Vec<usize> {
                 .filter(|&i| i < 99)
                 .or_else(|| NUMBERS.iter().find(|(x, _)| *x == w.norm).map(|(_, i)| *i))
         } else if words.get(k + 1).is_some_and(|n| matches!(n.norm.as_str(), "one" | "movie" | "film")) {
-            ORDINALS.iter().find(|(o, _)| *o == w.norm).map(|(_, i)| *i)
+            ordinal_index(&w.norm)
         } else {
             None
         };
@@ -239,8 +257,8 @@ fn scan(text: &str, listed: &[ItemId], linked: &[(ItemId, usize)], catalog: &Cat
             }
         };
         for (k, w) in ws.iter().enumerate() {
-            if let Some((_, i)) = ORDINALS.iter().find(|(o, _)| *o == w.norm) {
-                add(*i, &mut found);
+            if let Some(i) = ordinal_index(&w.norm) {
+                add(i, &mut found);
             }
             // "the first two", "the top 3", "the last two": a run from one end of the list.
             let run = ws.get(k + 1).and_then(|n| match n.norm.as_str() {

@@ -74,6 +74,32 @@ pub struct ItemQuestion {
 /// there" ("is there anything like Heat?" is a request).
 const QUESTION_LEADS: &[&str] = &["are", "does", "did", "is", "was", "will", "would"];
 
+/// The byte ranges of the yes/no question sentences of `text` ([`item_questions`]' form: ending
+/// with '?', opening with a [`QUESTION_LEADS`] word not followed by "there", "anything",
+/// "something" or "any"), whatever they refer to.
+fn question_sentences(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (end, c) in text.char_indices() {
+        if !matches!(c, '.' | '!' | '?' | '\n') {
+            continue;
+        }
+        let range = start..end;
+        start = end + c.len_utf8();
+        if c != '?' {
+            continue;
+        }
+        let words: Vec<String> =
+            crate::catalog::text::normalize(&text[range.clone()]).split(' ').map(str::to_string).collect();
+        let opens = words.first().is_some_and(|w| QUESTION_LEADS.contains(&w.as_str()))
+            && !words.get(1).is_some_and(|w| matches!(w.as_str(), "there" | "anything" | "something" | "any"));
+        if opens {
+            out.push(range);
+        }
+    }
+    out
+}
+
 /// The questions of `text` about one item each, with the byte ranges of their sentences:
 /// sentences ending with '?' that open with "is", "are", "was", "does", "did", "will" or
 /// "would" (not followed by "there", "anything", "something" or "any") and refer to an item — a title `linked` inside the
@@ -86,23 +112,8 @@ pub fn item_questions(
     catalog: &Catalog,
 ) -> Vec<(ItemQuestion, std::ops::Range<usize>)> {
     let mut out = Vec::new();
-    let mut start = 0;
-    for (end, c) in text.char_indices() {
-        if !matches!(c, '.' | '!' | '?' | '\n') {
-            continue;
-        }
-        let range = start..end;
-        start = end + c.len_utf8();
-        if c != '?' {
-            continue;
-        }
+    for range in question_sentences(text) {
         let sentence = &text[range.clone()];
-        let words: Vec<String> = crate::catalog::text::normalize(sentence).split(' ').map(str::to_string).collect();
-        let opens = words.first().is_some_and(|w| QUESTION_LEADS.contains(&w.as_str()))
-            && !words.get(1).is_some_and(|w| matches!(w.as_str(), "there" | "anything" | "something" | "any"));
-        if !opens {
-            continue;
-        }
         let id = linked
             .iter()
             .find(|(_, at)| range.contains(at))
@@ -363,6 +374,16 @@ impl Tracker {
             // (offsets kept) before the attributes are read.
             for (_, range) in &questions {
                 text.replace_range(range.clone(), &" ".repeat(range.len()));
+            }
+            // So is one about a position the list does not have ("is the 9th one scary?" after
+            // three items): said back (`beyond_list`), not read as a request for horror.
+            if let Some((positions, len)) = &beyond_list {
+                for range in question_sentences(&text) {
+                    let beyond = super::reactions::beyond_list(&text[range.clone()], *len);
+                    if beyond.iter().any(|p| positions.contains(p)) {
+                        text.replace_range(range.clone(), &" ".repeat(range.len()));
+                    }
+                }
             }
             // The linker reads genres too; without one, genres are the only attributes.
             let attributes = match &self.linker {
