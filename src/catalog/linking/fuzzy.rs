@@ -4,6 +4,7 @@
 use super::super::index::CatalogIndex;
 use super::super::Item;
 use super::context::{cue, embedded, parse_year, Cue, Token, DESCRIPTIVE};
+use super::sequels::sequel_number;
 use super::{Linker, Mention, WELL_KNOWN};
 use crate::catalog::text::strip_article;
 
@@ -28,8 +29,11 @@ impl Linker {
         let mut budget = 64;
         let mut fuzzy = index.fuzzy_cache();
         let mut i = 0;
+        // A span may open with a descriptive word when a content word ends it ("the dark
+        // knigt"): many titles start with one ("Dark Knight", "War Horse", "Family Man").
+        let opens = |t: &Token| content(t) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok();
         while i < n && budget > 0 {
-            if covered[i] || !content(&toks[i]) {
+            if covered[i] || !opens(&toks[i]) {
                 i += 1;
                 continue;
             }
@@ -73,11 +77,14 @@ impl Linker {
                     // ("Interstaller").
                     let need = if len == 1 && chars < 10 { 0.85 } else { 0.8 };
                     let last = if year.is_some() { i + len } else { i + len - 1 };
+                    // An article right before the span is the title's ("The Dark Knigt"), not a
+                    // longer name around it.
+                    let from = if i > 0 && matches!(toks[i - 1].norm.as_str(), "the" | "a" | "an") { i - 1 } else { i };
                     if same_len
                         && !exact
                         && !real_words
                         && c.similarity >= need
-                        && (year.is_some() || !embedded(text, toks, i, last))
+                        && (year.is_some() || !embedded(text, toks, from, last))
                     {
                         accepted = Some((len, *c, year.is_some()));
                         break;
@@ -88,10 +95,26 @@ impl Linker {
                 }
             }
             match accepted {
-                Some((len, c, has_year)) => {
+                Some((len, mut c, has_year)) => {
                     // In bounds: `len <= n - i`, and `has_year` means `year_after(i + len)` found
                     // a token at `i + len`; a token's `end` is a character boundary of `text`.
-                    let last = if has_year { i + len } else { i + len - 1 };
+                    let mut last = if has_year { i + len } else { i + len - 1 };
+                    // "The Conjouring 2": the series entry the number asks for; a number the
+                    // catalog lacks links nothing (never the original).
+                    if !has_year {
+                        if let Some((number, at)) = sequel_number(text, toks, last + 1) {
+                            match self.sequel(items, &self.bare[c.position].clone(), c.position, number) {
+                                Some(q) => {
+                                    c = super::LinkCandidate { position: q, id: items[q].id, ..c };
+                                    last = at;
+                                }
+                                None => {
+                                    i = at + 1;
+                                    continue;
+                                }
+                            }
+                        }
+                    }
                     found.push(Mention {
                         start: toks[i].start,
                         end: toks[last].end,

@@ -267,3 +267,16 @@ fn a_title_noun_announces_a_title_only_without_punctuation_between() {
     assert_eq!(linked("a film called closer"), vec!["Closer (2004)"]);
     assert_eq!(linked("have you seen the movie society"), vec!["Society (1989)"]);
 }
+
+#[test]
+fn a_misspelt_title_may_open_with_a_descriptive_word_or_the_article_and_take_its_number() {
+    // The misspelling pass used to start only at a content word: "dark" (a genre word) and the
+    // capitalised article before it hid "The Dark Knigt".
+    assert_eq!(linked("i loved the dark knigt"), vec!["The Dark Knight (2008)"]);
+    assert_eq!(linked("I loved The Dark Knigt"), vec!["The Dark Knight (2008)"]);
+    assert_eq!(linked("war hrose was so sad"), vec!["War Horse (2011)"]);
+    // A number after a misspelt title picks the series entry ("The Conjouring 2").
+    assert_eq!(linked("I recently watched The Conjouring 2."), vec!["The Conjuring 2 (2016)"]);
+    // A descriptive word alone is never a misspelt title.
+    assert!(linked("something dark and funy").is_empty());
+}
