@@ -313,3 +313,24 @@ fn a_question_about_a_position_beyond_the_list_requests_nothing() {
     got.sort();
     assert_eq!(got, ["comedy", "sci-fi"]);
 }
+
+/// A question naming a person is answered from the item's people: "is Heat with Al Pacino?" says
+/// he stars in it; "does the first one have Tom Hanks?" says he is not listed in it. Neither asks
+/// for the person.
+#[test]
+fn questions_naming_a_person_are_answered_from_the_items_people() {
+    let tracker = &assets().tracker;
+    let (mut s, listed) = listed(&LIST);
+    let seen = tracker.observe(&mut s, Utterance::said(Role::Seeker, "does the first one have Tom Hanks?"));
+    assert_eq!(seen.questions.len(), 1);
+    assert_eq!(seen.questions[0].id, listed[0]);
+    let line = curator::agent::answer(&seen.questions[0], &assets().catalog).expect("an answer");
+    assert!(line.contains("Tom Hanks is not listed in it"), "{line}");
+    assert!(s.requested_attributes().iter().all(|(m, _)| !m.attribute.describe().contains("Tom Hanks")));
+    let seen = tracker.observe(&mut s, Utterance::said(Role::Seeker, "Is Heat with Al Pacino?"));
+    assert_eq!(seen.questions.len(), 1);
+    assert_eq!(seen.questions[0].people, ["Al Pacino"]);
+    let line = curator::agent::answer(&seen.questions[0], &assets().catalog).expect("an answer");
+    assert!(line.starts_with("Heat (1995) is listed as ") && line.contains("Al Pacino"), "{line}");
+    assert!(!line.contains("not listed"), "{line}");
+}

@@ -234,8 +234,23 @@ pub fn answer(q: &ItemQuestion, catalog: &Catalog) -> Option<String> {
     if !not.is_empty() {
         line.push_str(&format!(", not {}", or_list(&not)));
     }
-    if let Some(d) = item.directors.first() {
-        line.push_str(&format!("; {} {d}", catalog.config().by(0)));
+    // The people asked about: in it (in the role the catalog lists), or not listed in it.
+    let (mut in_it, mut not_in): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for p in &q.people {
+        let role = [&item.directors, &item.writers, &item.stars].iter().position(|r| r.contains(p));
+        match role {
+            Some(r) => in_it.push(format!("{} {p}", catalog.config().by(r))),
+            None => not_in.push(p.clone()),
+        }
+    }
+    match item.directors.first() {
+        _ if !in_it.is_empty() => line.push_str(&format!("; {}", and_list(&in_it))),
+        Some(d) => line.push_str(&format!("; {} {d}", catalog.config().by(0))),
+        None => {}
+    }
+    if !not_in.is_empty() {
+        let verb = if not_in.len() == 1 { "is" } else { "are" };
+        line.push_str(&format!("; {} {verb} not listed in it", and_list(&not_in)));
     }
     line.push('.');
     Some(line)

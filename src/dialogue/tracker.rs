@@ -67,6 +67,9 @@ pub struct ItemQuestion {
     pub id: ItemId,
     /// The catalog genres the question names ("scary" → horror), in order.
     pub genres: Vec<String>,
+    /// The people the question names ("is Heat with Al Pacino?", "does the first one have Tom
+    /// Hanks in it?"), as the knowledge graph writes them, in order (empty without a graph).
+    pub people: Vec<String>,
 }
 
 /// Words that open a yes/no question about an item ("is it scary?", "does the second one have
@@ -104,12 +107,14 @@ fn question_sentences(text: &str) -> Vec<std::ops::Range<usize>> {
 /// sentences ending with '?' that open with "is", "are", "was", "does", "did", "will" or
 /// "would" (not followed by "there", "anything", "something" or "any") and refer to an item — a title `linked` inside the
 /// sentence (`(id, byte offset)`), else a reference to the `listed` items ("the first one",
-/// "it" after a one-item list; [`super::reactions::reactions`]).
+/// "it" after a one-item list; [`super::reactions::reactions`]). `people`: the attribute linker
+/// that finds the people a question names (none: no people are read).
 pub fn item_questions(
     text: &str,
     linked: &[(ItemId, usize)],
     listed: &[ItemId],
     catalog: &Catalog,
+    people: Option<&AttributeLinker>,
 ) -> Vec<(ItemQuestion, std::ops::Range<usize>)> {
     let mut out = Vec::new();
     for range in question_sentences(text) {
@@ -126,7 +131,15 @@ pub fn item_questions(
                 genres.push(g.genre);
             }
         }
-        out.push((ItemQuestion { id, genres }, range));
+        let mut named: Vec<String> = Vec::new();
+        for m in people.map(|l| l.link(sentence)).unwrap_or_default() {
+            if let crate::knowledge::Attribute::Person { name, .. } = m.attribute {
+                if !named.contains(&name) {
+                    named.push(name);
+                }
+            }
+        }
+        out.push((ItemQuestion { id, genres, people: named }, range));
     }
     out
 }
@@ -268,7 +281,7 @@ impl Tracker {
         let questions: Vec<(ItemQuestion, std::ops::Range<usize>)> = match turn.role {
             Role::Seeker if self.reactions => {
                 let linked: Vec<(ItemId, usize)> = mentions.iter().map(|m| m.id).zip(at.iter().copied()).collect();
-                item_questions(&text, &linked, state.last_listed(), &self.catalog)
+                item_questions(&text, &linked, state.last_listed(), &self.catalog, self.linker.as_deref())
             }
             _ => Vec::new(),
         };
