@@ -29,9 +29,12 @@ use serde::{Deserialize, Serialize};
 
 use super::negation::{clauses, negated_at, Word};
 
+mod lexicon;
 mod surnames;
+
 use crate::catalog::text::{is_common_word, normalize};
 use crate::knowledge::{Attribute, KnowledgeGraph, NodeKind, Relation, FIRST_YEAR, LAST_YEAR};
+use lexicon::{CUES, LEXICON};
 pub use surnames::{SURNAME_DOMINANCE, SURNAME_MIN_ITEMS};
 
 /// One genre mentioned by the seeker.
@@ -50,132 +53,6 @@ pub struct GenreMention {
 fn explicit_default() -> bool {
     true
 }
-
-/// Lexicon phrases that suggest a genre without naming it ("funny" → comedy). INSPIRED's
-/// annotators label genre names only, so `curator eval attributes` reports these separately.
-const CUES: &[&str] = &[
-    "animated",
-    "anime",
-    "biographical",
-    "biopic",
-    "cartoon",
-    "cartoons",
-    "chick flick",
-    "children",
-    "comedic",
-    "cowboy",
-    "creepier",
-    "creepy",
-    "dramatic",
-    "family",
-    "frightening",
-    "funnier",
-    "funniest",
-    "funny",
-    "gangster",
-    "gangsters",
-    "heist",
-    "hilarious",
-    "historical",
-    "humor",
-    "kids",
-    "love story",
-    "mafia",
-    "magical",
-    "rom com",
-    "rom coms",
-    "romantic",
-    "romcom",
-    "romcoms",
-    "scarier",
-    "scariest",
-    "scary",
-    "slasher",
-    "spookier",
-    "spooky",
-    "suspense",
-    "suspenseful",
-    "whodunit",
-];
-
-/// Word or phrase (normalised) → catalog genre. Longest phrases are matched first.
-const LEXICON: &[(&str, &str)] = &[
-    ("action", "action"),
-    ("adventure", "adventure"),
-    ("adventures", "adventure"),
-    ("animated", "animation"),
-    ("animation", "animation"),
-    ("anime", "animation"),
-    ("biographical", "biography"),
-    ("biography", "biography"),
-    ("biopic", "biography"),
-    ("cartoon", "animation"),
-    ("cartoons", "animation"),
-    ("chick flick", "romance"),
-    ("children", "family"),
-    ("comedic", "comedy"),
-    ("comedies", "comedy"),
-    ("comedy", "comedy"),
-    ("cowboy", "western"),
-    ("creepier", "horror"),
-    ("creepy", "horror"),
-    ("crime", "crime"),
-    ("documentaries", "documentary"),
-    ("documentary", "documentary"),
-    ("drama", "drama"),
-    ("dramas", "drama"),
-    ("dramatic", "drama"),
-    ("family", "family"),
-    ("fantasy", "fantasy"),
-    ("frightening", "horror"),
-    ("funnier", "comedy"),
-    ("funniest", "comedy"),
-    ("funny", "comedy"),
-    ("gangster", "crime"),
-    ("gangsters", "crime"),
-    ("heist", "crime"),
-    ("hilarious", "comedy"),
-    ("historical", "history"),
-    ("history", "history"),
-    ("horror", "horror"),
-    ("horrors", "horror"),
-    ("humor", "comedy"),
-    ("kids", "family"),
-    ("love story", "romance"),
-    ("mafia", "crime"),
-    ("magical", "fantasy"),
-    ("musical", "musical"),
-    ("musicals", "musical"),
-    ("mysteries", "mystery"),
-    ("mystery", "mystery"),
-    ("rom com", "romance"),
-    ("rom coms", "romance"),
-    ("romance", "romance"),
-    ("romantic", "romance"),
-    ("romcom", "romance"),
-    ("romcoms", "romance"),
-    ("scarier", "horror"),
-    ("scariest", "horror"),
-    ("scary", "horror"),
-    ("sci fi", "sci-fi"),
-    ("science fiction", "sci-fi"),
-    ("science fictions", "sci-fi"),
-    ("scifi", "sci-fi"),
-    ("slasher", "horror"),
-    ("spookier", "horror"),
-    ("spooky", "horror"),
-    ("sports", "sport"),
-    ("superhero", "action"),
-    ("superheroes", "action"),
-    ("suspense", "thriller"),
-    ("suspenseful", "thriller"),
-    ("thriller", "thriller"),
-    ("thrillers", "thriller"),
-    ("war", "war"),
-    ("western", "western"),
-    ("westerns", "western"),
-    ("whodunit", "mystery"),
-];
 
 /// Genres mentioned in `text`, in order, each once (a later negation wins). "rom com" also
 /// yields comedy, unless negated ("not a romcom" rules out romance only).
