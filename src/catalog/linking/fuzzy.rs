@@ -103,7 +103,7 @@ impl Linker {
                     // catalog lacks links nothing (never the original).
                     if !has_year {
                         if let Some((number, at)) = sequel_number(text, toks, last + 1) {
-                            match self.sequel(items, &self.bare[c.position].clone(), c.position, number) {
+                            match self.sequel(items, &self.bare[c.position], c.position, number) {
                                 Some(q) => {
                                     c = super::LinkCandidate { position: q, id: items[q].id, ..c };
                                     last = at;
