@@ -497,6 +497,9 @@ impl Linker {
                 } else {
                     Cue::None
                 };
+                // The cue before the span's last word, past any article ("love the actors" is a
+                // weak cue, "seen the accountant" a strong one).
+                let last_word_cue = cue(text, &toks, i + len - 1, &covered);
                 let cue = cue(text, &toks, i, &covered).max(verdict).max(list_head);
                 let well_known = items[p].popularity >= WELL_KNOWN;
                 // Digits for a number word in lowercase ("the last 5 years" is no *The Last Five
@@ -539,6 +542,17 @@ impl Linker {
                     });
                     let kind_after = toks.get(i + len).is_some_and(|t| KINDS.contains(&t.norm.as_str()));
                     if cue == Cue::None && (content.len() < 2 || (everyday && !well_known)) {
+                        continue;
+                    }
+                    // "love the actors", "the actors are hilarious", "like the fighter pilots":
+                    // an article and one everyday word, lowercase, of a title that is not well
+                    // known is that word unless a strong cue comes before it ("have you seen the
+                    // accountant?"); a verdict after it or an opinion in the present is not enough.
+                    if content.len() == 1
+                        && !well_known
+                        && last_word_cue != Cue::Strong
+                        && self.lexicon.is_everyday(&content[0].norm)
+                    {
                         continue;
                     }
                     if everyday && !well_known && kind_after {
@@ -604,7 +618,8 @@ impl Linker {
                         && (embedded(text, &toks, i, last)
                             || self.names_a_person(&toks, i, last)
                             || genre_run(&toks, i, last)
-                            || subtitle_after(text, &toks, last))
+                            || subtitle_after(text, &toks, last)
+                            || self.subtitle_of_title(text, &toks, i, p))
                     {
                         i += 1;
                         continue;

@@ -30,6 +30,12 @@ impl Linker {
     pub(super) fn single_word_ok(&self, text: &str, toks: &[Token], i: usize, cue: Cue, well_known: bool) -> bool {
         let Some(t) = toks.get(i) else { return false };
         let word = t.norm.as_str();
+        // "Have you seen To all the boys…": a function word other than a pronoun is a title
+        // that is not well known (*To* (1964)) only with a year or as the whole message,
+        // whatever the cue (pronoun titles, "the movie Her", follow the rules below).
+        if !well_known && is_common_word(word) && !PRONOUNS.contains(&word) {
+            return false;
+        }
         let ordinary = self.lexicon.is_ordinary(word);
         let everyday_start = t.sentence_start && self.lexicon.is_everyday(word) && !well_known;
         let lower = !t.capitalized || is_calendar(word) || everyday_start;
@@ -71,6 +77,27 @@ impl Linker {
         };
         let mut changed = typed.split(' ').zip(title.split(' ')).filter(|(a, b)| a != b).peekable();
         changed.peek().is_some() && changed.all(|(a, b)| self.lexicon.is_word(a) && !plural(a, b))
+    }
+
+    /// Whether the span starting at token `i` (or the article before it), linked to the item at
+    /// position `p`, is the subtitle of a longer title that is not `p`'s: a colon right before
+    /// it, after a capitalised word or two that are a catalog title or series, whose last word
+    /// `p`'s title lacks ("Avengers: End Game" is *Avengers: Endgame*, not *End Game* (2006);
+    /// "Insidious: Last Key" is still *Insidious: The Last Key*). A span the exact pass matched
+    /// whole ("Star Wars: The Last Jedi") never gets here.
+    pub(super) fn subtitle_of_title(&self, text: &str, toks: &[Token], i: usize, p: usize) -> bool {
+        let i = if i > 0 && matches!(toks[i - 1].norm.as_str(), "the" | "a" | "an") { i - 1 } else { i };
+        let Some(before) = i.checked_sub(1) else { return false };
+        if !toks[before].capitalized
+            || !super::context::subtitle_after(text, toks, before)
+            || self.norm[p].split(' ').any(|w| w == toks[before].norm)
+        {
+            return false;
+        }
+        (1..=3.min(before + 1)).any(|len| {
+            let key = toks[before + 1 - len..=before].iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" ");
+            self.aliases.contains_key(&key) || self.aliases.contains_key(&format!("the {key}"))
+        })
     }
 
     /// Whether the span of tokens `i..=last` names a person, not a film: coordinated with a

@@ -70,9 +70,22 @@ impl Linker {
                     // misspelling of a title that is not well known must not be a real word.
                     let typed = strip_article(&span_norm);
                     let exact = typed == self.bare[c.position];
+                    // One word spelt as another real word is that word whatever the title
+                    // ("martial arts" is not *The Martian*, "the movie selection" not
+                    // *Election*).
                     let real_words = same_len
-                        && items[c.position].popularity < WELL_KNOWN
+                        && (items[c.position].popularity < WELL_KNOWN || words(typed) == 1)
                         && self.changes_only_real_words(typed, &self.bare[c.position]);
+                    // A title's plural is a noun ("haunted houses", "Hustlers" is not *The
+                    // Hustler*); a title typed without its plural ending ("the Avenger") is not
+                    // rejected.
+                    // A possessive ("Batman's") or a plural capitalised over several words ("all
+                    // the Pitch Perfects") still names the films.
+                    let possessive = text[span[len - 1].start..span[len - 1].end].contains(['\'', '’']);
+                    let plural = same_len
+                        && !possessive
+                        && (len == 1 || span.iter().all(|t| !t.capitalized))
+                        && is_plural_of(typed, &self.bare[c.position]);
                     // One word: at most one edit in seven letters, two in ten or more
                     // ("Interstaller").
                     let need = if len == 1 && chars < 10 { 0.85 } else { 0.8 };
@@ -83,8 +96,10 @@ impl Linker {
                     if same_len
                         && !exact
                         && !real_words
+                        && !plural
                         && c.similarity >= need
-                        && (year.is_some() || !embedded(text, toks, from, last))
+                        && (year.is_some()
+                            || !(embedded(text, toks, from, last) || self.subtitle_of_title(text, toks, i, c.position)))
                     {
                         accepted = Some((len, *c, year.is_some()));
                         break;
@@ -130,5 +145,28 @@ impl Linker {
                 None => i += 1,
             }
         }
+    }
+}
+
+/// Whether `typed` is `title` (both normalised, as many words) with its last word in the plural
+/// ("haunted houses" of "haunted house", "hustlers" of "hustler", "comedys" of "comedy").
+fn is_plural_of(typed: &str, title: &str) -> bool {
+    let (Some((t_head, t_last)), Some((b_head, b_last))) = (split_last(typed), split_last(title)) else {
+        return false;
+    };
+    let stem = b_last.strip_suffix('y');
+    t_head == b_head
+        && (t_last.strip_suffix('s').is_some_and(|w| w == b_last)
+            || t_last.strip_suffix("es").is_some_and(|w| w == b_last)
+            || stem
+                .is_some_and(|st| t_last.strip_suffix("ies").is_some_and(|w| w == st) || t_last == format!("{st}ys")))
+}
+
+/// A text's words before its last one, and its last word.
+fn split_last(s: &str) -> Option<(&str, &str)> {
+    match s.rsplit_once(' ') {
+        Some((head, last)) => Some((head, last)),
+        None if !s.is_empty() => Some(("", s)),
+        None => None,
     }
 }

@@ -280,3 +280,30 @@ fn a_misspelt_title_may_open_with_a_descriptive_word_or_the_article_and_take_its
     // A descriptive word alone is never a misspelt title.
     assert!(linked("something dark and funy").is_empty());
 }
+
+#[test]
+fn words_that_only_look_like_titles_in_inspired_training_text_are_not_linked() {
+    // Each input is (or shortens) an utterance of INSPIRED's training dialogues
+    // (`train_unicrs/train_data_dbpedia.jsonl`) that the linker used to link.
+    // One misspelt word that is another real word, even for a well-known title.
+    assert!(linked("OK, I haven't watched a martial arts film in a while.").is_empty());
+    // A title's plural is a noun, not the title.
+    assert!(linked("Have you seen the movie Hustlers yet?").is_empty());
+    assert!(linked("do you like haunted houses?").is_empty());
+    assert!(linked("I like comedys some documentaries").is_empty());
+    // ... but a possessive or a capitalised series plural still names the films.
+    assert_eq!(linked("those are the best Batman's"), vec!["Batman (1989)"]);
+    assert_eq!(linked("I've already watched all of the Pitch Perfects"), vec!["Pitch Perfect (2012)"]);
+    // An article and an everyday word, lowercase, needs a strong cue before it.
+    assert!(linked("it's a good romcom and the actors are hilarious").is_empty());
+    assert!(linked("Love the actors").is_empty());
+    assert!(linked("I love the journey that Malcolm goes through.").is_empty());
+    assert_eq!(linked("have you seen the accountant?"), vec!["The Accountant (2016)"]);
+    // A subtitle after "Title:" belongs to the longer title ("Avengers: Endgame" is not in
+    // the catalog), unless the linked title is that longer one.
+    assert!(linked("The last movie I saw was Avengers: End Game.").is_empty());
+    assert_eq!(linked("The last one I saw was Insidious: Last Key."), vec!["Insidious: The Last Key (2018)"]);
+    // A function word is a little-known title (*To* (1964)) only with its year.
+    assert!(linked("Have you seen To all the boys i still love you on netflix?").is_empty());
+    assert_eq!(linked("I loved the movie Her"), vec!["Her (2013)"]);
+}
