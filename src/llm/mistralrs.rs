@@ -15,10 +15,13 @@
 //! | constrain | each title slot is one request under an llguidance regex: the alternation of the still-allowed titles, escaped, common prefixes factored ([`alternation_regex`]) |
 //! | score | the raw-logits path (`return_raw_logits`, `max_len: 0`, as in mistral.rs's perplexity example): one forward pass over prompt and continuation, log-softmax of the rows that predict the continuation |
 //!
-//! mistral.rs's prefix cache is off: a raw-logits request that hits it returns logits only for
-//! its uncached tail, so a continuation that an earlier generation left in the cache could not be
-//! scored. Every call therefore processes its whole prompt ([`GenerationStats::cached_prompt_tokens`]
-//! is 0, [`LanguageModel::prefill_only`] does nothing).
+//! mistral.rs's prefix cache is off, for two reasons read in mistralrs-core 0.8.1: a raw-logits
+//! request that hits it returns logits only for its uncached tail, so a continuation that an
+//! earlier generation left in the cache could not be scored; and `evict_caches` never evicts an
+//! entry held on the CPU (upstream issue EricLBuehler/mistral.rs#1961), so on a CPU the keys and
+//! values of every finished request would stay in memory. Every call therefore processes its
+//! whole prompt ([`GenerationStats::cached_prompt_tokens`] is 0, [`LanguageModel::prefill_only`]
+//! does nothing).
 //!
 //! Limits, stated rather than hidden: the sampler's random generator is mistral.rs's engine-wide
 //! one (seeded once when the engine starts), so [`GenerationParams::seed`] cannot be honoured per
