@@ -762,8 +762,14 @@ impl Linker {
             if alts.len() < 2 {
                 continue;
             }
-            let others: Vec<&str> =
-                found.iter().enumerate().filter(|(j, _)| *j != k).flat_map(|(_, o)| people(o.position)).collect();
+            // Another mention of the same bare title says nothing about which entry this is ("the
+            // movie Zodiac, about the zodiac killer" must not pull *Zodiac* to *The Zodiac*).
+            let others: Vec<&str> = found
+                .iter()
+                .enumerate()
+                .filter(|(j, o)| *j != k && self.bare[o.position] != self.bare[m.position])
+                .flat_map(|(_, o)| people(o.position))
+                .collect();
             let overlap = |p: usize| people(p).iter().filter(|x| others.contains(x) || named(x)).count();
             let current = overlap(m.position);
             if let Some(best) = alts

@@ -352,8 +352,15 @@ pub(super) fn embedded(text: &str, toks: &[Token], i: usize, last: usize) -> boo
         .and_then(|j| toks.get(j))
         .is_some_and(|p| p.capitalized && !p.sentence_start && p.norm != "i" && !possessive(p) && gap(p, &toks[i]));
     // A capitalised word, or digits run into letters ("Happy Death Day 2U"; not "3D" or "4K").
+    // The pronoun "I" after a capitalised title ("I Am Legend I'll probably watch") extends no
+    // name; after lowercase words it still ends a phrase that is no title ("go old school I
+    // would suggest").
+    let pronoun_i = |t: &Token| {
+        toks.get(last).is_some_and(|l| l.capitalized)
+            && text.get(t.start..t.end).is_some_and(|w| w == "I" || w.starts_with("I'") || w.starts_with("I’"))
+    };
     let longer = |nx: &Token| {
-        (nx.capitalized && !KIND_WORDS.contains(&nx.norm.as_str()))
+        (nx.capitalized && !KIND_WORDS.contains(&nx.norm.as_str()) && !pronoun_i(nx))
             || (nx.norm.starts_with(|c: char| c.is_ascii_digit())
                 && nx.norm.chars().any(char::is_alphabetic)
                 && !matches!(nx.norm.as_str(), "3d" | "4k" | "2d")

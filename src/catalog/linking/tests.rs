@@ -306,4 +306,11 @@ fn words_that_only_look_like_titles_in_inspired_training_text_are_not_linked() {
     // A function word is a little-known title (*To* (1964)) only with its year.
     assert!(linked("Have you seen To all the boys i still love you on netflix?").is_empty());
     assert_eq!(linked("I loved the movie Her"), vec!["Her (2013)"]);
+    // A title before the pronoun "I" is not the start of a longer name.
+    assert_eq!(
+        linked("If it's like I Am Legend I'll watch it, if it's like that one After Earth I'll pass"),
+        vec!["I Am Legend (2007)", "After Earth (2013)"]
+    );
+    // A second mention of the same bare title does not pull the first to its entry.
+    assert_eq!(linked("I recommend the movie Zodiac, its about the zodiac killer")[0], "Zodiac (2007)".to_string());
 }
