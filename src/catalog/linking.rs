@@ -469,7 +469,16 @@ impl Linker {
                 // A capital opening the message counts for a well-known title that is the whole
                 // message ("Alien"), heads a list of titles ("Alien, Heat, Jaws") or gets a verdict
                 // ("Up made me cry"); checked once the entry is picked.
-                let deferred = year.is_none() && !self.span_allowed(span);
+                // ... or, for one lowercase word that is no word of the plots, of a well-known
+                // title (a name people type in lowercase, frequent in dialogues only as a title:
+                // "batman"), a strong cue before it ("I loved batman"; not "love stuff").
+                let named_after_cue = len == 1
+                    && span[0].norm.chars().all(char::is_alphabetic)
+                    && !is_common_word(&span[0].norm)
+                    && !self.lexicon.is_ordinary(&span[0].norm)
+                    && all.iter().any(|&q| items[q].popularity >= WELL_KNOWN)
+                    && cue(text, &toks, i, &covered) == Cue::Strong;
+                let deferred = year.is_none() && !self.span_allowed(span) && !named_after_cue;
                 let opening = span[0].capitalized && span[0].sentence_start && !span[0].shouted;
                 // "… is my favorite", "… made me cry", "… is hilarious" after the span; not after
                 // a pronoun, which is what such a verdict is most often said of ("It was great").

@@ -71,9 +71,14 @@ impl Linker {
     /// plural of it ("Bridges" for *Brides*, "California" for *Kalifornia*, but not "guys" for
     /// "guy"). Such a match is another word, not a typo.
     pub(super) fn changes_only_real_words(&self, typed: &str, title: &str) -> bool {
+        // Regular plurals, and "-man"/"-men" in a longer title ("Wonder Women" for *Wonder
+        // Woman*; "Gentlemen" is not *A Gentleman*).
+        let several = title.contains(' ');
         let plural = |a: &str, b: &str| {
             let (long, short) = if a.len() > b.len() { (a, b) } else { (b, a) };
             long.strip_prefix(short).is_some_and(|rest| matches!(rest, "s" | "es"))
+                || (several && a.strip_suffix("men").is_some_and(|s| b.strip_suffix("man") == Some(s)))
+                || (several && a.strip_suffix("man").is_some_and(|s| b.strip_suffix("men") == Some(s)))
         };
         let mut changed = typed.split(' ').zip(title.split(' ')).filter(|(a, b)| a != b).peekable();
         changed.peek().is_some() && changed.all(|(a, b)| self.lexicon.is_word(a) && !plural(a, b))

@@ -6,7 +6,7 @@ use super::super::Item;
 use super::context::{cue, embedded, parse_year, Cue, Token, DESCRIPTIVE};
 use super::sequels::sequel_number;
 use super::{Linker, Mention, WELL_KNOWN};
-use crate::catalog::text::strip_article;
+use crate::catalog::text::{is_common_word, strip_article};
 
 impl Linker {
     /// Links misspelt titles among the words no exact alias covered. Bounded: at most 64 fuzzy
@@ -31,7 +31,13 @@ impl Linker {
         let mut i = 0;
         // A span may open with a descriptive word when a content word ends it ("the dark
         // knigt"): many titles start with one ("Dark Knight", "War Horse", "Family Man").
-        let opens = |t: &Token| content(t) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok();
+        // So may a capitalised word that is not a function word ("American Ganster": "American"
+        // is frequent in dialogues, yet opens *American Gangster*).
+        let opens = |t: &Token| {
+            content(t)
+                || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok()
+                || (t.capitalized && !t.shouted && !is_common_word(&t.norm) && parse_year(&t.norm).is_none())
+        };
         while i < n && budget > 0 {
             if covered[i] || !opens(&toks[i]) {
                 i += 1;
@@ -73,8 +79,11 @@ impl Linker {
                     // One word spelt as another real word is that word whatever the title
                     // ("martial arts" is not *The Martian*, "the movie selection" not
                     // *Election*).
+                    // So is any misspelling of a span opened by a capitalised word frequent in
+                    // dialogues ("World War II" is not *World War Z*).
+                    let by_capital = !content(&span[0]) && DESCRIPTIVE.binary_search(&span[0].norm.as_str()).is_err();
                     let real_words = same_len
-                        && (items[c.position].popularity < WELL_KNOWN || words(typed) == 1)
+                        && (items[c.position].popularity < WELL_KNOWN || words(typed) == 1 || by_capital)
                         && self.changes_only_real_words(typed, &self.bare[c.position]);
                     // A title's plural is a noun ("haunted houses", "Hustlers" is not *The
                     // Hustler*); a title typed without its plural ending ("the Avenger") is not

@@ -313,4 +313,16 @@ fn words_that_only_look_like_titles_in_inspired_training_text_are_not_linked() {
     );
     // A second mention of the same bare title does not pull the first to its entry.
     assert_eq!(linked("I recommend the movie Zodiac, its about the zodiac killer")[0], "Zodiac (2007)".to_string());
+    // A well-known title that is no word of the plots links in lowercase after a strong cue;
+    // an everyday word ("stuff") or a number does not.
+    assert_eq!(linked("I love batman! that would be a great movie!"), vec!["Batman (1989)"]);
+    assert!(linked("My kids love stuff about royalty!").is_empty());
+    assert!(linked("Maybe I should watch 2 trailers to compare?").is_empty());
+    // A misspelling may open with a capitalised word frequent in dialogues, if what it changes
+    // is no real word.
+    assert_eq!(linked("American Ganster"), vec!["American Gangster (2007)"]);
+    assert!(linked("It is set in World War II").is_empty());
+    // "-men" for "-man" in a longer title only.
+    assert_eq!(linked("Also Wonder Women is coming out this year as well."), vec!["Wonder Woman (2017)"]);
+    assert!(linked("Can you show me a trailer for The Gentlemen?").is_empty());
 }
