@@ -201,3 +201,41 @@ fn snapshot_files() -> Vec<(PathBuf, u64)> {
     }
     files
 }
+
+#[test]
+fn a_moved_dialogue_window_is_shifted_in_the_cache_and_scores_stay_exact() -> Result<()> {
+    with_model(|m| {
+        let params = GenerationParams { max_tokens: 8, ..Default::default() };
+        let sys = ChatMessage::system("You are a helpful movie expert.");
+        let turns = [
+            ChatMessage::user("I loved Heat and Collateral, what else should I watch tonight with my friends?"),
+            ChatMessage::assistant("Try Thief (1981): another Michael Mann crime story with a careful, quiet heist."),
+            ChatMessage::user("I have seen Thief already. Something like The Departed, with a big cast, maybe?"),
+            ChatMessage::assistant(
+                "Then The Town (2010): Boston robbers, an FBI agent on their trail, and a bank job.",
+            ),
+        ];
+        let new = ChatMessage::user("Any good heist movies from the nineties, nothing too long?");
+        // The whole dialogue, then the window without its first exchange (what `agent::window`
+        // does when the context fills up).
+        let whole: Vec<ChatMessage> = std::iter::once(sys.clone()).chain(turns.iter().cloned()).collect();
+        let moved: Vec<ChatMessage> =
+            [sys.clone()].into_iter().chain(turns[2..].iter().cloned()).chain([new.clone()]).collect();
+        m.reset_cache();
+        generate_text(m, &whole, &params)?;
+        let (reply, stats) = generate_text(m, &moved, &params)?;
+        // Only the new message (and its template) is decoded: the kept turns were shifted back.
+        let system_only = m.token_ids(&m.apply_chat_template(std::slice::from_ref(&sys))?)?.len();
+        assert!(stats.cached_prompt_tokens > system_only + 32, "{stats:?}");
+        assert!(stats.prompt_tokens - stats.cached_prompt_tokens < 40, "{stats:?}");
+        assert!(!reply.trim().is_empty(), "no reply after the shift");
+
+        // Scores never reuse shifted keys: the same scores as from an empty cache.
+        let prompt = m.apply_chat_template(&moved)?;
+        let shifted = m.continuation_logprobs(&prompt, "Heat")?;
+        m.reset_cache();
+        let fresh = m.continuation_logprobs(&prompt, "Heat")?;
+        assert_eq!(shifted, fresh);
+        Ok(())
+    })
+}

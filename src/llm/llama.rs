@@ -22,7 +22,7 @@ use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
-use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel, RopeType};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use std::cell::OnceCell;
@@ -30,6 +30,10 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
+
+/// Fewest cached tokens a moved dialogue window must keep for [`LlamaCppModel::shift_window`]
+/// to shift them rather than decode the window again.
+const MIN_SHIFT_TOKENS: usize = 32;
 
 /// llama.cpp's `LLAMA_FLASH_ATTN_TYPE_DISABLED` (`llama_flash_attn_type` is a C int; the sys crate
 /// is not re-exported by `llama-cpp-2`).
@@ -94,6 +98,10 @@ pub struct LlamaCppModel {
     template: Option<LlamaChatTemplate>,
     /// Tokens whose keys and values sit in sequence 0 of the cache, at positions `0..len`.
     cached: Vec<LlamaToken>,
+    /// Where the cached keys and values stop being those a fresh prefill would give: the point
+    /// a [`shift_window`](Self::shift_window) joined the kept turns at (`None`: all exact).
+    /// Scores reuse only what comes before it.
+    approx_from: Option<usize>,
     n_ctx: usize,
     n_batch: usize,
     /// Where [`save_cache`](LanguageModel::save_cache) writes snapshots: made at the first save,
@@ -170,6 +178,7 @@ impl LlamaCppModel {
             ctx,
             template: model.chat_template(None).ok(),
             cached: Vec::new(),
+            approx_from: None,
             kv_dir: OnceCell::new(),
         })
     }
@@ -225,8 +234,69 @@ impl LlamaCppModel {
                 return 0;
             }
             self.cached.truncate(keep);
+            if self.approx_from.is_some_and(|p| p >= keep) {
+                self.approx_from = None;
+            }
         }
         keep
+    }
+
+    /// How many leading cached tokens a score may reuse: those whose keys and values are exact.
+    fn exact_len(&self) -> usize {
+        self.approx_from.unwrap_or(usize::MAX)
+    }
+
+    /// Whether llama.cpp can move cached keys to other positions for this model (K-shift): RoPE
+    /// of the normal or NeoX kind, and a plain attention cache (not a recurrent or hybrid
+    /// memory). llama.cpp aborts the process on a shift it cannot do, so this is checked first.
+    fn can_shift(&self) -> bool {
+        matches!(self.model.rope_type(), Some(RopeType::Norm | RopeType::NeoX))
+            && !self.model.is_recurrent()
+            && !self.model.is_hybrid()
+    }
+
+    /// The dialogue's window moved (the agent dropped its oldest turns, `agent::window`): the
+    /// cache holds `tokens`' first part (the system prompt), then the dropped turns, then what
+    /// follows in `tokens`. Removes the dropped turns' keys and values and shifts the rest back
+    /// (llama.cpp's K-shift, as its server's context shift), so that only what is new gets
+    /// decoded instead of the whole window. Returns whether it shifted.
+    ///
+    /// The kept keys and values were computed with the dropped turns in view, so the model's
+    /// output can differ slightly from a fresh prefill of the window: used for generation only,
+    /// never for scores, which stay exact and independent of what was decoded before.
+    fn shift_window(&mut self, tokens: &[LlamaToken]) -> bool {
+        let common = self.cached.iter().zip(tokens).take_while(|(a, b)| a == b).count();
+        if common == 0 || common >= tokens.len() || common + 1 >= self.cached.len() || !self.can_shift() {
+            return false;
+        }
+        let rest = &tokens[common..];
+        // The offset where the cache goes on longest as `tokens` does.
+        let Some((at, len)) = (common + 1..self.cached.len())
+            .filter(|&o| self.cached[o] == rest[0])
+            .map(|o| (o, self.cached[o..].iter().zip(rest).take_while(|(a, b)| a == b).count()))
+            .max_by_key(|&(o, len)| (len, std::cmp::Reverse(o)))
+        else {
+            return false;
+        };
+        if len < MIN_SHIFT_TOKENS {
+            return false;
+        }
+        let (Ok(c), Ok(from), Ok(end), Ok(delta)) =
+            (u32::try_from(common), u32::try_from(at), u32::try_from(at + len), i32::try_from(at - common))
+        else {
+            return false;
+        };
+        let shifted = self.ctx.kv_cache_seq_rm(0, Some(end), None).is_ok()
+            && self.ctx.kv_cache_seq_rm(0, Some(c), Some(from)).is_ok()
+            && self.ctx.kv_cache_seq_add(0, Some(from), Some(end), -delta).is_ok();
+        if !shifted {
+            self.reset_cache();
+            return false;
+        }
+        self.cached.truncate(at + len);
+        self.cached.drain(common..at);
+        self.approx_from = Some(self.approx_from.map_or(common, |p| p.min(common)));
+        true
     }
 
     /// Templates `messages`, checks the prompt fits, and decodes what the cache lacks of it
@@ -254,6 +324,7 @@ impl LlamaCppModel {
             return Err(Error::ContextOverflow { needed: tokens.len() + 1, n_ctx: self.n_ctx });
         }
         let prompt_start = Instant::now();
+        self.shift_window(tokens);
         let keep = self.reuse_prefix(tokens, tokens.len() - 1);
         let new = &tokens[keep..];
         let idx = self.decode(new, new.len() - 1, |_, _| ())?;
@@ -412,7 +483,7 @@ impl LanguageModel for LlamaCppModel {
         }
         // The last prompt token is decoded again (its logits predict the first continuation token);
         // the last continuation token is never decoded (nothing follows it).
-        let keep = self.reuse_prefix(&all, p.len() - 1);
+        let keep = self.reuse_prefix(&all, (p.len() - 1).min(self.exact_len()));
         let todo = &all[keep..all.len() - 1];
         let mut out = vec![f32::NAN; c.len()];
         let first = p.len() - 1 - keep;
@@ -472,7 +543,7 @@ impl LanguageModel for LlamaCppModel {
         let paths: Vec<Vec<usize>> = conts.iter().map(|c| trie.insert(c)).collect();
 
         // The prompt once (its cached prefix reused); the root's next tokens from its last logits.
-        let keep = self.reuse_prefix(&p, p.len() - 1);
+        let keep = self.reuse_prefix(&p, (p.len() - 1).min(self.exact_len()));
         let base = p.len();
         let mut root_lps = Vec::new();
         self.decode(&p[keep..], p.len() - 1 - keep, |_, logits| root_lps = trie.next_logprobs(0, logits))?;
@@ -554,6 +625,7 @@ impl LanguageModel for LlamaCppModel {
 
     fn prefill_only(&mut self, messages: &[ChatMessage], max_new: usize) -> Result<usize> {
         let tokens = self.tokens(&self.apply_chat_template(messages)?, true);
+        self.shift_window(&tokens);
         let common = self.cached.iter().zip(&tokens).take_while(|(a, b)| a == b).count();
         if tokens.len().saturating_sub(common) > max_new {
             return Ok(0);
@@ -576,9 +648,11 @@ impl LanguageModel for LlamaCppModel {
         });
         let file = dir.as_ref()?.new_file();
         match self.ctx.state_seq_save_file(file.path(), 0, &self.cached) {
-            Ok(bytes) => {
-                Some(CacheSnapshot { tokens: self.cached.iter().map(|t| t.0).collect(), bytes, state: Box::new(file) })
-            }
+            Ok(bytes) => Some(CacheSnapshot {
+                tokens: self.cached.iter().map(|t| t.0).collect(),
+                bytes,
+                state: Box::new(Saved { file, approx_from: self.approx_from }),
+            }),
             Err(e) => {
                 tracing::warn!("cannot save the model cache to {}: {e}", file.path().display());
                 None
@@ -591,12 +665,13 @@ impl LanguageModel for LlamaCppModel {
     /// snapshot's.
     fn restore_cache(&mut self, snapshot: &CacheSnapshot) -> bool {
         self.reset_cache();
-        let Some(file) = snapshot.state.downcast_ref::<KvFile>() else {
+        let Some(Saved { file, approx_from }) = snapshot.state.downcast_ref::<Saved>() else {
             return false;
         };
         match self.ctx.state_seq_load_file(file.path(), 0, self.n_ctx) {
             Ok((tokens, _)) if tokens.iter().map(|t| t.0).eq(snapshot.tokens.iter().copied()) => {
                 self.cached = tokens;
+                self.approx_from = *approx_from;
                 true
             }
             _ => {
@@ -613,7 +688,15 @@ impl LanguageModel for LlamaCppModel {
     fn reset_cache(&mut self) {
         self.ctx.clear_kv_cache();
         self.cached.clear();
+        self.approx_from = None;
     }
+}
+
+/// A saved cache ([`LanguageModel::save_cache`]): its file and where its keys and values stop
+/// being exact ([`LlamaCppModel::approx_from`]).
+struct Saved {
+    file: KvFile,
+    approx_from: Option<usize>,
 }
 
 /// A prompt decoded into the cache ([`LlamaCppModel::prefill`]).
