@@ -29,9 +29,9 @@ fn strings(v: &serde_json::Value) -> Vec<String> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let path = std::env::args().nth(1).context(
-        "usage: inspired_train_links PATH (../shared/data/inspired/train_unicrs/train_data_dbpedia.jsonl)",
-    )?;
+    let path = std::env::args()
+        .nth(1)
+        .context("usage: inspired_train_links PATH (../shared/data/inspired/train_unicrs/train_data_dbpedia.jsonl)")?;
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
     let assets = Assets::from_project(None)?;
     let tracker: &Tracker = &assets.tracker;

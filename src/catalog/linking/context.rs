@@ -347,10 +347,10 @@ pub(super) fn embedded(text: &str, toks: &[Token], i: usize, last: usize) -> boo
     let gap = |a: &Token, b: &Token| text.get(a.end..b.start).is_some_and(|g| !g.is_empty() && g.trim().is_empty());
     // "Marvel's Black Panther", "Spielberg's Jaws": a possessive before a title is its maker.
     let possessive = |p: &Token| text.get(p.start..p.end).is_some_and(|w| w.ends_with("'s") || w.ends_with("’s"));
-    let before = i
-        .checked_sub(1)
-        .and_then(|j| toks.get(j))
-        .is_some_and(|p| p.capitalized && !p.sentence_start && p.norm != "i" && !possessive(p) && gap(p, &toks[i]));
+    let before = i.checked_sub(1).and_then(|j| toks.get(j)).is_some_and(|p| {
+        // A shouted word ("I LOVED Old School") is emphasis, not part of a name.
+        p.capitalized && !p.sentence_start && !p.shouted && p.norm != "i" && !possessive(p) && gap(p, &toks[i])
+    });
     // A capitalised word, or digits run into letters ("Happy Death Day 2U"; not "3D" or "4K").
     // The pronoun "I" after a capitalised title ("I Am Legend I'll probably watch") extends no
     // name; after lowercase words it still ends a phrase that is no title ("go old school I

@@ -95,6 +95,12 @@ impl Linker {
                         && !possessive
                         && (len == 1 || span.iter().all(|t| !t.capitalized))
                         && is_plural_of(typed, &self.bare[c.position]);
+                    // One misspelt word for a title that is a name or a place ("NOT a Hollyood
+                    // production" is no *Hollywood* (1923)) needs a strong cue before it.
+                    let name_title = len == 1
+                        && !possessive
+                        && self.lexicon.is_name(&self.bare[c.position])
+                        && cue(text, toks, i, covered) != Cue::Strong;
                     // One word: at most one edit in seven letters, two in ten or more
                     // ("Interstaller").
                     let need = if len == 1 && chars < 10 { 0.85 } else { 0.8 };
@@ -106,6 +112,7 @@ impl Linker {
                         && !exact
                         && !real_words
                         && !plural
+                        && !name_title
                         && c.similarity >= need
                         && (year.is_some()
                             || !(embedded(text, toks, from, last) || self.subtitle_of_title(text, toks, i, c.position)))

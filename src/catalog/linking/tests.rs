@@ -325,4 +325,8 @@ fn words_that_only_look_like_titles_in_inspired_training_text_are_not_linked() {
     // "-men" for "-man" in a longer title only.
     assert_eq!(linked("Also Wonder Women is coming out this year as well."), vec!["Wonder Woman (2017)"]);
     assert!(linked("Can you show me a trailer for The Gentlemen?").is_empty());
+    // A shouted word next to a title is emphasis, not part of a longer name.
+    assert_eq!(linked("I have to say I LOVED Old School.! Will Ferrell is great"), vec!["Old School (2003)"]);
+    // A misspelt title that is a place name needs a strong cue.
+    assert!(linked("of course this is NOT a Hollyood production").is_empty());
 }
