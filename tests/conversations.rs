@@ -10,7 +10,7 @@
 //! N-th item of Curator's previous list), `wanted`, `ruled_out` (attributes as
 //! `Attribute::describe` writes them: "comedy", "Adam Sandler", "after 2015"). Optional checks of
 //! the reply: `opening_has` / `opening_lacks` (substrings of its first line), `items` (how many
-//! are listed).
+//! are listed), `years` (`[from, to]`: every listed item was released in those years).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
@@ -46,6 +46,7 @@ struct Turn {
     #[serde(default)]
     opening_lacks: Vec<String>,
     items: Option<usize>,
+    years: Option<[u16; 2]>,
 }
 
 /// The expected state, field by field, as sorted sets of display strings.
@@ -195,6 +196,14 @@ fn run(conv: &Conversation) -> Vec<String> {
         if let Some(n) = turn.items {
             if ids.len() != n {
                 failures.push(format!("{at}: {} items listed, expected {n}", ids.len()));
+            }
+        }
+        if let Some([from, to]) = turn.years {
+            for &id in &ids {
+                let year = assets().catalog.get(id).and_then(|i| i.year);
+                if !year.is_some_and(|y| (from..=to).contains(&y)) {
+                    failures.push(format!("{at}: {} listed, not from {from}-{to}", name(id)));
+                }
             }
         }
         previous_opening = opening;

@@ -171,6 +171,25 @@ impl DialogueState {
         latest.into_iter().map(|(m, _)| &m.attribute).collect()
     }
 
+    /// What the ranker's attribute filter keeps to: the latest seeker turn's requests
+    /// ([`latest_requests`](Self::latest_requests)) and, unless that turn asks for other release
+    /// years, the latest years asked for earlier and not taken back ("a movie from the 90s" …
+    /// "something funny please" … "seen the first one": still the 1990s).
+    pub fn filter_requests(&self) -> Vec<&Attribute> {
+        let mut out = self.latest_requests();
+        if !out.iter().any(|a| matches!(a, Attribute::Years { .. })) {
+            let years = self
+                .requested_attributes()
+                .into_iter()
+                .filter(|(m, _)| matches!(m.attribute, Attribute::Years { .. }))
+                .max_by_key(|(_, t)| *t);
+            if let Some((m, _)) = years {
+                out.push(&m.attribute);
+            }
+        }
+        out
+    }
+
     /// The genre mentions among [`DialogueState::attributes`], with their turn, in order.
     pub fn genres(&self) -> Vec<(GenreMention, usize)> {
         self.attributes

@@ -19,8 +19,9 @@
 //! recency-weighted share of requested people, years and keywords the item has. Rejected
 //! attributes ("not horror", "nothing too violent", "no Tom Cruise") exclude every item that has
 //! them (hard constraints); with `attribute_filter`, the latest seeker turn's requests (genres
-//! named, people, years, keywords) keep only the items meeting as many of them as at least `k`
-//! items meet.
+//! named, people, years, keywords) and the release years asked for earlier
+//! ([`DialogueState::filter_requests`]) keep only the items meeting as many of them as at least
+//! `k` items meet.
 
 mod candidates;
 pub mod config;
@@ -664,8 +665,8 @@ impl CandidateRanker {
         let last_seeker = state.turns.iter().rposition(|t| t.role == Role::Seeker);
         let last = last_turn_of(state);
         let requested = state.requested_attributes();
-        // The latest turn's requests: the filter's constraints (and what reasons cite).
-        let latest: Vec<&Attribute> = state.latest_requests();
+        // The latest turn's requests and standing release years: the filter's constraints.
+        let latest: Vec<&Attribute> = state.filter_requests();
         // "the sequel to Shrek": the sequels (or prequels) of the items of the latest seeker turn.
         let mut follow: Vec<usize> = Vec::new();
         if let Some(t) = last_seeker {
