@@ -278,7 +278,9 @@ impl LlamaCppModel {
         else {
             return false;
         };
-        if len < MIN_SHIFT_TOKENS {
+        // A moved window keeps nearly all of what follows the common part (all but the new
+        // message); a shorter run that happens to repeat is no moved window.
+        if len < MIN_SHIFT_TOKENS.max(rest.len() / 2) {
             return false;
         }
         let (Ok(c), Ok(from), Ok(end), Ok(delta)) =
