@@ -20,10 +20,13 @@
 //! a positive score found in the approximation's top 100; ties by node index), L1 error Σ|a − e|
 //! and L1 relative to Σ e, Kendall τ-b of the approximation over the reference's top 100; means
 //! over seed sets, and the median time per query with its ratio to the exact one's median in the
-//! same run; the same for ε = 2·10⁻⁶ and 10⁻⁶ with hubs from 50 and 200 entries and without hubs.
-//! Last, on the validation points, the agent's ranker (`rank`, k = 10) with the push (default ε,
-//! 2·10⁻⁶, 3·10⁻⁶) against the same ranker with the exact PPR: top-10 lists that differ (as
-//! ordered lists and as sets), mean overlap, and de-dup Recall@10 of both.
+//! same run; the same for the default solver, the seed sum at ε = 2·10⁻⁶ (`PprMethod::SeedSum`:
+//! per-seed pushes kept in a memo; timed warm, every vector in the memo, and cold, the memo
+//! emptied before the query: `cold_median_ms`); the push at ε = 2·10⁻⁶ and 10⁻⁶ with hubs from 50
+//! and 200 entries and without hubs. Last, on the validation points, the agent's ranker (`rank`,
+//! k = 10) with the push (1·10⁻⁶, 2·10⁻⁶, 3·10⁻⁶) and with the seed sum (2·10⁻⁶, the default)
+//! against the same ranker with the exact PPR: top-10 lists that differ (as ordered lists and as
+//! sets), mean overlap, and de-dup Recall@10 of both.
 //!
 //! Prints JSON. Other processes on the same cores inflate every time: rely on the ratios.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -32,7 +35,7 @@ use std::time::Instant;
 
 use curator::assets::Assets;
 use curator::eval::Protocol;
-use curator::knowledge::{KnowledgeGraph, PprParams, PprWalk, DEFAULT_PUSH_EPSILON, HUB_DEGREE};
+use curator::knowledge::{KnowledgeGraph, PprMethod, PprParams, PprWalk, DEFAULT_PUSH_EPSILON, HUB_DEGREE};
 use petgraph::graph::NodeIndex;
 
 #[path = "common/seeds.rs"]
@@ -129,17 +132,22 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn compare(kg: &KnowledgeGraph, sets: &[Vec<(NodeIndex<u32>, f32)>]) -> serde_json::Value {
     let exact = PprParams::exact();
     let converged = PprParams { iterations: 100, ..PprParams::exact() };
-    let mut configs: Vec<(usize, PprWalk, f32)> = Vec::new();
+    // (hub threshold, walk, ε, seed sum): the forward push at every ε, the default seed sum
+    // (memoized per-seed pushes), then the push at two ε with other hub thresholds.
+    let mut configs: Vec<(usize, PprWalk, f32, bool)> = Vec::new();
     for &eps in &EPSILONS {
-        configs.push((HUB_DEGREE, kg.walk().clone(), eps));
+        configs.push((HUB_DEGREE, kg.walk().clone(), eps, false));
     }
+    configs.push((HUB_DEGREE, kg.walk().clone(), DEFAULT_PUSH_EPSILON, true));
     for hub_degree in [50, 200, usize::MAX] {
         let walk = kg.walk_with_hub_degree(hub_degree);
         walk.prepare();
         for eps in [2e-6, 1e-6] {
-            configs.push((hub_degree, walk.clone(), eps));
+            configs.push((hub_degree, walk.clone(), eps, false));
         }
     }
+    let params = |eps: f32, sum: bool| if sum { PprParams::seed_sum(eps) } else { PprParams::push(eps) };
+    let mut cold_ms = Vec::new();
     let mut exact_ms = Vec::new();
     let mut push_ms: Vec<Vec<f64>> = vec![Vec::new(); configs.len()];
     let mut entries: Vec<usize> = vec![0; configs.len()];
@@ -152,11 +160,19 @@ fn compare(kg: &KnowledgeGraph, sets: &[Vec<(NodeIndex<u32>, f32)>]) -> serde_js
         exact_ms.push(t.elapsed().as_secs_f64() * 1e3);
         let c = kg.ppr(seeds, &converged);
         exact_vs_converged.add(&c, &e, seeds);
-        for (j, (_, walk, eps)) in configs.iter().enumerate() {
+        for (j, (_, walk, eps, sum)) in configs.iter().enumerate() {
+            if *sum {
+                // The cold case: every seed's vector computed (the memo emptied first); the warm
+                // one (timed below) finds them all.
+                walk.clear_seed_memo();
+                let t = Instant::now();
+                walk.run(seeds, &params(*eps, true));
+                cold_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            }
             let t = Instant::now();
-            let a = walk.run(seeds, &PprParams::push(*eps));
+            let a = walk.run(seeds, &params(*eps, *sum));
             push_ms[j].push(t.elapsed().as_secs_f64() * 1e3);
-            entries[j] += walk.push(seeds, 0.3, *eps).entries;
+            entries[j] += if *sum { 0 } else { walk.push(seeds, 0.3, *eps).entries };
             vs_exact[j].add(&e, &a, seeds);
             vs_converged[j].add(&c, &a, seeds);
         }
@@ -165,14 +181,16 @@ fn compare(kg: &KnowledgeGraph, sets: &[Vec<(NodeIndex<u32>, f32)>]) -> serde_js
     let push: Vec<serde_json::Value> = configs
         .iter()
         .enumerate()
-        .map(|(j, (hub_degree, walk, eps))| {
+        .map(|(j, (hub_degree, walk, eps, sum))| {
             let m = median(push_ms[j].clone());
             serde_json::json!({
+                "method": if *sum { "seed sum" } else { "push" },
                 "epsilon": eps,
                 "hub_degree": if *hub_degree == usize::MAX { None } else { Some(hub_degree) },
                 "hubs": walk.hub_count(),
-                "default": *eps == DEFAULT_PUSH_EPSILON && *hub_degree == HUB_DEGREE,
+                "default": *sum && *eps == DEFAULT_PUSH_EPSILON && *hub_degree == HUB_DEGREE,
                 "median_ms": m,
+                "cold_median_ms": if *sum { Some(median(cold_ms.clone())) } else { None },
                 "speedup_vs_exact": exact_median / m,
                 "entries_per_query": entries[j] as f64 / sets.len().max(1) as f64,
                 "vs_exact": vs_exact[j].json(),
@@ -228,8 +246,18 @@ fn main() {
                 .map(|(state, _)| exact_ranker.rank(state, &assets.catalog, 10).unwrap().iter().map(|c| c.id).collect())
                 .collect();
             let mut agent = Vec::new();
-            for eps in [1e-6, DEFAULT_PUSH_EPSILON, 3e-6] {
-                let push_ranker = (**ranker).clone().with_ppr(PprParams::push(eps));
+            let solvers = [
+                ("push", PprParams::push(1e-6)),
+                ("push", PprParams::push(DEFAULT_PUSH_EPSILON)),
+                ("push", PprParams::push(3e-6)),
+                ("seed sum", PprParams::seed_sum(DEFAULT_PUSH_EPSILON)),
+            ];
+            for (method, solver) in solvers {
+                let eps = match solver.method {
+                    PprMethod::ForwardPush { epsilon } | PprMethod::SeedSum { epsilon } => epsilon,
+                    PprMethod::PowerIteration => 0.0,
+                };
+                let push_ranker = (**ranker).clone().with_ppr(solver);
                 let (mut ordered, mut as_set, mut overlap) = (0usize, 0usize, 0usize);
                 let (mut hits_push, mut hits_exact, mut targets) = (0usize, 0usize, 0usize);
                 for ((state, truth), b) in states.iter().zip(&exact_lists) {
@@ -247,6 +275,7 @@ fn main() {
                 }
                 let n = states.len().max(1) as f64;
                 agent.push(serde_json::json!({
+                    "method": method,
                     "epsilon": eps,
                     "states": states.len(),
                     "lists_differing_in_order": ordered,

@@ -14,8 +14,12 @@
 //! - `rank`: the ranker's whole order (candidates, features, policy);
 //! - `recommend`: `rank` plus the reasons (what `/v1/recommend` and a chat turn call);
 //! - `agent_turn`: the tool part of the agent's own turn (`TurnStats::tools_ms`, once per turn);
-//! - `ppr_exact`, `ppr_push`: the ranker's PPR seeds of the state by the power iteration and by
-//!   the default forward push, and by the push at three larger ε;
+//! - `ppr_exact`, `ppr_default`: the ranker's PPR seeds of the state by the power iteration and
+//!   by the default solver (memoized per-seed pushes, `PprMethod::SeedSum`; its vectors found in
+//!   the memo after the first repeat), `ppr_default_cold` the same with the memo emptied first
+//!   (every seed pushed), `rank_cold` the ranker's `rank` with the memo emptied first, and
+//!   `ppr_push_eps_*` one forward push from all the seeds at four ε (2e-6: the previous
+//!   default);
 //! - `policy_300`: the learned policy's scores and order over 300 candidates (a real candidate set,
 //!   its rows repeated if it has fewer), 2 000 times.
 //!
@@ -61,7 +65,10 @@ fn main() {
         "recommend",
         "agent_turn",
         "ppr_exact",
-        "ppr_push",
+        "ppr_default",
+        "ppr_default_cold",
+        "rank_cold",
+        "ppr_push_eps_2e-6",
         "ppr_push_eps_1e-6",
         "ppr_push_eps_3e-6",
         "ppr_push_eps_1e-5",
@@ -89,8 +96,12 @@ fn main() {
             let seeds = ranker.ppr_seeds(&state, catalog);
             time(&mut times[7], || kg.ppr(&seeds, &PprParams::exact()));
             time(&mut times[8], || kg.ppr(&seeds, &PprParams::default()));
-            for (j, eps) in [1e-6, 3e-6, 1e-5].into_iter().enumerate() {
-                time(&mut times[9 + j], || kg.ppr(&seeds, &PprParams::push(eps)));
+            kg.walk().clear_seed_memo();
+            time(&mut times[9], || kg.ppr(&seeds, &PprParams::default()));
+            kg.walk().clear_seed_memo();
+            time(&mut times[10], || ranker.rank(&state, catalog, k).unwrap());
+            for (j, eps) in [2e-6, 1e-6, 3e-6, 1e-5].into_iter().enumerate() {
+                time(&mut times[11 + j], || kg.ppr(&seeds, &PprParams::push(eps)));
             }
             if sets.len() < curator::bench::SCRIPT.len() && sets.iter().all(|s| s.len() != set.len()) {
                 sets.push(set);

@@ -212,7 +212,8 @@ pub fn descending_key(x: f32) -> u32 {
 /// The indices `i` of `values` with `keep(i)`, by descending value ([`f32::total_cmp`]), ties by
 /// ascending index; only the first `m` (all of them when `m` is at least their count). The same
 /// order as sorting the kept indices with `values[b].total_cmp(&values[a]).then(a.cmp(&b))`, in
-/// O(n + m log m) when `m` is small (a selection, then a sort of the head).
+/// O(n + m log m) when `m` is small (a selection, then a sort of the head), O(n) otherwise (a
+/// radix sort).
 pub fn top_indices_desc(values: &[f32], keep: impl Fn(usize) -> bool, m: usize) -> Vec<usize> {
     let mut keys: Vec<u64> = (0..values.len().min(u32::MAX as usize))
         .filter(|&i| keep(i))
@@ -221,12 +222,88 @@ pub fn top_indices_desc(values: &[f32], keep: impl Fn(usize) -> bool, m: usize) 
     if m == 0 {
         return Vec::new();
     }
-    if m < keys.len() {
+    if m.saturating_mul(8) < keys.len() {
         keys.select_nth_unstable(m - 1);
         keys.truncate(m);
+        keys.sort_unstable();
+    } else {
+        // A long head (the catalog-wide ranks of a turn): the keys are in ascending index order,
+        // so a stable sort by the value half alone gives the same order as sorting the whole key.
+        // Exact zeros (most items for co-mentions and PageRank) need no sort: they sit between
+        // the values above and below zero, already in index order.
+        let zero = descending_key(0.0);
+        let (mut above, mut zeros, mut below) = (Vec::new(), Vec::new(), Vec::new());
+        for k in keys {
+            match ((k >> 32) as u32).cmp(&zero) {
+                std::cmp::Ordering::Less => above.push(k),
+                std::cmp::Ordering::Equal => zeros.push(k),
+                std::cmp::Ordering::Greater => below.push(k),
+            }
+        }
+        radix_sort_from(&mut above, 32);
+        radix_sort_from(&mut below, 32);
+        above.append(&mut zeros);
+        above.append(&mut below);
+        keys = above;
+        keys.truncate(m);
     }
-    keys.sort_unstable();
     keys.into_iter().map(|k| (k & 0xFFFF_FFFF) as usize).collect()
+}
+
+/// An unsigned integer sort key for [`radix_sort_from`].
+pub trait RadixKey: Copy + Default {
+    /// Width in bits.
+    const BITS: u32;
+    /// The 8 bits starting at bit `shift` (shift < `BITS`).
+    fn byte(self, shift: u32) -> usize;
+}
+
+impl RadixKey for u64 {
+    const BITS: u32 = 64;
+    fn byte(self, shift: u32) -> usize {
+        ((self >> shift) & 0xFF) as usize
+    }
+}
+
+impl RadixKey for u128 {
+    const BITS: u32 = 128;
+    fn byte(self, shift: u32) -> usize {
+        ((self >> shift) & 0xFF) as usize
+    }
+}
+
+/// Stable least-significant-digit radix sort of `keys` by their bits from `low_bit` up (8-bit
+/// digits; a pass whose digit is the same in every key is skipped; `low_bit` rounded down to a
+/// multiple of 8): keys equal in those bits keep their order. O(n · passes), against
+/// O(n log n) for a comparison sort, for the catalog-wide sorts of every turn, whose keys put
+/// the item's index in the low 32 bits (already in ascending order) below the sort value.
+pub fn radix_sort_from<K: RadixKey>(keys: &mut Vec<K>, low_bit: u32) {
+    let shifts: Vec<u32> = (low_bit / 8 * 8..K::BITS).step_by(8).collect();
+    // Every digit's histogram in one read of the keys.
+    let mut counts = vec![[0usize; 256]; shifts.len()];
+    for &k in keys.iter() {
+        for (count, &shift) in counts.iter_mut().zip(&shifts) {
+            count[k.byte(shift)] += 1;
+        }
+    }
+    let mut buf = vec![K::default(); keys.len()];
+    for (count, &shift) in counts.iter_mut().zip(&shifts) {
+        if count.contains(&keys.len()) {
+            continue;
+        }
+        let mut sum = 0;
+        for c in count.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &k in keys.iter() {
+            let d = k.byte(shift);
+            buf[count[d]] = k;
+            count[d] += 1;
+        }
+        std::mem::swap(keys, &mut buf);
+    }
 }
 
 /// A progress bar on stderr for `len` steps, labelled `message` ("{msg} [====>  ] pos/len (elapsed,
@@ -249,11 +326,12 @@ mod tests {
     use serde::Deserialize;
 
     proptest! {
-        /// `top_indices_desc` gives the order of the float comparator it replaces.
+        /// `top_indices_desc` gives the order of the float comparator it replaces, by either path
+        /// (a selection for a short head, the radix sort for a long one).
         #[test]
         fn top_indices_match_the_comparator_sort(
-            values in proptest::collection::vec(prop_oneof![Just(0.0f32), Just(-0.0f32), Just(f32::NAN), -5.0f32..5.0], 0..200),
-            m in 0usize..250,
+            values in proptest::collection::vec(prop_oneof![Just(0.0f32), Just(-0.0f32), Just(f32::NAN), -5.0f32..5.0, -1e30f32..1e30], 0..700),
+            m in 0usize..750,
             drop_every in 2usize..6,
         ) {
             let keep = |i: usize| !i.is_multiple_of(drop_every);

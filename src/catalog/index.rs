@@ -104,9 +104,16 @@ impl CatalogIndex {
         let searcher = self.reader.searcher();
         let top = searcher.search(query, &TopDocs::with_limit(limit.max(1))).map_err(tantivy_err)?;
         let mut out = Vec::with_capacity(top.len());
+        // The position column, opened once per segment (opening it per hit cost more than the
+        // search itself).
+        let mut columns: Vec<Option<tantivy::columnar::Column<u64>>> =
+            (0..searcher.segment_readers().len()).map(|_| None).collect();
         for (score, addr) in top {
-            let col = searcher.segment_reader(addr.segment_ord).fast_fields().u64("pos").map_err(tantivy_err)?;
-            if let Some(p) = col.first(addr.doc_id) {
+            let Some(slot) = columns.get_mut(addr.segment_ord as usize) else { continue };
+            if slot.is_none() {
+                *slot = Some(searcher.segment_reader(addr.segment_ord).fast_fields().u64("pos").map_err(tantivy_err)?);
+            }
+            if let Some(p) = slot.as_ref().and_then(|col| col.first(addr.doc_id)) {
                 out.push((p as usize, score));
             }
         }

@@ -59,12 +59,15 @@ use crate::{Error, Result};
 /// Loading builds the index in RAM (≈ 7k documents); no network I/O, no panics on bad data.
 pub struct Catalog {
     items: Vec<Item>,
-    by_id: HashMap<ItemId, usize>,
+    by_id: rustc_hash::FxHashMap<ItemId, usize>,
     index: index::CatalogIndex,
     linker: linking::Linker,
-    /// Per position: every position with the same normalised title (itself included), e.g. the
-    /// ReDial duplicates "Heat (1995)" / "Heat (1996)" / "Heat (2006)".
-    title_groups: Vec<Vec<usize>>,
+    /// Every position grouped by normalised title, groups in order of their first member (one
+    /// contiguous array, read per item per turn), e.g. the ReDial duplicates "Heat (1995)" /
+    /// "Heat (1996)" / "Heat (2006)" side by side.
+    title_members: Vec<usize>,
+    /// Per position: the range of its group (itself included) in `title_members`.
+    title_group: Vec<(u32, u32)>,
     /// What the items are called and which people roles they have (`catalog.yaml`).
     config: config::CatalogConfig,
 }
@@ -209,16 +212,24 @@ impl Catalog {
     pub fn with_common_words(mut items: Vec<Item>, common_words: Vec<String>) -> Result<Self> {
         check_items(&items).map_err(Error::InvalidInput)?;
         items.sort_by_key(|it| it.id);
-        let by_id: HashMap<ItemId, usize> = items.iter().enumerate().map(|(k, it)| (it.id, k)).collect();
+        let by_id: rustc_hash::FxHashMap<ItemId, usize> = items.iter().enumerate().map(|(k, it)| (it.id, k)).collect();
         let index = index::CatalogIndex::build(&items)?;
         let linker = linking::Linker::new(&items, common_words.into_iter().collect(), &[])?;
         let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
         for (k, it) in items.iter().enumerate() {
             groups.entry(text::normalize(&it.title)).or_default().push(k);
         }
-        let title_groups =
-            items.iter().map(|it| groups.get(&text::normalize(&it.title)).cloned().unwrap_or_default()).collect();
-        Ok(Catalog { items, by_id, index, linker, title_groups, config: config::CatalogConfig::movies() })
+        let mut title_members: Vec<usize> = Vec::with_capacity(items.len());
+        let mut title_group: Vec<(u32, u32)> = vec![(0, 0); items.len()];
+        for it in &items {
+            let Some(members) = groups.remove(&text::normalize(&it.title)) else { continue };
+            let range = (title_members.len() as u32, (title_members.len() + members.len()) as u32);
+            for &k in &members {
+                title_group[k] = range;
+            }
+            title_members.extend(members);
+        }
+        Ok(Catalog { items, by_id, index, linker, title_members, title_group, config: config::CatalogConfig::movies() })
     }
 
     /// Display name ("Title (Year)", [`Item::display_name`]) → id; where ReDial lists one
@@ -257,7 +268,14 @@ impl Catalog {
     /// years, and its annotators often picked the wrong one, so the agent treats a title group
     /// as one film when excluding already-mentioned items.
     pub fn same_title(&self, position: usize) -> &[usize] {
-        self.title_groups.get(position).map(Vec::as_slice).unwrap_or(&[])
+        self.title_group.get(position).and_then(|&(a, b)| self.title_members.get(a as usize..b as usize)).unwrap_or(&[])
+    }
+
+    /// An id of the title group of the item at `position` ([`Catalog::same_title`]): equal for
+    /// exactly the items with the same normalised title, below [`Catalog::len`]; `position`
+    /// itself when out of range. Lets a per-turn pass mark a group with one write.
+    pub fn title_group_id(&self, position: usize) -> usize {
+        self.title_group.get(position).map_or(position, |&(a, _)| a as usize)
     }
 
     /// BM25 search over title, people, genres and plot (tantivy), keeping items that pass

@@ -13,11 +13,13 @@
 //! name file and line); no network I/O.
 
 mod ppr;
+mod seed_memo;
 pub mod tools;
 
 pub use ppr::{
     PprMethod, PprParams, PprWalk, PushState, DEFAULT_PUSH_EPSILON, HUB_DEGREE, HUB_ITERATIONS, HUB_RESTART,
 };
+pub use seed_memo::SEED_MEMO_BYTES;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};

@@ -4,7 +4,7 @@
 //! `p = α·r + (1−α)·Pᵀp`, `P(u→v) = w(rel(u,v)) / W(u)` with `W(u) = Σ_v' w(rel(u,v'))` the
 //! weighted degree, where `r` is the seed vector (positive seeds normalised to sum 1; negative
 //! seeds scaled by the same factor). Mass at nodes with no weighted edge is dropped, so for
-//! non-negative seeds every score is ≥ 0 and the scores sum to at most 1. Two solvers
+//! non-negative seeds every score is ≥ 0 and the scores sum to at most 1. Three solvers
 //! ([`PprMethod`]):
 //!
 //! - **Power iteration** (the exact reference): `p₀ = α·r`, `p ← α·r + (1−α)·Pᵀp`, `iterations`
@@ -31,6 +31,10 @@
 //!   and reads deg(u) < [`HUB_DEGREE`] entries, so a query costs at most `Σ|r| / (0.3·α·ε)`
 //!   entry updates plus one pass over the touched hub vectors, and far fewer in practice.
 //!
+//! - **Seed sum** ([`PprMethod::SeedSum`], the default): the forward push of each seed node
+//!   alone, memoized per process (`seed_memo` module doc), summed with the seeds' weights. The
+//!   same error bound; a query whose seeds were seen before does no push at all.
+//!
 //! The default ε = [`DEFAULT_PUSH_EPSILON`] = 2·10⁻⁶ was chosen on the ReDial *validation*
 //! dialogues (`cargo bench --bench ppr`, `docs/speed.md`): over the PPR seeds of 929 validation
 //! states, the top 100 items (seeds left out) have a mean recall of 0.993 (minimum 0.91) against
@@ -39,6 +43,7 @@
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
+use super::seed_memo::SeedMemo;
 use super::{Node, Relation};
 
 /// Nodes with at least this many transition entries are hubs (62 in the movies graph: genres,
@@ -70,6 +75,14 @@ pub enum PprMethod {
         /// The residual threshold ε per unit of weighted degree.
         epsilon: f32,
     },
+    /// The default: the forward push of each seed node alone (unit seed, at `epsilon`, hubs
+    /// resolved), kept in a bounded per-process memo, and the seeds' weighted sum (linearity:
+    /// `ppr(r) = Σ_i r_i·ppr(e_i)`; `seed_memo` module doc). Per item the same error bound as
+    /// `ForwardPush` at `epsilon`; a seed seen before costs one pass over the item vector.
+    SeedSum {
+        /// The residual threshold ε of each seed's push.
+        epsilon: f32,
+    },
 }
 
 /// Parameters of [`PprWalk::run`].
@@ -80,13 +93,14 @@ pub struct PprParams {
     /// Power iterations (default 10; the remaining mass after n steps is (1−α)^(n+1)); unused by
     /// the forward push.
     pub iterations: usize,
-    /// The solver (default: forward push with ε = [`DEFAULT_PUSH_EPSILON`]).
+    /// The solver (default: memoized per-seed forward pushes with ε = [`DEFAULT_PUSH_EPSILON`],
+    /// [`PprMethod::SeedSum`]).
     pub method: PprMethod,
 }
 
 impl Default for PprParams {
     fn default() -> Self {
-        PprParams { restart: 0.3, iterations: 10, method: PprMethod::ForwardPush { epsilon: DEFAULT_PUSH_EPSILON } }
+        PprParams { restart: 0.3, iterations: 10, method: PprMethod::SeedSum { epsilon: DEFAULT_PUSH_EPSILON } }
     }
 }
 
@@ -99,6 +113,11 @@ impl PprParams {
     /// The forward push with residual threshold `epsilon`, α = 0.3.
     pub fn push(epsilon: f32) -> Self {
         PprParams { method: PprMethod::ForwardPush { epsilon }, ..PprParams::default() }
+    }
+
+    /// The memoized per-seed pushes ([`PprMethod::SeedSum`]) with threshold `epsilon`, α = 0.3.
+    pub fn seed_sum(epsilon: f32) -> Self {
+        PprParams { method: PprMethod::SeedSum { epsilon }, ..PprParams::default() }
     }
 }
 
@@ -163,6 +182,8 @@ pub struct PprWalk {
     /// (`hubs × items`, row-major); computed by the first forward push that needs it (about
     /// 0.1–0.4 s for the movies graph), so loading the graph stays cheap.
     hub_vectors: std::sync::OnceLock<Vec<f32>>,
+    /// Single-seed vectors of [`PprMethod::SeedSum`] (bounded; empty in a clone).
+    seed_memo: SeedMemo,
 }
 
 impl PprWalk {
@@ -211,6 +232,7 @@ impl PprWalk {
             hub_of: vec![u32::MAX; n],
             hubs: Vec::new(),
             hub_vectors: std::sync::OnceLock::new(),
+            seed_memo: SeedMemo::new(items),
         };
         let hubs: Vec<usize> =
             (0..n).filter(|&u| (walk.offsets[u + 1] - walk.offsets[u]) as usize >= hub_degree.max(1)).collect();
@@ -274,12 +296,29 @@ impl PprWalk {
         self.hub_vectors.get().is_some()
     }
 
+    /// The [`PprMethod::SeedSum`] memo: (vectors held, lookups that found their vector, lookups
+    /// that computed it).
+    pub fn seed_memo_stats(&self) -> (usize, u64, u64) {
+        self.seed_memo.stats()
+    }
+
+    /// Most single-seed vectors the memo holds (`seed_memo` module doc).
+    pub fn seed_memo_capacity(&self) -> usize {
+        self.seed_memo.capacity()
+    }
+
+    /// Empties the [`PprMethod::SeedSum`] memo (what a fresh process starts with; benchmarks of
+    /// the cold case). Results never depend on it.
+    pub fn clear_seed_memo(&self) {
+        self.seed_memo.clear();
+    }
+
     /// Number of hubs (nodes whose residual is resolved by a precomputed vector).
     pub fn hub_count(&self) -> usize {
         self.hubs.len()
     }
 
-    /// Bytes held by the CSR arrays.
+    /// Bytes held by the CSR arrays, the hub vectors and the seed memo's vectors.
     pub fn heap_bytes(&self) -> usize {
         (self.offsets.capacity()
             + self.sources.capacity()
@@ -288,7 +327,8 @@ impl PprWalk {
             + self.weighted_degree.capacity()
             + self.hub_of.capacity()
             + self.hubs.capacity() * 2
-            + self.hub_vectors.get().map_or(0, Vec::capacity))
+            + self.hub_vectors.get().map_or(0, Vec::capacity)
+            + self.seed_memo.stats().0 * self.items)
             * 4
     }
 
@@ -387,6 +427,21 @@ impl PprWalk {
     pub fn run(&self, seeds: &[(NodeIndex<u32>, f32)], params: &PprParams) -> Vec<f32> {
         match params.method {
             PprMethod::PowerIteration => self.power_iteration(seeds, params),
+            PprMethod::SeedSum { epsilon } => {
+                let mut out = vec![0f32; self.items];
+                let Some(restart) = Self::restart_vector(seeds, self.node_count(), 1.0) else { return out };
+                let single = PprParams { method: PprMethod::ForwardPush { epsilon }, ..*params };
+                for (u, w) in restart {
+                    let v = self
+                        .seed_memo
+                        .get_or_compute(u, params.restart, epsilon, || self.run(&[(NodeIndex::new(u), 1.0)], &single));
+                    for (o, &x) in out.iter_mut().zip(v.iter()) {
+                        *o += w * x;
+                    }
+                }
+                out.iter_mut().for_each(|x| *x = x.max(0.0));
+                out
+            }
             PprMethod::ForwardPush { epsilon } => {
                 let st = self.push(seeds, params.restart, epsilon);
                 let mut out = vec![0f32; self.items];
@@ -458,7 +513,7 @@ impl PprWalk {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::knowledge::NodeKind;
+    use crate::knowledge::{NodeKind, SEED_MEMO_BYTES};
     use proptest::prelude::*;
 
     const RELATIONS: [Relation; 8] = [
@@ -523,11 +578,45 @@ mod tests {
             }
             let exact = walk.run(&seeds, &PprParams { iterations: 300, ..PprParams::exact() });
             let approx = walk.run(&seeds, &PprParams::push(eps));
+            // The seed sum, twice: computing its vectors, then finding them in the memo.
+            let cold = walk.run(&seeds, &PprParams::seed_sum(eps));
+            let warm = walk.run(&seeds, &PprParams::seed_sum(eps));
+            prop_assert_eq!(&cold, &warm);
             for v in 0..items {
                 let bound = eps * walk.weighted_degree[v] + 5e-5;
                 prop_assert!((exact[v] - approx[v]).abs() <= bound, "item {}: {} vs {} (bound {})", v, exact[v], approx[v], bound);
+                prop_assert!((exact[v] - cold[v]).abs() <= bound, "seed sum, item {}: {} vs {} (bound {})", v, exact[v], cold[v], bound);
             }
         }
+    }
+
+    #[test]
+    fn the_seed_memo_is_bounded_and_never_changes_a_result() {
+        // 30 items sharing 7 attributes; a memo of 8 vectors, filled past its capacity below.
+        let edges: Vec<(usize, usize, usize)> = (0..30).flat_map(|i| [(i, i % 7, 1), (i, (i + 3) % 7, 3)]).collect();
+        let g = graph(30, 7, &edges);
+        let mut walk = PprWalk::new(&g, 30);
+        assert_eq!(walk.seed_memo_capacity(), SEED_MEMO_BYTES / (4 * 30));
+        walk.seed_memo = SeedMemo::with_capacity(8);
+        let seeds = [(NodeIndex::new(4), 1.0), (NodeIndex::new(9), 0.5), (NodeIndex::new(31), 0.25)];
+        let first = walk.run(&seeds, &PprParams::default());
+        assert_eq!(walk.seed_memo_stats(), (3, 0, 3));
+        assert_eq!(walk.run(&seeds, &PprParams::default()), first);
+        assert_eq!(walk.seed_memo_stats(), (3, 3, 3));
+        let cap = walk.seed_memo_capacity();
+        assert_eq!(cap, 8);
+        for k in 0..cap + 40 {
+            let eps = 1e-6 * (1.0 + k as f32);
+            walk.run(&[(NodeIndex::new(k % 37), 1.0)], &PprParams::seed_sum(eps));
+        }
+        assert_eq!(walk.seed_memo_stats().0, cap);
+        walk.clear_seed_memo();
+        assert_eq!(walk.seed_memo_stats(), (0, 0, 0));
+        assert_eq!(walk.run(&seeds, &PprParams::default()), first);
+        // A clone starts with an empty memo and computes the same scores.
+        let clone = walk.clone();
+        assert_eq!(clone.seed_memo_stats().0, 0);
+        assert_eq!(clone.run(&seeds, &PprParams::default()), first);
     }
 
     #[test]

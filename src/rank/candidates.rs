@@ -36,20 +36,18 @@ impl CandidateRanker {
         let co_rank = policy::ranks_desc(&comention, &keep);
         let ppr_rank = policy::ranks_desc(&ppr, &keep);
         // Title group → the member the fusion ranks first (its representative), and fusion ranks.
+        // (`all` holds one member per title group; indexed by title group id.)
         let mut rep = vec![usize::MAX; n];
         let mut fusion_rank = vec![u32::MAX; n];
         for (r, c) in all.iter().enumerate() {
-            for &q in catalog.same_title(c.position) {
-                if rep[q] == usize::MAX {
-                    rep[q] = c.position;
-                }
+            if let Some(slot) = rep.get_mut(catalog.title_group_id(c.position)) {
+                *slot = c.position;
             }
-            rep[c.position] = c.position;
             fusion_rank[c.position] = r as u32;
         }
         let mut chosen = vec![false; n];
         let push = |p: usize, chosen: &mut Vec<bool>| {
-            if let Some(&r) = rep.get(p) {
+            if let Some(&r) = rep.get(catalog.title_group_id(p)) {
                 if r != usize::MAX {
                     chosen[r] = true;
                 }
@@ -92,11 +90,25 @@ impl CandidateRanker {
                 }
             }
         }
-        let people: std::collections::HashSet<&str> = positive
-            .iter()
-            .flat_map(|&s| items[s].directors.iter().chain(&items[s].writers).chain(&items[s].stars))
-            .map(|x| x.as_str())
-            .collect();
+        // The seeds' directors, writers and stars as interned ids, sorted (when the ranker's
+        // people table fits the catalog), else as names.
+        let people_ids: Option<Vec<u32>> =
+            positive.iter().map(|&s| self.people_of(s, n).map(<[u32]>::to_vec)).collect::<Option<Vec<Vec<u32>>>>().map(
+                |v| {
+                    let mut ids: Vec<u32> = v.into_iter().flatten().collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    ids
+                },
+            );
+        let people: rustc_hash::FxHashSet<&str> = match people_ids {
+            Some(_) => Default::default(),
+            None => positive
+                .iter()
+                .flat_map(|&s| items[s].directors.iter().chain(&items[s].writers).chain(&items[s].stars))
+                .map(|x| x.as_str())
+                .collect(),
+        };
         let seed_years: Vec<f32> = positive.iter().filter_map(|&s| items[s].year).map(f32::from).collect();
         let log_seeds = (1.0 + positive.len() as f32).ln();
         let log_turns = (1.0 + state.turns.len() as f32).ln();
@@ -108,9 +120,9 @@ impl CandidateRanker {
             self.cf.score_into(&negative, self.weights.beta, self.weights.shrink, &mut neg_comention);
             norm(&mut neg_comention);
         }
-        let seed_genres: std::collections::HashSet<&str> =
+        let seed_genres: rustc_hash::FxHashSet<&str> =
             positive.iter().flat_map(|&s| items[s].genres.iter()).map(|g| g.as_str()).collect();
-        let seed_keywords: std::collections::HashSet<NodeIndex<u32>> = match &self.knowledge {
+        let seed_keywords: rustc_hash::FxHashSet<NodeIndex<u32>> = match &self.knowledge {
             Some(kt) => positive.iter().flat_map(|&s| kt.graph.linked(items[s].id, Relation::Keyword)).collect(),
             None => Default::default(),
         };
@@ -134,14 +146,25 @@ impl CandidateRanker {
         for c in all.iter().filter(|c| chosen[c.position]) {
             let p = c.position;
             let item = &items[p];
-            let shared = {
-                let mut seen: Vec<&str> = Vec::new();
-                for x in item.directors.iter().chain(&item.writers).chain(&item.stars) {
-                    if people.contains(x.as_str()) && !seen.contains(&x.as_str()) {
-                        seen.push(x.as_str());
+            let shared = match (&people_ids, self.people_of(p, n)) {
+                (Some(seed_ids), Some(ids)) => {
+                    let mut seen: Vec<u32> = Vec::new();
+                    for &x in ids {
+                        if seed_ids.binary_search(&x).is_ok() && !seen.contains(&x) {
+                            seen.push(x);
+                        }
                     }
+                    seen.len().min(5) as f32
                 }
-                seen.len().min(5) as f32
+                _ => {
+                    let mut seen: Vec<&str> = Vec::new();
+                    for x in item.directors.iter().chain(&item.writers).chain(&item.stars) {
+                        if people.contains(x.as_str()) && !seen.contains(&x.as_str()) {
+                            seen.push(x.as_str());
+                        }
+                    }
+                    seen.len().min(5) as f32
+                }
             };
             let year_gap = match item.year {
                 Some(y) if !seed_years.is_empty() => {

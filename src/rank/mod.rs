@@ -259,36 +259,49 @@ impl FusionParts {
         // zero without it), the more specific requests first within a tier, then by score, then
         // by position: one integer key per candidate (`out` is in position order, so its index
         // breaks ties as the position does).
-        let key = |c: &Candidate| {
-            let (tier, specificity) = self.request_key(c.position);
-            let tier = tier.min(u32::MAX as usize) as u32;
-            (
-                (u64::from(!tier) << 32) | u64::from(crate::util::descending_key(specificity)),
-                crate::util::descending_key(c.score),
-            )
-        };
-        let mut keys: Vec<((u64, u32), u32)> = out.iter().enumerate().map(|(i, c)| (key(c), i as u32)).collect();
         // Only the head can reach the top k after removing same-title duplicates.
-        let head = (k + 64).min(keys.len());
-        if head > 0 && head < keys.len() {
-            keys.select_nth_unstable(head - 1);
-            keys.truncate(head);
-        }
-        keys.sort_unstable();
-        let mut out: Vec<Candidate> = keys.iter().map(|&(_, i)| out[i as usize].clone()).collect();
+        let head = (k + 64).min(out.len());
+        let order: Vec<usize> = if self.kg.tier.is_empty() && self.kg.specificity.is_empty() {
+            // No request filter ran: every request key is (0, 0), the score alone orders.
+            let scores: Vec<f32> = out.iter().map(|c| c.score).collect();
+            crate::util::top_indices_desc(&scores, |_| true, head)
+        } else {
+            // Bits 96–127: the inverted tier, 64–95: the specificity, 32–63: the score, 0–31: the
+            // index into `out`.
+            let key = |(i, c): (usize, &Candidate)| {
+                let (tier, specificity) = self.request_key(c.position);
+                let tier = tier.min(u32::MAX as usize) as u32;
+                (u128::from(!tier) << 96)
+                    | (u128::from(crate::util::descending_key(specificity)) << 64)
+                    | (u128::from(crate::util::descending_key(c.score)) << 32)
+                    | i as u128
+            };
+            let mut keys: Vec<u128> = out.iter().enumerate().map(key).collect();
+            if head > 0 && head.saturating_mul(8) < keys.len() {
+                keys.select_nth_unstable(head - 1);
+                keys.truncate(head);
+                keys.sort_unstable();
+            } else {
+                crate::util::radix_sort_from(&mut keys, 32);
+                keys.truncate(head);
+            }
+            keys.iter().map(|&key| (key & 0xFFFF_FFFF) as usize).collect()
+        };
         // One entry per title group: "The Notebook (2004)" and "(2013)" are not two picks.
         let mut taken = vec![false; n];
-        out.retain(|c| {
-            if taken[c.position] {
-                return false;
+        let mut kept: Vec<Candidate> = Vec::with_capacity(k.min(order.len()));
+        for i in order {
+            let c = &out[i];
+            match taken.get_mut(catalog.title_group_id(c.position)) {
+                Some(t) if !*t => *t = true,
+                _ => continue,
             }
-            for &q in catalog.same_title(c.position) {
-                taken[q] = true;
+            kept.push(c.clone());
+            if kept.len() == k {
+                break;
             }
-            true
-        });
-        out.truncate(k);
-        out
+        }
+        kept
     }
 }
 
@@ -312,12 +325,21 @@ pub struct CandidateRanker {
     model: Option<Arc<dyn Recommender>>,
     weights: FusionWeights,
     log_max_pop: f32,
+    /// ln(1 + popularity) / ln(1 + max popularity) per catalog position of the catalog the ranker
+    /// was built for (the `popularity` term, computed once).
+    popularity: Arc<[f32]>,
+    /// The directors, writers and stars of each catalog position as interned ids (people CSR:
+    /// position `p`'s are `people_ids[people_offsets[p]..people_offsets[p + 1]]`; one id per
+    /// distinct name), for the `shared_people` feature without string hashing.
+    people_offsets: Arc<[u32]>,
+    people_ids: Arc<[u32]>,
     knowledge: Option<Arc<KgTools>>,
     /// Catalog position → knowledge-graph node (`u32::MAX`: the graph lacks the item).
     node_of: Vec<u32>,
     /// The learned reranker over the candidate set; `None`: the fusion orders the catalog.
     policy: Option<Arc<Policy>>,
-    /// How the `kg` term's personalized PageRank is computed (default: the forward push).
+    /// How the `kg` term's personalized PageRank is computed (default: the memoized per-seed
+    /// forward pushes, `PprMethod::SeedSum`).
     ppr: PprParams,
 }
 
@@ -325,16 +347,40 @@ impl CandidateRanker {
     /// A ranker over `catalog` with co-mention statistics `cf`.
     pub fn new(catalog: &Catalog, cf: CoMentions, weights: FusionWeights) -> Self {
         let max_pop = catalog.items().iter().map(|it| it.popularity).max().unwrap_or(0);
+        let log_max_pop = (1.0 + max_pop as f32).ln().max(1e-6);
+        let mut names: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
+        let mut people_offsets = vec![0u32];
+        let mut people_ids = Vec::new();
+        for it in catalog.items() {
+            for x in it.directors.iter().chain(&it.writers).chain(&it.stars) {
+                let next = names.len() as u32;
+                people_ids.push(*names.entry(x.as_str()).or_insert(next));
+            }
+            people_offsets.push(people_ids.len() as u32);
+        }
         CandidateRanker {
             cf,
             model: None,
             weights,
-            log_max_pop: (1.0 + max_pop as f32).ln().max(1e-6),
+            log_max_pop,
+            popularity: catalog.items().iter().map(|it| (1.0 + it.popularity as f32).ln() / log_max_pop).collect(),
+            people_offsets: people_offsets.into(),
+            people_ids: people_ids.into(),
             knowledge: None,
             node_of: Vec::new(),
             policy: None,
             ppr: PprParams::default(),
         }
+    }
+
+    /// The interned people ids of catalog position `p` (`people_ids` field), `None` when the
+    /// ranker was built for a catalog of another size than `n`.
+    pub(crate) fn people_of(&self, p: usize, n: usize) -> Option<&[u32]> {
+        if self.people_offsets.len() != n + 1 {
+            return None;
+        }
+        let (a, b) = (*self.people_offsets.get(p)? as usize, *self.people_offsets.get(p + 1)? as usize);
+        self.people_ids.get(a..b)
     }
 
     /// The same ranker ordering its candidates with the learned `policy` ([`policy`] module
@@ -345,7 +391,7 @@ impl CandidateRanker {
     }
 
     /// The same ranker computing personalized PageRank with `params` (default
-    /// [`PprParams::default`], the forward push; [`PprParams::exact`] for the power iteration
+    /// [`PprParams::default`], the memoized per-seed pushes; [`PprParams::exact`] for the power iteration
     /// it approximates).
     pub fn with_ppr(mut self, params: PprParams) -> Self {
         self.ppr = params;
@@ -638,7 +684,11 @@ impl CandidateRanker {
                 }
             })
             .collect();
-        let popularity = items.iter().map(|item| (1.0 + item.popularity as f32).ln() / self.log_max_pop).collect();
+        let popularity = if self.popularity.len() == n {
+            self.popularity.to_vec()
+        } else {
+            items.iter().map(|item| (1.0 + item.popularity as f32).ln() / self.log_max_pop).collect()
+        };
         Ok(FusionParts { seeds, excluded, text, popularity, genre, kg })
     }
 
