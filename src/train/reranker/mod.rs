@@ -3,18 +3,19 @@
 //! on validation, saves the best policy beside `ranker.yaml` when it beats the fusion there, and
 //! (with `--ablation`) scores every variant on the ReDial test split.
 //!
-//! **Contexts.** The 2,263 full-text ReDial *training* dialogues of `curator tune`
-//! (`eval::validation`, checked disjoint from test). Each recommender utterance with a movie not
-//! mentioned before is one context (de-dup protocol); its state comes from the one dialogue
-//! tracker (`ToolRanker::state_for` semantics: annotated items). The dialogues are split by a
-//! hash of their conversation id into reranker-train (80 %) and reranker-validation (20 %).
+//! **Contexts.** The full-text ReDial *training* dialogues: the 2,263 of `curator tune`
+//! (`eval::validation`, checked disjoint from test) and the 784 more of CFCRS's processed copy
+//! (`eval::validation::reranker_dialogues`; 3,047 in all). Each recommender utterance with a
+//! movie not mentioned before is one context (de-dup protocol); its state comes from the one
+//! dialogue tracker (`ToolRanker::state_for` semantics: annotated items). The dialogues are split
+//! by a hash of their conversation id into reranker-train (80 %) and reranker-validation (20 %).
 //!
 //! **Cross-fitting.** Every feature that counts dialogues (the CF model, co-mentions, popularity)
-//! comes from models fitted with *all* 2,263 text dialogues held out (the tune protocol): a
-//! two-fold split of the 9,996 training dialogues whose second fold supplies no contexts, so no
-//! context ever gets features from its own dialogue. At inference (test, the agent) the models
-//! of `catalogs/movies` (fitted on every training dialogue) supply them. The features are
-//! computed once and cached under `~/.cache/curator/reranker/` (keyed by the inputs' hashes).
+//! comes from models fitted with *all* 3,047 text dialogues held out: a two-fold split of the
+//! 9,996 training dialogues whose second fold supplies no contexts, so no context ever gets
+//! features from its own dialogue. At inference (test, the agent) the models of `catalogs/movies`
+//! (fitted on every training dialogue) supply them. The features are computed once and cached
+//! under `~/.cache/curator/reranker/` (keyed by the inputs' hashes and the dialogue count).
 //!
 //! **Variants** (same candidates, features, initial policy and seed): (b) supervised listwise
 //! softmax, (c) vanilla GRPO with a sequence-level DCG@N reward, (d) Rank-GRPO exp∞, (e)
@@ -425,14 +426,14 @@ fn fold_of(conversation_id: &str) -> u8 {
     u8::from(splitmix64(&mut h).is_multiple_of(5))
 }
 
-/// The validation contexts' features, from the cache when its key matches, else computed
-/// (models refit without the validation dialogues) and cached.
+/// The training contexts' features ([`crate::eval::validation::reranker_dialogues`]), from the
+/// cache when its key matches, else computed (models refit without those dialogues) and cached.
 fn training_points(opts: &RerankerOptions) -> Result<Vec<CachedPoint>> {
-    let mut val = crate::eval::validation::validation_split(&opts.source, &opts.test_path)?;
+    let mut val = crate::eval::validation::reranker_dialogues(&opts.source, &opts.test_path)?;
     if let Some(l) = opts.limit {
         val.truncate(l);
     }
-    let mut key = format!("{}|{:?}|{}|", policy::FEATURES.join(","), opts.limit, String::from_utf8_lossy(MAGIC));
+    let mut key = format!("{}|{:?}|{}|{}|", policy::FEATURES.join(","), opts.limit, String::from_utf8_lossy(MAGIC), val.len());
     for f in ["manifest.json", crate::rank::RANKER_FILE] {
         key.push_str(&std::fs::read_to_string(opts.catalog_dir.join(f)).unwrap_or_default());
     }

@@ -206,9 +206,10 @@ scores, and (g) each variant again with a 16-unit ReLU hidden layer started from
 weights (also its KL reference). G = 8 lists of N = 20 per context (Gumbel \
 top-N), ε_low 0.06, ε_high 0.08, β (KL, k3) 0.01, μ = 2, Adam 0.01, batch 32, early stopping \
 (patience 4) on the validation objective.\n\
-- Contexts: 2,263 full-text ReDial training dialogues, 80/20 by conversation id; their CF, \
-co-mention and popularity features come from statistics with all 2,263 held out; at test the \
-catalog's models (all 9,996 training dialogues) supply them.\n\
+- Contexts: 3,047 full-text ReDial training dialogues (the 2,263 of `curator tune` and 784 more \
+from CFCRS's processed copy, `eval::validation::reranker_dialogues`), 80/20 by conversation id; \
+their CF, co-mention and popularity features come from statistics with all 3,047 held out; at \
+test the catalog's models (all 9,996 training dialogues) supply them.\n\
 - INSPIRED test: its dialogues linked into the movies catalog (`evals/inspired/test.jsonl`), \
 scored by the policies trained on ReDial (no INSPIRED training context; the INSPIRED catalog has \
 no learned policy of its own).\n\

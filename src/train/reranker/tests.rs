@@ -123,7 +123,7 @@ fn the_feature_cache_round_trips() {
 }
 
 /// Cross-fitting: the statistics behind the training contexts' features hold out every
-/// validation dialogue, so a pair of movies that only one held-out dialogue mentions
+/// dialogue that supplies contexts (the 2,263 validation dialogues and CFCRS's 784 more), so a pair of movies that only one held-out dialogue mentions
 /// together has no co-mention count there (raw data at `../shared/data`; without it the
 /// test says so and checks nothing).
 #[test]
@@ -134,14 +134,15 @@ fn a_dialogue_never_feeds_its_own_features() {
         eprintln!("no raw data at {}; skipped", source.display());
         return;
     }
-    let val = crate::eval::validation::validation_split(&source, &test).unwrap();
+    let val = crate::eval::validation::reranker_dialogues(&source, &test).unwrap();
     let held: HashSet<String> = val.iter().map(|d| d.conversation_id.clone()).collect();
+    assert_eq!((val.len(), held.len()), (3047, 3047));
     let path = source.join(crate::train::interactions::REDIAL_TRAIN);
     let base = Catalog::load(&crate::paths::catalog_dir()).unwrap();
     let known: HashSet<ItemId> = base.items().iter().map(|i| i.id).collect();
     let full = crate::data::train_statistics(&path, &known, &HashSet::new()).unwrap();
     let out = crate::data::train_statistics(&path, &known, &held).unwrap();
-    assert!(full.dialogues - out.dialogues > 2000, "{} vs {}", full.dialogues, out.dialogues);
+    assert_eq!(full.dialogues - out.dialogues, 3047, "{} vs {}", full.dialogues, out.dialogues);
     // Pairs of a held-out dialogue's annotated movies that one training dialogue co-mentions
     // (that dialogue, unless its movie-level record lacks one of them): gone once held out.
     let (mut checked, mut kept) = (0usize, 0usize);
