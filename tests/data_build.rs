@@ -140,4 +140,40 @@ fn the_committed_catalog_has_decoded_titles_and_audited_metadata() {
     assert!(!heat.stars.contains(&"Alyssa Milano".to_string()), "{heat:?}");
     // Wanted (2015): no documentary metadata left.
     assert!(catalog.get(180029).unwrap().genres.is_empty());
+    // Step 5, MovieLens on the IMDb id: It (1990) no longer carries Goodfellas, The Mask (1988)
+    // Halloween 4, Enigma (2009) the sixth Harry Potter; the sequels keep none of their
+    // predecessor's; a film under another form of its title keeps its own (Braindead, La Haine).
+    for (id, not) in [
+        (204794, "Martin Scorsese"),
+        (79851, "Dwight H. Little"),
+        (128385, "David Yates"),
+        (115406, "James Wan"),
+        (95609, "Michael Bay"),
+    ] {
+        let it = catalog.get(id).unwrap();
+        assert!(!it.directors.contains(&not.to_string()) && it.imdb_id.is_none(), "{it:?}");
+    }
+    assert_eq!(catalog.get(116784).unwrap().directors, ["Peter Jackson"]);
+    assert_eq!(catalog.get(141432).unwrap().directors, ["Mathieu Kassovitz"]);
+    // Empty ReDial titles (" (2015)") take MovieLens's; no title is empty.
+    assert_eq!(catalog.get(103034).unwrap().display_name(), "Love (2015)");
+    assert_eq!(catalog.get(182022).unwrap().display_name(), "Vicky Cristina Barcelona (2007)");
+    assert!(catalog.items().iter().all(|i| !i.title.trim().is_empty()));
+    // Another film's MovieLens title is no alias: "Halloween 4" does not link to The Mask.
+    let linked: Vec<u32> =
+        catalog.link_text("I loved Halloween 4: The Return of Michael Myers").iter().map(|m| m.id).collect();
+    assert!(!linked.contains(&79851), "{linked:?}");
+    let m: curator::data::Manifest =
+        serde_json::from_str(&std::fs::read_to_string(root.join("catalogs/movies/manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        (m.audit.titles_recovered, m.audit.movielens_mismatch_repaired, m.audit.movielens_mismatch_dropped),
+        (2, 4, 53)
+    );
+    // Where TMDB has the entry's cast and director, they replace the other film's: A Nightmare on
+    // Elm Street (1984) is Wes Craven's, not the 2010 remake's.
+    let nightmare = catalog.get(77161).unwrap();
+    assert_eq!(
+        (nightmare.directors.as_slice(), nightmare.genres.as_slice()),
+        (&["Wes Craven".to_string()][..], &["horror".to_string()][..])
+    );
 }

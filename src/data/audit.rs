@@ -22,7 +22,16 @@
 //!    (1,748 with 8, 878 with 7);
 //! 4. **hand-checked**: [`HAND_CHECKED`], entries the rule above cannot decide, with the evidence
 //!    from the training dialogues: repaired from TMDB, or dropped when every source describes
-//!    the wrong film.
+//!    the wrong film;
+//! 5. **IMDb id**: where the ReDial → MovieLens link table (`links/redial_to_movielens_small.csv`,
+//!    column `ml_title`: the MovieLens film with the item's CFCRS IMDb id) names the film, kept
+//!    metadata must describe the ReDial entry ([`movielens_disagrees`]); else it is another
+//!    film's ("It (1990)" carried *Goodfellas*, "The Mask (1988)" *Halloween 4*, "Enigma (2009)"
+//!    *Harry Potter and the Half-Blood Prince*, "Insidious: Chapter 4" *Chapter 2*'s) and is
+//!    replaced by TMDB's where TMDB has the item's cast and director ([`take_tmdb`]), else
+//!    dropped; either way without the MovieLens aliases it would give (which linked "Halloween 4: The Return of
+//!    Michael Myers" to *The Mask*). An empty ReDial title (" (2015)") takes the MovieLens title
+//!    when the years agree within one ([`AuditCounts::titles_recovered`]).
 
 use std::collections::HashSet;
 
@@ -51,6 +60,15 @@ pub enum HandFix {
 ///   ones… My husband showed me wanted", `train_partial`), and as a documentary with 7 mentions it
 ///   topped every request for "a documentary".
 pub const HAND_CHECKED: &[(ItemId, HandFix)] = &[(199038, HandFix::FromTmdb), (180029, HandFix::Drop)];
+
+/// Entries whose MovieLens film (by IMDb id) is the same film under a title with no word in
+/// common, which step 5 would otherwise take for another film; checked by hand:
+///
+/// - 205931 "Bakemono no Ko (2015)": the Japanese title of *The Boy and the Beast* (2015), as
+///   INSPIRED's dev dialogues call it ("The Boy and the Beast").
+/// - 136190 "Monster (1980)": the UK title of *Humanoids from the Deep* (1980, Barbara Peeters).
+/// - 109196 "What Happened to Monday?": released in the UK and France as *Seven Sisters* (2017).
+pub const HAND_SAME_FILM: &[ItemId] = &[205931, 136190, 109196];
 
 /// Release years corrected by hand, with the evidence: ReDial's name gives another year.
 ///
@@ -87,6 +105,16 @@ pub struct AuditCounts {
     pub hand_checked_repaired: usize,
     /// Items in [`HAND_CHECKED`]: metadata dropped.
     pub hand_checked_dropped: usize,
+    /// Empty ReDial titles replaced by the MovieLens title of the item's IMDb id (step 5).
+    #[serde(default)]
+    pub titles_recovered: usize,
+    /// Items whose kept metadata MovieLens names as another film's (step 5), replaced by TMDB's.
+    #[serde(default)]
+    pub movielens_mismatch_repaired: usize,
+    /// Items whose kept metadata MovieLens names as another film's (step 5) and TMDB has none:
+    /// metadata dropped.
+    #[serde(default)]
+    pub movielens_mismatch_dropped: usize,
 }
 
 /// Decodes `%XX` escapes of a ReDial name ("Why Him%3F (2016)" → "Why Him? (2016)"). Returns
@@ -107,12 +135,65 @@ pub fn has_escape(s: &str) -> bool {
 /// What the audit decided for one item's metadata.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Kept as given.
+    /// Kept as given, unchecked (TMDB has no cast and director for the item).
     Keep,
+    /// Kept as given: TMDB's cast and crew share a person with it (step 3).
+    Confirmed,
     /// Replaced by TMDB's (people check or hand check).
     Repaired,
     /// Dropped (name mismatch or hand-checked).
     Dropped,
+}
+
+/// Words that name no film on their own, left out when step 5 looks for a shared word.
+const FUNCTION_WORDS: &[&str] =
+    &["the", "a", "an", "of", "and", "in", "on", "to", "for", "with", "at", "from", "by", "or", "vs", "la", "le", "de"];
+
+/// Step 5 of the audit: whether the film MovieLens names for an item's IMDb id (`ml_titles`, its
+/// titles with articles restored and a.k.a. titles, and `ml_year`) is another film than the
+/// ReDial entry `title` (`year`), so the metadata that came with the IMDb id is not the entry's.
+///
+/// - The same title (normalised, a leading article aside): another film only when both years are
+///   known, differ by more than one, and `catalog_has(normalised title, ml_year)`: the catalog
+///   holds that film as an entry of its own ("Meet the Parents (2004)" against the 2000 film).
+///   Otherwise ReDial's year may be the wrong one ("Heat (1996)") and the metadata is kept.
+/// - Another title: when both years are known and differ by more than one ("Insidious: Chapter 4"
+///   (2018) against "Chapter 2" (2013), whose people TMDB confirms since sequels share them), or,
+///   unless `people_confirmed` (the audit's step 3 found a person TMDB also names: an alternative
+///   title, "Braindead" against "Dead Alive"), when the titles share no word but
+///   [`FUNCTION_WORDS`] and are not the same letters spaced otherwise ("It" against "Goodfellas",
+///   "The Mask" against "Halloween 4: The Return of Michael Myers"; "Oldboy" and "Old Boy"
+///   agree). Shared words in the same year keep it ("Kill Bill: Volume 1" against "Vol. 1").
+///   Alternative titles with no word in common that TMDB cannot vouch for are listed by hand
+///   ([`HAND_SAME_FILM`]; the caller skips them).
+///
+/// An empty title or no MovieLens title never disagrees.
+pub fn movielens_disagrees(
+    title: &str,
+    year: Option<u16>,
+    ml_titles: &[String],
+    ml_year: Option<u16>,
+    people_confirmed: bool,
+    catalog_has: impl Fn(&str, u16) -> bool,
+) -> bool {
+    let own = normalize(title);
+    let own = crate::catalog::text::strip_article(&own).to_string();
+    if own.is_empty() || ml_titles.is_empty() {
+        return false;
+    }
+    let theirs: Vec<String> =
+        ml_titles.iter().map(|t| crate::catalog::text::strip_article(&normalize(t)).to_string()).collect();
+    let far = matches!((year, ml_year), (Some(a), Some(b)) if a.abs_diff(b) > 1);
+    if theirs.contains(&own) {
+        return far && ml_year.is_some_and(|y| catalog_has(&own, y));
+    }
+    let content = |s: &str| -> HashSet<String> {
+        s.split(' ').filter(|w| !w.is_empty() && !FUNCTION_WORDS.contains(w)).map(str::to_string).collect()
+    };
+    let mine = content(&own);
+    let squeeze = |s: &str| s.replace(' ', "");
+    let shared = theirs.iter().any(|t| !content(t).is_disjoint(&mine) || squeeze(t) == squeeze(&own));
+    far || (!people_confirmed && !mine.is_empty() && !shared)
 }
 
 fn same_person(a: &str) -> String {
@@ -120,6 +201,18 @@ fn same_person(a: &str) -> String {
     let mut w: Vec<String> = normalize(a).split(' ').filter(|w| !w.is_empty()).map(str::to_string).collect();
     w.sort();
     w.join(" ")
+}
+
+/// Clears an item's metadata (genres, people, plot, IMDb id), keeping its id, title, year and
+/// popularity: what a dropping step of the audit leaves.
+pub fn strip_metadata(item: &mut Item) {
+    *item = Item {
+        id: item.id,
+        title: item.title.clone(),
+        year: item.year,
+        popularity: item.popularity,
+        ..Item::default()
+    };
 }
 
 /// Audits one item whose metadata fields hold CFCRS's, in place: `redial_name` (decoded), the
@@ -133,15 +226,7 @@ pub fn audit_item(
     counts: &mut AuditCounts,
 ) -> Verdict {
     let id = item.id;
-    let drop = |item: &mut Item| {
-        *item = Item {
-            id: item.id,
-            title: item.title.clone(),
-            year: item.year,
-            popularity: item.popularity,
-            ..Item::default()
-        };
-    };
+    let drop = strip_metadata;
     let hand = HAND_CHECKED.iter().find(|(h, _)| *h == id).map(|(_, fix)| *fix);
     if hand == Some(HandFix::Drop) {
         counts.hand_checked_dropped += 1;
@@ -156,15 +241,7 @@ pub fn audit_item(
         drop(item);
         return Verdict::Dropped;
     }
-    let of = |rel: u32| -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for (r, n) in tmdb {
-            if *r == rel && !out.contains(n) {
-                out.push(n.clone());
-            }
-        }
-        out
-    };
+    let of = |rel: u32| tmdb_names(tmdb, rel);
     // Relation 7 is TMDB's directing department (assistant directors too); its first name in
     // billing order is the director.
     let (cast, directors) = (of(1), of(7).into_iter().take(1).collect::<Vec<_>>());
@@ -179,9 +256,34 @@ pub fn audit_item(
     if hand == Some(HandFix::FromTmdb) {
         counts.hand_checked_repaired += 1;
     } else if ours.iter().any(|p| theirs.contains(p)) {
-        return Verdict::Keep;
+        return Verdict::Confirmed;
     } else {
         counts.people_mismatch_repaired += 1;
+    }
+    take_tmdb(item, tmdb);
+    Verdict::Repaired
+}
+
+/// The distinct names of KECRS edges of relation `rel`, in billing order.
+fn tmdb_names(tmdb: &[(u32, String)], rel: u32) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (r, n) in tmdb {
+        if *r == rel && !out.contains(n) {
+            out.push(n.clone());
+        }
+    }
+    out
+}
+
+/// Replaces an item's metadata by TMDB's (KECRS edges `(relation, name)`: genres from relation 0,
+/// the director the first of 7, writers 8, stars the first 3 of cast 1, in billing order), plot
+/// and IMDb id dropped (they came with the other film). Returns `false`, changing nothing, when
+/// TMDB has no cast or no director for the item.
+pub fn take_tmdb(item: &mut Item, tmdb: &[(u32, String)]) -> bool {
+    let of = |rel: u32| tmdb_names(tmdb, rel);
+    let (cast, directors) = (of(1), of(7).into_iter().take(1).collect::<Vec<_>>());
+    if cast.is_empty() || directors.is_empty() {
+        return false;
     }
     let mut genres: Vec<String> = of(0).iter().filter_map(|g| catalog_genre(g)).collect();
     genres.dedup();
@@ -191,7 +293,7 @@ pub fn audit_item(
     item.stars = cast.into_iter().take(3).collect();
     item.plot = String::new();
     item.imdb_id = None;
-    Verdict::Repaired
+    true
 }
 
 /// A TMDB genre in the catalog's (CFCRS, IMDb-style) vocabulary: lowercase, "science fiction" →
@@ -216,6 +318,59 @@ mod tests {
             genres: vec!["comedy".into()],
             ..Item::default()
         }
+    }
+
+    #[test]
+    fn movielens_names_another_film_only_when_title_or_year_says_so() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let none = |_: &str, _: u16| false;
+        // Another title with no shared word, or a shared word but years apart.
+        assert!(movielens_disagrees("It", Some(1990), &v(&["Goodfellas"]), Some(1990), false, none));
+        assert!(movielens_disagrees(
+            "The Mask",
+            Some(1988),
+            &v(&["Halloween 4: The Return of Michael Myers"]),
+            Some(1988),
+            false,
+            none
+        ));
+        assert!(movielens_disagrees(
+            "Insidious: Chapter 4",
+            Some(2018),
+            &v(&["Insidious: Chapter 2"]),
+            Some(2013),
+            true,
+            none
+        ));
+        // The same film under another form of its title, or a year one off.
+        assert!(!movielens_disagrees(
+            "Kill Bill: Volume 1",
+            Some(2003),
+            &v(&["Kill Bill: Vol. 1"]),
+            Some(2003),
+            false,
+            none
+        ));
+        assert!(!movielens_disagrees(
+            "12 Monkeys",
+            Some(1995),
+            &v(&["Twelve Monkeys", "12 Monkeys"]),
+            Some(1995),
+            false,
+            none
+        ));
+        assert!(!movielens_disagrees("Intouchables", Some(2011), &v(&["The Intouchables"]), Some(2012), false, none));
+        assert!(!movielens_disagrees("Oldboy", Some(2003), &v(&["Old Boy"]), Some(2003), false, none));
+        // An alternative title TMDB's people vouch for.
+        assert!(!movielens_disagrees("Braindead", Some(1992), &v(&["Dead Alive"]), Some(1992), true, none));
+        assert!(movielens_disagrees("Braindead", Some(1992), &v(&["Dead Alive"]), Some(1992), false, none));
+        // The same title years apart: another film only when the catalog holds it.
+        let has = |t: &str, y: u16| t == "meet the parents" && y == 2000;
+        assert!(movielens_disagrees("Meet the Parents", Some(2004), &v(&["Meet the Parents"]), Some(2000), true, has));
+        assert!(!movielens_disagrees("Ninja Scroll", Some(1993), &v(&["Ninja Scroll"]), Some(1995), false, has));
+        // Nothing to compare.
+        assert!(!movielens_disagrees("", Some(2015), &v(&["Love"]), Some(2015), false, none));
+        assert!(!movielens_disagrees("Heat", Some(1995), &[], None, false, none));
     }
 
     #[test]
@@ -249,7 +404,7 @@ mod tests {
         // One shared person (name order aside) keeps the metadata.
         let tmdb = vec![(1, "X".to_string()), (7, "Wong Kar-wai".to_string())];
         let mut m = meta(1, &["Kar-Wai Wong"], &[]);
-        assert_eq!(audit_item(&mut m, "2046 (2004)", "2046 (2004)", &tmdb, &mut c), Verdict::Keep);
+        assert_eq!(audit_item(&mut m, "2046 (2004)", "2046 (2004)", &tmdb, &mut c), Verdict::Confirmed);
         assert_eq!(m.directors, ["Kar-Wai Wong"]);
         // Without TMDB cast and director nothing is checked.
         let mut m = meta(2, &["Y"], &[]);

@@ -111,13 +111,14 @@ const MOVIELENS_LINKS: &str = "links/redial_to_movielens_small.csv";
 /// table `links/redial_to_movielens_small.csv`, column `ml_title`): for every linked item, the
 /// MovieLens title with its trailing article restored ("Godfather: Part II, The" → "The
 /// Godfather: Part II") and each "a.k.a." title ("Seven (a.k.a. Se7en)" → "Se7en"), kept where
-/// its normalised form differs from the item's title. Returns `aliases.tsv` ([`crate::catalog::read_aliases`]:
+/// its normalised form differs from the item's title; none for the items in `rejected` (whose
+/// IMDb id the audit found to be another film's, step 5 of [`audit`]). Returns `aliases.tsv` ([`crate::catalog::read_aliases`]:
 /// alias, item id, `movielens`), rows in link-table order.
 ///
 /// Errors: a row of the link table that is not valid CSV (named by line).
-pub fn movielens_aliases(path: &Path, bytes: &[u8], items: &[Item]) -> Result<String> {
+pub fn movielens_aliases(path: &Path, bytes: &[u8], items: &[Item], rejected: &HashSet<ItemId>) -> Result<String> {
     use crate::catalog::text::normalize;
-    let known: HashMap<ItemId, &Item> = items.iter().map(|i| (i.id, i)).collect();
+    let known: HashMap<ItemId, &Item> = items.iter().filter(|i| !rejected.contains(&i.id)).map(|i| (i.id, i)).collect();
     let mut out = String::from("alias\ttitle\tnote\n");
     let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
     for (k, rec) in reader.records().enumerate() {
@@ -151,10 +152,61 @@ pub fn movielens_aliases(path: &Path, bytes: &[u8], items: &[Item]) -> Result<St
     Ok(out)
 }
 
+/// The `ml_title` of every linked row of the ReDial → MovieLens link table (column 0 the ReDial
+/// id, column 5 the MovieLens title of the item's CFCRS IMDb id), by item id.
+///
+/// Errors: a row that is not valid CSV (named by line).
+fn movielens_link_titles(path: &Path, bytes: &[u8]) -> Result<HashMap<ItemId, String>> {
+    let mut out = HashMap::new();
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    for (k, rec) in reader.records().enumerate() {
+        let rec = rec.map_err(|e| Error::parse(path, k + 2, e.to_string()))?;
+        if let (Some(id), Some(ml)) = (rec.get(0).and_then(|s| s.parse::<ItemId>().ok()), rec.get(5)) {
+            if !ml.trim().is_empty() {
+                out.insert(id, ml.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The year of a MovieLens title: its last "(YYYY)" ("Heat (1995)" → 1995).
+fn movielens_year(ml: &str) -> Option<u16> {
+    let t = ml.trim().strip_suffix(')')?;
+    let y = &t[t.rfind('(')? + 1..];
+    (y.len() == 4).then(|| y.parse().ok()).flatten()
+}
+
 /// The titles in a MovieLens title: the main title (trailing ", The" / ", A" / ", An" moved to
 /// the front) and every "(a.k.a. …)" title; the year and other parentheses (original-language
 /// titles) dropped.
 fn movielens_titles(ml: &str) -> Vec<String> {
+    movielens_title_parts(ml, false)
+}
+
+/// [`movielens_titles`] and the other parenthesised titles too, original-language ones ("Hate
+/// (Haine, La) (1995)" → "Hate", "La Haine"; "Dead Alive (Braindead) (1992)" → "Dead Alive",
+/// "Braindead"): what the audit compares with a ReDial title (step 5 of [`audit`]), too loose for
+/// aliases.
+fn movielens_all_titles(ml: &str) -> Vec<String> {
+    movielens_title_parts(ml, true)
+}
+
+/// A title with its trailing article put back in front ("Godfather: Part II, The" → "The
+/// Godfather: Part II"; "Lord of the Rings: The Two Towers, The" likewise).
+fn restore_article(main: &str) -> String {
+    ["The", "A", "An", "Les", "La", "Le", "El", "Il", "Das", "Der", "Die"]
+        .iter()
+        .find_map(|a| {
+            let suffix = format!(", {a}");
+            main.strip_suffix(&suffix).map(|m| format!("{a} {m}")).or_else(|| {
+                main.find(&format!("{suffix}:")).map(|at| format!("{a} {}{}", &main[..at], &main[at + suffix.len()..]))
+            })
+        })
+        .unwrap_or_else(|| main.to_string())
+}
+
+fn movielens_title_parts(ml: &str, originals: bool) -> Vec<String> {
     let mut main = String::new();
     let mut akas = Vec::new();
     let mut rest = ml.trim();
@@ -164,8 +216,11 @@ fn movielens_titles(ml: &str) -> Vec<String> {
             rest = "";
             break;
         };
-        if let Some(aka) = rest[open + 2..close].strip_prefix("a.k.a. ") {
+        let inner = rest[open + 2..close].trim();
+        if let Some(aka) = inner.strip_prefix("a.k.a. ") {
             akas.push(aka.trim().to_string());
+        } else if originals && !inner.is_empty() && !(inner.len() == 4 && inner.bytes().all(|b| b.is_ascii_digit())) {
+            akas.push(restore_article(inner));
         }
         rest = &rest[close + 1..];
     }
@@ -177,14 +232,7 @@ fn movielens_titles(ml: &str) -> Vec<String> {
         if main.ends_with(':') || main.ends_with(" Or") {
             return akas;
         }
-        let fixed = ["The", "A", "An", "Les", "La", "Le", "El", "Il", "Das", "Der", "Die"].iter().find_map(|a| {
-            let suffix = format!(", {a}");
-            // "Lord of the Rings: The Two Towers, The" → "The Lord of the Rings: The Two Towers".
-            main.strip_suffix(&suffix).map(|m| format!("{a} {m}")).or_else(|| {
-                main.find(&format!("{suffix}:")).map(|at| format!("{a} {}{}", &main[..at], &main[at + suffix.len()..]))
-            })
-        });
-        titles.push(fixed.unwrap_or_else(|| main.to_string()));
+        titles.push(restore_article(main));
     }
     titles.extend(akas);
     titles
@@ -389,6 +437,23 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
         BTreeMap::new()
     };
 
+    // The MovieLens film of each item's IMDb id (audit step 5 and the aliases).
+    let links_path = source.join(MOVIELENS_LINKS);
+    let links_bytes = if links_path.is_file() { Some(read(&links_path)?) } else { None };
+    let ml_titles = match &links_bytes {
+        Some(b) => movielens_link_titles(&links_path, b)?,
+        None => HashMap::new(),
+    };
+    let catalog_keys: HashSet<(String, u16)> = movies
+        .iter()
+        .filter_map(|(_, raw)| {
+            let (t, y) = split_title_year(&audit::decode_title(raw).unwrap_or_else(|| raw.clone()));
+            let n = crate::catalog::text::normalize(&t);
+            y.map(|y| (crate::catalog::text::strip_article(&n).to_string(), y))
+        })
+        .collect();
+    let mut ml_rejected: HashSet<ItemId> = HashSet::new();
+
     let mut items_jsonl = String::new();
     let mut with_meta = 0;
     let mut counts = audit::AuditCounts::default();
@@ -416,8 +481,16 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
                 raw_name.clone()
             }
         };
-        let (title, year) = split_title_year(&name);
+        let (mut title, year) = split_title_year(&name);
         let year = audit::hand_year(*id).or(year);
+        let ml = ml_titles.get(id);
+        let ml_year = ml.and_then(|m| movielens_year(m));
+        if title.trim().is_empty() && matches!((year, ml_year), (Some(a), Some(b)) if a.abs_diff(b) <= 1) {
+            if let Some(t) = ml.and_then(|m| movielens_titles(m).into_iter().next()) {
+                title = t;
+                counts.titles_recovered += 1;
+            }
+        }
         let mut item =
             Item { id: *id, title, year, popularity: popularity.get(id).copied().unwrap_or(0), ..Item::default() };
         if let Some(info) = infos.get(&id.to_string()) {
@@ -428,7 +501,25 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
             item.plot = info.plot.split_whitespace().collect::<Vec<_>>().join(" ");
             item.imdb_id = info.imdb_id.clone().filter(|s| !s.trim().is_empty());
             let edges = tmdb.get(id).map(Vec::as_slice).unwrap_or(&[]);
-            if audit::audit_item(&mut item, &name, &info.name, edges, &mut counts) != audit::Verdict::Dropped {
+            let mut verdict = audit::audit_item(&mut item, &name, &info.name, edges, &mut counts);
+            let checked = !audit::HAND_SAME_FILM.contains(id);
+            if let (audit::Verdict::Keep | audit::Verdict::Confirmed, Some(m), true) = (verdict, ml, checked) {
+                let has = |t: &str, y: u16| catalog_keys.contains(&(t.to_string(), y));
+                let confirmed = verdict == audit::Verdict::Confirmed;
+                let ml_names = movielens_all_titles(m);
+                if audit::movielens_disagrees(&item.title, item.year, &ml_names, ml_year, confirmed, has) {
+                    ml_rejected.insert(*id);
+                    if audit::take_tmdb(&mut item, edges) {
+                        counts.movielens_mismatch_repaired += 1;
+                        verdict = audit::Verdict::Repaired;
+                    } else {
+                        audit::strip_metadata(&mut item);
+                        counts.movielens_mismatch_dropped += 1;
+                        verdict = audit::Verdict::Dropped;
+                    }
+                }
+            }
+            if verdict != audit::Verdict::Dropped {
                 with_meta += 1;
             }
         }
@@ -441,13 +532,12 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
     tracing::info!(?counts, "catalog audit");
 
     // Alternative titles for linking, where the source has the MovieLens link table.
-    let links_path = source.join(MOVIELENS_LINKS);
-    let aliases = if links_path.is_file() {
-        let bytes = read(&links_path)?;
-        inputs.insert(MOVIELENS_LINKS.to_string(), sha256_hex(&bytes));
-        Some(movielens_aliases(&links_path, &bytes, &built)?)
-    } else {
-        None
+    let aliases = match &links_bytes {
+        Some(bytes) => {
+            inputs.insert(MOVIELENS_LINKS.to_string(), sha256_hex(bytes));
+            Some(movielens_aliases(&links_path, bytes, &built, &ml_rejected)?)
+        }
+        None => None,
     };
 
     let mut comentions = String::from("item_a\titem_b\tdialogues\n");
@@ -506,6 +596,15 @@ pub fn build(source: &Path, out: &Path) -> Result<Manifest> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_audit_compares_original_titles_too() {
+        assert_eq!(movielens_all_titles("Hate (Haine, La) (1995)"), ["Hate", "La Haine"]);
+        assert_eq!(movielens_all_titles("Dead Alive (Braindead) (1992)"), ["Dead Alive", "Braindead"]);
+        assert_eq!(movielens_titles("Dead Alive (Braindead) (1992)"), ["Dead Alive"]);
+        assert_eq!(movielens_year("Hate (Haine, La) (1995)"), Some(1995));
+        assert_eq!(movielens_year("Hate"), None);
+    }
 
     #[test]
     fn movielens_titles_give_articles_back_and_aka_titles() {

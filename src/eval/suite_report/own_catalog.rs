@@ -47,7 +47,13 @@ fn linked_names(path: &Path) -> Option<(usize, usize)> {
 /// coverage, the standard/de-dup figures beside the movies catalog's full ranker runs
 /// (`movies`), the published targets, the He et al. protocol, the context cross-check and the
 /// runs' provenance.
-pub(super) fn own_catalog_section(md: &mut String, catalog: &str, own: &[SuiteReport], movies: &[SuiteReport], evals: &Path) {
+pub(super) fn own_catalog_section(
+    md: &mut String,
+    catalog: &str,
+    own: &[SuiteReport],
+    movies: &[SuiteReport],
+    evals: &Path,
+) {
     let t = report::thousands;
     let own: Vec<SuiteReport> = own.iter().filter(|r| r.dataset == Dataset::Inspired).cloned().collect();
     if own.is_empty() {

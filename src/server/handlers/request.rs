@@ -27,7 +27,10 @@ pub const MAX_USER_BYTES: usize = 256;
 
 /// Reads a JSON object body into `T`; malformed JSON, a non-object, a wrong type or a missing
 /// field each get an error naming the problem (and the field, via its path).
-pub(super) fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<T, ApiError> {
+pub(super) fn parse_body<T: DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<T, ApiError> {
     let bytes = body.map_err(|rej| {
         if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(limit)

@@ -433,7 +433,8 @@ fn training_points(opts: &RerankerOptions) -> Result<Vec<CachedPoint>> {
     if let Some(l) = opts.limit {
         val.truncate(l);
     }
-    let mut key = format!("{}|{:?}|{}|{}|", policy::FEATURES.join(","), opts.limit, String::from_utf8_lossy(MAGIC), val.len());
+    let mut key =
+        format!("{}|{:?}|{}|{}|", policy::FEATURES.join(","), opts.limit, String::from_utf8_lossy(MAGIC), val.len());
     for f in ["manifest.json", crate::rank::RANKER_FILE] {
         key.push_str(&std::fs::read_to_string(opts.catalog_dir.join(f)).unwrap_or_default());
     }
