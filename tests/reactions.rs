@@ -253,6 +253,24 @@ fn questions_about_an_item_are_answered_not_requested() {
     assert_eq!(seen.questions.len(), 1);
     let line = curator::agent::noted(&seen, &s, &assets().catalog, &[]).expect("a line");
     assert!(line.starts_with("Heat (1995) is listed as ") && !line.contains("you like"), "{line}");
+    // A keyword the question names is answered from the graph's TMDB keywords, with the family
+    // rejected with it ("violent" → violence, graphic violence, gore, …).
+    let seen = tracker.observe(&mut s, Utterance::said(Role::Seeker, "Is Fight Club violent?"));
+    assert_eq!(seen.questions.len(), 1);
+    assert_eq!(seen.questions[0].keywords, [("violence".to_string(), vec!["graphic violence".to_string()])]);
+    let line = curator::agent::answer(&seen.questions[0], &assets().catalog).expect("an answer");
+    assert!(
+        line.starts_with("Fight Club (1999) is listed as ") && line.contains("it is tagged \"graphic violence\""),
+        "{line}"
+    );
+    let seen = tracker.observe(&mut s, Utterance::said(Role::Seeker, "is Toy Story violent?"));
+    assert_eq!(seen.questions[0].keywords, [("violence".to_string(), Vec::<String>::new())]);
+    let line = curator::agent::answer(&seen.questions[0], &assets().catalog).expect("an answer");
+    assert!(line.contains("it has no \"violence\" keyword"), "{line}");
+    // "is Saw gory?" asks; it says nothing of having seen Saw.
+    let seen = tracker.observe(&mut s, Utterance::said(Role::Seeker, "is Saw gory?"));
+    assert_eq!(seen.questions.len(), 1);
+    assert!(seen.seen.is_empty(), "{:?}", seen.seen);
     // "Is there anything scary like Alien?" is a request, not a question about Alien.
     let seen = tracker.observe(&mut s, Utterance::said(Role::Seeker, "Is there anything scary like Alien?"));
     assert!(seen.questions.is_empty());

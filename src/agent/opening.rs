@@ -219,9 +219,10 @@ pub fn noted(
 /// The most item questions one opening answers ([`answer`]).
 const MAX_ANSWERS: usize = 2;
 
-/// The answer to a yes/no question about an item, from the catalog's genres and directors:
-/// "Toy Story 2 (1999) is listed as animation, comedy and family, not horror; directed by John
-/// Lasseter." `None` for an item the catalog lacks.
+/// The answer to a yes/no question about an item, from the catalog's genres and directors and
+/// the knowledge graph's keywords: "Toy Story 2 (1999) is listed as animation, comedy and family,
+/// not horror; directed by John Lasseter." / "Heat (1995) is listed as action, crime and drama;
+/// directed by Michael Mann; it is tagged \"violence\"." `None` for an item the catalog lacks.
 pub fn answer(q: &ItemQuestion, catalog: &Catalog) -> Option<String> {
     let item = catalog.get(q.id)?;
     let title = item.display_name();
@@ -251,6 +252,15 @@ pub fn answer(q: &ItemQuestion, catalog: &Catalog) -> Option<String> {
     if !not_in.is_empty() {
         let verb = if not_in.len() == 1 { "is" } else { "are" };
         line.push_str(&format!("; {} {verb} not listed in it", and_list(&not_in)));
+    }
+    // The keywords asked about ("is Heat violent?"): those of the family the item is tagged with.
+    for (asked, listed) in &q.keywords {
+        if listed.is_empty() {
+            line.push_str(&format!("; it has no \"{asked}\" keyword"));
+        } else {
+            let tags: Vec<String> = listed.iter().map(|k| format!("\"{k}\"")).collect();
+            line.push_str(&format!("; it is tagged {}", and_list(&tags)));
+        }
     }
     line.push('.');
     Some(line)

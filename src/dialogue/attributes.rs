@@ -315,6 +315,9 @@ pub struct AttributeLinker {
     /// Per such surname, the catalog titles (as normalised words) that contain it: "Shakespeare"
     /// in "Shakespeare in Love" is the film's title, not a request for the writer.
     surname_titles: HashMap<String, Vec<Vec<String>>>,
+    /// Item → its TMDB keywords (KECRS relation 14, as the graph names them), for questions
+    /// about an item ([`AttributeLinker::keywords_of`]).
+    item_keywords: HashMap<crate::catalog::ItemId, Vec<String>>,
 }
 
 /// Most items of a little-known person: one whose name, said alone, is read as the catalog film
@@ -393,7 +396,39 @@ impl AttributeLinker {
             }
         }
         let studios = STUDIOS.iter().copied().filter(|(_, name)| !kg.companies(name).is_empty()).collect();
-        AttributeLinker { people, by_word, joined, title_names, keywords, studios, surnames, surname_titles }
+        let mut item_keywords: HashMap<crate::catalog::ItemId, Vec<String>> = HashMap::new();
+        for id in kg.nodes_of(NodeKind::Item).filter_map(|(_, n)| n.item) {
+            let names: Vec<String> =
+                kg.linked(id, Relation::Keyword).filter_map(|ix| kg.node(ix)).map(|n| n.name.clone()).collect();
+            if !names.is_empty() {
+                item_keywords.insert(id, names);
+            }
+        }
+        AttributeLinker {
+            people,
+            by_word,
+            joined,
+            title_names,
+            keywords,
+            studios,
+            surnames,
+            surname_titles,
+            item_keywords,
+        }
+    }
+
+    /// The TMDB keywords of item `id` that answer a question about `keyword` ("is Heat
+    /// violent?" asks "violence"): `keyword` itself and the keywords rejected with it
+    /// ([`REJECTED_WITH`]: "graphic violence", "brutality", "gore", …), in that order, those the
+    /// graph lists for the item. Empty when it lists none of them (or the item has no keywords).
+    pub fn keywords_of(&self, id: crate::catalog::ItemId, keyword: &str) -> Vec<String> {
+        let Some(own) = self.item_keywords.get(&id) else { return Vec::new() };
+        let family = REJECTED_WITH.iter().find(|(k, _)| *k == keyword).map(|(_, f)| *f).unwrap_or(&[]);
+        std::iter::once(keyword)
+            .chain(family.iter().copied())
+            .filter(|k| own.iter().any(|o| o == k))
+            .map(str::to_string)
+            .collect()
     }
 
     /// The person whose name the words `w` spell (exactly or with a typo), with the similarity.

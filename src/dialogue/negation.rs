@@ -157,7 +157,9 @@ pub fn item_seen(text: &str, at: usize) -> Option<bool> {
     if super::reactions::NOT_SEEN.iter().any(|c| padded.contains(&format!(" {c} "))) {
         return Some(false);
     }
-    let seen = stretch.iter().any(|w| super::reactions::SEEN.contains(w));
+    // The title's own first word is no cue ("is Saw gory?"; "I saw Saw" still is).
+    let own = usize::from(super::reactions::SEEN.contains(&target.norm.as_str()));
+    let seen = stretch.iter().filter(|w| super::reactions::SEEN.contains(w)).count() > own;
     (seen && !stretch.iter().any(|w| NOT_THE_SEEKERS.contains(w))).then_some(true)
 }
 
@@ -320,6 +322,9 @@ mod tests {
         assert_eq!(seen("Have you seen Heat?", "Heat"), None);
         assert_eq!(seen("I want to see Heat", "Heat"), None);
         assert_eq!(seen("I loved Heat", "Heat"), None);
+        // A title that is a cue word is not a cue of itself.
+        assert_eq!(seen("is Saw gory?", "Saw"), None);
+        assert_eq!(seen("I saw Saw last year", "Saw last"), Some(true));
     }
 
     #[test]

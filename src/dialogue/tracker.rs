@@ -70,6 +70,11 @@ pub struct ItemQuestion {
     /// The people the question names ("is Heat with Al Pacino?", "does the first one have Tom
     /// Hanks in it?"), as the knowledge graph writes them, in order (empty without a graph).
     pub people: Vec<String>,
+    /// The TMDB keywords the question names ("is Heat violent?" → "violence"), each with the
+    /// keywords of its family that the graph lists for the item or for its other entries of the
+    /// same title and year ([`super::attributes::AttributeLinker::keywords_of`]; empty: none
+    /// listed), in order (empty without a graph).
+    pub keywords: Vec<(String, Vec<String>)>,
 }
 
 /// Words that open a yes/no question about an item ("is it scary?", "does the second one have
@@ -108,7 +113,8 @@ fn question_sentences(text: &str) -> Vec<std::ops::Range<usize>> {
 /// "would" (not followed by "there", "anything", "something" or "any") and refer to an item — a title `linked` inside the
 /// sentence (`(id, byte offset)`), else a reference to the `listed` items ("the first one",
 /// "it" after a one-item list; [`super::reactions::reactions`]). `people`: the attribute linker
-/// that finds the people a question names (none: no people are read).
+/// that finds the people and TMDB keywords a question names, and the item's keywords (none: no
+/// people or keywords are read).
 pub fn item_questions(
     text: &str,
     linked: &[(ItemId, usize)],
@@ -132,14 +138,31 @@ pub fn item_questions(
             }
         }
         let mut named: Vec<String> = Vec::new();
+        let mut keywords: Vec<(String, Vec<String>)> = Vec::new();
         for m in people.map(|l| l.link(sentence)).unwrap_or_default() {
-            if let crate::knowledge::Attribute::Person { name, .. } = m.attribute {
-                if !named.contains(&name) {
-                    named.push(name);
+            match m.attribute {
+                crate::knowledge::Attribute::Person { name, .. } if !named.contains(&name) => named.push(name),
+                crate::knowledge::Attribute::Keyword { name } if !keywords.iter().any(|(k, _)| *k == name) => {
+                    // The film's other ReDial entries of the same title and year ("Heat", twice)
+                    // may carry the keywords this one lacks.
+                    let year = catalog.get(id).and_then(|i| i.year);
+                    let entries = catalog.position(id).map(|p| catalog.same_title(p)).unwrap_or(&[]);
+                    let mut listed: Vec<String> = people.map(|l| l.keywords_of(id, &name)).unwrap_or_default();
+                    for it in
+                        entries.iter().filter_map(|&p| catalog.items().get(p)).filter(|i| i.id != id && i.year == year)
+                    {
+                        for k in people.map(|l| l.keywords_of(it.id, &name)).unwrap_or_default() {
+                            if !listed.contains(&k) {
+                                listed.push(k);
+                            }
+                        }
+                    }
+                    keywords.push((name, listed));
                 }
+                _ => {}
             }
         }
-        out.push((ItemQuestion { id, genres, people: named }, range));
+        out.push((ItemQuestion { id, genres, people: named, keywords }, range));
     }
     out
 }
