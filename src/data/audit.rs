@@ -161,7 +161,7 @@ const FUNCTION_WORDS: &[&str] =
 ///   (2018) against "Chapter 2" (2013), whose people TMDB confirms since sequels share them), or,
 ///   unless `people_confirmed` (the audit's step 3 found a person TMDB also names: an alternative
 ///   title, "Braindead" against "Dead Alive"), when the titles share no word but
-///   [`FUNCTION_WORDS`] and are not the same letters spaced otherwise ("It" against "Goodfellas",
+///   `FUNCTION_WORDS` and are not the same letters spaced otherwise ("It" against "Goodfellas",
 ///   "The Mask" against "Halloween 4: The Return of Michael Myers"; "Oldboy" and "Old Boy"
 ///   agree). Shared words in the same year keep it ("Kill Bill: Volume 1" against "Vol. 1").
 ///   Alternative titles with no word in common that TMDB cannot vouch for are listed by hand

@@ -419,7 +419,7 @@ impl AttributeLinker {
 
     /// The TMDB keywords of item `id` that answer a question about `keyword` ("is Heat
     /// violent?" asks "violence"): `keyword` itself and the keywords rejected with it
-    /// ([`REJECTED_WITH`]: "graphic violence", "brutality", "gore", …), in that order, those the
+    /// (`REJECTED_WITH`: "graphic violence", "brutality", "gore", …), in that order, those the
     /// graph lists for the item. Empty when it lists none of them (or the item has no keywords).
     pub fn keywords_of(&self, id: crate::catalog::ItemId, keyword: &str) -> Vec<String> {
         let Some(own) = self.item_keywords.get(&id) else { return Vec::new() };
