@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use crate::eval::redial::{parse_redial, RedialDialogue};
 use crate::{Error, Result};
 
 /// Validation dialogues (ReDial train with full text), relative to the data folder: held out of
@@ -24,20 +25,8 @@ pub const RERANKER_EXTRA: &str = "redial/train_partial/cfcrs_valid_data_annotate
 /// `curator train recommender`.
 ///
 /// Errors: unreadable or malformed files; [`Error::InvalidInput`] on overlap with test.
-pub fn validation_split(source: &Path, test_path: &Path) -> Result<Vec<crate::eval::redial::RedialDialogue>> {
-    let val_path = source.join(VALIDATION);
-    let val_text = std::fs::read_to_string(&val_path).map_err(|e| Error::io(&val_path, e))?;
-    let val = crate::eval::redial::parse_redial(&val_text, &val_path)?;
-    let test_text = std::fs::read_to_string(test_path).map_err(|e| Error::io(test_path, e))?;
-    let test_ids: HashSet<String> =
-        crate::eval::redial::parse_redial(&test_text, test_path)?.into_iter().map(|d| d.conversation_id).collect();
-    if let Some(clash) = val.iter().find(|d| test_ids.contains(&d.conversation_id)) {
-        return Err(Error::InvalidInput(format!(
-            "validation dialogue {} is in the test split; refusing to tune or train on test",
-            clash.conversation_id
-        )));
-    }
-    Ok(val)
+pub fn validation_split(source: &Path, test_path: &Path) -> Result<Vec<RedialDialogue>> {
+    read_disjoint(&source.join(VALIDATION), &test_ids(test_path)?)
 }
 
 /// The reranker's training dialogues: [`validation_split`] followed by the dialogues of
@@ -47,29 +36,38 @@ pub fn validation_split(source: &Path, test_path: &Path) -> Result<Vec<crate::ev
 ///
 /// Errors: those of [`validation_split`]; unreadable or malformed [`RERANKER_EXTRA`];
 /// [`Error::InvalidInput`] when one of its dialogues is in the test split.
-pub fn reranker_dialogues(source: &Path, test_path: &Path) -> Result<Vec<crate::eval::redial::RedialDialogue>> {
-    let mut dialogues = validation_split(source, test_path)?;
+pub fn reranker_dialogues(source: &Path, test_path: &Path) -> Result<Vec<RedialDialogue>> {
+    let test = test_ids(test_path)?;
+    let mut dialogues = read_disjoint(&source.join(VALIDATION), &test)?;
     let extra_path = source.join(RERANKER_EXTRA);
     if !extra_path.exists() {
         return Ok(dialogues);
     }
-    let extra_text = std::fs::read_to_string(&extra_path).map_err(|e| Error::io(&extra_path, e))?;
-    let extra = crate::eval::redial::parse_redial(&extra_text, &extra_path)?;
-    let test_text = std::fs::read_to_string(test_path).map_err(|e| Error::io(test_path, e))?;
-    let test_ids: HashSet<String> =
-        crate::eval::redial::parse_redial(&test_text, test_path)?.into_iter().map(|d| d.conversation_id).collect();
     let mut seen: HashSet<String> = dialogues.iter().map(|d| d.conversation_id.clone()).collect();
-    for d in extra {
-        if test_ids.contains(&d.conversation_id) {
-            return Err(Error::InvalidInput(format!(
-                "{}: dialogue {} is in the test split; refusing to train on test",
-                extra_path.display(),
-                d.conversation_id
-            )));
-        }
+    for d in read_disjoint(&extra_path, &test)? {
         if seen.insert(d.conversation_id.clone()) {
             dialogues.push(d);
         }
+    }
+    Ok(dialogues)
+}
+
+/// The conversation ids of the test split at `test_path`.
+fn test_ids(test_path: &Path) -> Result<HashSet<String>> {
+    let text = std::fs::read_to_string(test_path).map_err(|e| Error::io(test_path, e))?;
+    Ok(parse_redial(&text, test_path)?.into_iter().map(|d| d.conversation_id).collect())
+}
+
+/// The ReDial dialogues at `path`, refusing any whose conversation id is in `test`.
+fn read_disjoint(path: &Path, test: &HashSet<String>) -> Result<Vec<RedialDialogue>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let dialogues = parse_redial(&text, path)?;
+    if let Some(clash) = dialogues.iter().find(|d| test.contains(&d.conversation_id)) {
+        return Err(Error::InvalidInput(format!(
+            "{}: dialogue {} is in the test split; refusing to tune or train on test",
+            path.display(),
+            clash.conversation_id
+        )));
     }
     Ok(dialogues)
 }
