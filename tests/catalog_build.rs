@@ -140,7 +140,7 @@ fn build_error(file: &str, text: &str) -> String {
 #[test]
 fn validation_errors_name_file_line_and_field() {
     let item = r#"{"id": 1, "title": "Catan"}"#;
-    let cases: [(&str, String, &[&str]); 9] = [
+    let cases: [(&str, String, &[&str]); 11] = [
         ("items.jsonl", format!("{item}\n{{\"id\": 2, \"titel\": \"Go\"}}\n"), &["items.jsonl:2", "titel"]),
         ("items.jsonl", format!("{item}\n{{\"id\": 2}}\n"), &["items.jsonl:2", "title"]),
         ("items.jsonl", format!("{item}\n{{\"id\": \"two\", \"title\": \"Go\"}}\n"), &["items.jsonl:2", "field `id`"]),
@@ -170,6 +170,8 @@ fn validation_errors_name_file_line_and_field() {
             &["knowledge.tsv:2", "relation", "publisher"],
         ),
         ("catalog.yaml", "name: g\nitem: game\nnoun: x\n".into(), &["catalog.yaml:3", "noun"]),
+        ("common_words.txt", "play\n\nDice\n".into(), &["common_words.txt:3", "\"Dice\"", "normalised: \"dice\""]),
+        ("common_words.txt", "play\nroll again\n".into(), &["common_words.txt:2", "\"roll again\"", "one word"]),
     ];
     for (file, text, wants) in &cases {
         let err = build_error(file, text);
@@ -203,6 +205,7 @@ fn the_inspired_catalog_rebuilds_the_committed_files() {
         "catalogs/inspired/recommender.bin",
         "catalogs/inspired/ranker.yaml",
         "catalogs/inspired/manifest.json",
+        "catalogs/inspired/common_words.txt",
         "knowledge/inspired/nodes.tsv",
         "knowledge/inspired/edges.tsv",
         "knowledge/inspired/manifest.json",
@@ -275,4 +278,28 @@ fn the_real_model_chats_about_board_games_from_the_built_catalog() {
     for word in ["movie", "film", "directed", "starring", "redial", "tmdb", "seen any", "watch"] {
         assert!(!lower.contains(word), "{word:?} in a board-game reply: {reply}");
     }
+}
+
+/// The inspired catalog's `common_words.txt` (INSPIRED train's frequent words, written by
+/// `scripts/inspired_catalog.py`, copied by the build): an everyday word of the dialogues is
+/// not linked alone in lowercase, with or without its article ("check out the trailer" is not
+/// *The Trailer* (1925)), but is with a capital mid-sentence; the one-word titles of the films
+/// the training sessions name most stay linkable ("joker", "the shining").
+#[test]
+fn the_inspired_catalogs_common_words_keep_everyday_words_unlinked() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let catalog = curator::catalog::Catalog::load(&root.join("catalogs/inspired")).unwrap();
+    let linked = |text: &str| -> Vec<String> {
+        catalog.link_text(text).iter().map(|m| catalog.get(m.id).unwrap().display_name()).collect()
+    };
+    for text in ["check out the trailer, it looks great", "Trailer looks great", "I don't see the link"] {
+        assert!(linked(text).is_empty(), "{text:?} linked {:?}", linked(text));
+    }
+    assert_eq!(linked("I watched The Trailer last night"), ["The Trailer (1925)"]);
+    assert_eq!(linked("joker was great"), ["Joker (2019)"]);
+    assert_eq!(linked("I loved the shining"), ["The Shining (1980)"]);
+    let words = std::fs::read_to_string(root.join("catalogs/inspired/common_words.txt")).unwrap();
+    let words: Vec<&str> = words.lines().collect();
+    assert!(words.contains(&"trailer") && !words.contains(&"joker"), "{} words", words.len());
+    assert!(words.windows(2).all(|w| w[0] < w[1]), "not sorted and distinct");
 }

@@ -374,6 +374,13 @@ impl Linker {
     fn span_allowed(&self, tokens: &[Token]) -> bool {
         // A capital says "title" mid-sentence, unless a common word is shouted ("I LOVE it", "LOL").
         let informative = |t: &Token| t.capitalized && !t.sentence_start && !(t.shouted && self.is_common(&t.norm));
+        // A lowercase article and one word ("check out the trailer" for *The Trailer*) are that
+        // word: a common one needs its capital.
+        if let [a, t] = tokens {
+            if matches!(a.norm.as_str(), "the" | "a" | "an") && !a.capitalized {
+                return self.span_allowed(std::slice::from_ref(t));
+            }
+        }
         if tokens.len() == 1 {
             let t = &tokens[0];
             if t.norm == "i" || t.norm.chars().count() < 2 {

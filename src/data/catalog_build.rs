@@ -1,6 +1,6 @@
 //! `curator catalog build SRC --name NAME`: turns a catalog folder in the documented format
-//! (`catalogs/README.md`: `catalog.yaml`, `items.jsonl`, optional `interactions.jsonl` and
-//! `knowledge.tsv`) into the files Curator loads: `catalogs/NAME/` and `knowledge/NAME/`, each
+//! (`catalogs/README.md`: `catalog.yaml`, `items.jsonl`, optional `interactions.jsonl`,
+//! `knowledge.tsv` and `common_words.txt`) into the files Curator loads: `catalogs/NAME/` and `knowledge/NAME/`, each
 //! with a `manifest.json` of counts and checksums.
 //!
 //! Validation comes first and stops at the first problem, naming the file, the 1-based line and
@@ -34,6 +34,40 @@ pub const ITEMS_FILE: &str = "items.jsonl";
 pub const INTERACTIONS_FILE: &str = "interactions.jsonl";
 /// Optional knowledge triples of a source folder (`item \t relation \t name`).
 pub const TRIPLES_FILE: &str = "knowledge.tsv";
+/// Optional frequent words of the domain's conversations, one a line, which the entity linker
+/// never links alone in lowercase or at a sentence start (`catalog::Catalog::load`); copied to
+/// `catalogs/NAME/` sorted and deduplicated.
+pub const COMMON_WORDS_FILE: &str = "common_words.txt";
+
+/// The words of a source `common_words.txt`, sorted and deduplicated, one a line.
+///
+/// Errors: [`Error::Parse`] for a file that is not UTF-8, or naming the 1-based line of an entry
+/// that is not one word in the linker's normal form (lowercase letters and digits:
+/// `catalog::text::normalize` leaves it unchanged and it has no space).
+fn read_common_words(path: &Path, bytes: &[u8]) -> Result<String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::parse(path, 0, "not UTF-8"))?;
+    let mut words = BTreeSet::new();
+    for (i, line) in text.lines().enumerate() {
+        let word = line.trim();
+        if word.is_empty() {
+            continue;
+        }
+        let norm = crate::catalog::text::normalize(word);
+        if norm != word || norm.contains(' ') {
+            return Err(Error::parse(
+                path,
+                i + 1,
+                format!("{word:?} is not one word in normal form (lowercase letters and digits; normalised: {norm:?})"),
+            ));
+        }
+        words.insert(word);
+    }
+    Ok(words.into_iter().fold(String::new(), |mut out, w| {
+        out.push_str(w);
+        out.push('\n');
+        out
+    }))
+}
 
 /// One line of `items.jsonl` (the source format; see `catalogs/README.md`).
 #[derive(Debug, Clone, Deserialize)]
@@ -373,6 +407,14 @@ pub fn build_catalog(src: &Path, name: &str, out: &Path, progress: bool) -> Resu
     for ((a, b), n) in &pairs {
         let _ = writeln!(comentions, "{a}\t{b}\t{n}");
     }
+    let words_path = src.join(COMMON_WORDS_FILE);
+    let common_words = if words_path.exists() {
+        let bytes = read(&words_path)?;
+        inputs.insert(COMMON_WORDS_FILE.to_string(), sha256_hex(&bytes));
+        Some(read_common_words(&words_path, &bytes)?)
+    } else {
+        None
+    };
     let config_out =
         serde_yaml::to_string(&config).map_err(|e| Error::InvalidInput(format!("cannot write {CONFIG_FILE}: {e}")))?;
     let dir = format!("catalogs/{name}");
@@ -386,8 +428,15 @@ pub fn build_catalog(src: &Path, name: &str, out: &Path, progress: bool) -> Resu
         write_atomic(&out.join(&rel), bytes)?;
         outputs.insert(rel, sha256_hex(bytes));
     }
-    // A stale trained model or weights of an earlier build would not match these items.
-    for file in [crate::recommender::MODEL_FILE, crate::rank::RANKER_FILE] {
+    if let Some(words) = &common_words {
+        let rel = format!("{dir}/{COMMON_WORDS_FILE}");
+        write_atomic(&out.join(&rel), words.as_bytes())?;
+        outputs.insert(rel, sha256_hex(words.as_bytes()));
+    }
+    // A stale trained model, weights or word list of an earlier build would not match these
+    // items or this source.
+    let stale_words = common_words.is_none().then_some(COMMON_WORDS_FILE);
+    for file in [crate::recommender::MODEL_FILE, crate::rank::RANKER_FILE].into_iter().chain(stale_words) {
         let stale = out.join(&dir).join(file);
         if stale.exists() {
             std::fs::remove_file(&stale).map_err(|e| Error::io(&stale, e))?;
