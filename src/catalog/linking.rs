@@ -365,38 +365,6 @@ impl Linker {
         out
     }
 
-    /// A common word: in the built-in list or among the most frequent words of the ReDial
-    /// training dialogues (`common_words.txt`).
-    fn is_common(&self, word: &str) -> bool {
-        is_common_word(word) || self.common.contains(word)
-    }
-
-    fn span_allowed(&self, tokens: &[Token]) -> bool {
-        // A capital says "title" mid-sentence, unless a common word is shouted ("I LOVE it", "LOL").
-        let informative = |t: &Token| t.capitalized && !t.sentence_start && !(t.shouted && self.is_common(&t.norm));
-        // A lowercase article and one word ("check out the trailer" for *The Trailer*) are that
-        // word: a common one needs its capital.
-        if let [a, t] = tokens {
-            if matches!(a.norm.as_str(), "the" | "a" | "an") && !a.capitalized {
-                return self.span_allowed(std::slice::from_ref(t));
-            }
-        }
-        if tokens.len() == 1 {
-            let t = &tokens[0];
-            if t.norm == "i" || t.norm.chars().count() < 2 {
-                return false;
-            }
-            let weak = self.is_common(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok();
-            return !weak || informative(t);
-        }
-        // Several words: the built-in function-word list and descriptive words only ("black
-        // panther" links even though both words are frequent in dialogues; "get out of here" and
-        // "a funny superhero movie" do not).
-        tokens.iter().any(|t| {
-            informative(t) || !(is_common_word(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok())
-        })
-    }
-
     /// The best alias hit among `positions` for a span, preferring the year hint, then the exact
     /// (article-included) form `span_norm` when given (numbers and "versus" spelt either way,
     /// [`canonical_form`]), then training popularity.

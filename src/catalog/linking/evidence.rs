@@ -13,6 +13,41 @@ use super::{Linker, PRONOUNS};
 pub(super) const KINDS: &[&str] = &["docs", "documentaries", "films", "flicks", "movies", "shows"];
 
 impl Linker {
+    /// A common word: in the built-in list or in the catalog's `common_words.txt` (the most
+    /// frequent words of its training dialogues).
+    pub(super) fn is_common(&self, word: &str) -> bool {
+        is_common_word(word) || self.common.contains(word)
+    }
+
+    /// Whether a span without a year may be a title by its words alone: one word (or a
+    /// lowercase article and one word) that is not common or descriptive, or has a meaningful
+    /// capital; several words with one that is not a function or descriptive word.
+    pub(super) fn span_allowed(&self, tokens: &[Token]) -> bool {
+        // A capital says "title" mid-sentence, unless a common word is shouted ("I LOVE it", "LOL").
+        let informative = |t: &Token| t.capitalized && !t.sentence_start && !(t.shouted && self.is_common(&t.norm));
+        // A lowercase article and one word ("check out the trailer" for *The Trailer*) are that
+        // word: a common one needs its capital.
+        if let [a, t] = tokens {
+            if matches!(a.norm.as_str(), "the" | "a" | "an") && !a.capitalized {
+                return self.span_allowed(std::slice::from_ref(t));
+            }
+        }
+        if tokens.len() == 1 {
+            let t = &tokens[0];
+            if t.norm == "i" || t.norm.chars().count() < 2 {
+                return false;
+            }
+            let weak = self.is_common(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok();
+            return !weak || informative(t);
+        }
+        // Several words: the built-in function-word list and descriptive words only ("black
+        // panther" links even though both words are frequent in dialogues; "get out of here" and
+        // "a funny superhero movie" do not).
+        tokens.iter().any(|t| {
+            informative(t) || !(is_common_word(&t.norm) || DESCRIPTIVE.binary_search(&t.norm.as_str()).is_ok())
+        })
+    }
+
     /// Whether the one-word alias hit at token `i` (no year after it, not the whole message) is
     /// a title, given the [`Cue`] before it and whether the title is well known.
     ///
