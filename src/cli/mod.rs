@@ -263,8 +263,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             | Command::Eval { .. }
             | Command::Bench { .. }
             | Command::Link { .. }
-            | Command::Tune { inspired_dev: true, .. } => {}
-            _ => anyhow::bail!("--catalog is read by chat, serve, eval, bench, link and tune --inspired-dev only"),
+            | Command::Tune { inspired_dev: true, .. }
+            | Command::Train(_) => {}
+            _ => {
+                anyhow::bail!("--catalog is read by chat, serve, eval, bench, link, train and tune --inspired-dev only")
+            }
         }
         curator::paths::select_catalog(&cli.catalog)?;
     }

@@ -61,9 +61,16 @@ enum TrainCommand {
         /// Choose and report only; write no policy.
         #[arg(long)]
         no_write: bool,
-        /// Use only the first N validation dialogues (smoke runs).
+        /// Use only the first N validation dialogues (smoke runs; with --inspired, the first N
+        /// INSPIRED training dialogues).
         #[arg(long)]
         limit: Option<usize>,
+        /// For an INSPIRED catalog (`curator --catalog inspired train reranker --inspired`):
+        /// contexts from INSPIRED's training dialogues, cross-fitted over 5 folds, selection on
+        /// evals/inspired/NAME/dev.jsonl, the ablation on its test.jsonl; results in
+        /// evals/results/NAME/.
+        #[arg(long)]
+        inspired: bool,
     },
 }
 
@@ -71,6 +78,12 @@ enum TrainCommand {
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     match args.command {
         TrainCommand::Recommender { source, ablation, no_write, quick, families } => {
+            if curator::paths::catalog_name() != curator::paths::DEFAULT_CATALOG {
+                anyhow::bail!(
+                    "`train recommender` trains the {} catalog on ReDial; another catalog's model is trained by `curator catalog build` from its interactions",
+                    curator::paths::DEFAULT_CATALOG
+                );
+            }
             let opts = curator::train::TrainOptions {
                 source,
                 catalog_dir: curator::paths::catalog_dir(),
@@ -86,14 +99,32 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             curator::outln!("interactions (final fit): {}", report.interactions);
             Ok(())
         }
-        TrainCommand::Reranker { source, epochs, seed, resume, ablation, no_write, limit } => {
+        TrainCommand::Reranker { source, epochs, seed, resume, ablation, no_write, limit, inspired } => {
+            let name = curator::paths::catalog_name();
+            if inspired == (name == curator::paths::DEFAULT_CATALOG) {
+                anyhow::bail!(
+                    "--inspired trains an INSPIRED catalog's reranker (`curator --catalog inspired train reranker --inspired`); the {} catalog takes ReDial's contexts (no --inspired)",
+                    curator::paths::DEFAULT_CATALOG
+                );
+            }
+            let evals = curator::paths::evals_dir();
+            let (inspired_test, inspired_dev, results_dir) = if inspired {
+                let dir = evals.join("inspired").join(&name);
+                (Some(dir.join("test.jsonl")), Some(dir.join("dev.jsonl")), evals.join("results").join(&name))
+            } else {
+                (Some(evals.join("inspired").join("test.jsonl")), None, evals.join("results"))
+            };
             let opts = curator::train::reranker::RerankerOptions {
                 source,
                 catalog_dir: curator::paths::catalog_dir(),
-                test_path: curator::paths::evals_dir().join("redial").join("test.jsonl"),
-                inspired_test: Some(curator::paths::evals_dir().join("inspired").join("test.jsonl")),
-                results_dir: curator::paths::evals_dir().join("results"),
-                cache_dir: curator::paths::cache_dir().join("reranker"),
+                test_path: evals.join("redial").join("test.jsonl"),
+                inspired_test,
+                results_dir,
+                cache_dir: if inspired {
+                    curator::paths::cache_dir().join("reranker").join(&name)
+                } else {
+                    curator::paths::cache_dir().join("reranker")
+                },
                 epochs,
                 seed,
                 resume,
@@ -101,6 +132,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 write: !no_write,
                 progress: true,
                 limit,
+                inspired_dev,
             };
             curator::train::reranker::train_reranker(&opts)?;
             Ok(())

@@ -107,8 +107,22 @@ pub fn count_sessions<'a>(
     (popularity, pairs)
 }
 
+/// `catalog`'s items with the session counts `popularity` (0 for an item without sessions), as
+/// a catalog of its own (without the loaded catalog's word list and aliases: for fitting and
+/// scoring, not for linking).
+///
+/// Errors: those of [`Catalog::from_items`].
+pub(crate) fn with_popularity(catalog: &Catalog, popularity: &BTreeMap<ItemId, u32>) -> Result<Catalog> {
+    let items: Vec<Item> = catalog
+        .items()
+        .iter()
+        .map(|i| Item { popularity: popularity.get(&i.id).copied().unwrap_or(0), ..i.clone() })
+        .collect();
+    Catalog::from_items(items)
+}
+
 /// `sessions` as the fitting code reads them: catalog positions, weight 1.
-fn to_sessions<'a>(catalog: &Catalog, sessions: impl IntoIterator<Item = &'a Vec<ItemId>>) -> Vec<Session> {
+pub(crate) fn to_sessions<'a>(catalog: &Catalog, sessions: impl IntoIterator<Item = &'a Vec<ItemId>>) -> Vec<Session> {
     sessions
         .into_iter()
         .map(|s| Session {
@@ -122,7 +136,7 @@ fn to_sessions<'a>(catalog: &Catalog, sessions: impl IntoIterator<Item = &'a Vec
 /// Fits `spec` on `sessions` over `catalog`.
 ///
 /// Errors: those of [`crate::recommender::fit::Gram::train`].
-fn fit(catalog: &Catalog, sessions: &[Session], spec: ModelSpec) -> Result<ItemModel> {
+pub(crate) fn fit(catalog: &Catalog, sessions: &[Session], spec: ModelSpec) -> Result<ItemModel> {
     let gram = crate::recommender::fit::Gram::new(catalog, sessions, 0.0, false);
     gram.train(spec, NEIGHBOURS, catalog, sessions)
 }
@@ -188,12 +202,7 @@ pub fn train(
         sessions.iter().enumerate().filter(|(i, _)| i % HOLD_OUT != HOLD_OUT - 1).map(|(_, s)| s).collect();
     // The catalog as the training part alone knows it (popularity and co-mentions).
     let (popularity, pairs) = count_sessions(train.iter().copied());
-    let items: Vec<Item> = catalog
-        .items()
-        .iter()
-        .map(|i| Item { popularity: popularity.get(&i.id).copied().unwrap_or(0), ..i.clone() })
-        .collect();
-    let train_catalog = Arc::new(Catalog::from_items(items)?);
+    let train_catalog = Arc::new(with_popularity(&catalog, &popularity)?);
     let train_sessions = to_sessions(&train_catalog, train.iter().copied());
     let points = held_out_points(&held_out);
     bar.set_length(GRID.len() as u64);

@@ -26,6 +26,7 @@
 
 mod cache;
 pub mod grpo;
+pub mod inspired;
 mod report;
 pub use cache::CachedPoint;
 use cache::{cached, read_cache, write_cache, MAGIC};
@@ -76,8 +77,13 @@ pub struct RerankerOptions {
     pub write: bool,
     /// Progress bars.
     pub progress: bool,
-    /// Use only the first this many validation dialogues (smoke runs).
+    /// Use only the first this many validation dialogues (smoke runs; with `inspired_dev`, the
+    /// first this many INSPIRED training dialogues).
     pub limit: Option<usize>,
+    /// An INSPIRED catalog's dev split (`evals/inspired/NAME/dev.jsonl`): the contexts are then
+    /// INSPIRED's training dialogues, cross-fitted, and this file is the validation
+    /// ([`inspired`] module doc); `inspired_test` is the only test set of the ablation.
+    pub inspired_dev: Option<PathBuf>,
 }
 
 /// A training variant (module doc).
@@ -429,6 +435,9 @@ fn fold_of(conversation_id: &str) -> u8 {
 /// The training contexts' features ([`crate::eval::validation::reranker_dialogues`]), from the
 /// cache when its key matches, else computed (models refit without those dialogues) and cached.
 fn training_points(opts: &RerankerOptions) -> Result<Vec<CachedPoint>> {
+    if let Some(dev) = &opts.inspired_dev {
+        return inspired::cached_points(opts, dev);
+    }
     let mut val = crate::eval::validation::reranker_dialogues(&opts.source, &opts.test_path)?;
     if let Some(l) = opts.limit {
         val.truncate(l);
@@ -732,7 +741,11 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
             "config": cfg,
             "best_epoch": t.best_epoch,
             "reference_scale": scale,
-            "contexts": "ReDial train dialogues with full text (redial/train_partial/train_subset_original_format.jsonl), 80/20 split by conversation id; features from models fitted without them",
+            "contexts": if opts.inspired_dev.is_some() {
+                "INSPIRED train dialogues (inspired/train_unicrs/train_data_dbpedia.jsonl), features cross-fitted over 5 folds; validation INSPIRED dev"
+            } else {
+                "ReDial train dialogues with full text (train_partial: train_subset_original_format.jsonl and cfcrs_valid_data_annotated.jsonl), 80/20 split by conversation id; features from models fitted without them"
+            },
             "instances": [train_pts.len(), val_pts.len()],
             "validation": validation[i + 1].metrics,
             "validation_fusion": fusion_m,

@@ -18,8 +18,10 @@ pub(super) fn evaluate_test(
     policies: &[(String, Policy)],
 ) -> Result<(Vec<TestFigures>, Vec<CandidateRecall>)> {
     let assets = crate::assets::Assets::load(&opts.catalog_dir, None)?;
-    let mut sets: Vec<(&str, Vec<EvalPoint>)> =
-        vec![("ReDial test", extract_points(&crate::eval::load_redial(&opts.test_path)?))];
+    let mut sets: Vec<(&str, Vec<EvalPoint>)> = Vec::new();
+    if opts.inspired_dev.is_none() {
+        sets.push(("ReDial test", extract_points(&crate::eval::load_redial(&opts.test_path)?)));
+    }
     if let Some(path) = &opts.inspired_test {
         let dialogues = crate::eval::inspired::load_inspired(path)?;
         sets.push(("INSPIRED test", crate::eval::inspired::extract_inspired_points(&dialogues)));
@@ -136,12 +138,27 @@ pub(super) fn write_report(opts: &RerankerOptions, report: &RerankerReport) -> R
     std::fs::create_dir_all(&opts.results_dir).map_err(|e| Error::io(&opts.results_dir, e))?;
     let json = serde_json::to_string_pretty(report).map_err(|e| Error::InvalidInput(e.to_string()))?;
     crate::util::write_atomic(&opts.results_dir.join("reranker.json"), json.as_bytes())?;
-    let mut md =
-        String::from("# Learned reranker: Rank-GRPO and baselines (ReDial; INSPIRED test on the movies catalog)\n\n");
-    md.push_str(&format!(
-        "Regenerate: `curator train reranker --source ../shared/data --epochs {} --seed {} --ablation`\n(ReDial test is read only after selection; selection on reranker-validation).\n\n",
-        opts.epochs, opts.seed
-    ));
+    // An INSPIRED catalog's run (`--inspired`): its name, for the headings and plot files.
+    let own = opts
+        .inspired_dev
+        .as_ref()
+        .map(|_| opts.catalog_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    let mut md = match &own {
+        None => String::from(
+            "# Learned reranker: Rank-GRPO and baselines (ReDial; INSPIRED test on the movies catalog)\n\n",
+        ),
+        Some(name) => format!("# Learned reranker of the {name} catalog: Rank-GRPO and baselines (INSPIRED)\n\n"),
+    };
+    md.push_str(&match &own {
+        None => format!(
+            "Regenerate: `curator train reranker --source ../shared/data --epochs {} --seed {} --ablation`\n(ReDial test is read only after selection; selection on reranker-validation).\n\n",
+            opts.epochs, opts.seed
+        ),
+        Some(name) => format!(
+            "Regenerate: `curator --catalog {name} train reranker --inspired --source ../shared/data --epochs {} --seed {} --ablation`\n(INSPIRED test is read only after selection; early stopping and selection on INSPIRED dev, \"validation\" below).\n\n",
+            opts.epochs, opts.seed
+        ),
+    });
     md.push_str("## Candidate recall (ground truth inside the candidate union)\n\n| split | recall | inside / samples | instances | candidates per instance |\n|---|---|---|---|---|\n");
     for r in &report.candidate_recall {
         md.push_str(&format!(
@@ -205,14 +222,29 @@ initial/reference policy (the fusion's order as a PL policy) and seed for every 
 scores, and (g) each variant again with a 16-unit ReLU hidden layer started from its linear \
 weights (also its KL reference). G = 8 lists of N = 20 per context (Gumbel \
 top-N), ε_low 0.06, ε_high 0.08, β (KL, k3) 0.01, μ = 2, Adam 0.01, batch 32, early stopping \
-(patience 4) on the validation objective.\n\
-- Contexts: 3,047 full-text ReDial training dialogues (the 2,263 of `curator tune` and 784 more \
+(patience 4) on the validation objective.\n",
+    );
+    md.push_str(match &own {
+        None => {
+            "- Contexts: 3,047 full-text ReDial training dialogues (the 2,263 of `curator tune` and 784 more \
 from CFCRS's processed copy, `eval::validation::reranker_dialogues`), 80/20 by conversation id; \
 their CF, co-mention and popularity features come from statistics with all 3,047 held out; at \
 test the catalog's models (all 9,996 training dialogues) supply them.\n\
 - INSPIRED test: its dialogues linked into the movies catalog (`evals/inspired/test.jsonl`), \
-scored by the policies trained on ReDial (no INSPIRED training context; the INSPIRED catalog has \
-no learned policy of its own).\n\
+scored by the policies trained on ReDial (no INSPIRED training context; the INSPIRED catalog's \
+own policy: `evals/results/inspired/reranker.md`).\n\
+"
+        }
+        Some(_) => {
+            "- Contexts: INSPIRED's training dialogues (UniCRS's `train_data_dbpedia.jsonl`, names linked \
+by `eval::inspired::link_movie`), every recommender turn with a new movie; their CF, co-mention \
+and popularity features come from statistics and a model fitted on the other four of five folds \
+(`train::reranker::inspired`); on dev and test the catalog's models (every training dialogue) \
+supply them. Validation is INSPIRED dev, which also chose the catalog's fusion weights.\n"
+        }
+    });
+    md.push_str(
+        "\
 - Not included: the LLM rank-level score feature log π̄, so (f) \"without the LLM feature\" is \
 every row here: the default model scores the ranker's top 100 at 6.7 s a context on the 2 cores \
 (`curator eval llm --parts rank`, README), ≈ 18 h for the 9,915 training, validation and ReDial test \
@@ -243,11 +275,18 @@ R@50 stays well below the union's recall.\n",
             })
             .collect()
     };
-    let plots = opts.results_dir.join("..").join("plots");
+    // `evals/plots`, beside `evals/results` (an INSPIRED catalog's results are one level deeper).
+    let up = if own.is_some() { opts.results_dir.join("..").join("..") } else { opts.results_dir.join("..") };
+    let plots = up.join("plots");
+    let stem = match &own {
+        None => "reranker".to_string(),
+        Some(name) => format!("reranker-{name}"),
+    };
+    let what = if own.is_some() { "INSPIRED dev" } else { "ReDial, de-dup" };
     std::fs::create_dir_all(&plots).map_err(|e| Error::io(&plots, e))?;
     crate::eval::suite_report::plot_lines(
-        &plots.join("reranker-val-ndcg10.svg"),
-        "Reranker: validation NDCG@10 per epoch (ReDial, de-dup)",
+        &plots.join(format!("{stem}-val-ndcg10.svg")),
+        &format!("Reranker: validation NDCG@10 per epoch ({what})"),
         ("epoch", "NDCG@10"),
         &curves(|e| e.val_ndcg10),
     )?;
@@ -257,11 +296,11 @@ R@50 stays well below the union's recall.\n",
         .map(|(n, v)| (n, v.into_iter().filter(|p| p.0 > 0.0).collect()))
         .collect();
     crate::eval::suite_report::plot_lines(
-        &plots.join("reranker-reward.svg"),
+        &plots.join(format!("{stem}-reward.svg")),
         "Reranker: mean DCG@20 of the sampled lists per epoch",
         ("epoch", "reward"),
         &grpo_only,
     )?;
-    md.push_str("\nPlots: `evals/plots/reranker-val-ndcg10.svg`, `evals/plots/reranker-reward.svg`.\n");
+    md.push_str(&format!("\nPlots: `evals/plots/{stem}-val-ndcg10.svg`, `evals/plots/{stem}-reward.svg`.\n"));
     crate::util::write_atomic(&opts.results_dir.join("reranker.md"), md.as_bytes())
 }
