@@ -71,6 +71,10 @@ enum TrainCommand {
         /// evals/results/NAME/.
         #[arg(long)]
         inspired: bool,
+        /// With --inspired: also ReDial's full-text training dialogues, their movies mapped into
+        /// the catalog by title and year, as training contexts.
+        #[arg(long, requires = "inspired")]
+        with_redial: bool,
     },
 }
 
@@ -99,7 +103,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             curator::outln!("interactions (final fit): {}", report.interactions);
             Ok(())
         }
-        TrainCommand::Reranker { source, epochs, seed, resume, ablation, no_write, limit, inspired } => {
+        TrainCommand::Reranker { source, epochs, seed, resume, ablation, no_write, limit, inspired, with_redial } => {
             let name = curator::paths::catalog_name();
             if inspired == (name == curator::paths::DEFAULT_CATALOG) {
                 anyhow::bail!(
@@ -133,6 +137,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 progress: true,
                 limit,
                 inspired_dev,
+                redial_contexts: with_redial,
             };
             curator::train::reranker::train_reranker(&opts)?;
             Ok(())

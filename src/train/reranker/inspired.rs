@@ -15,6 +15,10 @@
 //! model (the catalog's saved `recommender.bin` specification) fitted on the other folds' dialogues
 //! only: no context sees its own dialogue's interactions.
 //!
+//! **ReDial contexts** (`--with-redial`, tried and not adopted: INSPIRED dev reads lower): the
+//! 3,047 full-text ReDial training dialogues, each movie mapped to the catalog item of the same
+//! title and year, featurised by the catalog's own models (which never saw ReDial).
+//!
 //! **Validation.** INSPIRED dev (`evals/inspired/NAME/dev.jsonl`, `curator --catalog NAME eval
 //! build`) with the catalog's own models (fitted on every training dialogue; dev is not among
 //! them), as the agent sees it.
@@ -101,10 +105,11 @@ fn session(d: &InspiredDialogue) -> Vec<ItemId> {
 /// Errors: those of [`training_points`]; an unreadable or unwritable cache.
 pub(super) fn cached_points(opts: &RerankerOptions, dev: &Path) -> Result<Vec<CachedPoint>> {
     let mut key = format!(
-        "inspired|{}|{:?}|{}|",
+        "inspired|{}|{:?}|{}|{}|",
         crate::rank::policy::FEATURES.join(","),
         opts.limit,
-        String::from_utf8_lossy(MAGIC)
+        String::from_utf8_lossy(MAGIC),
+        opts.redial_contexts
     );
     for f in ["manifest.json", crate::rank::RANKER_FILE] {
         key.push_str(&std::fs::read_to_string(opts.catalog_dir.join(f)).unwrap_or_default());
@@ -168,12 +173,58 @@ fn training_points(opts: &RerankerOptions, dev_path: &Path) -> Result<Vec<Cached
                 .filter_map(|(p, s)| s.map(|s| cached(&s, &catalog, &p.targets_for(Protocol::Dedup), 0))),
         );
     }
+    if opts.redial_contexts {
+        let points = redial_points(opts, base)?;
+        let sets = candidate_sets(&assets.tracker, &assets.ranker, &points, opts.progress, "features (ReDial train)");
+        out.extend(
+            points
+                .iter()
+                .zip(sets)
+                .filter_map(|(p, s)| s.map(|s| cached(&s, base, &p.targets_for(Protocol::Dedup), 0))),
+        );
+    }
     let dev = crate::eval::inspired::load_inspired(dev_path)?;
     let points = dedup_points(&dev);
     let sets = candidate_sets(&assets.tracker, &assets.ranker, &points, opts.progress, "features (INSPIRED dev)");
     out.extend(
         points.iter().zip(sets).filter_map(|(p, s)| s.map(|s| cached(&s, base, &p.targets_for(Protocol::Dedup), 1))),
     );
+    Ok(out)
+}
+
+/// ReDial's full-text training dialogues ([`crate::eval::validation::reranker_dialogues`]) as
+/// contexts of the INSPIRED catalog `catalog`: each movie is the catalog item of the same title
+/// and year ([`crate::eval::inspired::link_movie`] on the movies catalog's "Title (Year)", the
+/// `movies` folder beside `opts.catalog_dir`), unmapped movies dropped; a point is kept when a
+/// de-dup target maps. The catalog's models never saw ReDial, so no cross-fitting is needed.
+///
+/// Errors: a missing movies catalog; those of `reranker_dialogues`.
+fn redial_points(opts: &RerankerOptions, catalog: &Catalog) -> Result<Vec<EvalPoint>> {
+    let movies_dir = opts.catalog_dir.with_file_name(crate::paths::DEFAULT_CATALOG);
+    let movies = Catalog::load(&movies_dir)?;
+    let map: std::collections::HashMap<ItemId, ItemId> = movies
+        .items()
+        .iter()
+        .filter_map(|m| crate::eval::inspired::link_movie(catalog, &m.display_name()).0.map(|i| (m.id, i)))
+        .collect();
+    let dialogues = crate::eval::validation::reranker_dialogues(&opts.source, &opts.test_path)?;
+    let mut out = Vec::new();
+    for mut p in crate::eval::extract_points(&dialogues) {
+        p.targets.retain_mut(|t| match map.get(&t.item) {
+            Some(&i) => {
+                t.item = i;
+                true
+            }
+            None => false,
+        });
+        for turn in &mut p.context {
+            turn.items = turn.items.iter().filter_map(|i| map.get(i).copied()).collect();
+        }
+        if !p.targets_for(Protocol::Dedup).is_empty() {
+            out.push(p);
+        }
+    }
+    crate::outln!("ReDial contexts mapped into the catalog: {} ({} movies map)", out.len(), map.len());
     Ok(out)
 }
 

@@ -84,6 +84,9 @@ pub struct RerankerOptions {
     /// INSPIRED's training dialogues, cross-fitted, and this file is the validation
     /// ([`inspired`] module doc); `inspired_test` is the only test set of the ablation.
     pub inspired_dev: Option<PathBuf>,
+    /// With `inspired_dev`: also ReDial's full-text training dialogues mapped into the catalog
+    /// as training contexts ([`inspired`] module doc).
+    pub redial_contexts: bool,
 }
 
 /// A training variant (module doc).
