@@ -186,10 +186,17 @@ fn rank_points(
     rankings
 }
 
-/// Scores precomputed `rankings` (parallel to `points`) under `protocol`.
-fn score(points: &[EvalPoint], rankings: &[Option<Vec<ItemId>>], protocol: Protocol, ranker: String) -> EvalResult {
-    let mut acc = MetricsAccumulator::new();
+/// The ground-truth samples of `points` under `protocol`, each as its 1-based rank in its point's
+/// ranking (`rankings`, parallel to `points`; `None`: absent), with the instance and
+/// recommendation counts. Points without ground truth under the protocol are skipped. Shared by
+/// [`evaluate_redial`] and the evaluation suite (`suite::score::score_protocols`).
+pub(crate) fn protocol_ranks<'a>(
+    points: &[EvalPoint],
+    rankings: impl IntoIterator<Item = &'a [ItemId]>,
+    protocol: Protocol,
+) -> (Counts, Vec<Option<usize>>) {
     let mut counts = Counts::default();
+    let mut ranks = Vec::new();
     for (p, ranking) in points.iter().zip(rankings) {
         let targets = p.targets_for(protocol);
         if targets.is_empty() {
@@ -197,11 +204,16 @@ fn score(points: &[EvalPoint], rankings: &[Option<Vec<ItemId>>], protocol: Proto
         }
         counts.instances += 1;
         counts.recommendations += targets.len();
-        let ranking = ranking.as_deref().unwrap_or(&[]);
-        for t in targets {
-            acc.add(ranking, t);
-        }
+        ranks.extend(targets.into_iter().map(|t| metrics::rank_of(ranking, t)));
     }
+    (counts, ranks)
+}
+
+/// Scores precomputed `rankings` (parallel to `points`) under `protocol`.
+fn score(points: &[EvalPoint], rankings: &[Option<Vec<ItemId>>], protocol: Protocol, ranker: String) -> EvalResult {
+    let (counts, ranks) = protocol_ranks(points, rankings.iter().map(|r| r.as_deref().unwrap_or(&[])), protocol);
+    let mut acc = MetricsAccumulator::new();
+    ranks.into_iter().for_each(|r| acc.add_rank(r));
     EvalResult { ranker, protocol, counts, metrics: acc.mean() }
 }
 

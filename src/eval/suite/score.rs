@@ -28,22 +28,10 @@ pub fn score_protocols(points: &[EvalPoint], outcomes: &[PointOutcome]) -> Vec<P
     Protocol::ALL
         .iter()
         .map(|&protocol| {
+            let (counts, ranks) =
+                crate::eval::protocol_ranks(points, outcomes.iter().map(|o| o.ranking.as_slice()), protocol);
             let mut acc = MetricsAccumulator::new();
-            let mut counts = crate::eval::Counts::default();
-            let mut ranks = Vec::new();
-            for (p, o) in points.iter().zip(outcomes) {
-                let targets = p.targets_for(protocol);
-                if targets.is_empty() {
-                    continue;
-                }
-                counts.instances += 1;
-                counts.recommendations += targets.len();
-                for t in targets {
-                    let r = metrics::rank_of(&o.ranking, t);
-                    acc.add_rank(r);
-                    ranks.push(r);
-                }
-            }
+            ranks.iter().for_each(|r| acc.add_rank(*r));
             ProtocolResult { protocol, counts, metrics: acc.mean(), recall_curve: curve(&ranks) }
         })
         .collect()
