@@ -118,6 +118,21 @@ pub enum EvalCommand {
     },
     /// Write evals/REPORT.md, evals/report.json and evals/plots/*.svg from evals/results/.
     Report,
+    /// Paired bootstrap between two saved runs on the same points (A − B: objective, R@1, R@10,
+    /// R@50, standard protocol), e.g. a committed result (`git show REV:evals/results/… >
+    /// old.json`) against the one a rerun wrote.
+    Compare {
+        /// Run A (a JSON result from evals/results/).
+        a: PathBuf,
+        /// Run B, on the same split and data.
+        b: PathBuf,
+        /// Bootstrap resamples.
+        #[arg(long, default_value_t = 2000)]
+        resamples: usize,
+        /// Seed of the resampling.
+        #[arg(long, default_value_t = 19)]
+        seed: u64,
+    },
     /// Regenerate everything: every protocol on ReDial and INSPIRED (ranker mode, full), agent
     /// mode (first --agent-limit points), the simulator, then the report.
     All {
@@ -455,6 +470,27 @@ Command: `curator eval tracking --source ../shared/data`. Module doc of `src/eva
             simulate(&load()?, limit, sim_model, model, no_model, max_turns, recommendations)
         }
         EvalCommand::Report => report(),
+        EvalCommand::Compare { a, b, resamples, seed } => {
+            use curator::eval::suite::compare;
+            let (ra, rb) = (compare::read_run(&a)?, compare::read_run(&b)?);
+            curator::outln!(
+                "A: {} ({} {} {}, {} points)\nB: {} ({} {} {}, {} points)",
+                a.display(),
+                ra.dataset.id(),
+                ra.split,
+                ra.system,
+                ra.points,
+                b.display(),
+                rb.dataset.id(),
+                rb.split,
+                rb.system,
+                rb.points
+            );
+            for f in compare::compare(&ra, &rb, resamples, seed)? {
+                curator::outln!("A − B {:<9} {}", f.name, f.difference);
+            }
+            Ok(())
+        }
         EvalCommand::All { agent_limit, sim_limit, no_model, fresh } => {
             let runs = curator::paths::evals_dir().join("results").join("runs");
             if fresh && runs.exists() {

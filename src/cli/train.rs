@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use curator::rank::policy::CandidateSizes;
 
 /// `curator train`.
 #[derive(Debug, Args)]
@@ -75,7 +76,17 @@ enum TrainCommand {
         /// the catalog by title and year, as training contexts.
         #[arg(long, requires = "inspired")]
         with_redial: bool,
+        /// The candidate generators' sizes, comma-separated name=N pairs changing the defaults
+        /// (cf=200, comention=100, ppr=100, text=100, genre=0, popularity=50, attribute=100,
+        /// fusion=100), e.g. "popularity=200,genre=100,ppr=200"; saved with the policy.
+        #[arg(long, default_value = "", value_parser = parse_candidates)]
+        candidates: CandidateSizes,
     },
+}
+
+/// `--candidates`' value ([`CandidateSizes::parse`]).
+fn parse_candidates(spec: &str) -> Result<CandidateSizes, String> {
+    CandidateSizes::parse(spec)
 }
 
 /// Runs `curator train …`.
@@ -103,7 +114,18 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             curator::outln!("interactions (final fit): {}", report.interactions);
             Ok(())
         }
-        TrainCommand::Reranker { source, epochs, seed, resume, ablation, no_write, limit, inspired, with_redial } => {
+        TrainCommand::Reranker {
+            source,
+            epochs,
+            seed,
+            resume,
+            ablation,
+            no_write,
+            limit,
+            inspired,
+            with_redial,
+            candidates,
+        } => {
             let name = curator::paths::catalog_name();
             if inspired == (name == curator::paths::DEFAULT_CATALOG) {
                 anyhow::bail!(
@@ -138,6 +160,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 limit,
                 inspired_dev,
                 redial_contexts: with_redial,
+                candidates,
             };
             curator::train::reranker::train_reranker(&opts)?;
             Ok(())

@@ -29,6 +29,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+pub mod compare;
 mod score;
 pub use score::{score_dialogue, score_he, score_protocols, top1_reward};
 

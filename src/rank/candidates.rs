@@ -54,24 +54,30 @@ impl CandidateRanker {
             }
         };
         let top = |values: &[f32], m: usize, positive: bool| -> Vec<usize> {
-            crate::util::top_indices_desc(&values[..n], |p| keep[p] && (!positive || values[p] > 0.0), m)
+            match values.get(..n) {
+                Some(v) if m > 0 => crate::util::top_indices_desc(v, |p| keep[p] && (!positive || v[p] > 0.0), m),
+                _ => Vec::new(),
+            }
         };
-        for p in top(&cf_n, policy::CF_TOP, false) {
+        let sizes = &self.sizes;
+        for p in top(&cf_n, sizes.cf, false) {
             push(p, &mut chosen);
         }
-        for v in [&comention, &ppr, &parts.text] {
-            for p in top(v, policy::OTHER_TOP, true) {
+        for (v, m) in
+            [(&comention, sizes.comention), (&ppr, sizes.ppr), (&parts.text, sizes.text), (&parts.genre, sizes.genre)]
+        {
+            for p in top(v, m, true) {
                 push(p, &mut chosen);
             }
         }
-        for p in top(&parts.popularity, policy::POPULARITY_TOP, false) {
+        for p in top(&parts.popularity, sizes.popularity, false) {
             push(p, &mut chosen);
         }
         let attribute = |p: usize| parts.kg.attribute.get(p).copied().unwrap_or(0.0);
-        for c in all.iter().filter(|c| attribute(c.position) > 0.0).take(policy::OTHER_TOP) {
+        for c in all.iter().filter(|c| attribute(c.position) > 0.0).take(sizes.attribute) {
             push(c.position, &mut chosen);
         }
-        for c in all.iter().take(policy::OTHER_TOP) {
+        for c in all.iter().take(sizes.fusion) {
             push(c.position, &mut chosen);
         }
         // Seed facts: sequels/prequels, people and years of the positively seeded items.

@@ -254,6 +254,9 @@ pub struct CandidateRanker {
     node_of: Vec<u32>,
     /// The learned reranker over the candidate set; `None`: the fusion orders the catalog.
     policy: Option<Arc<Policy>>,
+    /// The candidate generators' sizes ([`policy::CandidateSizes`]; the policy's when one is
+    /// attached).
+    sizes: policy::CandidateSizes,
     /// How the `kg` term's personalized PageRank is computed (default: the memoized per-seed
     /// forward pushes, `PprMethod::SeedSum`).
     ppr: PprParams,
@@ -285,6 +288,7 @@ impl CandidateRanker {
             knowledge: None,
             node_of: Vec::new(),
             policy: None,
+            sizes: policy::CandidateSizes::default(),
             ppr: PprParams::default(),
         }
     }
@@ -301,9 +305,23 @@ impl CandidateRanker {
 
     /// The same ranker ordering its candidates with the learned `policy` ([`policy`] module
     /// doc); the fusion still generates the candidates and fills the list past them.
+    /// The candidate set is then built with the sizes the policy was trained with.
     pub fn with_policy(mut self, policy: Arc<Policy>) -> Self {
+        self.sizes = policy.candidates;
         self.policy = Some(policy);
         self
+    }
+
+    /// The same ranker building its candidate sets with `sizes` (training a policy on other
+    /// sizes than an attached policy's; [`CandidateRanker::with_policy`] sets them too).
+    pub fn with_candidate_sizes(mut self, sizes: policy::CandidateSizes) -> Self {
+        self.sizes = sizes;
+        self
+    }
+
+    /// The candidate generators' sizes in use.
+    pub fn candidate_sizes(&self) -> policy::CandidateSizes {
+        self.sizes
     }
 
     /// The same ranker computing personalized PageRank with `params` (default

@@ -3,12 +3,15 @@
 //! arXiv 2510.20150, applied to a PL policy instead of an LLM).
 //!
 //! **Candidates** ([`CandidateRanker::candidate_set`](super::CandidateRanker::candidate_set)):
-//! the union of the generators' lists — the collaborative model's top 200, co-mentions top 100,
-//! personalized PageRank top 100, BM25 top 100, attribute matches (top 100 of the items having
-//! a requested person, year or keyword, in fusion order), popularity top 50, sequels/prequels of
-//! liked items, and the tuned fusion's own top 100 — deduplicated by title group (the member the
-//! fusion ranks first stands for its group), with every hard constraint of the fusion applied
-//! (items in the state, rejected genres and attributes, the genre and attribute filters).
+//! the union of the generators' lists — by default ([`CandidateSizes`]) the collaborative
+//! model's top 200, co-mentions top 100, personalized PageRank top 100, BM25 top 100, attribute
+//! matches (top 100 of the items having a requested person, year or keyword, in fusion order),
+//! popularity top 50, sequels/prequels of liked items, and the tuned fusion's own top 100; a
+//! policy trained with other sizes (`curator train reranker --candidates`, e.g. the INSPIRED
+//! catalog's, which adds the requested-genre top N) carries them in its `reranker.json` —
+//! deduplicated by title group (the member the fusion ranks first stands for its group), with
+//! every hard constraint of the fusion applied (items in the state, rejected genres and
+//! attributes, the genre and attribute filters).
 //!
 //! **Features** ([`FEATURES`], [`D`] per candidate, f32; "rank" = 0-based position among the
 //! non-excluded catalog items by that signal, ties by catalog position):
@@ -107,12 +110,135 @@ pub const FEATURES: [&str; D] = [
 /// Index of `fusion_log_rank` in [`FEATURES`] (the reference policy's only feature).
 pub const FUSION_LOG_RANK: usize = 12;
 
-/// Generator list lengths (module doc).
-pub const CF_TOP: usize = 200;
-/// Co-mentions, PPR, BM25, attribute matches and the fusion: top 100 each.
-pub const OTHER_TOP: usize = 100;
-/// Popularity: top 50.
-pub const POPULARITY_TOP: usize = 50;
+/// How many items each candidate generator contributes (module doc): the default is the
+/// movies catalog's set (collaborative top 200; co-mentions, PPR, BM25, attribute matches and
+/// the fusion top 100 each; popularity top 50; no genre list). A policy is trained on the sets
+/// these sizes give and saved with them (`candidates` in `reranker.json`), so the agent
+/// rebuilds the same kind of set it was trained on. Every size is a count of title groups
+/// (0: the generator is off), at most [`CandidateSizes::MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CandidateSizes {
+    /// The trained collaborative model's top N (any score, the catalog's order for ties).
+    pub cf: usize,
+    /// Co-mentions top N (positive scores only).
+    pub comention: usize,
+    /// Personalized PageRank top N (positive scores only).
+    pub ppr: usize,
+    /// BM25 of the recent seeker text top N (positive scores only).
+    pub text: usize,
+    /// Requested-genre share top N (positive shares only; recency-weighted genres of the state).
+    pub genre: usize,
+    /// Training popularity top N.
+    pub popularity: usize,
+    /// The first N items in fusion order having a requested person, year or keyword.
+    pub attribute: usize,
+    /// The fusion's own top N.
+    pub fusion: usize,
+}
+
+impl Default for CandidateSizes {
+    fn default() -> Self {
+        CandidateSizes {
+            cf: 200,
+            comention: 100,
+            ppr: 100,
+            text: 100,
+            genre: 0,
+            popularity: 50,
+            attribute: 100,
+            fusion: 100,
+        }
+    }
+}
+
+impl CandidateSizes {
+    /// Largest size a generator may be given (more than any catalog here has items).
+    pub const MAX: usize = 1_000_000;
+
+    /// The generator names, in the order of [`CandidateSizes::get`] and of the `--candidates`
+    /// option.
+    pub const NAMES: [&'static str; 8] =
+        ["cf", "comention", "ppr", "text", "genre", "popularity", "attribute", "fusion"];
+
+    /// Whether these are the defaults (then `reranker.json` omits them).
+    pub fn is_default(&self) -> bool {
+        *self == CandidateSizes::default()
+    }
+
+    /// The size of generator `name` ([`CandidateSizes::NAMES`]), `None` for another name.
+    pub fn get(&self, name: &str) -> Option<usize> {
+        let mut copy = *self;
+        copy.slot(name).map(|s| *s)
+    }
+
+    fn slot(&mut self, name: &str) -> Option<&mut usize> {
+        Some(match name {
+            "cf" => &mut self.cf,
+            "comention" => &mut self.comention,
+            "ppr" => &mut self.ppr,
+            "text" => &mut self.text,
+            "genre" => &mut self.genre,
+            "popularity" => &mut self.popularity,
+            "attribute" => &mut self.attribute,
+            "fusion" => &mut self.fusion,
+            _ => return None,
+        })
+    }
+
+    /// The defaults changed by `spec`, comma-separated `name=N` pairs
+    /// (`"popularity=200,genre=100,ppr=200"`; names as [`CandidateSizes::NAMES`]; an empty
+    /// spec gives the defaults).
+    ///
+    /// Errors: a message naming the pair that is not `name=N`, the unknown generator (with the
+    /// known ones), a size that is not a whole number or is over [`CandidateSizes::MAX`], or a
+    /// generator given twice.
+    pub fn parse(spec: &str) -> std::result::Result<Self, String> {
+        let mut out = CandidateSizes::default();
+        let mut seen: Vec<&str> = Vec::new();
+        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("candidate size {pair:?} is not name=N (e.g. popularity=200)"))?;
+            let (name, value) = (name.trim(), value.trim());
+            let known = Self::NAMES.join(", ");
+            let slot =
+                out.slot(name).ok_or_else(|| format!("unknown candidate generator {name:?} (known: {known})"))?;
+            let n: usize =
+                value.parse().map_err(|_| format!("candidate size of {name} is {value:?}, not a whole number"))?;
+            if n > Self::MAX {
+                return Err(format!("candidate size of {name} is {n}, over the maximum {}", Self::MAX));
+            }
+            if seen.contains(&name) {
+                return Err(format!("candidate generator {name} is given twice"));
+            }
+            seen.push(name);
+            *slot = n;
+        }
+        Ok(out)
+    }
+
+    /// Checks every size is at most [`CandidateSizes::MAX`] (a hand-edited `reranker.json`).
+    ///
+    /// Errors: a message naming the generator whose size is over the maximum.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        for name in Self::NAMES {
+            let n = self.get(name).unwrap_or(0);
+            if n > Self::MAX {
+                return Err(format!("candidate size of {name} is {n}, over the maximum {}", Self::MAX));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for CandidateSizes {
+    /// `name=N` pairs in [`CandidateSizes::NAMES`] order, the form [`CandidateSizes::parse`] reads.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pairs: Vec<String> = Self::NAMES.iter().map(|n| format!("{n}={}", self.get(n).unwrap_or(0))).collect();
+        f.write_str(&pairs.join(","))
+    }
+}
 
 /// One context's candidates: catalog positions, raw features and the fusion's own order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -183,6 +309,9 @@ pub struct Policy {
     /// The hidden layer (absent: a linear policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<Hidden>,
+    /// The candidate generators' sizes the policy was trained with (absent: the defaults).
+    #[serde(default, skip_serializing_if = "CandidateSizes::is_default")]
+    pub candidates: CandidateSizes,
     /// How it was trained (variant, hyperparameters, validation figures, counts).
     #[serde(default)]
     pub provenance: serde_json::Value,
@@ -199,6 +328,7 @@ impl Policy {
             std,
             theta,
             hidden: None,
+            candidates: CandidateSizes::default(),
             provenance: Default::default(),
         }
     }
@@ -261,7 +391,7 @@ impl Policy {
                 return Err(format!("hidden layer holds {x}; every entry must be finite"));
             }
         }
-        Ok(())
+        self.candidates.validate()
     }
 
     /// Standardises a raw feature row into `out` (length [`D`]).
@@ -391,5 +521,41 @@ mod tests {
         assert!(p.validate().unwrap_err().contains("expects"));
         let p = Policy::new(vec![0.0; D], vec![1.0; D], vec![f32::NAN; D]);
         assert!(p.validate().unwrap_err().contains("theta"));
+    }
+
+    #[test]
+    fn candidate_sizes_parse_print_and_refuse_bad_pairs() {
+        assert_eq!(CandidateSizes::parse(""), Ok(CandidateSizes::default()));
+        let s = CandidateSizes::parse(" popularity=200, genre=100 ,ppr=200").unwrap();
+        assert_eq!((s.popularity, s.genre, s.ppr, s.cf, s.fusion), (200, 100, 200, 200, 100));
+        assert!(!s.is_default() && CandidateSizes::default().is_default());
+        assert_eq!(
+            s.to_string(),
+            "cf=200,comention=100,ppr=200,text=100,genre=100,popularity=200,attribute=100,fusion=100"
+        );
+        assert_eq!(CandidateSizes::parse(&s.to_string()), Ok(s));
+        assert_eq!(CandidateSizes::parse("cf=0").map(|s| s.cf), Ok(0));
+        let err = |spec: &str| CandidateSizes::parse(spec).unwrap_err();
+        assert!(err("popularity").contains("\"popularity\" is not name=N"), "{}", err("popularity"));
+        assert!(err("genres=5").contains("unknown candidate generator \"genres\" (known: cf, comention"));
+        assert!(err("ppr=-1").contains("candidate size of ppr is \"-1\", not a whole number"));
+        assert!(err("ppr=2000000").contains("over the maximum 1000000"));
+        assert!(err("ppr=1,ppr=2").contains("ppr is given twice"));
+    }
+
+    #[test]
+    fn a_policy_keeps_its_candidate_sizes_and_omits_the_defaults() {
+        let mut p = Policy::new(vec![0.0; D], vec![1.0; D], vec![0.0; D]);
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(!json.contains("candidates"), "{json}");
+        p.candidates.genre = 100;
+        let json = serde_json::to_string(&p).unwrap();
+        let back: Policy = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.candidates.genre, 100);
+        assert_eq!(back, p);
+        p.candidates.ppr = CandidateSizes::MAX + 1;
+        assert!(p.validate().unwrap_err().contains("candidate size of ppr is 1000001"));
+        let typo = json.replace("\"genre\":100", "\"genres\":100");
+        assert!(serde_json::from_str::<Policy>(&typo).unwrap_err().to_string().contains("genres"));
     }
 }

@@ -111,10 +111,15 @@ pub(super) fn own_catalog_section(
             "the defaults (no `ranker.yaml`)".to_string()
         }
     );
-    if root.join("catalogs").join(catalog).join(crate::rank::RERANKER_FILE).exists() {
+    let reranker = root.join("catalogs").join(catalog).join(crate::rank::RERANKER_FILE);
+    if reranker.exists() {
+        let sizes = match crate::rank::policy::Policy::load(&reranker) {
+            Ok(p) if !p.candidates.is_default() => format!(" --candidates {}", p.candidates),
+            _ => String::new(),
+        };
         let _ = writeln!(
             md,
-            "Learned reranker: `catalogs/{catalog}/reranker.json`, the agent's ranker over the fusion's candidates, trained on INSPIRED train (cross-fitted), selected on INSPIRED dev (`curator --catalog {catalog} train reranker --inspired --source ../shared/data --ablation`; variants and the fusion on test: `evals/results/{catalog}/reranker.md`).\n"
+            "Learned reranker: `catalogs/{catalog}/reranker.json`, the agent's ranker over the fusion's candidates, trained on INSPIRED train (cross-fitted), selected on INSPIRED dev (`curator --catalog {catalog} train reranker --inspired --source ../shared/data --ablation{sizes}`; variants and the fusion on test: `evals/results/{catalog}/reranker.md`).\n"
         );
     }
     let _ = writeln!(

@@ -111,6 +111,9 @@ pub(super) fn cached_points(opts: &RerankerOptions, dev: &Path) -> Result<Vec<Ca
         String::from_utf8_lossy(MAGIC),
         opts.redial_contexts
     );
+    if !opts.candidates.is_default() {
+        key.push_str(&format!("candidates {}|", opts.candidates));
+    }
     for f in ["manifest.json", crate::rank::RANKER_FILE] {
         key.push_str(&std::fs::read_to_string(opts.catalog_dir.join(f)).unwrap_or_default());
     }
@@ -165,31 +168,35 @@ fn training_points(opts: &RerankerOptions, dev_path: &Path) -> Result<Vec<Cached
             dialogues.iter().enumerate().filter(|(k, _)| k % FOLDS == fold).map(|(_, d)| d.clone()).collect();
         let points = dedup_points(&held);
         let msg = format!("features (INSPIRED train, fold {} of {FOLDS})", fold + 1);
-        let sets = candidate_sets(&tracker, &ranker, &points, opts.progress, &msg);
-        out.extend(
-            points
-                .iter()
-                .zip(sets)
-                .filter_map(|(p, s)| s.map(|s| cached(&s, &catalog, &p.targets_for(Protocol::Dedup), 0))),
-        );
+        out.extend(featurise(opts, &tracker, &ranker, &catalog, &points, &msg, 0));
     }
     if opts.redial_contexts {
         let points = redial_points(opts, base)?;
-        let sets = candidate_sets(&assets.tracker, &assets.ranker, &points, opts.progress, "features (ReDial train)");
-        out.extend(
-            points
-                .iter()
-                .zip(sets)
-                .filter_map(|(p, s)| s.map(|s| cached(&s, base, &p.targets_for(Protocol::Dedup), 0))),
-        );
+        out.extend(featurise(opts, &assets.tracker, &assets.ranker, base, &points, "features (ReDial train)", 0));
     }
     let dev = crate::eval::inspired::load_inspired(dev_path)?;
     let points = dedup_points(&dev);
-    let sets = candidate_sets(&assets.tracker, &assets.ranker, &points, opts.progress, "features (INSPIRED dev)");
-    out.extend(
-        points.iter().zip(sets).filter_map(|(p, s)| s.map(|s| cached(&s, base, &p.targets_for(Protocol::Dedup), 1))),
-    );
+    out.extend(featurise(opts, &assets.tracker, &assets.ranker, base, &points, "features (INSPIRED dev)", 1));
     Ok(out)
+}
+
+/// The cached features of `points` (de-dup targets) in fold `fold` (0: training, 1: dev), their
+/// candidate sets built by `ranker` with `opts.candidates`; points without a set are dropped.
+fn featurise(
+    opts: &RerankerOptions,
+    tracker: &Tracker,
+    ranker: &CandidateRanker,
+    catalog: &Catalog,
+    points: &[EvalPoint],
+    msg: &str,
+    fold: u8,
+) -> Vec<CachedPoint> {
+    let sets = candidate_sets(tracker, ranker, opts.candidates, points, opts.progress, msg);
+    points
+        .iter()
+        .zip(sets)
+        .filter_map(|(p, s)| s.map(|s| cached(&s, catalog, &p.targets_for(Protocol::Dedup), fold)))
+        .collect()
 }
 
 /// ReDial's full-text training dialogues ([`crate::eval::validation::reranker_dialogues`]) as

@@ -25,24 +25,20 @@
 //! R@1, R@10, R@50); the test split is read only by `--ablation`, after selection.
 
 mod cache;
+mod contexts;
 pub mod grpo;
 pub mod inspired;
 mod report;
 pub use cache::CachedPoint;
-use cache::{cached, read_cache, write_cache, MAGIC};
+use contexts::{candidate_sets, training_points};
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Catalog;
-use crate::dialogue::{Items, Tracker};
-use crate::eval::metrics::{paired_bootstrap, Metrics, PairedDifference, MAX_K};
-use crate::eval::{extract_points, EvalPoint, MetricsAccumulator, Protocol};
-use crate::rank::policy::{self, CandidateSet, Policy, D, FUSION_LOG_RANK};
-use crate::rank::CandidateRanker;
+use crate::eval::metrics::{paired_bootstrap, Metrics, PairedDifference};
+use crate::eval::{MetricsAccumulator, Protocol};
+use crate::rank::policy::{CandidateSizes, Policy, D, FUSION_LOG_RANK};
 use crate::train::bar;
 use crate::util::splitmix64;
 use crate::{Error, Result};
@@ -87,6 +83,10 @@ pub struct RerankerOptions {
     /// With `inspired_dev`: also ReDial's full-text training dialogues mapped into the catalog
     /// as training contexts ([`inspired`] module doc).
     pub redial_contexts: bool,
+    /// The candidate generators' sizes of every candidate set built (training, validation,
+    /// test); saved with the policy (`candidates` in `reranker.json`) so the agent builds the
+    /// same sets. Default: [`CandidateSizes::default`].
+    pub candidates: CandidateSizes,
 }
 
 /// A training variant (module doc).
@@ -386,105 +386,6 @@ pub fn train_policy(
     Ok(ck.best)
 }
 
-/// Candidate sets of `points` (two threads; order kept), each with its state replayed by
-/// `tracker` (annotated items) and `k` = [`MAX_K`].
-fn candidate_sets(
-    tracker: &Tracker,
-    ranker: &CandidateRanker,
-    points: &[EvalPoint],
-    progress: bool,
-    msg: &str,
-) -> Vec<Option<CandidateSet>> {
-    let pb = bar(points.len(), progress, msg);
-    let catalog = tracker.catalog();
-    let run = |chunk: &[EvalPoint]| -> Vec<Option<CandidateSet>> {
-        chunk
-            .iter()
-            .map(|p| {
-                let state = tracker.replay(&p.context, Items::Annotated);
-                let set = ranker.candidate_set(&state, catalog, MAX_K);
-                pb.inc(1);
-                match set {
-                    Ok(s) => Some(s),
-                    Err(e) => {
-                        tracing::warn!("candidates failed: {e}");
-                        None
-                    }
-                }
-            })
-            .collect()
-    };
-    let half = points.len() / 2;
-    let (a, b) = std::thread::scope(|s| {
-        let h = s.spawn(|| run(&points[..half]));
-        let b = run(&points[half..]);
-        (h.join(), b)
-    });
-    pb.finish_and_clear();
-    let mut out = a.unwrap_or_else(|_| vec![None; half]);
-    out.extend(b);
-    out
-}
-
-/// 0 (reranker-train) or 1 (reranker-validation) for a conversation id: 20 % validation.
-fn fold_of(conversation_id: &str) -> u8 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for b in conversation_id.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    u8::from(splitmix64(&mut h).is_multiple_of(5))
-}
-
-/// The training contexts' features ([`crate::eval::validation::reranker_dialogues`]), from the
-/// cache when its key matches, else computed (models refit without those dialogues) and cached.
-fn training_points(opts: &RerankerOptions) -> Result<Vec<CachedPoint>> {
-    if let Some(dev) = &opts.inspired_dev {
-        return inspired::cached_points(opts, dev);
-    }
-    let mut val = crate::eval::validation::reranker_dialogues(&opts.source, &opts.test_path)?;
-    if let Some(l) = opts.limit {
-        val.truncate(l);
-    }
-    let mut key =
-        format!("{}|{:?}|{}|{}|", policy::FEATURES.join(","), opts.limit, String::from_utf8_lossy(MAGIC), val.len());
-    for f in ["manifest.json", crate::rank::RANKER_FILE] {
-        key.push_str(&std::fs::read_to_string(opts.catalog_dir.join(f)).unwrap_or_default());
-    }
-    let key = crate::util::sha256_hex(key.as_bytes());
-    let path = opts.cache_dir.join(format!("features-{}.bin", &key[..16]));
-    if path.exists() {
-        crate::outln!("features: cached at {}", path.display());
-        return read_cache(&path);
-    }
-    let val_ids: HashSet<String> = val.iter().map(|d| d.conversation_id.clone()).collect();
-    let base = Catalog::load(&opts.catalog_dir)?;
-    let (catalog, cf) = crate::train::catalog_without(&opts.source, &base, &val_ids)?;
-    let catalog = Arc::new(catalog);
-    let weights = crate::rank::config::load_weights(&opts.catalog_dir)?;
-    let mut ranker = CandidateRanker::new(&catalog, cf, weights);
-    if let Some(m) = crate::train::refit_saved_model(&opts.source, &opts.catalog_dir, &catalog, &val_ids)? {
-        ranker = ranker.with_model(Arc::new(m));
-    }
-    let knowledge = crate::assets::load_knowledge(&opts.catalog_dir)?;
-    if let Some(kt) = &knowledge {
-        ranker = ranker.with_knowledge(&catalog, Arc::clone(kt));
-    }
-    let tracker = Tracker::with_graph(Arc::clone(&catalog), knowledge.as_ref().map(|kt| &kt.graph));
-    let points: Vec<EvalPoint> =
-        extract_points(&val).into_iter().filter(|p| !p.targets_for(Protocol::Dedup).is_empty()).collect();
-    let sets = candidate_sets(&tracker, &ranker, &points, opts.progress, "features (validation dialogues)");
-    let out: Vec<CachedPoint> = points
-        .iter()
-        .zip(sets)
-        .filter_map(|(p, s)| {
-            s.map(|s| cached(&s, &catalog, &p.targets_for(Protocol::Dedup), fold_of(&p.conversation_id)))
-        })
-        .collect();
-    write_cache(&path, &out)?;
-    crate::outln!("features: {} contexts cached at {}", out.len(), path.display());
-    Ok(out)
-}
-
 /// Mean and standard deviation per feature over the rows of `points`.
 fn moments(points: &[&CachedPoint]) -> (Vec<f32>, Vec<f32>) {
     let mut sum = [0f64; D];
@@ -679,7 +580,14 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
     }];
     let mut trained: Vec<(TrainConfig, Trained)> = Vec::new();
     let run = |cfg: TrainConfig, init: &[f64]| -> Result<(ValidationFigures, Trained)> {
-        let ck = opts.cache_dir.join(format!("checkpoint-{}.json", cfg.slug()));
+        let ck = opts.cache_dir.join(match opts.candidates.is_default() {
+            true => format!("checkpoint-{}.json", cfg.slug()),
+            false => format!(
+                "checkpoint-{}-{}.json",
+                cfg.slug(),
+                &crate::util::sha256_hex(opts.candidates.to_string().as_bytes())[..8]
+            ),
+        });
         if !opts.resume && ck.exists() {
             std::fs::remove_file(&ck).map_err(|e| Error::io(&ck, e))?;
         }
@@ -738,6 +646,7 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
         let (cfg, t) = &trained[i];
         let mut p = Policy::from_params(standardiser.mean.clone(), standardiser.std.clone(), &t.theta)
             .map_err(Error::InvalidInput)?;
+        p.candidates = opts.candidates;
         p.provenance = serde_json::json!({
             "trained_by": "curator train reranker --source <data>",
             "variant": cfg.name(),

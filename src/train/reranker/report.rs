@@ -44,7 +44,14 @@ fn evaluate_points(
     dataset: &str,
     points: &[EvalPoint],
 ) -> Result<(Vec<TestFigures>, Vec<CandidateRecall>)> {
-    let sets = candidate_sets(&assets.tracker, &assets.ranker, points, opts.progress, &format!("features ({dataset})"));
+    let sets = candidate_sets(
+        &assets.tracker,
+        &assets.ranker,
+        opts.candidates,
+        points,
+        opts.progress,
+        &format!("features ({dataset})"),
+    );
     let catalog = assets.catalog.as_ref();
     // Per system (fusion first) and point: the top MAX_K item ids.
     let mut lists: Vec<Vec<Vec<ItemId>>> = vec![Vec::with_capacity(points.len()); policies.len() + 1];
@@ -149,16 +156,24 @@ pub(super) fn write_report(opts: &RerankerOptions, report: &RerankerReport) -> R
         ),
         Some(name) => format!("# Learned reranker of the {name} catalog: Rank-GRPO and baselines (INSPIRED)\n\n"),
     };
+    let sizes = match opts.candidates.is_default() {
+        true => String::new(),
+        false => format!(" --candidates {}", opts.candidates),
+    };
     md.push_str(&match &own {
         None => format!(
-            "Regenerate: `curator train reranker --source ../shared/data --epochs {} --seed {} --ablation`\n(ReDial test is read only after selection; selection on reranker-validation).\n\n",
+            "Regenerate: `curator train reranker --source ../shared/data --epochs {} --seed {} --ablation{sizes}`\n(ReDial test is read only after selection; selection on reranker-validation).\n\n",
             opts.epochs, opts.seed
         ),
         Some(name) => format!(
-            "Regenerate: `curator --catalog {name} train reranker --inspired --source ../shared/data --epochs {} --seed {} --ablation`\n(INSPIRED test is read only after selection; early stopping and selection on INSPIRED dev, \"validation\" below).\n\n",
+            "Regenerate: `curator --catalog {name} train reranker --inspired --source ../shared/data --epochs {} --seed {} --ablation{sizes}`\n(INSPIRED test is read only after selection; early stopping and selection on INSPIRED dev, \"validation\" below).\n\n",
             opts.epochs, opts.seed
         ),
     });
+    md.push_str(&format!(
+        "Candidate generators' sizes (`--candidates`; saved with the policy): {}.\n\n",
+        opts.candidates
+    ));
     md.push_str("## Candidate recall (ground truth inside the candidate union)\n\n| split | recall | inside / samples | instances | candidates per instance |\n|---|---|---|---|---|\n");
     for r in &report.candidate_recall {
         md.push_str(&format!(

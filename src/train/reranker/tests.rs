@@ -1,8 +1,15 @@
 //! Tests of the reranker's training: synthetic recovery, determinism, the cache, cross-fitting,
 //! the saved policy and the agent path.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::cache::{read_cache, write_cache};
 use super::*;
-use crate::catalog::ItemId;
+use crate::catalog::{Catalog, ItemId};
+use crate::dialogue::Items;
+use crate::rank::policy;
+use crate::rank::CandidateRanker;
 
 /// Contexts whose one relevant candidate is drawn from a PL policy with weights `truth`.
 fn synthetic(truth: &[f64], contexts: usize, candidates: usize, seed: u64) -> Vec<Context> {
@@ -212,4 +219,48 @@ fn fusion_only(assets: &crate::assets::Assets) -> CandidateRanker {
         r = r.with_knowledge(&assets.catalog, Arc::clone(kt));
     }
     r
+}
+
+/// The generators' sizes decide the candidate set: none gives no candidate, popularity alone
+/// the most popular items' title groups, the requested-genre list alone the top genre shares;
+/// and an agent's ranker builds the sets its policy was trained on (the inspired catalog's
+/// policy adds the genre list).
+#[test]
+fn candidate_sizes_choose_the_generators() {
+    let dir = crate::paths::project_root().join("catalogs").join("inspired");
+    let assets = crate::assets::Assets::load(&dir, None).unwrap();
+    let catalog = assets.catalog.as_ref();
+    let turns = vec![crate::dialogue::Turn {
+        role: crate::dialogue::Role::Seeker,
+        text: "I'm in the mood for a funny comedy tonight".to_string(),
+        items: Vec::new(),
+    }];
+    let state = assets.tracker.replay(&turns, Items::Linked);
+    let none =
+        CandidateSizes { cf: 0, comention: 0, ppr: 0, text: 0, genre: 0, popularity: 0, attribute: 0, fusion: 0 };
+    let set_of = |sizes: CandidateSizes| {
+        CandidateRanker::clone(&assets.ranker).with_candidate_sizes(sizes).candidate_set(&state, catalog, 20)
+    };
+    assert!(set_of(none).unwrap().is_empty(), "no generator, no candidate");
+    let excluded = state.excluded_positions(catalog);
+    let groups_of_top = |values: &[f32], m: usize, positive: bool| -> HashSet<usize> {
+        crate::util::top_indices_desc(values, |p| !excluded[p] && (!positive || values[p] > 0.0), m)
+            .into_iter()
+            .map(|p| catalog.title_group_id(p))
+            .collect()
+    };
+    let popularity: Vec<f32> = catalog.items().iter().map(|it| it.popularity as f32).collect();
+    let set = set_of(CandidateSizes { popularity: 7, ..none }).unwrap();
+    let want = groups_of_top(&popularity, 7, false);
+    assert_eq!(set.len(), want.len());
+    assert!(set.positions.iter().all(|&p| want.contains(&catalog.title_group_id(p))));
+    let parts = assets.ranker.fusion_parts(&state, catalog, 20).unwrap();
+    assert!(parts.genre.iter().any(|&g| g > 0.0), "comedy is asked for");
+    let set = set_of(CandidateSizes { genre: 5, ..none }).unwrap();
+    let want = groups_of_top(&parts.genre, 5, true);
+    assert_eq!(set.len(), want.len());
+    assert!(set.positions.iter().all(|&p| want.contains(&catalog.title_group_id(p)) && parts.genre[p] > 0.0));
+    let policy = assets.ranker.policy().unwrap();
+    assert_eq!(assets.ranker.candidate_sizes(), policy.candidates);
+    assert!(policy.candidates.genre > 0, "the inspired policy was trained with the genre list");
 }
