@@ -81,6 +81,10 @@ enum TrainCommand {
         /// fusion=100), e.g. "popularity=200,genre=100,ppr=200"; saved with the policy.
         #[arg(long, default_value = "", value_parser = parse_candidates)]
         candidates: CandidateSizes,
+        /// Also train the best variant on validation with K − 1 more seeds and offer their
+        /// ensemble (mean score) to selection; 1: no ensemble.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+        ensemble: u16,
     },
 }
 
@@ -125,6 +129,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             inspired,
             with_redial,
             candidates,
+            ensemble,
         } => {
             let name = curator::paths::catalog_name();
             if inspired == (name == curator::paths::DEFAULT_CATALOG) {
@@ -161,6 +166,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 inspired_dev,
                 redial_contexts: with_redial,
                 candidates,
+                ensemble: usize::from(ensemble),
             };
             curator::train::reranker::train_reranker(&opts)?;
             Ok(())

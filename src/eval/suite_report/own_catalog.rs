@@ -113,9 +113,20 @@ pub(super) fn own_catalog_section(
     );
     let reranker = root.join("catalogs").join(catalog).join(crate::rank::RERANKER_FILE);
     if reranker.exists() {
+        // The options the committed policy was trained with: its candidate sizes, and the
+        // seeds of an ensemble (its provenance's `config.ensemble`).
         let sizes = match crate::rank::policy::Policy::load(&reranker) {
-            Ok(p) if !p.candidates.is_default() => format!(" --candidates {}", p.candidates),
-            _ => String::new(),
+            Ok(p) => {
+                let mut o = String::new();
+                if !p.candidates.is_default() {
+                    o.push_str(&format!(" --candidates {}", p.candidates));
+                }
+                if let Some(k) = p.provenance.pointer("/config/ensemble").and_then(|v| v.as_u64()).filter(|&k| k > 1) {
+                    o.push_str(&format!(" --ensemble {k}"));
+                }
+                o
+            }
+            Err(_) => String::new(),
         };
         let _ = writeln!(
             md,

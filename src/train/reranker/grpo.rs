@@ -117,6 +117,29 @@ pub fn with_hidden(theta: &[f64], hidden: usize, seed: u64) -> Vec<f64> {
     out
 }
 
+/// Flat parameters of the seed ensemble of `members` (policies of one layout, over the same
+/// standardised features): its score is the mean of the members' scores, a product of their
+/// Plackett–Luce policies renormalised (log-linear pooling) — θ averaged, the hidden units of
+/// all members side by side with their output weights divided by K. K members with H units
+/// each give one policy with K·H units (`rank::policy` layout).
+///
+/// Errors: no member, or members of other lengths or of a length no layout fits (a message
+/// naming the lengths).
+pub fn ensemble(members: &[Vec<f64>]) -> Result<Vec<f64>, String> {
+    let first = members.first().ok_or("an ensemble needs at least one member")?;
+    let h = hidden_of(first.len()).ok_or_else(|| format!("{} parameters fit no policy layout", first.len()))?;
+    if let Some(m) = members.iter().find(|m| m.len() != first.len()) {
+        return Err(format!("ensemble members have {} and {} parameters", first.len(), m.len()));
+    }
+    let k = members.len() as f64;
+    let mut out: Vec<f64> = (0..D).map(|i| members.iter().map(|m| m[i]).sum::<f64>() / k).collect();
+    let (w0, b0, v0) = (D, D + h * D, D + h * D + h);
+    out.extend(members.iter().flat_map(|m| m[w0..b0].iter().copied()));
+    out.extend(members.iter().flat_map(|m| m[b0..v0].iter().copied()));
+    out.extend(members.iter().flat_map(|m| m[v0..v0 + h].iter().map(|v| v / k)));
+    Ok(out)
+}
+
 /// A uniform number in (0, 1) from `rng` (53 random bits, never 0).
 fn uniform(rng: &mut u64) -> f64 {
     ((splitmix64(rng) >> 11) as f64 + 0.5) / (1u64 << 53) as f64
@@ -409,6 +432,24 @@ mod tests {
     fn random_theta(seed: u64, hidden: usize) -> Vec<f64> {
         let mut rng = seed;
         (0..crate::rank::policy::params_len(hidden)).map(|_| uniform(&mut rng) - 0.5).collect()
+    }
+
+    #[test]
+    fn an_ensemble_scores_the_mean_of_its_members() {
+        let ctx = tiny(5, 40);
+        for hidden in [0, 4] {
+            let members: Vec<Vec<f64>> = (0..3).map(|k| random_theta(11 + k, hidden)).collect();
+            let joint = ensemble(&members).unwrap();
+            assert_eq!(joint.len(), crate::rank::policy::params_len(3 * hidden));
+            let each: Vec<Vec<f64>> = members.iter().map(|m| scores(&ctx, m)).collect();
+            for (i, s) in scores(&ctx, &joint).into_iter().enumerate() {
+                let mean = each.iter().map(|e| e[i]).sum::<f64>() / 3.0;
+                assert!((s - mean).abs() < 1e-9, "candidate {i}: {s} vs {mean}");
+            }
+        }
+        assert_eq!(ensemble(&[random_theta(1, 2)]).unwrap(), random_theta(1, 2));
+        assert!(ensemble(&[]).unwrap_err().contains("at least one"));
+        assert!(ensemble(&[random_theta(1, 0), random_theta(1, 2)]).unwrap_err().contains("28 and 88"));
     }
 
     #[test]

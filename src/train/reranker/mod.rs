@@ -22,7 +22,10 @@
 //! Rank-GRPO causal DCG. All start from the reference policy π_ref: the fusion's order as a PL
 //! policy, s = −a · standardised ln(1 + fusion rank), `a` chosen by training likelihood. Early
 //! stopping and selection on reranker-validation by the objective of `curator tune` (mean of
-//! R@1, R@10, R@50); the test split is read only by `--ablation`, after selection.
+//! R@1, R@10, R@50); the test split is read only by `--ablation`, after selection. With
+//! `--ensemble K` the best variant on validation is trained again from seeds `seed + 1` …
+//! `seed + K − 1` and the mean-score ensemble of the K policies ([`grpo::ensemble`], one policy
+//! with K times the hidden units) is one more candidate for selection.
 
 mod cache;
 mod contexts;
@@ -87,6 +90,10 @@ pub struct RerankerOptions {
     /// test); saved with the policy (`candidates` in `reranker.json`) so the agent builds the
     /// same sets. Default: [`CandidateSizes::default`].
     pub candidates: CandidateSizes,
+    /// Seeds of the seed ensemble of the best variant on validation (≥ 2: that variant is
+    /// trained again with seeds `seed + 1` … `seed + K − 1`, and the ensemble
+    /// ([`grpo::ensemble`]) joins the variants selection chooses from); 0 or 1: none.
+    pub ensemble: usize,
 }
 
 /// A training variant (module doc).
@@ -154,6 +161,14 @@ pub struct TrainConfig {
     /// Hidden ReLU units of the policy (0: linear; `rank::policy` module doc).
     #[serde(default)]
     pub hidden: usize,
+    /// Seeds of a seed ensemble ([`grpo::ensemble`]; seeds `seed`, `seed + 1`, …); 0 and 1: a
+    /// single policy.
+    #[serde(default, skip_serializing_if = "single")]
+    pub ensemble: usize,
+}
+
+fn single(k: &usize) -> bool {
+    *k <= 1
 }
 
 /// Hidden units of the MLP variant (g): small enough for ≤ 1 ms over 300 candidates.
@@ -175,14 +190,20 @@ impl TrainConfig {
             patience: 4,
             seed,
             hidden: 0,
+            ensemble: 0,
         }
     }
 
-    /// Report name: the variant's, with the hidden layer when there is one.
+    /// Report name: the variant's, with the hidden layer when there is one and the seeds of an
+    /// ensemble.
     pub fn name(&self) -> String {
-        match self.hidden {
+        let base = match self.hidden {
             0 => self.variant.name().to_string(),
             h => format!("{} + MLP ({h} ReLU)", self.variant.name()),
+        };
+        match self.ensemble {
+            0 | 1 => base,
+            k => format!("{base}, ensemble of {k} seeds"),
         }
     }
 
@@ -579,6 +600,31 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
         best_epoch: None,
     }];
     let mut trained: Vec<(TrainConfig, Trained)> = Vec::new();
+    // A trained policy's validation figures (printed); `single`: one training run, whose best
+    // epoch and learning curve are reported (an ensemble has neither).
+    let judge = |cfg: &TrainConfig, t: &Trained, single: bool| -> Result<ValidationFigures> {
+        let (_, _, ranks) = validate(&val, &t.theta);
+        let m = metrics_of(&ranks);
+        let diff = paired_bootstrap(&ranks, &fusion_ranks, 1000, 17)?;
+        let epoch = if single { format!(" (best epoch {})", t.best_epoch) } else { String::new() };
+        crate::outln!(
+            "{:<28} validation R@1 {:.4} R@10 {:.4} R@50 {:.4} NDCG@10 {:.4} objective {:.4}{epoch}; vs fusion {diff}",
+            cfg.name(),
+            m.recall_at_1,
+            m.recall_at_10,
+            m.recall_at_50,
+            m.ndcg_at_10,
+            objective_of(&m),
+        );
+        Ok(ValidationFigures {
+            system: cfg.name(),
+            metrics: m,
+            objective: objective_of(&m),
+            versus_fusion: Some(diff),
+            curve: single.then(|| t.curve.clone()),
+            best_epoch: single.then_some(t.best_epoch),
+        })
+    };
     let run = |cfg: TrainConfig, init: &[f64]| -> Result<(ValidationFigures, Trained)> {
         let ck = opts.cache_dir.join(match opts.candidates.is_default() {
             true => format!("checkpoint-{}.json", cfg.slug()),
@@ -592,28 +638,7 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
             std::fs::remove_file(&ck).map_err(|e| Error::io(&ck, e))?;
         }
         let t = train_policy(&train, &val, init, &cfg, Some(&ck), opts.progress)?;
-        let (_, _, ranks) = validate(&val, &t.theta);
-        let m = metrics_of(&ranks);
-        let diff = paired_bootstrap(&ranks, &fusion_ranks, 1000, 17)?;
-        crate::outln!(
-            "{:<28} validation R@1 {:.4} R@10 {:.4} R@50 {:.4} NDCG@10 {:.4} objective {:.4} (best epoch {}); vs fusion {diff}",
-            cfg.name(),
-            m.recall_at_1,
-            m.recall_at_10,
-            m.recall_at_50,
-            m.ndcg_at_10,
-            objective_of(&m),
-            t.best_epoch
-        );
-        let figures = ValidationFigures {
-            system: cfg.name(),
-            metrics: m,
-            objective: objective_of(&m),
-            versus_fusion: Some(diff),
-            curve: Some(t.curve.clone()),
-            best_epoch: Some(t.best_epoch),
-        };
-        Ok((figures, t))
+        Ok((judge(&cfg, &t, true)?, t))
     };
     for variant in Variant::ALL {
         let cfg = TrainConfig::new(variant, opts.epochs, opts.seed);
@@ -629,6 +654,31 @@ pub fn train_reranker(opts: &RerankerOptions) -> Result<RerankerReport> {
         let (v, t) = run(mlp, &grpo::with_hidden(&t.theta, MLP_HIDDEN, opts.seed))?;
         validation.push(v);
         trained.push((mlp, t));
+    }
+    // The seed ensemble of the best variant so far (`opts.ensemble`), one more candidate for
+    // selection: each member trained as that variant was (a hidden layer on its own linear
+    // start), from its own seed.
+    let best_so_far =
+        (1..validation.len()).max_by(|&a, &b| validation[a].objective.total_cmp(&validation[b].objective));
+    if let (true, Some(best)) = (opts.ensemble > 1, best_so_far) {
+        let (cfg, t) = trained[best - 1].clone();
+        let mut members = vec![t.theta.clone()];
+        for k in 1..opts.ensemble {
+            let seed = opts.seed.wrapping_add(k as u64);
+            let linear =
+                train_policy(&train, &val, &theta0, &TrainConfig { seed, hidden: 0, ..cfg }, None, opts.progress)?;
+            members.push(match cfg.hidden {
+                0 => linear.theta,
+                h => {
+                    let init = grpo::with_hidden(&linear.theta, h, seed);
+                    train_policy(&train, &val, &init, &TrainConfig { seed, ..cfg }, None, opts.progress)?.theta
+                }
+            });
+        }
+        let t = Trained { theta: grpo::ensemble(&members).map_err(Error::InvalidInput)?, ..t };
+        let cfg = TrainConfig { ensemble: opts.ensemble, ..cfg };
+        validation.push(judge(&cfg, &t, false)?);
+        trained.push((cfg, t));
     }
     crate::outln!(
         "fusion validation R@1 {:.4} R@10 {:.4} R@50 {:.4} NDCG@10 {:.4} objective {:.4} ({} instances / {} samples)",

@@ -156,10 +156,13 @@ pub(super) fn write_report(opts: &RerankerOptions, report: &RerankerReport) -> R
         ),
         Some(name) => format!("# Learned reranker of the {name} catalog: Rank-GRPO and baselines (INSPIRED)\n\n"),
     };
-    let sizes = match opts.candidates.is_default() {
+    let mut sizes = match opts.candidates.is_default() {
         true => String::new(),
         false => format!(" --candidates {}", opts.candidates),
     };
+    if opts.ensemble > 1 {
+        sizes.push_str(&format!(" --ensemble {}", opts.ensemble));
+    }
     md.push_str(&match &own {
         None => format!(
             "Regenerate: `curator train reranker --source ../shared/data --epochs {} --seed {} --ablation{sizes}`\n(ReDial test is read only after selection; selection on reranker-validation).\n\n",
