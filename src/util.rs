@@ -209,6 +209,18 @@ pub fn descending_key(x: f32) -> u32 {
     !ascending
 }
 
+/// `f` over the two halves of `items` at once, the first on a scoped thread and the second on
+/// the caller's (the 2-core machines this runs on): `(f(first half), f(second half))`, the first
+/// an `Err` when its thread panicked. `items.len() / 2` items go to the first half.
+pub fn in_two_halves<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> (std::thread::Result<R>, R) {
+    let (first, second) = items.split_at(items.len() / 2);
+    std::thread::scope(|s| {
+        let h = s.spawn(|| f(first));
+        let b = f(second);
+        (h.join(), b)
+    })
+}
+
 /// The indices `i` of `values` with `keep(i)`, by descending value ([`f32::total_cmp`]), ties by
 /// ascending index; only the first `m` (all of them when `m` is at least their count). The same
 /// order as sorting the kept indices with `values[b].total_cmp(&values[a]).then(a.cmp(&b))`, in
@@ -324,6 +336,21 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde::Deserialize;
+
+    #[test]
+    fn two_halves_cover_the_items_in_order_and_report_a_panic() {
+        let items: Vec<u32> = (0..7).collect();
+        let (a, b) = in_two_halves(&items, |c: &[u32]| c.to_vec());
+        assert_eq!((a.unwrap(), b), (vec![0, 1, 2], vec![3, 4, 5, 6]));
+        let (a, b) = in_two_halves(&[] as &[u32], |c: &[u32]| c.len());
+        assert_eq!((a.unwrap(), b), (0, 0));
+        let (a, b) = in_two_halves(&items, |c: &[u32]| {
+            assert!(c.len() != 3, "first half");
+            c.len()
+        });
+        assert!(a.is_err());
+        assert_eq!(b, 4);
+    }
 
     proptest! {
         /// `top_indices_desc` gives the order of the float comparator it replaces, by either path

@@ -17,7 +17,6 @@ use crate::{Error, Result};
 /// `[R@1, R@10, R@50, NDCG@10]`, recommendations scored). Two threads; zeros if one fails.
 pub fn objective(ranker: &ToolRanker, points: &[EvalPoint]) -> (f64, [f64; 4], usize) {
     let work: Vec<&EvalPoint> = points.iter().filter(|p| !p.targets_for(Protocol::Dedup).is_empty()).collect();
-    let half = work.len() / 2;
     let run = |chunk: &[&EvalPoint]| {
         let mut acc = MetricsAccumulator::new();
         for p in chunk {
@@ -28,11 +27,7 @@ pub fn objective(ranker: &ToolRanker, points: &[EvalPoint]) -> (f64, [f64; 4], u
         }
         acc
     };
-    let (a, b) = std::thread::scope(|s| {
-        let h = s.spawn(|| run(&work[..half]));
-        let b = run(&work[half..]);
-        (h.join(), b)
-    });
+    let (a, b) = crate::util::in_two_halves(&work, run);
     let mut samples = b.samples();
     let mb = b.mean();
     let (ma, na) = match a {

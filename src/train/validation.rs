@@ -190,12 +190,7 @@ impl AgentValidation {
                 })
                 .collect()
         };
-        let half = work.len() / 2;
-        let (a, b) = std::thread::scope(|s| {
-            let h = s.spawn(|| build(&work[..half]));
-            let b = build(&work[half..]);
-            (h.join(), b)
-        });
+        let (a, b) = crate::util::in_two_halves(&work, build);
         let mut cached = a.map_err(|_| Error::InvalidInput("a validation thread panicked".to_string()))??;
         cached.extend(b?);
         let popularity = catalog.items().iter().map(|it| (1.0 + it.popularity as f32).ln()).collect::<Vec<_>>();
@@ -351,12 +346,7 @@ impl AgentValidation {
             }
             Ok(ranks)
         };
-        let half = self.points.len() / 2;
-        let (a, b) = std::thread::scope(|s| {
-            let h = s.spawn(|| run(&self.points[..half]));
-            let b = run(&self.points[half..]);
-            (h.join(), b)
-        });
+        let (a, b) = crate::util::in_two_halves(&self.points, run);
         let mut ranks = a.map_err(|_| Error::InvalidInput("a validation thread panicked".to_string()))??;
         ranks.extend(b?);
         Ok(ranks)

@@ -47,14 +47,9 @@ pub(super) fn candidate_sets(
             })
             .collect()
     };
-    let half = points.len() / 2;
-    let (a, b) = std::thread::scope(|s| {
-        let h = s.spawn(|| run(&points[..half]));
-        let b = run(&points[half..]);
-        (h.join(), b)
-    });
+    let (a, b) = crate::util::in_two_halves(points, run);
     pb.finish_and_clear();
-    let mut out = a.unwrap_or_else(|_| vec![None; half]);
+    let mut out = a.unwrap_or_else(|_| vec![None; points.len() / 2]);
     out.extend(b);
     out
 }
